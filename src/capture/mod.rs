@@ -1,0 +1,64 @@
+//! Packet sources: capture files now, live interfaces behind the `live` feature.
+//!
+//! A source yields [`Packet`]s in capture order; replay and live share everything after it.
+
+pub mod file;
+
+pub use file::FileSource;
+
+use crate::time::Timestamp;
+use crate::wire::link::LinkType;
+
+/// One captured frame, borrowed from the source until the next call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packet<'a> {
+    /// Capture time.
+    pub ts: Timestamp,
+    /// Link type of the interface the frame came from.
+    pub link: LinkType,
+    /// Captured bytes (possibly cut by the snap length).
+    pub data: &'a [u8],
+    /// Length of the frame on the wire.
+    pub orig_len: u32,
+}
+
+/// Errors of packet sources.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// The file could not be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// File path.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file is neither pcap nor pcapng.
+    #[error("{path} is not a pcap or pcapng file (magic {magic})")]
+    NotACapture {
+        /// File path.
+        path: String,
+        /// First bytes as hex.
+        magic: String,
+    },
+    /// A block or record is broken; everything before `offset` was delivered.
+    #[error("corrupt capture at byte offset {offset}: {reason}")]
+    Corrupt {
+        /// Byte offset of the broken block.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The file ends inside a block; everything before `offset` was delivered.
+    #[error("capture truncated at byte offset {offset}: the last block is incomplete")]
+    Truncated {
+        /// Byte offset of the incomplete block.
+        offset: u64,
+    },
+}
+
+/// Anything that yields packets.
+pub trait PacketSource {
+    /// The next packet, or `None` at the end.
+    fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError>;
+}

@@ -1,0 +1,13 @@
+//! Stateful analysis: flows, stream-head reassembly, fragments, the DNS cache, devices.
+//!
+//! No I/O and no clock: time comes from packets. Every table has a `MAX_*` bound and counts
+//! what it evicts.
+
+pub mod dns_cache;
+pub mod engine;
+pub mod ipfrag;
+pub mod quic;
+pub mod table;
+pub mod tcp;
+
+pub use engine::Engine;

@@ -1,0 +1,1 @@
+//! TCP stream-head reassembly (in progress).

@@ -1,0 +1,13 @@
+//! sporfri: a passive analyzer that proves, packet by packet, which parties a device contacts.
+//!
+//! Data flows `capture` → `wire` → `flow` → [`observation::Observation`] → `contact`;
+//! see `../shared/DESIGN.md`. `main.rs` is a thin CLI over this library.
+
+pub mod capture;
+pub mod contact;
+pub mod flow;
+pub mod observation;
+pub mod output;
+pub mod stats;
+pub mod time;
+pub mod wire;
