@@ -8,6 +8,7 @@ pub mod contact;
 pub mod flow;
 pub mod observation;
 pub mod output;
+pub mod replay;
 pub mod stats;
 pub mod time;
 pub mod wire;

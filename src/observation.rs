@@ -1,1 +1,221 @@
-//! Observations (in progress).
+//! Observations: what the flow layer saw, before any policy is applied.
+//!
+//! The engine raises these; contacts, the extractor and (later) sessions consume them, as Zeek's
+//! analyzers raise events for scripts.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+use serde::Serialize;
+
+use crate::time::Timestamp;
+use crate::wire::dns::Flavor;
+use crate::wire::tls::ClientHello;
+
+/// A client device: its MAC on Ethernet-like links, else its IP address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeviceId {
+    /// Hardware address.
+    Mac([u8; 6]),
+    /// IP address, when the link has no MAC (raw IP, PPP, tunnels without Ethernet).
+    Ip(IpAddr),
+}
+
+impl fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeviceId::Mac(m) => write!(
+                f,
+                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                m[0], m[1], m[2], m[3], m[4], m[5]
+            ),
+            DeviceId::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
+}
+
+impl Serialize for DeviceId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Transport protocol of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+/// A flow seen from its client: who opened it, to which server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FlowKey {
+    /// Transport.
+    pub proto: Proto,
+    /// The side that opened the flow.
+    pub client: SocketAddr,
+    /// The side that was contacted.
+    pub server: SocketAddr,
+}
+
+/// How a remote name became known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Via {
+    /// A DNS query for the name.
+    Dns,
+    /// A multicast DNS query (local network, not internet).
+    Mdns,
+    /// An LLMNR query (local network, not internet).
+    Llmnr,
+    /// TLS ClientHello SNI over TCP.
+    Tls,
+    /// TLS ClientHello SNI inside QUIC Initial packets.
+    Quic,
+    /// Plaintext HTTP Host header.
+    Http,
+    /// A flow without a name whose server address a DNS answer named.
+    DnsCache,
+    /// A flow with no name at all: only the server address is known.
+    Ip,
+}
+
+impl Via {
+    /// The stable lower-case word used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Dns => "dns",
+            Via::Mdns => "mdns",
+            Via::Llmnr => "llmnr",
+            Via::Tls => "tls",
+            Via::Quic => "quic",
+            Via::Http => "http",
+            Via::DnsCache => "dns-cache",
+            Via::Ip => "ip",
+        }
+    }
+
+    /// The via word for a DNS-family flavor.
+    pub fn for_flavor(flavor: Flavor) -> Via {
+        match flavor {
+            Flavor::Dns => Via::Dns,
+            Flavor::Mdns => Via::Mdns,
+            Flavor::Llmnr => Via::Llmnr,
+        }
+    }
+}
+
+/// Whether an Encrypted Client Hello hid the real destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ech {
+    /// The ECH extension was a decoy (GREASE): the SNI is the real destination.
+    Grease,
+    /// Real ECH: the SNI is the provider's public name, the destination is hidden.
+    Real,
+}
+
+/// One thing the engine saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Observation {
+    /// A DNS, mDNS or LLMNR query.
+    DnsQuery {
+        /// Packet time.
+        ts: Timestamp,
+        /// The querying device.
+        device: DeviceId,
+        /// Source address of the query.
+        client: IpAddr,
+        /// Destination address (resolver or multicast group).
+        server: IpAddr,
+        /// Protocol family.
+        flavor: Flavor,
+        /// Query name, display form.
+        name: String,
+        /// Query type.
+        qtype: u16,
+    },
+    /// A TLS or QUIC ClientHello.
+    Hello {
+        /// Packet time of the segment that completed the hello.
+        ts: Timestamp,
+        /// The device.
+        device: DeviceId,
+        /// The flow.
+        flow: FlowKey,
+        /// `Tls` or `Quic`.
+        via: Via,
+        /// QUIC version (0 for TLS over TCP).
+        quic_version: u32,
+        /// The hello.
+        hello: ClientHello,
+        /// ECH state when the hello carried the extension.
+        ech: Option<Ech>,
+    },
+    /// A plaintext HTTP request.
+    HttpRequest {
+        /// Packet time.
+        ts: Timestamp,
+        /// The device.
+        device: DeviceId,
+        /// The flow.
+        flow: FlowKey,
+        /// Method.
+        method: String,
+        /// Host header as sent.
+        host: Option<String>,
+        /// Request target.
+        path: String,
+        /// Referer header.
+        referer: Option<String>,
+        /// A Cookie header was sent.
+        has_cookie: bool,
+    },
+    /// A plaintext HTTP response.
+    HttpResponse {
+        /// Packet time.
+        ts: Timestamp,
+        /// The device.
+        device: DeviceId,
+        /// The flow.
+        flow: FlowKey,
+        /// Status code.
+        status: u16,
+        /// Names of cookies set.
+        set_cookie_names: Vec<String>,
+    },
+    /// A flow ended (idle, closed, evicted, or end of input), with its totals.
+    FlowEnd(FlowSummary),
+}
+
+/// Totals of one flow, and the name it was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowSummary {
+    /// The flow.
+    pub key: FlowKey,
+    /// The client device.
+    pub device: DeviceId,
+    /// First packet.
+    pub first: Timestamp,
+    /// Last packet.
+    pub last: Timestamp,
+    /// IP bytes from client to server.
+    pub bytes_up: u64,
+    /// IP bytes from server to client.
+    pub bytes_down: u64,
+    /// Packets from client to server.
+    pub packets_up: u64,
+    /// Packets from server to client.
+    pub packets_down: u64,
+    /// The remote name and how it was learned (`Via::Ip` with the address when none).
+    pub name: String,
+    /// How the name was learned.
+    pub via: Via,
+    /// ECH state of the flow's hello, if any.
+    pub ech: Option<Ech>,
+    /// The flow carried DNS-family traffic (its own names are reported as queries).
+    pub dns: bool,
+}

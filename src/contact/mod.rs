@@ -1,1 +1,257 @@
-//! Contacts (in progress).
+//! Contacts: every remote name a device reached, aggregated from observations.
+//!
+//! A contact is keyed by (device, client address, name); it collects how the name was seen,
+//! when, over how many flows and bytes, and to which server addresses.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::flow::analyze::host_name;
+use crate::observation::{DeviceId, Ech, FlowKey, FlowSummary, Observation, Via};
+use crate::time::Timestamp;
+
+/// Contacts kept at once; past this new names are counted, not stored.
+pub const MAX_CONTACTS: usize = 1_000_000;
+
+/// Whether a name belongs to the local network or the internet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Reached over the internet (or at least not provably local).
+    Internet,
+    /// mDNS/LLMNR names, `.local`, multicast, broadcast and link-local addresses.
+    Local,
+}
+
+/// One remote name a device contacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    /// The device (MAC, or IP without a link layer).
+    pub device: DeviceId,
+    /// The device's address used for this contact.
+    pub client_ip: IpAddr,
+    /// The remote name (lower case), or the server address when no name was seen.
+    pub name: String,
+    /// Local network or internet.
+    pub scope: Scope,
+    /// How the name was seen.
+    pub via: BTreeSet<Via>,
+    /// First observation.
+    #[serde(serialize_with = "rfc3339")]
+    pub first_seen: Timestamp,
+    /// Last observation.
+    #[serde(serialize_with = "rfc3339")]
+    pub last_seen: Timestamp,
+    /// Transport flows to this name.
+    pub flows: u64,
+    /// IP bytes sent by the device.
+    pub bytes_up: u64,
+    /// IP bytes received by the device.
+    pub bytes_down: u64,
+    /// Server addresses of those flows.
+    pub server_ips: BTreeSet<IpAddr>,
+    /// Encrypted Client Hello: `real` hides the destination, `grease` is a decoy.
+    pub ech: Option<Ech>,
+    /// DNS-family queries for the name.
+    pub dns_queries: u64,
+    /// Plaintext HTTP requests.
+    pub http_requests: u64,
+    /// A plaintext request carried a Cookie header.
+    pub cookie_sent: bool,
+    /// Names of cookies set over plaintext HTTP (never values).
+    pub cookies_set: BTreeSet<String>,
+}
+
+fn rfc3339<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.rfc3339())
+}
+
+/// What is known of a device.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Device {
+    /// Addresses it used.
+    pub ips: BTreeSet<IpAddr>,
+    /// DNS resolvers it queried.
+    pub resolvers: BTreeSet<IpAddr>,
+}
+
+/// Aggregates observations into contacts.
+#[derive(Debug, Default)]
+pub struct Contacts {
+    by_key: HashMap<(DeviceId, IpAddr, String), Contact>,
+    devices: BTreeMap<DeviceId, Device>,
+    /// Open HTTP flows → the contact of their last request, for Set-Cookie names.
+    http_flows: HashMap<FlowKey, (DeviceId, IpAddr, String)>,
+    dropped: u64,
+}
+
+impl Contacts {
+    /// Take one observation.
+    pub fn observe(&mut self, obs: &Observation) {
+        match obs {
+            Observation::DnsQuery {
+                ts,
+                device,
+                client,
+                server,
+                flavor,
+                name,
+                ..
+            } => {
+                let name = name.trim_end_matches('.').to_lowercase();
+                if name.is_empty() || name == "<root>" {
+                    return;
+                }
+                let dev = self.devices.entry(*device).or_default();
+                dev.ips.insert(*client);
+                if matches!(flavor, crate::wire::dns::Flavor::Dns) {
+                    dev.resolvers.insert(*server);
+                }
+                if let Some(c) = self.contact(*device, *client, name, *ts) {
+                    c.via.insert(Via::for_flavor(*flavor));
+                    c.dns_queries += 1;
+                }
+            }
+            Observation::HttpRequest {
+                ts,
+                device,
+                flow,
+                host,
+                has_cookie,
+                ..
+            } => {
+                let name = host
+                    .as_deref()
+                    .map(host_name)
+                    .unwrap_or_else(|| flow.server.ip().to_string());
+                let key = (*device, flow.client.ip(), name.clone());
+                if let Some(c) = self.contact(*device, flow.client.ip(), name, *ts) {
+                    c.via.insert(Via::Http);
+                    c.http_requests += 1;
+                    c.cookie_sent |= has_cookie;
+                    self.http_flows.insert(*flow, key);
+                }
+            }
+            Observation::HttpResponse {
+                flow,
+                set_cookie_names,
+                ..
+            } => {
+                // The response belongs to the contact its flow's last request named.
+                if let Some(key) = self.http_flows.get(flow)
+                    && let Some(c) = self.by_key.get_mut(key)
+                {
+                    c.cookies_set.extend(set_cookie_names.iter().cloned());
+                }
+            }
+            Observation::Hello { .. } => {}
+            Observation::FlowEnd(f) => self.flow_end(f),
+        }
+    }
+
+    fn flow_end(&mut self, f: &FlowSummary) {
+        self.http_flows.remove(&f.key);
+        if f.dns {
+            return;
+        }
+        let client = f.key.client.ip();
+        self.devices.entry(f.device).or_default().ips.insert(client);
+        let Some(c) = self.contact(f.device, client, f.name.clone(), f.first) else {
+            return;
+        };
+        c.last_seen = c.last_seen.max(f.last);
+        c.via.insert(f.via);
+        c.flows += 1;
+        c.bytes_up += f.bytes_up;
+        c.bytes_down += f.bytes_down;
+        c.server_ips.insert(f.key.server.ip());
+        if is_local_addr(f.key.server.ip()) {
+            c.scope = Scope::Local;
+        }
+        // Real ECH on any flow means some of this contact was hidden.
+        c.ech = c.ech.max(f.ech);
+    }
+
+    fn contact(
+        &mut self,
+        device: DeviceId,
+        client_ip: IpAddr,
+        name: String,
+        ts: Timestamp,
+    ) -> Option<&mut Contact> {
+        let key = (device, client_ip, name);
+        if !self.by_key.contains_key(&key) && self.by_key.len() >= MAX_CONTACTS {
+            self.dropped += 1;
+            return None;
+        }
+        let scope = if key.2.ends_with(".local") || key.2 == "local" {
+            Scope::Local
+        } else {
+            Scope::Internet
+        };
+        let c = self.by_key.entry(key).or_insert_with_key(|(d, ip, n)| Contact {
+            device: *d,
+            client_ip: *ip,
+            name: n.clone(),
+            scope,
+            via: BTreeSet::new(),
+            first_seen: ts,
+            last_seen: ts,
+            flows: 0,
+            bytes_up: 0,
+            bytes_down: 0,
+            server_ips: BTreeSet::new(),
+            ech: None,
+            dns_queries: 0,
+            http_requests: 0,
+            cookie_sent: false,
+            cookies_set: BTreeSet::new(),
+        });
+        c.first_seen = c.first_seen.min(ts);
+        c.last_seen = c.last_seen.max(ts);
+        if c.via.contains(&Via::Mdns) || c.via.contains(&Via::Llmnr) {
+            c.scope = Scope::Local;
+        }
+        Some(c)
+    }
+
+    /// All contacts, by device, then first seen, then name.
+    pub fn sorted(&self) -> Vec<Contact> {
+        let mut all: Vec<Contact> = self
+            .by_key
+            .values()
+            .cloned()
+            .map(|mut c| {
+                if c.via.contains(&Via::Mdns) || c.via.contains(&Via::Llmnr) {
+                    c.scope = Scope::Local;
+                }
+                c
+            })
+            .collect();
+        all.sort_by(|a, b| {
+            (a.device, a.scope, a.first_seen, &a.name, a.client_ip)
+                .cmp(&(b.device, b.scope, b.first_seen, &b.name, b.client_ip))
+        });
+        all
+    }
+
+    /// Devices seen, with their addresses.
+    pub fn devices(&self) -> &BTreeMap<DeviceId, Device> {
+        &self.devices
+    }
+
+    /// Contacts not stored because [`MAX_CONTACTS`] was reached.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+/// Addresses that never leave the local network.
+pub fn is_local_addr(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_multicast() || v4.is_broadcast() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_multicast() || v6.is_unicast_link_local(),
+    }
+}

@@ -1,5 +1,316 @@
-//! The engine (in progress).
+//! The engine: packets in, observations out. One per capture; replay and live share it.
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::capture::Packet;
+use crate::observation::{DeviceId, FlowKey, Observation, Proto, Via};
+use crate::stats::Counters;
+use crate::time::Timestamp;
+use crate::wire::Parsed;
+use crate::wire::link::{self, IpPacket, TcpFlags, Transport};
+
+use super::analyze;
+use super::dns_cache::DnsCache;
+use super::ipfrag::Defragmenter;
+use super::quic::QuicTracker;
+use super::table::{App, Flow, FlowTable};
+
+/// How often (in packet time) idle flows and stale reassemblies are swept.
+const SWEEP_SECS: u64 = 5;
+
+/// Where observations go.
+pub trait Sink {
+    /// Take one observation.
+    fn observe(&mut self, obs: Observation);
+}
+
+impl<F: FnMut(Observation)> Sink for F {
+    fn observe(&mut self, obs: Observation) {
+        self(obs)
+    }
+}
+
+/// Counts of what went through the engine.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Packets ingested.
+    pub packets: u64,
+    /// Packets without IP (ARP, LLDP, ...).
+    pub non_ip: u64,
+    /// Flows started.
+    pub flows: u64,
+}
 
 /// The analysis engine.
 #[derive(Debug, Default)]
-pub struct Engine {}
+pub struct Engine {
+    pub(super) flows: FlowTable,
+    pub(super) dns: DnsCache,
+    defrag: Defragmenter,
+    quic: QuicTracker,
+    pub(super) weirds: Counters,
+    stats: EngineStats,
+    now: Timestamp,
+    next_sweep: Timestamp,
+}
+
+/// Link-layer facts of the packet being processed.
+#[derive(Debug, Clone, Copy)]
+struct Macs {
+    src: Option<[u8; 6]>,
+    dst: Option<[u8; 6]>,
+}
+
+impl Engine {
+    /// A fresh engine.
+    pub fn new() -> Engine {
+        Engine::default()
+    }
+
+    /// Malformed input and limits hit, by kind.
+    pub fn weirds(&self) -> &Counters {
+        &self.weirds
+    }
+
+    /// Packet, flow and skip counts.
+    pub fn stats(&self) -> &EngineStats {
+        &self.stats
+    }
+
+    /// Analyze one packet.
+    pub fn ingest(&mut self, packet: &Packet<'_>, sink: &mut impl Sink) {
+        self.stats.packets += 1;
+        self.tick(packet.ts, sink);
+        let frame = match link::decode(packet.link, packet.data) {
+            Parsed::Done(frame) => frame,
+            Parsed::NotThis => {
+                self.stats.non_ip += 1;
+                return;
+            }
+            Parsed::Incomplete { .. } => return self.weirds.bump("link.truncated"),
+            Parsed::Malformed(w) => return self.weirds.bump(w),
+        };
+        let macs = Macs {
+            src: frame.src_mac,
+            dst: frame.dst_mac,
+        };
+        let ip = frame.ip;
+        match ip.fragment {
+            None => self.ip(packet.ts, macs, &ip, sink),
+            Some(fragment) => {
+                let whole = self.defrag.push(
+                    packet.ts,
+                    ip.src,
+                    ip.dst,
+                    ip.protocol,
+                    fragment,
+                    ip.payload,
+                    &mut self.weirds,
+                );
+                if let Some(payload) = whole {
+                    let joined = IpPacket {
+                        fragment: None,
+                        payload: &payload,
+                        wire_len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
+                        ..ip
+                    };
+                    let inner = link::unwrap_tunnels(joined);
+                    self.ip(packet.ts, macs, &inner, sink);
+                }
+            }
+        }
+    }
+
+    /// Advance packet time; ends idle flows.
+    pub fn tick(&mut self, now: Timestamp, sink: &mut impl Sink) {
+        self.now = self.now.max(now);
+        if self.now < self.next_sweep {
+            return;
+        }
+        self.next_sweep = self.now.plus_secs(SWEEP_SECS);
+        for flow in self.flows.expire(self.now) {
+            sink.observe(Observation::FlowEnd(flow.summary()));
+        }
+        self.defrag.expire(self.now, &mut self.weirds);
+        self.quic.expire(self.now);
+    }
+
+    /// End of input: every open flow ends.
+    pub fn finish(&mut self, sink: &mut impl Sink) {
+        for flow in self.flows.drain() {
+            sink.observe(Observation::FlowEnd(flow.summary()));
+        }
+    }
+
+    fn ip(&mut self, ts: Timestamp, macs: Macs, ip: &IpPacket<'_>, sink: &mut impl Sink) {
+        let (proto, sport, dport, payload, flags, seq) = match link::transport(ip) {
+            Parsed::Done(Transport::Tcp {
+                src_port,
+                dst_port,
+                seq,
+                flags,
+                payload,
+            }) => (Proto::Tcp, src_port, dst_port, payload, flags, seq),
+            Parsed::Done(Transport::Udp {
+                src_port,
+                dst_port,
+                payload,
+            }) => (
+                Proto::Udp,
+                src_port,
+                dst_port,
+                payload,
+                TcpFlags::default(),
+                0,
+            ),
+            Parsed::Done(Transport::Other(_)) | Parsed::NotThis => return,
+            Parsed::Incomplete { .. } => return self.weirds.bump("transport.truncated"),
+            Parsed::Malformed(w) => return self.weirds.bump(w),
+        };
+        let src = SocketAddr::new(ip.src, sport);
+        let dst = SocketAddr::new(ip.dst, dport);
+        let seg = Segment {
+            ts,
+            src,
+            dst,
+            src_device: device_of(macs.src, ip.src),
+            payload,
+            flags,
+            seq,
+        };
+        self.restart_reused(proto, &seg, sink);
+        if self.flows.get_mut(proto, src, dst).is_none() {
+            self.start_flow(proto, &seg, macs, sink);
+        }
+        let Some(flow) = self.flows.get_mut(proto, src, dst) else {
+            return;
+        };
+        let from_client = flow.key.client == src;
+        flow.count(ts, from_client, ip.wire_len);
+        match proto {
+            Proto::Tcp => analyze::tcp(self, proto, &seg, from_client, sink),
+            Proto::Udp => self.udp(&seg, from_client, sink),
+        }
+    }
+
+    /// A SYN on a 5-tuple that already carried a connection starts a new flow.
+    fn restart_reused(&mut self, proto: Proto, seg: &Segment<'_>, sink: &mut impl Sink) {
+        if proto != Proto::Tcp || !seg.flags.syn || seg.flags.ack {
+            return;
+        }
+        let reused = self
+            .flows
+            .get_mut(proto, seg.src, seg.dst)
+            .is_some_and(|f| f.packets_up + f.packets_down > 2 || f.key.client != seg.src);
+        if reused && let Some(old) = self.flows.remove(proto, seg.src, seg.dst) {
+            sink.observe(Observation::FlowEnd(old.summary()));
+        }
+    }
+
+    fn start_flow(&mut self, proto: Proto, seg: &Segment<'_>, macs: Macs, sink: &mut impl Sink) {
+        let src_is_client = client_is_src(proto, seg);
+        let (client, server, mac) = if src_is_client {
+            (seg.src, seg.dst, macs.src)
+        } else {
+            (seg.dst, seg.src, macs.dst)
+        };
+        let key = FlowKey {
+            proto,
+            client,
+            server,
+        };
+        let mut flow = Flow::new(key, device_of(mac, client.ip()), seg.ts);
+        flow.cached_name = self
+            .dns
+            .lookup(client.ip(), server.ip(), seg.ts)
+            .map(|r| r.name.clone());
+        self.stats.flows += 1;
+        let (evicted, _) = self.flows.insert(flow);
+        if !evicted.is_empty() {
+            self.weirds.add("flow.evicted_table_full", evicted.len() as u64);
+        }
+        for old in evicted {
+            sink.observe(Observation::FlowEnd(old.summary()));
+        }
+    }
+
+    fn udp(&mut self, seg: &Segment<'_>, from_client: bool, sink: &mut impl Sink) {
+        let Some(flow) = self.flows.get_mut(Proto::Udp, seg.src, seg.dst) else {
+            return;
+        };
+        match flow.app {
+            App::Done | App::Tls | App::Http => {}
+            App::Dns => analyze::dns_message(self, seg, seg.payload, sink),
+            App::Undecided | App::Quic => {
+                if let Some(_flavor) =
+                    crate::wire::dns::Flavor::for_ports(seg.src.port(), seg.dst.port())
+                {
+                    flow.app = App::Dns;
+                    analyze::dns_message(self, seg, seg.payload, sink);
+                } else if crate::wire::quic::looks_like_long_header(seg.payload) {
+                    flow.app = App::Quic;
+                    self.quic_datagram(seg, sink);
+                } else if from_client && flow.app == App::Undecided {
+                    flow.app = App::Done;
+                }
+            }
+        }
+    }
+
+    fn quic_datagram(&mut self, seg: &Segment<'_>, sink: &mut impl Sink) {
+        let hello = self
+            .quic
+            .ingest(seg.ts, seg.src, seg.dst, seg.payload, &mut self.weirds);
+        if let Some(h) = hello {
+            let key = FlowKey {
+                proto: Proto::Udp,
+                client: h.client,
+                server: h.server,
+            };
+            analyze::hello(self, seg.ts, key, Via::Quic, h.version, h.hello, sink);
+        }
+    }
+}
+
+/// The packet being analyzed, in transport terms.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Segment<'a> {
+    pub ts: Timestamp,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub src_device: DeviceId,
+    pub payload: &'a [u8],
+    pub flags: TcpFlags,
+    pub seq: u32,
+}
+
+fn device_of(mac: Option<[u8; 6]>, ip: IpAddr) -> DeviceId {
+    match mac {
+        // Broadcast/multicast MACs never name a device.
+        Some(m) if m[0] & 1 == 0 && m != [0; 6] => DeviceId::Mac(m),
+        _ => DeviceId::Ip(ip),
+    }
+}
+
+/// Ports on which a well-known service answers, so the other side is the client.
+fn is_service_port(port: u16) -> bool {
+    port < 1024
+        || matches!(
+            port,
+            1900 | 3478 | 4433 | 4789 | 5060 | 5222 | 5223 | 5228 | 5353 | 5355 | 8008 | 8080
+                | 8443 | 8883 | 19302
+        )
+}
+
+/// Decide which side opened a flow from its first packet.
+fn client_is_src(proto: Proto, seg: &Segment<'_>) -> bool {
+    if proto == Proto::Tcp && seg.flags.syn {
+        return !seg.flags.ack;
+    }
+    match (is_service_port(seg.src.port()), is_service_port(seg.dst.port())) {
+        (false, true) => true,
+        (true, false) => false,
+        // Both or neither: the higher (ephemeral) port is the client; ties go to the sender.
+        _ => seg.src.port() >= seg.dst.port() || seg.src.port() == seg.dst.port(),
+    }
+}

@@ -3,6 +3,7 @@
 //! No I/O and no clock: time comes from packets. Every table has a `MAX_*` bound and counts
 //! what it evicts.
 
+pub mod analyze;
 pub mod dns_cache;
 pub mod engine;
 pub mod ipfrag;

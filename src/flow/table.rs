@@ -1,1 +1,308 @@
-//! Flow table (in progress).
+//! The flow table: one entry per transport 5-tuple, with counters, idle eviction and a hard cap.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::observation::{DeviceId, Ech, FlowKey, FlowSummary, Proto, Via};
+use crate::time::Timestamp;
+
+use super::tcp::StreamBuf;
+
+/// Flows tracked at once; past this the least recently active eighth is ended early.
+pub const MAX_FLOWS: usize = 262_144;
+/// A TCP flow without packets for this long is ended.
+pub const TCP_IDLE_SECS: u64 = 300;
+/// A UDP flow without packets for this long is ended.
+pub const UDP_IDLE_SECS: u64 = 120;
+/// A TCP flow that saw RST or FIN both ways is ended after this much quiet.
+pub const CLOSED_LINGER_SECS: u64 = 5;
+
+/// Which analyzer reads a flow's payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum App {
+    /// No payload from the client yet.
+    #[default]
+    Undecided,
+    /// TLS: waiting for the ClientHello.
+    Tls,
+    /// Plaintext HTTP/1.x: every request and response head.
+    Http,
+    /// DNS-family messages (UDP, or TCP with length prefixes).
+    Dns,
+    /// QUIC: waiting for the ClientHello in Initial packets.
+    Quic,
+    /// Nothing more to read.
+    Done,
+}
+
+/// State of one flow.
+#[derive(Debug)]
+pub struct Flow {
+    /// Client and server.
+    pub key: FlowKey,
+    /// The client device.
+    pub device: DeviceId,
+    /// First packet.
+    pub first: Timestamp,
+    /// Last packet.
+    pub last: Timestamp,
+    /// IP bytes client → server.
+    pub bytes_up: u64,
+    /// IP bytes server → client.
+    pub bytes_down: u64,
+    /// Packets client → server.
+    pub packets_up: u64,
+    /// Packets server → client.
+    pub packets_down: u64,
+    /// Name from the flow's own payload (SNI, Host) and how it was seen.
+    pub name: Option<(String, Via)>,
+    /// Name of the server address from the DNS cache, looked up when the flow began.
+    pub cached_name: Option<String>,
+    /// ECH state of the hello.
+    pub ech: Option<Ech>,
+    /// The analyzer.
+    pub app: App,
+    /// Client → server bytes.
+    pub up: StreamBuf,
+    /// Server → client bytes.
+    pub down: StreamBuf,
+    /// FIN seen from the client / from the server, or RST.
+    pub fin_up: bool,
+    /// FIN seen from the server.
+    pub fin_down: bool,
+    /// RST seen.
+    pub rst: bool,
+}
+
+impl Flow {
+    /// A new flow whose first packet arrived at `ts`.
+    pub fn new(key: FlowKey, device: DeviceId, ts: Timestamp) -> Flow {
+        Flow {
+            key,
+            device,
+            first: ts,
+            last: ts,
+            bytes_up: 0,
+            bytes_down: 0,
+            packets_up: 0,
+            packets_down: 0,
+            name: None,
+            cached_name: None,
+            ech: None,
+            app: App::Undecided,
+            up: StreamBuf::default(),
+            down: StreamBuf::default(),
+            fin_up: false,
+            fin_down: false,
+            rst: false,
+        }
+    }
+
+    /// Count one packet of `wire_len` IP bytes.
+    pub fn count(&mut self, ts: Timestamp, from_client: bool, wire_len: u32) {
+        self.last = self.last.max(ts);
+        if from_client {
+            self.packets_up += 1;
+            self.bytes_up += u64::from(wire_len);
+        } else {
+            self.packets_down += 1;
+            self.bytes_down += u64::from(wire_len);
+        }
+    }
+
+    fn closed(&self) -> bool {
+        self.rst || (self.fin_up && self.fin_down)
+    }
+
+    fn idle_limit_secs(&self) -> u64 {
+        match (self.key.proto, self.closed()) {
+            (Proto::Tcp, true) => CLOSED_LINGER_SECS,
+            (Proto::Tcp, false) => TCP_IDLE_SECS,
+            (Proto::Udp, _) => UDP_IDLE_SECS,
+        }
+    }
+
+    /// Totals and final name: the flow's own name first, else the DNS cache's, else the address.
+    pub fn summary(&self) -> FlowSummary {
+        let (name, via) = match (&self.name, &self.cached_name, self.ech) {
+            // Real ECH hides the destination: the outer SNI is the provider's public name.
+            (_, Some(cached), Some(Ech::Real)) => (cached.clone(), Via::DnsCache),
+            (Some((n, v)), _, _) => (n.clone(), *v),
+            (None, Some(cached), _) => (cached.clone(), Via::DnsCache),
+            (None, None, _) => (self.key.server.ip().to_string(), Via::Ip),
+        };
+        FlowSummary {
+            key: self.key,
+            device: self.device,
+            first: self.first,
+            last: self.last,
+            bytes_up: self.bytes_up,
+            bytes_down: self.bytes_down,
+            packets_up: self.packets_up,
+            packets_down: self.packets_down,
+            name,
+            via,
+            ech: self.ech,
+            dns: self.app == App::Dns,
+        }
+    }
+}
+
+/// Order-independent identity of a 5-tuple, so both directions find one entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Canon(Proto, SocketAddr, SocketAddr);
+
+impl Canon {
+    fn of(proto: Proto, a: SocketAddr, b: SocketAddr) -> Canon {
+        if a <= b {
+            Canon(proto, a, b)
+        } else {
+            Canon(proto, b, a)
+        }
+    }
+}
+
+/// All live flows.
+#[derive(Debug, Default)]
+pub struct FlowTable {
+    flows: HashMap<Canon, Flow>,
+}
+
+impl FlowTable {
+    /// The flow between `a` and `b`, if tracked.
+    pub fn get_mut(&mut self, proto: Proto, a: SocketAddr, b: SocketAddr) -> Option<&mut Flow> {
+        self.flows.get_mut(&Canon::of(proto, a, b))
+    }
+
+    /// End the flow between `a` and `b`, returning it.
+    pub fn remove(&mut self, proto: Proto, a: SocketAddr, b: SocketAddr) -> Option<Flow> {
+        self.flows.remove(&Canon::of(proto, a, b))
+    }
+
+    /// Track a new flow. When the table is full, the least recently active flows are
+    /// returned first so their totals are not lost.
+    pub fn insert(&mut self, flow: Flow) -> (Vec<Flow>, &mut Flow) {
+        let evicted = if self.flows.len() >= MAX_FLOWS {
+            self.evict_least_recent(MAX_FLOWS / 8)
+        } else {
+            Vec::new()
+        };
+        let canon = Canon::of(flow.key.proto, flow.key.client, flow.key.server);
+        let slot = self.flows.entry(canon).insert_entry(flow).into_mut();
+        (evicted, slot)
+    }
+
+    /// Remove flows idle past their limit at `now`.
+    pub fn expire(&mut self, now: Timestamp) -> Vec<Flow> {
+        let idle: Vec<Canon> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| now.since(f.last) > f.idle_limit_secs() * 1_000_000_000)
+            .map(|(c, _)| *c)
+            .collect();
+        idle.iter().filter_map(|c| self.flows.remove(c)).collect()
+    }
+
+    /// Remove every flow (end of input), oldest first.
+    pub fn drain(&mut self) -> Vec<Flow> {
+        let mut all: Vec<Flow> = self.flows.drain().map(|(_, f)| f).collect();
+        all.sort_by_key(|f| (f.first, f.key));
+        all
+    }
+
+    /// Number of flows.
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// True when no flow is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    fn evict_least_recent(&mut self, n: usize) -> Vec<Flow> {
+        let mut by_age: Vec<(Timestamp, Canon)> =
+            self.flows.iter().map(|(c, f)| (f.last, *c)).collect();
+        let n = n.clamp(1, by_age.len().max(1));
+        if n < by_age.len() {
+            by_age.select_nth_unstable_by_key(n, |(t, _)| *t);
+        }
+        by_age
+            .iter()
+            .take(n)
+            .filter_map(|(_, c)| self.flows.remove(c))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn addr(host: u8, port: u16) -> SocketAddr {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, host)), port)
+    }
+
+    fn flow(port: u16, ts: u64) -> Flow {
+        let key = FlowKey {
+            proto: Proto::Tcp,
+            client: addr(1, port),
+            server: addr(2, 443),
+        };
+        Flow::new(key, DeviceId::Ip(key.client.ip()), Timestamp(ts))
+    }
+
+    #[test]
+    fn both_directions_find_the_same_flow() {
+        let mut t = FlowTable::default();
+        t.insert(flow(5000, 0));
+        assert!(t.get_mut(Proto::Tcp, addr(2, 443), addr(1, 5000)).is_some());
+        assert!(t.get_mut(Proto::Tcp, addr(1, 5000), addr(2, 443)).is_some());
+        assert!(t.get_mut(Proto::Udp, addr(1, 5000), addr(2, 443)).is_none());
+    }
+
+    #[test]
+    fn idle_flows_expire_and_closed_ones_sooner() {
+        let mut t = FlowTable::default();
+        t.insert(flow(1, 0));
+        let (_, f) = t.insert(flow(2, 0));
+        f.rst = true;
+        let ended = t.expire(Timestamp::from_parts(CLOSED_LINGER_SECS + 1, 0));
+        assert_eq!(ended.len(), 1);
+        assert_eq!(ended[0].key.client.port(), 2);
+        assert_eq!(t.expire(Timestamp::from_parts(TCP_IDLE_SECS + 1, 0)).len(), 1);
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn full_table_ends_the_least_recent_flows_first() {
+        let mut t = FlowTable::default();
+        for i in 0..MAX_FLOWS {
+            let port = (i % 60_000) as u16;
+            let host = (i / 60_000) as u8 + 1;
+            let mut f = flow(port, i as u64);
+            f.key.client = addr(host, port);
+            t.insert(f);
+        }
+        assert_eq!(t.len(), MAX_FLOWS);
+        let (evicted, _) = t.insert(flow(65_000, u64::MAX));
+        assert_eq!(evicted.len(), MAX_FLOWS / 8);
+        let newest_evicted = evicted.iter().map(|f| f.last).max().unwrap();
+        assert!(newest_evicted.0 <= (MAX_FLOWS / 8) as u64);
+        assert_eq!(t.len(), MAX_FLOWS - MAX_FLOWS / 8 + 1);
+    }
+
+    #[test]
+    fn summary_prefers_own_name_then_cache_then_address() {
+        let mut f = flow(1, 0);
+        assert_eq!(f.summary().via, Via::Ip);
+        assert_eq!(f.summary().name, "10.0.0.2");
+        f.cached_name = Some("cdn.example".into());
+        assert_eq!(f.summary().via, Via::DnsCache);
+        f.name = Some(("www.example".into(), Via::Tls));
+        assert_eq!(f.summary().name, "www.example");
+        f.ech = Some(Ech::Real);
+        assert_eq!(f.summary().name, "cdn.example");
+    }
+}

@@ -1,0 +1,385 @@
+//! Payload analyzers of a flow: which parser reads which bytes, and what each one raises.
+
+use crate::observation::{Ech, FlowKey, Observation, Proto, Via};
+use crate::stats::Counters;
+use crate::time::Timestamp;
+use crate::wire::Parsed;
+use crate::wire::dns::{self, Flavor};
+use crate::wire::http::{self, Body};
+use crate::wire::tls::{self, ClientHello};
+
+use super::engine::{Engine, Segment, Sink};
+use super::table::{App, Flow};
+use super::tcp::{MAX_STREAM_BYTES, StreamBuf};
+
+/// Public names of ECH providers: an outer SNI equal to one of these hides the destination.
+pub const ECH_PUBLIC_NAMES: &[&str] = &["cloudflare-ech.com", "cover.defo.ie"];
+
+/// Client bytes after which a stream that is neither TLS nor HTTP is left alone.
+const SNIFF_BYTES: usize = 16;
+
+/// What a TCP segment's analysis found that needs the whole engine.
+enum Found {
+    Hello(ClientHello),
+    DnsMessages(Vec<Vec<u8>>),
+}
+
+/// Analyze a TCP segment of a tracked flow.
+pub(super) fn tcp(
+    engine: &mut Engine,
+    proto: Proto,
+    seg: &Segment<'_>,
+    from_client: bool,
+    sink: &mut impl Sink,
+) {
+    let Some(flow) = engine.flows.get_mut(proto, seg.src, seg.dst) else {
+        return;
+    };
+    let found = tcp_flow(flow, seg, from_client, &mut engine.weirds, sink);
+    let key = flow.key;
+    match found {
+        Some(Found::Hello(h)) => hello(engine, seg.ts, key, Via::Tls, 0, h, sink),
+        Some(Found::DnsMessages(msgs)) => {
+            for m in msgs {
+                dns_message(engine, seg, &m, sink);
+            }
+        }
+        None => {}
+    }
+}
+
+fn tcp_flow(
+    flow: &mut Flow,
+    seg: &Segment<'_>,
+    from_client: bool,
+    weirds: &mut Counters,
+    sink: &mut impl Sink,
+) -> Option<Found> {
+    flow.rst |= seg.flags.rst;
+    if seg.flags.fin {
+        if from_client {
+            flow.fin_up = true;
+        } else {
+            flow.fin_down = true;
+        }
+    }
+    let dns_port = Flavor::for_ports(seg.src.port(), seg.dst.port()) == Some(Flavor::Dns);
+    if flow.app == App::Undecided && dns_port {
+        flow.app = App::Dns;
+    }
+    let stream = if from_client {
+        &mut flow.up
+    } else {
+        &mut flow.down
+    };
+    if seg.flags.syn {
+        stream.syn(seg.seq);
+    }
+    let wanted = match flow.app {
+        App::Undecided | App::Tls => from_client,
+        App::Http | App::Dns => true,
+        App::Quic | App::Done => false,
+    };
+    if !wanted || !stream.push(seg.seq, seg.payload, weirds) {
+        return None;
+    }
+    if flow.app == App::Undecided {
+        flow.app = sniff(flow.up.data());
+        if flow.app == App::Done {
+            flow.up.close();
+            flow.down.close();
+        }
+    }
+    match flow.app {
+        App::Tls => tls_hello(flow, weirds),
+        App::Http => {
+            http_stream(flow, seg.ts, from_client, weirds, sink);
+            None
+        }
+        App::Dns => Some(Found::DnsMessages(dns_stream(
+            if from_client {
+                &mut flow.up
+            } else {
+                &mut flow.down
+            },
+            weirds,
+        ))),
+        App::Undecided | App::Quic | App::Done => None,
+    }
+}
+
+/// Which analyzer fits the first client bytes.
+fn sniff(head: &[u8]) -> App {
+    if tls::looks_like_tls(head) {
+        App::Tls
+    } else if http::looks_like_request(head) {
+        App::Http
+    } else if head.len() >= SNIFF_BYTES {
+        App::Done
+    } else {
+        App::Undecided
+    }
+}
+
+fn tls_hello(flow: &mut Flow, weirds: &mut Counters) -> Option<Found> {
+    let outcome = tls::client_hello_from_records(flow.up.data());
+    let done = |flow: &mut Flow| {
+        flow.app = App::Done;
+        flow.up.close();
+        flow.down.close();
+    };
+    match outcome {
+        Parsed::Done(h) => {
+            done(flow);
+            return Some(Found::Hello(h));
+        }
+        Parsed::Incomplete { .. } if flow.up.data().len() < MAX_STREAM_BYTES => {}
+        Parsed::Incomplete { .. } => {
+            weirds.bump("tls.hello_exceeds_buffer");
+            done(flow);
+        }
+        Parsed::NotThis => done(flow),
+        Parsed::Malformed(w) => {
+            weirds.bump(w);
+            done(flow);
+        }
+    }
+    None
+}
+
+fn http_stream(
+    flow: &mut Flow,
+    ts: Timestamp,
+    from_client: bool,
+    weirds: &mut Counters,
+    sink: &mut impl Sink,
+) {
+    loop {
+        let stream = if from_client {
+            &mut flow.up
+        } else {
+            &mut flow.down
+        };
+        if stream.is_closed() || stream.data().is_empty() {
+            return;
+        }
+        let (head_len, body) = if from_client {
+            match http::parse_request(stream.data()) {
+                Parsed::Done(req) => {
+                    let (len, body) = (req.head_len, req.body);
+                    http_request(flow, ts, req, sink);
+                    (len, body)
+                }
+                other => return http_stall(stream, other.map(|_| ()), weirds),
+            }
+        } else {
+            match http::parse_response(stream.data()) {
+                Parsed::Done(resp) => {
+                    sink.observe(Observation::HttpResponse {
+                        ts,
+                        device: flow.device,
+                        flow: flow.key,
+                        status: resp.status,
+                        set_cookie_names: resp.set_cookie_names,
+                    });
+                    (resp.head_len, resp.body)
+                }
+                other => return http_stall(stream, other.map(|_| ()), weirds),
+            }
+        };
+        let stream = if from_client {
+            &mut flow.up
+        } else {
+            &mut flow.down
+        };
+        stream.consume(head_len);
+        match body {
+            Body::None => {}
+            Body::Length(n) => stream.skip(n),
+            Body::UntilClose => return stream.close(),
+            Body::Chunked => match http::chunked_len(stream.data()) {
+                Parsed::Done(n) => stream.consume(n),
+                // A chunked body the buffer cannot hold ends what this direction can follow.
+                other => {
+                    if !matches!(other, Parsed::Incomplete { .. }) {
+                        weirds.bump("http.bad_chunked_body");
+                    } else {
+                        weirds.bump("http.chunked_body_not_followed");
+                    }
+                    return stream.close();
+                }
+            },
+        }
+    }
+}
+
+fn http_stall(stream: &mut StreamBuf, outcome: Parsed<()>, weirds: &mut Counters) {
+    match outcome {
+        Parsed::Incomplete { .. } if stream.data().len() < MAX_STREAM_BYTES => {}
+        Parsed::Incomplete { .. } => {
+            weirds.bump("http.head_exceeds_buffer");
+            stream.close();
+        }
+        Parsed::Malformed(w) => {
+            weirds.bump(w);
+            stream.close();
+        }
+        Parsed::NotThis | Parsed::Done(()) => {
+            weirds.bump("http.not_http");
+            stream.close();
+        }
+    }
+}
+
+fn http_request(flow: &mut Flow, ts: Timestamp, req: http::Request, sink: &mut impl Sink) {
+    if flow.name.is_none()
+        && let Some(host) = req.host.as_deref()
+    {
+        let name = host_name(host);
+        if !name.is_empty() {
+            flow.name = Some((name, Via::Http));
+        }
+    }
+    sink.observe(Observation::HttpRequest {
+        ts,
+        device: flow.device,
+        flow: flow.key,
+        method: req.method,
+        host: req.host,
+        path: req.path,
+        referer: req.referer,
+        has_cookie: req.has_cookie,
+    });
+}
+
+/// The name part of a Host header: lower case, without port or IPv6 brackets.
+pub fn host_name(host: &str) -> String {
+    let host = host.trim();
+    let bare = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        match host.rsplit_once(':') {
+            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => host,
+        }
+    };
+    bare.trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn dns_stream(stream: &mut StreamBuf, weirds: &mut Counters) -> Vec<Vec<u8>> {
+    let mut messages = Vec::new();
+    loop {
+        match dns::tcp_message(stream.data()) {
+            Parsed::Done((msg, consumed)) => {
+                messages.push(msg.to_vec());
+                stream.consume(consumed);
+            }
+            Parsed::Incomplete { .. } if stream.data().len() < MAX_STREAM_BYTES => break,
+            Parsed::Incomplete { .. } => {
+                weirds.bump("dns.tcp_message_exceeds_buffer");
+                stream.close();
+                break;
+            }
+            Parsed::NotThis | Parsed::Malformed(_) => {
+                weirds.bump("dns.bad_tcp_framing");
+                stream.close();
+                break;
+            }
+        }
+    }
+    messages
+}
+
+/// Analyze one DNS-family message carried by `seg`.
+pub(super) fn dns_message(engine: &mut Engine, seg: &Segment<'_>, bytes: &[u8], sink: &mut impl Sink) {
+    let flavor = Flavor::for_ports(seg.src.port(), seg.dst.port()).unwrap_or(Flavor::Dns);
+    match dns::parse_message(bytes) {
+        Parsed::Done(msg) if msg.response => {
+            engine
+                .dns
+                .learn(seg.ts, seg.dst.ip(), &msg, &mut engine.weirds);
+        }
+        Parsed::Done(msg) => {
+            for q in msg.questions {
+                sink.observe(Observation::DnsQuery {
+                    ts: seg.ts,
+                    device: seg.src_device,
+                    client: seg.src.ip(),
+                    server: seg.dst.ip(),
+                    flavor,
+                    name: q.name,
+                    qtype: q.qtype,
+                });
+            }
+        }
+        Parsed::Incomplete { .. } => engine.weirds.bump("dns.truncated"),
+        Parsed::NotThis => engine.weirds.bump("dns.not_dns"),
+        Parsed::Malformed(w) => engine.weirds.bump(w),
+    }
+}
+
+/// A ClientHello completed on the flow `key` (TLS over TCP, or QUIC).
+pub(super) fn hello(
+    engine: &mut Engine,
+    ts: Timestamp,
+    key: FlowKey,
+    via: Via,
+    quic_version: u32,
+    h: ClientHello,
+    sink: &mut impl Sink,
+) {
+    let Some(flow) = engine.flows.get_mut(key.proto, key.client, key.server) else {
+        return;
+    };
+    let ech = h.ech_extension.then(|| {
+        let outer = h.sni.as_deref().map(str::to_ascii_lowercase);
+        let known_public = outer
+            .as_deref()
+            .is_some_and(|o| ECH_PUBLIC_NAMES.contains(&o));
+        let resolved_with_ech = flow.cached_name.as_deref().is_some_and(|host| {
+            Some(host) != outer.as_deref() && engine.dns.has_ech_config(key.client.ip(), host)
+        });
+        if known_public || resolved_with_ech {
+            Ech::Real
+        } else {
+            Ech::Grease
+        }
+    });
+    flow.ech = ech;
+    if let Some(sni) = h.sni.as_deref() {
+        let name = sni.trim_end_matches('.').to_ascii_lowercase();
+        if !name.is_empty() {
+            flow.name = Some((name, via));
+        }
+    }
+    sink.observe(Observation::Hello {
+        ts,
+        device: flow.device,
+        flow: flow.key,
+        via,
+        quic_version,
+        hello: h,
+        ech,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_name_strips_port_brackets_and_case() {
+        assert_eq!(host_name("WWW.Example.com:8080"), "www.example.com");
+        assert_eq!(host_name("[2001:db8::1]:80"), "2001:db8::1");
+        assert_eq!(host_name("[2001:db8::1]"), "2001:db8::1");
+        assert_eq!(host_name("192.168.111.154"), "192.168.111.154");
+        assert_eq!(host_name("example.com."), "example.com");
+    }
+
+    #[test]
+    fn sniff_decides_after_enough_bytes() {
+        assert_eq!(sniff(&[0x16, 0x03, 0x01]), App::Tls);
+        assert_eq!(sniff(b"SSH-2.0-"), App::Undecided);
+        assert_eq!(sniff(b"SSH-2.0-OpenSSH_9.2p1"), App::Done);
+    }
+}
