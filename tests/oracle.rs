@@ -57,13 +57,17 @@ fn allowed() -> BTreeSet<(String, String, String)> {
 }
 
 fn compare(suffix: &str, flows: bool) {
-    let dir = shared_captures();
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
     let allow = allowed();
     let mut checked = 0;
     let mut failures = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<PathBuf> = [shared_captures(), bundled]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap().flatten().map(|e| e.path()))
+        .collect();
     entries.sort();
     for oracle_path in entries {
+        let dir = oracle_path.parent().unwrap().to_path_buf();
         let name = oracle_path.file_name().unwrap().to_string_lossy().into_owned();
         let Some(capture) = name.strip_suffix(suffix) else {
             continue;
