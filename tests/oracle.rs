@@ -1,6 +1,8 @@
 //! Correctness bar: `sporfri extract` equals tshark's extraction (`shared/tools/oracle.sh`)
 //! on every shared capture, except differences listed with a reason in `tests/oracle-allow.tsv`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,7 +26,12 @@ fn extract(pcap: &Path, flows: bool) -> BTreeSet<String> {
     let mut source = FileSource::open(pcap).unwrap();
     let mut engine = Engine::new();
     let mut extraction = Extraction::new(flows);
-    let end = replay::run(&mut source, &mut engine, &mut |o| extraction.observe(&o), |_| {});
+    let end = replay::run(
+        &mut source,
+        &mut engine,
+        &mut |o| extraction.observe(&o),
+        |_| {},
+    );
     assert!(end.error.is_none(), "{}: {:?}", pcap.display(), end.error);
     extraction.lines().map(str::to_owned).collect()
 }
@@ -44,13 +51,23 @@ fn oracle(path: &Path) -> BTreeSet<String> {
 
 /// (capture, "+" extra in sporfri | "-" missing in sporfri, line) from the allow-list.
 fn allowed() -> BTreeSet<(String, String, String)> {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle-allow.tsv")).unwrap();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle-allow.tsv"),
+    )
+    .unwrap();
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| {
             let f: Vec<&str> = l.splitn(4, '\t').collect();
-            assert_eq!(f.len(), 4, "allow-list line needs capture, +/-, line, reason: {l}");
-            assert!(!f[3].trim().is_empty(), "allow-list line without a reason: {l}");
+            assert_eq!(
+                f.len(),
+                4,
+                "allow-list line needs capture, +/-, line, reason: {l}"
+            );
+            assert!(
+                !f[3].trim().is_empty(),
+                "allow-list line without a reason: {l}"
+            );
             (f[0].to_owned(), f[1].to_owned(), f[2].replace("\\t", "\t"))
         })
         .collect()
@@ -68,7 +85,11 @@ fn compare(suffix: &str, flows: bool) {
     entries.sort();
     for oracle_path in entries {
         let dir = oracle_path.parent().unwrap().to_path_buf();
-        let name = oracle_path.file_name().unwrap().to_string_lossy().into_owned();
+        let name = oracle_path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let Some(capture) = name.strip_suffix(suffix) else {
             continue;
         };
@@ -89,8 +110,12 @@ fn compare(suffix: &str, flows: bool) {
         }
         checked += 1;
     }
-    assert!(checked >= 25, "only {checked} oracle files found in {}", dir.display());
-    assert!(failures.is_empty(), "differences from tshark:\n{}", failures.join("\n"));
+    assert!(checked >= 25, "only {checked} oracle files found");
+    assert!(
+        failures.is_empty(),
+        "differences from tshark:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -111,8 +136,13 @@ fn extract_command_prints_oracle_format() {
         .arg(&pcap)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    let want = std::fs::read_to_string(shared_captures().join("wikipedia.pcap.oracle.tsv")).unwrap();
+    let want =
+        std::fs::read_to_string(shared_captures().join("wikipedia.pcap.oracle.tsv")).unwrap();
     assert_eq!(text, want);
 }

@@ -191,24 +191,27 @@ impl Contacts {
         } else {
             Scope::Internet
         };
-        let c = self.by_key.entry(key).or_insert_with_key(|(d, ip, n)| Contact {
-            device: *d,
-            client_ip: *ip,
-            name: n.clone(),
-            scope,
-            via: BTreeSet::new(),
-            first_seen: ts,
-            last_seen: ts,
-            flows: 0,
-            bytes_up: 0,
-            bytes_down: 0,
-            server_ips: BTreeSet::new(),
-            ech: None,
-            dns_queries: 0,
-            http_requests: 0,
-            cookie_sent: false,
-            cookies_set: BTreeSet::new(),
-        });
+        let c = self
+            .by_key
+            .entry(key)
+            .or_insert_with_key(|(d, ip, n)| Contact {
+                device: *d,
+                client_ip: *ip,
+                name: n.clone(),
+                scope,
+                via: BTreeSet::new(),
+                first_seen: ts,
+                last_seen: ts,
+                flows: 0,
+                bytes_up: 0,
+                bytes_down: 0,
+                server_ips: BTreeSet::new(),
+                ech: None,
+                dns_queries: 0,
+                http_requests: 0,
+                cookie_sent: false,
+                cookies_set: BTreeSet::new(),
+            });
         c.first_seen = c.first_seen.min(ts);
         c.last_seen = c.last_seen.max(ts);
         if c.via.contains(&Via::Mdns) || c.via.contains(&Via::Llmnr) {
@@ -231,8 +234,13 @@ impl Contacts {
             })
             .collect();
         all.sort_by(|a, b| {
-            (a.device, a.scope, a.first_seen, &a.name, a.client_ip)
-                .cmp(&(b.device, b.scope, b.first_seen, &b.name, b.client_ip))
+            (a.device, a.scope, a.first_seen, &a.name, a.client_ip).cmp(&(
+                b.device,
+                b.scope,
+                b.first_seen,
+                &b.name,
+                b.client_ip,
+            ))
         });
         all
     }

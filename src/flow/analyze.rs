@@ -291,7 +291,12 @@ fn dns_stream(stream: &mut StreamBuf, weirds: &mut Counters) -> Vec<Vec<u8>> {
 }
 
 /// Analyze one DNS-family message carried by `seg`.
-pub(super) fn dns_message(engine: &mut Engine, seg: &Segment<'_>, bytes: &[u8], sink: &mut impl Sink) {
+pub(super) fn dns_message(
+    engine: &mut Engine,
+    seg: &Segment<'_>,
+    bytes: &[u8],
+    sink: &mut impl Sink,
+) {
     let flavor = Flavor::for_ports(seg.src.port(), seg.dst.port()).unwrap_or(Flavor::Dns);
     match dns::parse_message(bytes) {
         Parsed::Done(msg) if msg.response => {

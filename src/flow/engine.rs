@@ -227,7 +227,8 @@ impl Engine {
         self.stats.flows += 1;
         let (evicted, _) = self.flows.insert(flow);
         if !evicted.is_empty() {
-            self.weirds.add("flow.evicted_table_full", evicted.len() as u64);
+            self.weirds
+                .add("flow.evicted_table_full", evicted.len() as u64);
         }
         for old in evicted {
             sink.observe(Observation::FlowEnd(old.summary()));
@@ -297,8 +298,20 @@ fn is_service_port(port: u16) -> bool {
     port < 1024
         || matches!(
             port,
-            1900 | 3478 | 4433 | 4789 | 5060 | 5222 | 5223 | 5228 | 5353 | 5355 | 8008 | 8080
-                | 8443 | 8883 | 19302
+            1900 | 3478
+                | 4433
+                | 4789
+                | 5060
+                | 5222
+                | 5223
+                | 5228
+                | 5353
+                | 5355
+                | 8008
+                | 8080
+                | 8443
+                | 8883
+                | 19302
         )
 }
 
@@ -307,7 +320,10 @@ fn client_is_src(proto: Proto, seg: &Segment<'_>) -> bool {
     if proto == Proto::Tcp && seg.flags.syn {
         return !seg.flags.ack;
     }
-    match (is_service_port(seg.src.port()), is_service_port(seg.dst.port())) {
+    match (
+        is_service_port(seg.src.port()),
+        is_service_port(seg.dst.port()),
+    ) {
         (false, true) => true,
         (true, false) => false,
         // Both or neither: the higher (ephemeral) port is the client; ties go to the sender.

@@ -271,7 +271,10 @@ mod tests {
         let ended = t.expire(Timestamp::from_parts(CLOSED_LINGER_SECS + 1, 0));
         assert_eq!(ended.len(), 1);
         assert_eq!(ended[0].key.client.port(), 2);
-        assert_eq!(t.expire(Timestamp::from_parts(TCP_IDLE_SECS + 1, 0)).len(), 1);
+        assert_eq!(
+            t.expire(Timestamp::from_parts(TCP_IDLE_SECS + 1, 0)).len(),
+            1
+        );
         assert!(t.is_empty());
     }
 

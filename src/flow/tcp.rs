@@ -120,7 +120,11 @@ impl StreamBuf {
             weirds.bump("tcp.pending_full");
             return;
         }
-        if self.pending.iter().any(|(s, d)| *s == seq && d.len() >= data.len()) {
+        if self
+            .pending
+            .iter()
+            .any(|(s, d)| *s == seq && d.len() >= data.len())
+        {
             return;
         }
         self.pending_bytes += data.len();

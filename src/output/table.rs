@@ -56,7 +56,12 @@ fn device_header(out: &mut impl Write, id: DeviceId, dev: Option<&Device>) -> io
 fn row(out: &mut impl Write, c: &Contact) -> io::Result<()> {
     let first = c.first_seen.rfc3339();
     let last = c.last_seen.rfc3339();
-    let via = c.via.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(",");
+    let via = c
+        .via
+        .iter()
+        .map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
     let ech = match c.ech {
         Some(Ech::Real) => "real",
         Some(Ech::Grease) => "grease",

@@ -1,0 +1,144 @@
+//! Replay benchmark: builds large captures from the shared traces and prints packets/s and peak
+//! RSS of `sporfri replay` next to a bare read loop (`sporfri replay --null`) over the same file.
+//!
+//! Run: `cargo bench --bench replay` (optional: `-- --size-mb 1100`). Files go to
+//! `target/bench/`. Each repetition of the traces shifts time by an hour and rewrites IPv4
+//! addresses, so flows churn and expire as in a long capture instead of repeating one 5-tuple.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sporfri::capture::{FileSource, PacketSource};
+use sporfri::wire::link::LinkType;
+
+struct Record {
+    ts_ns: u64,
+    data: Vec<u8>,
+}
+
+fn load(paths: &[PathBuf]) -> Vec<Record> {
+    let mut out = Vec::new();
+    for p in paths {
+        let mut src = FileSource::open(p).expect("open shared capture");
+        let mut first = None;
+        while let Ok(Some(pkt)) = src.next_packet() {
+            if pkt.link != LinkType::ETHERNET {
+                break;
+            }
+            let t0 = *first.get_or_insert(pkt.ts.0);
+            out.push(Record {
+                ts_ns: pkt.ts.0 - t0.min(pkt.ts.0),
+                data: pkt.data.to_vec(),
+            });
+        }
+    }
+    out
+}
+
+fn build(path: &Path, records: &[Record], size: u64) -> std::io::Result<u64> {
+    let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    // pcap, microseconds, little endian, Ethernet.
+    w.write_all(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0])?;
+    w.write_all(&65535u32.to_le_bytes())?;
+    w.write_all(&1u32.to_le_bytes())?;
+    let (mut written, mut packets, mut rep) = (24u64, 0u64, 0u64);
+    let base = 1_700_000_000u64 * 1_000_000_000;
+    while written < size {
+        for r in records {
+            let ts = base + rep * 3_600_000_000_000 + r.ts_ns;
+            let mut data = r.data.clone();
+            // Distinct addresses per repetition: IPv4 over plain Ethernet only.
+            if data.len() >= 34 && data[12..14] == [0x08, 0x00] {
+                for off in [14 + 12 + 1, 14 + 16 + 1] {
+                    data[off] ^= (rep & 0xff) as u8;
+                    data[off + 1] ^= ((rep >> 8) & 0xff) as u8;
+                }
+            }
+            let secs = (ts / 1_000_000_000) as u32;
+            let micros = ((ts % 1_000_000_000) / 1000) as u32;
+            let len = data.len() as u32;
+            for v in [secs, micros, len, len] {
+                w.write_all(&v.to_le_bytes())?;
+            }
+            w.write_all(&data)?;
+            written += 16 + u64::from(len);
+            packets += 1;
+        }
+        rep += 1;
+    }
+    w.flush()?;
+    Ok(packets)
+}
+
+fn run(bin: &str, args: &[&str]) -> String {
+    let out = Command::new(bin)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .output()
+        .expect("run sporfri");
+    let err = String::from_utf8_lossy(&out.stderr);
+    err.lines()
+        .find(|l| l.contains("packets/s"))
+        .unwrap_or("no throughput line")
+        .trim_start_matches("sporfri: ")
+        .to_owned()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let size_mb: u64 = args
+        .iter()
+        .position(|a| a == "--size-mb")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1100);
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
+    let mut all: Vec<PathBuf> = std::fs::read_dir(&shared)
+        .expect("../shared/captures")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .collect();
+    all.sort();
+    let quic: Vec<PathBuf> = all
+        .iter()
+        .filter(|p| {
+            let n = p.to_string_lossy();
+            n.contains("quic")
+                || n.contains("chromium")
+                || n.contains("curl")
+                || n.contains("firefox")
+        })
+        .cloned()
+        .collect();
+    let no_quic: Vec<PathBuf> = all.iter().filter(|p| !quic.contains(p)).cloned().collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    std::fs::create_dir_all(&dir).expect("target/bench");
+    let bin = env!("CARGO_BIN_EXE_sporfri");
+    let mixes: [(&str, &[PathBuf], u64); 4] = [
+        ("all traces", &all, size_mb),
+        (
+            "all traces (quarter size: RSS must stay flat)",
+            &all,
+            size_mb / 4,
+        ),
+        ("QUIC traces only", &quic, size_mb / 4),
+        ("QUIC-free traces only", &no_quic, size_mb / 4),
+    ];
+    println!("| capture | size | packets | read loop (--null) | sporfri replay |");
+    println!("|---|---:|---:|---|---|");
+    for (i, (label, files, mb)) in mixes.iter().enumerate() {
+        let path = dir.join(format!("bench-{i}-{mb}mb.pcap"));
+        let records = load(files);
+        let packets = build(&path, &records, mb * 1_000_000).expect("write capture");
+        let p = path.to_string_lossy();
+        let null = run(bin, &["replay", "--null", &p]);
+        let full = run(bin, &["replay", "--format", "jsonl", &p]);
+        println!("| {label} | {mb} MB | {packets} | {null} | {full} |");
+        let _ = std::fs::remove_file(&path);
+    }
+}
