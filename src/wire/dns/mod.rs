@@ -1,0 +1,297 @@
+//! DNS, mDNS and LLMNR messages: a small zero-copy parser over one message.
+//!
+//! Why not a crate: tried against the real captures, simple-dns 0.13 rejects whole messages
+//! that tshark reads: `InvalidQType(249)` on the TKEY query in `tkey.pcap` (losing its only
+//! query name) and `InvalidClass(255)` on two messages of `dns-edns-ecs.pcap`. It also parses
+//! all or nothing (one odd record loses the questions), pre-allocates from header counts,
+//! prints names with `\.`/`\\` escapes and lossy UTF-8 where tshark does not (see `name.rs`), and
+//! its OPT mask reads the DO bit as EDNS version 128. dns-parser fails on HTTPS/SVCB, RRSIG
+//! and non-ASCII labels. So this is a small hand-written parser; `tests/captures.rs` checks
+//! its query names against tshark's on the real captures.
+//!
+//! What the parser promises:
+//! - Sections are read in order; a problem in the answer, authority or additional section
+//!   keeps everything parsed before it and is reported in [`Message::damage`] (a weird name).
+//!   Record data of a known type that does not parse becomes [`RecordData::Other`] (also
+//!   reported in `damage`): the record length still lets the parser go on.
+//! - A message cut inside the question section keeps the questions before the cut; a question
+//!   whose name is complete but whose type/class are cut is kept with `qtype` 0 (tshark shows
+//!   that name too). Only when not one question survives is the message `Malformed`.
+//! - It never answers `Incomplete`: a UDP datagram, or a TCP message split off by
+//!   [`tcp_message`], is all there will ever be of that message.
+//! - The TC bit is reported in [`Message::truncated`]; a truncated response still carries its
+//!   question, and whatever answers fit.
+//! - Unknown types, RRSIG, private types, EDNS options and binary labels never fail a message.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use super::Parsed;
+
+mod name;
+mod rdata;
+#[cfg(test)]
+mod tests;
+
+pub use name::{MAX_NAME_BYTES, MAX_POINTER_HOPS, ROOT, TOO_LONG, format_text};
+
+/// Most questions kept from one message (mDNS may ask many at once).
+pub const MAX_QUESTIONS: usize = 256;
+/// Most records read from one message, over all three record sections.
+pub const MAX_RECORDS: usize = 1024;
+
+/// Which DNS-family protocol a message belongs to, by port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Flavor {
+    /// Unicast DNS (port 53, or DNS over TCP 53).
+    Dns,
+    /// Multicast DNS (port 5353).
+    Mdns,
+    /// Link-Local Multicast Name Resolution (port 5355).
+    Llmnr,
+}
+
+impl Flavor {
+    /// The flavor for a UDP/TCP port pair, if either side is a DNS-family port.
+    pub fn for_ports(src: u16, dst: u16) -> Option<Flavor> {
+        let is = |p: u16| src == p || dst == p;
+        if is(5353) {
+            Some(Flavor::Mdns)
+        } else if is(5355) {
+            Some(Flavor::Llmnr)
+        } else if is(53) {
+            Some(Flavor::Dns)
+        } else {
+            None
+        }
+    }
+}
+
+/// One question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    /// Name as tshark displays it: no trailing dot, `<Root>` for the root,
+    /// non-printable bytes as `\ooo` octal.
+    pub name: String,
+    /// QTYPE (1 A, 28 AAAA, 64 SVCB, 65 HTTPS, ...).
+    pub qtype: u16,
+}
+
+/// Data of an answer record that the flow layer uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordData {
+    /// IPv4 address.
+    A(Ipv4Addr),
+    /// IPv6 address.
+    Aaaa(Ipv6Addr),
+    /// Canonical name target.
+    Cname(String),
+    /// SVCB/HTTPS record.
+    Svcb {
+        /// SvcPriority (0 = alias form).
+        priority: u16,
+        /// TargetName.
+        target: String,
+        /// The `ech` SvcParam (key 5) is present.
+        ech: bool,
+        /// ALPN ids.
+        alpn: Vec<String>,
+        /// ipv4hint addresses.
+        ipv4_hints: Vec<Ipv4Addr>,
+        /// ipv6hint addresses.
+        ipv6_hints: Vec<Ipv6Addr>,
+    },
+    /// Any other type.
+    Other,
+}
+
+/// One resource record from the answer section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Owner name (display form as in [`Question::name`]).
+    pub name: String,
+    /// TYPE.
+    pub rtype: u16,
+    /// TTL in seconds.
+    pub ttl: u32,
+    /// Parsed data.
+    pub data: RecordData,
+}
+
+/// EDNS(0) facts from the OPT record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edns {
+    /// Advertised UDP payload size.
+    pub udp_size: u16,
+    /// DNSSEC OK bit.
+    pub dnssec_ok: bool,
+}
+
+/// A DNS message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Transaction id.
+    pub id: u16,
+    /// QR bit: a response.
+    pub response: bool,
+    /// OPCODE.
+    pub opcode: u8,
+    /// RCODE (low 4 bits).
+    pub rcode: u8,
+    /// Questions.
+    pub questions: Vec<Question>,
+    /// Answer section records.
+    pub answers: Vec<Record>,
+    /// EDNS(0), when an OPT record is present.
+    pub edns: Option<Edns>,
+    /// TC bit: the sender cut the message (over UDP); the client will retry over TCP.
+    pub truncated: bool,
+    /// Additional section records except OPT (mDNS puts the addresses of a PTR/SRV answer
+    /// here).
+    pub additional: Vec<Record>,
+    /// The first problem met after the header (a weird name such as `dns.truncated_name`);
+    /// everything parsed before it is kept.
+    pub damage: Option<&'static str>,
+}
+
+/// Size of the fixed DNS header.
+const HEADER_LEN: usize = 12;
+/// TYPE of the EDNS(0) OPT pseudo-record.
+const TYPE_OPT: u16 = 41;
+
+/// Parse one DNS message (UDP payload, or one TCP message without its length prefix).
+///
+/// `Malformed` only when the header is short or the question section yields no question;
+/// later problems are kept in [`Message::damage`]. Never `Incomplete` (see the module doc).
+pub fn parse_message(data: &[u8]) -> Parsed<Message> {
+    let (Some(id), Some(flags)) = (be16(data, 0), be16(data, 2)) else {
+        return Parsed::Malformed("dns.short_header");
+    };
+    let (Some(qd), Some(an), Some(ns), Some(ar)) =
+        (be16(data, 4), be16(data, 6), be16(data, 8), be16(data, 10))
+    else {
+        return Parsed::Malformed("dns.short_header");
+    };
+    let mut msg = Message {
+        id,
+        response: flags & 0x8000 != 0,
+        opcode: ((flags >> 11) & 0x0f) as u8,
+        rcode: (flags & 0x0f) as u8,
+        questions: Vec::new(),
+        answers: Vec::new(),
+        edns: None,
+        truncated: flags & 0x0200 != 0,
+        additional: Vec::new(),
+        damage: None,
+    };
+    match read_questions(data, qd, &mut msg) {
+        Some(pos) => read_records(data, pos, [an, ns, ar], &mut msg),
+        None if msg.questions.is_empty() => {
+            return Parsed::Malformed(msg.damage.unwrap_or("dns.bad_question"));
+        }
+        None => {}
+    }
+    Parsed::Done(msg)
+}
+
+/// Read `count` questions after the header into `msg`; the offset after them, or `None` (with
+/// `msg.damage` set) when the section is broken and the records cannot be found.
+fn read_questions(data: &[u8], count: u16, msg: &mut Message) -> Option<usize> {
+    let mut pos = HEADER_LEN;
+    for n in 0..usize::from(count) {
+        if n >= MAX_QUESTIONS {
+            msg.damage = Some("dns.too_many_questions");
+            return None;
+        }
+        let (name, end) = match name::read_name(data, pos) {
+            Ok(v) => v,
+            Err(weird) => {
+                msg.damage = Some(weird);
+                return None;
+            }
+        };
+        let qtype = be16(data, end);
+        msg.questions.push(Question {
+            name,
+            qtype: qtype.unwrap_or(0),
+        });
+        if qtype.is_none() || be16(data, end + 2).is_none() {
+            msg.damage = Some("dns.truncated_question");
+            return None;
+        }
+        pos = end + 4;
+    }
+    Some(pos)
+}
+
+/// Read the answer, authority and additional sections (counts in that order) from `pos`.
+/// Authority records are walked over but not kept.
+fn read_records(data: &[u8], mut pos: usize, counts: [u16; 3], msg: &mut Message) {
+    let mut seen = 0usize;
+    for (section, &count) in counts.iter().enumerate() {
+        for _ in 0..count {
+            if seen >= MAX_RECORDS {
+                msg.damage.get_or_insert("dns.too_many_records");
+                return;
+            }
+            seen += 1;
+            let raw = match rdata::read_record(data, pos) {
+                Ok(raw) => raw,
+                Err(weird) => {
+                    msg.damage.get_or_insert(weird);
+                    return;
+                }
+            };
+            pos = raw.next;
+            if let Some(weird) = raw.damage {
+                msg.damage.get_or_insert(weird);
+            }
+            match section {
+                0 => msg.answers.push(raw.record),
+                2 if raw.record.rtype == TYPE_OPT => {
+                    // The OPT TTL is ext-rcode(8) version(8) DO(1) Z(15).
+                    msg.edns.get_or_insert(Edns {
+                        udp_size: raw.class,
+                        dnssec_ok: raw.record.ttl & 0x8000 != 0,
+                    });
+                }
+                2 => msg.additional.push(raw.record),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Split the first length-prefixed DNS message off a TCP stream:
+/// `Done((message, consumed))`, or `Incomplete` when the message is not all there yet
+/// (`needed` = prefix plus message length once the prefix is there). A length shorter than a
+/// DNS header (including zero) is `Malformed`: the stream is not DNS or lost sync.
+pub fn tcp_message(stream: &[u8]) -> Parsed<(&[u8], usize)> {
+    let Some(len) = be16(stream, 0) else {
+        return Parsed::Incomplete { needed: None };
+    };
+    let len = usize::from(len);
+    if len == 0 {
+        return Parsed::Malformed("dns.tcp_zero_length");
+    }
+    if len < HEADER_LEN {
+        return Parsed::Malformed("dns.tcp_short_length");
+    }
+    match stream.get(2..2 + len) {
+        Some(message) => Parsed::Done((message, 2 + len)),
+        None => Parsed::Incomplete {
+            needed: Some(2 + len),
+        },
+    }
+}
+
+/// Big-endian u16 at `at`, if there.
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    let s = b.get(at..at.checked_add(2)?)?;
+    Some(u16::from_be_bytes(s.try_into().ok()?))
+}
+
+/// Big-endian u32 at `at`, if there.
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at.checked_add(4)?)?;
+    Some(u32::from_be_bytes(s.try_into().ok()?))
+}

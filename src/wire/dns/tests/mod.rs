@@ -1,0 +1,536 @@
+//! Byte-literal tests; `captures.rs` checks real captures against tshark.
+#![allow(clippy::indexing_slicing)]
+
+mod captures;
+
+use super::*;
+
+/// A message: header with `flags` and the four counts, then `body`.
+fn message(flags: u16, counts: [u16; 4], body: &[u8]) -> Vec<u8> {
+    let mut m = vec![0x12, 0x34];
+    m.extend_from_slice(&flags.to_be_bytes());
+    for c in counts {
+        m.extend_from_slice(&c.to_be_bytes());
+    }
+    m.extend_from_slice(body);
+    m
+}
+
+/// Wire form of a dotted name (no escapes; test names only).
+fn wire_name(name: &str) -> Vec<u8> {
+    let mut w = Vec::new();
+    for label in name.split('.').filter(|l| !l.is_empty()) {
+        w.push(label.len() as u8);
+        w.extend_from_slice(label.as_bytes());
+    }
+    w.push(0);
+    w
+}
+
+fn question(name: &[u8], qtype: u16) -> Vec<u8> {
+    let mut q = name.to_vec();
+    q.extend_from_slice(&qtype.to_be_bytes());
+    q.extend_from_slice(&[0, 1]);
+    q
+}
+
+fn record(name: &[u8], rtype: u16, ttl: u32, data: &[u8]) -> Vec<u8> {
+    let mut r = name.to_vec();
+    r.extend_from_slice(&rtype.to_be_bytes());
+    r.extend_from_slice(&[0, 1]);
+    r.extend_from_slice(&ttl.to_be_bytes());
+    r.extend_from_slice(&(data.len() as u16).to_be_bytes());
+    r.extend_from_slice(data);
+    r
+}
+
+fn done(data: &[u8]) -> Message {
+    match parse_message(data) {
+        Parsed::Done(m) => m,
+        other => panic!("expected Done, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_query() {
+    let m = done(&message(
+        0x0100,
+        [1, 0, 0, 0],
+        &question(&wire_name("www.example.com"), 1),
+    ));
+    assert_eq!(m.id, 0x1234);
+    assert!(!m.response && !m.truncated);
+    assert_eq!(m.opcode, 0);
+    assert_eq!(
+        m.questions,
+        vec![Question {
+            name: "www.example.com".into(),
+            qtype: 1
+        }]
+    );
+    assert!(m.answers.is_empty() && m.edns.is_none() && m.damage.is_none());
+}
+
+#[test]
+fn https_query_type_65() {
+    let m = done(&message(
+        0x0100,
+        [1, 0, 0, 0],
+        &question(&wire_name("cloudflare.com"), 65),
+    ));
+    assert_eq!(m.questions[0].qtype, 65);
+    assert_eq!(m.questions[0].name, "cloudflare.com");
+}
+
+#[test]
+fn response_with_cname_chain_and_a() {
+    // Question at offset 12; "a.cdn.net" written once at the first CNAME's data and reused.
+    let mut body = question(&wire_name("www.Example.com"), 1);
+    body.extend(record(&[0xc0, 12], 5, 300, &wire_name("a.cdn.net")));
+    let a_cdn = 12 + body.len() - wire_name("a.cdn.net").len(); // offset of "a.cdn.net"
+    let mut b_target = b"\x01b".to_vec();
+    b_target.extend_from_slice(&[0xc0, (a_cdn + 2) as u8]); // "b" + "cdn.net"
+    body.extend(record(&[0xc0, a_cdn as u8], 5, 300, &b_target));
+    let b_cdn = 12 + body.len() - b_target.len();
+    body.extend(record(&[0xc0, b_cdn as u8], 1, 60, &[192, 0, 2, 7]));
+    let m = done(&message(0x8180, [1, 3, 0, 0], &body));
+    assert!(m.response);
+    assert_eq!(m.questions[0].name, "www.Example.com");
+    let got: Vec<_> = m
+        .answers
+        .iter()
+        .map(|r| (r.name.as_str(), r.ttl, &r.data))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "www.Example.com",
+                300,
+                &RecordData::Cname("a.cdn.net".into())
+            ),
+            ("a.cdn.net", 300, &RecordData::Cname("b.cdn.net".into())),
+            ("b.cdn.net", 60, &RecordData::A(Ipv4Addr::new(192, 0, 2, 7))),
+        ]
+    );
+    assert!(m.damage.is_none());
+}
+
+/// HTTPS data: priority 1, target ".", alpn h3,h2, ipv4hint, ech, ipv6hint.
+fn https_rdata() -> Vec<u8> {
+    let mut rd = vec![0, 1, 0];
+    rd.extend_from_slice(&[0, 1, 0, 6, 2, b'h', b'3', 2, b'h', b'2']);
+    rd.extend_from_slice(&[0, 4, 0, 8, 104, 16, 132, 229, 104, 16, 133, 229]);
+    rd.extend_from_slice(&[0, 5, 0, 3, 0xfe, 0x0d, 0x00]);
+    rd.extend_from_slice(&[0, 6, 0, 16]);
+    rd.extend_from_slice(&Ipv6Addr::new(0x2606, 0x4700, 0, 0, 0, 0, 0x6810, 0x84e5).octets());
+    rd
+}
+
+#[test]
+fn https_answer_with_ech() {
+    let mut body = question(&wire_name("crypto.cloudflare.com"), 65);
+    body.extend(record(&[0xc0, 12], 65, 300, &https_rdata()));
+    let m = done(&message(0x8180, [1, 1, 0, 0], &body));
+    assert_eq!(
+        m.answers[0].data,
+        RecordData::Svcb {
+            priority: 1,
+            target: ROOT.into(),
+            ech: true,
+            alpn: vec!["h3".into(), "h2".into()],
+            ipv4_hints: vec![
+                Ipv4Addr::new(104, 16, 132, 229),
+                Ipv4Addr::new(104, 16, 133, 229)
+            ],
+            ipv6_hints: vec![Ipv6Addr::new(0x2606, 0x4700, 0, 0, 0, 0, 0x6810, 0x84e5)],
+        }
+    );
+    assert!(m.damage.is_none());
+}
+
+#[test]
+fn svcb_alias_form_without_params() {
+    let mut rd = vec![0, 0];
+    rd.extend(wire_name("pool.svc.example"));
+    let mut body = question(&wire_name("_8443._foo.api.example"), 64);
+    body.extend(record(&[0xc0, 12], 64, 10, &rd));
+    let m = done(&message(0x8180, [1, 1, 0, 0], &body));
+    let RecordData::Svcb {
+        priority,
+        target,
+        ech,
+        ..
+    } = &m.answers[0].data
+    else {
+        panic!("not svcb: {:?}", m.answers[0]);
+    };
+    assert_eq!(
+        (*priority, target.as_str(), *ech),
+        (0, "pool.svc.example", false)
+    );
+}
+
+#[test]
+fn bad_svcb_param_keeps_record_as_other() {
+    let mut rd = https_rdata();
+    rd.truncate(rd.len() - 1); // ipv6hint value cut inside the record
+    let mut body = question(&wire_name("x.example"), 65);
+    body.extend(record(&[0xc0, 12], 65, 300, &rd));
+    body.extend(record(&[0xc0, 12], 1, 300, &[1, 2, 3, 4]));
+    let m = done(&message(0x8180, [1, 2, 0, 0], &body));
+    assert_eq!(m.answers[0].data, RecordData::Other);
+    assert_eq!(m.answers[1].data, RecordData::A(Ipv4Addr::new(1, 2, 3, 4)));
+    assert_eq!(m.damage, Some("dns.bad_svcb"));
+}
+
+/// An OPT record with payload size 1232 and the given TTL field.
+fn opt(ttl: u32, options: &[u8]) -> Vec<u8> {
+    let mut r = vec![0, 0, 41, 0x04, 0xd0];
+    r.extend_from_slice(&ttl.to_be_bytes());
+    r.extend_from_slice(&(options.len() as u16).to_be_bytes());
+    r.extend_from_slice(options);
+    r
+}
+
+#[test]
+fn edns_do_bit() {
+    // Client subnet option (8) as sent by resolvers; DO set; version 0.
+    let ecs = [0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2];
+    let mut body = question(&wire_name("example.com"), 1);
+    body.extend(opt(0x0000_8000, &ecs));
+    let m = done(&message(0x0100, [1, 0, 0, 1], &body));
+    assert_eq!(
+        m.edns,
+        Some(Edns {
+            udp_size: 1232,
+            dnssec_ok: true
+        })
+    );
+    assert!(m.additional.is_empty());
+
+    let mut body = question(&wire_name("example.com"), 1);
+    body.extend(opt(0x0000_7fff, &[])); // every Z bit but not DO
+    let m = done(&message(0x0100, [1, 0, 0, 1], &body));
+    assert_eq!(
+        m.edns,
+        Some(Edns {
+            udp_size: 1232,
+            dnssec_ok: false
+        })
+    );
+}
+
+#[test]
+fn compression_loop_is_bounded() {
+    // A question name that points at itself.
+    let m = message(0x0100, [1, 0, 0, 0], &[0xc0, 12, 0, 1, 0, 1]);
+    assert_eq!(
+        parse_message(&m),
+        Parsed::Malformed("dns.name_pointer_loop")
+    );
+    // "abc" then a pointer back to "abc": the name grows until it is too long, and the walk
+    // stops there (tshark says "<Name contains a pointer that loops>" here).
+    let m = message(
+        0x0100,
+        [1, 0, 0, 0],
+        &[3, b'a', b'b', b'c', 0xc0, 12, 0, 1, 0, 1],
+    );
+    assert_eq!(done(&m).questions[0].name, TOO_LONG);
+    // A loop in an answer keeps the question.
+    let mut body = question(&wire_name("example.com"), 1);
+    let at = 12 + body.len();
+    body.extend(record(&[0xc0, at as u8], 1, 1, &[1, 2, 3, 4]));
+    let m = done(&message(0x8180, [1, 1, 0, 0], &body));
+    assert_eq!(m.questions[0].name, "example.com");
+    assert!(m.answers.is_empty());
+    assert_eq!(m.damage, Some("dns.name_pointer_loop"));
+}
+
+#[test]
+fn pointer_hops_bound() {
+    // Question name = pointer to a chain of `n` pointers, each to the next, ending in root.
+    fn chain(n: usize) -> Parsed<Message> {
+        let mut body = vec![0xc0, 18, 0, 1, 0, 1];
+        for k in 0..n {
+            body.extend_from_slice(&[0xc0, (18 + 2 * (k + 1)) as u8]);
+        }
+        body.push(0);
+        parse_message(&message(0x0100, [1, 0, 0, 0], &body))
+    }
+    let ok = chain(MAX_POINTER_HOPS - 1)
+        .done()
+        .map(|m| m.questions[0].name.clone());
+    assert_eq!(ok.as_deref(), Some(ROOT));
+    assert_eq!(
+        chain(MAX_POINTER_HOPS),
+        Parsed::Malformed("dns.name_pointer_loop")
+    );
+}
+
+#[test]
+fn forward_pointer_is_followed_and_bad_pointer_fails() {
+    // The question name points past the question to "fwd.example", as tshark accepts.
+    let mut body = vec![0xc0, 18, 0, 1, 0, 1];
+    body.extend(wire_name("fwd.example"));
+    let m = done(&message(0x0100, [1, 0, 0, 0], &body));
+    assert_eq!(m.questions[0].name, "fwd.example");
+    let m = message(0x0100, [1, 0, 0, 0], &[0xc0, 0xff, 0, 1, 0, 1]);
+    assert_eq!(parse_message(&m), Parsed::Malformed("dns.truncated_name"));
+}
+
+#[test]
+fn extended_and_reserved_label_types_fail_the_name() {
+    for lead in [0x41u8, 0x80] {
+        let m = message(0x0100, [1, 0, 0, 0], &[lead, 0x08, 0xff, 0, 0, 1, 0, 1]);
+        assert_eq!(parse_message(&m), Parsed::Malformed("dns.bad_label_type"));
+    }
+}
+
+/// Decision: a cut message is `Malformed` only when no question survives; otherwise `Done`
+/// with what was read and the cut in `damage`. Never `Incomplete`.
+#[test]
+fn truncated_messages() {
+    let full = message(
+        0x0100,
+        [1, 0, 0, 0],
+        &question(&wire_name("example.com"), 1),
+    );
+    assert_eq!(
+        parse_message(&full[..11]),
+        Parsed::Malformed("dns.short_header")
+    );
+    assert_eq!(
+        parse_message(&full[..12 + 5]),
+        Parsed::Malformed("dns.truncated_name")
+    );
+    // Name complete, type/class cut: tshark still shows the name, so do we.
+    let m = done(&full[..full.len() - 3]);
+    assert_eq!(
+        m.questions,
+        vec![Question {
+            name: "example.com".into(),
+            qtype: 0
+        }]
+    );
+    assert_eq!(m.damage, Some("dns.truncated_question"));
+    // Cut inside an answer: question kept.
+    let mut body = question(&wire_name("example.com"), 1);
+    body.extend(record(&[0xc0, 12], 1, 1, &[1, 2, 3, 4]));
+    let resp = message(0x8380, [1, 1, 0, 0], &body);
+    let m = done(&resp[..resp.len() - 2]);
+    assert!(m.truncated, "TC bit");
+    assert_eq!(m.questions.len(), 1);
+    assert!(m.answers.is_empty());
+    assert_eq!(m.damage, Some("dns.truncated_record"));
+}
+
+#[test]
+fn unknown_rrsig_and_private_types_are_other() {
+    let mut body = question(&wire_name("example.com"), 1);
+    body.extend(record(
+        &[0xc0, 12],
+        46,
+        60,
+        &[0xde, 0xad, 0xbe, 0xef, 0, 1, 2],
+    )); // RRSIG
+    body.extend(record(&[0xc0, 12], 65280, 60, b"\x00\xffprivate")); // private use
+    body.extend(record(&[0xc0, 12], 1, 60, &[9, 9, 9])); // A with 3 bytes
+    body.extend(record(&[0xc0, 12], 28, 60, &Ipv6Addr::LOCALHOST.octets()));
+    body.extend(record(&[0xc0, 12], 47, 60, &[])); // authority: NSEC, not kept
+    body.extend(record(&[0xc0, 12], 1, 60, &[10, 0, 0, 1])); // additional A
+    let m = done(&message(0x8180, [1, 4, 1, 1], &body));
+    let data: Vec<_> = m
+        .answers
+        .iter()
+        .map(|r| (r.rtype, r.data.clone()))
+        .collect();
+    assert_eq!(
+        data,
+        vec![
+            (46, RecordData::Other),
+            (65280, RecordData::Other),
+            (1, RecordData::Other),
+            (28, RecordData::Aaaa(Ipv6Addr::LOCALHOST)),
+        ]
+    );
+    assert_eq!(m.damage, Some("dns.bad_a"));
+    assert_eq!(m.additional.len(), 1);
+    assert_eq!(
+        m.additional[0].data,
+        RecordData::A(Ipv4Addr::new(10, 0, 0, 1))
+    );
+}
+
+#[test]
+fn mdns_non_ascii_label() {
+    let mut name = vec![6];
+    name.extend_from_slice("grüße".as_bytes().get(..6).unwrap_or_default()); // "grüß" = 6 bytes
+    name.extend_from_slice(b"\x05local\x00");
+    let m = done(&message(0x0000, [1, 0, 0, 0], &question(&name, 12)));
+    assert_eq!(m.questions[0].name, "grüß.local");
+    // Binary and invalid bytes print as tshark prints them.
+    let name = b"\x05a\x01\xff.b\x03x\ty\x00";
+    let m = done(&message(0x0000, [1, 0, 0, 0], &question(name, 1)));
+    assert_eq!(m.questions[0].name, "a\\001\u{fffd}.b.x\\ty");
+}
+
+/// Vectors printed by tshark 4.0.17 for crafted queries (`-T fields -e dns.qry.name`).
+#[test]
+fn escaping_matches_tshark() {
+    let cases: &[(&[u8], &str)] = &[
+        (b"a\x01b", "a\\001b"),
+        (b"sp ace", "sp ace"),
+        (b"back\\slash", "back\\slash"),
+        (b"del\x7f", "del\\177"),
+        (b"nul\x00", "nul\\000"),
+        (
+            b"\x07\x08\x09\x0a\x0b\x0c\x0d\x1b",
+            "\\a\\b\\t\\n\\v\\f\\r\\033",
+        ),
+        (b"inv\xffalid", "inv\u{fffd}alid"),
+        (b"\xc3", "\u{fffd}"),
+        (b"\xe2\x80\x8b", "\\u200B"),
+        (b"\xc2\x80", "\\u0080"),
+        (b"\xc2\x9f", "\\u009F"),
+        (b"\xc2\xa0", "\u{a0}"),
+        (b"\xef\xbb\xbf", "\\uFEFF"),
+        (b"\xe2\x80\xa8", "\u{2028}"),
+        (b"\xee\x80\x80", "\u{e000}"),
+        (b"\xf0\x9f\x98\x80", "\u{1f600}"),
+        (b"\xf4\x8f\xbf\xbf", "\\U0010FFFF"),
+        (b"\xed\xa0\x80", "\u{fffd}"),
+        (b"\xc0\x80", "\\u0000"),
+        (b"\xe2\x80x", "\u{fffd}x"),
+        (b"\xe2\x80", "\u{fffd}"),
+        (b"a\x80b", "a\u{fffd}b"),
+        (b"\xf8\x88\x80\x80\x80", "\u{fffd}"),
+        (b"\xf4\x90\x80\x80", "\u{fffd}"),
+        (b"\xe0\x80\xaf", "/"),
+        (b"\xcd\x81", "\u{341}"),
+        (b"\xc2\xad", "\\u00AD"),
+        (b"\xf3\xa0\x80\x81", "\\U000E0001"),
+        (b"\xff\xfe", "\u{fffd}\u{fffd}"),
+        (b"\xf3\xa0\x84\x80", "\u{e0100}"),
+        (b"\xf1\x80\x80\x80", "\\U00040000"),
+        (b"\xef\xbf\xbe", "\\uFFFE"),
+        (b"\xef\xb7\x90", "\\uFDD0"),
+        (b"\xf0\xb2\x8e\xaf", "\u{323af}"),
+        (b"\xf0\xb2\x8e\xb0", "\\U000323B0"),
+        (b"\xf3\xb0\x80\x80", "\u{f0000}"),
+        (b"\xf0\x9f\xbf\xbe", "\\U0001FFFE"),
+        (b"\xf3\xa0\x82\x80", "\\U000E0080"),
+        (b"\xf0\xaf\xa8\x9e", "\\U0002FA1E"),
+    ];
+    for (raw, want) in cases {
+        assert_eq!(format_text(raw), *want, "raw {raw:02x?}");
+    }
+}
+
+#[test]
+fn dot_inside_label_and_split_utf8_like_tshark() {
+    let m = done(&message(
+        0x0100,
+        [1, 0, 0, 0],
+        &question(b"\x04do.t\x01x\x00", 1),
+    ));
+    assert_eq!(m.questions[0].name, "do.t.x");
+    // "ü" cut at the end of a label: the dot is re-read as itself.
+    let m = done(&message(
+        0x0100,
+        [1, 0, 0, 0],
+        &question(b"\x01\xc3\x02\xbcx\x00", 1),
+    ));
+    assert_eq!(m.questions[0].name, "\u{fffd}.\u{fffd}x");
+}
+
+#[test]
+fn root_and_name_length_bound() {
+    let m = done(&message(0x0100, [1, 0, 0, 0], &question(&[0], 2)));
+    assert_eq!(m.questions[0].name, ROOT);
+    // 3 x 63 + 61 + 3 dots = 253 bytes: shown; one more byte is too long (as tshark).
+    let long = |last: usize| {
+        let mut n = Vec::new();
+        for len in [63, 63, 63, last] {
+            n.push(len as u8);
+            n.extend(std::iter::repeat_n(b'b', len));
+        }
+        n.push(0);
+        done(&message(0x0100, [1, 0, 0, 0], &question(&n, 1))).questions[0]
+            .name
+            .clone()
+    };
+    assert_eq!(long(61).len(), MAX_NAME_BYTES);
+    assert_eq!(long(62), TOO_LONG);
+}
+
+#[test]
+fn question_bound() {
+    let mut body = Vec::new();
+    for _ in 0..=MAX_QUESTIONS {
+        body.extend(question(&[0], 1));
+    }
+    let m = done(&message(
+        0x0000,
+        [(MAX_QUESTIONS + 1) as u16, 0, 0, 0],
+        &body,
+    ));
+    assert_eq!(m.questions.len(), MAX_QUESTIONS);
+    assert_eq!(m.damage, Some("dns.too_many_questions"));
+}
+
+#[test]
+fn record_bound() {
+    let mut body = Vec::new();
+    for _ in 0..=MAX_RECORDS {
+        body.extend(record(&[0], 1, 1, &[1, 1, 1, 1]));
+    }
+    let n = (MAX_RECORDS + 1) as u16;
+    let m = done(&message(0x8400, [0, n, 0, 0], &body));
+    assert_eq!(m.answers.len(), MAX_RECORDS);
+    assert_eq!(m.damage, Some("dns.too_many_records"));
+    let m = done(&message(
+        0x8400,
+        [0, (MAX_RECORDS / 2) as u16, 0, 500],
+        &body,
+    ));
+    assert_eq!(m.answers.len() + m.additional.len(), MAX_RECORDS / 2 + 500);
+    assert!(m.damage.is_none());
+}
+
+#[test]
+fn tcp_framing() {
+    assert_eq!(tcp_message(&[]), Parsed::Incomplete { needed: None });
+    assert_eq!(tcp_message(&[0]), Parsed::Incomplete { needed: None });
+    assert_eq!(
+        tcp_message(&[0, 0, 1, 2]),
+        Parsed::Malformed("dns.tcp_zero_length")
+    );
+    assert_eq!(
+        tcp_message(&[0, 5, 1, 2, 3, 4, 5]),
+        Parsed::Malformed("dns.tcp_short_length")
+    );
+    let msg = message(
+        0x0100,
+        [1, 0, 0, 0],
+        &question(&wire_name("example.com"), 1),
+    );
+    let mut stream = (msg.len() as u16).to_be_bytes().to_vec();
+    stream.extend_from_slice(&msg);
+    stream.extend_from_slice(&stream.clone());
+    let needed = Some(2 + msg.len());
+    assert_eq!(tcp_message(&stream[..10]), Parsed::Incomplete { needed });
+    let Parsed::Done((first, used)) = tcp_message(&stream) else {
+        panic!("no message");
+    };
+    assert_eq!((first, used), (&msg[..], 2 + msg.len()));
+    assert_eq!(tcp_message(&stream[used..]).done().map(|d| d.1), Some(used));
+}
+
+#[test]
+fn flavor_by_port() {
+    assert_eq!(Flavor::for_ports(5353, 5353), Some(Flavor::Mdns));
+    assert_eq!(Flavor::for_ports(49152, 5355), Some(Flavor::Llmnr));
+    assert_eq!(Flavor::for_ports(53, 40000), Some(Flavor::Dns));
+    assert_eq!(Flavor::for_ports(443, 40000), None);
+}

@@ -1,0 +1,288 @@
+//! Plaintext HTTP/1.x requests and responses (metadata only: never bodies, never cookie values).
+//!
+//! Owns reading request and response heads (httparse) and telling the caller how the body after
+//! a head is delimited, so that pipelined messages on one connection can be stepped over.
+
+mod chunked;
+#[cfg(test)]
+mod tests;
+
+pub use chunked::{MAX_CHUNK_LINE_BYTES, chunked_len};
+
+use super::Parsed;
+
+/// Largest request or response head accepted (browsers send a few KiB; servers cap near 8 KiB).
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// Headers in the first parse attempt; enough for every browser request seen.
+pub const HEADERS_FIRST_TRY: usize = 64;
+/// Headers in the second attempt after httparse reports too many; more is malformed.
+pub const MAX_HEADERS: usize = 256;
+/// Cookie names kept per response; later Set-Cookie headers are ignored.
+pub const MAX_SET_COOKIE_NAMES: usize = 64;
+
+/// Request methods recognised by [`looks_like_request`] (RFC 9110 and WebDAV).
+const METHODS: [&[u8]; 18] = [
+    b"GET",
+    b"POST",
+    b"HEAD",
+    b"PUT",
+    b"DELETE",
+    b"OPTIONS",
+    b"PATCH",
+    b"CONNECT",
+    b"TRACE",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"REPORT",
+    b"SEARCH",
+];
+
+/// How the body after a header block is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// No body (or Content-Length: 0).
+    None,
+    /// Content-Length bytes.
+    Length(u64),
+    /// Transfer-Encoding: chunked.
+    Chunked,
+    /// Until the connection closes (responses without length).
+    UntilClose,
+}
+
+/// An HTTP request head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Method.
+    pub method: String,
+    /// Host header as sent (may carry `:port`).
+    pub host: Option<String>,
+    /// Request target.
+    pub path: String,
+    /// Referer header.
+    pub referer: Option<String>,
+    /// A Cookie header was sent (its value is never kept).
+    pub has_cookie: bool,
+    /// Bytes of the head, including the final CRLF CRLF.
+    pub head_len: usize,
+    /// The body that follows.
+    pub body: Body,
+}
+
+/// An HTTP response head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Names of cookies set by Set-Cookie headers (values are never kept; at most
+    /// [`MAX_SET_COOKIE_NAMES`]).
+    pub set_cookie_names: Vec<String>,
+    /// Bytes of the head, including the final CRLF CRLF.
+    pub head_len: usize,
+    /// The body that follows.
+    pub body: Body,
+}
+
+/// Cheap test of the first bytes of a TCP stream: an HTTP request line start (`GET `, ...).
+///
+/// False while fewer bytes than the method and its space are there.
+pub fn looks_like_request(stream: &[u8]) -> bool {
+    METHODS.iter().any(|m| {
+        stream
+            .strip_prefix(*m)
+            .is_some_and(|rest| rest.first() == Some(&b' '))
+    })
+}
+
+/// Cheap test of the first bytes of a server stream: an HTTP/1.x status line start.
+pub fn looks_like_response(stream: &[u8]) -> bool {
+    stream.starts_with(b"HTTP/1.")
+}
+
+/// Parse a request head at the start of `buf` (empty lines before it are skipped and counted
+/// in `head_len`). TLS and other non-HTTP bytes answer `NotThis`.
+pub fn parse_request(buf: &[u8]) -> Parsed<Request> {
+    if super::tls::looks_like_tls(buf) {
+        return Parsed::NotThis;
+    }
+    let mut first = [httparse::EMPTY_HEADER; HEADERS_FIRST_TRY];
+    let outcome = match request_head(buf, &mut first) {
+        Err(httparse::Error::TooManyHeaders) => {
+            let mut more = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
+            request_head(buf, &mut more)
+        }
+        other => other,
+    };
+    match outcome {
+        Ok(parsed) => parsed,
+        Err(httparse::Error::TooManyHeaders) => Parsed::Malformed("http.too_many_headers"),
+        Err(_) if looks_like_request(buf) => Parsed::Malformed("http.bad_request"),
+        Err(_) => Parsed::NotThis,
+    }
+}
+
+/// Parse a response head at the start of `buf`; anything not starting `HTTP/` is `NotThis`.
+pub fn parse_response(buf: &[u8]) -> Parsed<Response> {
+    let start = buf.get(..5).unwrap_or(buf);
+    if !b"HTTP/".starts_with(start) {
+        return Parsed::NotThis;
+    }
+    let mut first = [httparse::EMPTY_HEADER; HEADERS_FIRST_TRY];
+    let outcome = match response_head(buf, &mut first) {
+        Err(httparse::Error::TooManyHeaders) => {
+            let mut more = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
+            response_head(buf, &mut more)
+        }
+        other => other,
+    };
+    match outcome {
+        Ok(parsed) => parsed,
+        Err(httparse::Error::TooManyHeaders) => Parsed::Malformed("http.too_many_headers"),
+        Err(_) => Parsed::Malformed("http.bad_response"),
+    }
+}
+
+/// What an unfinished head means: more bytes to come, or a head beyond [`MAX_HEAD_BYTES`].
+fn unfinished_head<T>(buf: &[u8]) -> Parsed<T> {
+    if buf.len() >= MAX_HEAD_BYTES {
+        Parsed::Malformed("http.head_too_large")
+    } else {
+        Parsed::Incomplete { needed: None }
+    }
+}
+
+fn request_head<'b>(
+    buf: &'b [u8],
+    headers: &mut [httparse::Header<'b>],
+) -> Result<Parsed<Request>, httparse::Error> {
+    let head = buf.get(..MAX_HEAD_BYTES).unwrap_or(buf);
+    let mut req = httparse::Request::new(headers);
+    let httparse::Status::Complete(head_len) = req.parse(head)? else {
+        return Ok(unfinished_head(buf));
+    };
+    let mut request = Request {
+        method: req.method.unwrap_or_default().to_owned(),
+        host: None,
+        path: req.path.unwrap_or_default().to_owned(),
+        referer: None,
+        has_cookie: false,
+        head_len,
+        body: Body::None,
+    };
+    for h in req.headers.iter() {
+        let name = h.name;
+        if name.eq_ignore_ascii_case("host") && request.host.is_none() {
+            request.host = Some(lossy(h.value));
+        } else if name.eq_ignore_ascii_case("referer") && request.referer.is_none() {
+            request.referer = Some(lossy(h.value));
+        } else if name.eq_ignore_ascii_case("cookie") {
+            request.has_cookie = true;
+        }
+    }
+    request.body = match framing(req.headers) {
+        Ok(Framing::Chunked) => Body::Chunked,
+        Ok(Framing::Length(n)) if n > 0 => Body::Length(n),
+        Ok(Framing::Length(_) | Framing::Unspecified) => Body::None,
+        // RFC 9112 §6.3: a request whose final coding is not chunked has no knowable end.
+        Ok(Framing::OtherEncoding) => return Ok(Parsed::Malformed("http.bad_transfer_encoding")),
+        Err(weird) => return Ok(Parsed::Malformed(weird)),
+    };
+    Ok(Parsed::Done(request))
+}
+
+fn response_head<'b>(
+    buf: &'b [u8],
+    headers: &mut [httparse::Header<'b>],
+) -> Result<Parsed<Response>, httparse::Error> {
+    let head = buf.get(..MAX_HEAD_BYTES).unwrap_or(buf);
+    let mut res = httparse::Response::new(headers);
+    let httparse::Status::Complete(head_len) = res.parse(head)? else {
+        return Ok(unfinished_head(buf));
+    };
+    let status = res.code.unwrap_or_default();
+    let set_cookie_names = res
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("set-cookie"))
+        .filter_map(|h| cookie_name(h.value))
+        .take(MAX_SET_COOKIE_NAMES)
+        .collect();
+    let body = match framing(res.headers) {
+        // RFC 9112 §6.3: these never carry content, whatever the headers say.
+        _ if (100..200).contains(&status) || status == 204 || status == 304 => Body::None,
+        Ok(Framing::Chunked) => Body::Chunked,
+        Ok(Framing::Length(0)) => Body::None,
+        Ok(Framing::Length(n)) => Body::Length(n),
+        Ok(Framing::OtherEncoding | Framing::Unspecified) => Body::UntilClose,
+        Err(weird) => return Ok(Parsed::Malformed(weird)),
+    };
+    Ok(Parsed::Done(Response {
+        status,
+        set_cookie_names,
+        head_len,
+        body,
+    }))
+}
+
+/// The body delimitation the headers announce (RFC 9112 §6.3).
+#[derive(Debug, PartialEq, Eq)]
+enum Framing {
+    Chunked,
+    Length(u64),
+    /// Transfer-Encoding whose final coding is not chunked.
+    OtherEncoding,
+    Unspecified,
+}
+
+fn framing(headers: &[httparse::Header<'_>]) -> Result<Framing, &'static str> {
+    let named = |name: &'static str| {
+        headers
+            .iter()
+            .filter(move |h| h.name.eq_ignore_ascii_case(name))
+    };
+    // Transfer-Encoding wins over Content-Length; the final coding decides.
+    if let Some(te) = named("transfer-encoding").next_back() {
+        let last = te.value.rsplit(|&b| b == b',').next().unwrap_or_default();
+        return Ok(if last.trim_ascii().eq_ignore_ascii_case(b"chunked") {
+            Framing::Chunked
+        } else {
+            Framing::OtherEncoding
+        });
+    }
+    let mut length = None;
+    for value in named("content-length").flat_map(|h| h.value.split(|&b| b == b',')) {
+        let n = decimal(value.trim_ascii()).ok_or("http.bad_content_length")?;
+        // Repeated Content-Length values must agree (RFC 9112 §6.3 item 5).
+        if length.replace(n).is_some_and(|prev| prev != n) {
+            return Err("http.bad_content_length");
+        }
+    }
+    Ok(length.map_or(Framing::Unspecified, Framing::Length))
+}
+
+/// A non-empty run of ASCII digits as u64 (overflow is `None`).
+fn decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &d| {
+        let digit = char::from(d).to_digit(10)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+/// The cookie name of a Set-Cookie value: the token before the first `=` (RFC 6265 §5.2).
+fn cookie_name(value: &[u8]) -> Option<String> {
+    let eq = value.iter().position(|&b| b == b'=')?;
+    let name = value.get(..eq)?.trim_ascii();
+    (!name.is_empty()).then(|| lossy(name))
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
