@@ -8,7 +8,7 @@
 mod frames;
 mod protection;
 #[cfg(test)]
-mod rfc_vectors;
+pub(crate) mod rfc_vectors;
 
 pub use frames::{CryptoChunk, Frames, read_varint, walk_frames};
 pub use protection::{InitialKeys, Opened, open_initial};
@@ -279,4 +279,4 @@ impl<'a> Reader<'a> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
