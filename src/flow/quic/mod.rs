@@ -221,7 +221,12 @@ impl QuicTracker {
     }
 
     /// Decrypt with a connection's keys: `None` when it is finished (nothing to do).
-    fn open(&mut self, id: u64, h: &LongHeader<'_>, ts: Timestamp) -> Option<Result<Opened, &'static str>> {
+    fn open(
+        &mut self,
+        id: u64,
+        h: &LongHeader<'_>,
+        ts: Timestamp,
+    ) -> Option<Result<Opened, &'static str>> {
         let conn = self.conns.get_mut(&id)?;
         conn.last_seen = ts;
         let keys = conn.keys.as_ref()?;
@@ -271,7 +276,8 @@ impl QuicTracker {
             dcids: vec![h.dcid.to_vec()],
             last_seen: ts,
         };
-        self.by_dcid.insert((client, h.version, h.dcid.to_vec()), id);
+        self.by_dcid
+            .insert((client, h.version, h.dcid.to_vec()), id);
         self.by_pair.insert((client, server), id);
         self.conns.insert(id, conn);
         id

@@ -83,8 +83,14 @@ fn feed(tr: &mut QuicTracker, w: &mut Counters, secs: u64, dg: &[u8]) -> Option<
 fn rfc_vectors_yield_the_client_hello() {
     let hello = crate::wire::quic::tests::hex(crate::wire::quic::rfc_vectors::A2_CRYPTO_FRAME);
     for (vector, version) in [
-        (crate::wire::quic::rfc_vectors::RFC9001_A2_CLIENT_INITIAL, VERSION_1),
-        (crate::wire::quic::rfc_vectors::RFC9369_A2_CLIENT_INITIAL, VERSION_2),
+        (
+            crate::wire::quic::rfc_vectors::RFC9001_A2_CLIENT_INITIAL,
+            VERSION_1,
+        ),
+        (
+            crate::wire::quic::rfc_vectors::RFC9369_A2_CLIENT_INITIAL,
+            VERSION_2,
+        ),
     ] {
         let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
         let packet = crate::wire::quic::tests::hex(vector);
@@ -92,7 +98,11 @@ fn rfc_vectors_yield_the_client_hello() {
         assert_eq!(hs.version, version);
         assert_eq!(hs.message, hello[4..]);
         assert_eq!(sni_of(&hs.message).as_deref(), Some("example.com"));
-        assert_eq!(feed(&mut tr, &mut w, 1, &packet), None, "once per connection");
+        assert_eq!(
+            feed(&mut tr, &mut w, 1, &packet),
+            None,
+            "once per connection"
+        );
         assert!(w.is_empty(), "{w:?}");
     }
 }
@@ -103,7 +113,10 @@ fn shuffled_duplicated_two_packet_hello_is_reassembled() {
     // Ten pieces in Chromium's style, shuffled, with overlapping and duplicate retransmits.
     let cuts = [0, 137, 260, 411, 590, 800, 1000, 1210, 1400, 1655, 1900];
     let piece = |i: usize| (cuts[i], cuts[i + 1]);
-    let first = crypto_frames(&hello, &[piece(3), piece(0), piece(7), (100, 300), piece(5)]);
+    let first = crypto_frames(
+        &hello,
+        &[piece(3), piece(0), piece(7), (100, 300), piece(5)],
+    );
     let second = crypto_frames(&hello, &[piece(9), piece(2), piece(1), piece(8), piece(6)]);
     let third = crypto_frames(&hello, &[piece(4), piece(4), (395, 600)]);
     let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
@@ -111,7 +124,13 @@ fn shuffled_duplicated_two_packet_hello_is_reassembled() {
         let dg = seal_initial(VERSION_1, DCID, DCID, i as u32, frames);
         assert_eq!(feed(&mut tr, &mut w, 0, &dg), None);
     }
-    let hs = feed(&mut tr, &mut w, 0, &seal_initial(VERSION_1, DCID, DCID, 2, &third)).unwrap();
+    let hs = feed(
+        &mut tr,
+        &mut w,
+        0,
+        &seal_initial(VERSION_1, DCID, DCID, 2, &third),
+    )
+    .unwrap();
     assert_eq!(hs.message, hello);
     assert_eq!(sni_of(&hs.message).as_deref(), Some("www.example.org"));
     assert!(w.is_empty(), "{w:?}");
@@ -121,11 +140,20 @@ fn shuffled_duplicated_two_packet_hello_is_reassembled() {
 fn later_initials_with_the_servers_cid_keep_the_original_keys() {
     let hello = client_hello("late.example", 1500);
     let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
-    let first = seal_initial(VERSION_1, DCID, DCID, 0, &crypto_frames(&hello, &[(0, 1000)]));
+    let first = seal_initial(
+        VERSION_1,
+        DCID,
+        DCID,
+        0,
+        &crypto_frames(&hello, &[(0, 1000)]),
+    );
     assert_eq!(feed(&mut tr, &mut w, 0, &first), None);
     // The server's Initial back to the client is passed over without decrypting.
     let reply = seal_initial(VERSION_1, &[1, 2, 3, 4], &[9; 8], 0, &[0x01; 30]);
-    assert_eq!(tr.ingest_handshake(t(0), addr(SERVER), addr(CLIENT), &reply, &mut w), None);
+    assert_eq!(
+        tr.ingest_handshake(t(0), addr(SERVER), addr(CLIENT), &reply, &mut w),
+        None
+    );
     let server_cid = [0xaa; 8];
     let rest = crypto_frames(&hello, &[(1000, 1500)]);
     let second = seal_initial(VERSION_1, &server_cid, DCID, 1, &rest);
@@ -137,7 +165,13 @@ fn later_initials_with_the_servers_cid_keep_the_original_keys() {
 fn retry_brings_new_keys_for_the_same_pair() {
     let hello = client_hello("server4:443", 1400);
     let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
-    let before = seal_initial(VERSION_1, DCID, DCID, 0, &crypto_frames(&hello, &[(0, 700)]));
+    let before = seal_initial(
+        VERSION_1,
+        DCID,
+        DCID,
+        0,
+        &crypto_frames(&hello, &[(0, 700)]),
+    );
     assert_eq!(feed(&mut tr, &mut w, 0, &before), None);
     let retry_scid = [0x1b, 0x03, 0x6a, 0x11];
     let all = crypto_frames(&hello, &[(700, 1400), (0, 700)]);
@@ -153,23 +187,42 @@ fn crypto_beyond_max_bytes_is_refused() {
     let far = MAX_CRYPTO_BYTES as u16 - 1;
     let mut frames = vec![0x06, 0x40 | (far >> 8) as u8, far as u8, 0x02, 0xaa, 0xbb];
     frames.extend_from_slice(&[0; 20]);
-    assert_eq!(feed(&mut tr, &mut w, 0, &seal_initial(VERSION_1, DCID, DCID, 0, &frames)), None);
+    assert_eq!(
+        feed(
+            &mut tr,
+            &mut w,
+            0,
+            &seal_initial(VERSION_1, DCID, DCID, 0, &frames)
+        ),
+        None
+    );
     assert_eq!(w.get("quic.crypto_too_big"), 1);
     // A length field larger than the bound is refused as soon as the header is in.
     let huge = [0x06, 0x00, 0x04, 0x01, 0x00, 0x40, 0x01, 0x00, 0x00, 0x00];
     let other = seal_initial(VERSION_1, &[7; 8], &[7; 8], 0, &huge);
     let c2: SocketAddr = addr("192.0.2.11:1");
-    assert_eq!(tr.ingest_handshake(t(0), c2, addr(SERVER), &other, &mut w), None);
+    assert_eq!(
+        tr.ingest_handshake(t(0), c2, addr(SERVER), &other, &mut w),
+        None
+    );
     assert_eq!(w.get("quic.crypto_too_big"), 2);
 }
 
 #[test]
 fn too_many_gaps_are_refused() {
     let stream = vec![0x01u8; 4 * (MAX_CRYPTO_RANGES + 1)];
-    let pieces: Vec<(usize, usize)> = (0..=MAX_CRYPTO_RANGES).map(|i| (4 * i + 1, 4 * i + 2)).collect();
+    let pieces: Vec<(usize, usize)> = (0..=MAX_CRYPTO_RANGES)
+        .map(|i| (4 * i + 1, 4 * i + 2))
+        .collect();
     let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
     for (pn, part) in pieces.chunks(40).enumerate() {
-        let dg = seal_initial(VERSION_1, DCID, DCID, pn as u32, &crypto_frames(&stream, part));
+        let dg = seal_initial(
+            VERSION_1,
+            DCID,
+            DCID,
+            pn as u32,
+            &crypto_frames(&stream, part),
+        );
         assert_eq!(feed(&mut tr, &mut w, 0, &dg), None);
     }
     assert_eq!(w.get("quic.crypto_too_fragmented"), 1);
@@ -183,7 +236,10 @@ fn oldest_unfinished_handshake_is_evicted_at_max_connections() {
         let dcid = i.to_be_bytes();
         let client = SocketAddr::new(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i)), 4000);
         let dg = seal_initial(VERSION_1, &dcid, &dcid, 0, &frames);
-        assert_eq!(tr.ingest_handshake(t(0), client, addr(SERVER), &dg, &mut w), None);
+        assert_eq!(
+            tr.ingest_handshake(t(0), client, addr(SERVER), &dg, &mut w),
+            None
+        );
     }
     assert_eq!(tr.len(), MAX_CONNECTIONS);
     assert_eq!(w.get("quic.evicted"), 1);
@@ -193,14 +249,26 @@ fn oldest_unfinished_handshake_is_evicted_at_max_connections() {
 fn idle_handshakes_expire() {
     let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
     let hello = client_hello("idle.example", 300);
-    let dg = seal_initial(VERSION_1, DCID, DCID, 0, &crypto_frames(&hello, &[(0, 100)]));
+    let dg = seal_initial(
+        VERSION_1,
+        DCID,
+        DCID,
+        0,
+        &crypto_frames(&hello, &[(0, 100)]),
+    );
     feed(&mut tr, &mut w, 0, &dg);
     tr.expire(t(IDLE_TIMEOUT_SECS));
     assert_eq!(tr.len(), 1);
     tr.expire(t(IDLE_TIMEOUT_SECS + 1));
     assert!(tr.is_empty());
     // The rest arrives too late: it cannot complete the forgotten prefix.
-    let rest = seal_initial(VERSION_1, DCID, DCID, 1, &crypto_frames(&hello, &[(100, 300)]));
+    let rest = seal_initial(
+        VERSION_1,
+        DCID,
+        DCID,
+        1,
+        &crypto_frames(&hello, &[(100, 300)]),
+    );
     assert_eq!(feed(&mut tr, &mut w, 40, &rest), None);
 }
 
@@ -224,9 +292,12 @@ fn garbage_and_wrong_messages_are_counted() {
 #[test]
 #[ignore = "needs the real wire::tls::client_hello_from_handshake (placeholder in this worktree)"]
 fn ingest_parses_the_hello_with_the_tls_parser() {
-    let packet = crate::wire::quic::tests::hex(crate::wire::quic::rfc_vectors::RFC9001_A2_CLIENT_INITIAL);
+    let packet =
+        crate::wire::quic::tests::hex(crate::wire::quic::rfc_vectors::RFC9001_A2_CLIENT_INITIAL);
     let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
-    let qh = tr.ingest(t(0), addr(CLIENT), addr(SERVER), &packet, &mut w).unwrap();
+    let qh = tr
+        .ingest(t(0), addr(CLIENT), addr(SERVER), &packet, &mut w)
+        .unwrap();
     assert_eq!(qh.hello.sni.as_deref(), Some("example.com"));
     assert_eq!(qh.version, VERSION_1);
     for (file, sni) in CAPTURES {
@@ -241,19 +312,29 @@ fn ingest_parses_the_hello_with_the_tls_parser() {
 }
 
 const CAPTURES: [(&str, &str); 7] = [
-    ("chromium-115.0.5790.110-google-de-fragmented.pcap", "www.google.de"),
-    ("quic-multiple-initial-fragmented-crypto.pcap", "googleads.g.doubleclick.net"),
+    (
+        "chromium-115.0.5790.110-google-de-fragmented.pcap",
+        "www.google.de",
+    ),
+    (
+        "quic-multiple-initial-fragmented-crypto.pcap",
+        "googleads.g.doubleclick.net",
+    ),
     ("chromium-dpd-custom-port-4433.pcap", "api.cirrus-ci.com"),
     ("quicv2-echo-443.pcap", "localhost"),
     ("curl-8.1.2-dev-http3-www-google-de.pcap", "www.google.de"),
-    ("firefox-102.13.0esr-blog-cloudflare-com.pcap", "blog.cloudflare.com"),
+    (
+        "firefox-102.13.0esr-blog-cloudflare-com.pcap",
+        "blog.cloudflare.com",
+    ),
     ("retry.pcap", "server4:443"),
 ];
 
 #[test]
 fn every_quic_capture_matches_its_oracle() {
     for (file, sni) in CAPTURES {
-        let oracle = std::fs::read_to_string(format!("{}/{file}.oracle.tsv", captures_dir())).unwrap();
+        let oracle =
+            std::fs::read_to_string(format!("{}/{file}.oracle.tsv", captures_dir())).unwrap();
         assert!(oracle.lines().any(|l| l == format!("sni\t{sni}")), "{file}");
         let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
         let mut found = Vec::new();
@@ -276,7 +357,11 @@ fn captures_dir() -> &'static str {
 /// A tiny pcap walker: Ethernet (with VLAN) or PPP, IPv4 or IPv6 (no extension headers), UDP.
 fn udp_datagrams(file: &str) -> Vec<(Timestamp, SocketAddr, SocketAddr, Vec<u8>)> {
     let data = std::fs::read(format!("{}/{file}", captures_dir())).unwrap();
-    assert_eq!(&data[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian microsecond pcap");
+    assert_eq!(
+        &data[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "little-endian microsecond pcap"
+    );
     let link = u32::from_le_bytes(data[20..24].try_into().unwrap());
     let mut out = Vec::new();
     let mut p = 24;
@@ -292,10 +377,17 @@ fn udp_datagrams(file: &str) -> Vec<(Timestamp, SocketAddr, SocketAddr, Vec<u8>)
                 while frame[o..o + 2] == [0x81, 0x00] {
                     o += 4;
                 }
-                (u16::from_be_bytes([frame[o], frame[o + 1]]), &frame[o + 2..])
+                (
+                    u16::from_be_bytes([frame[o], frame[o + 1]]),
+                    &frame[o + 2..],
+                )
             }
             9 => {
-                let f = if frame[..2] == [0xff, 0x03] { &frame[2..] } else { frame };
+                let f = if frame[..2] == [0xff, 0x03] {
+                    &frame[2..]
+                } else {
+                    frame
+                };
                 let proto = u16::from_be_bytes([f[0], f[1]]);
                 (if proto == 0x57 { 0x86dd } else { 0x0800 }, &f[2..])
             }
@@ -311,7 +403,11 @@ fn udp_datagrams(file: &str) -> Vec<(Timestamp, SocketAddr, SocketAddr, Vec<u8>)
             0x86dd if ip[6] == 17 => {
                 let a: [u8; 16] = ip[8..24].try_into().unwrap();
                 let b: [u8; 16] = ip[24..40].try_into().unwrap();
-                (IpAddr::V6(Ipv6Addr::from(a)), IpAddr::V6(Ipv6Addr::from(b)), &ip[40..])
+                (
+                    IpAddr::V6(Ipv6Addr::from(a)),
+                    IpAddr::V6(Ipv6Addr::from(b)),
+                    &ip[40..],
+                )
             }
             _ => continue,
         };

@@ -117,7 +117,10 @@ mod tests {
     fn varints_of_every_length() {
         assert_eq!(read_varint(&[0x25]), Some((37, 1)));
         assert_eq!(read_varint(&[0x7b, 0xbd]), Some((15_293, 2)));
-        assert_eq!(read_varint(&[0x9d, 0x7f, 0x3e, 0x7d]), Some((494_878_333, 4)));
+        assert_eq!(
+            read_varint(&[0x9d, 0x7f, 0x3e, 0x7d]),
+            Some((494_878_333, 4))
+        );
         let eight = [0xc2, 0x19, 0x7c, 0x5e, 0xff, 0x14, 0xe8, 0x8c];
         assert_eq!(read_varint(&eight), Some((151_288_809_941_952_652, 8)));
         assert_eq!(read_varint(&[0x40]), None);
@@ -155,7 +158,10 @@ mod tests {
 
     #[test]
     fn truncated_crypto_and_huge_ack_are_bad() {
-        assert_eq!(walk_frames(&[0x06, 0x00, 0x05, 0x01]).weird, Some("quic.bad_frame"));
+        assert_eq!(
+            walk_frames(&[0x06, 0x00, 0x05, 0x01]).weird,
+            Some("quic.bad_frame")
+        );
         let ack = [0x02, 0x00, 0x00, 0xbf, 0xff, 0xff, 0xff, 0x00, 0x00];
         assert_eq!(walk_frames(&ack).weird, Some("quic.bad_frame"));
     }

@@ -116,8 +116,15 @@ pub fn parse_long_header(datagram: &[u8]) -> Parsed<(LongHeader<'_>, &[u8])> {
     if first & 0x80 == 0 {
         return Parsed::NotThis;
     }
-    let (Some(version), Some(dcid), Some(scid)) = (r.u32(), r.cid(), r.cid()) else {
+    let Some(version) = r.u32() else {
         return Parsed::Incomplete { needed: None };
+    };
+    let family = Family::of(version);
+    let (dcid, scid) = match (r.cid(), r.cid()) {
+        (Some(d), Some(s)) => (d, s),
+        // Google QUIC Q046+ and other pre-invariant versions pack the CID lengths differently.
+        _ if family.is_none() && version != VERSION_NEGOTIATION => (&[][..], &[][..]),
+        _ => return Parsed::Incomplete { needed: None },
     };
     let whole = |kind| LongHeader {
         version,
@@ -131,7 +138,7 @@ pub fn parse_long_header(datagram: &[u8]) -> Parsed<(LongHeader<'_>, &[u8])> {
     if version == VERSION_NEGOTIATION {
         return Parsed::Done((whole(PacketKind::VersionNegotiation), &[]));
     }
-    let Some(family) = Family::of(version) else {
+    let Some(family) = family else {
         return Parsed::Done((whole(PacketKind::UnknownVersion), &[]));
     };
     if first & 0x40 == 0 {
@@ -144,25 +151,7 @@ pub fn parse_long_header(datagram: &[u8]) -> Parsed<(LongHeader<'_>, &[u8])> {
     if kind == PacketKind::Retry {
         return Parsed::Done((whole(kind), &[]));
     }
-    let token = if kind == PacketKind::Initial {
-        match r.varint().and_then(|n| r.take(n)) {
-            Some(t) => t,
-            None => return Parsed::Malformed("quic.truncated"),
-        }
-    } else {
-        &[]
-    };
-    let Some(length) = r.varint() else {
-        return Parsed::Malformed("quic.truncated");
-    };
-    let pn_offset = r.pos;
-    let end = usize::try_from(length)
-        .ok()
-        .and_then(|l| pn_offset.checked_add(l));
-    let (Some(packet), Some(rest)) = (
-        end.and_then(|e| datagram.get(..e)),
-        end.and_then(|e| datagram.get(e..)),
-    ) else {
+    let Some((token, pn_offset, packet, rest)) = protected_part(&mut r, datagram, kind) else {
         return Parsed::Malformed("quic.truncated");
     };
     let header = LongHeader {
@@ -175,6 +164,26 @@ pub fn parse_long_header(datagram: &[u8]) -> Parsed<(LongHeader<'_>, &[u8])> {
         packet,
     };
     Parsed::Done((header, rest))
+}
+
+/// After the CIDs of an Initial, 0-RTT or Handshake packet: the token, the packet number
+/// offset, the packet (its Length field says where it ends) and the bytes after it.
+#[allow(clippy::type_complexity)]
+fn protected_part<'a>(
+    r: &mut Reader<'a>,
+    datagram: &'a [u8],
+    kind: PacketKind,
+) -> Option<(&'a [u8], usize, &'a [u8], &'a [u8])> {
+    let token = if kind == PacketKind::Initial {
+        let len = r.varint()?;
+        r.take(len)?
+    } else {
+        &[]
+    };
+    let length = usize::try_from(r.varint()?).ok()?;
+    let pn_offset = r.pos;
+    let end = pn_offset.checked_add(length)?;
+    Some((token, pn_offset, datagram.get(..end)?, datagram.get(end..)?))
 }
 
 /// The packet type from the (unprotected) type bits of the first byte.

@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
 use rustls::Side;
+use rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
 use rustls::quic::DirectionalKeys;
 
 use super::{Family, LongHeader, PacketKind};
@@ -108,7 +108,11 @@ pub(crate) fn seal_initial(
 ) -> Vec<u8> {
     #![allow(clippy::indexing_slicing, clippy::unwrap_used)]
     let family = Family::of(version).unwrap();
-    let suite = TLS13_AES_128_GCM_SHA256.tls13().unwrap().quic_suite().unwrap();
+    let suite = TLS13_AES_128_GCM_SHA256
+        .tls13()
+        .unwrap()
+        .quic_suite()
+        .unwrap();
     let keys = suite.keys(key_dcid, Side::Client, family.rustls()).local;
     let type_bits: u8 = if family == Family::V2 { 1 } else { 0 };
     let mut packet = vec![0xc3 | (type_bits << 4)];

@@ -39,7 +39,8 @@ pub(crate) const RFC9001_A2_CLIENT_INITIAL: &str = concat!(
     "f96f3ca9ec1dde434da7d2d392b905ddf3d1f9af93d1af5950bd493f5aa731b4",
     "056df31bd267b6b90a079831aaf579be0a39013137aac6d404f518cfd4684064",
     "7e78bfe706ca4cf5e9c5453e9f7cfd2b8b4c8d169a44e55c88d4a9a7f9474241",
-    "e221af44860018ab0856972e194cd934",);
+    "e221af44860018ab0856972e194cd934",
+);
 
 /// RFC 9369 A.2: the same client Initial protected with QUIC v2.
 pub(crate) const RFC9369_A2_CLIENT_INITIAL: &str = concat!(
@@ -80,7 +81,8 @@ pub(crate) const RFC9369_A2_CLIENT_INITIAL: &str = concat!(
     "d5974ee12e5cf7d5da4d6a31123041f33e61407e76cffcdcfd7e19ba58cf4b53",
     "6f4c4938ae79324dc402894b44faf8afbab35282ab659d13c93f70412e85cb19",
     "9a37ddec600545473cfb5a05e08d0b209973b2172b4d21fb69745a262ccde96b",
-    "a18b2faa745b6fe189cf772a9f84cbfc",);
+    "a18b2faa745b6fe189cf772a9f84cbfc",
+);
 
 /// The unprotected payload's CRYPTO frame (offset 0, 241 bytes of ClientHello); PADDING follows.
 pub(crate) const A2_CRYPTO_FRAME: &str = concat!(
@@ -91,4 +93,5 @@ pub(crate) const A2_CRYPTO_FRAME: &str = concat!(
     "baf4559fedba753de171fa71f50f1ce15d43e994ec74d748002b000302030400",
     "0d0010000e0403050306030203080408050806002d00020101001c0002400100",
     "3900320408ffffffffffffffff05048000ffff07048000ffff08011001048000",
-    "75300901100f088394c8f03e51570806048000ffff",);
+    "75300901100f088394c8f03e51570806048000ffff",
+);

@@ -56,7 +56,11 @@ fn rfc9369_a2_v2_client_initial_decrypts() {
     assert_eq!(packet.len(), 1200);
     let (header, opened) = open_vector(&packet);
     assert_eq!(header.version, VERSION_2);
-    assert_eq!(header.kind, PacketKind::Initial, "v2 Initial type bits are 0b01");
+    assert_eq!(
+        header.kind,
+        PacketKind::Initial,
+        "v2 Initial type bits are 0b01"
+    );
     check_a2_plaintext(&opened);
 }
 
@@ -115,15 +119,26 @@ fn retry_and_version_negotiation_are_not_misparsed() {
     retry.extend_from_slice(b"token-bytes");
     retry.extend_from_slice(&[0x77; 16]);
     let (h, rest) = parse_long_header(&retry).done().unwrap();
-    assert_eq!((h.kind, h.scid, rest.len()), (PacketKind::Retry, &[1u8, 2, 3, 4][..], 0));
+    assert_eq!(
+        (h.kind, h.scid, rest.len()),
+        (PacketKind::Retry, &[1u8, 2, 3, 4][..], 0)
+    );
     // v2 Retry uses type bits 0b00.
     retry[0] = 0xc0;
     retry[1..5].copy_from_slice(&VERSION_2.to_be_bytes());
-    assert_eq!(parse_long_header(&retry).done().unwrap().0.kind, PacketKind::Retry);
+    assert_eq!(
+        parse_long_header(&retry).done().unwrap().0.kind,
+        PacketKind::Retry
+    );
     // Version Negotiation: version 0, a list of versions.
-    let vn = [0xc5, 0, 0, 0, 0, 1, 9, 1, 8, 0, 0, 0, 1, 0x6b, 0x33, 0x43, 0xcf];
+    let vn = [
+        0xc5, 0, 0, 0, 0, 1, 9, 1, 8, 0, 0, 0, 1, 0x6b, 0x33, 0x43, 0xcf,
+    ];
     let (h, _) = parse_long_header(&vn).done().unwrap();
-    assert_eq!((h.kind, h.dcid, h.scid), (PacketKind::VersionNegotiation, &[9u8][..], &[8u8][..]));
+    assert_eq!(
+        (h.kind, h.dcid, h.scid),
+        (PacketKind::VersionNegotiation, &[9u8][..], &[8u8][..])
+    );
     assert_eq!(coalesced(&vn).count(), 1);
 }
 
@@ -135,7 +150,14 @@ fn versions_and_families() {
     assert_eq!(Family::of(0xff00_001b), None, "draft-27 has another salt");
     assert_eq!(Family::of(0x5130_3530), None, "gQUIC Q050");
     let unknown = [0xc0, 0x1a, 0x2a, 0x3a, 0x4a, 0, 0, 1, 2, 3];
-    assert_eq!(parse_long_header(&unknown).done().unwrap().0.kind, PacketKind::UnknownVersion);
+    assert_eq!(
+        parse_long_header(&unknown).done().unwrap().0.kind,
+        PacketKind::UnknownVersion
+    );
+    // gQUIC Q046 packs both CID lengths in one byte: still just an unknown version.
+    let q046 = [0xc3, b'Q', b'0', b'4', b'6', 0x50, 1, 2, 3, 4, 5, 6, 7, 8];
+    let (h, rest) = parse_long_header(&q046).done().unwrap();
+    assert_eq!((h.kind, rest.len()), (PacketKind::UnknownVersion, 0));
 }
 
 #[test]
@@ -145,7 +167,10 @@ fn draft29_initial_round_trips_with_the_draft_salt() {
     let (h, _) = parse_long_header(&packet).done().unwrap();
     let draft = InitialKeys::client(Family::Draft, h.dcid).unwrap();
     let opened = open_initial(&draft, &h).unwrap();
-    assert_eq!((opened.packet_number, &opened.payload[..]), (7, &frames[..]));
+    assert_eq!(
+        (opened.packet_number, &opened.payload[..]),
+        (7, &frames[..])
+    );
     let v1 = InitialKeys::client(Family::V1, h.dcid).unwrap();
     assert_eq!(open_initial(&v1, &h), Err("quic.decrypt_failed"));
 }
@@ -154,7 +179,10 @@ fn draft29_initial_round_trips_with_the_draft_salt() {
 fn malformed_headers_are_named() {
     let mut long_cid = vec![0xc0, 0, 0, 0, 1, 21];
     long_cid.extend_from_slice(&[0; 30]);
-    assert_eq!(parse_long_header(&long_cid), Parsed::Malformed("quic.bad_cid_length"));
+    assert_eq!(
+        parse_long_header(&long_cid),
+        Parsed::Malformed("quic.bad_cid_length")
+    );
     let cut = [0xc0, 0, 0, 0, 1, 0, 0, 0, 0x44, 0x00, 1, 2];
     assert_eq!(parse_long_header(&cut), Parsed::Malformed("quic.truncated"));
     assert!(looks_like_long_header(&[0xc0]));
