@@ -418,3 +418,31 @@ fn udp_datagrams(file: &str) -> Vec<(Timestamp, SocketAddr, SocketAddr, Vec<u8>)
     }
     out
 }
+
+#[test]
+fn dcids_per_connection_are_bounded_and_the_pair_still_finds_it() {
+    let hello = client_hello("many.example", 1000);
+    let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
+    for i in 0..8u8 {
+        let dcid = [i; 8];
+        let frames = crypto_frames(
+            &hello,
+            &[(usize::from(i) * 100, usize::from(i) * 100 + 100)],
+        );
+        let key_dcid = [0u8; 8];
+        let dg = seal_initial(VERSION_1, &dcid, &key_dcid, u32::from(i), &frames);
+        assert_eq!(feed(&mut tr, &mut w, 0, &dg), None);
+    }
+    let conn = tr.conns.values().next().unwrap();
+    assert_eq!(conn.dcids.len(), MAX_DCIDS_PER_CONNECTION);
+    assert_eq!(tr.by_dcid.len(), MAX_DCIDS_PER_CONNECTION);
+    let last = seal_initial(
+        VERSION_1,
+        &[9; 8],
+        &[0; 8],
+        9,
+        &crypto_frames(&hello, &[(800, 1000)]),
+    );
+    assert_eq!(feed(&mut tr, &mut w, 0, &last).unwrap().message, hello);
+    assert!(w.is_empty(), "{w:?}");
+}
