@@ -1,0 +1,191 @@
+#![allow(clippy::indexing_slicing, clippy::unwrap_used)]
+
+use super::rfc_vectors::*;
+use super::*;
+
+pub(crate) fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+const DCID: [u8; 8] = [0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08];
+
+fn open_vector(packet: &[u8]) -> (LongHeader<'_>, Opened) {
+    let Parsed::Done((header, rest)) = parse_long_header(packet) else {
+        panic!("vector does not parse");
+    };
+    assert!(rest.is_empty());
+    let keys = InitialKeys::client(Family::of(header.version).unwrap(), header.dcid).unwrap();
+    let opened = open_initial(&keys, &header).unwrap();
+    (header, opened)
+}
+
+fn check_a2_plaintext(opened: &Opened) {
+    let frame = hex(A2_CRYPTO_FRAME);
+    assert_eq!(opened.packet_number, 2);
+    assert_eq!(opened.payload.len(), 1162);
+    assert_eq!(&opened.payload[..frame.len()], &frame[..]);
+    assert!(opened.payload[frame.len()..].iter().all(|b| *b == 0));
+    let frames = walk_frames(&opened.payload);
+    assert_eq!(frames.weird, None);
+    assert_eq!(frames.crypto.len(), 1);
+    assert_eq!(frames.crypto[0].offset, 0);
+    assert_eq!(frames.crypto[0].data, &frame[4..]);
+    assert_eq!(frames.crypto[0].data[0], 0x01, "a ClientHello");
+    let sni = b"\x00\x0e\x00\x00\x0bexample.com";
+    assert!(frames.crypto[0].data.windows(sni.len()).any(|w| w == sni));
+}
+
+#[test]
+fn rfc9001_a2_client_initial_decrypts() {
+    let packet = hex(RFC9001_A2_CLIENT_INITIAL);
+    assert_eq!(packet.len(), 1200);
+    let (header, opened) = open_vector(&packet);
+    assert_eq!(header.version, VERSION_1);
+    assert_eq!(header.kind, PacketKind::Initial);
+    assert_eq!(header.dcid, DCID);
+    assert_eq!(header.pn_offset, 18);
+    check_a2_plaintext(&opened);
+}
+
+#[test]
+fn rfc9369_a2_v2_client_initial_decrypts() {
+    let packet = hex(RFC9369_A2_CLIENT_INITIAL);
+    assert_eq!(packet.len(), 1200);
+    let (header, opened) = open_vector(&packet);
+    assert_eq!(header.version, VERSION_2);
+    assert_eq!(
+        header.kind,
+        PacketKind::Initial,
+        "v2 Initial type bits are 0b01"
+    );
+    check_a2_plaintext(&opened);
+}
+
+#[test]
+fn wrong_keys_and_tampering_fail_closed() {
+    let packet = hex(RFC9001_A2_CLIENT_INITIAL);
+    let Parsed::Done((header, _)) = parse_long_header(&packet) else {
+        panic!()
+    };
+    let v2_keys = InitialKeys::client(Family::V2, &DCID).unwrap();
+    assert_eq!(open_initial(&v2_keys, &header), Err("quic.decrypt_failed"));
+    let mut tampered = packet.clone();
+    tampered[500] ^= 0x01;
+    let (header, _) = parse_long_header(&tampered).done().unwrap();
+    let keys = InitialKeys::client(Family::V1, &DCID).unwrap();
+    assert_eq!(open_initial(&keys, &header), Err("quic.decrypt_failed"));
+}
+
+#[test]
+fn every_prefix_and_bit_flip_is_safe() {
+    let packet = hex(RFC9001_A2_CLIENT_INITIAL);
+    let keys = InitialKeys::client(Family::V1, &DCID).unwrap();
+    for n in 0..packet.len() {
+        for h in coalesced(&packet[..n]).flatten() {
+            assert!(open_initial(&keys, &h).is_err());
+        }
+    }
+    for i in 0..64 {
+        let mut p = packet.clone();
+        p[i] ^= 0xff;
+        for h in coalesced(&p).flatten() {
+            let _ = open_initial(&keys, &h);
+        }
+    }
+}
+
+#[test]
+fn coalesced_initial_and_handshake_are_walked() {
+    let first = seal_initial(VERSION_1, &DCID, &DCID, 0, &[0x06, 0x00, 0x01, 0x01, 0x00]);
+    let mut datagram = first.clone();
+    // A Handshake packet (type 2): same shape, opaque payload.
+    datagram.extend_from_slice(&[0xe0, 0, 0, 0, 1, 1, 0xaa, 0, 0x14]);
+    datagram.extend_from_slice(&[0x55; 20]);
+    datagram.extend_from_slice(&[0x40, 0x00, 0x00]); // 1-RTT short header: walk stops
+    let kinds: Vec<_> = coalesced(&datagram).map(|h| h.unwrap().kind).collect();
+    assert_eq!(kinds, [PacketKind::Initial, PacketKind::Handshake]);
+    let h = coalesced(&datagram).next().unwrap().unwrap();
+    assert_eq!(h.packet, &first[..]);
+    assert_eq!(h.dcid, DCID);
+}
+
+#[test]
+fn retry_and_version_negotiation_are_not_misparsed() {
+    // Retry (v1 type 3): SCID, token, integrity tag, no Length field.
+    let mut retry = vec![0xf0, 0, 0, 0, 1, 0, 4, 1, 2, 3, 4];
+    retry.extend_from_slice(b"token-bytes");
+    retry.extend_from_slice(&[0x77; 16]);
+    let (h, rest) = parse_long_header(&retry).done().unwrap();
+    assert_eq!(
+        (h.kind, h.scid, rest.len()),
+        (PacketKind::Retry, &[1u8, 2, 3, 4][..], 0)
+    );
+    // v2 Retry uses type bits 0b00.
+    retry[0] = 0xc0;
+    retry[1..5].copy_from_slice(&VERSION_2.to_be_bytes());
+    assert_eq!(
+        parse_long_header(&retry).done().unwrap().0.kind,
+        PacketKind::Retry
+    );
+    // Version Negotiation: version 0, a list of versions.
+    let vn = [
+        0xc5, 0, 0, 0, 0, 1, 9, 1, 8, 0, 0, 0, 1, 0x6b, 0x33, 0x43, 0xcf,
+    ];
+    let (h, _) = parse_long_header(&vn).done().unwrap();
+    assert_eq!(
+        (h.kind, h.dcid, h.scid),
+        (PacketKind::VersionNegotiation, &[9u8][..], &[8u8][..])
+    );
+    assert_eq!(coalesced(&vn).count(), 1);
+}
+
+#[test]
+fn versions_and_families() {
+    assert_eq!(Family::of(1), Some(Family::V1));
+    assert_eq!(Family::of(0x6b33_43cf), Some(Family::V2));
+    assert_eq!(Family::of(0xff00_001d), Some(Family::Draft), "draft-29");
+    assert_eq!(Family::of(0xff00_001b), None, "draft-27 has another salt");
+    assert_eq!(Family::of(0x5130_3530), None, "gQUIC Q050");
+    let unknown = [0xc0, 0x1a, 0x2a, 0x3a, 0x4a, 0, 0, 1, 2, 3];
+    assert_eq!(
+        parse_long_header(&unknown).done().unwrap().0.kind,
+        PacketKind::UnknownVersion
+    );
+    // gQUIC Q046 packs both CID lengths in one byte: still just an unknown version.
+    let q046 = [0xc3, b'Q', b'0', b'4', b'6', 0x50, 1, 2, 3, 4, 5, 6, 7, 8];
+    let (h, rest) = parse_long_header(&q046).done().unwrap();
+    assert_eq!((h.kind, rest.len()), (PacketKind::UnknownVersion, 0));
+}
+
+#[test]
+fn draft29_initial_round_trips_with_the_draft_salt() {
+    let frames = [0x06, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00];
+    let packet = seal_initial(0xff00_001d, &DCID, &DCID, 7, &frames);
+    let (h, _) = parse_long_header(&packet).done().unwrap();
+    let draft = InitialKeys::client(Family::Draft, h.dcid).unwrap();
+    let opened = open_initial(&draft, &h).unwrap();
+    assert_eq!(
+        (opened.packet_number, &opened.payload[..]),
+        (7, &frames[..])
+    );
+    let v1 = InitialKeys::client(Family::V1, h.dcid).unwrap();
+    assert_eq!(open_initial(&v1, &h), Err("quic.decrypt_failed"));
+}
+
+#[test]
+fn malformed_headers_are_named() {
+    let mut long_cid = vec![0xc0, 0, 0, 0, 1, 21];
+    long_cid.extend_from_slice(&[0; 30]);
+    assert_eq!(
+        parse_long_header(&long_cid),
+        Parsed::Malformed("quic.bad_cid_length")
+    );
+    let cut = [0xc0, 0, 0, 0, 1, 0, 0, 0, 0x44, 0x00, 1, 2];
+    assert_eq!(parse_long_header(&cut), Parsed::Malformed("quic.truncated"));
+    assert!(looks_like_long_header(&[0xc0]));
+    assert!(!looks_like_long_header(&[0x40, 0xc0]));
+    assert!(!looks_like_long_header(&[]));
+}
