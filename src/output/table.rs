@@ -30,7 +30,7 @@ pub fn write(
             }
             writeln!(
                 out,
-                "  {:<15} {:<8} {:<18} {:>5} {:>8} {:>8} {:<6} {:<40} SERVER IPS",
+                "  {:<18} {:<8} {:<18} {:>5} {:>8} {:>8} {:<6} {:<40} SERVER IPS",
                 "FIRST (UTC)", "LAST", "VIA", "FLOWS", "UP", "DOWN", "ECH", "NAME"
             )?;
             current = Some((c.device, c.scope));
@@ -75,7 +75,7 @@ fn row(out: &mut impl Write, c: &Contact) -> io::Result<()> {
     };
     writeln!(
         out,
-        "  {:<15} {:<8} {:<18} {:>5} {:>8} {:>8} {:<6} {:<40} {}",
+        "  {:<18} {:<8} {:<18} {:>5} {:>8} {:>8} {:<6} {:<40} {}",
         // Date and time to the millisecond; the last-seen column shows the time only.
         first.get(5..23).unwrap_or(&first),
         last.get(11..19).unwrap_or(&last),

@@ -290,7 +290,6 @@ fn garbage_and_wrong_messages_are_counted() {
 }
 
 #[test]
-#[ignore = "needs the real wire::tls::client_hello_from_handshake (placeholder in this worktree)"]
 fn ingest_parses_the_hello_with_the_tls_parser() {
     let packet =
         crate::wire::quic::tests::hex(crate::wire::quic::rfc_vectors::RFC9001_A2_CLIENT_INITIAL);
