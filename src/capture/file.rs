@@ -206,9 +206,8 @@ impl FileSource {
                 interfaces: Vec::new(),
             },
             Some(_) if parse_pcap_header(head).is_ok() => {
-                let (_, hdr) = parse_pcap_header(head).map_err(|_| CaptureError::Truncated {
-                    offset: 0,
-                })?;
+                let (_, hdr) =
+                    parse_pcap_header(head).map_err(|_| CaptureError::Truncated { offset: 0 })?;
                 input.consume(24);
                 Format::Pcap {
                     big_endian: hdr.is_bigendian(),
@@ -485,7 +484,12 @@ impl FileSource {
             let if_id = u16_at(b, 8, big_endian)?;
             let raw = (u64::from(u32_at(b, 12, big_endian)?) << 32)
                 | u64::from(u32_at(b, 16, big_endian)?);
-            Some((if_id, raw, u32_at(b, 20, big_endian)?, u32_at(b, 24, big_endian)?))
+            Some((
+                if_id,
+                raw,
+                u32_at(b, 20, big_endian)?,
+                u32_at(b, 24, big_endian)?,
+            ))
         })();
         let Some((if_id, raw, caplen, orig_len)) = fields else {
             return Err(self.corrupt("packet block too short"));

@@ -38,7 +38,10 @@ fn pcap(be: bool, nanos: bool, link: u32, frames: &[(u32, u32, &[u8])]) -> Vec<u
     out
 }
 
-fn read_all(path: &Path) -> (Vec<(Timestamp, LinkType, Vec<u8>, u32)>, Option<CaptureError>) {
+/// Packets as (time, link, data, original length).
+type Got = Vec<(Timestamp, LinkType, Vec<u8>, u32)>;
+
+fn read_all(path: &Path) -> (Got, Option<CaptureError>) {
     let mut src = FileSource::open(path).unwrap();
     let mut got = Vec::new();
     loop {

@@ -444,9 +444,17 @@ fn shared_capture_spot_checks() {
     assert!(has_port("ech.pcap", 17, 53));
     assert!(transports("retry.pcap").iter().any(|t| t.2 == 17));
     assert!(has_port("vxlan-encapsulated-http.pcap", 6, 80));
-    assert!(!has_port("vxlan-encapsulated-http.pcap", 17, tunnel::VXLAN_PORT));
+    assert!(!has_port(
+        "vxlan-encapsulated-http.pcap",
+        17,
+        tunnel::VXLAN_PORT
+    ));
     let teredo = transports("Teredo.pcap");
-    assert!(teredo.iter().any(|t| t.3.is_ipv6() && t.2 == 6 && t.1 == 80));
+    assert!(
+        teredo
+            .iter()
+            .any(|t| t.3.is_ipv6() && t.2 == 6 && t.1 == 80)
+    );
 }
 
 #[test]
