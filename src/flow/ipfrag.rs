@@ -97,6 +97,19 @@ impl Reassembly {
         differs
     }
 
+    /// True when a fragment ending at `end` contradicts the known or implied datagram end.
+    fn contradicts(&self, more: bool, end: u32) -> bool {
+        match (more, self.total) {
+            (false, Some(total)) => total != end,
+            (false, None) => self
+                .pieces
+                .last_key_value()
+                .is_some_and(|(s, d)| s.saturating_add(d.len() as u32) > end),
+            (true, Some(total)) => end > total,
+            (true, None) => false,
+        }
+    }
+
     fn assemble(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.bytes);
         for data in self.pieces.values() {
@@ -159,14 +172,7 @@ impl Defragmenter {
             self.remove(&key);
             return None;
         }
-        if self
-            .table
-            .get(&key)
-            .is_some_and(|r| ts.since(r.first_seen) > TIMEOUT_SECS * 1_000_000_000)
-        {
-            weirds.bump("ipfrag.timeout");
-            self.remove(&key);
-        }
+        self.expire_one(&key, ts, weirds);
         self.make_room(&key, data.len(), weirds);
         let order = self.next_order;
         let entry = self.table.entry(key).or_insert_with(|| Reassembly {
@@ -178,15 +184,7 @@ impl Defragmenter {
         });
         self.next_order += 1;
         let end = end as u32;
-        let inconsistent = match (fragment.more, entry.total) {
-            (false, Some(total)) => total != end,
-            (false, None) => entry
-                .pieces
-                .last_key_value()
-                .is_some_and(|(s, d)| s.saturating_add(d.len() as u32) > end),
-            (true, Some(total)) => end > total,
-            (true, None) => false,
-        };
+        let inconsistent = entry.contradicts(fragment.more, end);
         if inconsistent {
             weirds.bump("ipfrag.inconsistent");
             self.remove(&key);
@@ -229,6 +227,18 @@ impl Defragmenter {
         });
         self.bytes = self.bytes.saturating_sub(freed);
         weirds.add("ipfrag.timeout", (before - self.table.len()) as u64);
+    }
+
+    /// Drop the reassembly of `key` if it timed out (a late fragment then starts over).
+    fn expire_one(&mut self, key: &Key, now: Timestamp, weirds: &mut Counters) {
+        let timed_out = self
+            .table
+            .get(key)
+            .is_some_and(|r| now.since(r.first_seen) > TIMEOUT_SECS * 1_000_000_000);
+        if timed_out {
+            weirds.bump("ipfrag.timeout");
+            self.remove(key);
+        }
     }
 
     fn remove(&mut self, key: &Key) {
