@@ -42,6 +42,8 @@ pub struct FileSource {
     /// Length of the block whose packet was handed out last; consumed on the next call.
     pending: usize,
     total_bytes: u64,
+    /// Time of the last packet, given to simple packet blocks (which carry none).
+    last_ts: Timestamp,
 }
 
 /// The file's format and the per-section state needed to interpret packets.
@@ -235,6 +237,7 @@ impl FileSource {
             format,
             pending: 0,
             total_bytes,
+            last_ts: Timestamp(0),
         })
     }
 
@@ -467,8 +470,8 @@ impl FileSource {
         let caplen = (orig_len as usize).min(len.saturating_sub(16));
         let iface = self.interface_at(0)?;
         Ok(Step::Packet {
-            // A simple packet block carries no timestamp.
-            ts: Timestamp(0),
+            // A simple packet block carries no timestamp: repeat the previous packet's.
+            ts: self.last_ts,
             link: iface.link,
             data_at: 12,
             caplen,
@@ -526,6 +529,7 @@ impl PacketSource for FileSource {
                     block_len,
                 } => {
                     self.pending = block_len;
+                    self.last_ts = ts;
                     let data = self
                         .input
                         .available()
