@@ -42,6 +42,8 @@ pub struct FileSource {
     /// Length of the block whose packet was handed out last; consumed on the next call.
     pending: usize,
     total_bytes: u64,
+    /// Time of the last packet, given to simple packet blocks (which carry none).
+    last_ts: Timestamp,
 }
 
 /// The file's format and the per-section state needed to interpret packets.
@@ -206,9 +208,8 @@ impl FileSource {
                 interfaces: Vec::new(),
             },
             Some(_) if parse_pcap_header(head).is_ok() => {
-                let (_, hdr) = parse_pcap_header(head).map_err(|_| CaptureError::Truncated {
-                    offset: 0,
-                })?;
+                let (_, hdr) =
+                    parse_pcap_header(head).map_err(|_| CaptureError::Truncated { offset: 0 })?;
                 input.consume(24);
                 Format::Pcap {
                     big_endian: hdr.is_bigendian(),
@@ -236,6 +237,7 @@ impl FileSource {
             format,
             pending: 0,
             total_bytes,
+            last_ts: Timestamp(0),
         })
     }
 
@@ -468,8 +470,8 @@ impl FileSource {
         let caplen = (orig_len as usize).min(len.saturating_sub(16));
         let iface = self.interface_at(0)?;
         Ok(Step::Packet {
-            // A simple packet block carries no timestamp.
-            ts: Timestamp(0),
+            // A simple packet block carries no timestamp: repeat the previous packet's.
+            ts: self.last_ts,
             link: iface.link,
             data_at: 12,
             caplen,
@@ -485,7 +487,12 @@ impl FileSource {
             let if_id = u16_at(b, 8, big_endian)?;
             let raw = (u64::from(u32_at(b, 12, big_endian)?) << 32)
                 | u64::from(u32_at(b, 16, big_endian)?);
-            Some((if_id, raw, u32_at(b, 20, big_endian)?, u32_at(b, 24, big_endian)?))
+            Some((
+                if_id,
+                raw,
+                u32_at(b, 20, big_endian)?,
+                u32_at(b, 24, big_endian)?,
+            ))
         })();
         let Some((if_id, raw, caplen, orig_len)) = fields else {
             return Err(self.corrupt("packet block too short"));
@@ -522,6 +529,7 @@ impl PacketSource for FileSource {
                     block_len,
                 } => {
                     self.pending = block_len;
+                    self.last_ts = ts;
                     let data = self
                         .input
                         .available()

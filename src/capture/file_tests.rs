@@ -38,7 +38,10 @@ fn pcap(be: bool, nanos: bool, link: u32, frames: &[(u32, u32, &[u8])]) -> Vec<u
     out
 }
 
-fn read_all(path: &Path) -> (Vec<(Timestamp, LinkType, Vec<u8>, u32)>, Option<CaptureError>) {
+/// Packets as (time, link, data, original length).
+type Got = Vec<(Timestamp, LinkType, Vec<u8>, u32)>;
+
+fn read_all(path: &Path) -> (Got, Option<CaptureError>) {
     let mut src = FileSource::open(path).unwrap();
     let mut got = Vec::new();
     loop {
@@ -111,6 +114,12 @@ fn garbage_is_not_a_capture() {
         Err(CaptureError::NotACapture { magic, .. }) => assert_eq!(magic, "474554202f204854"),
         other => panic!("expected NotACapture, got {:?}", other.err()),
     }
+    let short = &pcap(false, false, 1, &[])[..20];
+    let path = write_temp("short-header.pcap", short);
+    assert!(matches!(
+        FileSource::open(&path),
+        Err(CaptureError::Truncated { offset: 0 })
+    ));
     let path = write_temp("empty.bin", b"");
     assert!(matches!(
         FileSource::open(&path),
@@ -221,7 +230,11 @@ fn pcapng_interfaces_link_types_and_resolutions() {
                     LinkType::RAW,
                     &b"rawip"[..]
                 ),
-                (Timestamp(0), LinkType::ETHERNET, &b"simple"[..]),
+                (
+                    Timestamp::from_parts(1_700_000_000, 123_456_789),
+                    LinkType::ETHERNET,
+                    &b"simple"[..]
+                ),
                 (Timestamp::from_parts(2, 0), LinkType::RAW, &b"opb"[..]),
             ]
         );

@@ -91,27 +91,47 @@ pub fn parse_v6(bytes: &[u8]) -> Parsed<IpPacket<'_>> {
     };
     let claimed = usize::from(be16(bytes, 4).unwrap_or(0));
     let (end, wire_len) = ip_end(bytes, if claimed == 0 { 0 } else { claimed + 40 });
-    let mut rest = bytes.get(40..end).unwrap_or(&[]);
-    let mut next = bytes.get(6).copied().unwrap_or(0);
+    let rest = bytes.get(40..end).unwrap_or(&[]);
+    let first_next = bytes.get(6).copied().unwrap_or(0);
+    let (next, rest, fragment) = match extension_headers(first_next, rest) {
+        Ok(v) => v,
+        Err(weird) => return Parsed::Malformed(weird),
+    };
+    Parsed::Done(IpPacket {
+        src: IpAddr::V6(Ipv6Addr::from(src)),
+        dst: IpAddr::V6(Ipv6Addr::from(dst)),
+        protocol: next,
+        fragment,
+        payload: rest,
+        wire_len,
+    })
+}
+
+/// Follow IPv6 extension headers from `next`; stops at the transport protocol or right
+/// after a fragment header (what follows belongs to the fragmentable part).
+fn extension_headers(
+    mut next: u8,
+    mut rest: &[u8],
+) -> Result<(u8, &[u8], Option<Fragment>), &'static str> {
     let mut fragment = None;
     let mut followed = 0;
     while matches!(next, HOP_BY_HOP | ROUTING | DEST_OPTS | AUTH | FRAGMENT) {
         followed += 1;
         if followed > MAX_IPV6_EXT_HEADERS {
-            return Parsed::Malformed("ipv6.too_many_ext_headers");
+            return Err("ipv6.too_many_ext_headers");
         }
         let (Some(&nh), Some(&len_byte)) = (rest.first(), rest.get(1)) else {
-            return Parsed::Malformed("ipv6.truncated_ext_header");
+            return Err("ipv6.truncated_ext_header");
         };
         let len = match next {
             FRAGMENT => 8,
             AUTH => (usize::from(len_byte) + 2) * 4,
             _ => (usize::from(len_byte) + 1) * 8,
         };
-        if next == FRAGMENT {
+        let is_fragment = next == FRAGMENT;
+        if is_fragment {
             let off_flags = be16(rest, 2).unwrap_or(0);
-            let more = off_flags & 1 != 0;
-            let offset = u32::from(off_flags >> 3) * 8;
+            let (more, offset) = (off_flags & 1 != 0, u32::from(off_flags >> 3) * 8);
             // An atomic fragment (offset 0, no more) is a whole datagram (RFC 6946).
             if more || offset > 0 {
                 fragment = Some(Fragment {
@@ -121,22 +141,11 @@ pub fn parse_v6(bytes: &[u8]) -> Parsed<IpPacket<'_>> {
                 });
             }
         }
-        let Some(after) = rest.get(len..) else {
-            return Parsed::Malformed("ipv6.truncated_ext_header");
-        };
-        rest = after;
+        rest = rest.get(len..).ok_or("ipv6.truncated_ext_header")?;
         next = nh;
         if fragment.is_some() {
-            // Headers after the fragment header belong to the fragmentable part.
             break;
         }
     }
-    Parsed::Done(IpPacket {
-        src: IpAddr::V6(Ipv6Addr::from(src)),
-        dst: IpAddr::V6(Ipv6Addr::from(dst)),
-        protocol: next,
-        fragment,
-        payload: rest,
-        wire_len,
-    })
+    Ok((next, rest, fragment))
 }

@@ -34,7 +34,9 @@ pub struct LinkPayload<'a> {
 }
 
 fn le16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?))
+    Some(u16::from_le_bytes(
+        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
 }
 
 fn mac(b: &[u8], at: usize) -> Option<[u8; 6]> {

@@ -306,6 +306,17 @@ fn tunnels_ipip_gre_vxlan_teredo() {
         ipv4(47, 1, 2, &gre_eth),
         ipv4(17, 1, 2, &udp(50000, tunnel::VXLAN_PORT, &vxlan)),
         ipv4(17, 1, 2, &udp(tunnel::TEREDO_PORT, 50000, &origin)),
+        // Authentication indication (no id, no auth value, nonce, confirmation), then origin.
+        ipv4(
+            17,
+            1,
+            2,
+            &udp(
+                50000,
+                tunnel::TEREDO_PORT,
+                &[&[0x00, 0x01, 0, 0][..], &[9; 9], &origin].concat(),
+            ),
+        ),
     ];
     for outer in &outers {
         let et = if outer[0] >> 4 == 6 { 0x86dd } else { 0x0800 };
@@ -444,9 +455,17 @@ fn shared_capture_spot_checks() {
     assert!(has_port("ech.pcap", 17, 53));
     assert!(transports("retry.pcap").iter().any(|t| t.2 == 17));
     assert!(has_port("vxlan-encapsulated-http.pcap", 6, 80));
-    assert!(!has_port("vxlan-encapsulated-http.pcap", 17, tunnel::VXLAN_PORT));
+    assert!(!has_port(
+        "vxlan-encapsulated-http.pcap",
+        17,
+        tunnel::VXLAN_PORT
+    ));
     let teredo = transports("Teredo.pcap");
-    assert!(teredo.iter().any(|t| t.3.is_ipv6() && t.2 == 6 && t.1 == 80));
+    assert!(
+        teredo
+            .iter()
+            .any(|t| t.3.is_ipv6() && t.2 == 6 && t.1 == 80)
+    );
 }
 
 #[test]
@@ -458,5 +477,28 @@ fn shared_vxlan_inner_addresses() {
             Ipv4Addr::new(54, 86, 237, 188).into(),
         ];
         assert!(inner.contains(&f.ip.src) && inner.contains(&f.ip.dst));
+    }
+}
+
+#[test]
+fn shared_oracle_client_ips_are_innermost_addresses() {
+    for entry in std::fs::read_dir("/work/shared/captures").unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let Some(capture) = name.strip_suffix(".oracle.flows.tsv") else {
+            continue;
+        };
+        let mut seen = std::collections::HashSet::new();
+        for (link, data) in capture_frames(capture) {
+            if let Parsed::Done(f) = decode(link, &data) {
+                seen.insert(f.ip.src);
+                seen.insert(f.ip.dst);
+            }
+        }
+        let oracle = std::fs::read_to_string(&path).unwrap();
+        for line in oracle.lines() {
+            let client: IpAddr = line.split('\t').nth(1).unwrap().parse().unwrap();
+            assert!(seen.contains(&client), "{capture}: {client} ({line})");
+        }
     }
 }

@@ -534,3 +534,36 @@ fn flavor_by_port() {
     assert_eq!(Flavor::for_ports(53, 40000), Some(Flavor::Dns));
     assert_eq!(Flavor::for_ports(443, 40000), None);
 }
+
+/// No input panics: random bytes and byte-flipped real-looking messages.
+#[test]
+fn never_panics_on_noise() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut base = question(&wire_name("crypto.cloudflare.com"), 65);
+    base.extend(record(&[0xc0, 12], 65, 300, &https_rdata()));
+    base.extend(record(&[0xc0, 12], 5, 300, &[0xc0, 12]));
+    base.extend(opt(0x8000, &[0, 8, 0, 4, 0, 1, 0, 0]));
+    let base = message(0x8180, [1, 2, 0, 1], &base);
+    for round in 0..20_000 {
+        let mut m = if round % 2 == 0 {
+            base.clone()
+        } else {
+            (0..next() % 64).map(|_| next() as u8).collect()
+        };
+        for _ in 0..1 + next() % 4 {
+            if !m.is_empty() {
+                let at = (next() as usize) % m.len();
+                m[at] = next() as u8;
+            }
+        }
+        m.truncate((next() as usize) % (m.len() + 1));
+        let _ = parse_message(&m);
+        let _ = tcp_message(&m);
+    }
+}
