@@ -219,3 +219,11 @@ pub struct FlowSummary {
     /// The flow carried DNS-family traffic (its own names are reported as queries).
     pub dns: bool,
 }
+
+/// Addresses that never leave the local network.
+pub fn is_local_addr(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_multicast() || v4.is_broadcast() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_multicast() || v6.is_unicast_link_local(),
+    }
+}

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::flow::analyze::host_name;
-use crate::observation::{DeviceId, Ech, FlowKey, FlowSummary, Observation, Via};
+use crate::observation::{DeviceId, Ech, FlowKey, FlowSummary, Observation, Via, is_local_addr};
 use crate::time::Timestamp;
 
 /// Contacts kept at once; past this new names are counted, not stored.
@@ -253,13 +253,5 @@ impl Contacts {
     /// Contacts not stored because [`MAX_CONTACTS`] was reached.
     pub fn dropped(&self) -> u64 {
         self.dropped
-    }
-}
-
-/// Addresses that never leave the local network.
-pub fn is_local_addr(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_multicast() || v4.is_broadcast() || v4.is_link_local(),
-        IpAddr::V6(v6) => v6.is_multicast() || v6.is_unicast_link_local(),
     }
 }

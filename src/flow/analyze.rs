@@ -298,11 +298,20 @@ pub(super) fn dns_message(
     sink: &mut impl Sink,
 ) {
     let flavor = Flavor::for_ports(seg.src.port(), seg.dst.port()).unwrap_or(Flavor::Dns);
-    match dns::parse_message(bytes) {
+    let parsed = dns::parse_message(bytes);
+    if let Parsed::Done(msg) = &parsed
+        && let Some(w) = msg.damage
+    {
+        engine.weirds.bump(w);
+    }
+    match parsed {
+        // Answers sent to a multicast group name no client's flows; unicast ones do.
         Parsed::Done(msg) if msg.response => {
-            engine
-                .dns
-                .learn(seg.ts, seg.dst.ip(), &msg, &mut engine.weirds);
+            if !crate::observation::is_local_addr(seg.dst.ip()) {
+                engine
+                    .dns
+                    .learn(seg.ts, seg.dst.ip(), &msg, &mut engine.weirds);
+            }
         }
         Parsed::Done(msg) => {
             for q in msg.questions {

@@ -31,8 +31,17 @@ pub const MAX_CID_LEN: usize = 20;
 ///
 /// Version Negotiation packets may clear the fixed bit; they carry nothing a passive
 /// observer needs, so one byte test is all non-QUIC UDP pays.
+///
+/// Only versions sporfri can read (or Version Negotiation, which answers them) count: other UDP
+/// protocols whose first byte happens to have both high bits set must not look like QUIC.
 pub fn looks_like_long_header(datagram: &[u8]) -> bool {
-    matches!(datagram.first(), Some(b) if b & 0xc0 == 0xc0)
+    match datagram {
+        [b, v0, v1, v2, v3, ..] if b & 0xc0 == 0xc0 => {
+            let version = u32::from_be_bytes([*v0, *v1, *v2, *v3]);
+            version == VERSION_NEGOTIATION || Family::of(version).is_some()
+        }
+        _ => false,
+    }
 }
 
 /// How the Initial packets of a version are protected.

@@ -185,7 +185,13 @@ fn malformed_headers_are_named() {
     );
     let cut = [0xc0, 0, 0, 0, 1, 0, 0, 0, 0x44, 0x00, 1, 2];
     assert_eq!(parse_long_header(&cut), Parsed::Malformed("quic.truncated"));
-    assert!(looks_like_long_header(&[0xc0]));
+    assert!(looks_like_long_header(&[0xc0, 0, 0, 0, 1]));
+    assert!(looks_like_long_header(&[0xd0, 0x6b, 0x33, 0x43, 0xcf]));
+    assert!(looks_like_long_header(&[0xc3, 0xff, 0, 0, 0x1d]));
+    assert!(!looks_like_long_header(&[0x80, 0, 0, 0, 0]));
+    // Both high bits set, but no version sporfri reads: another UDP protocol, or GREASE.
+    assert!(!looks_like_long_header(&[0xc0, 0x1a, 0x2a, 0x3a, 0x4a]));
+    assert!(!looks_like_long_header(&[0xc0]));
     assert!(!looks_like_long_header(&[0x40, 0xc0]));
     assert!(!looks_like_long_header(&[]));
 }
