@@ -2,8 +2,9 @@
 //! RSS of `sporfri replay` next to a bare read loop (`sporfri replay --null`) over the same file.
 //!
 //! Run: `cargo bench --bench replay` (optional: `-- --size-mb 1100`). Files go to
-//! `target/bench/`. Each repetition of the traces shifts time by an hour and rewrites IPv4
-//! addresses, so flows churn and expire as in a long capture instead of repeating one 5-tuple.
+//! `target/bench/` and are removed afterwards unless `--keep` is given. Each repetition of the
+//! traces is shifted by an hour, so flows end and start again as in a long capture, while the
+//! devices and names stay the same: memory must stay flat however long the file is.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -50,21 +51,14 @@ fn build(path: &Path, records: &[Record], size: u64) -> std::io::Result<u64> {
     while written < size {
         for r in records {
             let ts = base + rep * 3_600_000_000_000 + r.ts_ns;
-            let mut data = r.data.clone();
-            // Distinct addresses per repetition: IPv4 over plain Ethernet only.
-            if data.len() >= 34 && data[12..14] == [0x08, 0x00] {
-                for off in [14 + 12 + 1, 14 + 16 + 1] {
-                    data[off] ^= (rep & 0xff) as u8;
-                    data[off + 1] ^= ((rep >> 8) & 0xff) as u8;
-                }
-            }
+            let data = &r.data;
             let secs = (ts / 1_000_000_000) as u32;
             let micros = ((ts % 1_000_000_000) / 1000) as u32;
             let len = data.len() as u32;
             for v in [secs, micros, len, len] {
                 w.write_all(&v.to_le_bytes())?;
             }
-            w.write_all(&data)?;
+            w.write_all(data)?;
             written += 16 + u64::from(len);
             packets += 1;
         }
@@ -139,6 +133,8 @@ fn main() {
         let null = run(bin, &["replay", "--null", &p]);
         let full = run(bin, &["replay", "--format", "jsonl", &p]);
         println!("| {label} | {mb} MB | {packets} | {null} | {full} |");
-        let _ = std::fs::remove_file(&path);
+        if !args.iter().any(|a| a == "--keep") {
+            let _ = std::fs::remove_file(&path);
+        }
     }
 }

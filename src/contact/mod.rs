@@ -80,10 +80,10 @@ pub struct Device {
 /// Aggregates observations into contacts.
 #[derive(Debug, Default)]
 pub struct Contacts {
-    by_key: HashMap<(DeviceId, IpAddr, String), Contact>,
+    by_key: HashMap<(DeviceId, IpAddr, String), Contact, foldhash::fast::RandomState>,
     devices: BTreeMap<DeviceId, Device>,
     /// Open HTTP flows → the contact of their last request, for Set-Cookie names.
-    http_flows: HashMap<FlowKey, (DeviceId, IpAddr, String)>,
+    http_flows: HashMap<FlowKey, (DeviceId, IpAddr, String), foldhash::fast::RandomState>,
     dropped: u64,
 }
 

@@ -1,14 +1,17 @@
 //! Payload analyzers of a flow: which parser reads which bytes, and what each one raises.
 
-use crate::observation::{Ech, FlowKey, Observation, Proto, Via};
+use crate::observation::{Ech, Observation, Via, is_local_addr};
 use crate::stats::Counters;
 use crate::time::Timestamp;
 use crate::wire::Parsed;
 use crate::wire::dns::{self, Flavor};
 use crate::wire::http::{self, Body};
+use crate::wire::quic;
 use crate::wire::tls::{self, ClientHello};
 
-use super::engine::{Engine, Segment, Sink};
+use super::dns_cache::DnsCache;
+use super::engine::{Segment, Sink};
+use super::quic::QuicTracker;
 use super::table::{App, Flow};
 use super::tcp::{MAX_STREAM_BYTES, StreamBuf};
 
@@ -18,33 +21,67 @@ pub const ECH_PUBLIC_NAMES: &[&str] = &["cloudflare-ech.com", "cover.defo.ie"];
 /// Client bytes after which a stream that is neither TLS nor HTTP is left alone.
 const SNIFF_BYTES: usize = 16;
 
-/// What a TCP segment's analysis found that needs the whole engine.
+/// The engine state an analyzer may use besides its flow.
+pub(super) struct Context<'e> {
+    pub dns: &'e mut DnsCache,
+    pub quic: &'e mut QuicTracker,
+    pub weirds: &'e mut Counters,
+}
+
+/// What a TCP segment's analysis found that needs more than the flow.
 enum Found {
     Hello(ClientHello),
     DnsMessages(Vec<Vec<u8>>),
 }
 
-/// Analyze a TCP segment of a tracked flow.
+/// Analyze a TCP segment of `flow`.
 pub(super) fn tcp(
-    engine: &mut Engine,
-    proto: Proto,
+    flow: &mut Flow,
     seg: &Segment<'_>,
     from_client: bool,
+    ctx: &mut Context<'_>,
     sink: &mut impl Sink,
 ) {
-    let Some(flow) = engine.flows.get_mut(proto, seg.src, seg.dst) else {
-        return;
-    };
-    let found = tcp_flow(flow, seg, from_client, &mut engine.weirds, sink);
-    let key = flow.key;
-    match found {
-        Some(Found::Hello(h)) => hello(engine, seg.ts, key, Via::Tls, 0, h, sink),
+    match tcp_flow(flow, seg, from_client, ctx.weirds, sink) {
+        Some(Found::Hello(h)) => hello(flow, ctx.dns, seg.ts, Via::Tls, 0, h, sink),
         Some(Found::DnsMessages(msgs)) => {
             for m in msgs {
-                dns_message(engine, seg, &m, sink);
+                dns_message(ctx, seg, &m, sink);
             }
         }
         None => {}
+    }
+}
+
+/// Analyze a UDP datagram of `flow`.
+pub(super) fn udp(
+    flow: &mut Flow,
+    seg: &Segment<'_>,
+    from_client: bool,
+    ctx: &mut Context<'_>,
+    sink: &mut impl Sink,
+) {
+    match flow.app {
+        App::Done | App::Tls | App::Http => {}
+        App::Dns => dns_message(ctx, seg, seg.payload, sink),
+        App::Undecided | App::Quic => {
+            if Flavor::for_ports(seg.src.port(), seg.dst.port()).is_some() {
+                flow.app = App::Dns;
+                dns_message(ctx, seg, seg.payload, sink);
+            } else if quic::looks_like_long_header(seg.payload) {
+                flow.app = App::Quic;
+                let found = ctx
+                    .quic
+                    .ingest(seg.ts, seg.src, seg.dst, seg.payload, ctx.weirds);
+                if let Some(h) = found {
+                    // The hello is all sporfri reads of QUIC: later packets cost nothing.
+                    flow.app = App::Done;
+                    hello(flow, ctx.dns, seg.ts, Via::Quic, h.version, h.hello, sink);
+                }
+            } else if from_client && flow.app == App::Undecided {
+                flow.app = App::Done;
+            }
+        }
     }
 }
 
@@ -291,26 +328,19 @@ fn dns_stream(stream: &mut StreamBuf, weirds: &mut Counters) -> Vec<Vec<u8>> {
 }
 
 /// Analyze one DNS-family message carried by `seg`.
-pub(super) fn dns_message(
-    engine: &mut Engine,
-    seg: &Segment<'_>,
-    bytes: &[u8],
-    sink: &mut impl Sink,
-) {
+fn dns_message(ctx: &mut Context<'_>, seg: &Segment<'_>, bytes: &[u8], sink: &mut impl Sink) {
     let flavor = Flavor::for_ports(seg.src.port(), seg.dst.port()).unwrap_or(Flavor::Dns);
     let parsed = dns::parse_message(bytes);
     if let Parsed::Done(msg) = &parsed
         && let Some(w) = msg.damage
     {
-        engine.weirds.bump(w);
+        ctx.weirds.bump(w);
     }
     match parsed {
         // Answers sent to a multicast group name no client's flows; unicast ones do.
         Parsed::Done(msg) if msg.response => {
-            if !crate::observation::is_local_addr(seg.dst.ip()) {
-                engine
-                    .dns
-                    .learn(seg.ts, seg.dst.ip(), &msg, &mut engine.weirds);
+            if !is_local_addr(seg.dst.ip()) {
+                ctx.dns.learn(seg.ts, seg.dst.ip(), &msg, ctx.weirds);
             }
         }
         Parsed::Done(msg) => {
@@ -326,33 +356,33 @@ pub(super) fn dns_message(
                 });
             }
         }
-        Parsed::Incomplete { .. } => engine.weirds.bump("dns.truncated"),
-        Parsed::NotThis => engine.weirds.bump("dns.not_dns"),
-        Parsed::Malformed(w) => engine.weirds.bump(w),
+        Parsed::Incomplete { .. } => ctx.weirds.bump("dns.truncated"),
+        Parsed::NotThis => ctx.weirds.bump("dns.not_dns"),
+        Parsed::Malformed(w) => ctx.weirds.bump(w),
     }
 }
 
-/// A ClientHello completed on the flow `key` (TLS over TCP, or QUIC).
-pub(super) fn hello(
-    engine: &mut Engine,
+/// A ClientHello completed on `flow` (TLS over TCP, or QUIC): name the flow, decide ECH.
+fn hello(
+    flow: &mut Flow,
+    dns: &DnsCache,
     ts: Timestamp,
-    key: FlowKey,
     via: Via,
     quic_version: u32,
     h: ClientHello,
     sink: &mut impl Sink,
 ) {
-    let Some(flow) = engine.flows.get_mut(key.proto, key.client, key.server) else {
-        return;
-    };
+    let client = flow.key.client.ip();
     let ech = h.ech_extension.then(|| {
         let outer = h.sni.as_deref().map(str::to_ascii_lowercase);
         let known_public = outer
             .as_deref()
             .is_some_and(|o| ECH_PUBLIC_NAMES.contains(&o));
-        let resolved_with_ech = flow.cached_name.as_deref().is_some_and(|host| {
-            Some(host) != outer.as_deref() && engine.dns.has_ech_config(key.client.ip(), host)
-        });
+        // The host the client resolved had an ECH config: the SNI is a cover name.
+        let resolved_with_ech = flow
+            .cached_name
+            .as_deref()
+            .is_some_and(|host| Some(host) != outer.as_deref() && dns.has_ech_config(client, host));
         if known_public || resolved_with_ech {
             Ech::Real
         } else {

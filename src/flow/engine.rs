@@ -3,7 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::capture::Packet;
-use crate::observation::{DeviceId, FlowKey, Observation, Proto, Via};
+use crate::observation::{DeviceId, FlowKey, Observation, Proto};
 use crate::stats::Counters;
 use crate::time::Timestamp;
 use crate::wire::Parsed;
@@ -13,7 +13,7 @@ use super::analyze;
 use super::dns_cache::DnsCache;
 use super::ipfrag::Defragmenter;
 use super::quic::QuicTracker;
-use super::table::{App, Flow, FlowTable};
+use super::table::{Flow, FlowTable};
 
 /// How often (in packet time) idle flows and stale reassemblies are swept.
 const SWEEP_SECS: u64 = 5;
@@ -47,7 +47,7 @@ pub struct Engine {
     pub(super) flows: FlowTable,
     pub(super) dns: DnsCache,
     defrag: Defragmenter,
-    quic: QuicTracker,
+    pub(super) quic: QuicTracker,
     pub(super) weirds: Counters,
     stats: EngineStats,
     now: Timestamp,
@@ -178,26 +178,38 @@ impl Engine {
             flags,
             seq,
         };
-        self.restart_reused(proto, &seg, sink);
-        if self.flows.get_mut(proto, src, dst).is_none() {
-            self.start_flow(proto, &seg, macs, sink);
+        if proto == Proto::Tcp && flags.syn && !flags.ack {
+            self.restart_reused(proto, &seg, sink);
         }
-        let Some(flow) = self.flows.get_mut(proto, src, dst) else {
-            return;
-        };
+        let Engine {
+            flows,
+            dns,
+            quic,
+            weirds,
+            stats,
+            ..
+        } = self;
+        let (evicted, flow) = flows.find_or_start(proto, src, dst, || {
+            stats.flows += 1;
+            start_flow(proto, &seg, macs, dns)
+        });
+        if !evicted.is_empty() {
+            weirds.add("flow.evicted_table_full", evicted.len() as u64);
+            for old in evicted {
+                sink.observe(Observation::FlowEnd(old.summary()));
+            }
+        }
         let from_client = flow.key.client == src;
         flow.count(ts, from_client, ip.wire_len);
+        let mut ctx = analyze::Context { dns, quic, weirds };
         match proto {
-            Proto::Tcp => analyze::tcp(self, proto, &seg, from_client, sink),
-            Proto::Udp => self.udp(&seg, from_client, sink),
+            Proto::Tcp => analyze::tcp(flow, &seg, from_client, &mut ctx, sink),
+            Proto::Udp => analyze::udp(flow, &seg, from_client, &mut ctx, sink),
         }
     }
 
     /// A SYN on a 5-tuple that already carried a connection starts a new flow.
     fn restart_reused(&mut self, proto: Proto, seg: &Segment<'_>, sink: &mut impl Sink) {
-        if proto != Proto::Tcp || !seg.flags.syn || seg.flags.ack {
-            return;
-        }
         let reused = self
             .flows
             .get_mut(proto, seg.src, seg.dst)
@@ -206,71 +218,25 @@ impl Engine {
             sink.observe(Observation::FlowEnd(old.summary()));
         }
     }
+}
 
-    fn start_flow(&mut self, proto: Proto, seg: &Segment<'_>, macs: Macs, sink: &mut impl Sink) {
-        let src_is_client = client_is_src(proto, seg);
-        let (client, server, mac) = if src_is_client {
-            (seg.src, seg.dst, macs.src)
-        } else {
-            (seg.dst, seg.src, macs.dst)
-        };
-        let key = FlowKey {
-            proto,
-            client,
-            server,
-        };
-        let mut flow = Flow::new(key, device_of(mac, client.ip()), seg.ts);
-        flow.cached_name = self
-            .dns
-            .lookup(client.ip(), server.ip(), seg.ts)
-            .map(|r| r.name.clone());
-        self.stats.flows += 1;
-        let (evicted, _) = self.flows.insert(flow);
-        if !evicted.is_empty() {
-            self.weirds
-                .add("flow.evicted_table_full", evicted.len() as u64);
-        }
-        for old in evicted {
-            sink.observe(Observation::FlowEnd(old.summary()));
-        }
-    }
-
-    fn udp(&mut self, seg: &Segment<'_>, from_client: bool, sink: &mut impl Sink) {
-        let Some(flow) = self.flows.get_mut(Proto::Udp, seg.src, seg.dst) else {
-            return;
-        };
-        match flow.app {
-            App::Done | App::Tls | App::Http => {}
-            App::Dns => analyze::dns_message(self, seg, seg.payload, sink),
-            App::Undecided | App::Quic => {
-                if let Some(_flavor) =
-                    crate::wire::dns::Flavor::for_ports(seg.src.port(), seg.dst.port())
-                {
-                    flow.app = App::Dns;
-                    analyze::dns_message(self, seg, seg.payload, sink);
-                } else if crate::wire::quic::looks_like_long_header(seg.payload) {
-                    flow.app = App::Quic;
-                    self.quic_datagram(seg, sink);
-                } else if from_client && flow.app == App::Undecided {
-                    flow.app = App::Done;
-                }
-            }
-        }
-    }
-
-    fn quic_datagram(&mut self, seg: &Segment<'_>, sink: &mut impl Sink) {
-        let hello = self
-            .quic
-            .ingest(seg.ts, seg.src, seg.dst, seg.payload, &mut self.weirds);
-        if let Some(h) = hello {
-            let key = FlowKey {
-                proto: Proto::Udp,
-                client: h.client,
-                server: h.server,
-            };
-            analyze::hello(self, seg.ts, key, Via::Quic, h.version, h.hello, sink);
-        }
-    }
+/// A new flow from its first packet: who is the client, which device, what DNS named the server.
+fn start_flow(proto: Proto, seg: &Segment<'_>, macs: Macs, dns: &DnsCache) -> Flow {
+    let (client, server, mac) = if client_is_src(proto, seg) {
+        (seg.src, seg.dst, macs.src)
+    } else {
+        (seg.dst, seg.src, macs.dst)
+    };
+    let key = FlowKey {
+        proto,
+        client,
+        server,
+    };
+    let mut flow = Flow::new(key, device_of(mac, client.ip()), seg.ts);
+    flow.cached_name = dns
+        .lookup(client.ip(), server.ip(), seg.ts)
+        .map(|r| r.name.clone());
+    flow
 }
 
 /// The packet being analyzed, in transport terms.

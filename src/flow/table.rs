@@ -1,7 +1,7 @@
 //! The flow table: one entry per transport 5-tuple, with counters, idle eviction and a hard cap.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::observation::{DeviceId, Ech, FlowKey, FlowSummary, Proto, Via};
 use crate::time::Timestamp;
@@ -148,16 +148,32 @@ impl Flow {
     }
 }
 
-/// Order-independent identity of a 5-tuple, so both directions find one entry.
+/// Order-independent identity of a 5-tuple, so both directions find one entry. Packed into
+/// integers because hashing it is on every packet's path (`SocketAddr`'s own hash is slow).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Canon(Proto, SocketAddr, SocketAddr);
+struct Canon {
+    lo: u128,
+    hi: u128,
+    ports: u32,
+    proto: u8,
+}
 
 impl Canon {
     fn of(proto: Proto, a: SocketAddr, b: SocketAddr) -> Canon {
-        if a <= b {
-            Canon(proto, a, b)
-        } else {
-            Canon(proto, b, a)
+        let pack = |s: SocketAddr| {
+            let ip = match s.ip() {
+                IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+                IpAddr::V6(v6) => u128::from(v6),
+            };
+            (ip, s.port())
+        };
+        let (pa, pb) = (pack(a), pack(b));
+        let ((lo, lo_port), (hi, hi_port)) = if pa <= pb { (pa, pb) } else { (pb, pa) };
+        Canon {
+            lo,
+            hi,
+            ports: (u32::from(lo_port) << 16) | u32::from(hi_port),
+            proto: proto as u8,
         }
     }
 }
@@ -165,7 +181,8 @@ impl Canon {
 /// All live flows.
 #[derive(Debug, Default)]
 pub struct FlowTable {
-    flows: HashMap<Canon, Flow>,
+    // foldhash: fast, and seeded per process so crafted 5-tuples cannot flood one bucket.
+    flows: HashMap<Canon, Flow, foldhash::fast::RandomState>,
 }
 
 impl FlowTable {
@@ -179,17 +196,30 @@ impl FlowTable {
         self.flows.remove(&Canon::of(proto, a, b))
     }
 
-    /// Track a new flow. When the table is full, the least recently active flows are
-    /// returned first so their totals are not lost.
-    pub fn insert(&mut self, flow: Flow) -> (Vec<Flow>, &mut Flow) {
-        let evicted = if self.flows.len() >= MAX_FLOWS {
+    /// The flow between `a` and `b`, made by `start` if it is new (one hash lookup either way).
+    /// When the table is full, the least recently active flows are evicted first and returned
+    /// so their totals are not lost.
+    pub fn find_or_start(
+        &mut self,
+        proto: Proto,
+        a: SocketAddr,
+        b: SocketAddr,
+        start: impl FnOnce() -> Flow,
+    ) -> (Vec<Flow>, &mut Flow) {
+        let canon = Canon::of(proto, a, b);
+        let evicted = if self.flows.len() >= MAX_FLOWS && !self.flows.contains_key(&canon) {
             self.evict_least_recent(MAX_FLOWS / 8)
         } else {
             Vec::new()
         };
-        let canon = Canon::of(flow.key.proto, flow.key.client, flow.key.server);
-        let slot = self.flows.entry(canon).insert_entry(flow).into_mut();
-        (evicted, slot)
+        (evicted, self.flows.entry(canon).or_insert_with(start))
+    }
+
+    /// Track a new flow, replacing one on the same 5-tuple.
+    pub fn insert(&mut self, flow: Flow) -> (Vec<Flow>, &mut Flow) {
+        let key = flow.key;
+        self.remove(key.proto, key.client, key.server);
+        self.find_or_start(key.proto, key.client, key.server, || flow)
     }
 
     /// Remove flows idle past their limit at `now`.

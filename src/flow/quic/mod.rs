@@ -59,8 +59,8 @@ pub struct QuicHandshake {
 pub struct QuicTracker {
     /// By creation order, so the first entry is the oldest.
     conns: BTreeMap<u64, Conn>,
-    by_dcid: HashMap<DcidKey, u64>,
-    by_pair: HashMap<(SocketAddr, SocketAddr), u64>,
+    by_dcid: HashMap<DcidKey, u64, foldhash::fast::RandomState>,
+    by_pair: HashMap<(SocketAddr, SocketAddr), u64, foldhash::fast::RandomState>,
     next_id: u64,
 }
 

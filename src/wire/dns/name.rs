@@ -81,6 +81,9 @@ pub(super) fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), &'s
         TOO_LONG.to_string()
     } else if raw.is_empty() {
         ROOT.to_string()
+    } else if raw.iter().all(|b| (0x20..0x7f).contains(b)) {
+        // Nearly every name is printable ASCII: keep the bytes, no second allocation.
+        String::from_utf8(raw).unwrap_or_default()
     } else {
         format_text(&raw)
     };
