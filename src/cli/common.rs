@@ -1,0 +1,87 @@
+//! What several commands share: running a file with progress, throughput, the exit code.
+
+use std::io::{self, IsTerminal};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use sporfri::capture::FileSource;
+use sporfri::flow::Engine;
+use sporfri::observation::Observation;
+use sporfri::replay::{self, RunEnd};
+
+use super::EXIT_DAMAGED_CAPTURE;
+
+/// Files at least this large get a progress bar (on a terminal).
+const PROGRESS_MIN_BYTES: u64 = 8 * 1024 * 1024;
+
+/// `N packets in S s (R packets/s), peak RSS M MB` for the benchmark and curious users.
+pub fn throughput(packets: u64, started: Instant) -> String {
+    let secs = started.elapsed().as_secs_f64();
+    let rate = if secs > 0.0 {
+        packets as f64 / secs
+    } else {
+        0.0
+    };
+    let rss = peak_rss_kb().map_or_else(
+        || "unknown".to_owned(),
+        |kb| format!("{:.1} MB", kb as f64 / 1024.0),
+    );
+    format!("{packets} packets in {secs:.3} s ({rate:.0} packets/s), peak RSS {rss}")
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), in kB.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Run the engine over a file with a progress bar on a terminal.
+pub fn run_file(file: &Path, mut observe: impl FnMut(Observation)) -> Result<(Engine, RunEnd)> {
+    let mut source =
+        FileSource::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let bar = progress_bar(source.total_bytes());
+    let mut engine = Engine::new();
+    let mut sink = |obs| observe(obs);
+    let end = replay::run(&mut source, &mut engine, &mut sink, |s| {
+        bar.set_position(s.bytes_read())
+    });
+    bar.finish_and_clear();
+    Ok((engine, end))
+}
+
+fn progress_bar(total: u64) -> ProgressBar {
+    if total < PROGRESS_MIN_BYTES || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Report skipped input, and turn a capture error into the damaged-capture exit code.
+pub fn finish(engine: &Engine, end: RunEnd) -> ExitCode {
+    let weirds: Vec<String> = engine
+        .weirds()
+        .iter()
+        .map(|(k, n)| format!("{k}={n}"))
+        .collect();
+    if !weirds.is_empty() {
+        eprintln!("sporfri: skipped or limited: {}", weirds.join(" "));
+    }
+    match end.error {
+        None => ExitCode::SUCCESS,
+        Some(e) => {
+            eprintln!("sporfri: {e}; results above cover everything before it");
+            ExitCode::from(EXIT_DAMAGED_CAPTURE)
+        }
+    }
+}
