@@ -3,6 +3,7 @@
 //! Data flows `capture` → `wire` → `flow` → [`observation::Observation`] → `contact`;
 //! see `../shared/DESIGN.md`. `main.rs` is a thin CLI over this library.
 
+pub mod attribute;
 pub mod capture;
 pub mod contact;
 pub mod flow;

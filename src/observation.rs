@@ -138,6 +138,19 @@ pub enum Observation {
         /// Query type.
         qtype: u16,
     },
+    /// A DNS answer resolved a name through CNAMEs (evidence for cloaked tracking).
+    DnsChain {
+        /// Packet time.
+        ts: Timestamp,
+        /// The device the answer went to.
+        device: DeviceId,
+        /// Its address.
+        client: IpAddr,
+        /// The name asked for (lower case).
+        name: String,
+        /// CNAME targets in order.
+        chain: Vec<String>,
+    },
     /// A TLS or QUIC ClientHello.
     Hello {
         /// Packet time of the segment that completed the hello.

@@ -36,6 +36,9 @@ pub enum Command {
         /// Only read the packets, analyse nothing (the benchmark's baseline).
         #[arg(long)]
         null: bool,
+        /// Site profile of the service under test (e.g. borger.dk): its names are first party.
+        #[arg(long)]
+        site: Option<String>,
     },
     /// Print the raw extraction (dns/sni/http lines) in the format of shared/tools/oracle.sh.
     Extract {
@@ -62,7 +65,9 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Replay {
             file, null: true, ..
         } => replay::null(&file),
-        Command::Replay { file, format, .. } => replay::run(&file, format),
+        Command::Replay {
+            file, format, site, ..
+        } => replay::run(&file, format, site.as_deref()),
         Command::Extract { file, flows } => extract::run(&file, flows),
     }
 }

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
+use sporfri::attribute::Attributor;
 use sporfri::capture::{FileSource, PacketSource};
 use sporfri::contact::Contacts;
 use sporfri::output::{jsonl, table};
@@ -14,11 +15,13 @@ use sporfri::output::{jsonl, table};
 use super::common::{finish, run_file, throughput};
 use super::{EXIT_DAMAGED_CAPTURE, Format};
 
-pub fn run(file: &Path, format: Format) -> Result<ExitCode> {
+/// Analyze `file`; `site` names the site profile of the service under test.
+pub fn run(file: &Path, format: Format, site: Option<&str>) -> Result<ExitCode> {
     let started = Instant::now();
+    let attributor = Attributor::builtin(site)?;
     let mut contacts = Contacts::default();
     let (engine, end) = run_file(file, |obs| contacts.observe(&obs))?;
-    let list = contacts.sorted();
+    let list = contacts.attributed(&attributor);
     let mut out = BufWriter::new(io::stdout().lock());
     match format {
         Format::Table => table::write(&mut out, &list, contacts.devices())?,

@@ -8,8 +8,11 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use crate::attribute::{Attribution, Attributor, Facts};
 use crate::flow::analyze::host_name;
-use crate::observation::{DeviceId, Ech, FlowKey, FlowSummary, Observation, Via, is_local_addr};
+use crate::observation::{
+    DeviceId, Ech, FlowKey, FlowSummary, Observation, Proto, Via, is_local_addr,
+};
 use crate::time::Timestamp;
 
 /// Contacts kept at once; past this new names are counted, not stored.
@@ -52,6 +55,11 @@ pub struct Contact {
     pub bytes_down: u64,
     /// Server addresses of those flows.
     pub server_ips: BTreeSet<IpAddr>,
+    /// Transport and server port of those flows, as `tcp/443`.
+    #[serde(serialize_with = "ports")]
+    pub server_ports: BTreeSet<(Proto, u16)>,
+    /// CNAME targets the name resolved through, in order.
+    pub cname_chain: Vec<String>,
     /// Encrypted Client Hello: `real` hides the destination, `grease` is a decoy.
     pub ech: Option<Ech>,
     /// DNS-family queries for the name.
@@ -62,6 +70,16 @@ pub struct Contact {
     pub cookie_sent: bool,
     /// Names of cookies set over plaintext HTTP (never values).
     pub cookies_set: BTreeSet<String>,
+    /// Who is behind it (filled by [`Contacts::attributed`]).
+    #[serde(flatten)]
+    pub attribution: Attribution,
+}
+
+fn ports<S: serde::Serializer>(p: &BTreeSet<(Proto, u16)>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(p.iter().map(|(proto, port)| match proto {
+        Proto::Tcp => format!("tcp/{port}"),
+        Proto::Udp => format!("udp/{port}"),
+    }))
 }
 
 fn rfc3339<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
@@ -146,6 +164,20 @@ impl Contacts {
                     c.cookies_set.extend(set_cookie_names.iter().cloned());
                 }
             }
+            Observation::DnsChain {
+                ts,
+                device,
+                client,
+                name,
+                chain,
+            } => {
+                if let Some(c) = self.contact(*device, *client, name.clone(), *ts) {
+                    c.via.insert(Via::Dns);
+                    if c.cname_chain.is_empty() {
+                        c.cname_chain = chain.clone();
+                    }
+                }
+            }
             Observation::Hello { .. } => {}
             Observation::FlowEnd(f) => self.flow_end(f),
         }
@@ -167,6 +199,7 @@ impl Contacts {
         c.bytes_up += f.bytes_up;
         c.bytes_down += f.bytes_down;
         c.server_ips.insert(f.key.server.ip());
+        c.server_ports.insert((f.key.proto, f.key.server.port()));
         if is_local_addr(f.key.server.ip()) {
             c.scope = Scope::Local;
         }
@@ -206,11 +239,14 @@ impl Contacts {
                 bytes_up: 0,
                 bytes_down: 0,
                 server_ips: BTreeSet::new(),
+                server_ports: BTreeSet::new(),
+                cname_chain: Vec::new(),
                 ech: None,
                 dns_queries: 0,
                 http_requests: 0,
                 cookie_sent: false,
                 cookies_set: BTreeSet::new(),
+                attribution: Attribution::unknown(),
             });
         c.first_seen = c.first_seen.min(ts);
         c.last_seen = c.last_seen.max(ts);
@@ -242,6 +278,24 @@ impl Contacts {
                 b.client_ip,
             ))
         });
+        all
+    }
+
+    /// All contacts as [`Contacts::sorted`], each attributed.
+    pub fn attributed(&self, attributor: &Attributor) -> Vec<Contact> {
+        let mut all = self.sorted();
+        for c in &mut all {
+            let facts = Facts {
+                name: &c.name,
+                cname_chain: &c.cname_chain,
+                via: c.via.clone(),
+                server_ports: c.server_ports.clone(),
+                server_ips: c.server_ips.clone(),
+                ech: c.ech,
+                local: c.scope == Scope::Local,
+            };
+            c.attribution = attributor.attribute(&facts);
+        }
         all
     }
 

@@ -340,7 +340,16 @@ fn dns_message(ctx: &mut Context<'_>, seg: &Segment<'_>, bytes: &[u8], sink: &mu
         // Answers sent to a multicast group name no client's flows; unicast ones do.
         Parsed::Done(msg) if msg.response => {
             if !is_local_addr(seg.dst.ip()) {
-                ctx.dns.learn(seg.ts, seg.dst.ip(), &msg, ctx.weirds);
+                let chains = ctx.dns.learn(seg.ts, seg.dst.ip(), &msg, ctx.weirds);
+                for (name, chain) in chains {
+                    sink.observe(Observation::DnsChain {
+                        ts: seg.ts,
+                        device: seg.dst_device,
+                        client: seg.dst.ip(),
+                        name,
+                        chain,
+                    });
+                }
             }
         }
         Parsed::Done(msg) => {

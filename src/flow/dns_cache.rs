@@ -74,9 +74,18 @@ impl DnsCache {
     }
 
     /// Learn from a DNS response sent to `client`. Queries are ignored.
-    pub fn learn(&mut self, ts: Timestamp, client: IpAddr, msg: &Message, weirds: &mut Counters) {
+    /// Returns the names that resolved through CNAMEs, with their chains (once per name), as
+    /// evidence for cloaking.
+    pub fn learn(
+        &mut self,
+        ts: Timestamp,
+        client: IpAddr,
+        msg: &Message,
+        weirds: &mut Counters,
+    ) -> Vec<(String, Vec<String>)> {
+        let mut chains: Vec<(String, Vec<String>)> = Vec::new();
         if !msg.response {
-            return;
+            return chains;
         }
         let records: Vec<&Record> = if msg.questions.is_empty() {
             msg.answers.iter().chain(&msg.additional).collect()
@@ -109,6 +118,9 @@ impl DnsCache {
                 continue;
             }
             let (name, chain) = cnames.back_to_question(&rr.name, msg, weirds);
+            if !chain.is_empty() && !chains.iter().any(|(n, _)| *n == name) {
+                chains.push((name.clone(), chain.clone()));
+            }
             let resolution = Resolution {
                 name,
                 chain,
@@ -119,6 +131,7 @@ impl DnsCache {
                 self.remember(client, server, resolution.clone(), weirds);
             }
         }
+        chains
     }
 
     /// Store `res` for (client, server): replaces the same name, else adds, dropping the
