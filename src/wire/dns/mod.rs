@@ -107,7 +107,8 @@ pub enum RecordData {
 /// One resource record from the answer section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
-    /// Owner name (display form as in [`Question::name`]).
+    /// Owner name (display form as in [`Question::name`]); empty for types other than
+    /// A, AAAA, CNAME, SVCB and HTTPS, whose owners nothing reads.
     pub name: String,
     /// TYPE.
     pub rtype: u16,

@@ -26,6 +26,24 @@ pub const ROOT: &str = "<Root>";
 /// How tshark shows a name longer than [`MAX_NAME_BYTES`].
 pub const TOO_LONG: &str = "<Name too long>";
 
+/// The offset just after the name at `start`, without reading it (owner names of records
+/// nobody looks at need not be built).
+pub(super) fn skip_name(msg: &[u8], start: usize) -> Result<usize, &'static str> {
+    let mut pos = start;
+    loop {
+        let len = *msg.get(pos).ok_or("dns.truncated_name")?;
+        match len & 0xc0 {
+            0x00 if len == 0 => return Ok(pos + 1),
+            0x00 => pos += 1 + usize::from(len),
+            0xc0 => {
+                msg.get(pos + 1).ok_or("dns.truncated_name")?;
+                return Ok(pos + 2);
+            }
+            _ => return Err("dns.bad_label_type"),
+        }
+    }
+}
+
 /// Read the name at `start` in `msg` (offsets are message offsets, for compression pointers).
 /// Returns the display form and the offset just after the name at its original position.
 ///

@@ -2,7 +2,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::name::read_name;
+use super::name::{read_name, skip_name};
 use super::{Record, RecordData, be16, be32};
 
 const TYPE_A: u16 = 1;
@@ -31,7 +31,18 @@ pub(super) struct RawRecord {
 
 /// Read the record at `pos` in `msg`. An error means the record's extent is unknown.
 pub(super) fn read_record(msg: &[u8], pos: usize) -> Result<RawRecord, &'static str> {
-    let (name, p) = read_name(msg, pos)?;
+    let p = skip_name(msg, pos)?;
+    let rtype = be16(msg, p).ok_or("dns.truncated_record")?;
+    // Only the types the flow layer reads need their owner name: the rest (RRSIG, NSEC,
+    // TXT, ...) are walked over, which keeps DNSSEC-heavy answers cheap.
+    let name = if matches!(
+        rtype,
+        TYPE_A | TYPE_AAAA | TYPE_CNAME | TYPE_SVCB | TYPE_HTTPS
+    ) {
+        read_name(msg, pos)?.0
+    } else {
+        String::new()
+    };
     let fixed = (
         be16(msg, p),
         be16(msg, p + 2),
