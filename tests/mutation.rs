@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use sporfri::capture::{FileSource, PacketSource};
+use sporfri::capture::FileSource;
 use sporfri::contact::Contacts;
 use sporfri::flow::Engine;
 use sporfri::output::extract::Extraction;
@@ -75,8 +75,11 @@ fn analyse(path: &Path) -> (BTreeSet<String>, bool) {
     )
 }
 
-/// Records of a classic pcap file: (header bytes, [(record header, data)]).
-fn pcap_records(bytes: &[u8]) -> Option<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)> {
+/// (record header, captured data) of one pcap record.
+type Record = (Vec<u8>, Vec<u8>);
+
+/// Records of a classic pcap file: (file header bytes, records).
+fn pcap_records(bytes: &[u8]) -> Option<(Vec<u8>, Vec<Record>)> {
     let le = match bytes.get(..4)? {
         [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] => true,
         [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => false,
@@ -110,7 +113,7 @@ fn set_caplen(header: &mut [u8], le: bool, len: usize) {
     header[8..12].copy_from_slice(&b);
 }
 
-fn join(head: &[u8], recs: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
+fn join(head: &[u8], recs: &[Record]) -> Vec<u8> {
     let mut out = head.to_vec();
     for (h, d) in recs {
         out.extend_from_slice(h);
@@ -174,7 +177,7 @@ fn damaged_packets_snaplen_duplicates_and_reordering_never_panic() {
         };
         let le = matches!(bytes[0], 0xd4 | 0x4d);
         for round in 0..8 {
-            let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+            let mut out: Vec<Record> = Vec::new();
             for (h, d) in &recs {
                 let (mut h, mut d) = (h.clone(), d.clone());
                 match rng.below(6) {
