@@ -90,7 +90,7 @@ enum Step {
 
 /// A growable window over the file.
 struct Input {
-    file: File,
+    file: Box<dyn Read + Send>,
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -183,15 +183,34 @@ fn ts_from_units(raw: u64, units_per_sec: u64, offset_secs: i64) -> Timestamp {
 }
 
 impl FileSource {
-    /// Open a pcap or pcapng file.
+    /// Open a pcap or pcapng file; `-` reads standard input (e.g. `tcpdump -w - | sporfri ...`).
     pub fn open(path: &Path) -> Result<FileSource, CaptureError> {
         let shown = path.display().to_string();
         let io = |source| CaptureError::Io {
             path: shown.clone(),
             source,
         };
+        if path == Path::new("-") {
+            return FileSource::from_reader(Box::new(std::io::stdin()), "standard input", 0);
+        }
         let file = File::open(path).map_err(io)?;
         let total_bytes = file.metadata().map_err(io)?.len();
+        FileSource::from_reader(Box::new(file), &shown, total_bytes)
+    }
+
+    /// Read a capture from any byte stream; `name` appears in errors, `total_bytes` (0 when
+    /// unknown) drives progress.
+    pub fn from_reader(
+        reader: Box<dyn Read + Send>,
+        name: &str,
+        total_bytes: u64,
+    ) -> Result<FileSource, CaptureError> {
+        let shown = name.to_owned();
+        let io = |source| CaptureError::Io {
+            path: shown.clone(),
+            source,
+        };
+        let file = reader;
         let mut input = Input {
             file,
             buf: vec![0; BUF_BYTES],

@@ -21,7 +21,8 @@ pub fn run(file: &Path, format: Format, site: Option<&str>) -> Result<ExitCode> 
     let attributor = Attributor::builtin(site)?;
     let mut contacts = Contacts::default();
     let (engine, end) = run_file(file, |obs| contacts.observe(&obs))?;
-    let list = contacts.attributed(&attributor);
+    contacts.attribute(&attributor);
+    let list = contacts.list();
     let mut out = BufWriter::new(io::stdout().lock());
     match format {
         Format::Table => table::write(&mut out, &list, contacts.devices())?,

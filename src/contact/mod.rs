@@ -16,7 +16,7 @@ use crate::observation::{
 use crate::time::Timestamp;
 
 /// Contacts kept at once; past this new names are counted, not stored.
-pub const MAX_CONTACTS: usize = 1_000_000;
+pub const MAX_CONTACTS: usize = 100_000;
 
 /// Whether a name belongs to the local network or the internet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -98,7 +98,8 @@ pub struct Device {
 /// Aggregates observations into contacts.
 #[derive(Debug, Default)]
 pub struct Contacts {
-    by_key: HashMap<(DeviceId, IpAddr, String), Contact, foldhash::fast::RandomState>,
+    // Boxed: a map keeps up to twice as many buckets as entries.
+    by_key: HashMap<(DeviceId, IpAddr, String), Box<Contact>, foldhash::fast::RandomState>,
     devices: BTreeMap<DeviceId, Device>,
     /// Open HTTP flows → the contact of their last request, for Set-Cookie names.
     http_flows: HashMap<FlowKey, (DeviceId, IpAddr, String), foldhash::fast::RandomState>,
@@ -129,6 +130,9 @@ impl Contacts {
                 }
                 if let Some(c) = self.contact(*device, *client, name, *ts) {
                     c.via.insert(Via::for_flavor(*flavor));
+                    if *flavor != crate::wire::dns::Flavor::Dns {
+                        c.scope = Scope::Local;
+                    }
                     c.dns_queries += 1;
                 }
             }
@@ -224,10 +228,8 @@ impl Contacts {
         } else {
             Scope::Internet
         };
-        let c = self
-            .by_key
-            .entry(key)
-            .or_insert_with_key(|(d, ip, n)| Contact {
+        let c = self.by_key.entry(key).or_insert_with_key(|(d, ip, n)| {
+            Box::new(Contact {
                 device: *d,
                 client_ip: *ip,
                 name: n.clone(),
@@ -247,28 +249,16 @@ impl Contacts {
                 cookie_sent: false,
                 cookies_set: BTreeSet::new(),
                 attribution: Attribution::unknown(),
-            });
+            })
+        });
         c.first_seen = c.first_seen.min(ts);
         c.last_seen = c.last_seen.max(ts);
-        if c.via.contains(&Via::Mdns) || c.via.contains(&Via::Llmnr) {
-            c.scope = Scope::Local;
-        }
         Some(c)
     }
 
-    /// All contacts, by device, then first seen, then name.
-    pub fn sorted(&self) -> Vec<Contact> {
-        let mut all: Vec<Contact> = self
-            .by_key
-            .values()
-            .cloned()
-            .map(|mut c| {
-                if c.via.contains(&Via::Mdns) || c.via.contains(&Via::Llmnr) {
-                    c.scope = Scope::Local;
-                }
-                c
-            })
-            .collect();
+    /// All contacts, by device, scope, first seen, then name.
+    pub fn list(&self) -> Vec<&Contact> {
+        let mut all: Vec<&Contact> = self.by_key.values().map(|c| &**c).collect();
         all.sort_by(|a, b| {
             (a.device, a.scope, a.first_seen, &a.name, a.client_ip).cmp(&(
                 b.device,
@@ -281,20 +271,23 @@ impl Contacts {
         all
     }
 
-    /// All contacts as [`Contacts::sorted`], each attributed.
+    /// Owned copies of [`Contacts::list`].
+    pub fn sorted(&self) -> Vec<Contact> {
+        self.list().into_iter().cloned().collect()
+    }
+
+    /// Attribute every contact in place.
+    pub fn attribute(&mut self, attributor: &Attributor) {
+        for c in self.by_key.values_mut() {
+            c.attribution = attributor.attribute(&facts(c));
+        }
+    }
+
+    /// Owned copies of [`Contacts::list`], each attributed.
     pub fn attributed(&self, attributor: &Attributor) -> Vec<Contact> {
         let mut all = self.sorted();
         for c in &mut all {
-            let facts = Facts {
-                name: &c.name,
-                cname_chain: &c.cname_chain,
-                via: c.via.clone(),
-                server_ports: c.server_ports.clone(),
-                server_ips: c.server_ips.clone(),
-                ech: c.ech,
-                local: c.scope == Scope::Local,
-            };
-            c.attribution = attributor.attribute(&facts);
+            c.attribution = attributor.attribute(&facts(c));
         }
         all
     }
@@ -307,5 +300,18 @@ impl Contacts {
     /// Contacts not stored because [`MAX_CONTACTS`] was reached.
     pub fn dropped(&self) -> u64 {
         self.dropped
+    }
+}
+
+/// What attribution looks at in a contact.
+fn facts(c: &Contact) -> Facts<'_> {
+    Facts {
+        name: &c.name,
+        cname_chain: &c.cname_chain,
+        via: c.via.clone(),
+        server_ports: c.server_ports.clone(),
+        server_ips: c.server_ips.clone(),
+        ech: c.ech,
+        local: c.scope == Scope::Local,
     }
 }

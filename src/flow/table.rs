@@ -9,7 +9,7 @@ use crate::time::Timestamp;
 use super::tcp::StreamBuf;
 
 /// Flows tracked at once; past this the least recently active eighth is ended early.
-pub const MAX_FLOWS: usize = 262_144;
+pub const MAX_FLOWS: usize = 131_072;
 /// A TCP flow without packets for this long is ended.
 pub const TCP_IDLE_SECS: u64 = 300;
 /// A UDP flow without packets for this long is ended.
@@ -182,18 +182,22 @@ impl Canon {
 #[derive(Debug, Default)]
 pub struct FlowTable {
     // foldhash: fast, and seeded per process so crafted 5-tuples cannot flood one bucket.
-    flows: HashMap<Canon, Flow, foldhash::fast::RandomState>,
+    // Boxed: the table keeps up to twice as many buckets as flows, and an empty bucket then
+    // costs a pointer instead of a whole flow.
+    flows: HashMap<Canon, Box<Flow>, foldhash::fast::RandomState>,
 }
 
 impl FlowTable {
     /// The flow between `a` and `b`, if tracked.
     pub fn get_mut(&mut self, proto: Proto, a: SocketAddr, b: SocketAddr) -> Option<&mut Flow> {
-        self.flows.get_mut(&Canon::of(proto, a, b))
+        self.flows
+            .get_mut(&Canon::of(proto, a, b))
+            .map(|f| &mut **f)
     }
 
     /// End the flow between `a` and `b`, returning it.
     pub fn remove(&mut self, proto: Proto, a: SocketAddr, b: SocketAddr) -> Option<Flow> {
-        self.flows.remove(&Canon::of(proto, a, b))
+        self.flows.remove(&Canon::of(proto, a, b)).map(|f| *f)
     }
 
     /// The flow between `a` and `b`, made by `start` if it is new (one hash lookup either way).
@@ -212,7 +216,8 @@ impl FlowTable {
         } else {
             Vec::new()
         };
-        (evicted, self.flows.entry(canon).or_insert_with(start))
+        let flow = self.flows.entry(canon).or_insert_with(|| Box::new(start()));
+        (evicted, &mut **flow)
     }
 
     /// Track a new flow, replacing one on the same 5-tuple.
@@ -230,12 +235,15 @@ impl FlowTable {
             .filter(|(_, f)| now.since(f.last) > f.idle_limit_secs() * 1_000_000_000)
             .map(|(c, _)| *c)
             .collect();
-        idle.iter().filter_map(|c| self.flows.remove(c)).collect()
+        idle.iter()
+            .filter_map(|c| self.flows.remove(c))
+            .map(|f| *f)
+            .collect()
     }
 
     /// Remove every flow (end of input), oldest first.
     pub fn drain(&mut self) -> Vec<Flow> {
-        let mut all: Vec<Flow> = self.flows.drain().map(|(_, f)| f).collect();
+        let mut all: Vec<Flow> = self.flows.drain().map(|(_, f)| *f).collect();
         all.sort_by_key(|f| (f.first, f.key));
         all
     }
@@ -261,6 +269,7 @@ impl FlowTable {
             .iter()
             .take(n)
             .filter_map(|(_, c)| self.flows.remove(c))
+            .map(|f| *f)
             .collect()
     }
 }

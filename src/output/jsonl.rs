@@ -5,9 +5,9 @@ use std::io::{self, Write};
 use crate::contact::Contact;
 
 /// Write one JSON object per contact.
-pub fn write(out: &mut impl Write, contacts: &[Contact]) -> io::Result<()> {
+pub fn write(out: &mut impl Write, contacts: &[&Contact]) -> io::Result<()> {
     for c in contacts {
-        serde_json::to_writer(&mut *out, c)?;
+        serde_json::to_writer(&mut *out, *c)?;
         out.write_all(b"\n")?;
     }
     Ok(())

@@ -9,14 +9,14 @@ use crate::observation::{DeviceId, Ech};
 /// Write contacts grouped by device.
 pub fn write(
     out: &mut impl Write,
-    contacts: &[Contact],
+    contacts: &[&Contact],
     devices: &BTreeMap<DeviceId, Device>,
 ) -> io::Result<()> {
     if contacts.is_empty() {
         return writeln!(out, "no contacts found");
     }
     let mut current: Option<(DeviceId, Scope)> = None;
-    for c in contacts {
+    for &c in contacts {
         if current.map(|(d, _)| d) != Some(c.device) {
             if current.is_some() {
                 writeln!(out)?;

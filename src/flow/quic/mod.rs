@@ -18,7 +18,7 @@ use crate::wire::quic::{self, Family, InitialKeys, LongHeader, Opened, PacketKin
 use crate::wire::tls::{self, ClientHello};
 
 /// Handshakes tracked at once; the oldest is evicted (`quic.evicted` if still unfinished).
-pub const MAX_CONNECTIONS: usize = 16_384;
+pub const MAX_CONNECTIONS: usize = 4_096;
 /// CRYPTO bytes buffered per connection (a post-quantum ClientHello is ~2 KB).
 pub const MAX_CRYPTO_BYTES: usize = 16 * 1024;
 /// Disjoint CRYPTO ranges held per connection while waiting for gaps to fill.
