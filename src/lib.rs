@@ -2,6 +2,9 @@
 //!
 //! Data flows `capture` → `wire` → `flow` → [`observation::Observation`] → `contact`;
 //! see `../shared/DESIGN.md`. `main.rs` is a thin CLI over this library.
+//!
+//! Everything here reads bytes from the network: no indexing that can panic, anywhere.
+#![deny(clippy::indexing_slicing)]
 
 pub mod attribute;
 pub mod capture;
