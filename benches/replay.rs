@@ -1,7 +1,8 @@
 //! Replay benchmark: builds large captures from the shared traces and prints packets/s and peak
 //! RSS of `sporfri replay` next to a bare read loop (`sporfri replay --null`) over the same file.
 //!
-//! Run: `cargo bench --bench replay` (optional: `-- --size-mb 1100`). Files go to
+//! Run: `cargo bench --bench replay` (optional: `-- --size-mb 1100`, and `--tshark` to also time
+//! `tshark -T fields` extracting the same names on the first file). Files go to
 //! `target/bench/` and are removed afterwards unless `--keep` is given. Each repetition of the
 //! traces is shifted by an hour, so flows end and start again as in a long capture, while the
 //! devices and names stay the same: memory must stay flat however long the file is.
@@ -82,6 +83,32 @@ fn run(bin: &str, args: &[&str]) -> String {
         .to_owned()
 }
 
+/// tshark extracting the names sporfri extracts, timed by GNU time: `(seconds, peak RSS kB)`.
+fn tshark(path: &Path) -> Option<(f64, u64)> {
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%e %M", "tshark", "-n", "-r"])
+        .arg(path)
+        .args([
+            "-Y",
+            "dns.flags.response==0 or tls.handshake.type==1 or http.request",
+            "-T",
+            "fields",
+            "-e",
+            "dns.qry.name",
+            "-e",
+            "tls.handshake.extensions_server_name",
+            "-e",
+            "http.host",
+        ])
+        .stdout(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err.lines().last()?;
+    let mut f = last.split_whitespace();
+    Some((f.next()?.parse().ok()?, f.next()?.parse().ok()?))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let size_mb: u64 = args
@@ -133,6 +160,16 @@ fn main() {
         let null = run(bin, &["replay", "--null", &p]);
         let full = run(bin, &["replay", "--format", "jsonl", &p]);
         println!("| {label} | {mb} MB | {packets} | {null} | {full} |");
+        if i == 0 && args.iter().any(|a| a == "--tshark") {
+            match tshark(&path) {
+                Some((secs, kb)) => println!(
+                    "| tshark -T fields, same file | {mb} MB | {packets} | | {packets} packets in {secs:.1} s ({:.0} packets/s), peak RSS {:.1} MB |",
+                    packets as f64 / secs.max(0.001),
+                    kb as f64 / 1024.0
+                ),
+                None => println!("| tshark | | | not available | |"),
+            }
+        }
         if !args.iter().any(|a| a == "--keep") {
             let _ = std::fs::remove_file(&path);
         }
