@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use crate::attribute::Party;
 use crate::contact::{Contact, Device, Scope};
 use crate::observation::{DeviceId, Ech};
 
@@ -30,8 +31,16 @@ pub fn write(
             }
             writeln!(
                 out,
-                "  {:<18} {:<8} {:<18} {:>5} {:>8} {:>8} {:<6} {:<40} SERVER IPS",
-                "FIRST (UTC)", "LAST", "VIA", "FLOWS", "UP", "DOWN", "ECH", "NAME"
+                "  {:<18} {:<5} {:<18} {:<22} {:<38} {:<13} {:>5} {:>8} {:>8}  NOTES",
+                "FIRST (UTC)",
+                "PARTY",
+                "CATEGORY",
+                "ORGANISATION",
+                "NAME",
+                "VIA",
+                "FLOWS",
+                "UP",
+                "DOWN"
             )?;
             current = Some((c.device, c.scope));
         }
@@ -55,38 +64,82 @@ fn device_header(out: &mut impl Write, id: DeviceId, dev: Option<&Device>) -> io
 
 fn row(out: &mut impl Write, c: &Contact) -> io::Result<()> {
     let first = c.first_seen.rfc3339();
-    let last = c.last_seen.rfc3339();
     let via = c
         .via
         .iter()
         .map(|v| v.as_str())
         .collect::<Vec<_>>()
         .join(",");
-    let ech = match c.ech {
-        Some(Ech::Real) => "real",
-        Some(Ech::Grease) => "grease",
-        None => "",
+    let a = &c.attribution;
+    let party = match a.party {
+        Party::First => "first",
+        Party::Third => "third",
+        Party::OsBackground => "os",
+        Party::Local => "local",
+        Party::Unknown => "?",
     };
-    let mut servers = c.server_ips.iter();
-    let server = match (servers.next(), c.server_ips.len()) {
-        (None, _) => String::new(),
-        (Some(ip), 1) => ip.to_string(),
-        (Some(ip), n) => format!("{ip} +{}", n - 1),
-    };
-    writeln!(
-        out,
-        "  {:<18} {:<8} {:<18} {:>5} {:>8} {:>8} {:<6} {:<40} {}",
-        // Date and time to the millisecond; the last-seen column shows the time only.
+    let category = a
+        .category
+        .map(|k| serde_json::to_value(k).ok())
+        .and_then(|v| v.and_then(|v| v.as_str().map(str::to_owned)))
+        .unwrap_or_default();
+    let org = a.org.as_deref().unwrap_or("");
+    let line = format!(
+        "  {:<18} {:<5} {:<18} {:<22} {:<38} {:<13} {:>5} {:>8} {:>8}  {}",
+        // Month, day and time to the millisecond.
         first.get(5..23).unwrap_or(&first),
-        last.get(11..19).unwrap_or(&last),
+        party,
+        category,
+        clip(org, 22),
+        c.name,
         via,
         c.flows,
         bytes(c.bytes_up),
         bytes(c.bytes_down),
-        ech,
-        c.name,
-        server
-    )
+        notes(c)
+    );
+    writeln!(out, "{}", line.trim_end())
+}
+
+/// What a reader must not miss about a row: hidden or cloaked traffic, ECH, declarations.
+fn notes(c: &Contact) -> String {
+    let a = &c.attribution;
+    let mut n: Vec<String> = Vec::new();
+    if let Some(cloak) = &a.cloaked {
+        n.push(format!("CLOAKED via {}", cloak.target));
+    }
+    if let Some(h) = a.hidden {
+        let reason = serde_json::to_value(h)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        n.push(format!("HIDDEN: {reason}"));
+    }
+    match c.ech {
+        Some(Ech::Real) => n.push("ech".into()),
+        Some(Ech::Grease) | None => {}
+    }
+    if a.declared.is_some() {
+        n.push("declared by site".into());
+    }
+    let mut servers = c.server_ips.iter();
+    match (servers.next(), c.server_ips.len()) {
+        (None, _) => {}
+        (Some(ip), 1) => n.push(ip.to_string()),
+        (Some(ip), k) => n.push(format!("{ip} +{}", k - 1)),
+    }
+    n.join("; ")
+}
+
+/// At most `width` characters, with an ellipsis when cut.
+fn clip(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(width.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
 }
 
 fn join<T: ToString>(items: impl Iterator<Item = T>) -> String {
