@@ -112,6 +112,10 @@ make_network() {
   # internet namespace: it never exists in the host's namespace
   ip -n "$NS_PHONE" link add lab-phone address "$PHONE_MAC" type veth \
     peer name lab-net address "$AP_MAC" netns "$NS_NET"
+  # no segmentation/checksum offload: the capture shows MTU-sized frames with real checksums, as
+  # a Wi-Fi access point sees them (a 2 KB ClientHello is split over two TCP segments)
+  ip netns exec "$NS_PHONE" ethtool -K lab-phone tx off tso off gso off gro off >/dev/null 2>&1
+  ip netns exec "$NS_NET" ethtool -K lab-net tx off tso off gso off gro off >/dev/null 2>&1
   ip -n "$NS_PHONE" addr add 192.168.77.10/24 dev lab-phone
   ip -n "$NS_PHONE" addr add 2001:db8:77::10/64 dev lab-phone nodad
   ip -n "$NS_PHONE" link set lab-phone up
@@ -246,7 +250,7 @@ main_run() {
   mkdir -p "$out"
   out=$(cd "$out" && pwd)
   local t
-  for t in ip dnsmasq caddy dumpcap "$CHROMIUM" certutil openssl setsid ss; do
+  for t in ip dnsmasq caddy dumpcap "$CHROMIUM" certutil openssl setsid ss ethtool; do
     command -v "$t" >/dev/null || die "missing tool: $t (tests/lab/README.md lists the packages)"
   done
   if [ -d "$STATE" ] || ip netns list | grep -qE "sporfri-lab-"; then
