@@ -1,0 +1,271 @@
+//! The real-browser lab's captures (`captures/lab-*.pcapng`, made by `tests/lab/lab.sh`) checked
+//! against their ground truth, the servers' own logs (`*.truth.tsv`), and against tshark
+//! (`*.oracle.tsv`), by running the `sporfri` binary as a user would.
+//!
+//! With `SPORFRI_LAB_DIR` set (as `.ci/lab` does), freshly generated captures in that directory
+//! are checked the same way, instead of the committed ones.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A (kind, name) line of an extraction or a truth file.
+type Line = (String, String);
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The lab captures to check: `lab-*.pcapng` with a `.truth.tsv` beside them.
+fn lab_captures() -> Vec<PathBuf> {
+    let dir = std::env::var_os("SPORFRI_LAB_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("captures"));
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("lab-") && name.ends_with(".pcapng")
+        })
+        .collect();
+    found.sort();
+    assert!(
+        found.len() >= 2,
+        "{}: expected the lab's captures (home, login), found {found:?}",
+        dir.display()
+    );
+    found
+}
+
+fn beside(pcap: &Path, suffix: &str) -> PathBuf {
+    let mut name = pcap.file_name().unwrap().to_os_string();
+    name.push(suffix);
+    pcap.with_file_name(name)
+}
+
+/// The capture's name without directory, as the allow-list names it.
+fn capture_name(pcap: &Path) -> String {
+    pcap.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+fn parse_lines(text: &str) -> BTreeSet<Line> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (kind, name) = l.split_once('\t').unwrap();
+            (kind.to_owned(), name.to_owned())
+        })
+        .collect()
+}
+
+fn sporfri(args: &[&str], pcap: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_sporfri"))
+        .args(args)
+        .arg(pcap)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sporfri {args:?} {}: {}",
+        pcap.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The truth as `sporfri extract` reports it: QUIC ClientHellos are `sni` lines too.
+fn truth_as_extract(truth: &BTreeSet<Line>) -> BTreeSet<Line> {
+    truth
+        .iter()
+        .map(|(k, n)| {
+            let kind = if k == "quic" { "sni" } else { k.as_str() };
+            (kind.to_owned(), n.clone())
+        })
+        .collect()
+}
+
+/// (capture, "+" only sporfri | "-" only the reference, "kind\tname") from tests/lab/allow.tsv.
+fn allowed() -> BTreeSet<(String, String, String)> {
+    let text = std::fs::read_to_string(root().join("tests/lab/allow.tsv")).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.splitn(4, '\t').collect();
+            assert_eq!(
+                f.len(),
+                4,
+                "allow.tsv needs capture, +/-, line, reason: {l}"
+            );
+            assert!(
+                !f[3].trim().is_empty(),
+                "allow.tsv line without a reason: {l}"
+            );
+            (f[0].to_owned(), f[1].to_owned(), f[2].replace("\\t", "\t"))
+        })
+        .collect()
+}
+
+/// Differences between sporfri's extraction and a reference that the allow-list does not excuse.
+fn differences(
+    capture: &str,
+    got: &BTreeSet<Line>,
+    want: &BTreeSet<Line>,
+    what: &str,
+) -> Vec<String> {
+    let allow = allowed();
+    let mut out = Vec::new();
+    let excused = |sign: &str, (k, n): &Line| {
+        allow.contains(&(capture.to_owned(), sign.to_owned(), format!("{k}\t{n}")))
+    };
+    for line in got.difference(want).filter(|l| !excused("+", l)) {
+        out.push(format!(
+            "{capture}: sporfri extracts {line:?}, {what} does not have it"
+        ));
+    }
+    for line in want.difference(got).filter(|l| !excused("-", l)) {
+        out.push(format!(
+            "{capture}: {what} has {line:?}, sporfri does not extract it"
+        ));
+    }
+    out
+}
+
+#[test]
+fn extraction_equals_server_truth_and_tshark() {
+    let mut failures = Vec::new();
+    for pcap in lab_captures() {
+        let name = capture_name(&pcap);
+        let got = parse_lines(&sporfri(&["extract"], &pcap));
+        let truth = parse_lines(&std::fs::read_to_string(beside(&pcap, ".truth.tsv")).unwrap());
+        assert!(truth.len() >= 10, "{name}: truth is too small: {truth:?}");
+        failures.extend(differences(
+            &name,
+            &got,
+            &truth_as_extract(&truth),
+            "the servers' logs",
+        ));
+        let oracle: BTreeSet<Line> =
+            parse_lines(&std::fs::read_to_string(beside(&pcap, ".oracle.tsv")).unwrap())
+                .into_iter()
+                .filter(|(k, _)| matches!(k.as_str(), "dns" | "sni" | "http"))
+                .collect();
+        failures.extend(differences(&name, &got, &oracle, "tshark"));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Rows of tests/lab/hosts.tsv: (name, ipv4, ipv6, serve).
+fn lab_hosts() -> Vec<[String; 4]> {
+    std::fs::read_to_string(root().join("tests/lab/hosts.tsv"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            [f[0], f[1], f[2], f[3]].map(str::to_owned)
+        })
+        .collect()
+}
+
+fn contacts(pcap: &Path) -> Vec<serde_json::Value> {
+    sporfri(&["replay", "--format", "jsonl"], pcap)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn has_via(contacts: &[serde_json::Value], name: &str, via: &str) -> bool {
+    contacts
+        .iter()
+        .filter(|c| c["name"] == name)
+        .any(|c| c["via"].as_array().unwrap().iter().any(|v| v == via))
+}
+
+#[test]
+fn replay_shows_every_truth_name_with_its_evidence() {
+    let hosts = lab_hosts();
+    let lab_addresses: BTreeSet<String> = hosts
+        .iter()
+        .flat_map(|h| [h[1].clone(), h[2].clone()])
+        .filter(|a| a != "-")
+        .collect();
+    let mut failures = Vec::new();
+    for pcap in lab_captures() {
+        let name = capture_name(&pcap);
+        let truth = parse_lines(&std::fs::read_to_string(beside(&pcap, ".truth.tsv")).unwrap());
+        let c = contacts(&pcap);
+        for (kind, host) in &truth {
+            let via = match kind.as_str() {
+                "sni" => "tls",
+                other => other,
+            };
+            if !has_via(&c, host, via) {
+                failures.push(format!("{name}: no contact {host} with via {via}"));
+            }
+        }
+        // Nothing the servers did not see: every named contact is a truth name; contacts
+        // without a name are flows to the lab's own server addresses.
+        let names: BTreeSet<&str> = truth.iter().map(|(_, n)| n.as_str()).collect();
+        for contact in &c {
+            let n = contact["name"].as_str().unwrap();
+            let ok = names.contains(n)
+                || (contact["via"] == serde_json::json!(["ip"]) && lab_addresses.contains(n));
+            if !ok {
+                failures.push(format!(
+                    "{name}: contact {n} is not in the truth: {contact}"
+                ));
+            }
+            if contact["ech"] == "real" {
+                failures.push(format!("{name}: {n}: the lab has no ECH, yet ech=real"));
+            }
+        }
+        // CNAME cloaking: the first-party alias shows the tracker it points to.
+        for h in hosts.iter().filter(|h| h[3].starts_with("cname:")) {
+            if !names.contains(h[0].as_str()) {
+                continue;
+            }
+            let target = &h[3]["cname:".len()..];
+            let chained = c.iter().any(|x| {
+                x["name"] == h[0].as_str()
+                    && x["cname_chain"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|t| t == target)
+            });
+            if !chained {
+                failures.push(format!("{name}: {} has no cname_chain to {target}", h[0]));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn lab_captures_show_real_browser_behaviour() {
+    // The point of the lab: the front page uses QUIC, plain HTTP and a cloaked CNAME.
+    let home = lab_captures()
+        .into_iter()
+        .find(|p| capture_name(p) == "lab-borger-home.pcapng")
+        .expect("lab-borger-home.pcapng");
+    let truth = parse_lines(&std::fs::read_to_string(beside(&home, ".truth.tsv")).unwrap());
+    for kind in ["dns", "sni", "quic", "http"] {
+        assert!(
+            truth.iter().any(|(k, _)| k == kind),
+            "home capture has no {kind} truth"
+        );
+    }
+    for must in [
+        ("quic", "www.googletagmanager.com"),
+        ("http", "b.scorecardresearch.com"),
+        ("dns", "metrics.borger.test"),
+        ("sni", "metrics.borger.test"),
+    ] {
+        let line = (must.0.to_owned(), must.1.to_owned());
+        assert!(truth.contains(&line), "home truth lacks {line:?}");
+    }
+}

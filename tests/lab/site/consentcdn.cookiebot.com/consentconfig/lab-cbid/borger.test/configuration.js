@@ -1,0 +1,1 @@
+window.CookieConsentLabConfig = { categories: ["necessary", "preferences", "statistics", "marketing"], lang: "da" };

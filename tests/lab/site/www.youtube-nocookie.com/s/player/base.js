@@ -1,0 +1,2 @@
+// Lab stand-in for the YouTube player.
+window.ytLabPlayer = { videoId: "lab0video" };
