@@ -1,7 +1,7 @@
 //! Contacts: every remote name a device reached, aggregated from observations.
 //!
-//! A contact is keyed by (device, client address, name); it collects how the name was seen,
-//! when, over how many flows and bytes, and to which server addresses.
+//! A contact is keyed by (device, name), whatever address of the device was used; it collects
+//! how the name was seen, when, over how many flows and bytes, and to which server addresses.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -33,8 +33,11 @@ pub enum Scope {
 pub struct Contact {
     /// The device (MAC, or IP without a link layer).
     pub device: DeviceId,
-    /// The device's address used for this contact.
+    /// The device's address at first sight.
     pub client_ip: IpAddr,
+    /// Every address of the device used for this contact (DNS over IPv4 and the connection
+    /// over IPv6 are one contact).
+    pub client_ips: BTreeSet<IpAddr>,
     /// The remote name (lower case), or the server address when no name was seen.
     pub name: String,
     /// Local network or internet.
@@ -99,10 +102,10 @@ pub struct Device {
 #[derive(Debug, Default)]
 pub struct Contacts {
     // Boxed: a map keeps up to twice as many buckets as entries.
-    by_key: HashMap<(DeviceId, IpAddr, String), Box<Contact>, foldhash::fast::RandomState>,
+    by_key: HashMap<(DeviceId, String), Box<Contact>, foldhash::fast::RandomState>,
     devices: BTreeMap<DeviceId, Device>,
     /// Open HTTP flows → the contact of their last request, for Set-Cookie names.
-    http_flows: HashMap<FlowKey, (DeviceId, IpAddr, String), foldhash::fast::RandomState>,
+    http_flows: HashMap<FlowKey, (DeviceId, String), foldhash::fast::RandomState>,
     dropped: u64,
 }
 
@@ -148,7 +151,7 @@ impl Contacts {
                     .as_deref()
                     .map(host_name)
                     .unwrap_or_else(|| flow.server.ip().to_string());
-                let key = (*device, flow.client.ip(), name.clone());
+                let key = (*device, name.clone());
                 if let Some(c) = self.contact(*device, flow.client.ip(), name, *ts) {
                     c.via.insert(Via::Http);
                     c.http_requests += 1;
@@ -218,20 +221,21 @@ impl Contacts {
         name: String,
         ts: Timestamp,
     ) -> Option<&mut Contact> {
-        let key = (device, client_ip, name);
+        let key = (device, name);
         if !self.by_key.contains_key(&key) && self.by_key.len() >= MAX_CONTACTS {
             self.dropped += 1;
             return None;
         }
-        let scope = if key.2.ends_with(".local") || key.2 == "local" {
+        let scope = if key.1.ends_with(".local") || key.1 == "local" {
             Scope::Local
         } else {
             Scope::Internet
         };
-        let c = self.by_key.entry(key).or_insert_with_key(|(d, ip, n)| {
+        let c = self.by_key.entry(key).or_insert_with_key(|(d, n)| {
             Box::new(Contact {
                 device: *d,
-                client_ip: *ip,
+                client_ip,
+                client_ips: BTreeSet::new(),
                 name: n.clone(),
                 scope,
                 via: BTreeSet::new(),
@@ -251,8 +255,12 @@ impl Contacts {
                 attribution: Attribution::unknown(),
             })
         });
-        c.first_seen = c.first_seen.min(ts);
+        if ts < c.first_seen {
+            c.first_seen = ts;
+            c.client_ip = client_ip;
+        }
         c.last_seen = c.last_seen.max(ts);
+        c.client_ips.insert(client_ip);
         Some(c)
     }
 
@@ -260,12 +268,11 @@ impl Contacts {
     pub fn list(&self) -> Vec<&Contact> {
         let mut all: Vec<&Contact> = self.by_key.values().map(|c| &**c).collect();
         all.sort_by(|a, b| {
-            (a.device, a.scope, a.first_seen, &a.name, a.client_ip).cmp(&(
+            (a.device, a.scope, a.first_seen, &a.name).cmp(&(
                 b.device,
                 b.scope,
                 b.first_seen,
                 &b.name,
-                b.client_ip,
             ))
         });
         all

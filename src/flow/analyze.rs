@@ -340,7 +340,8 @@ fn dns_message(ctx: &mut Context<'_>, seg: &Segment<'_>, bytes: &[u8], sink: &mu
         // Answers sent to a multicast group name no client's flows; unicast ones do.
         Parsed::Done(msg) if msg.response => {
             if !is_local_addr(seg.dst.ip()) {
-                let chains = ctx.dns.learn(seg.ts, seg.dst.ip(), &msg, ctx.weirds);
+                // Keyed by device, not address: phones resolve over IPv4 and connect over IPv6.
+                let chains = ctx.dns.learn(seg.ts, seg.dst_device, &msg, ctx.weirds);
                 for (name, chain) in chains {
                     sink.observe(Observation::DnsChain {
                         ts: seg.ts,
@@ -381,17 +382,15 @@ fn hello(
     h: ClientHello,
     sink: &mut impl Sink,
 ) {
-    let client = flow.key.client.ip();
     let ech = h.ech_extension.then(|| {
         let outer = h.sni.as_deref().map(str::to_ascii_lowercase);
         let known_public = outer
             .as_deref()
             .is_some_and(|o| ECH_PUBLIC_NAMES.contains(&o));
         // The host the client resolved had an ECH config: the SNI is a cover name.
-        let resolved_with_ech = flow
-            .cached_name
-            .as_deref()
-            .is_some_and(|host| Some(host) != outer.as_deref() && dns.has_ech_config(client, host));
+        let resolved_with_ech = flow.cached_name.as_deref().is_some_and(|host| {
+            Some(host) != outer.as_deref() && dns.has_ech_config(flow.device, host)
+        });
         if known_public || resolved_with_ech {
             Ech::Real
         } else {

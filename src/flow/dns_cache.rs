@@ -23,6 +23,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::net::IpAddr;
 
+use crate::observation::DeviceId;
+
 use crate::stats::Counters;
 use crate::time::Timestamp;
 use crate::wire::dns::{Message, Record, RecordData};
@@ -54,8 +56,8 @@ pub struct Resolution {
 /// (client, server address) → names, bounded.
 #[derive(Debug)]
 pub struct DnsCache {
-    by_address: Bounded<(IpAddr, IpAddr), Vec<Resolution>>,
-    ech: Bounded<(IpAddr, String), ()>,
+    by_address: Bounded<(DeviceId, IpAddr), Vec<Resolution>>,
+    ech: Bounded<(DeviceId, String), ()>,
 }
 
 impl Default for DnsCache {
@@ -79,7 +81,7 @@ impl DnsCache {
     pub fn learn(
         &mut self,
         ts: Timestamp,
-        client: IpAddr,
+        client: DeviceId,
         msg: &Message,
         weirds: &mut Counters,
     ) -> Vec<(String, Vec<String>)> {
@@ -136,7 +138,13 @@ impl DnsCache {
 
     /// Store `res` for (client, server): replaces the same name, else adds, dropping the
     /// oldest learned name when the pair is full.
-    fn remember(&mut self, client: IpAddr, server: IpAddr, res: Resolution, weirds: &mut Counters) {
+    fn remember(
+        &mut self,
+        client: DeviceId,
+        server: IpAddr,
+        res: Resolution,
+        weirds: &mut Counters,
+    ) {
         let names = self.by_address.upsert((client, server), weirds);
         if let Some(same) = names.iter_mut().find(|r| r.name == res.name) {
             *same = res;
@@ -154,7 +162,7 @@ impl DnsCache {
 
     /// The name `client` most recently resolved to `server`, if any: among answers not older
     /// than their TTL plus [`GRACE_SECS`], an unexpired one first, then the newest.
-    pub fn lookup(&self, client: IpAddr, server: IpAddr, now: Timestamp) -> Option<&Resolution> {
+    pub fn lookup(&self, client: DeviceId, server: IpAddr, now: Timestamp) -> Option<&Resolution> {
         self.by_address
             .get(&(client, server))?
             .iter()
@@ -164,7 +172,7 @@ impl DnsCache {
 
     /// True when an HTTPS/SVCB answer for `name` (lower case) carried an ECH config. Sticky:
     /// a later answer without ECH does not clear it (the browser may still hold the config).
-    pub fn has_ech_config(&self, client: IpAddr, name: &str) -> bool {
+    pub fn has_ech_config(&self, client: DeviceId, name: &str) -> bool {
         self.ech.get(&(client, lower(name))).is_some()
     }
 
@@ -291,8 +299,8 @@ mod tests {
     use super::*;
     use crate::wire::dns::Question;
 
-    const CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 10));
-    const OTHER: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 11));
+    const CLIENT: DeviceId = DeviceId::Ip(IpAddr::V4(Ipv4Addr::new(192, 168, 1, 10)));
+    const OTHER: DeviceId = DeviceId::Ip(IpAddr::V4(Ipv4Addr::new(192, 168, 1, 11)));
 
     fn ip(last: u8) -> IpAddr {
         IpAddr::V4(Ipv4Addr::new(203, 0, 113, last))

@@ -233,9 +233,10 @@ fn start_flow(proto: Proto, seg: &Segment<'_>, macs: Macs, dns: &DnsCache) -> Fl
         client,
         server,
     };
-    let mut flow = Flow::new(key, device_of(mac, client.ip()), seg.ts);
+    let device = device_of(mac, client.ip());
+    let mut flow = Flow::new(key, device, seg.ts);
     flow.cached_name = dns
-        .lookup(client.ip(), server.ip(), seg.ts)
+        .lookup(device, server.ip(), seg.ts)
         .map(|r| r.name.clone());
     flow
 }
