@@ -85,7 +85,10 @@ impl Attributor {
     }
 
     /// Layers already loaded, with the site profile named `site`.
-    pub fn from_layers(layers: Vec<Layer>, site: Option<&str>) -> Result<Attributor, SignatureError> {
+    pub fn from_layers(
+        layers: Vec<Layer>,
+        site: Option<&str>,
+    ) -> Result<Attributor, SignatureError> {
         let mut a = Attributor {
             layers,
             site: None,
@@ -183,7 +186,11 @@ pub fn embedded_raw() -> &'static [(&'static str, &'static str)] {
 /// Where the user's imported signatures live: `$SPORFRI_SIGNATURES_OVERLAY`, else
 /// `$XDG_CONFIG_HOME/sporfri/signatures`, else `~/.config/sporfri/signatures`.
 pub fn overlay_dir() -> Option<PathBuf> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(d) = env(OVERLAY_ENV) {
         return Some(d);
     }

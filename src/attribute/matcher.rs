@@ -70,8 +70,14 @@ mod tests {
         assert_eq!(ix.insert("google.com", 1), None);
         assert_eq!(ix.insert("analytics.google.com", 2), None);
         assert_eq!(ix.insert("google.com", 3), Some(1));
-        assert_eq!(ix.longest("x.analytics.google.com"), Some(("analytics.google.com", 2)));
-        assert_eq!(ix.longest("analytics.google.com"), Some(("analytics.google.com", 2)));
+        assert_eq!(
+            ix.longest("x.analytics.google.com"),
+            Some(("analytics.google.com", 2))
+        );
+        assert_eq!(
+            ix.longest("analytics.google.com"),
+            Some(("analytics.google.com", 2))
+        );
         assert_eq!(ix.longest("www.google.com"), Some(("google.com", 1)));
         assert_eq!(ix.longest("google.com"), Some(("google.com", 1)));
         // Not a label boundary.

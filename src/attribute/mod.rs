@@ -216,3 +216,6 @@ impl Hidden {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

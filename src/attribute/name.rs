@@ -93,7 +93,11 @@ fn adapt(delta: u32, points: u32, first: bool) -> u32 {
 
 fn digit(d: u32) -> char {
     // d < 36 by construction; the fallback never shows.
-    let b = if d < 26 { b'a' + d as u8 } else { b'0' + (d - 26) as u8 };
+    let b = if d < 26 {
+        b'a' + d as u8
+    } else {
+        b'0' + (d - 26) as u8
+    };
     char::from(b)
 }
 
@@ -153,7 +157,8 @@ pub fn registrable(host: &str) -> Option<&str> {
 
 /// The name is exactly a suffix on the Public Suffix List ("co.uk", "github.io").
 pub fn is_public_suffix(domain: &str) -> bool {
-    psl::suffix(domain.as_bytes()).is_some_and(|s| s.is_known() && s.as_bytes() == domain.as_bytes())
+    psl::suffix(domain.as_bytes())
+        .is_some_and(|s| s.is_known() && s.as_bytes() == domain.as_bytes())
 }
 
 /// Why a signature domain is not acceptable, or `None` when it is.
@@ -200,7 +205,8 @@ fn valid_label(l: &str) -> bool {
         && l.len() <= MAX_LABEL_LEN
         && !l.starts_with('-')
         && !l.ends_with('-')
-        && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && l.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]
@@ -221,11 +227,26 @@ mod tests {
 
     #[test]
     fn normalize_case_dot_idna_ip() {
-        assert_eq!(normalize("WWW.Example.DK."), Host::Name("www.example.dk".into()));
-        assert_eq!(normalize("Bücher.dk"), Host::Name("xn--bcher-kva.dk".into()));
-        assert_eq!(normalize("bücher。dk"), Host::Name("xn--bcher-kva.dk".into()));
-        assert_eq!(normalize("192.0.2.1"), Host::Ip("192.0.2.1".parse().unwrap()));
-        assert_eq!(normalize("[2001:db8::1]"), Host::Ip("2001:db8::1".parse().unwrap()));
+        assert_eq!(
+            normalize("WWW.Example.DK."),
+            Host::Name("www.example.dk".into())
+        );
+        assert_eq!(
+            normalize("Bücher.dk"),
+            Host::Name("xn--bcher-kva.dk".into())
+        );
+        assert_eq!(
+            normalize("bücher。dk"),
+            Host::Name("xn--bcher-kva.dk".into())
+        );
+        assert_eq!(
+            normalize("192.0.2.1"),
+            Host::Ip("192.0.2.1".parse().unwrap())
+        );
+        assert_eq!(
+            normalize("[2001:db8::1]"),
+            Host::Ip("2001:db8::1".parse().unwrap())
+        );
         assert_eq!(normalize(""), Host::Invalid);
         assert_eq!(normalize("."), Host::Invalid);
         assert_eq!(normalize(&"a.".repeat(200)), Host::Invalid);

@@ -194,8 +194,12 @@ fn hidden(name: Option<&str>, own: Option<&Match<'_>>, facts: &Facts<'_>) -> Opt
     if VPN_UDP_PORTS.iter().any(|&p| udp(p)) {
         return Some(Hidden::Vpn);
     }
-    let relay_service =
-        own.is_some_and(|m| m.service.name.to_ascii_lowercase().contains("private relay"));
+    let relay_service = own.is_some_and(|m| {
+        m.service
+            .name
+            .to_ascii_lowercase()
+            .contains("private relay")
+    });
     if relay_service || name.is_some_and(|h| PRIVATE_RELAY_NAMES.iter().any(|r| under(h, r))) {
         return Some(Hidden::PrivateRelay);
     }

@@ -199,9 +199,10 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn line(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes().get(..end).map_or(1, |b| {
-            1 + b.iter().filter(|&&c| c == b'\n').count()
-        })
+        self.text
+            .as_bytes()
+            .get(..end)
+            .map_or(1, |b| 1 + b.iter().filter(|&&c| c == b'\n').count())
     }
 
     fn at(&self, offset: usize) -> String {
@@ -234,7 +235,10 @@ impl Checker<'_> {
         if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) {
             Some(c)
         } else {
-            self.problem(start, format!("country {c:?} is not an ISO 3166-1 alpha-2 code"));
+            self.problem(
+                start,
+                format!("country {c:?} is not an ISO 3166-1 alpha-2 code"),
+            );
             None
         }
     }
@@ -256,7 +260,10 @@ impl Checker<'_> {
         let mut out = Vec::new();
         for d in list.into_inner() {
             match domain_problem(d.get_ref()) {
-                Some(why) => self.problem(d.span().start, format!("bad domain {:?}: {why}", d.get_ref())),
+                Some(why) => self.problem(
+                    d.span().start,
+                    format!("bad domain {:?}: {why}", d.get_ref()),
+                ),
                 None => out.push(d),
             }
         }
@@ -315,7 +322,11 @@ impl Signatures {
         let at = org.span().start;
         let raw = org.into_inner();
         let (name, country) = if raw.unknown {
-            (None, raw.country.map_or_else(|| "ZZ".to_owned(), |c| c.into_inner()))
+            (
+                None,
+                raw.country
+                    .map_or_else(|| "ZZ".to_owned(), |c| c.into_inner()),
+            )
         } else {
             let name = ck.required(raw.name, "name", at);
             (name, ck.country(raw.country, at).unwrap_or_default())
@@ -413,7 +424,10 @@ impl Signatures {
         if let (Some(n), Some(stem)) = (&name, &stem)
             && n != stem
         {
-            ck.problem(name_at, format!("site name {n:?} differs from its file name {stem:?}"));
+            ck.problem(
+                name_at,
+                format!("site name {n:?} differs from its file name {stem:?}"),
+            );
         }
         let mut allowed = Vec::new();
         for a in file.allowed {
