@@ -41,7 +41,11 @@ fn main() {
         if std::fs::read_to_string(&path).is_err() {
             continue;
         }
-        let _ = writeln!(code, "    ({rel:?}, include_str!({:?})),", path.display().to_string());
+        let _ = writeln!(
+            code,
+            "    ({rel:?}, include_str!({:?})),",
+            path.display().to_string()
+        );
     }
     code.push_str("];\n");
     let out = std::env::var("OUT_DIR").unwrap_or_else(|_| ".".to_owned());

@@ -193,7 +193,8 @@ struct AllowedRaw {
 struct Checker<'a> {
     path: &'a str,
     text: &'a str,
-    problems: &'a mut Vec<String>,
+    /// (line, `file:line: message`), sorted by line when the file is done.
+    problems: &'a mut Vec<(usize, String)>,
 }
 
 impl Checker<'_> {
@@ -210,8 +211,9 @@ impl Checker<'_> {
     }
 
     fn problem(&mut self, offset: usize, msg: impl std::fmt::Display) {
-        let at = self.at(offset);
-        self.problems.push(format!("{at}: {msg}"));
+        let line = self.line(offset);
+        self.problems
+            .push((line, format!("{}:{line}: {msg}", self.path)));
     }
 
     /// A required, non-empty text field of the table starting at `table`.
@@ -289,15 +291,18 @@ impl Signatures {
         let mut problems = Vec::new();
         let mut origins: HashMap<String, String> = HashMap::new();
         for f in files {
+            let mut found = Vec::new();
             let mut ck = Checker {
                 path: &f.path,
                 text: &f.text,
-                problems: &mut problems,
+                problems: &mut found,
             };
             match f.kind {
                 FileKind::Org => sigs.add_org_file(&mut ck, &mut origins),
                 FileKind::Site => sigs.add_site_file(&mut ck),
             }
+            found.sort_by_key(|(line, _)| *line);
+            problems.extend(found.into_iter().map(|(_, p)| p));
         }
         if problems.is_empty() {
             Ok(sigs)

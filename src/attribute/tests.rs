@@ -360,11 +360,11 @@ fn checker_reports_every_problem_with_file_and_line() {
     let beta = bad.join("orgs/beta.toml").display().to_string();
     let expect = [
         format!("{beta}:8: unknown category \"adverts\""),
+        format!("{beta}:13: duplicate domain \"shared.example\" (first at {alpha}:13)"),
         format!("{beta}:14: bad domain \"Bad_Domain.example\": domain must be lower case"),
         format!(
             "{beta}:15: bad domain \"co.uk\": a bare public suffix would match unrelated sites"
         ),
-        format!("{beta}:13: duplicate domain \"shared.example\" (first at {alpha}:13)"),
         format!("{beta}:18: missing key `category`"),
     ];
     assert_eq!(problems, expect);

@@ -13,7 +13,10 @@ fn json(text: &str, format: &'static str) -> Result<Value, ImportError> {
 pub fn disconnect_category(word: &str) -> Option<Category> {
     Some(match word {
         "Advertising" => Category::Advertising,
-        "Analytics" | "FingerprintingGeneral" | "FingerprintingInvasive" | "Email"
+        "Analytics"
+        | "FingerprintingGeneral"
+        | "FingerprintingInvasive"
+        | "Email"
         | "EmailAggressive" => Category::Analytics,
         "Social" => Category::Social,
         "Content" => Category::Widget,
@@ -30,11 +33,18 @@ pub fn disconnect(text: &str, opts: &ImportOptions) -> Result<Imported, ImportEr
     let cats = root
         .get("categories")
         .and_then(Value::as_object)
-        .ok_or(ImportError::Shape { format: F, why: "no \"categories\" object" })?;
+        .ok_or(ImportError::Shape {
+            format: F,
+            why: "no \"categories\" object",
+        })?;
     // Name a service after its organisation, with the list's category when it has several.
     let mut per_org: std::collections::HashMap<&str, usize> = Default::default();
     for entries in cats.values().filter_map(Value::as_array) {
-        for org in entries.iter().filter_map(Value::as_object).flat_map(|o| o.keys()) {
+        for org in entries
+            .iter()
+            .filter_map(Value::as_object)
+            .flat_map(|o| o.keys())
+        {
             *per_org.entry(org).or_default() += 1;
         }
     }
@@ -54,7 +64,12 @@ pub fn disconnect(text: &str, opts: &ImportOptions) -> Result<Imported, ImportEr
                 };
                 for (url, domains) in urls.as_object().into_iter().flatten() {
                     // Other keys ("performance": "true", "dnt": "eff") are flags, not domains.
-                    for d in domains.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                    for d in domains
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                    {
                         b.add(Some(org), url, &service, category, d);
                     }
                 }
@@ -103,7 +118,10 @@ pub fn ddg_tds(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError
     let trackers = root
         .get("trackers")
         .and_then(Value::as_object)
-        .ok_or(ImportError::Shape { format: F, why: "no \"trackers\" object" })?;
+        .ok_or(ImportError::Shape {
+            format: F,
+            why: "no \"trackers\" object",
+        })?;
     let mut b = Builder::default();
     for (domain, t) in trackers {
         let owner = t.get("owner");
@@ -175,7 +193,9 @@ pub fn adguard(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError
             .get("categoryId")
             .map(|c| c.to_string())
             .and_then(|id| categories?.get(id.as_str())?.as_str());
-        let category = word.and_then(adguard_category).unwrap_or(opts.default_category);
+        let category = word
+            .and_then(adguard_category)
+            .unwrap_or(opts.default_category);
         let company_id = t.get("companyId").and_then(Value::as_str);
         let company = company_id.and_then(|id| companies?.get(id));
         let org = company
@@ -216,7 +236,10 @@ pub fn hosts(text: &str, opts: &ImportOptions) -> Imported {
             continue;
         }
         let mut words = line.split_whitespace().peekable();
-        if words.peek().is_some_and(|w| w.parse::<std::net::IpAddr>().is_ok()) {
+        if words
+            .peek()
+            .is_some_and(|w| w.parse::<std::net::IpAddr>().is_ok())
+        {
             words.next();
         }
         for w in words {
@@ -245,10 +268,18 @@ pub fn adblock(text: &str, opts: &ImportOptions) -> Imported {
         };
         let (pattern, options) = rule.split_once('$').unwrap_or((rule, ""));
         let plain = options.is_empty()
-            || options.split(',').all(|o| ADBLOCK_PLAIN_OPTIONS.contains(&o));
+            || options
+                .split(',')
+                .all(|o| ADBLOCK_PLAIN_OPTIONS.contains(&o));
         match pattern.strip_suffix('^') {
             Some(domain) if plain && !domain.contains(['/', '*']) => {
-                b.add(None, &opts.list_name, &service, opts.default_category, domain);
+                b.add(
+                    None,
+                    &opts.list_name,
+                    &service,
+                    opts.default_category,
+                    domain,
+                );
             }
             _ => b.unsupported(),
         }

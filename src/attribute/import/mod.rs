@@ -148,12 +148,15 @@ pub fn convert(
     }
 }
 
+/// Service name → (category, domains).
+type ServiceMap = BTreeMap<String, (Category, Vec<String>)>;
+
 /// Collects organisations → services → domains, skipping bad and repeated domains.
 #[derive(Debug, Default)]
 pub(crate) struct Builder {
     seen: HashSet<String>,
     /// (org name or None) → (org source, service name → (category, domains)).
-    orgs: BTreeMap<Option<String>, (String, BTreeMap<String, (Category, Vec<String>)>)>,
+    orgs: BTreeMap<Option<String>, (String, ServiceMap)>,
     out: Imported,
 }
 
@@ -243,7 +246,11 @@ pub fn slug(name: &str) -> String {
         }
     }
     let out = out.trim_end_matches('-').to_owned();
-    if out.is_empty() { "org".to_owned() } else { out }
+    if out.is_empty() {
+        "org".to_owned()
+    } else {
+        out
+    }
 }
 
 #[derive(Serialize)]
@@ -282,7 +289,11 @@ pub struct Written {
 
 /// Write `imported` as `out/orgs/<prefix>-<org slug>.toml`, replacing an earlier import with the
 /// same prefix; domains another import already holds are left out so the overlay stays valid.
-pub fn write_overlay(out: &Path, prefix: &str, imported: &Imported) -> Result<Written, ImportError> {
+pub fn write_overlay(
+    out: &Path,
+    prefix: &str,
+    imported: &Imported,
+) -> Result<Written, ImportError> {
     let io = |p: &Path, source| ImportError::Io {
         path: p.display().to_string(),
         source,
@@ -313,8 +324,12 @@ pub fn write_overlay(out: &Path, prefix: &str, imported: &Imported) -> Result<Wr
             .services
             .iter()
             .filter_map(|s| {
-                let keep: Vec<String> =
-                    s.domains.iter().filter(|d| !existing.contains(*d)).cloned().collect();
+                let keep: Vec<String> = s
+                    .domains
+                    .iter()
+                    .filter(|d| !existing.contains(*d))
+                    .cloned()
+                    .collect();
                 written.already_in_overlay += s.domains.len() - keep.len();
                 (!keep.is_empty()).then_some((s, keep))
             })

@@ -31,16 +31,31 @@ const DISCONNECT: &str = r#"{
 fn disconnect_services_json() {
     let out = convert(ImportFormat::Disconnect, DISCONNECT, &opts("services.json")).unwrap();
     assert_eq!((out.domains, out.duplicate, out.invalid), (5, 1, 2));
-    let big = out.orgs.iter().find(|o| o.name.as_deref() == Some("Big Co")).unwrap();
+    let big = out
+        .orgs
+        .iter()
+        .find(|o| o.name.as_deref() == Some("Big Co"))
+        .unwrap();
     assert_eq!(big.source, "https://big.example/");
     let names: Vec<&str> = big.services.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["Big Co (Advertising)", "Big Co (Analytics)"]);
     assert_eq!(big.services[1].category, Category::Analytics);
-    let adco = out.orgs.iter().find(|o| o.name.as_deref() == Some("Ad Co")).unwrap();
+    let adco = out
+        .orgs
+        .iter()
+        .find(|o| o.name.as_deref() == Some("Ad Co"))
+        .unwrap();
     assert_eq!(adco.services[0].name, "Ad Co");
-    assert_eq!(adco.services[0].domains, ["adco.example", "adco-cdn.example"]);
+    assert_eq!(
+        adco.services[0].domains,
+        ["adco.example", "adco-cdn.example"]
+    );
     // A category we do not have takes the default.
-    let miner = out.orgs.iter().find(|o| o.name.as_deref() == Some("Miner")).unwrap();
+    let miner = out
+        .orgs
+        .iter()
+        .find(|o| o.name.as_deref() == Some("Miner"))
+        .unwrap();
     assert_eq!(miner.services[0].category, Category::Advertising);
     assert!(convert(ImportFormat::Disconnect, "{}", &opts("x")).is_err());
     assert!(convert(ImportFormat::Disconnect, "nope", &opts("x")).is_err());
@@ -61,13 +76,24 @@ const TDS: &str = r#"{
 fn ddg_tds_json() {
     let out = convert(ImportFormat::DdgTds, TDS, &opts("tds.json")).unwrap();
     assert_eq!(out.domains, 3);
-    let t = out.orgs.iter().find(|o| o.name.as_deref() == Some("Tracker Inc.")).unwrap();
-    let cats: Vec<(String, Category)> = t.services.iter().map(|s| (s.name.clone(), s.category)).collect();
+    let t = out
+        .orgs
+        .iter()
+        .find(|o| o.name.as_deref() == Some("Tracker Inc."))
+        .unwrap();
+    let cats: Vec<(String, Category)> = t
+        .services
+        .iter()
+        .map(|s| (s.name.clone(), s.category))
+        .collect();
     assert_eq!(
         cats,
         [
             ("Tracker (advertising)".to_owned(), Category::Advertising),
-            ("Tracker (session-replay)".to_owned(), Category::SessionReplay),
+            (
+                "Tracker (session-replay)".to_owned(),
+                Category::SessionReplay
+            ),
         ]
     );
     // No owner: organisation unknown, default category.
@@ -94,11 +120,18 @@ fn adguard_trackers_json_with_and_without_companies() {
     o.companies = Some(COMPANIES.to_owned());
     let out = convert(ImportFormat::Adguard, ADGUARD, &o).unwrap();
     assert_eq!((out.domains, out.unsupported), (3, 1));
-    let big = out.orgs.iter().find(|o| o.name.as_deref() == Some("Big Company AG")).unwrap();
+    let big = out
+        .orgs
+        .iter()
+        .find(|o| o.name.as_deref() == Some("Big Company AG"))
+        .unwrap();
     assert_eq!(big.source, "https://bigco.example/");
     assert_eq!(big.services[0].name, "Big Stats");
     assert_eq!(big.services[0].category, Category::Analytics);
-    assert_eq!(big.services[0].domains, ["cdn.stats.example", "stats.example"]);
+    assert_eq!(
+        big.services[0].domains,
+        ["cdn.stats.example", "stats.example"]
+    );
     let lonely = out.orgs.iter().find(|o| o.name.is_none()).unwrap();
     assert_eq!(lonely.services[0].category, Category::Advertising);
     // Without companies.json the company id stands in for the name.
@@ -114,7 +147,10 @@ fn hosts_file() {
     assert_eq!(out.orgs.len(), 1);
     assert_eq!(out.orgs[0].name, None);
     assert_eq!(out.orgs[0].services[0].name, "Listed in hosts.txt");
-    assert_eq!(out.orgs[0].services[0].domains, ["ads.example", "track.example", "bare.example"]);
+    assert_eq!(
+        out.orgs[0].services[0].domains,
+        ["ads.example", "track.example", "bare.example"]
+    );
 }
 
 #[test]
@@ -123,7 +159,10 @@ fn adblock_list() {
     let out = convert(ImportFormat::Adblock, text, &opts("list.txt")).unwrap();
     assert_eq!(out.domains, 2);
     assert_eq!(out.unsupported, 6);
-    assert_eq!(out.orgs[0].services[0].domains, ["ads.example", "track.example"]);
+    assert_eq!(
+        out.orgs[0].services[0].domains,
+        ["ads.example", "track.example"]
+    );
 }
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -140,7 +179,12 @@ fn overlay_is_written_in_our_format_loads_and_replaces_its_own_import() {
     assert_eq!(w.files.len(), 3);
     assert!(w.files.iter().all(|f| f.starts_with(dir.join("orgs"))));
     // A second list sharing a domain: it is left out, the overlay stays valid.
-    let hosts = convert(ImportFormat::Hosts, "0.0.0.0 adco.example\n0.0.0.0 new.example\n", &opts("h")).unwrap();
+    let hosts = convert(
+        ImportFormat::Hosts,
+        "0.0.0.0 adco.example\n0.0.0.0 new.example\n",
+        &opts("h"),
+    )
+    .unwrap();
     let w2 = write_overlay(&dir, "hosts", &hosts).unwrap();
     assert_eq!((w2.files.len(), w2.already_in_overlay), (1, 1));
     // Importing the same prefix again replaces its files instead of colliding with them.
@@ -156,7 +200,10 @@ fn overlay_is_written_in_our_format_loads_and_replaces_its_own_import() {
     assert_eq!(m.service.category, Category::Analytics);
     let unknown = a.lookup("new.example").unwrap();
     assert_eq!(unknown.org_name(), None);
-    let r = a.attribute(&crate::attribute::Facts { name: "new.example", ..Default::default() });
+    let r = a.attribute(&crate::attribute::Facts {
+        name: "new.example",
+        ..Default::default()
+    });
     assert_eq!((r.org, r.service.as_deref()), (None, Some("Listed in h")));
     std::fs::remove_dir_all(&dir).unwrap();
 }
