@@ -434,22 +434,7 @@ impl Signatures {
                 format!("site name {n:?} differs from its file name {stem:?}"),
             );
         }
-        let mut allowed = Vec::new();
-        for a in file.allowed {
-            let a_at = a.span().start;
-            let raw = a.into_inner();
-            let domains = ck.domains(raw.domains, "domains", a_at);
-            let reason = ck.required(raw.reason, "reason", a_at);
-            let reference = ck.required(raw.reference, "reference", a_at);
-            if let (Some(reason), Some(reference)) = (reason, reference) {
-                let domains = domains.into_iter().map(Spanned::into_inner).collect();
-                allowed.push(Allowed {
-                    domains,
-                    reason,
-                    reference,
-                });
-            }
-        }
+        let allowed = allowed_entries(ck, file.allowed);
         let (Some(name), Some(title), Some(owner), Some(country), Some(source)) =
             (name, title, owner, country, source)
         else {
@@ -504,6 +489,27 @@ impl Signatures {
     pub fn sites(&self) -> &BTreeMap<String, SiteProfile> {
         &self.sites
     }
+}
+
+/// The `[[allowed]]` entries of a site profile that have every required key.
+fn allowed_entries(ck: &mut Checker<'_>, entries: Vec<Spanned<AllowedRaw>>) -> Vec<Allowed> {
+    let mut allowed = Vec::new();
+    for a in entries {
+        let a_at = a.span().start;
+        let raw = a.into_inner();
+        let domains = ck.domains(raw.domains, "domains", a_at);
+        let reason = ck.required(raw.reason, "reason", a_at);
+        let reference = ck.required(raw.reference, "reference", a_at);
+        if let (Some(reason), Some(reference)) = (reason, reference) {
+            let domains = domains.into_iter().map(Spanned::into_inner).collect();
+            allowed.push(Allowed {
+                domains,
+                reason,
+                reference,
+            });
+        }
+    }
+    allowed
 }
 
 /// Read `dir/orgs/*.toml` and `dir/sites/*.toml`, sorted by path.

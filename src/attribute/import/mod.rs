@@ -287,54 +287,53 @@ pub struct Written {
     pub already_in_overlay: usize,
 }
 
-/// Write `imported` as `out/orgs/<prefix>-<org slug>.toml`, replacing an earlier import with the
-/// same prefix; domains another import already holds are left out so the overlay stays valid.
-pub fn write_overlay(
-    out: &Path,
-    prefix: &str,
-    imported: &Imported,
-) -> Result<Written, ImportError> {
+/// Remove the files of an earlier import under `prefix`.
+fn clear_own(orgs_dir: &Path, prefix: &str) -> Result<(), ImportError> {
     let io = |p: &Path, source| ImportError::Io {
         path: p.display().to_string(),
         source,
     };
-    let orgs_dir = out.join("orgs");
-    std::fs::create_dir_all(&orgs_dir).map_err(|e| io(&orgs_dir, e))?;
-    let prefix = slug(prefix);
-    let own = |p: &Path| {
-        p.file_name()
+    let start = format!("{prefix}-");
+    for entry in std::fs::read_dir(orgs_dir).map_err(|e| io(orgs_dir, e))? {
+        let p = entry.map_err(|e| io(orgs_dir, e))?.path();
+        let own = p
+            .file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with(&format!("{prefix}-")) && n.ends_with(".toml"))
-    };
-    for entry in std::fs::read_dir(&orgs_dir).map_err(|e| io(&orgs_dir, e))? {
-        let p = entry.map_err(|e| io(&orgs_dir, e))?.path();
-        if own(&p) {
+            .is_some_and(|n| n.starts_with(&start) && n.ends_with(".toml"));
+        if own {
             std::fs::remove_file(&p).map_err(|e| io(&p, e))?;
         }
     }
-    let existing: HashSet<String> = Signatures::from_dir(out)?
-        .services()
+    Ok(())
+}
+
+/// The TOML text of one organisation, without the domains in `existing`; `None` if none is left.
+fn org_text(org: &ImportedOrg, existing: &HashSet<String>, left_out: &mut usize) -> Option<String> {
+    let kept: Vec<(&ImportedService, Vec<String>)> = org
+        .services
         .iter()
-        .flat_map(|s| s.domains.iter().cloned())
+        .filter_map(|s| {
+            let keep: Vec<String> = s
+                .domains
+                .iter()
+                .filter(|d| !existing.contains(*d))
+                .cloned()
+                .collect();
+            *left_out += s.domains.len() - keep.len();
+            (!keep.is_empty()).then_some((s, keep))
+        })
         .collect();
-    let mut written = Written::default();
-    let mut used = HashSet::new();
-    for org in &imported.orgs {
-        let kept: Vec<(&ImportedService, Vec<String>)> = org
-            .services
-            .iter()
-            .filter_map(|s| {
-                let keep: Vec<String> = s
-                    .domains
-                    .iter()
-                    .filter(|d| !existing.contains(*d))
-                    .cloned()
-                    .collect();
-                written.already_in_overlay += s.domains.len() - keep.len();
-                (!keep.is_empty()).then_some((s, keep))
-            })
-            .collect();
-        let services: Vec<OutService<'_>> = kept
+    if kept.is_empty() {
+        return None;
+    }
+    let file = OutFile {
+        organisation: OutOrg {
+            name: org.name.as_deref(),
+            country: UNKNOWN_COUNTRY,
+            source: &org.source,
+            unknown: org.name.is_none(),
+        },
+        service: kept
             .iter()
             .map(|(s, keep)| OutService {
                 name: &s.name,
@@ -343,10 +342,40 @@ pub fn write_overlay(
                 source: &s.source,
                 domains: keep,
             })
-            .collect();
-        if services.is_empty() {
+            .collect(),
+    };
+    let body = toml::to_string(&file).ok()?;
+    Some(format!(
+        "# Imported by `sporfri signatures import`: a local overlay from a list the user\n\
+         # supplied. Never commit it to the sporfri repository (the list's licence).\n\n{body}"
+    ))
+}
+
+/// Write `imported` as `out/orgs/<prefix>-<org slug>.toml`, replacing an earlier import with the
+/// same prefix; domains another import already holds are left out so the overlay stays valid.
+pub fn write_overlay(
+    out: &Path,
+    prefix: &str,
+    imported: &Imported,
+) -> Result<Written, ImportError> {
+    let orgs_dir = out.join("orgs");
+    std::fs::create_dir_all(&orgs_dir).map_err(|source| ImportError::Io {
+        path: orgs_dir.display().to_string(),
+        source,
+    })?;
+    let prefix = slug(prefix);
+    clear_own(&orgs_dir, &prefix)?;
+    let existing: HashSet<String> = Signatures::from_dir(out)?
+        .services()
+        .iter()
+        .flat_map(|s| s.domains.iter().cloned())
+        .collect();
+    let mut written = Written::default();
+    let mut used = HashSet::new();
+    for org in &imported.orgs {
+        let Some(text) = org_text(org, &existing, &mut written.already_in_overlay) else {
             continue;
-        }
+        };
         let base = slug(org.name.as_deref().unwrap_or("unknown"));
         let mut name = format!("{prefix}-{base}");
         let mut n = 2;
@@ -354,22 +383,11 @@ pub fn write_overlay(
             name = format!("{prefix}-{base}-{n}");
             n += 1;
         }
-        let file = OutFile {
-            organisation: OutOrg {
-                name: org.name.as_deref(),
-                country: UNKNOWN_COUNTRY,
-                source: &org.source,
-                unknown: org.name.is_none(),
-            },
-            service: services,
-        };
-        let body = toml::to_string(&file).unwrap_or_default();
-        let text = format!(
-            "# Imported by `sporfri signatures import`: a local overlay from a list the user\n\
-             # supplied. Never commit it to the sporfri repository (the list's licence).\n\n{body}"
-        );
         let path = orgs_dir.join(format!("{name}.toml"));
-        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+        std::fs::write(&path, text).map_err(|source| ImportError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         written.files.push(path);
     }
     // What was written must load; fail loudly rather than leave a broken overlay behind.
