@@ -21,9 +21,14 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".to_owned());
     let root = Path::new(&manifest).join("signatures");
-    // A directory is scanned recursively for changes; a missing one reruns every build until
-    // it appears.
-    println!("cargo:rerun-if-changed=signatures");
+    // A directory is scanned recursively for changes. A missing path would make every build
+    // rerun this script and recompile the crate, so until `signatures/` exists watch the package
+    // directory instead (which notices it appearing).
+    if root.is_dir() {
+        println!("cargo:rerun-if-changed=signatures");
+    } else {
+        println!("cargo:rerun-if-changed=.");
+    }
     println!("cargo:rerun-if-changed=build.rs");
     let mut files = Vec::new();
     walk(&root, &mut files);
