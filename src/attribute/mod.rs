@@ -5,7 +5,19 @@
 //! third party, the phone's own background traffic, local network), and what the capture could
 //! not see (hidden traffic). It is pure policy over loaded signatures: no I/O after loading.
 //!
+//! Files: `signatures` (format and checker), `site` (site profiles), `matcher` (suffix index),
+//! `name` (normalisation, IDNA, Public Suffix List), `attributor` (loading, layers, lookup),
+//! `policy` (party, cloaking, hidden, declared), `import` (third-party lists → local overlay).
+//!
 //! CONTRACT FILE: types here are shared by the attribution, session and report code.
+
+mod attributor;
+pub mod import;
+mod matcher;
+pub mod name;
+mod policy;
+pub mod signatures;
+pub mod site;
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -13,6 +25,16 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::observation::{Ech, Proto, Via};
+
+pub use attributor::{
+    Attributor, Layer, Match, OVERLAY_ENV, builtin_layer, dir_layer, embedded_files, embedded_raw,
+    overlay_dir,
+};
+pub use matcher::SuffixIndex;
+pub use policy::{
+    DOH_HOSTS, DOT_PORT, HTTPS_PORT, LOCAL_SUFFIXES, PRIVATE_RELAY_NAMES, TRACKING_CATEGORIES,
+    VPN_UDP_PORTS, is_lan_addr,
+};
 
 /// What a signature says a service does (the fixed vocabulary of `signatures/README.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -115,7 +137,8 @@ pub struct Facts<'a> {
 /// Who is behind a contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attribution {
-    /// Organisation (legal name), when a signature matched.
+    /// Organisation (legal name), when a signature matched; for a first-party name without a
+    /// signature, the site profile's owner.
     pub org: Option<String>,
     /// Service of that organisation (e.g. "Google Analytics").
     pub service: Option<String>,
@@ -168,35 +191,31 @@ pub enum SignatureError {
     UnknownSite(String),
 }
 
-/// Signatures plus the site under test: everything attribution needs.
-///
-/// PLACEHOLDER BODY (the attribution helper replaces it; the signatures are the contract).
-#[derive(Debug, Default)]
-pub struct Attributor {}
-
-impl Attributor {
-    /// The signatures built into the binary (from `signatures/` at build time), with the site
-    /// profile named `site` (e.g. "borger.dk") when given.
-    pub fn builtin(site: Option<&str>) -> Result<Attributor, SignatureError> {
-        let _ = site;
-        Ok(Attributor {})
-    }
-
-    /// Attribute one contact.
-    pub fn attribute(&self, facts: &Facts<'_>) -> Attribution {
-        Attribution {
-            org: None,
-            service: None,
-            category: None,
-            party: if facts.local {
-                Party::Local
-            } else {
-                Party::Unknown
-            },
-            matched: None,
-            declared: None,
-            cloaked: None,
-            hidden: None,
+impl Party {
+    /// The word used in every output format (`os-background`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::First => "first",
+            Party::Third => "third",
+            Party::OsBackground => "os-background",
+            Party::Local => "local",
+            Party::Unknown => "unknown",
         }
     }
 }
+
+impl Hidden {
+    /// The word used in every output format (`dns-over-tls`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hidden::Ech => "ech",
+            Hidden::DnsOverTls => "dns-over-tls",
+            Hidden::DnsOverHttps => "dns-over-https",
+            Hidden::PrivateRelay => "private-relay",
+            Hidden::Vpn => "vpn",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -3,6 +3,7 @@
 mod common;
 mod extract;
 mod replay;
+mod signatures;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +38,7 @@ pub enum Command {
         #[arg(long)]
         null: bool,
         /// Site profile of the service under test (e.g. borger.dk): its names are first party.
+        /// Without it, no name is first party.
         #[arg(long)]
         site: Option<String>,
     },
@@ -47,6 +49,11 @@ pub enum Command {
         /// Add the client address as the middle column.
         #[arg(long)]
         flows: bool,
+    },
+    /// Signatures: check the files, explain a name, import a list into a local overlay.
+    Signatures {
+        #[command(subcommand)]
+        command: signatures::SignaturesCommand,
     },
 }
 
@@ -69,5 +76,6 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             file, format, site, ..
         } => replay::run(&file, format, site.as_deref()),
         Command::Extract { file, flows } => extract::run(&file, flows),
+        Command::Signatures { command } => signatures::run(command),
     }
 }

@@ -1,0 +1,338 @@
+//! `sporfri signatures check|lookup|import` end to end, on the fixture sets in
+//! `tests/fixtures/signatures/` (the real data set lives in `signatures/`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixtures(which: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/signatures")
+        .join(which)
+}
+
+fn temp(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sporfri-sigcli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Run sporfri with the overlay pointed at `overlay` (a missing directory: none).
+fn sporfri(args: &[&str], overlay: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sporfri"))
+        .args(args)
+        .env("SPORFRI_SIGNATURES_OVERLAY", overlay)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn no_overlay() -> PathBuf {
+    std::env::temp_dir().join("sporfri-sigcli-no-such-overlay")
+}
+
+#[test]
+fn check_reports_each_problem_as_file_and_line_and_fails() {
+    let bad = fixtures("bad");
+    let o = sporfri(
+        &["signatures", "check", "--dir", bad.to_str().unwrap()],
+        &no_overlay(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let beta = bad.join("orgs/beta.toml").display().to_string();
+    let alpha = bad.join("orgs/alpha.toml").display().to_string();
+    let want = format!(
+        "{beta}:8: unknown category \"adverts\"\n\
+         {beta}:13: duplicate domain \"shared.example\" (first at {alpha}:13)\n\
+         {beta}:14: bad domain \"Bad_Domain.example\": domain must be lower case\n\
+         {beta}:15: bad domain \"co.uk\": a bare public suffix would match unrelated sites\n\
+         {beta}:18: missing key `category`\n"
+    );
+    assert_eq!(stdout(&o), want);
+}
+
+#[test]
+fn check_passes_on_good_fixtures_and_on_the_builtin_set() {
+    let good = fixtures("good");
+    let o = sporfri(
+        &["signatures", "check", "--dir", good.to_str().unwrap()],
+        &no_overlay(),
+    );
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("ok: 5 organisations, 10 services, 14 domains, 1 site profiles")
+    );
+    // The built-in set (whatever signatures/ holds at build time) must always pass: CI runs this.
+    let o = sporfri(&["signatures", "check"], &no_overlay());
+    assert!(o.status.success(), "{}", stdout(&o));
+}
+
+#[test]
+fn lookup_explains_the_match() {
+    let good = fixtures("good");
+    let args = [
+        "signatures",
+        "lookup",
+        "X.Analytics.Google.com.",
+        "--dir",
+        good.to_str().unwrap(),
+        "--site",
+        "example.dk",
+    ];
+    let out = stdout(&sporfri(&args, &no_overlay()));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "name        x.analytics.google.com",
+            "registrable google.com",
+            "org         Google LLC (US, part of Alphabet Inc.)",
+            "service     Google Analytics",
+            "category    analytics",
+            "matched     analytics.google.com",
+            "purpose     Measures how visitors use a web site.",
+            "source      fixture",
+            &format!(
+                "defined     {}:8 ({})",
+                good.join("orgs/google.toml").display(),
+                good.display()
+            ),
+            "party       third",
+        ]
+    );
+}
+
+#[test]
+fn lookup_shows_first_party_cloaking_and_declared() {
+    let good = fixtures("good");
+    let dir = good.to_str().unwrap();
+    let ov = no_overlay();
+    let first = stdout(&sporfri(
+        &[
+            "signatures",
+            "lookup",
+            "www.example.dk",
+            "--dir",
+            dir,
+            "--site",
+            "example.dk",
+        ],
+        &ov,
+    ));
+    assert!(first.contains("party       first\n"), "{first}");
+    let cloaked = stdout(&sporfri(
+        &[
+            "signatures",
+            "lookup",
+            "metrics.example.dk",
+            "--dir",
+            dir,
+            "--site",
+            "example.dk",
+            "--cname",
+            "example.dk.sc.omtrdc.net",
+        ],
+        &ov,
+    ));
+    assert!(
+        cloaked.contains("cloaked     yes: metrics.example.dk -> example.dk.sc.omtrdc.net\n"),
+        "{cloaked}"
+    );
+    assert!(
+        cloaked.contains("org         Adobe Inc. (US)\n"),
+        "{cloaked}"
+    );
+    assert!(cloaked.contains("party       third\n"), "{cloaked}");
+    let declared = stdout(&sporfri(
+        &[
+            "signatures",
+            "lookup",
+            "siteimproveanalytics.com",
+            "--dir",
+            dir,
+            "--site",
+            "example.dk",
+        ],
+        &ov,
+    ));
+    assert!(
+        declared.contains("declared    https://example.dk/privacy#siteimprove\n"),
+        "{declared}"
+    );
+    let unknown = stdout(&sporfri(
+        &["signatures", "lookup", "foo.unknown.example", "--dir", dir],
+        &ov,
+    ));
+    assert!(
+        unknown.contains("org         unknown (no signature matches)\n"),
+        "{unknown}"
+    );
+    assert!(unknown.contains("party       third\n"), "{unknown}");
+    let bad_site = sporfri(
+        &[
+            "signatures",
+            "lookup",
+            "x.dk",
+            "--dir",
+            dir,
+            "--site",
+            "nope.dk",
+        ],
+        &ov,
+    );
+    assert_eq!(bad_site.status.code(), Some(1));
+}
+
+const SAMPLES: [(&str, &str, &str, &str); 5] = [
+    (
+        "disconnect",
+        "services.json",
+        r#"{"categories": {"Analytics": [{"Sample Analytics Co": {"https://s.example/": ["disconnect-sample.example"]}}]}}"#,
+        "Sample Analytics Co (ZZ)",
+    ),
+    (
+        "ddg-tds",
+        "tds.json",
+        r#"{"trackers": {"ddg-sample.example": {"owner": {"name": "DDG Sample Ltd", "displayName": "DDG Sample"}, "categories": ["Advertising"]}}}"#,
+        "DDG Sample Ltd (ZZ)",
+    ),
+    (
+        "adguard",
+        "trackers.json",
+        r#"{"categories": {"6": "site_analytics"}, "trackers": {"t": {"name": "AG Sample", "categoryId": 6, "companyId": "agco"}}, "trackerDomains": {"adguard-sample.example": "t"}}"#,
+        "agco (ZZ)",
+    ),
+    (
+        "hosts",
+        "hosts",
+        "0.0.0.0 hosts-sample.example\n",
+        "unknown organisation (ZZ)",
+    ),
+    (
+        "adblock",
+        "easylist.txt",
+        "! x\n||adblock-sample.example^\n",
+        "unknown organisation (ZZ)",
+    ),
+];
+
+#[test]
+fn import_each_format_into_an_overlay_that_lookup_then_uses() {
+    let work = temp("import");
+    let overlay = work.join("overlay");
+    for (format, file, text, org) in SAMPLES {
+        let list = work.join(file);
+        std::fs::write(&list, text).unwrap();
+        let o = sporfri(
+            &[
+                "signatures",
+                "import",
+                "--format",
+                format,
+                list.to_str().unwrap(),
+                "--out",
+                overlay.to_str().unwrap(),
+            ],
+            &no_overlay(),
+        );
+        assert!(
+            o.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            stdout(&o).starts_with("imported 1 domains of 1 organisations"),
+            "{format}: {}",
+            stdout(&o)
+        );
+        let name = format!(
+            "www.{}",
+            text.split('"')
+                .chain(text.split(['|', '^', ' ', '\n']))
+                .find(|w| w.ends_with("sample.example"))
+                .unwrap()
+        );
+        let out = stdout(&sporfri(&["signatures", "lookup", &name], &overlay));
+        assert!(
+            out.contains(&format!("org         {org}\n")),
+            "{format}: {out}"
+        );
+        assert!(out.contains("(overlay "), "{format}: {out}");
+        // --no-overlay leaves it out.
+        let out = stdout(&sporfri(
+            &["signatures", "lookup", &name, "--no-overlay"],
+            &overlay,
+        ));
+        assert!(
+            out.contains("unknown (no signature matches)"),
+            "{format}: {out}"
+        );
+    }
+    // Every file written is in our format.
+    let o = sporfri(
+        &["signatures", "check", "--dir", overlay.to_str().unwrap()],
+        &no_overlay(),
+    );
+    assert!(
+        stdout(&o).starts_with("ok: 5 organisations, 5 services, 5 domains"),
+        "{}",
+        stdout(&o)
+    );
+    std::fs::remove_dir_all(&work).unwrap();
+}
+
+#[test]
+fn import_defaults_to_the_xdg_config_directory() {
+    let work = temp("xdg");
+    let list = work.join("hosts");
+    std::fs::write(&list, "0.0.0.0 xdg-sample.example\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_sporfri"))
+        .args([
+            "signatures",
+            "import",
+            "--format",
+            "hosts",
+            list.to_str().unwrap(),
+            "--category",
+            "analytics",
+        ])
+        .env_remove("SPORFRI_SIGNATURES_OVERLAY")
+        .env("XDG_CONFIG_HOME", &work)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        work.join("sporfri/signatures/orgs/hosts-unknown.toml")
+            .is_file()
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_sporfri"))
+        .args(["signatures", "lookup", "a.xdg-sample.example"])
+        .env_remove("SPORFRI_SIGNATURES_OVERLAY")
+        .env("XDG_CONFIG_HOME", &work)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&o).contains("category    analytics\n"),
+        "{}",
+        stdout(&o)
+    );
+    let bad = sporfri(
+        &[
+            "signatures",
+            "import",
+            "--format",
+            "hosts",
+            list.to_str().unwrap(),
+            "--category",
+            "ads",
+        ],
+        &work,
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    std::fs::remove_dir_all(&work).unwrap();
+}
