@@ -64,6 +64,8 @@ fn parse_lines(text: &str) -> BTreeSet<Line> {
 
 fn sporfri(args: &[&str], pcap: &Path) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_sporfri"))
+        // A developer\'s own signature overlay must not change test results.
+        .env("SPORFRI_SIGNATURES_OVERLAY", "/nonexistent/sporfri-overlay")
         .args(args)
         .arg(pcap)
         .output()
@@ -268,4 +270,88 @@ fn lab_captures_show_real_browser_behaviour() {
         let line = (must.0.to_owned(), must.1.to_owned());
         assert!(truth.contains(&line), "home truth lacks {line:?}");
     }
+}
+
+/// The organisation behind each lab host group (tests/lab/hosts.tsv), or `None` for the first
+/// party of the lab's site profile.
+fn expected_org(group: &str) -> Option<&'static str> {
+    match group {
+        "google" => Some("Google LLC"),
+        "facebook" => Some("Meta Platforms, Inc."),
+        "adobe" => Some("Adobe Inc."),
+        "cookiebot" => Some("Usercentrics GmbH"),
+        "siteimprove" => Some("Siteimprove A/S"),
+        "comscore" => Some("comScore, Inc."),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_lab_third_party_is_attributed_and_the_cloaked_subdomain_flagged() {
+    let groups: Vec<(String, String)> = std::fs::read_to_string(root().join("tests/lab/hosts.tsv"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_owned(), f[4].to_owned())
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for pcap in lab_captures() {
+        let name = capture_name(&pcap);
+        let site = root().join("tests/lab/signatures");
+        let out = sporfri(
+            &[
+                "replay",
+                "--format",
+                "jsonl",
+                "--site",
+                "borger.test",
+                "--signatures",
+                site.to_str().unwrap(),
+            ],
+            &pcap,
+        );
+        let contacts: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        for (host, group) in &groups {
+            let Some(c) = contacts.iter().find(|c| c["name"] == host.as_str()) else {
+                continue;
+            };
+            match expected_org(group) {
+                Some(org) => {
+                    if c["org"] != org || c["party"] != "third" {
+                        failures.push(format!(
+                            "{name}: {host}: want {org}/third, got {}/{}",
+                            c["org"], c["party"]
+                        ));
+                    }
+                }
+                None => {
+                    if c["party"] != "first" {
+                        failures.push(format!("{name}: {host}: want first party, got {c}"));
+                    }
+                }
+            }
+            let cloaked = !c["cloaked"].is_null();
+            if cloaked != (host == "metrics.borger.test") {
+                failures.push(format!("{name}: {host}: cloaked={cloaked}"));
+            }
+            if group == "siteimprove" && c["declared"].is_null() {
+                failures.push(format!(
+                    "{name}: {host}: declared by the lab profile, not marked"
+                ));
+            }
+        }
+        // The cloaked subdomain names its target and the organisation behind it.
+        if let Some(m) = contacts.iter().find(|c| c["name"] == "metrics.borger.test") {
+            if m["cloaked"]["target"] != "borger.sc.omtrdc.net" {
+                failures.push(format!("{name}: metrics.borger.test cloaking target: {m}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -132,6 +132,8 @@ fn extract_flows_matches_tshark_client_addresses() {
 fn extract_command_prints_oracle_format() {
     let pcap = shared_captures().join("wikipedia.pcap");
     let out = Command::new(env!("CARGO_BIN_EXE_sporfri"))
+        // A developer\'s own signature overlay must not change test results.
+        .env("SPORFRI_SIGNATURES_OVERLAY", "/nonexistent/sporfri-overlay")
         .args(["extract"])
         .arg(&pcap)
         .output()

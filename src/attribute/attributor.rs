@@ -62,7 +62,16 @@ impl Attributor {
     ///
     /// The user's overlay ([`overlay_dir`]) is added after the built-in set when it exists.
     pub fn builtin(site: Option<&str>) -> Result<Attributor, SignatureError> {
+        Attributor::builtin_with(&[], site)
+    }
+
+    /// The built-in set, then the directories `extra` (each laid out as `signatures/`, e.g. a
+    /// lab's own site profile), then the user's overlay.
+    pub fn builtin_with(extra: &[&Path], site: Option<&str>) -> Result<Attributor, SignatureError> {
         let mut layers = vec![builtin_layer()?];
+        for d in extra {
+            layers.push(dir_layer(d)?);
+        }
         if let Some(dir) = overlay_dir().filter(|d| d.is_dir()) {
             layers.push(Layer {
                 label: format!("overlay {}", dir.display()),

@@ -41,6 +41,9 @@ pub enum Command {
         /// Without it, no name is first party.
         #[arg(long)]
         site: Option<String>,
+        /// Extra signature directories (laid out as signatures/), after the built-in set.
+        #[arg(long = "signatures", value_name = "DIR")]
+        signature_dirs: Vec<PathBuf>,
     },
     /// Print the raw extraction (dns/sni/http lines) in the format of shared/tools/oracle.sh.
     Extract {
@@ -73,8 +76,12 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             file, null: true, ..
         } => replay::null(&file),
         Command::Replay {
-            file, format, site, ..
-        } => replay::run(&file, format, site.as_deref()),
+            file,
+            format,
+            site,
+            signature_dirs,
+            ..
+        } => replay::run(&file, format, site.as_deref(), &signature_dirs),
         Command::Extract { file, flows } => extract::run(&file, flows),
         Command::Signatures { command } => signatures::run(command),
     }

@@ -1,7 +1,7 @@
 //! `sporfri replay`: contacts per device from a capture file.
 
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -16,9 +16,15 @@ use super::common::{finish, run_file, throughput};
 use super::{EXIT_DAMAGED_CAPTURE, Format};
 
 /// Analyze `file`; `site` names the site profile of the service under test.
-pub fn run(file: &Path, format: Format, site: Option<&str>) -> Result<ExitCode> {
+pub fn run(
+    file: &Path,
+    format: Format,
+    site: Option<&str>,
+    signature_dirs: &[PathBuf],
+) -> Result<ExitCode> {
     let started = Instant::now();
-    let attributor = Attributor::builtin(site)?;
+    let dirs: Vec<&Path> = signature_dirs.iter().map(PathBuf::as_path).collect();
+    let attributor = Attributor::builtin_with(&dirs, site)?;
     let mut contacts = Contacts::default();
     let (engine, end) = run_file(file, |obs| contacts.observe(&obs))?;
     contacts.attribute(&attributor);
