@@ -2,7 +2,9 @@
 
 mod common;
 mod extract;
+mod mark;
 mod replay;
+mod sessions;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +41,28 @@ pub enum Command {
         /// Site profile of the service under test (e.g. borger.dk): its names are first party.
         #[arg(long)]
         site: Option<String>,
+        /// Recording the run as a session.
+        #[command(flatten)]
+        session: replay::SessionArgs,
+    },
+    /// Recorded test sessions: list, show, export, delete, purge.
+    Sessions {
+        /// Database directory (default $XDG_DATA_HOME/sporfri/db).
+        #[arg(long, global = true, value_name = "PATH")]
+        db: Option<PathBuf>,
+        #[command(subcommand)]
+        action: sessions::Action,
+    },
+    /// Mark the session being recorded: consent-accepted, consent-rejected, page, note.
+    Mark {
+        /// consent-accepted, consent-rejected, page or note.
+        kind: sporfri::session::MarkKind,
+        /// Text of the mark (required for page, e.g. "opened login").
+        #[arg(long)]
+        note: Option<String>,
+        /// Database directory (default $XDG_DATA_HOME/sporfri/db).
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
     },
     /// Print the raw extraction (dns/sni/http lines) in the format of shared/tools/oracle.sh.
     Extract {
@@ -66,8 +90,17 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             file, null: true, ..
         } => replay::null(&file),
         Command::Replay {
+            file,
+            format,
+            site,
+            session,
+            ..
+        } if session.label.is_some() => replay::record(&file, format, site.as_deref(), &session),
+        Command::Replay {
             file, format, site, ..
         } => replay::run(&file, format, site.as_deref()),
+        Command::Sessions { db, action } => sessions::run(db, action),
+        Command::Mark { kind, note, db } => mark::run(db, kind, note),
         Command::Extract { file, flows } => extract::run(&file, flows),
     }
 }

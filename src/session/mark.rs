@@ -154,6 +154,9 @@ impl FromStr for MarkSpec {
             .split_once('@')
             .ok_or_else(|| format!("mark {s:?}: expected KIND@WHEN[=TEXT], e.g. page@30s=login"))?;
         let kind: MarkKind = kind.parse()?;
+        if kind == MarkKind::Page && text.as_deref().is_none_or(str::is_empty) {
+            return Err(format!("mark {s:?}: a page mark needs its text, e.g. page@30s=opened login"));
+        }
         let at = parse_when(when).ok_or_else(|| {
             format!(
                 "mark {s:?}: {when:?} is neither seconds after the first packet (12.5s) \

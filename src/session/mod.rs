@@ -21,6 +21,7 @@ pub use mark::{Mark, MarkKind, MarkSpec, MarkTime, Phase, phase_at};
 pub use record::{CSV_HEADER, ContactRecord, Evidence, csv_row};
 pub use recorder::{MAX_EVIDENCE, MAX_PENDING_EVIDENCE, Recorder};
 
+use crate::observation::DeviceId;
 use crate::time::Timestamp;
 
 /// A session's number: increasing with creation, unique in one database.
@@ -160,6 +161,20 @@ impl Session {
         let at = self.marks.partition_point(|m| m.ts <= mark.ts);
         self.marks.insert(at, mark);
     }
+}
+
+/// A device as written on the command line: a MAC (`aa:bb:cc:dd:ee:ff`, `-` also accepted) or
+/// an IP address (devices on links without MACs).
+pub fn parse_device(s: &str) -> Option<DeviceId> {
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Some(DeviceId::Ip(ip));
+    }
+    let mut mac = [0u8; 6];
+    let mut parts = s.split([':', '-']);
+    for b in &mut mac {
+        *b = u8::from_str_radix(parts.next()?, 16).ok()?;
+    }
+    parts.next().is_none().then_some(DeviceId::Mac(mac))
 }
 
 /// What the recorder hands to the store: the session record and the contacts that changed.

@@ -72,6 +72,16 @@ impl Recorder {
         &self.session
     }
 
+    /// The contacts aggregated so far (for printing them as `replay` does).
+    pub fn contacts(&self) -> &Contacts {
+        &self.contacts
+    }
+
+    /// The attributor in use.
+    pub fn attributor(&self) -> &Attributor {
+        &self.attributor
+    }
+
     /// Names that got no evidence because [`MAX_PENDING_EVIDENCE`] was reached.
     pub fn evidence_dropped(&self) -> u64 {
         self.evidence_dropped
