@@ -6,6 +6,7 @@
 //! | key                                         | value                              |
 //! |---------------------------------------------|------------------------------------|
 //! | `0x00 "schema"`                             | schema version, u32 BE             |
+//! | `0x00 "next-id"`                            | last session id given, u64 BE      |
 //! | `'s'` id(u64 BE)                            | [`Session`] as JSON                |
 //! | `'c'` id(u64 BE) device `0x00` ip `0x00` name | [`ContactRecord`] as JSON        |
 //! | `'l'` device                                | the tester's label for a device    |
@@ -37,6 +38,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const SYNC_EVERY: Duration = Duration::from_millis(500);
 
 const VERSION_KEY: &[u8] = b"\0schema";
+const NEXT_ID_KEY: &[u8] = b"\0next-id";
 const SESSION: u8 = b's';
 const CONTACT: u8 = b'c';
 const LABEL: u8 = b'l';
@@ -198,8 +200,17 @@ impl Store {
 
     /// Store a new session, giving it the next id; durable on return.
     pub fn create_session(&mut self, mut session: Session) -> Result<Session, StoreError> {
-        let id = self.db.generate_id().map_err(|e| self.write_err(e))?;
-        session.id = id.saturating_add(1);
+        // Our own counter: sled's generate_id jumps after a restart, ids should read 1, 2, 3.
+        let next = self
+            .db
+            .update_and_fetch(NEXT_ID_KEY, |old| {
+                let n = old.and_then(|v| v.try_into().ok()).map_or(0, u64::from_be_bytes);
+                Some(n.saturating_add(1).to_be_bytes().to_vec())
+            })
+            .map_err(|e| self.write_err(e))?;
+        session.id = next
+            .and_then(|v| v.as_ref().try_into().ok())
+            .map_or(1, u64::from_be_bytes);
         session.state = SessionState::Recording;
         session.run.started = Some(now().rfc3339());
         self.put_session(&session)?;
