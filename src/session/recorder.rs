@@ -32,6 +32,8 @@ pub struct Recorder {
     pending_marks: Vec<MarkSpec>,
     evidence: HashMap<Key, Vec<Evidence>, Hasher>,
     evidence_dropped: u64,
+    /// [`MAX_PENDING_EVIDENCE`], lowered by tests to hit it.
+    pub(super) evidence_limit: usize,
     dhcp: BTreeMap<DeviceId, (Option<String>, Option<String>)>,
     /// What the store holds of each contact, to send only changes.
     committed: HashMap<Vec<u8>, ContactRecord, Hasher>,
@@ -59,6 +61,7 @@ impl Recorder {
             pending_marks: marks,
             evidence: HashMap::default(),
             evidence_dropped: 0,
+            evidence_limit: MAX_PENDING_EVIDENCE,
             dhcp: BTreeMap::new(),
             committed: HashMap::default(),
             unstored: HashSet::default(),
@@ -221,7 +224,7 @@ impl Recorder {
     }
 
     fn add_evidence(&mut self, key: Key, ev: Evidence) {
-        if !self.evidence.contains_key(&key) && self.evidence.len() >= MAX_PENDING_EVIDENCE {
+        if !self.evidence.contains_key(&key) && self.evidence.len() >= self.evidence_limit {
             self.evidence_dropped += 1;
             return;
         }
