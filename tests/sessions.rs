@@ -48,10 +48,17 @@ fn record(db: &Path, file: &Path, label: &str, extra: &[&str]) {
 }
 
 fn sessions(db: &Path) -> Vec<Value> {
-    ok(&["sessions", "list", "--format", "jsonl", "--db", db.to_str().unwrap()])
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    ok(&[
+        "sessions",
+        "list",
+        "--format",
+        "jsonl",
+        "--db",
+        db.to_str().unwrap(),
+    ])
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect()
 }
 
 fn export(db: &Path, id: u64) -> Vec<Value> {
@@ -71,7 +78,12 @@ fn sha256(path: &Path) -> String {
 fn a_replay_is_stored_listed_shown_and_exported() {
     let db = db("stored");
     let file = shared("wikipedia.pcap");
-    record(&db, &file, "wikipedia on a laptop", &["--site", "borger.dk"]);
+    record(
+        &db,
+        &file,
+        "wikipedia on a laptop",
+        &["--site", "borger.dk"],
+    );
     let list = sessions(&db);
     assert_eq!(list.len(), 1);
     let s = &list[0];
@@ -86,7 +98,10 @@ fn a_replay_is_stored_listed_shown_and_exported() {
     assert!(s["devices"].as_array().unwrap().len() >= 5);
     let rows = export(&db, 1);
     assert_eq!(rows.len() as u64, s["stats"]["contacts"].as_u64().unwrap());
-    let wiki = rows.iter().find(|r| r["name"] == "www.wikipedia.org").unwrap();
+    let wiki = rows
+        .iter()
+        .find(|r| r["name"] == "www.wikipedia.org")
+        .unwrap();
     assert_eq!(wiki["phase"], "before-consent");
     assert_eq!(wiki["session"], 1);
     assert!(wiki["party"].is_string());
@@ -102,9 +117,22 @@ fn a_replay_is_stored_listed_shown_and_exported() {
             assert_eq!(&row[k], v, "field {k} of {}", c["name"]);
         }
     }
-    let csv = ok(&["sessions", "export", "1", "--format", "csv", "--db", db.to_str().unwrap()]);
+    let csv = ok(&[
+        "sessions",
+        "export",
+        "1",
+        "--format",
+        "csv",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
     let mut lines = csv.lines();
-    assert!(lines.next().unwrap().starts_with("session,phase,device,client_ip,name,"));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("session,phase,device,client_ip,name,")
+    );
     assert_eq!(lines.count(), rows.len());
     let show = ok(&["sessions", "show", "1", "--db", db.to_str().unwrap()]);
     assert!(show.contains("session 1: wikipedia on a laptop"), "{show}");
@@ -115,9 +143,24 @@ fn a_replay_is_stored_listed_shown_and_exported() {
 /// DNS queries at 0 s, 5 s and 10 s; rejection at 4 s and acceptance at exactly 10 s.
 fn three_queries() -> PathBuf {
     let mut p = Pcap::default();
-    p.udp(0.0, (PHONE, 40000), (RESOLVER, 53), &dns_query(1, "early.example"));
-    p.udp(5.0, (PHONE, 40001), (RESOLVER, 53), &dns_query(2, "middle.example"));
-    p.udp(10.0, (PHONE, 40002), (RESOLVER, 53), &dns_query(3, "late.example"));
+    p.udp(
+        0.0,
+        (PHONE, 40000),
+        (RESOLVER, 53),
+        &dns_query(1, "early.example"),
+    );
+    p.udp(
+        5.0,
+        (PHONE, 40001),
+        (RESOLVER, 53),
+        &dns_query(2, "middle.example"),
+    );
+    p.udp(
+        10.0,
+        (PHONE, 40002),
+        (RESOLVER, 53),
+        &dns_query(3, "late.example"),
+    );
     p.write("three-queries.pcap")
 }
 
@@ -163,7 +206,15 @@ fn marks_split_contacts_into_phases() {
         ]
     );
     assert_eq!(s["marks"][1]["text"], "opened login");
-    let csv = ok(&["sessions", "export", "1", "--format", "csv", "--db", db.to_str().unwrap()]);
+    let csv = ok(&[
+        "sessions",
+        "export",
+        "1",
+        "--format",
+        "csv",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
     assert!(csv.contains(",consent-rejected,02:11:22:33:44:55,192.168.50.10,middle.example,"));
 }
 
@@ -255,12 +306,21 @@ fn delete_and_purge_remove_sessions_and_their_contacts() {
 fn the_database_is_private_at_the_default_path() {
     let home = db("private").parent().unwrap().join("xdg");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sporfri"))
-        .args(["replay", shared("wikipedia.pcap").to_str().unwrap(), "--label", "p"])
+        .args([
+            "replay",
+            shared("wikipedia.pcap").to_str().unwrap(),
+            "--label",
+            "p",
+        ])
         .env("XDG_DATA_HOME", &home)
         .env_remove("STATE_DIRECTORY")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dir = home.join("sporfri/db");
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&home.join("sporfri")), 0o700);
@@ -278,16 +338,16 @@ fn the_database_is_private_at_the_default_path() {
 fn a_locked_database_names_its_owner() {
     let db = db("locked");
     let _held = sporfri::store::Store::open(&db).unwrap();
-    for args in [
-        vec!["sessions", "list"],
-        vec!["mark", "consent-rejected"],
-    ] {
+    for args in [vec!["sessions", "list"], vec!["mark", "consent-rejected"]] {
         let mut args = args.clone();
         args.extend(["--db", db.to_str().unwrap()]);
         let (code, _, err) = sporfri(&args);
         assert_ne!(code, 0);
         let pid = format!("(pid {})", std::process::id());
-        assert!(err.contains("in use by another sporfri process") && err.contains(&pid), "{err}");
+        assert!(
+            err.contains("in use by another sporfri process") && err.contains(&pid),
+            "{err}"
+        );
     }
 }
 
@@ -328,7 +388,8 @@ fn big_capture(packets: usize) -> PathBuf {
     let path = db("big").parent().unwrap().join("big.pcap");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let mut w = BufWriter::new(std::fs::File::create(&path).unwrap());
-    w.write_all(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap();
+    w.write_all(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        .unwrap();
     w.write_all(&65535u32.to_le_bytes()).unwrap();
     w.write_all(&1u32.to_le_bytes()).unwrap();
     let base = 1_700_000_000u64 * 1_000_000_000;
@@ -340,7 +401,10 @@ fn big_capture(packets: usize) -> PathBuf {
         for (rel, data) in sorted {
             let ts = base + rep * 60_000_000_000 + rel;
             let len = data.len() as u32;
-            let (secs, micros) = ((ts / 1_000_000_000) as u32, ((ts % 1_000_000_000) / 1000) as u32);
+            let (secs, micros) = (
+                (ts / 1_000_000_000) as u32,
+                ((ts % 1_000_000_000) / 1000) as u32,
+            );
             for v in [secs, micros, len, len] {
                 w.write_all(&v.to_le_bytes()).unwrap();
             }
@@ -361,7 +425,12 @@ fn a_replay_killed_with_sigkill_loses_at_most_a_second() {
     let db = db("kill9");
     let d = db.to_str().unwrap();
     // An earlier session that must survive untouched.
-    record(&db, &shared("wikipedia.pcap"), "before", &["--mark", "consent-rejected@2s"]);
+    record(
+        &db,
+        &shared("wikipedia.pcap"),
+        "before",
+        &["--mark", "consent-rejected@2s"],
+    );
     let before_session = without_run(sessions(&db)[0].clone());
     let before_rows = export(&db, 1);
     let big = big_capture(200_000);
@@ -371,18 +440,31 @@ fn a_replay_killed_with_sigkill_loses_at_most_a_second() {
     let full_time = t.elapsed();
     let full = export(&db, 2);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sporfri"))
-        .args(["replay", big.to_str().unwrap(), "--label", "killed", "--db", d])
+        .args([
+            "replay",
+            big.to_str().unwrap(),
+            "--label",
+            "killed",
+            "--db",
+            d,
+        ])
         .args(["--mark", "consent-accepted@30s", "--format", "jsonl"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     std::thread::sleep(full_time / 2);
-    assert!(child.try_wait().unwrap().is_none(), "the replay ended before the kill");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the replay ended before the kill"
+    );
     child.kill().unwrap(); // SIGKILL
     let killed_at = SystemTime::now();
     child.wait().unwrap();
-    eprintln!("complete replay {full_time:?}; killed after {:?}", full_time / 2);
+    eprintln!(
+        "complete replay {full_time:?}; killed after {:?}",
+        full_time / 2
+    );
 
     // The next start can still mark the session the dead process left recording.
     ok(&["mark", "note", "--note", "after the crash", "--db", d]);
@@ -396,7 +478,10 @@ fn a_replay_killed_with_sigkill_loses_at_most_a_second() {
     assert_eq!(s["marks"][1]["text"], "after the crash");
     let flushed = s["run"]["flushed"].as_str().unwrap();
     let flushed = sporfri::session::ts::parse(flushed).unwrap();
-    let killed = killed_at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let killed = killed_at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
     let lost = Duration::from_nanos(killed.saturating_sub(flushed.0));
     eprintln!("last durable batch {lost:?} before the kill");
     assert!(lost <= Duration::from_secs(1), "lost {lost:?} of recording");
@@ -404,16 +489,25 @@ fn a_replay_killed_with_sigkill_loses_at_most_a_second() {
     assert_eq!(s["ended"].as_str().unwrap(), last_flush);
     let partial = export(&db, 3);
     assert!(!partial.is_empty());
-    assert_eq!(partial.len() as u64, s["stats"]["contacts"].as_u64().unwrap());
+    assert_eq!(
+        partial.len() as u64,
+        s["stats"]["contacts"].as_u64().unwrap()
+    );
     assert!(full.len() >= partial.len());
-    eprintln!("{} of {} contacts stored before the kill", partial.len(), full.len());
+    eprintln!(
+        "{} of {} contacts stored before the kill",
+        partial.len(),
+        full.len()
+    );
     // Every contact of the killed run is a prefix of one of the complete run.
     for p in &partial {
         assert!(p["last_seen"].as_str().unwrap() <= last_flush);
         let f = full
             .iter()
             .find(|f| {
-                f["name"] == p["name"] && f["device"] == p["device"] && f["client_ip"] == p["client_ip"]
+                f["name"] == p["name"]
+                    && f["device"] == p["device"]
+                    && f["client_ip"] == p["client_ip"]
             })
             .unwrap_or_else(|| panic!("{} not in the complete run", p["name"]));
         assert_eq!(p["first_seen"], f["first_seen"]);

@@ -214,7 +214,11 @@ fn show(
     }
     writeln!(out, "  marks:")?;
     for m in &s.marks {
-        let text = m.text.as_deref().map(|t| format!("  {t}")).unwrap_or_default();
+        let text = m
+            .text
+            .as_deref()
+            .map(|t| format!("  {t}"))
+            .unwrap_or_default();
         writeln!(out, "    {:>10}  {}{text}", offset(s, m.ts), m.kind)?;
     }
     writeln!(out, "  devices:")?;

@@ -155,7 +155,9 @@ impl FromStr for MarkSpec {
             .ok_or_else(|| format!("mark {s:?}: expected KIND@WHEN[=TEXT], e.g. page@30s=login"))?;
         let kind: MarkKind = kind.parse()?;
         if kind == MarkKind::Page && text.as_deref().is_none_or(str::is_empty) {
-            return Err(format!("mark {s:?}: a page mark needs its text, e.g. page@30s=opened login"));
+            return Err(format!(
+                "mark {s:?}: a page mark needs its text, e.g. page@30s=opened login"
+            ));
         }
         let at = parse_when(when).ok_or_else(|| {
             format!(
@@ -170,7 +172,7 @@ impl FromStr for MarkSpec {
 fn parse_when(when: &str) -> Option<MarkTime> {
     let secs = when.strip_suffix('s').unwrap_or(when);
     if let Ok(v) = secs.parse::<f64>() {
-        if !(v.is_finite() && v >= 0.0 && v < 1e9) {
+        if !(0.0..1e9).contains(&v) {
             return None;
         }
         // Round to whole microseconds so "0.1s" means what it says.

@@ -206,8 +206,14 @@ pub fn csv_row(r: &ContactRecord) -> String {
         word(&a.party),
         a.matched.clone().unwrap_or_default(),
         a.declared.clone().unwrap_or_default(),
-        a.cloaked.as_ref().map(|c| c.chain.join(" ")).unwrap_or_default(),
-        a.cloaked.as_ref().map(|c| c.target.clone()).unwrap_or_default(),
+        a.cloaked
+            .as_ref()
+            .map(|c| c.chain.join(" "))
+            .unwrap_or_default(),
+        a.cloaked
+            .as_ref()
+            .map(|c| c.target.clone())
+            .unwrap_or_default(),
         a.hidden.as_ref().map(word).unwrap_or_default(),
         evidence.join("; "),
     ];

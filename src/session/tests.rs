@@ -54,7 +54,13 @@ fn flow_end(first: f64, name: &str, port: u16) -> Observation {
 }
 
 fn recorder(marks: &[&str]) -> Recorder {
-    let mut s = Session::new("test", None, Source::Interface { name: "wlan0".into() });
+    let mut s = Session::new(
+        "test",
+        None,
+        Source::Interface {
+            name: "wlan0".into(),
+        },
+    );
     s.id = 7;
     let marks = marks.iter().map(|m| m.parse().unwrap()).collect();
     Recorder::new(s, Attributor::builtin(None).unwrap(), Vec::new(), marks)
@@ -86,14 +92,24 @@ fn phase_is_the_last_consent_mark_at_or_before() {
 
 #[test]
 fn marks_stay_in_time_order() {
-    let mut s = Session::new("x", None, Source::Interface { name: "eth0".into() });
+    let mut s = Session::new(
+        "x",
+        None,
+        Source::Interface {
+            name: "eth0".into(),
+        },
+    );
     s.add_mark(mark(5.0, MarkKind::Note));
     s.add_mark(mark(1.0, MarkKind::ConsentRejected));
     s.add_mark(mark(5.0, MarkKind::ConsentAccepted));
     let kinds: Vec<MarkKind> = s.marks.iter().map(|m| m.kind).collect();
     assert_eq!(
         kinds,
-        [MarkKind::ConsentRejected, MarkKind::Note, MarkKind::ConsentAccepted]
+        [
+            MarkKind::ConsentRejected,
+            MarkKind::Note,
+            MarkKind::ConsentAccepted
+        ]
     );
     assert_eq!(s.phase_at(t(5.0)), Phase::ConsentAccepted);
 }
@@ -112,7 +128,16 @@ fn mark_specs_parse_offsets_times_and_text() {
     assert_eq!(m.resolve(Timestamp(5)).ts, Timestamp(T0));
     let m: MarkSpec = "consent-rejected@0.1s".parse().unwrap();
     assert_eq!(m.resolve(Timestamp(T0)).ts, Timestamp(T0 + 100_000_000));
-    for bad in ["consent-accepted", "yes@1s", "page@1s", "page@1s=", "note@x", "note@-2s", "note@inf", "note@1e10"] {
+    for bad in [
+        "consent-accepted",
+        "yes@1s",
+        "page@1s",
+        "page@1s=",
+        "note@x",
+        "note@-2s",
+        "note@inf",
+        "note@1e10",
+    ] {
         assert!(bad.parse::<MarkSpec>().is_err(), "{bad}");
     }
 }
@@ -122,7 +147,12 @@ fn devices_parse_as_mac_or_ip() {
     assert_eq!(parse_device("02:11:22:33:44:55"), Some(PHONE));
     assert_eq!(parse_device("02-11-22-33-44-55"), Some(PHONE));
     assert_eq!(parse_device("192.168.1.10"), Some(DeviceId::Ip(ip(10))));
-    for bad in ["02:11:22:33:44", "02:11:22:33:44:55:66", "zz:11:22:33:44:55", ""] {
+    for bad in [
+        "02:11:22:33:44",
+        "02:11:22:33:44:55:66",
+        "zz:11:22:33:44:55",
+        "",
+    ] {
         assert_eq!(parse_device(bad), None, "{bad}");
     }
 }
@@ -144,7 +174,11 @@ fn batches_come_once_per_second_of_packet_time_with_changes_only() {
     r.observe(&query(1.5, PHONE, "b.example"));
     let b = r.packet(t(2.2)).unwrap();
     let names: Vec<&str> = b.contacts.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["b.example"], "unchanged contacts are not sent again");
+    assert_eq!(
+        names,
+        ["b.example"],
+        "unchanged contacts are not sent again"
+    );
     assert_eq!(b.contacts[0].phase, Phase::ConsentRejected);
     r.committed(b);
     let end = r.finish();
@@ -218,7 +252,10 @@ fn the_device_filter_drops_other_devices() {
     let b = r.finish();
     assert_eq!(b.contacts.len(), 1);
     assert_eq!(b.session.devices.len(), 1);
-    assert_eq!(b.session.devices[0].host_name.as_deref(), Some("Annas-iPhone"));
+    assert_eq!(
+        b.session.devices[0].host_name.as_deref(),
+        Some("Annas-iPhone")
+    );
     assert_eq!(b.session.devices[0].vendor_class.as_deref(), Some("apple"));
 }
 
@@ -263,6 +300,9 @@ fn evidence_stops_at_max_pending_evidence_names() {
     assert_eq!(r.evidence_dropped(), 2);
     let b = r.finish();
     assert_eq!(b.contacts.len(), 5, "contacts are still counted");
-    assert_eq!(b.contacts.iter().filter(|c| c.evidence.is_empty()).count(), 2);
+    assert_eq!(
+        b.contacts.iter().filter(|c| c.evidence.is_empty()).count(),
+        2
+    );
     assert_eq!(MAX_PENDING_EVIDENCE, recorder(&[]).evidence_limit);
 }

@@ -41,9 +41,9 @@ pub mod opt {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
         match Option::<String>::deserialize(d)? {
             None => Ok(None),
-            Some(s) => parse(&s).map(Some).ok_or_else(|| {
-                serde::de::Error::custom(format!("not an RFC 3339 time: {s:?}"))
-            }),
+            Some(s) => parse(&s)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom(format!("not an RFC 3339 time: {s:?}"))),
         }
     }
 }

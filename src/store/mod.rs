@@ -204,7 +204,9 @@ impl Store {
         let next = self
             .db
             .update_and_fetch(NEXT_ID_KEY, |old| {
-                let n = old.and_then(|v| v.try_into().ok()).map_or(0, u64::from_be_bytes);
+                let n = old
+                    .and_then(|v| v.try_into().ok())
+                    .map_or(0, u64::from_be_bytes);
                 Some(n.saturating_add(1).to_be_bytes().to_vec())
             })
             .map_err(|e| self.write_err(e))?;
@@ -419,7 +421,8 @@ fn decode<T: serde::de::DeserializeOwned>(v: &[u8], what: &str) -> Result<T, Sto
 }
 
 fn open_error(path: &Path, e: sled::Error) -> StoreError {
-    let locked = matches!(&e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"));
+    let locked =
+        matches!(&e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"));
     if locked {
         StoreError::Locked {
             path: path.display().to_string(),

@@ -15,7 +15,13 @@ fn dir(name: &str) -> PathBuf {
 }
 
 fn session(label: &str) -> Session {
-    Session::new(label, Some("borger.dk"), Source::Interface { name: "wlan0".into() })
+    Session::new(
+        label,
+        Some("borger.dk"),
+        Source::Interface {
+            name: "wlan0".into(),
+        },
+    )
 }
 
 fn contact(session: SessionId, name: &str) -> ContactRecord {
@@ -77,8 +83,19 @@ fn a_newer_schema_is_refused_with_a_clear_error() {
         store.db.flush().unwrap();
     }
     let err = Store::open(&path).unwrap_err();
-    assert!(matches!(err, StoreError::TooNew { found: 7, supported: SCHEMA_VERSION, .. }));
-    assert!(err.to_string().contains("newer than this sporfri understands"), "{err}");
+    assert!(matches!(
+        err,
+        StoreError::TooNew {
+            found: 7,
+            supported: SCHEMA_VERSION,
+            ..
+        }
+    ));
+    assert!(
+        err.to_string()
+            .contains("newer than this sporfri understands"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -115,7 +132,9 @@ fn sessions_and_contacts_are_written_read_and_deleted() {
     let a = store.create_session(session("a")).unwrap();
     let b = store.create_session(session("b")).unwrap();
     assert_eq!((a.id, b.id), (1, 2));
-    store.write(&batch(&a, &["x.example", "y.example"], false)).unwrap();
+    store
+        .write(&batch(&a, &["x.example", "y.example"], false))
+        .unwrap();
     store.write(&batch(&b, &["z.example"], false)).unwrap();
     let mut changed = contact(a.id, "x.example");
     changed.flows = 9;
@@ -129,7 +148,10 @@ fn sessions_and_contacts_are_written_read_and_deleted() {
     assert!(store.session(a.id).unwrap().run.flushed.is_some());
     assert!(store.delete(a.id).unwrap());
     assert!(!store.delete(a.id).unwrap());
-    assert!(matches!(store.contacts(a.id), Err(StoreError::NoSession(1))));
+    assert!(matches!(
+        store.contacts(a.id),
+        Err(StoreError::NoSession(1))
+    ));
     assert_eq!(store.db.scan_prefix([CONTACT]).count(), 1);
     // Ids are never reused, also after a restart.
     drop(store);
@@ -161,7 +183,10 @@ fn sessions_left_recording_are_interrupted_at_their_last_flush() {
         kind: MarkKind::Note,
         text: None,
     };
-    assert!(matches!(store.mark_recording(m), Err(StoreError::NoRecording)));
+    assert!(matches!(
+        store.mark_recording(m),
+        Err(StoreError::NoRecording)
+    ));
 }
 
 #[test]
@@ -207,7 +232,9 @@ fn contacts_written_per_second() {
     let s = store.create_session(session("bench")).unwrap();
     let per_batch = 1_000;
     let batches = 100;
-    let names: Vec<String> = (0..per_batch).map(|i| format!("host{i}.tracker.example")).collect();
+    let names: Vec<String> = (0..per_batch)
+        .map(|i| format!("host{i}.tracker.example"))
+        .collect();
     let started = Instant::now();
     for n in 0..batches {
         let mut b = batch(&s, &[], n + 1 == batches);

@@ -86,8 +86,10 @@ fn ipv4(b: &[u8]) -> Option<Ipv4Addr> {
 
 /// Parse a UDP payload as DHCPv4. Not a BOOTP message with the DHCP cookie: `NotThis`.
 pub fn parse(payload: &[u8]) -> Parsed<Dhcp<'_>> {
-    let (Some(head), Some(cookie)) = (payload.get(..BOOTP_LEN), payload.get(BOOTP_LEN..BOOTP_LEN + 4))
-    else {
+    let (Some(head), Some(cookie)) = (
+        payload.get(..BOOTP_LEN),
+        payload.get(BOOTP_LEN..BOOTP_LEN + 4),
+    ) else {
         return Parsed::NotThis;
     };
     if cookie != MAGIC {
@@ -97,7 +99,11 @@ pub fn parse(payload: &[u8]) -> Parsed<Dhcp<'_>> {
         [op @ (1 | 2), htype, hlen, ..] => (*op, *htype, *hlen),
         _ => return Parsed::NotThis,
     };
-    let word = |at: usize| head.get(at..at + 4).and_then(ipv4).unwrap_or(Ipv4Addr::UNSPECIFIED);
+    let word = |at: usize| {
+        head.get(at..at + 4)
+            .and_then(ipv4)
+            .unwrap_or(Ipv4Addr::UNSPECIFIED)
+    };
     let mut msg = Dhcp {
         op,
         xid: u32::from(word(4)),
@@ -221,7 +227,10 @@ mod tests {
             parse(&message(1, &[12, 10, b'a'])),
             Parsed::Malformed("dhcp.truncated_option")
         );
-        assert_eq!(parse(&message(1, &[12])), Parsed::Malformed("dhcp.truncated_option"));
+        assert_eq!(
+            parse(&message(1, &[12])),
+            Parsed::Malformed("dhcp.truncated_option")
+        );
     }
 
     #[test]
@@ -229,7 +238,10 @@ mod tests {
         let at_limit = vec![0u8; MAX_OPTIONS - 1];
         assert!(parse(&message(1, &at_limit)).done().is_some());
         let over = vec![0u8; MAX_OPTIONS + 1];
-        assert_eq!(parse(&message(1, &over)), Parsed::Malformed("dhcp.too_many_options"));
+        assert_eq!(
+            parse(&message(1, &over)),
+            Parsed::Malformed("dhcp.too_many_options")
+        );
     }
 
     #[test]
@@ -251,7 +263,10 @@ mod tests {
     /// Frame 26 of the shared Teredo.pcap is a Wii's DHCPREQUEST (tshark: host name "Wii").
     #[test]
     fn a_real_request_from_a_capture() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/captures/Teredo.pcap");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/captures/Teredo.pcap"
+        );
         let Ok(bytes) = std::fs::read(path) else {
             return; // the shared captures are not part of the package
         };
