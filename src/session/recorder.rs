@@ -41,6 +41,8 @@ pub struct Recorder {
     unstored: HashSet<Vec<u8>, Hasher>,
     last_packet: Option<Timestamp>,
     next_flush: Option<Timestamp>,
+    /// Something was observed since the last batch (else only the session record is sent).
+    dirty: bool,
 }
 
 impl Recorder {
@@ -67,6 +69,7 @@ impl Recorder {
             unstored: HashSet::default(),
             last_packet: None,
             next_flush: None,
+            dirty: false,
         }
     }
 
@@ -121,6 +124,7 @@ impl Recorder {
             return;
         }
         self.contacts.observe(obs);
+        self.dirty = true;
         if let Some((key, ev)) = evidence_of(obs) {
             self.add_evidence(key, ev);
         }
@@ -131,6 +135,7 @@ impl Recorder {
         if !self.devices.is_empty() && !self.devices.contains(&device) {
             return;
         }
+        self.dirty = true;
         let e = self.dhcp.entry(device).or_default();
         if host_name.is_some() {
             e.0 = host_name;
@@ -143,6 +148,8 @@ impl Recorder {
     /// The tester set a mark: a durable batch with everything so far.
     pub fn mark(&mut self, mark: Mark) -> Batch {
         self.session.add_mark(mark);
+        // A mark may change phases of contacts first seen at or after it.
+        self.dirty = true;
         if let Some(t) = self.last_packet {
             self.session.last_flush = Some(t);
         }
@@ -173,11 +180,21 @@ impl Recorder {
         for c in &batch.contacts {
             self.unstored.insert(c.key());
         }
+        // Send them again with the next batch even if nothing new is observed.
+        self.dirty = true;
         self.session.stats.unstored = self.unstored.len() as u64;
     }
 
     fn batch(&mut self, durable: bool) -> Batch {
         let mut changed = Vec::new();
+        self.session.stats.unstored = self.unstored.len() as u64;
+        if !std::mem::take(&mut self.dirty) {
+            return Batch {
+                session: self.session.clone(),
+                contacts: changed,
+                durable,
+            };
+        }
         let all = self.contacts.attributed(&self.attributor);
         for c in &all {
             let key = (c.device, c.client_ip, c.name.clone());
@@ -190,7 +207,6 @@ impl Recorder {
         }
         self.session.stats.contacts = all.len() as u64;
         self.session.stats.dropped = self.contacts.dropped();
-        self.session.stats.unstored = self.unstored.len() as u64;
         self.session.devices = self.device_records();
         Batch {
             session: self.session.clone(),

@@ -306,3 +306,19 @@ fn evidence_stops_at_max_pending_evidence_names() {
     );
     assert_eq!(MAX_PENDING_EVIDENCE, recorder(&[]).evidence_limit);
 }
+
+#[test]
+fn a_refused_batch_is_resent_even_when_nothing_new_is_seen() {
+    let mut r = recorder(&[]);
+    r.packet(t(0.0));
+    r.observe(&query(0.0, PHONE, "a.example"));
+    let b = r.packet(t(1.0)).unwrap();
+    r.failed(&b);
+    let b = r.packet(t(2.0)).unwrap();
+    assert_eq!(b.contacts.len(), 1);
+    r.committed(b);
+    let b = r.packet(t(3.0)).unwrap();
+    assert!(b.contacts.is_empty());
+    assert_eq!(b.session.last_flush, Some(t(3.0)));
+    assert_eq!(b.session.stats.unstored, 0);
+}

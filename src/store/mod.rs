@@ -12,9 +12,10 @@
 //! | `'l'` device                                | the tester's label for a device    |
 //!
 //! One process owns the database (sled locks it); within it one [`Store`] is the writer. Writes
-//! come in batches; a batch is made durable (fsync) when it carries a mark or the session end,
-//! and otherwise at least every [`SYNC_EVERY`] of wall time, so a killed process loses at most
-//! about a second. The directory is 0700 and its files 0600: the database holds metadata only,
+//! come in batches; a batch is made durable (fsync) before `write` returns when it carries a
+//! mark or the session end; otherwise sled's own flusher thread writes and syncs everything at
+//! least every [`SYNC_EVERY`] of wall time, without stalling the analysis, so a killed process
+//! loses at most about a second. The directory is 0700 and its files 0600: the database holds metadata only,
 //! but it is still a record of what someone did.
 
 mod fs;
@@ -23,7 +24,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use crate::session::{
     Batch, ContactRecord, Mark, Session, SessionId, SessionState, ts as session_ts,
@@ -34,8 +35,8 @@ pub use fs::default_path;
 
 /// The schema this build writes.
 pub const SCHEMA_VERSION: u32 = 1;
-/// Longest wall time between two fsyncs while recording.
-pub const SYNC_EVERY: Duration = Duration::from_millis(500);
+/// Longest wall time between two background syncs while recording.
+pub const SYNC_EVERY: Duration = Duration::from_millis(250);
 
 const VERSION_KEY: &[u8] = b"\0schema";
 const NEXT_ID_KEY: &[u8] = b"\0next-id";
@@ -122,7 +123,6 @@ pub enum StoreError {
 pub struct Store {
     db: sled::Db,
     path: PathBuf,
-    last_sync: Instant,
 }
 
 impl Store {
@@ -132,14 +132,13 @@ impl Store {
         fs::create_private_dir(path)?;
         let db = sled::Config::new()
             .path(path)
-            .flush_every_ms(Some(200))
+            .flush_every_ms(Some(SYNC_EVERY.as_millis() as u64))
             .open()
             .map_err(|e| open_error(path, e))?;
         fs::write_owner(path);
         let mut store = Store {
             db,
             path: path.to_owned(),
-            last_sync: Instant::now(),
         };
         store.check_schema()?;
         store.sync()?;
@@ -233,7 +232,7 @@ impl Store {
         }
         b.insert(session_key(session.id).to_vec(), encode(&session)?);
         self.db.apply_batch(b).map_err(|e| self.write_err(e))?;
-        if batch.durable || self.last_sync.elapsed() >= SYNC_EVERY {
+        if batch.durable {
             self.sync()?;
         }
         Ok(())
@@ -242,7 +241,6 @@ impl Store {
     /// fsync everything written so far and keep files private.
     pub fn sync(&mut self) -> Result<(), StoreError> {
         self.db.flush().map_err(|e| self.write_err(e))?;
-        self.last_sync = Instant::now();
         fs::make_private(&self.path)
     }
 
