@@ -520,3 +520,112 @@ fn a_replay_killed_with_sigkill_loses_at_most_a_second() {
     record(&db, &shared("wikipedia.pcap"), "after", &[]);
     assert_eq!(sessions(&db)[3]["state"], "ended");
 }
+
+/// A small tmpfs, unmounted on drop; `None` where mounting is not allowed (not root).
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(name: &str, size: &str) -> Option<Tmpfs> {
+        let dir = db(name).parent().unwrap().join("mnt");
+        std::fs::create_dir_all(&dir).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        }
+        ok.then_some(Tmpfs(dir))
+    }
+
+    fn remount(&self, opts: &str) {
+        let s = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,{opts}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(s.success());
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_reported_counted_and_the_analysis_goes_on() {
+    let Some(fs) = Tmpfs::mount("full", "3m") else {
+        return;
+    };
+    let db = fs.0.join("db");
+    let d = db.to_str().unwrap();
+    record(&db, &shared("wikipedia.pcap"), "before", &[]);
+    let before = export(&db, 1);
+    let fill = fs.0.join("fill");
+    // Leave room for the new session record, too little for the big session.
+    let df = std::process::Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(&fs.0)
+        .output()
+        .unwrap();
+    let avail: usize = String::from_utf8_lossy(&df.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    std::fs::write(&fill, vec![0u8; avail.saturating_sub(700_000)]).unwrap();
+    let big = big_capture(200_000);
+    let (code, out, err) = sporfri(
+        &["replay", big.to_str().unwrap(), "--format", "jsonl"]
+            .iter()
+            .copied()
+            .chain(["--label", "full", "--db", d])
+            .collect::<Vec<_>>(),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(
+        err.contains("analysis goes on, unstored contacts are counted"),
+        "{err}"
+    );
+    assert!(
+        err.contains("contact(s) of session 2 could not be stored"),
+        "{err}"
+    );
+    // The analysis itself finished: every contact was printed.
+    assert!(out.lines().count() > 50, "{out}");
+    std::fs::remove_file(&fill).unwrap();
+    // Earlier sessions are intact; the full one is complete up to its last good flush.
+    assert_eq!(export(&db, 1), before);
+    let list = sessions(&db);
+    assert_eq!(list[1]["state"], "interrupted");
+}
+
+#[test]
+fn a_read_only_database_is_a_clear_error() {
+    let Some(fs) = Tmpfs::mount("ro", "8m") else {
+        return;
+    };
+    let db = fs.0.join("db");
+    record(&db, &shared("wikipedia.pcap"), "before", &[]);
+    fs.remount("ro");
+    let (code, _, err) = sporfri(&[
+        "replay",
+        shared("wikipedia.pcap").to_str().unwrap(),
+        "--label",
+        "ro",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("Read-only file system"), "{err}");
+    assert!(err.contains(db.to_str().unwrap()), "{err}");
+    fs.remount("rw");
+    assert_eq!(sessions(&db).len(), 1);
+}
