@@ -106,29 +106,9 @@ pub fn record(
     args: &SessionArgs,
 ) -> Result<ExitCode> {
     let started = Instant::now();
-    let label = args.label.as_deref().unwrap_or_default();
-    let devices = args
-        .devices
-        .iter()
-        .map(|d| parse_device(d).with_context(|| format!("--device {d:?} is not a MAC or IP")))
-        .collect::<Result<Vec<_>>>()?;
-    let attributor = Attributor::builtin(site)?;
     let mut source =
         FileSource::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let sha256 = sha256_file(file).with_context(|| format!("hashing {}", file.display()))?;
-    let mut store = Store::open(&args.db.clone().unwrap_or_else(default_path))?;
-    store.recover_interrupted()?;
-    let mut session = Session::new(
-        label,
-        site,
-        Source::File {
-            path: file.display().to_string(),
-            sha256,
-        },
-    );
-    session.device_filter = devices.iter().map(ToString::to_string).collect();
-    let session = store.create_session(session)?;
-    let mut rec = Recorder::new(session, attributor, devices, args.marks.clone());
+    let (mut store, mut rec) = start_session(file, site, args)?;
     let mut writer = Writer::default();
     let mut engine = Engine::new();
     let error = loop {
@@ -155,7 +135,7 @@ pub fn record(
     out.flush()?;
     let s = rec.session();
     eprintln!(
-        "sporfri: session {} \"{}\": {} contacts, {} marks, stored in {}",
+        "sporfri: session {} \"{}\": {} contacts, {} marks, database {}",
         s.id,
         s.label,
         s.stats.contacts,
@@ -168,12 +148,36 @@ pub fn record(
     if let Some(e) = writer.first_error {
         anyhow::bail!(
             "{} contact(s) of session {} could not be stored ({} batch(es) refused): {e}",
-            rec.session().stats.unstored,
-            rec.session().id,
-            rec.session().stats.failed_batches
+            s.stats.unstored,
+            s.id,
+            s.stats.failed_batches
         );
     }
     Ok(code)
+}
+
+/// Open the database, note sessions a killed process left, and create this one.
+fn start_session(file: &Path, site: Option<&str>, args: &SessionArgs) -> Result<(Store, Recorder)> {
+    let devices = args
+        .devices
+        .iter()
+        .map(|d| parse_device(d).with_context(|| format!("--device {d:?} is not a MAC or IP")))
+        .collect::<Result<Vec<_>>>()?;
+    let attributor = Attributor::builtin(site)?;
+    let sha256 = sha256_file(file).with_context(|| format!("hashing {}", file.display()))?;
+    let mut store = Store::open(&args.db.clone().unwrap_or_else(default_path))?;
+    for id in store.recover_interrupted()? {
+        eprintln!("sporfri: session {id} was interrupted; it is complete up to its last flush");
+    }
+    let source = Source::File {
+        path: file.display().to_string(),
+        sha256,
+    };
+    let mut session = Session::new(args.label.as_deref().unwrap_or_default(), site, source);
+    session.device_filter = devices.iter().map(ToString::to_string).collect();
+    let session = store.create_session(session)?;
+    let rec = Recorder::new(session, attributor, devices, args.marks.clone());
+    Ok((store, rec))
 }
 
 /// Hands batches to the store; a refused batch is counted and the analysis goes on.

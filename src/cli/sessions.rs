@@ -221,21 +221,7 @@ fn show(
             .unwrap_or_default();
         writeln!(out, "    {:>10}  {}{text}", offset(s, m.ts), m.kind)?;
     }
-    writeln!(out, "  devices:")?;
-    for d in &s.devices {
-        let ips: Vec<String> = d.ips.iter().map(ToString::to_string).collect();
-        let mut extra = String::new();
-        for (k, v) in [
-            ("label", labels.get(&d.device)),
-            ("host", d.host_name.as_ref()),
-            ("vendor", d.vendor_class.as_ref()),
-        ] {
-            if let Some(v) = v {
-                extra.push_str(&format!("  {k} {v:?}"));
-            }
-        }
-        writeln!(out, "    {}  {}{extra}", d.device, ips.join(" "))?;
-    }
+    devices(out, s, labels)?;
     let count = |p: Phase| contacts.iter().filter(|c| c.phase == p).count();
     writeln!(
         out,
@@ -255,6 +241,29 @@ fn show(
             c.name,
             c.attribution.org.as_deref().unwrap_or("")
         )?;
+    }
+    Ok(())
+}
+
+fn devices(
+    out: &mut impl Write,
+    s: &Session,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Result<()> {
+    writeln!(out, "  devices:")?;
+    for d in &s.devices {
+        let ips: Vec<String> = d.ips.iter().map(ToString::to_string).collect();
+        let mut extra = String::new();
+        for (k, v) in [
+            ("label", labels.get(&d.device)),
+            ("host", d.host_name.as_ref()),
+            ("vendor", d.vendor_class.as_ref()),
+        ] {
+            if let Some(v) = v {
+                extra.push_str(&format!("  {k} {v:?}"));
+            }
+        }
+        writeln!(out, "    {}  {}{extra}", d.device, ips.join(" "))?;
     }
     Ok(())
 }
