@@ -362,7 +362,7 @@ fn mark_without_a_recording_session_says_so() {
 
 /// A pcap of `packets` packets: the shared Ethernet traces repeated, each repetition shifted
 /// by a minute so flows end and start again and batches are written all along.
-fn big_capture(packets: usize) -> PathBuf {
+fn big_capture(name: &str, packets: usize) -> PathBuf {
     let mut records = Vec::new();
     let mut names: Vec<PathBuf> = std::fs::read_dir(shared(""))
         .unwrap()
@@ -385,7 +385,7 @@ fn big_capture(packets: usize) -> PathBuf {
             records.push((rel, pkt.data.to_vec()));
         }
     }
-    let path = db("big").parent().unwrap().join("big.pcap");
+    let path = db(name).parent().unwrap().join("big.pcap");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let mut w = BufWriter::new(std::fs::File::create(&path).unwrap());
     w.write_all(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0])
@@ -433,7 +433,7 @@ fn a_replay_killed_with_sigkill_loses_at_most_a_second() {
     );
     let before_session = without_run(sessions(&db)[0].clone());
     let before_rows = export(&db, 1);
-    let big = big_capture(200_000);
+    let big = big_capture("kill9-capture", 200_000);
     // The same file to the end first, timed, so the kill lands half-way whatever the machine.
     let t = Instant::now();
     record(&db, &big, "complete", &["--mark", "consent-accepted@30s"]);
@@ -519,6 +519,7 @@ fn a_replay_killed_with_sigkill_loses_at_most_a_second() {
     // The database still takes new sessions.
     record(&db, &shared("wikipedia.pcap"), "after", &[]);
     assert_eq!(sessions(&db)[3]["state"], "ended");
+    std::fs::remove_dir_all(big.parent().unwrap()).unwrap();
 }
 
 /// A small tmpfs, unmounted on drop; `None` where mounting is not allowed (not root).
@@ -580,7 +581,7 @@ fn a_full_disk_is_reported_counted_and_the_analysis_goes_on() {
         .parse()
         .unwrap();
     std::fs::write(&fill, vec![0u8; avail.saturating_sub(700_000)]).unwrap();
-    let big = big_capture(200_000);
+    let big = big_capture("full-capture", 200_000);
     let (code, out, err) = sporfri(
         &["replay", big.to_str().unwrap(), "--format", "jsonl"]
             .iter()
@@ -605,6 +606,7 @@ fn a_full_disk_is_reported_counted_and_the_analysis_goes_on() {
     assert_eq!(export(&db, 1), before);
     let list = sessions(&db);
     assert_eq!(list[1]["state"], "interrupted");
+    std::fs::remove_dir_all(big.parent().unwrap()).unwrap();
 }
 
 #[test]
