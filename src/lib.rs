@@ -13,6 +13,8 @@ pub mod flow;
 pub mod observation;
 pub mod output;
 pub mod replay;
+pub mod session;
 pub mod stats;
+pub mod store;
 pub mod time;
 pub mod wire;

@@ -200,6 +200,17 @@ pub enum Observation {
         /// Names of cookies set.
         set_cookie_names: Vec<String>,
     },
+    /// A DHCP message named its client: host name and vendor class (e.g. "iPhone", "android-dhcp-14").
+    Dhcp {
+        /// Packet time.
+        ts: Timestamp,
+        /// The client, by the MAC inside the DHCP message.
+        device: DeviceId,
+        /// Option 12.
+        host_name: Option<String>,
+        /// Option 60.
+        vendor_class: Option<String>,
+    },
     /// A flow ended (idle, closed, evicted, or end of input), with its totals.
     FlowEnd(FlowSummary),
 }

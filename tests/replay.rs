@@ -228,3 +228,10 @@ fn dns_over_tcp_split_over_segments_is_read() {
     );
     assert_eq!(q["via"], serde_json::json!(["dns"]));
 }
+
+#[test]
+fn dhcp_names_the_device() {
+    let (code, out, _) = sporfri(&["replay", shared("Teredo.pcap").to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("device 00:1a:e9:9d:53:b7 \"Wii\""), "{out}");
+}

@@ -2,7 +2,9 @@
 
 mod common;
 mod extract;
+mod mark;
 mod replay;
+mod sessions;
 mod signatures;
 
 use std::path::PathBuf;
@@ -44,6 +46,28 @@ pub enum Command {
         /// Extra signature directories (laid out as signatures/), after the built-in set.
         #[arg(long = "signatures", value_name = "DIR")]
         signature_dirs: Vec<PathBuf>,
+        /// Recording the run as a session.
+        #[command(flatten)]
+        session: replay::SessionArgs,
+    },
+    /// Recorded test sessions: list, show, export, delete, purge.
+    Sessions {
+        /// Database directory (default $XDG_DATA_HOME/sporfri/db).
+        #[arg(long, global = true, value_name = "PATH")]
+        db: Option<PathBuf>,
+        #[command(subcommand)]
+        action: sessions::Action,
+    },
+    /// Mark the session being recorded: consent-accepted, consent-rejected, page, note.
+    Mark {
+        /// consent-accepted, consent-rejected, page or note.
+        kind: sporfri::session::MarkKind,
+        /// Text of the mark (required for page, e.g. "opened login").
+        #[arg(long)]
+        note: Option<String>,
+        /// Database directory (default $XDG_DATA_HOME/sporfri/db).
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
     },
     /// Print the raw extraction (dns/sni/http lines) in the format of shared/tools/oracle.sh.
     Extract {
@@ -80,8 +104,20 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             format,
             site,
             signature_dirs,
+            session,
+            ..
+        } if session.label.is_some() => {
+            replay::record(&file, format, site.as_deref(), &signature_dirs, &session)
+        }
+        Command::Replay {
+            file,
+            format,
+            site,
+            signature_dirs,
             ..
         } => replay::run(&file, format, site.as_deref(), &signature_dirs),
+        Command::Sessions { db, action } => sessions::run(db, action),
+        Command::Mark { kind, note, db } => mark::run(db, kind, note),
         Command::Extract { file, flows } => extract::run(&file, flows),
         Command::Signatures { command } => signatures::run(command),
     }

@@ -1,4 +1,5 @@
-//! `sporfri replay`: contacts per device from a capture file.
+//! `sporfri replay`: contacts per device from a capture file; with `--label`, also recorded as
+//! a session in the database.
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -9,8 +10,13 @@ use anyhow::{Context, Result};
 
 use sporfri::attribute::Attributor;
 use sporfri::capture::{FileSource, PacketSource};
-use sporfri::contact::Contacts;
+use sporfri::contact::{Contact, Contacts};
+use sporfri::flow::Engine;
+use sporfri::observation::Observation;
 use sporfri::output::{jsonl, table};
+use sporfri::replay::RunEnd;
+use sporfri::session::{Batch, MarkSpec, Recorder, Session, Source, parse_device};
+use sporfri::store::{Store, StoreError, default_path};
 
 use super::common::{finish, run_file, throughput};
 use super::{EXIT_DAMAGED_CAPTURE, Format};
@@ -78,4 +84,154 @@ pub fn null(file: &Path) -> Result<ExitCode> {
             ExitCode::from(EXIT_DAMAGED_CAPTURE)
         }
     })
+}
+
+/// `replay` options that record the run as a session in the database.
+#[derive(clap::Args, Debug, Default)]
+pub struct SessionArgs {
+    /// Record a session with this label in the database (e.g. "borger.dk iPhone, reject").
+    #[arg(long)]
+    pub label: Option<String>,
+    /// A mark: KIND@WHEN[=TEXT], KIND one of consent-accepted, consent-rejected, page, note;
+    /// WHEN seconds after the first packet (12.5s) or an RFC 3339 time. Repeatable.
+    /// Example: --mark consent-rejected@12.5s --mark "page@30s=opened login".
+    #[arg(long = "mark", requires = "label", value_name = "KIND@WHEN[=TEXT]")]
+    pub marks: Vec<MarkSpec>,
+    /// Record only this device (MAC or IP); repeatable; default all devices.
+    #[arg(long = "device", requires = "label", value_name = "MAC")]
+    pub devices: Vec<String>,
+    /// Database directory (default $XDG_DATA_HOME/sporfri/db).
+    #[arg(long, requires = "label", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+/// Analyze `file` and record it as a session; prints the contacts as [`run`] does.
+pub fn record(
+    file: &Path,
+    format: Format,
+    site: Option<&str>,
+    signature_dirs: &[PathBuf],
+    args: &SessionArgs,
+) -> Result<ExitCode> {
+    let started = Instant::now();
+    let mut source =
+        FileSource::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let (mut store, mut rec) = start_session(file, site, signature_dirs, args)?;
+    let mut writer = Writer::default();
+    let mut engine = Engine::new();
+    let error = loop {
+        match source.next_packet() {
+            Ok(Some(p)) => {
+                if let Some(b) = rec.packet(p.ts) {
+                    writer.write(&mut store, &mut rec, b);
+                }
+                engine.ingest(&p, &mut |obs: Observation| rec.observe(&obs));
+            }
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    engine.finish(&mut |obs: Observation| rec.observe(&obs));
+    let end = rec.finish();
+    writer.write(&mut store, &mut rec, end);
+    let owned = rec.contacts().attributed(rec.attributor());
+    let list: Vec<&Contact> = owned.iter().collect();
+    let mut out = BufWriter::new(io::stdout().lock());
+    match format {
+        Format::Table => table::write(&mut out, &list, rec.contacts().devices())?,
+        Format::Jsonl => jsonl::write(&mut out, &list)?,
+    }
+    out.flush()?;
+    let s = rec.session();
+    eprintln!(
+        "sporfri: session {} \"{}\": {} contacts, {} marks, database {}",
+        s.id,
+        s.label,
+        s.stats.contacts,
+        s.marks.len(),
+        store.path().display()
+    );
+    eprintln!("sporfri: {}", throughput(s.stats.packets, started));
+    let packets = s.stats.packets;
+    let code = finish(&engine, RunEnd { packets, error });
+    if let Some(e) = writer.first_error {
+        anyhow::bail!(
+            "{} contact(s) of session {} could not be stored ({} batch(es) refused): {e}",
+            s.stats.unstored,
+            s.id,
+            s.stats.failed_batches
+        );
+    }
+    Ok(code)
+}
+
+/// Open the database, note sessions a killed process left, and create this one.
+fn start_session(
+    file: &Path,
+    site: Option<&str>,
+    signature_dirs: &[PathBuf],
+    args: &SessionArgs,
+) -> Result<(Store, Recorder)> {
+    let devices = args
+        .devices
+        .iter()
+        .map(|d| parse_device(d).with_context(|| format!("--device {d:?} is not a MAC or IP")))
+        .collect::<Result<Vec<_>>>()?;
+    let dirs: Vec<&Path> = signature_dirs.iter().map(PathBuf::as_path).collect();
+    let attributor = Attributor::builtin_with(&dirs, site)?;
+    let sha256 = sha256_file(file).with_context(|| format!("hashing {}", file.display()))?;
+    let mut store = Store::open(&args.db.clone().unwrap_or_else(default_path))?;
+    for id in store.recover_interrupted()? {
+        eprintln!("sporfri: session {id} was interrupted; it is complete up to its last flush");
+    }
+    let source = Source::File {
+        path: file.display().to_string(),
+        sha256,
+    };
+    let mut session = Session::new(args.label.as_deref().unwrap_or_default(), site, source);
+    session.device_filter = devices.iter().map(ToString::to_string).collect();
+    let session = store.create_session(session)?;
+    let rec = Recorder::new(session, attributor, devices, args.marks.clone());
+    Ok((store, rec))
+}
+
+/// Hands batches to the store; a refused batch is counted and the analysis goes on.
+#[derive(Default)]
+struct Writer {
+    first_error: Option<StoreError>,
+}
+
+impl Writer {
+    fn write(&mut self, store: &mut Store, rec: &mut Recorder, batch: Batch) {
+        match store.write(&batch) {
+            Ok(()) => rec.committed(batch),
+            Err(e) => {
+                rec.failed(&batch);
+                if self.first_error.is_none() {
+                    eprintln!("sporfri: {e}; analysis goes on, unstored contacts are counted");
+                    self.first_error = Some(e);
+                }
+            }
+        }
+    }
+}
+
+/// SHA-256 of a file, lower-case hex.
+fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = io::Read::read(&mut f, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(ctx
+        .finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }

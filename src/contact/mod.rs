@@ -96,6 +96,10 @@ pub struct Device {
     pub ips: BTreeSet<IpAddr>,
     /// DNS resolvers it queried.
     pub resolvers: BTreeSet<IpAddr>,
+    /// Host name it gave in DHCP.
+    pub host_name: Option<String>,
+    /// Vendor class it gave in DHCP.
+    pub vendor_class: Option<String>,
 }
 
 /// Aggregates observations into contacts.
@@ -183,6 +187,20 @@ impl Contacts {
                     if c.cname_chain.is_empty() {
                         c.cname_chain = chain.clone();
                     }
+                }
+            }
+            Observation::Dhcp {
+                device,
+                host_name,
+                vendor_class,
+                ..
+            } => {
+                let dev = self.devices.entry(*device).or_default();
+                if host_name.is_some() {
+                    dev.host_name.clone_from(host_name);
+                }
+                if vendor_class.is_some() {
+                    dev.vendor_class.clone_from(vendor_class);
                 }
             }
             Observation::Hello { .. } => {}

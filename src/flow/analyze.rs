@@ -1,9 +1,10 @@
 //! Payload analyzers of a flow: which parser reads which bytes, and what each one raises.
 
-use crate::observation::{Ech, Observation, Via, is_local_addr};
+use crate::observation::{DeviceId, Ech, Observation, Via, is_local_addr};
 use crate::stats::Counters;
 use crate::time::Timestamp;
 use crate::wire::Parsed;
+use crate::wire::dhcp;
 use crate::wire::dns::{self, Flavor};
 use crate::wire::http::{self, Body};
 use crate::wire::quic;
@@ -61,6 +62,9 @@ pub(super) fn udp(
     ctx: &mut Context<'_>,
     sink: &mut impl Sink,
 ) {
+    if is_dhcp(seg) {
+        return dhcp_message(seg, ctx.weirds, sink);
+    }
     match flow.app {
         App::Done | App::Tls | App::Http => {}
         App::Dns => dns_message(ctx, seg, seg.payload, sink),
@@ -325,6 +329,35 @@ fn dns_stream(stream: &mut StreamBuf, weirds: &mut Counters) -> Vec<Vec<u8>> {
         }
     }
     messages
+}
+
+fn is_dhcp(seg: &Segment<'_>) -> bool {
+    matches!((seg.src.port(), seg.dst.port()), (67 | 68, 67 | 68))
+}
+
+/// A DHCP message: the client's host name and vendor class name the device.
+fn dhcp_message(seg: &Segment<'_>, weirds: &mut Counters, sink: &mut impl Sink) {
+    match dhcp::parse(seg.payload) {
+        Parsed::Done(m) => {
+            let (host_name, vendor_class) = (m.host_name_text(), m.vendor_class_text());
+            if host_name.is_none() && vendor_class.is_none() {
+                return;
+            }
+            let device = match m.client_mac {
+                Some(mac) => DeviceId::Mac(mac),
+                None => seg.src_device,
+            };
+            sink.observe(Observation::Dhcp {
+                ts: seg.ts,
+                device,
+                host_name,
+                vendor_class,
+            });
+        }
+        Parsed::Malformed(w) => weirds.bump(w),
+        Parsed::Incomplete { .. } => weirds.bump("dhcp.truncated"),
+        Parsed::NotThis => {}
+    }
 }
 
 /// Analyze one DNS-family message carried by `seg`.

@@ -52,6 +52,12 @@ pub fn write(
 fn device_header(out: &mut impl Write, id: DeviceId, dev: Option<&Device>) -> io::Result<()> {
     write!(out, "device {id}")?;
     if let Some(d) = dev {
+        if let Some(h) = &d.host_name {
+            write!(out, " \"{h}\"")?;
+        }
+        if let Some(v) = &d.vendor_class {
+            write!(out, " ({v})")?;
+        }
         if !d.ips.is_empty() {
             write!(out, "  ips {}", join(d.ips.iter()))?;
         }

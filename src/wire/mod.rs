@@ -4,6 +4,7 @@
 //! protocol, or malformed with a stable weird name that the caller counts.
 #![deny(clippy::indexing_slicing)]
 
+pub mod dhcp;
 pub mod dns;
 pub mod http;
 pub mod link;

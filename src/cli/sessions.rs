@@ -1,0 +1,294 @@
+//! `sporfri sessions`: list, show, export, delete and purge recorded sessions.
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result};
+use clap::{Subcommand, ValueEnum};
+
+use sporfri::session::{CSV_HEADER, ContactRecord, Phase, Session, SessionId, csv_row};
+use sporfri::store::{Store, default_path};
+
+/// What to do with sessions.
+#[derive(Subcommand)]
+pub enum Action {
+    /// One line per session, oldest first.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// A session: source, marks, devices and its contacts by phase.
+    Show {
+        /// Session number.
+        id: SessionId,
+    },
+    /// A session's contacts, one row each, with phase and attribution.
+    Export {
+        /// Session number.
+        id: SessionId,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+    },
+    /// Delete a session and its contacts.
+    Delete {
+        /// Session number.
+        id: SessionId,
+    },
+    /// Delete finished sessions recorded longer ago than AGE (e.g. 30d, 12h, 90m).
+    Purge {
+        /// Age: a number with d, h, m or s.
+        #[arg(long, value_parser = parse_age, value_name = "AGE")]
+        older_than: Duration,
+    },
+    /// Give a device a name shown in every session (empty text clears it).
+    Label {
+        /// MAC (or IP) as shown by `sessions show`.
+        device: String,
+        /// The name, e.g. "test iPhone 12".
+        text: String,
+    },
+}
+
+/// Formats of `sessions list`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns.
+    Table,
+    /// One JSON object per session.
+    Jsonl,
+}
+
+/// Formats of `sessions export`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// One JSON object per contact.
+    Jsonl,
+    /// RFC 4180 CSV with a header line.
+    Csv,
+}
+
+/// Run a `sessions` action against the database at `db` (default path when `None`).
+pub fn run(db: Option<PathBuf>, action: Action) -> Result<ExitCode> {
+    let mut store = Store::open(&db.unwrap_or_else(default_path))?;
+    // A session left recording by a killed process is found here, on the next start.
+    for id in store.recover_interrupted()? {
+        eprintln!("sporfri: session {id} was interrupted; it is complete up to its last flush");
+    }
+    let mut out = BufWriter::new(io::stdout().lock());
+    match action {
+        Action::List { format } => list(&mut out, &store.sessions()?, format)?,
+        Action::Show { id } => {
+            let labels = store.labels()?;
+            show(&mut out, &store.session(id)?, &store.contacts(id)?, &labels)?;
+        }
+        Action::Export { id, format } => export(&mut out, &store.contacts(id)?, format)?,
+        Action::Delete { id } => {
+            if !store.delete(id)? {
+                anyhow::bail!("no session {id} (see `sporfri sessions list`)");
+            }
+            writeln!(out, "deleted session {id}")?;
+        }
+        Action::Purge { older_than } => {
+            let cutoff = SystemTime::now()
+                .checked_sub(older_than)
+                .context("--older-than reaches before 1970")?;
+            let gone = store.purge(cutoff)?;
+            let ids: Vec<String> = gone.iter().map(ToString::to_string).collect();
+            writeln!(out, "purged {} session(s) {}", gone.len(), ids.join(" "))?;
+        }
+        Action::Label { device, text } => {
+            store.set_label(&device, &text)?;
+            writeln!(out, "labelled {device} {text:?}")?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_age(s: &str) -> Result<Duration, String> {
+    let (n, unit) = s.split_at(s.len().saturating_sub(1));
+    let secs = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => return Err(format!("{s:?}: give a number with d, h, m or s, e.g. 30d")),
+    };
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{s:?}: give a number with d, h, m or s, e.g. 30d"))?;
+    Ok(Duration::from_secs(n.saturating_mul(secs)))
+}
+
+fn duration(s: &Session) -> String {
+    match (s.started, s.ended.or(s.last_flush)) {
+        (Some(a), Some(b)) => format!("{:.1}s", b.since(a) as f64 / 1e9),
+        _ => "-".to_owned(),
+    }
+}
+
+fn list(out: &mut impl Write, sessions: &[Session], format: ListFormat) -> Result<()> {
+    if let ListFormat::Jsonl = format {
+        for s in sessions {
+            serde_json::to_writer(&mut *out, s)?;
+            writeln!(out)?;
+        }
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:>5}  {:<11}  {:<27}  {:>9}  {:>8}  {:>5}  {:<12}  LABEL",
+        "ID", "STATE", "STARTED", "DURATION", "CONTACTS", "MARKS", "SITE"
+    )?;
+    for s in sessions {
+        writeln!(
+            out,
+            "{:>5}  {:<11}  {:<27}  {:>9}  {:>8}  {:>5}  {:<12}  {}",
+            s.id,
+            state(s),
+            s.started.map(|t| t.rfc3339()).unwrap_or_else(|| "-".into()),
+            duration(s),
+            s.stats.contacts,
+            s.marks.len(),
+            s.site.as_deref().unwrap_or("-"),
+            s.label
+        )?;
+    }
+    Ok(())
+}
+
+fn state(s: &Session) -> &'static str {
+    match s.state {
+        sporfri::session::SessionState::Recording => "recording",
+        sporfri::session::SessionState::Ended => "ended",
+        sporfri::session::SessionState::Interrupted => "interrupted",
+    }
+}
+
+fn offset(s: &Session, t: sporfri::time::Timestamp) -> String {
+    s.started
+        .map(|a| format!("+{:.3}s", t.since(a) as f64 / 1e9))
+        .unwrap_or_default()
+}
+
+fn show(
+    out: &mut impl Write,
+    s: &Session,
+    contacts: &[ContactRecord],
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Result<()> {
+    writeln!(out, "session {}: {}", s.id, s.label)?;
+    writeln!(out, "  site:     {}", s.site.as_deref().unwrap_or("-"))?;
+    match &s.source {
+        sporfri::session::Source::File { path, sha256 } => {
+            writeln!(out, "  source:   file {path}\n  sha256:   {sha256}")?
+        }
+        sporfri::session::Source::Interface { name } => {
+            writeln!(out, "  source:   interface {name}")?
+        }
+    }
+    let when = |t: Option<sporfri::time::Timestamp>| t.map(|t| t.rfc3339()).unwrap_or("-".into());
+    writeln!(
+        out,
+        "  packets:  {} .. {} ({}), {} packets",
+        when(s.started),
+        when(s.ended.or(s.last_flush)),
+        duration(s),
+        s.stats.packets
+    )?;
+    writeln!(out, "  state:    {}", state(s))?;
+    if s.state == sporfri::session::SessionState::Interrupted {
+        writeln!(
+            out,
+            "            complete up to {} (last flush {})",
+            when(s.last_flush),
+            s.run.flushed.as_deref().unwrap_or("-")
+        )?;
+    }
+    if s.stats.unstored > 0 {
+        writeln!(out, "  unstored: {} contact(s)", s.stats.unstored)?;
+    }
+    writeln!(out, "  marks:")?;
+    for m in &s.marks {
+        let text = m
+            .text
+            .as_deref()
+            .map(|t| format!("  {t}"))
+            .unwrap_or_default();
+        writeln!(out, "    {:>10}  {}{text}", offset(s, m.ts), m.kind)?;
+    }
+    devices(out, s, labels)?;
+    let count = |p: Phase| contacts.iter().filter(|c| c.phase == p).count();
+    writeln!(
+        out,
+        "  contacts: {} (before-consent {}, consent-accepted {}, consent-rejected {})",
+        contacts.len(),
+        count(Phase::BeforeConsent),
+        count(Phase::ConsentAccepted),
+        count(Phase::ConsentRejected)
+    )?;
+    for c in contacts {
+        writeln!(
+            out,
+            "    {:>10}  {:<16}  {:<13}  {:<40}  {}",
+            offset(s, c.first_seen),
+            c.phase.as_str(),
+            party(c),
+            c.name,
+            c.attribution.org.as_deref().unwrap_or("")
+        )?;
+    }
+    Ok(())
+}
+
+fn devices(
+    out: &mut impl Write,
+    s: &Session,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Result<()> {
+    writeln!(out, "  devices:")?;
+    for d in &s.devices {
+        let ips: Vec<String> = d.ips.iter().map(ToString::to_string).collect();
+        let mut extra = String::new();
+        for (k, v) in [
+            ("label", labels.get(&d.device)),
+            ("host", d.host_name.as_ref()),
+            ("vendor", d.vendor_class.as_ref()),
+        ] {
+            if let Some(v) = v {
+                extra.push_str(&format!("  {k} {v:?}"));
+            }
+        }
+        writeln!(out, "    {}  {}{extra}", d.device, ips.join(" "))?;
+    }
+    Ok(())
+}
+
+fn party(c: &ContactRecord) -> String {
+    match serde_json::to_value(c.attribution.party) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn export(out: &mut impl Write, contacts: &[ContactRecord], format: ExportFormat) -> Result<()> {
+    match format {
+        ExportFormat::Jsonl => {
+            for c in contacts {
+                serde_json::to_writer(&mut *out, c)?;
+                writeln!(out)?;
+            }
+        }
+        ExportFormat::Csv => {
+            writeln!(out, "{}", CSV_HEADER.join(","))?;
+            for c in contacts {
+                writeln!(out, "{}", csv_row(c))?;
+            }
+        }
+    }
+    Ok(())
+}

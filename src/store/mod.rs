@@ -1,0 +1,435 @@
+//! The session database: the only module that touches sled.
+//!
+//! Key layout (one sled tree, so one batch updates a session and its contacts atomically; all
+//! numbers big-endian so ranges sort):
+//!
+//! | key                                         | value                              |
+//! |---------------------------------------------|------------------------------------|
+//! | `0x00 "schema"`                             | schema version, u32 BE             |
+//! | `0x00 "next-id"`                            | last session id given, u64 BE      |
+//! | `'s'` id(u64 BE)                            | [`Session`] as JSON                |
+//! | `'c'` id(u64 BE) device `0x00` ip `0x00` name | [`ContactRecord`] as JSON        |
+//! | `'l'` device                                | the tester's label for a device    |
+//!
+//! One process owns the database (sled locks it); within it one [`Store`] is the writer. Writes
+//! come in batches; a batch is made durable (fsync) before `write` returns when it carries a
+//! mark or the session end; otherwise sled's own flusher thread writes and syncs everything at
+//! least every [`SYNC_EVERY`] of wall time, without stalling the analysis, so a killed process
+//! loses at most about a second. The directory is 0700 and its files 0600: the database holds metadata only,
+//! but it is still a record of what someone did.
+
+mod fs;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::session::{
+    Batch, ContactRecord, Mark, Session, SessionId, SessionState, ts as session_ts,
+};
+use crate::time::Timestamp;
+
+pub use fs::default_path;
+
+/// The schema this build writes.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Longest wall time between two background syncs while recording.
+pub const SYNC_EVERY: Duration = Duration::from_millis(250);
+
+const VERSION_KEY: &[u8] = b"\0schema";
+const NEXT_ID_KEY: &[u8] = b"\0next-id";
+const SESSION: u8 = b's';
+const CONTACT: u8 = b'c';
+const LABEL: u8 = b'l';
+
+/// Migrations: entry `v` turns schema `v` into `v + 1`.
+const MIGRATIONS: &[fn(&sled::Db) -> sled::Result<()>] = &[
+    // 0 → 1: the layout before the version key existed is the same; only the key is added.
+    |_| Ok(()),
+];
+
+/// Errors of the session database. Each says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the database.
+    #[error(
+        "the database {path} is in use by another sporfri process{}: a live session is \
+         probably running; stop it or pass another --db",
+        .pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
+    )]
+    Locked {
+        /// Database directory.
+        path: String,
+        /// The owner's process id, when it left one and is still alive.
+        pid: Option<u32>,
+    },
+    /// The database is from a newer sporfri.
+    #[error(
+        "the database {path} has schema version {found}, newer than this sporfri understands \
+         ({supported}); use a newer sporfri or another --db"
+    )]
+    TooNew {
+        /// Database directory.
+        path: String,
+        /// Version found.
+        found: u32,
+        /// Newest version this build reads.
+        supported: u32,
+    },
+    /// The database could not be opened (permissions, read-only file system, damage).
+    #[error("cannot open the database {path}: {source} (check permissions and free space)")]
+    Open {
+        /// Database directory.
+        path: String,
+        /// Cause.
+        source: sled::Error,
+    },
+    /// A write or fsync failed; what was written before is intact.
+    #[error("cannot write to the database {path}: {source} (disk full or read-only?)")]
+    Write {
+        /// Database directory.
+        path: String,
+        /// Cause.
+        source: sled::Error,
+    },
+    /// Creating the directory or setting its permissions failed.
+    #[error("cannot prepare {path}: {source}")]
+    Io {
+        /// Path.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// A record could not be decoded.
+    #[error("damaged record in the database ({what}): {source}")]
+    Decode {
+        /// Which record.
+        what: String,
+        /// Cause.
+        source: serde_json::Error,
+    },
+    /// No session with this id.
+    #[error("no session {0} (see `sporfri sessions list`)")]
+    NoSession(SessionId),
+    /// No session is being recorded.
+    #[error("no session is being recorded: start one with `sporfri replay --label` or live")]
+    NoRecording,
+}
+
+/// The session database, opened for reading and writing.
+#[derive(Debug)]
+pub struct Store {
+    db: sled::Db,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Open (creating 0700/0600 if needed) the database at `path`; migrate an older schema,
+    /// refuse a newer one, and say who holds it when it is locked.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        fs::create_private_dir(path)?;
+        let db = sled::Config::new()
+            .path(path)
+            .flush_every_ms(Some(SYNC_EVERY.as_millis() as u64))
+            .open()
+            .map_err(|e| open_error(path, e))?;
+        fs::write_owner(path);
+        let mut store = Store {
+            db,
+            path: path.to_owned(),
+        };
+        store.check_schema()?;
+        store.sync()?;
+        Ok(store)
+    }
+
+    /// Where the database lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn check_schema(&mut self) -> Result<(), StoreError> {
+        let found = match self.db.get(VERSION_KEY).map_err(|e| self.write_err(e))? {
+            Some(v) => u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0xff; 4])),
+            None if self.db.is_empty() => SCHEMA_VERSION,
+            None => 0,
+        };
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.path.display().to_string(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        for step in MIGRATIONS.iter().skip(found as usize) {
+            step(&self.db).map_err(|e| self.write_err(e))?;
+        }
+        self.db
+            .insert(VERSION_KEY, &SCHEMA_VERSION.to_be_bytes())
+            .map_err(|e| self.write_err(e))?;
+        Ok(())
+    }
+
+    /// The schema version stored.
+    pub fn schema_version(&self) -> Result<Option<u32>, StoreError> {
+        let v = self.db.get(VERSION_KEY).map_err(|e| self.write_err(e))?;
+        Ok(v.and_then(|v| v.as_ref().try_into().ok().map(u32::from_be_bytes)))
+    }
+
+    /// Sessions a killed process left `recording` become `interrupted`, ended at their last
+    /// flush. Call once when starting; returns their ids.
+    pub fn recover_interrupted(&mut self) -> Result<Vec<SessionId>, StoreError> {
+        let mut ids = Vec::new();
+        for mut s in self.sessions()? {
+            if s.state == SessionState::Recording {
+                s.state = SessionState::Interrupted;
+                s.ended = s.last_flush;
+                s.run.ended = s.run.flushed.clone();
+                self.put_session(&s)?;
+                ids.push(s.id);
+            }
+        }
+        if !ids.is_empty() {
+            self.sync()?;
+        }
+        Ok(ids)
+    }
+
+    /// Store a new session, giving it the next id; durable on return.
+    pub fn create_session(&mut self, mut session: Session) -> Result<Session, StoreError> {
+        // Our own counter: sled's generate_id jumps after a restart, ids should read 1, 2, 3.
+        let next = self
+            .db
+            .update_and_fetch(NEXT_ID_KEY, |old| {
+                let n = old
+                    .and_then(|v| v.try_into().ok())
+                    .map_or(0, u64::from_be_bytes);
+                Some(n.saturating_add(1).to_be_bytes().to_vec())
+            })
+            .map_err(|e| self.write_err(e))?;
+        session.id = next
+            .and_then(|v| v.as_ref().try_into().ok())
+            .map_or(1, u64::from_be_bytes);
+        session.state = SessionState::Recording;
+        session.run.started = Some(now().rfc3339());
+        self.put_session(&session)?;
+        self.sync()?;
+        Ok(session)
+    }
+
+    /// Write a recorder's batch atomically: the session record and its changed contacts.
+    pub fn write(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        let mut session = batch.session.clone();
+        session.run.flushed = Some(now().rfc3339());
+        if session.state != SessionState::Recording {
+            session.run.ended = session.run.flushed.clone();
+        }
+        let mut b = sled::Batch::default();
+        for c in &batch.contacts {
+            b.insert(contact_key(session.id, c), encode(c)?);
+        }
+        b.insert(session_key(session.id).to_vec(), encode(&session)?);
+        self.db.apply_batch(b).map_err(|e| self.write_err(e))?;
+        if batch.durable {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    /// fsync everything written so far and keep files private.
+    pub fn sync(&mut self) -> Result<(), StoreError> {
+        self.db.flush().map_err(|e| self.write_err(e))?;
+        fs::make_private(&self.path)
+    }
+
+    /// Every session, oldest first.
+    pub fn sessions(&self) -> Result<Vec<Session>, StoreError> {
+        self.db
+            .scan_prefix([SESSION])
+            .map(|kv| {
+                let (k, v) = kv.map_err(|e| self.write_err(e))?;
+                decode(&v, &format!("session key {k:?}"))
+            })
+            .collect()
+    }
+
+    /// One session.
+    pub fn session(&self, id: SessionId) -> Result<Session, StoreError> {
+        match self
+            .db
+            .get(session_key(id))
+            .map_err(|e| self.write_err(e))?
+        {
+            Some(v) => decode(&v, &format!("session {id}")),
+            None => Err(StoreError::NoSession(id)),
+        }
+    }
+
+    /// A session's contacts, by device, then first seen, then name.
+    pub fn contacts(&self, id: SessionId) -> Result<Vec<ContactRecord>, StoreError> {
+        self.session(id)?;
+        let mut prefix = vec![CONTACT];
+        prefix.extend_from_slice(&id.to_be_bytes());
+        let mut all: Vec<ContactRecord> = self
+            .db
+            .scan_prefix(prefix)
+            .map(|kv| {
+                let (_, v) = kv.map_err(|e| self.write_err(e))?;
+                decode(&v, &format!("contact of session {id}"))
+            })
+            .collect::<Result<_, _>>()?;
+        all.sort_by(|a, b| {
+            (&a.device, a.first_seen, &a.name, a.client_ip).cmp(&(
+                &b.device,
+                b.first_seen,
+                &b.name,
+                b.client_ip,
+            ))
+        });
+        Ok(all)
+    }
+
+    /// Add a mark to the newest session still recording; durable on return.
+    pub fn mark_recording(&mut self, mark: Mark) -> Result<Session, StoreError> {
+        let mut s = self
+            .sessions()?
+            .into_iter()
+            .rev()
+            .find(|s| s.state == SessionState::Recording)
+            .ok_or(StoreError::NoRecording)?;
+        s.add_mark(mark);
+        self.put_session(&s)?;
+        self.sync()?;
+        Ok(s)
+    }
+
+    /// Delete a session and its contacts; `false` if there was none.
+    pub fn delete(&mut self, id: SessionId) -> Result<bool, StoreError> {
+        if self.session(id).is_err() {
+            return Ok(false);
+        }
+        // Contacts first: a crash in between leaves a session with fewer contacts, which a
+        // second delete finishes, never contacts without a session.
+        let mut prefix = vec![CONTACT];
+        prefix.extend_from_slice(&id.to_be_bytes());
+        let mut b = sled::Batch::default();
+        for kv in self.db.scan_prefix(prefix) {
+            let (k, _) = kv.map_err(|e| self.write_err(e))?;
+            b.remove(k);
+        }
+        self.db.apply_batch(b).map_err(|e| self.write_err(e))?;
+        self.db
+            .remove(session_key(id))
+            .map_err(|e| self.write_err(e))?;
+        self.sync()?;
+        Ok(true)
+    }
+
+    /// Delete every finished session recorded before `cutoff` (wall clock); returns their ids.
+    pub fn purge(&mut self, cutoff: SystemTime) -> Result<Vec<SessionId>, StoreError> {
+        let cutoff = to_timestamp(cutoff);
+        let mut gone = Vec::new();
+        for s in self.sessions()? {
+            let started = s.run.started.as_deref().and_then(session_ts::parse);
+            if s.state != SessionState::Recording && started.is_some_and(|t| t < cutoff) {
+                self.delete(s.id)?;
+                gone.push(s.id);
+            }
+        }
+        Ok(gone)
+    }
+
+    /// Set (or with an empty text, clear) the tester's label for a device.
+    pub fn set_label(&mut self, device: &str, label: &str) -> Result<(), StoreError> {
+        let mut key = vec![LABEL];
+        key.extend_from_slice(device.as_bytes());
+        let r = if label.is_empty() {
+            self.db.remove(key).map(|_| ())
+        } else {
+            self.db.insert(key, label.as_bytes()).map(|_| ())
+        };
+        r.map_err(|e| self.write_err(e))?;
+        self.sync()
+    }
+
+    /// Device labels, by device.
+    pub fn labels(&self) -> Result<BTreeMap<String, String>, StoreError> {
+        self.db
+            .scan_prefix([LABEL])
+            .map(|kv| {
+                let (k, v) = kv.map_err(|e| self.write_err(e))?;
+                let dev = String::from_utf8_lossy(k.get(1..).unwrap_or_default()).into_owned();
+                Ok((dev, String::from_utf8_lossy(&v).into_owned()))
+            })
+            .collect()
+    }
+
+    fn put_session(&self, s: &Session) -> Result<(), StoreError> {
+        self.db
+            .insert(session_key(s.id), encode(s)?)
+            .map_err(|e| self.write_err(e))?;
+        Ok(())
+    }
+
+    fn write_err(&self, source: sled::Error) -> StoreError {
+        StoreError::Write {
+            path: self.path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// The wall clock as a timestamp (for run times and live marks; the engine never calls it).
+pub fn now() -> Timestamp {
+    to_timestamp(SystemTime::now())
+}
+
+fn to_timestamp(t: SystemTime) -> Timestamp {
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    Timestamp(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+fn session_key(id: SessionId) -> [u8; 9] {
+    let mut k = [SESSION; 9];
+    k[1..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
+fn contact_key(id: SessionId, c: &ContactRecord) -> Vec<u8> {
+    let mut k = vec![CONTACT];
+    k.extend_from_slice(&id.to_be_bytes());
+    k.extend(c.key());
+    k
+}
+
+fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(v).map_err(|source| StoreError::Decode {
+        what: "encoding".to_owned(),
+        source,
+    })
+}
+
+fn decode<T: serde::de::DeserializeOwned>(v: &[u8], what: &str) -> Result<T, StoreError> {
+    serde_json::from_slice(v).map_err(|source| StoreError::Decode {
+        what: what.to_owned(),
+        source,
+    })
+}
+
+fn open_error(path: &Path, e: sled::Error) -> StoreError {
+    let locked =
+        matches!(&e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"));
+    if locked {
+        StoreError::Locked {
+            path: path.display().to_string(),
+            pid: fs::live_owner(path),
+        }
+    } else {
+        StoreError::Open {
+            path: path.display().to_string(),
+            source: e,
+        }
+    }
+}

@@ -1,0 +1,259 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::*;
+use crate::attribute::Attribution;
+use crate::session::{MarkKind, Phase, Source};
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sporfri-store-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d.join("db")
+}
+
+fn session(label: &str) -> Session {
+    Session::new(
+        label,
+        Some("borger.dk"),
+        Source::Interface {
+            name: "wlan0".into(),
+        },
+    )
+}
+
+fn contact(session: SessionId, name: &str) -> ContactRecord {
+    ContactRecord {
+        session,
+        phase: Phase::BeforeConsent,
+        device: "02:11:22:33:44:55".into(),
+        client_ip: "192.168.1.10".parse().unwrap(),
+        client_ips: ["192.168.1.10".parse().unwrap()].into(),
+        name: name.into(),
+        scope: "internet".into(),
+        via: vec!["dns".into()],
+        first_seen: Timestamp(1_700_000_000_000_000_000),
+        last_seen: Timestamp(1_700_000_001_000_000_000),
+        flows: 1,
+        bytes_up: 10,
+        bytes_down: 20,
+        server_ips: vec![],
+        server_ports: vec![],
+        cname_chain: vec![],
+        ech: None,
+        dns_queries: 1,
+        http_requests: 0,
+        cookie_sent: false,
+        cookies_set: vec![],
+        attribution: Attribution::unknown(),
+        evidence: vec![],
+    }
+}
+
+fn batch(s: &Session, names: &[&str], durable: bool) -> Batch {
+    Batch {
+        session: s.clone(),
+        contacts: names.iter().map(|n| contact(s.id, n)).collect(),
+        durable,
+    }
+}
+
+#[test]
+fn a_new_database_gets_the_current_schema_and_private_files() {
+    let path = dir("new");
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), Some(SCHEMA_VERSION));
+    let s = store.create_session(session("a")).unwrap();
+    store.write(&batch(&s, &["x.example"], true)).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o700);
+    for e in std::fs::read_dir(&path).unwrap().flatten() {
+        let want = if e.path().is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(&e.path()), want, "{}", e.path().display());
+    }
+}
+
+#[test]
+fn a_newer_schema_is_refused_with_a_clear_error() {
+    let path = dir("newer");
+    {
+        let store = Store::open(&path).unwrap();
+        store.db.insert(VERSION_KEY, &7u32.to_be_bytes()).unwrap();
+        store.db.flush().unwrap();
+    }
+    let err = Store::open(&path).unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::TooNew {
+            found: 7,
+            supported: SCHEMA_VERSION,
+            ..
+        }
+    ));
+    assert!(
+        err.to_string()
+            .contains("newer than this sporfri understands"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_older_schema_is_migrated_and_keeps_its_sessions() {
+    let path = dir("older");
+    {
+        let mut store = Store::open(&path).unwrap();
+        store.create_session(session("old")).unwrap();
+        // Schema 0: the same layout without the version key.
+        store.db.remove(VERSION_KEY).unwrap();
+        store.db.flush().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), Some(SCHEMA_VERSION));
+    assert_eq!(store.sessions().unwrap()[0].label, "old");
+}
+
+#[test]
+fn a_second_open_is_refused_and_names_the_owner() {
+    let path = dir("locked");
+    let _first = Store::open(&path).unwrap();
+    let err = Store::open(&path).unwrap_err();
+    match &err {
+        StoreError::Locked { pid, .. } => assert_eq!(*pid, Some(std::process::id())),
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("live session"), "{err}");
+}
+
+#[test]
+fn sessions_and_contacts_are_written_read_and_deleted() {
+    let path = dir("crud");
+    let mut store = Store::open(&path).unwrap();
+    let a = store.create_session(session("a")).unwrap();
+    let b = store.create_session(session("b")).unwrap();
+    assert_eq!((a.id, b.id), (1, 2));
+    store
+        .write(&batch(&a, &["x.example", "y.example"], false))
+        .unwrap();
+    store.write(&batch(&b, &["z.example"], false)).unwrap();
+    let mut changed = contact(a.id, "x.example");
+    changed.flows = 9;
+    let mut bt = batch(&a, &[], true);
+    bt.contacts.push(changed);
+    store.write(&bt).unwrap();
+    let ca = store.contacts(a.id).unwrap();
+    assert_eq!(ca.len(), 2);
+    assert_eq!(ca.iter().find(|c| c.name == "x.example").unwrap().flows, 9);
+    assert_eq!(store.contacts(b.id).unwrap().len(), 1);
+    assert!(store.session(a.id).unwrap().run.flushed.is_some());
+    assert!(store.delete(a.id).unwrap());
+    assert!(!store.delete(a.id).unwrap());
+    assert!(matches!(
+        store.contacts(a.id),
+        Err(StoreError::NoSession(1))
+    ));
+    assert_eq!(store.db.scan_prefix([CONTACT]).count(), 1);
+    // Ids are never reused, also after a restart.
+    drop(store);
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.create_session(session("c")).unwrap().id, 3);
+}
+
+#[test]
+fn sessions_left_recording_are_interrupted_at_their_last_flush() {
+    let path = dir("interrupted");
+    let mut store = Store::open(&path).unwrap();
+    let mut s = store.create_session(session("killed")).unwrap();
+    s.last_flush = Some(Timestamp(42_000_000_000));
+    store.write(&batch(&s, &["x.example"], true)).unwrap();
+    let m = Mark {
+        ts: Timestamp(43_000_000_000),
+        kind: MarkKind::Note,
+        text: Some("still there".into()),
+    };
+    assert_eq!(store.mark_recording(m).unwrap().marks.len(), 1);
+    assert_eq!(store.recover_interrupted().unwrap(), [s.id]);
+    let back = store.session(s.id).unwrap();
+    assert_eq!(back.state, SessionState::Interrupted);
+    assert_eq!(back.ended, Some(Timestamp(42_000_000_000)));
+    assert_eq!(back.run.ended, back.run.flushed);
+    assert!(store.recover_interrupted().unwrap().is_empty());
+    let m = Mark {
+        ts: Timestamp(1),
+        kind: MarkKind::Note,
+        text: None,
+    };
+    assert!(matches!(
+        store.mark_recording(m),
+        Err(StoreError::NoRecording)
+    ));
+}
+
+#[test]
+fn purge_spares_recent_and_recording_sessions() {
+    let path = dir("purge");
+    let mut store = Store::open(&path).unwrap();
+    let mut old = store.create_session(session("old")).unwrap();
+    old.state = SessionState::Ended;
+    old.run.started = Some("2020-01-01T00:00:00.000000Z".into());
+    store.put_session(&old).unwrap();
+    let recording = store.create_session(session("recording")).unwrap();
+    let mut new = store.create_session(session("new")).unwrap();
+    new.state = SessionState::Ended;
+    store.write(&batch(&new, &[], true)).unwrap();
+    let cutoff = SystemTime::now() - Duration::from_secs(30 * 86_400);
+    assert_eq!(store.purge(cutoff).unwrap(), [old.id]);
+    let left: Vec<SessionId> = store.sessions().unwrap().iter().map(|s| s.id).collect();
+    assert_eq!(left, [recording.id, new.id]);
+}
+
+#[test]
+fn device_labels_are_set_and_cleared() {
+    let mut store = Store::open(&dir("labels")).unwrap();
+    store.set_label("02:11:22:33:44:55", "test iPhone").unwrap();
+    assert_eq!(store.labels().unwrap()["02:11:22:33:44:55"], "test iPhone");
+    store.set_label("02:11:22:33:44:55", "").unwrap();
+    assert!(store.labels().unwrap().is_empty());
+}
+
+#[test]
+fn the_default_path_follows_systemd_then_xdg() {
+    // Only reads the environment; the variables are not changed here (tests run in parallel).
+    let p = default_path();
+    assert!(p.ends_with("db"), "{}", p.display());
+    assert!(p.is_absolute());
+}
+
+/// `cargo test --lib store::tests::contacts_written_per_second -- --ignored --nocapture`
+#[test]
+#[ignore = "benchmark"]
+fn contacts_written_per_second() {
+    let mut store = Store::open(&dir("bench")).unwrap();
+    let s = store.create_session(session("bench")).unwrap();
+    let per_batch = 1_000;
+    let batches = 100;
+    let names: Vec<String> = (0..per_batch)
+        .map(|i| format!("host{i}.tracker.example"))
+        .collect();
+    let started = Instant::now();
+    for n in 0..batches {
+        let mut b = batch(&s, &[], n + 1 == batches);
+        b.contacts = names
+            .iter()
+            .map(|name| {
+                let mut c = contact(s.id, name);
+                c.flows = n as u64;
+                c
+            })
+            .collect();
+        store.write(&b).unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let total = per_batch * batches;
+    println!(
+        "{total} contacts in {batches} batches: {secs:.2} s, {:.0} contacts/s",
+        total as f64 / secs
+    );
+    assert_eq!(store.contacts(s.id).unwrap().len(), per_batch);
+}
