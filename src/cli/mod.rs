@@ -2,6 +2,7 @@
 
 mod common;
 mod extract;
+mod live;
 mod replay;
 
 use std::path::PathBuf;
@@ -48,9 +49,11 @@ pub enum Command {
         #[arg(long)]
         flows: bool,
     },
+    /// Capture live on an interface (the access point's) and print contacts as they appear.
+    Live(live::LiveArgs),
 }
 
-/// Output formats of `replay`.
+/// Output formats of `replay` and `live`.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
     /// Aligned columns for people, grouped by device.
@@ -69,5 +72,6 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             file, format, site, ..
         } => replay::run(&file, format, site.as_deref()),
         Command::Extract { file, flows } => extract::run(&file, flows),
+        Command::Live(args) => live::run(args),
     }
 }
