@@ -4,6 +4,9 @@
 #   netns.sh SPORFRI OUTDIR SCENARIO [extra sporfri live args...]
 #   SCENARIO: basic   one round of DNS + HTTP + TLS traffic
 #             outage  a round, the capture interface down and up again, a second round
+#             recreate  a round, the veth pair deleted and made anew (new ifindex: libpcap's
+#                     handle is dead and must be reopened), a second round, then SIGTERM while
+#                     the interface is down (shutdown must not hang in libpcap)
 #
 # "phone" namespace (10.231.0.2, veth vc) → "ap" namespace (10.231.0.1, veth vs) where dnsmasq,
 # python's http.server and openssl s_server answer and `sporfri live -i vs` watches. No route
@@ -34,13 +37,16 @@ in_phone() { ip netns exec "$PHONE" "$@"; }
 
 ip netns add "$AP"
 ip netns add "$PHONE"
-ip link add vc netns "$PHONE" type veth peer name vs netns "$AP"
 in_ap ip link set lo up
 in_phone ip link set lo up
-in_ap ip addr add "$AP_IP/30" dev vs
-in_phone ip addr add "$PHONE_IP/30" dev vc
-in_ap ip link set vs up
-in_phone ip link set vc up
+make_link() {
+    ip link add vc netns "$PHONE" type veth peer name vs netns "$AP"
+    in_ap ip addr add "$AP_IP/30" dev vs
+    in_phone ip addr add "$PHONE_IP/30" dev vc
+    in_ap ip link set vs up
+    in_phone ip link set vc up
+}
+make_link
 
 # Servers in the AP namespace, bound to its own address only. Background jobs are started
 # without the helper functions so that $! is the process itself, not a subshell.
@@ -91,6 +97,17 @@ if [ "$SCENARIO" = outage ]; then
     wait_for "capture interface back" "$OUT/live.err" 15
     sleep 0.5
     traffic 2
+elif [ "$SCENARIO" = recreate ]; then
+    sleep 1.5
+    in_ap ip link del vs
+    sleep 2
+    make_link
+    wait_for "capture interface back" "$OUT/live.err" 15
+    sleep 0.5
+    traffic 2
+    sleep 1.5
+    in_ap ip link set vs down
+    sleep 1
 fi
 sleep 1.5 # let the last batch and publication through
 kill -TERM "$SPORFRI_PID"
