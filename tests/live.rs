@@ -3,6 +3,7 @@
 //! from a "phone" namespace to servers in an "ap" namespace, where sporfri captures; no packet
 //! leaves the namespaces. Needs CAP_NET_ADMIN and CAP_NET_RAW (root); skipped only without them.
 #![cfg(feature = "live")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -51,12 +52,18 @@ impl Run {
     }
 }
 
-fn contact_map<'a>(lines: impl IntoIterator<Item = &'a Value>) -> BTreeMap<String, BTreeSet<String>> {
+fn contact_map<'a>(
+    lines: impl IntoIterator<Item = &'a Value>,
+) -> BTreeMap<String, BTreeSet<String>> {
     let mut map = BTreeMap::new();
     for c in lines {
         let via = c["via"]
             .as_array()
-            .map(|v| v.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+            .map(|v| {
+                v.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         map.insert(c["name"].as_str().unwrap_or_default().to_owned(), via);
     }
@@ -163,7 +170,11 @@ fn live_sees_dns_http_and_tls_from_a_phone_namespace() {
     assert_no_drops(&run);
     assert_eq!(run.end()["reason"], "SIGTERM");
     assert_eq!(run.of("start").len(), 1);
-    assert!(run.stderr.contains("session ended (SIGTERM)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("session ended (SIGTERM)"),
+        "{}",
+        run.stderr
+    );
     let new: Vec<_> = run
         .of("contact")
         .into_iter()
@@ -171,7 +182,11 @@ fn live_sees_dns_http_and_tls_from_a_phone_namespace() {
         .map(|c| c["name"].as_str().unwrap_or_default())
         .collect();
     let unique: BTreeSet<_> = new.iter().collect();
-    assert_eq!(new.len(), unique.len(), "a contact was announced as new twice: {new:?}");
+    assert_eq!(
+        new.len(),
+        unique.len(),
+        "a contact was announced as new twice: {new:?}"
+    );
 }
 
 #[test]
@@ -184,7 +199,11 @@ fn live_reports_the_interface_going_down_and_keeps_capturing_after() {
     let states: Vec<_> = run.of("link").iter().map(|l| l["state"].clone()).collect();
     assert_eq!(states, ["up", "down", "up"], "{}", run.stderr);
     assert_eq!(run.end()["stats"]["outages"], 1);
-    assert!(run.stderr.contains("capture interface lost"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("capture interface lost"),
+        "{}",
+        run.stderr
+    );
     assert_no_drops(&run);
 }
 
@@ -205,7 +224,10 @@ fn live_reopens_a_recreated_interface_and_ends_cleanly_while_it_is_down() {
 fn live_write_rotates_and_the_files_replay_to_the_same_contacts() {
     let base = tmpdir("write-files").join("cap.pcapng");
     let base_arg = base.to_string_lossy().into_owned();
-    let Some(run) = scenario("basic-write", &["--write", &base_arg, "--rotate-size", "2k"]) else {
+    let Some(run) = scenario(
+        "basic-write",
+        &["--write", &base_arg, "--rotate-size", "2k"],
+    ) else {
         return;
     };
     assert_round(&run, 1);
@@ -230,7 +252,11 @@ fn live_write_rotates_and_the_files_replay_to_the_same_contacts() {
         .arg(&joined)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let replayed: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

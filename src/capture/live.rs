@@ -174,7 +174,11 @@ impl PacketSource for LiveSource {
     /// be expressed; the live pipeline reads with [`LiveSource::poll`] instead.
     fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
         loop {
-            if self.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
+            if self
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(Ordering::Relaxed))
+            {
                 return Ok(None);
             }
             let got = match read(&mut self.cap, self.link, &self.interface)? {

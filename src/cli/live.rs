@@ -141,7 +141,10 @@ mod print {
 
         fn row(&mut self, c: &Contact) {
             let via: Vec<&str> = c.via.iter().map(|v| v.as_str()).collect();
-            let who = match (&c.attribution.org, serde_json::to_value(c.attribution.party)) {
+            let who = match (
+                &c.attribution.org,
+                serde_json::to_value(c.attribution.party),
+            ) {
                 (Some(org), _) => org.clone(),
                 (None, Ok(serde_json::Value::String(p))) => p,
                 _ => String::new(),

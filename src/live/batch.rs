@@ -89,10 +89,17 @@ mod tests {
         b.push(Timestamp(1), &[1, 2], 2);
         b.push(Timestamp(2), &[], 40);
         b.push(Timestamp(3), &[3, 4, 5], 1500);
-        let got: Vec<_> = b.packets().map(|p| (p.ts.0, p.data.to_vec(), p.orig_len)).collect();
+        let got: Vec<_> = b
+            .packets()
+            .map(|p| (p.ts.0, p.data.to_vec(), p.orig_len))
+            .collect();
         assert_eq!(
             got,
-            vec![(1, vec![1, 2], 2), (2, vec![], 40), (3, vec![3, 4, 5], 1500)]
+            vec![
+                (1, vec![1, 2], 2),
+                (2, vec![], 40),
+                (3, vec![3, 4, 5], 1500)
+            ]
         );
         assert!(b.packets().all(|p| p.link == LinkType::RAW));
     }

@@ -81,7 +81,10 @@ mod tests {
         contacts.observe(&http(2, "a.example.test"));
         contacts.observe(&http(3, "b.example.test"));
         let ev = feed.changes(&contacts, &attributor);
-        let got: Vec<_> = ev.iter().map(|e| (e.change, e.contact.name.as_str())).collect();
+        let got: Vec<_> = ev
+            .iter()
+            .map(|e| (e.change, e.contact.name.as_str()))
+            .collect();
         assert_eq!(
             got,
             vec![

@@ -144,7 +144,11 @@ impl PcapngWriter {
         shb.extend_from_slice(&1u16.to_le_bytes());
         shb.extend_from_slice(&0u16.to_le_bytes());
         shb.extend_from_slice(&(-1i64).to_le_bytes());
-        option(&mut shb, OPT_SHB_USERAPPL, concat!("sporfri ", env!("CARGO_PKG_VERSION")).as_bytes());
+        option(
+            &mut shb,
+            OPT_SHB_USERAPPL,
+            concat!("sporfri ", env!("CARGO_PKG_VERSION")).as_bytes(),
+        );
         option(&mut shb, OPT_END, &[]);
         self.block(SHB, &shb)?;
         let mut idb = Vec::with_capacity(64);
@@ -222,7 +226,8 @@ mod tests {
     use crate::capture::{FileSource, PacketSource};
 
     fn tmp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("sporfri-pcapng-{}-{name}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("sporfri-pcapng-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir.join("cap.pcapng")
     }
@@ -241,17 +246,22 @@ mod tests {
         let path = tmp("roundtrip");
         let mut w = PcapngWriter::create(&path, 1 << 20, LinkType::ETHERNET, "veth0").unwrap();
         let t = Timestamp(1_700_000_000_123_456_789);
-        w.write(t, LinkType::ETHERNET, &[1, 2, 3, 4, 5], 60).unwrap();
-        w.write(t.plus_secs(1), LinkType::ETHERNET, &[9; 64], 64).unwrap();
+        w.write(t, LinkType::ETHERNET, &[1, 2, 3, 4, 5], 60)
+            .unwrap();
+        w.write(t.plus_secs(1), LinkType::ETHERNET, &[9; 64], 64)
+            .unwrap();
         w.finish(DropCounts::default()).unwrap();
         let got = read_all(&path);
         assert_eq!(got.len(), 2);
         assert_eq!(got[0], (t, LinkType::ETHERNET, vec![1, 2, 3, 4, 5], 60));
         assert_eq!(got[1].0, t.plus_secs(1));
         assert_eq!(got[1].2, vec![9; 64]);
-        assert_eq!(w.files(), &[path.clone()]);
+        assert_eq!(w.files(), std::slice::from_ref(&path));
         let mode = std::fs::metadata(&path).unwrap();
-        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777, 0o600);
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+            0o600
+        );
     }
 
     #[test]
@@ -259,9 +269,15 @@ mod tests {
         let path = tmp("rotate");
         let mut w = PcapngWriter::create(&path, MIN_ROTATE_BYTES, LinkType::ETHERNET, "x").unwrap();
         for i in 0..40u64 {
-            w.write(Timestamp(i), LinkType::ETHERNET, &[i as u8; 100], 100).unwrap();
+            w.write(Timestamp(i), LinkType::ETHERNET, &[i as u8; 100], 100)
+                .unwrap();
         }
-        w.finish(DropCounts { received: 40, if_dropped: 1, os_dropped: 2 }).unwrap();
+        w.finish(DropCounts {
+            received: 40,
+            if_dropped: 1,
+            os_dropped: 2,
+        })
+        .unwrap();
         let files = w.files().to_vec();
         assert!(files.len() >= 3, "{files:?}");
         assert_eq!(files[1], path.with_file_name("cap.1.pcapng"));
@@ -279,8 +295,10 @@ mod tests {
     fn rotation_size_below_the_minimum_is_raised() {
         let path = tmp("min");
         let mut w = PcapngWriter::create(&path, 1, LinkType::RAW, "x").unwrap();
-        w.write(Timestamp(1), LinkType::RAW, &[0x45; 20], 20).unwrap();
-        w.write(Timestamp(2), LinkType::RAW, &[0x45; 20], 20).unwrap();
+        w.write(Timestamp(1), LinkType::RAW, &[0x45; 20], 20)
+            .unwrap();
+        w.write(Timestamp(2), LinkType::RAW, &[0x45; 20], 20)
+            .unwrap();
         assert_eq!(w.files().len(), 1);
     }
 
@@ -288,8 +306,10 @@ mod tests {
     fn a_new_link_type_starts_a_new_file() {
         let path = tmp("link");
         let mut w = PcapngWriter::create(&path, 1 << 20, LinkType::ETHERNET, "x").unwrap();
-        w.write(Timestamp(1), LinkType::ETHERNET, &[0; 14], 14).unwrap();
-        w.write(Timestamp(2), LinkType::LINUX_SLL, &[0; 16], 16).unwrap();
+        w.write(Timestamp(1), LinkType::ETHERNET, &[0; 14], 14)
+            .unwrap();
+        w.write(Timestamp(2), LinkType::LINUX_SLL, &[0; 16], 16)
+            .unwrap();
         w.flush().unwrap();
         assert_eq!(w.files().len(), 2);
         assert_eq!(read_all(&w.files()[1])[0].1, LinkType::LINUX_SLL);
@@ -297,7 +317,10 @@ mod tests {
 
     #[test]
     fn numbering_keeps_the_extension_last() {
-        assert_eq!(numbered(Path::new("/a/cap.pcapng"), 3), PathBuf::from("/a/cap.3.pcapng"));
+        assert_eq!(
+            numbered(Path::new("/a/cap.pcapng"), 3),
+            PathBuf::from("/a/cap.3.pcapng")
+        );
         assert_eq!(numbered(Path::new("/a/cap"), 1), PathBuf::from("/a/cap.1"));
     }
 }
