@@ -1,6 +1,7 @@
 //! Commands: one file each; this file holds the argument tree and the dispatch.
 
 mod common;
+mod doctor;
 mod extract;
 mod live;
 mod replay;
@@ -51,6 +52,9 @@ pub enum Command {
     },
     /// Capture live on an interface (the access point's) and print contacts as they appear.
     Live(live::LiveArgs),
+    /// Check the access-point set-up (interface, capabilities, state directory, signatures,
+    /// forwarding, hostapd, dnsmasq) and say what to fix.
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Output formats of `replay` and `live`.
@@ -73,5 +77,6 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
         } => replay::run(&file, format, site.as_deref()),
         Command::Extract { file, flows } => extract::run(&file, flows),
         Command::Live(args) => live::run(args),
+        Command::Doctor(args) => doctor::run(args),
     }
 }
