@@ -263,3 +263,49 @@ fn live_write_rotates_and_the_files_replay_to_the_same_contacts() {
         .collect();
     assert_eq!(contact_map(&replayed), run.contacts());
 }
+
+/// Stalls the analysis task once, on the first link event, like a stuck store writer.
+struct Stall(bool);
+
+impl sporfri::live::LiveHook for Stall {
+    fn link(&mut self, _event: &sporfri::live::LinkEvent) {
+        if !std::mem::replace(&mut self.0, true) {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+        }
+    }
+}
+
+#[test]
+fn back_pressure_drops_are_counted_and_add_up() {
+    if let Some(reason) = skip_reason() {
+        eprintln!("{reason}");
+        return;
+    }
+    const PORT: u16 = 45_999;
+    const SENT: u64 = 60_000;
+    let mut options = sporfri::live::LiveOptions::new("lo");
+    options.capture.filter = Some(format!("udp and dst port {PORT} and dst host 127.0.0.1"));
+    let stop = sporfri::live::Stop::new();
+    let stopper = stop.clone();
+    let sender = std::thread::spawn(move || {
+        // Loopback only; nothing listens on the port.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        for i in 0..SENT {
+            let _ = socket.send_to(&i.to_be_bytes(), ("127.0.0.1", PORT));
+            if i % 25 == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_secs(4));
+        stopper.stop();
+    });
+    let end = sporfri::live::run_until(&options, &mut Stall(false), &stop).unwrap();
+    sender.join().unwrap();
+    let s = end.stats;
+    eprintln!("back-pressure run: {s:?}, analysed {}", end.packets);
+    assert_eq!(end.reason, "stopped");
+    assert!(s.channel_dropped > 0, "the stall dropped nothing: {s:?}");
+    assert_eq!(s.captured + s.kernel_dropped, SENT, "{s:?}");
+    assert_eq!(end.packets + s.channel_dropped, s.captured, "{s:?} {end:?}");
+}

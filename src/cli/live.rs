@@ -89,11 +89,13 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     });
     let mut printer = print::Printer::new(args.format);
     let end = sporfri::live::run(&options, &mut printer)?;
-    Ok(if end.reason.starts_with("SIG") {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(
+        if end.reason.starts_with("SIG") || end.reason == "stopped" {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }
 
 #[cfg(feature = "live")]

@@ -21,7 +21,7 @@ pub mod stats;
 
 pub use hook::{Change, ContactEvent, Hooks, LinkEvent, LiveEnd, LiveHook, LiveInfo};
 #[cfg(feature = "live")]
-pub use pipeline::{LiveError, LiveOptions, WriteOptions, run};
+pub use pipeline::{LiveError, LiveOptions, Stop, WriteOptions, run, run_until};
 pub use stats::{LiveCounters, LiveStats};
 
 use crate::time::Timestamp;

@@ -92,8 +92,34 @@ fn setup(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> LiveError {
     move |source| LiveError::Setup { what, source }
 }
 
+/// Ends a live run from elsewhere (the control socket's "end session", a test); cheap to clone,
+/// callable from any thread, and remembered if called before the run waits for it.
+#[derive(Debug, Clone, Default)]
+pub struct Stop(Arc<tokio::sync::Notify>);
+
+impl Stop {
+    /// A stop that nobody has pulled yet.
+    pub fn new() -> Stop {
+        Stop::default()
+    }
+
+    /// End the run as if SIGTERM had arrived (the end reason is `stopped`).
+    pub fn stop(&self) {
+        self.0.notify_one();
+    }
+}
+
 /// Run a live capture until SIGINT or SIGTERM; every product goes to `hook`.
 pub fn run(options: &LiveOptions, hook: &mut dyn LiveHook) -> Result<LiveEnd, LiveError> {
+    run_until(options, hook, &Stop::new())
+}
+
+/// [`run`], also ended by `stop`.
+pub fn run_until(
+    options: &LiveOptions,
+    hook: &mut dyn LiveHook,
+    stop: &Stop,
+) -> Result<LiveEnd, LiveError> {
     let attributor = Attributor::builtin(options.site.as_deref())?;
     let source = LiveSource::open(&options.capture)?;
     let writer = match &options.write {
@@ -132,7 +158,7 @@ pub fn run(options: &LiveOptions, hook: &mut dyn LiveHook) -> Result<LiveEnd, Li
     });
     let capture = capture::spawn(source, options.capture.clone(), Arc::clone(&counters), tx)
         .map_err(setup("starting the capture thread"))?;
-    let result = runtime.block_on(task.run(rx, options, &counters, &capture));
+    let result = runtime.block_on(task.run(rx, options, &counters, &capture, stop));
     // A panic in a capture thread is reported as the end reason, not re-raised.
     let panicked = !capture.join();
     let reason = match (result, panicked) {
@@ -161,6 +187,7 @@ impl Analysis<'_> {
         options: &LiveOptions,
         counters: &LiveCounters,
         capture: &CaptureHandle,
+        stop: &Stop,
     ) -> Result<String, LiveError> {
         let mut sigint = signal(SignalKind::interrupt()).map_err(setup("handling SIGINT"))?;
         let mut sigterm = signal(SignalKind::terminate()).map_err(setup("handling SIGTERM"))?;
@@ -177,6 +204,7 @@ impl Analysis<'_> {
                 _ = stats.tick() => self.hook.stats(&counters.snapshot()),
                 _ = sigint.recv() => break "SIGINT".to_owned(),
                 _ = sigterm.recv() => break "SIGTERM".to_owned(),
+                _ = stop.0.notified() => break "stopped".to_owned(),
             }
         };
         // Let the capture thread send its last batch, then drain everything still queued.
@@ -244,12 +272,16 @@ impl Analysis<'_> {
             hook,
             ..
         } = self;
-        // Wall time ends idle flows even when no packet arrives to carry the time.
+        // Wall time ends idle flows even when no packet arrives to carry the time; their
+        // flow ends change contacts (flows, bytes), which must be published too.
+        let mut ended = false;
         let mut sink = |obs: Observation| {
+            ended = true;
             hook.observation(&obs);
             contacts.observe(&obs);
         };
         engine.tick(wall_now(), &mut sink);
+        self.dirty |= ended;
         if let Some(w) = self.writer.as_mut() {
             let _ = w.flush();
         }
