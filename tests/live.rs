@@ -306,6 +306,11 @@ fn back_pressure_drops_are_counted_and_add_up() {
     eprintln!("back-pressure run: {s:?}, analysed {}", end.packets);
     assert_eq!(end.reason, "stopped");
     assert!(s.channel_dropped > 0, "the stall dropped nothing: {s:?}");
-    assert_eq!(s.captured + s.kernel_dropped, SENT, "{s:?}");
+    // On loopback the kernel sees every packet twice (out and in) and counts drops of both
+    // copies, so its drop count can only be compared as a bound.
+    assert!(
+        s.captured <= SENT && s.captured + s.kernel_dropped >= SENT,
+        "{s:?}"
+    );
     assert_eq!(end.packets + s.channel_dropped, s.captured, "{s:?} {end:?}");
 }
