@@ -3,6 +3,8 @@
 //! A source yields [`Packet`]s in capture order; replay and live share everything after it.
 
 pub mod file;
+#[cfg(feature = "live")]
+pub mod live;
 
 pub use file::FileSource;
 

@@ -1,7 +1,9 @@
 //! Commands: one file each; this file holds the argument tree and the dispatch.
 
 mod common;
+mod doctor;
 mod extract;
+mod live;
 mod mark;
 mod replay;
 mod sessions;
@@ -82,9 +84,14 @@ pub enum Command {
         #[command(subcommand)]
         command: signatures::SignaturesCommand,
     },
+    /// Capture live on an interface (the access point's) and print contacts as they appear.
+    Live(live::LiveArgs),
+    /// Check the access-point set-up (interface, capabilities, state directory, signatures,
+    /// forwarding, hostapd, dnsmasq) and say what to fix.
+    Doctor(doctor::DoctorArgs),
 }
 
-/// Output formats of `replay`.
+/// Output formats of `replay` and `live`.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
     /// Aligned columns for people, grouped by device.
@@ -120,5 +127,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Mark { kind, note, db } => mark::run(db, kind, note),
         Command::Extract { file, flows } => extract::run(&file, flows),
         Command::Signatures { command } => signatures::run(command),
+        Command::Live(args) => live::run(args),
+        Command::Doctor(args) => doctor::run(args),
     }
 }

@@ -1,0 +1,240 @@
+//! Live capture from a network interface with libpcap (cargo feature `live`).
+//!
+//! The only module that touches libpcap. It opens the interface in immediate mode with a large
+//! kernel buffer, applies the BPF filter, and reads libpcap's drop counters. Reopening after an
+//! outage is the caller's policy (see `crate::live`): a [`LiveSource`] is one open handle.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pcap::{Active, Capture};
+
+use super::{CaptureError, Packet, PacketSource};
+use crate::time::Timestamp;
+use crate::wire::link::LinkType;
+
+/// Default snap length: whole frames, as tcpdump captures them.
+pub const DEFAULT_SNAPLEN: i32 = 262_144;
+/// Default kernel buffer: 16 MiB absorbs a burst of a few seconds from a phone.
+pub const DEFAULT_BUFFER_BYTES: i32 = 16 << 20;
+/// Read timeout: how often a quiet capture wakes up to check for shutdown and link state.
+pub const DEFAULT_TIMEOUT_MS: i32 = 100;
+
+/// How to open the interface.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// Interface name, e.g. `wlan0` (or `any`).
+    pub interface: String,
+    /// BPF filter expression, e.g. `not port 22`.
+    pub filter: Option<String>,
+    /// Bytes kept of each frame.
+    pub snaplen: i32,
+    /// Kernel capture buffer in bytes.
+    pub buffer_bytes: i32,
+    /// Put the interface in promiscuous mode (not needed on the access point itself).
+    pub promisc: bool,
+    /// Read timeout in milliseconds.
+    pub timeout_ms: i32,
+}
+
+impl LiveConfig {
+    /// Defaults for `interface`.
+    pub fn new(interface: &str) -> LiveConfig {
+        LiveConfig {
+            interface: interface.to_owned(),
+            filter: None,
+            snaplen: DEFAULT_SNAPLEN,
+            buffer_bytes: DEFAULT_BUFFER_BYTES,
+            promisc: false,
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+        }
+    }
+}
+
+/// libpcap's counters of one handle, since it was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KernelStats {
+    /// Packets that passed the filter (`ps_recv`).
+    pub received: u64,
+    /// Dropped for lack of buffer space (`ps_drop`).
+    pub dropped: u64,
+    /// Dropped by the interface or driver (`ps_ifdrop`).
+    pub if_dropped: u64,
+}
+
+/// One open libpcap handle on a live interface.
+pub struct LiveSource {
+    cap: Capture<Active>,
+    interface: String,
+    link: LinkType,
+    stop: Option<Arc<AtomicBool>>,
+    copy: Vec<u8>,
+}
+
+impl std::fmt::Debug for LiveSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveSource")
+            .field("interface", &self.interface)
+            .field("link", &self.link)
+            .finish()
+    }
+}
+
+impl LiveSource {
+    /// Open `config.interface` in immediate mode and apply the filter.
+    pub fn open(config: &LiveConfig) -> Result<LiveSource, CaptureError> {
+        let err = |e: pcap::Error| live_error(&config.interface, e);
+        let mut cap = Capture::from_device(config.interface.as_str())
+            .map_err(err)?
+            .immediate_mode(true)
+            .snaplen(config.snaplen)
+            .buffer_size(config.buffer_bytes)
+            .promisc(config.promisc)
+            .timeout(config.timeout_ms)
+            .open()
+            .map_err(err)?;
+        if let Some(filter) = &config.filter {
+            cap.filter(filter, true).map_err(|e| CaptureError::Io {
+                path: config.interface.clone(),
+                source: std::io::Error::other(format!("BPF filter {filter:?}: {e}")),
+            })?;
+        }
+        let link = LinkType(u32::try_from(cap.get_datalink().0).unwrap_or(u32::MAX));
+        Ok(LiveSource {
+            cap,
+            interface: config.interface.clone(),
+            link,
+            stop: None,
+            copy: Vec::new(),
+        })
+    }
+
+    /// Make [`PacketSource::next_packet`] answer `None` once `stop` is set (checked at each
+    /// read timeout).
+    pub fn with_stop(mut self, stop: Arc<AtomicBool>) -> LiveSource {
+        self.stop = Some(stop);
+        self
+    }
+
+    /// Link type of the interface.
+    pub fn link(&self) -> LinkType {
+        self.link
+    }
+
+    /// Interface name.
+    pub fn interface(&self) -> &str {
+        &self.interface
+    }
+
+    /// A handle that makes a blocked [`LiveSource::poll`] return from another thread.
+    pub fn breaker(&mut self) -> Breaker {
+        Breaker(self.cap.breakloop_handle())
+    }
+
+    /// The next packet, or `None` when the read timeout passed without one or the read was
+    /// interrupted by a [`Breaker`].
+    pub fn poll(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+        read(&mut self.cap, self.link, &self.interface)
+    }
+
+    /// libpcap's counters since this handle opened.
+    pub fn stats(&mut self) -> Result<KernelStats, CaptureError> {
+        let s = self
+            .cap
+            .stats()
+            .map_err(|e| live_error(&self.interface, e))?;
+        Ok(KernelStats {
+            received: s.received.into(),
+            dropped: s.dropped.into(),
+            if_dropped: s.if_dropped.into(),
+        })
+    }
+}
+
+/// Interrupts a blocked read of a [`LiveSource`] (libpcap's `pcap_breakloop`). libpcap blocks
+/// inside a read while the interface is down, so shutdown and reopening need this.
+pub struct Breaker(pcap::BreakLoop);
+
+impl Breaker {
+    /// Make the current or next read return `None`. Harmless after the source was dropped.
+    pub fn interrupt(&self) {
+        self.0.breakloop();
+    }
+}
+
+impl std::fmt::Debug for Breaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Breaker")
+    }
+}
+
+impl PacketSource for LiveSource {
+    /// Blocks until a packet arrives; `None` once the stop flag (see [`LiveSource::with_stop`])
+    /// is set. Each packet is copied once, because a borrow returned from a retry loop cannot
+    /// be expressed; the live pipeline reads with [`LiveSource::poll`] instead.
+    fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+        loop {
+            if self
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(Ordering::Relaxed))
+            {
+                return Ok(None);
+            }
+            let got = match read(&mut self.cap, self.link, &self.interface)? {
+                Some(p) => {
+                    self.copy.clear();
+                    self.copy.extend_from_slice(p.data);
+                    Some((p.ts, p.orig_len))
+                }
+                None => None,
+            };
+            if let Some((ts, orig_len)) = got {
+                return Ok(Some(Packet {
+                    ts,
+                    link: self.link,
+                    data: &self.copy,
+                    orig_len,
+                }));
+            }
+        }
+    }
+}
+
+fn read<'c>(
+    cap: &'c mut Capture<Active>,
+    link: LinkType,
+    interface: &str,
+) -> Result<Option<Packet<'c>>, CaptureError> {
+    match cap.next_packet() {
+        Ok(p) => Ok(Some(Packet {
+            ts: timestamp(p.header.ts.tv_sec, p.header.ts.tv_usec),
+            link,
+            data: p.data,
+            orig_len: p.header.len,
+        })),
+        // NoMorePackets is how the crate reports PCAP_ERROR_BREAK: [`Breaker::interrupt`].
+        Err(pcap::Error::TimeoutExpired | pcap::Error::NoMorePackets) => Ok(None),
+        Err(e) => Err(live_error(interface, e)),
+    }
+}
+
+fn timestamp(secs: i64, micros: i64) -> Timestamp {
+    let secs = u64::try_from(secs).unwrap_or(0);
+    let micros = u64::try_from(micros).unwrap_or(0).min(999_999);
+    Timestamp::from_parts(secs, micros * 1_000)
+}
+
+fn live_error(interface: &str, e: pcap::Error) -> CaptureError {
+    let hint = match &e {
+        pcap::Error::PcapError(m) if m.contains("ermission") || m.contains("not permitted") => {
+            "; run as root, or give the binary the capabilities: \
+             sudo setcap cap_net_raw,cap_net_admin+eip $(command -v sporfri)"
+        }
+        _ => "",
+    };
+    CaptureError::Io {
+        path: interface.to_owned(),
+        source: std::io::Error::other(format!("{e}{hint}")),
+    }
+}

@@ -1,0 +1,270 @@
+//! `sporfri live`: watch an interface, print contacts as they appear, end cleanly on a signal.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::Format;
+
+/// Arguments of `sporfri live`.
+#[derive(Args)]
+pub struct LiveArgs {
+    /// Interface to capture on (the access point's, e.g. wlan0).
+    #[arg(short, long)]
+    interface: String,
+    /// BPF filter, e.g. "not port 22".
+    #[arg(long)]
+    filter: Option<String>,
+    /// Site profile of the service under test (e.g. borger.dk): its names are first party.
+    #[arg(long)]
+    site: Option<String>,
+    /// Label for this test session.
+    #[arg(long)]
+    label: Option<String>,
+    /// Output: table prints a line per new contact; jsonl one object per new or updated contact
+    /// plus start/link/stats/end events (field "event").
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Also write the raw capture to this pcapng file (the only way payload reaches disk).
+    #[arg(long, value_name = "FILE.pcapng")]
+    write: Option<PathBuf>,
+    /// Start a new --write file at this size (bytes, or with k/M/G).
+    #[arg(long, default_value = "100M", value_parser = parse_size)]
+    rotate_size: u64,
+    /// Seconds between drop-counter reports.
+    #[arg(long, default_value_t = 30)]
+    stats_every: u64,
+    /// Kernel capture buffer in MiB.
+    #[arg(long, default_value_t = 16)]
+    buffer_mb: u16,
+    /// Promiscuous mode (not needed when capturing on the access point itself).
+    #[arg(long)]
+    promisc: bool,
+}
+
+/// `100`, `64k`, `100M`, `2G` (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&s[..i], 1u64 << 10),
+        Some((i, 'm' | 'M')) => (&s[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("{s:?} is not a size like 4096, 64k, 100M or 2G"))
+}
+
+#[cfg(not(feature = "live"))]
+/// Without the `live` feature there is no libpcap: say how to get it.
+pub fn run(args: LiveArgs) -> Result<ExitCode> {
+    let _ = (args.interface, args.rotate_size);
+    anyhow::bail!(
+        "this sporfri was built without live capture; rebuild it with \
+         `cargo build --release --features live` (needs the libpcap-dev package)"
+    )
+}
+
+#[cfg(feature = "live")]
+/// Capture until SIGINT/SIGTERM.
+pub fn run(args: LiveArgs) -> Result<ExitCode> {
+    use std::time::Duration;
+
+    use sporfri::live::{LiveOptions, WriteOptions};
+
+    let mut options = LiveOptions::new(&args.interface);
+    options.capture.filter = args.filter;
+    options.capture.promisc = args.promisc;
+    options.capture.buffer_bytes = i32::from(args.buffer_mb) << 20;
+    options.site = args.site;
+    options.label = args.label;
+    options.stats_every = Duration::from_secs(args.stats_every.max(1));
+    options.write = args.write.map(|path| WriteOptions {
+        path,
+        rotate_bytes: args.rotate_size,
+    });
+    let mut printer = print::Printer::new(args.format);
+    let end = sporfri::live::run(&options, &mut printer)?;
+    Ok(
+        if end.reason.starts_with("SIG") || end.reason == "stopped" {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
+}
+
+#[cfg(feature = "live")]
+mod print {
+    use std::io::{self, Write};
+
+    use serde::Serialize;
+    use sporfri::contact::Contact;
+    use sporfri::live::{Change, ContactEvent, LinkEvent, LiveEnd, LiveHook, LiveInfo, LiveStats};
+    use sporfri::output::table::bytes;
+
+    use super::Format;
+
+    /// Prints live events: people get lines on stderr and a table row per new contact; jsonl
+    /// gets every event on stdout.
+    pub struct Printer {
+        format: Format,
+        out: io::Stdout,
+        down: bool,
+    }
+
+    #[derive(Serialize)]
+    struct Line<'a, T: Serialize> {
+        event: &'a str,
+        #[serde(flatten)]
+        body: T,
+    }
+
+    impl Printer {
+        pub fn new(format: Format) -> Printer {
+            Printer {
+                format,
+                out: io::stdout(),
+                down: false,
+            }
+        }
+
+        fn json<T: Serialize>(&mut self, event: &str, body: T) {
+            if let Ok(line) = serde_json::to_string(&Line { event, body }) {
+                let mut out = self.out.lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+        }
+
+        fn row(&mut self, c: &Contact) {
+            let via: Vec<&str> = c.via.iter().map(|v| v.as_str()).collect();
+            let who = match (
+                &c.attribution.org,
+                serde_json::to_value(c.attribution.party),
+            ) {
+                (Some(org), _) => org.clone(),
+                (None, Ok(serde_json::Value::String(p))) => p,
+                _ => String::new(),
+            };
+            let first = c.first_seen.rfc3339();
+            let mut out = self.out.lock();
+            let _ = writeln!(
+                out,
+                "{:<8} {:<17} {:<40} {:<16} {:>8} {}",
+                first.get(11..19).unwrap_or(&first),
+                c.device.to_string(),
+                c.name,
+                via.join(","),
+                bytes(c.bytes_up + c.bytes_down),
+                who
+            );
+            let _ = out.flush();
+        }
+    }
+
+    fn stats_line(s: &LiveStats) -> String {
+        format!(
+            "{} packets captured; dropped: kernel {}, interface {}, channel {}; outages {}",
+            s.captured, s.kernel_dropped, s.if_dropped, s.channel_dropped, s.outages
+        )
+    }
+
+    impl LiveHook for Printer {
+        fn started(&mut self, info: &LiveInfo) {
+            eprintln!(
+                "sporfri: live on {}{}{}; Ctrl-C or SIGTERM ends the session",
+                info.interface,
+                info.filter
+                    .as_deref()
+                    .map(|f| format!(" (filter {f:?})"))
+                    .unwrap_or_default(),
+                info.label
+                    .as_deref()
+                    .map(|l| format!(", label {l:?}"))
+                    .unwrap_or_default(),
+            );
+            if let Format::Jsonl = self.format {
+                self.json("start", info);
+            }
+        }
+
+        fn contacts(&mut self, events: &[ContactEvent]) {
+            for e in events {
+                match self.format {
+                    Format::Jsonl => self.json("contact", e),
+                    Format::Table if e.change == Change::New => self.row(&e.contact),
+                    Format::Table => {}
+                }
+            }
+        }
+
+        fn link(&mut self, event: &LinkEvent) {
+            match event {
+                LinkEvent::Down { reason, .. } => {
+                    self.down = true;
+                    eprintln!(
+                        "sporfri: capture interface lost: {reason}; the session goes on and \
+                         captures again when it returns"
+                    )
+                }
+                LinkEvent::Up { reopen, .. } if std::mem::take(&mut self.down) => {
+                    eprintln!("sporfri: capture interface back ({reopen} reopens so far)")
+                }
+                LinkEvent::Up { .. } => {}
+            }
+            if let Format::Jsonl = self.format {
+                self.json("link", event);
+            }
+        }
+
+        fn stats(&mut self, stats: &LiveStats) {
+            eprintln!("sporfri: {}", stats_line(stats));
+            if let Format::Jsonl = self.format {
+                self.json("stats", stats);
+            }
+        }
+
+        fn warning(&mut self, message: &str) {
+            eprintln!("sporfri: warning: {message}");
+        }
+
+        fn ended(&mut self, end: &LiveEnd) {
+            eprintln!(
+                "sporfri: session ended ({}): {} packets analysed, {} flows, {} contacts",
+                end.reason, end.packets, end.flows, end.contacts
+            );
+            if end.stats.dropped() > 0 {
+                eprintln!(
+                    "sporfri: WARNING: {} packets were lost; contacts may be missing",
+                    end.stats.dropped()
+                );
+            }
+            for f in &end.files {
+                eprintln!("sporfri: raw capture written to {}", f.display());
+            }
+            if let Format::Jsonl = self.format {
+                self.json("end", end);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_with_suffixes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64k"), Ok(65536));
+        assert_eq!(parse_size("100M"), Ok(100 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999G").is_err());
+    }
+}

@@ -1,0 +1,36 @@
+//! The live pipeline of `sporfri live`: capture thread → bounded channel → analysis task.
+//!
+//! Owns the threads, the channel, shutdown on SIGINT/SIGTERM, reopening a lost interface, the
+//! drop counters and the optional raw pcapng file. libpcap itself is behind
+//! `crate::capture::live`; everything after the channel is the same engine replay uses.
+//! [`LiveHook`] is where sessions, the store and the TUI subscribe.
+//!
+//! `batch`, `feed`, `hook`, `link`, `pcapng` and `stats` are plain Rust and always built; the
+//! capture thread and the tokio task need the cargo feature `live`.
+
+pub mod batch;
+#[cfg(feature = "live")]
+pub mod capture;
+pub mod feed;
+pub mod hook;
+pub mod link;
+pub mod pcapng;
+#[cfg(feature = "live")]
+pub mod pipeline;
+pub mod stats;
+
+pub use hook::{Change, ContactEvent, Hooks, LinkEvent, LiveEnd, LiveHook, LiveInfo};
+#[cfg(feature = "live")]
+pub use pipeline::{LiveError, LiveOptions, Stop, WriteOptions, run, run_until};
+pub use stats::{LiveCounters, LiveStats};
+
+use crate::time::Timestamp;
+
+/// The wall clock as a packet timestamp. Live capture is the one place that reads a clock: to
+/// date link events and to end idle flows when no packet carries the time forward.
+pub fn wall_now() -> Timestamp {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp::from_parts(d.as_secs(), u64::from(d.subsec_nanos()))
+}

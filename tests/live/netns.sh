@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Real live-capture test in two private network namespaces joined by a veth pair.
+#
+#   netns.sh SPORFRI OUTDIR SCENARIO [extra sporfri live args...]
+#   SCENARIO: basic   one round of DNS + HTTP + TLS traffic
+#             outage  a round, the capture interface down and up again, a second round
+#             recreate  a round, the veth pair deleted and made anew (new ifindex: libpcap's
+#                     handle is dead and must be reopened), a second round, then SIGTERM while
+#                     the interface is down (shutdown must not hang in libpcap)
+#
+# "phone" namespace (10.231.0.2, veth vc) → "ap" namespace (10.231.0.1, veth vs) where dnsmasq,
+# python's http.server and openssl s_server answer and `sporfri live -i vs` watches. No route
+# leads out of the namespaces: no packet reaches any other host. Everything is torn down on exit,
+# also on failure (trap). Output: OUTDIR/live.jsonl (stdout), OUTDIR/live.err (stderr),
+# OUTDIR/traffic.log.
+set -euo pipefail
+
+SPORFRI=$1 OUT=$2 SCENARIO=$3
+shift 3
+ID="$$-${SCENARIO}"
+AP="sporfri-ap-$ID" PHONE="sporfri-ph-$ID"
+AP_IP=10.231.0.1 PHONE_IP=10.231.0.2
+PIDS=()
+
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    ip netns del "$AP" 2>/dev/null || true
+    ip netns del "$PHONE" 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$OUT/www"
+echo hello >"$OUT/www/index.html"
+in_ap() { ip netns exec "$AP" "$@"; }
+in_phone() { ip netns exec "$PHONE" "$@"; }
+
+ip netns add "$AP"
+ip netns add "$PHONE"
+in_ap ip link set lo up
+in_phone ip link set lo up
+make_link() {
+    ip link add vc netns "$PHONE" type veth peer name vs netns "$AP"
+    in_ap ip addr add "$AP_IP/30" dev vs
+    in_phone ip addr add "$PHONE_IP/30" dev vc
+    in_ap ip link set vs up
+    in_phone ip link set vc up
+}
+make_link
+
+# Servers in the AP namespace, bound to its own address only. Background jobs are started
+# without the helper functions so that $! is the process itself, not a subshell.
+ip netns exec "$AP" dnsmasq -k -C /dev/null --no-resolv --no-hosts --bind-interfaces \
+    --listen-address="$AP_IP" --address=/example.test/"$AP_IP" --user=root \
+    --pid-file="$OUT/dnsmasq.pid" >"$OUT/dnsmasq.log" 2>&1 &
+PIDS+=($!)
+ip netns exec "$AP" python3 -m http.server 80 --bind "$AP_IP" --directory "$OUT/www" >"$OUT/http.log" 2>&1 &
+PIDS+=($!)
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=sporfri.test \
+    -keyout "$OUT/key.pem" -out "$OUT/cert.pem" >/dev/null 2>&1
+ip netns exec "$AP" openssl s_server -www -accept "$AP_IP:443" -cert "$OUT/cert.pem" -key "$OUT/key.pem" \
+    >"$OUT/tls.log" 2>&1 &
+PIDS+=($!)
+
+wait_for() { # PATTERN FILE SECONDS
+    for _ in $(seq 1 $(($3 * 10))); do
+        grep -q -- "$1" "$2" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "netns.sh: timed out waiting for '$1' in $2" >&2
+    cat "$2" >&2 || true
+    return 1
+}
+
+ip netns exec "$AP" "$SPORFRI" live -i vs --format jsonl "$@" >"$OUT/live.jsonl" 2>"$OUT/live.err" &
+SPORFRI_PID=$!
+PIDS+=($SPORFRI_PID)
+wait_for "live on vs" "$OUT/live.err" 10
+sleep 1 # servers up
+
+traffic() { # ROUND
+    local r=$1
+    {
+        in_phone dig +time=2 +tries=2 @"$AP_IP" "dns$r.example.test" A
+        in_phone curl -sS -m 5 -o /dev/null -H "Host: http$r.example.test" "http://$AP_IP/"
+        in_phone timeout 5 openssl s_client -connect "$AP_IP:443" \
+            -servername "tls$r.example.test" </dev/null
+    } >>"$OUT/traffic.log" 2>&1
+}
+
+traffic 1
+if [ "$SCENARIO" = outage ]; then
+    sleep 1.5
+    in_ap ip link set vs down
+    sleep 3
+    in_ap ip link set vs up
+    wait_for "capture interface back" "$OUT/live.err" 15
+    sleep 0.5
+    traffic 2
+elif [ "$SCENARIO" = recreate ]; then
+    sleep 1.5
+    in_ap ip link del vs
+    sleep 2
+    make_link
+    wait_for "capture interface back" "$OUT/live.err" 15
+    sleep 0.5
+    traffic 2
+    sleep 1.5
+    in_ap ip link set vs down
+    sleep 1
+fi
+sleep 1.5 # let the last batch and publication through
+kill -TERM "$SPORFRI_PID"
+for _ in $(seq 1 100); do
+    kill -0 "$SPORFRI_PID" 2>/dev/null || break
+    sleep 0.1
+done
+if kill -0 "$SPORFRI_PID" 2>/dev/null; then
+    echo "netns.sh: sporfri did not end within 10 s of SIGTERM" >&2
+    exit 1
+fi
+wait "$SPORFRI_PID"
+echo "netns.sh: sporfri exited $?"
