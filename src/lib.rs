@@ -9,6 +9,7 @@
 pub mod attribute;
 pub mod capture;
 pub mod contact;
+pub mod control;
 pub mod flow;
 pub mod live;
 pub mod observation;

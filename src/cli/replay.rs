@@ -16,7 +16,7 @@ use sporfri::observation::Observation;
 use sporfri::output::{jsonl, table};
 use sporfri::replay::RunEnd;
 use sporfri::session::{Batch, MarkSpec, Recorder, Session, Source, parse_device};
-use sporfri::store::{Store, StoreError, default_path};
+use sporfri::store::{BatchWriter, Store, default_path};
 
 use super::common::{finish, run_file, throughput};
 use super::{EXIT_DAMAGED_CAPTURE, Format};
@@ -154,7 +154,7 @@ pub fn record(
     eprintln!("sporfri: {}", throughput(s.stats.packets, started));
     let packets = s.stats.packets;
     let code = finish(&engine, RunEnd { packets, error });
-    if let Some(e) = writer.first_error {
+    if let Some(e) = writer.0.first_error {
         anyhow::bail!(
             "{} contact(s) of session {} could not be stored ({} batch(es) refused): {e}",
             s.stats.unstored,
@@ -195,23 +195,14 @@ fn start_session(
     Ok((store, rec))
 }
 
-/// Hands batches to the store; a refused batch is counted and the analysis goes on.
+/// Hands batches to the store; tells the tester once when the store refuses one.
 #[derive(Default)]
-struct Writer {
-    first_error: Option<StoreError>,
-}
+struct Writer(BatchWriter);
 
 impl Writer {
     fn write(&mut self, store: &mut Store, rec: &mut Recorder, batch: Batch) {
-        match store.write(&batch) {
-            Ok(()) => rec.committed(batch),
-            Err(e) => {
-                rec.failed(&batch);
-                if self.first_error.is_none() {
-                    eprintln!("sporfri: {e}; analysis goes on, unstored contacts are counted");
-                    self.first_error = Some(e);
-                }
-            }
+        if let Some(e) = self.0.write(store, rec, batch) {
+            eprintln!("sporfri: {e}; analysis goes on, unstored contacts are counted");
         }
     }
 }

@@ -21,6 +21,7 @@ pub use mark::{Mark, MarkKind, MarkSpec, MarkTime, Phase, phase_at};
 pub use record::{CSV_HEADER, ContactRecord, Evidence, csv_row};
 pub use recorder::{MAX_EVIDENCE, MAX_PENDING_EVIDENCE, Recorder};
 
+
 use crate::observation::DeviceId;
 use crate::time::Timestamp;
 
@@ -95,6 +96,33 @@ pub struct SessionStats {
     pub failed_batches: u64,
     /// Contacts not kept because the in-memory limit was reached.
     pub dropped: u64,
+    /// Packets the kernel dropped (live capture).
+    #[serde(default)]
+    pub kernel_dropped: u64,
+    /// Packets the interface dropped (live capture).
+    #[serde(default)]
+    pub interface_dropped: u64,
+    /// Packets dropped because the analysis fell behind (live capture).
+    #[serde(default)]
+    pub channel_dropped: u64,
+    /// Times the capture interface went away during the session (live capture).
+    #[serde(default)]
+    pub outages: u64,
+}
+
+/// What a live capture counted, for [`Recorder::capture_stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaptureStats {
+    /// Packets captured.
+    pub packets: u64,
+    /// Dropped by the kernel.
+    pub kernel_dropped: u64,
+    /// Dropped by the interface.
+    pub interface_dropped: u64,
+    /// Dropped because the analysis fell behind.
+    pub channel_dropped: u64,
+    /// Interface outages.
+    pub outages: u64,
 }
 
 /// One test session.

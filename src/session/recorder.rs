@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::{Batch, ContactRecord, DeviceRecord, Evidence, Mark, MarkSpec, Session, SessionState};
+use super::{Batch, CaptureStats, ContactRecord, DeviceRecord, Evidence, Mark, MarkSpec, Session, SessionState};
 use crate::attribute::Attributor;
 use crate::contact::Contacts;
 use crate::flow::analyze::host_name;
@@ -97,6 +97,12 @@ impl Recorder {
     /// packet time has passed since the last one: it holds everything before this packet.
     pub fn packet(&mut self, ts: Timestamp) -> Option<Batch> {
         self.session.stats.packets += 1;
+        self.tick(ts)
+    }
+
+    /// Time passed without a packet (a live capture's clock): the same flush rule as
+    /// [`Recorder::packet`], without counting a packet.
+    pub fn tick(&mut self, ts: Timestamp) -> Option<Batch> {
         if self.session.started.is_none() {
             self.session.started = Some(ts);
             for spec in std::mem::take(&mut self.pending_marks) {
@@ -152,6 +158,16 @@ impl Recorder {
         if vendor.is_some() {
             e.1 = vendor;
         }
+    }
+
+    /// Counters of a live capture: packets seen and every kind of drop, stored with the session.
+    pub fn capture_stats(&mut self, stats: CaptureStats) {
+        self.session.stats.packets = stats.packets;
+        self.session.stats.kernel_dropped = stats.kernel_dropped;
+        self.session.stats.interface_dropped = stats.interface_dropped;
+        self.session.stats.channel_dropped = stats.channel_dropped;
+        self.session.stats.outages = stats.outages;
+        self.dirty = true;
     }
 
     /// The tester set a mark: a durable batch with everything so far.

@@ -8,19 +8,20 @@
 //! | `0x00 "schema"`                             | schema version, u32 BE             |
 //! | `0x00 "next-id"`                            | last session id given, u64 BE      |
 //! | `'s'` id(u64 BE)                            | [`Session`] as JSON                |
-//! | `'c'` id(u64 BE) device `0x00` ip `0x00` name | [`ContactRecord`] as JSON        |
+//! | `'c'` id(u64 BE) device `0x00` name          | [`ContactRecord`] as JSON          |
 //! | `'l'` device                                | the tester's label for a device    |
 //!
 //! One process owns the database (sled locks it); within it one [`Store`] is the writer. Writes
 //! come in batches; a batch is made durable (fsync) before `write` returns when it carries a
 //! mark or the session end; otherwise sled's own flusher thread writes and syncs everything at
 //! least every [`SYNC_EVERY`] of wall time, without stalling the analysis, so a killed process
-//! loses at most about a second. The directory is 0700 and its files 0600: the database holds metadata only,
-//! but it is still a record of what someone did.
+//! loses at most about a second. The directory is 0700 and its files 0600: the database holds
+//! metadata only, but it is still a record of what someone did.
 
 mod fs;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ use crate::session::{
 use crate::time::Timestamp;
 
 pub use fs::default_path;
+pub use writer::BatchWriter;
 
 /// The schema this build writes.
 pub const SCHEMA_VERSION: u32 = 1;

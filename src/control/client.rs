@@ -1,0 +1,122 @@
+//! The other side: `sporfri mark`, `sporfri tui` and scripts asking a running `sporfri live`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use super::{ANSWER_TIMEOUT_MS, Answer, Request};
+use crate::session::{Mark, Session};
+
+/// Errors talking to the live process.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// Nothing listens at the socket: no live session is running.
+    #[error("no live session is running (nothing listens at {0})")]
+    NotRunning(String),
+    /// The connection failed midway.
+    #[error("talking to the live session at {path}: {source}")]
+    Io {
+        /// Socket path.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The live process answered with an error or nonsense.
+    #[error("the live session refused: {0}")]
+    Refused(String),
+}
+
+/// A connection to a running `sporfri live`.
+pub struct Client {
+    path: String,
+    stream: UnixStream,
+}
+
+impl Client {
+    /// Connect to the socket at `path`.
+    pub fn connect(path: &Path) -> Result<Client, ControlError> {
+        let shown = path.display().to_string();
+        let stream =
+            UnixStream::connect(path).map_err(|_| ControlError::NotRunning(shown.clone()))?;
+        let timeout = Some(Duration::from_millis(ANSWER_TIMEOUT_MS + 1_000));
+        let io = |source| ControlError::Io {
+            path: shown.clone(),
+            source,
+        };
+        stream.set_read_timeout(timeout).map_err(io)?;
+        Ok(Client {
+            path: shown,
+            stream,
+        })
+    }
+
+    /// Add a mark to the running session.
+    pub fn mark(self, mark: Mark) -> Result<Session, ControlError> {
+        self.session_request(&Request::Mark(mark))
+    }
+
+    /// The running session.
+    pub fn status(self) -> Result<Session, ControlError> {
+        self.session_request(&Request::Status {})
+    }
+
+    /// End the live run.
+    pub fn end(mut self) -> Result<(), ControlError> {
+        self.ask(&Request::End {}).map(|_| ())
+    }
+
+    /// Subscribe: returns a reader of contact event lines (JSON, as `sporfri live --format jsonl`).
+    pub fn subscribe(mut self) -> Result<BufReader<UnixStream>, ControlError> {
+        self.send(&Request::Subscribe {})?;
+        let _ = self.stream.set_read_timeout(None);
+        let mut reader = BufReader::new(self.stream);
+        let answer = read_answer(&mut reader, &self.path)?;
+        if !answer.ok {
+            return Err(ControlError::Refused(answer.error.unwrap_or_default()));
+        }
+        Ok(reader)
+    }
+
+    fn session_request(mut self, req: &Request) -> Result<Session, ControlError> {
+        self.ask(req)?
+            .session
+            .ok_or_else(|| ControlError::Refused("no session in the answer".into()))
+    }
+
+    fn ask(&mut self, req: &Request) -> Result<Answer, ControlError> {
+        self.send(req)?;
+        let stream = self.stream.try_clone().map_err(|source| ControlError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        let answer = read_answer(&mut BufReader::new(stream), &self.path)?;
+        if answer.ok {
+            Ok(answer)
+        } else {
+            Err(ControlError::Refused(answer.error.unwrap_or_default()))
+        }
+    }
+
+    fn send(&mut self, req: &Request) -> Result<(), ControlError> {
+        let mut line = serde_json::to_string(req).map_err(|e| ControlError::Refused(e.to_string()))?;
+        line.push('\n');
+        self.stream
+            .write_all(line.as_bytes())
+            .map_err(|source| ControlError::Io {
+                path: self.path.clone(),
+                source,
+            })
+    }
+}
+
+fn read_answer(reader: &mut impl BufRead, path: &str) -> Result<Answer, ControlError> {
+    let mut line = String::new();
+    reader
+        .read_line(&mut line)
+        .map_err(|source| ControlError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+    serde_json::from_str(line.trim()).map_err(|e| ControlError::Refused(format!("{e}: {line}")))
+}
