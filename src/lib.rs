@@ -9,6 +9,7 @@
 pub mod attribute;
 pub mod capture;
 pub mod contact;
+pub mod decrypt;
 pub mod flow;
 pub mod observation;
 pub mod output;

@@ -182,7 +182,7 @@ impl Contacts {
                     }
                 }
             }
-            Observation::Hello { .. } => {}
+            Observation::Hello { .. } | Observation::Request { .. } => {}
             Observation::FlowEnd(f) => self.flow_end(f),
         }
     }

@@ -1,5 +1,6 @@
 //! Payload analyzers of a flow: which parser reads which bytes, and what each one raises.
 
+use crate::decrypt::{self, KeyLog, TlsConn};
 use crate::observation::{Ech, Observation, Via, is_local_addr};
 use crate::stats::Counters;
 use crate::time::Timestamp;
@@ -26,6 +27,8 @@ pub(super) struct Context<'e> {
     pub dns: &'e mut DnsCache,
     pub quic: &'e mut QuicTracker,
     pub weirds: &'e mut Counters,
+    /// TLS secrets when decryption is on.
+    pub keys: Option<&'e KeyLog>,
 }
 
 /// What a TCP segment's analysis found that needs more than the flow.
@@ -42,7 +45,13 @@ pub(super) fn tcp(
     ctx: &mut Context<'_>,
     sink: &mut impl Sink,
 ) {
-    match tcp_flow(flow, seg, from_client, ctx.weirds, sink) {
+    let found = tcp_flow(flow, seg, from_client, ctx.weirds, ctx.keys.is_some(), sink);
+    if flow.app == App::Decrypt
+        && let Some(keys) = ctx.keys
+    {
+        decrypt_streams(flow, seg.ts, keys, ctx.weirds, sink);
+    }
+    match found {
         Some(Found::Hello(h)) => hello(flow, ctx.dns, seg.ts, Via::Tls, 0, h, sink),
         Some(Found::DnsMessages(msgs)) => {
             for m in msgs {
@@ -62,7 +71,7 @@ pub(super) fn udp(
     sink: &mut impl Sink,
 ) {
     match flow.app {
-        App::Done | App::Tls | App::Http => {}
+        App::Done | App::Tls | App::Http | App::Decrypt => {}
         App::Dns => dns_message(ctx, seg, seg.payload, sink),
         App::Undecided | App::Quic => {
             if Flavor::for_ports(seg.src.port(), seg.dst.port()).is_some() {
@@ -90,6 +99,7 @@ fn tcp_flow(
     seg: &Segment<'_>,
     from_client: bool,
     weirds: &mut Counters,
+    decrypting: bool,
     sink: &mut impl Sink,
 ) -> Option<Found> {
     flow.rst |= seg.flags.rst;
@@ -114,7 +124,7 @@ fn tcp_flow(
     }
     let wanted = match flow.app {
         App::Undecided | App::Tls => from_client,
-        App::Http | App::Dns => true,
+        App::Http | App::Dns | App::Decrypt => true,
         App::Quic | App::Done => false,
     };
     if !wanted || !stream.push(seg.seq, seg.payload, weirds) {
@@ -128,7 +138,7 @@ fn tcp_flow(
         }
     }
     match flow.app {
-        App::Tls => tls_hello(flow, weirds),
+        App::Tls => tls_hello(flow, weirds, decrypting),
         App::Http => {
             http_stream(flow, seg.ts, from_client, weirds, sink);
             None
@@ -141,7 +151,7 @@ fn tcp_flow(
             },
             weirds,
         ))),
-        App::Undecided | App::Quic | App::Done => None,
+        App::Undecided | App::Quic | App::Done | App::Decrypt => None,
     }
 }
 
@@ -158,8 +168,14 @@ fn sniff(head: &[u8]) -> App {
     }
 }
 
-fn tls_hello(flow: &mut Flow, weirds: &mut Counters) -> Option<Found> {
+fn tls_hello(flow: &mut Flow, weirds: &mut Counters, decrypting: bool) -> Option<Found> {
     let outcome = tls::client_hello_from_records(flow.up.data());
+    if decrypting && let Parsed::Done(h) = &outcome {
+        // Keep both streams: the records from the hello on are decrypted.
+        flow.app = App::Decrypt;
+        flow.tls = Some(Box::new(TlsConn::new(h.sni.clone())));
+        return outcome.done().map(Found::Hello);
+    }
     let done = |flow: &mut Flow| {
         flow.app = App::Done;
         flow.up.close();
@@ -287,6 +303,59 @@ fn http_request(flow: &mut Flow, ts: Timestamp, req: http::Request, sink: &mut i
         referer: req.referer,
         has_cookie: req.has_cookie,
     });
+}
+
+/// Feed both directions of a decrypted TLS flow to its connection state; hand out requests.
+fn decrypt_streams(
+    flow: &mut Flow,
+    ts: Timestamp,
+    keys: &KeyLog,
+    weirds: &mut Counters,
+    sink: &mut impl Sink,
+) {
+    let Some(conn) = flow.tls.as_mut() else {
+        return;
+    };
+    let mut out = Vec::new();
+    let mut feed = decrypt::Feed {
+        keys,
+        weirds,
+        ts,
+        out: &mut out,
+    };
+    // Server first: the client's protected records wait for the ServerHello.
+    for from_client in [false, true] {
+        let stream = if from_client { &mut flow.up } else { &mut flow.down };
+        let used = conn.feed(from_client, stream.data(), &mut feed);
+        stream.consume(used);
+    }
+    if conn.stopped().is_some() {
+        conn.finish(&mut out);
+        flow.tls = None;
+        flow.app = App::Done;
+        flow.up.close();
+        flow.down.close();
+    }
+    emit_requests(flow, out, sink);
+}
+
+/// A flow ends: requests decrypted but still waiting for a response are handed out.
+pub(super) fn flush_decrypted(flow: &mut Flow, sink: &mut impl Sink) {
+    if let Some(mut conn) = flow.tls.take() {
+        let mut out = Vec::new();
+        conn.finish(&mut out);
+        emit_requests(flow, out, sink);
+    }
+}
+
+fn emit_requests(flow: &Flow, out: Vec<decrypt::Exchange>, sink: &mut impl Sink) {
+    for exchange in out {
+        sink.observe(Observation::Request {
+            device: flow.device,
+            flow: flow.key,
+            exchange: Box::new(exchange),
+        });
+    }
 }
 
 /// The name part of a Host header: lower case, without port or IPv6 brackets.

@@ -1,0 +1,128 @@
+//! Lab decryption end to end: a TLS 1.2 capture with its key log gives the same HTTP requests
+//! as tshark decrypting it, and a missing key is a counted weird, not a crash.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sporfri::capture::FileSource;
+use sporfri::decrypt::{Exchange, KeyLog};
+use sporfri::flow::Engine;
+use sporfri::observation::Observation;
+use sporfri::replay;
+
+fn capture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures").join(name)
+}
+
+const TLS12: &str = "tls-1.2-stream-keylog.pcap";
+
+/// Replay `file` with `keys`; the decrypted requests and the engine.
+fn decrypt(file: &Path, keys: Option<KeyLog>) -> (Vec<Exchange>, Engine) {
+    let mut source = FileSource::open(file).unwrap();
+    let mut engine = Engine::new();
+    if let Some(keys) = keys {
+        engine.set_key_log(keys);
+    }
+    let mut requests = Vec::new();
+    let mut sink = |obs| {
+        if let Observation::Request { exchange, .. } = obs {
+            requests.push(*exchange);
+        }
+    };
+    let end = replay::run(&mut source, &mut engine, &mut sink, |_| {});
+    assert!(end.error.is_none());
+    (requests, engine)
+}
+
+fn heise_keys() -> KeyLog {
+    KeyLog::parse(&std::fs::read(capture(&format!("{TLS12}.keys"))).unwrap())
+}
+
+/// What tshark decrypts from the capture (`http.request.full_uri`), captured once with
+/// `tshark -o tls.keylog_file:… -Y http.request -T fields -e http.request.full_uri`.
+const HEISE_URLS: &[&str] = &[
+    "https://www.heise.de/assets/akwa/v24/js/akwa.js?.ltc.c61e84978682308f631c",
+    "https://www.heise.de/assets/heise/images/mit_technology_review_singleline.b768.ltc.svg",
+    "https://www.heise.de/assets/heise/hobell/css/hobell.css?.ltc.3746e7e49abafa23b5fb",
+    "https://www.heise.de/assets/components/images/heise-jobs-module-desktop-top-left.svg",
+    "https://www.heise.de/icons/svg/logos/svg/mac.svg",
+    "https://www.heise.de/icons/svg/logos/svg/heise_online.svg",
+    "https://www.heise.de/assets/heise/images/ix.bde1.ltc.svg",
+    "https://www.heise.de/assets/heise/images/mit_technology_review.2271.ltc.svg",
+    "https://www.heise.de/icons/ho/favicon/favicon-32x32.png",
+    "https://www.heise.de/assets/akwa/v24/js/akwa.js?.ltc.c61e84978682308f631c",
+    "https://www.heise.de/icons/common-icons.svg",
+    "https://www.heise.de/icons/svg/logos/svg/heise_online.svg",
+    "https://www.heise.de/icons/svg/logos/svg/make.svg",
+    "https://www.heise.de/icons/svg/logos/svg/heise_autos.svg",
+    "https://www.heise.de/assets/heise/images/chevron-right.ab1a.ltc.svg",
+    "https://www.heise.de/assets/heise/images/telepolis.a680.ltc.svg",
+];
+
+#[test]
+fn tls12_capture_gives_tsharks_requests() {
+    let (requests, engine) = decrypt(&capture(TLS12), Some(heise_keys()));
+    let urls: Vec<&str> = requests.iter().map(|r| r.url.as_str()).collect();
+    assert_eq!(urls, HEISE_URLS, "weirds: {:?}", engine.weirds());
+    assert!(requests.iter().all(|r| r.method == "GET" && r.host == "www.heise.de"));
+    let statuses: Vec<Option<u16>> = requests.iter().map(|r| r.status).collect();
+    let mut expected = vec![Some(200); 16];
+    expected[9] = Some(304);
+    expected[15] = Some(304);
+    assert_eq!(statuses, expected);
+    // The tenth request sent the consent manager's cookies: names only.
+    let last = &requests[9];
+    assert!(last.cookies_sent.contains(&"consentUUID".to_owned()), "{:?}", last.cookies_sent);
+    assert!(!last.cookies_sent.iter().any(|n| n.contains('=')));
+    assert_eq!(engine.weirds().get("decrypt.no_key"), 0);
+    assert_eq!(engine.weirds().get("decrypt.bad_record"), 0);
+}
+
+#[test]
+fn tls12_capture_agrees_with_tshark_when_installed() {
+    let path = capture(TLS12);
+    let keys = capture(&format!("{TLS12}.keys"));
+    let Ok(out) = Command::new("tshark")
+        .arg("-r")
+        .arg(&path)
+        .arg("-o")
+        .arg(format!("tls.keylog_file:{}", keys.display()))
+        .args(["-Y", "http.request", "-T", "fields", "-e", "http.request.full_uri"])
+        .output()
+    else {
+        eprintln!("tshark not installed: skipped");
+        return;
+    };
+    let tshark: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+    let (requests, _) = decrypt(&path, Some(heise_keys()));
+    let ours: Vec<String> = requests.into_iter().map(|r| r.url).collect();
+    assert_eq!(ours, tshark);
+}
+
+#[test]
+fn without_keys_nothing_is_decrypted_and_nothing_counted() {
+    let (requests, engine) = decrypt(&capture(TLS12), None);
+    assert!(requests.is_empty());
+    assert_eq!(engine.weirds().get("decrypt.no_key"), 0);
+}
+
+#[test]
+fn a_key_log_without_this_connection_counts_no_key() {
+    let other = "CLIENT_RANDOM 00000000000000000000000000000000000000000000000000000000000000ff \
+                 000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
+    let (requests, engine) = decrypt(&capture(TLS12), Some(KeyLog::parse(other.as_bytes())));
+    assert!(requests.is_empty());
+    assert_eq!(engine.weirds().get("decrypt.no_key"), 1);
+}
+
+#[test]
+fn a_wrong_key_counts_bad_record() {
+    let text = std::fs::read_to_string(capture(&format!("{TLS12}.keys"))).unwrap();
+    let (head, secret) = text.trim().rsplit_once(' ').unwrap();
+    let wrong: String = secret.chars().rev().collect();
+    let (requests, engine) = decrypt(&capture(TLS12), Some(KeyLog::parse(format!("{head} {wrong}").as_bytes())));
+    assert!(requests.is_empty());
+    assert_eq!(engine.weirds().get("decrypt.bad_record"), 1);
+}
