@@ -87,6 +87,11 @@ pub struct AppLayer {
     up: PlainBuf,
     down: PlainBuf,
     proto: Proto,
+    /// Decrypted application bytes from the client and from the server.
+    pub bytes: [u64; 2],
+    /// Every decrypted application byte (tests only), client then server.
+    #[cfg(test)]
+    pub seen: [Vec<u8>; 2],
 }
 
 impl AppLayer {
@@ -100,6 +105,14 @@ impl AppLayer {
 
     /// Decrypted application data of one direction.
     pub fn data(&mut self, from_client: bool, bytes: &[u8], feed: &mut Feed<'_>) {
+        let dir = usize::from(!from_client);
+        if let Some(n) = self.bytes.get_mut(dir) {
+            *n += bytes.len() as u64;
+        }
+        #[cfg(test)]
+        if let Some(seen) = self.seen.get_mut(dir) {
+            seen.extend_from_slice(bytes);
+        }
         if matches!(self.proto, Proto::Other) {
             return;
         }

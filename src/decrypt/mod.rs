@@ -16,6 +16,8 @@ mod h1;
 mod h2;
 pub mod hello;
 pub mod keylog;
+#[cfg(test)]
+mod rfc8448;
 pub mod model;
 pub mod schedule;
 pub mod tracker;
