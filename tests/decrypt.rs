@@ -126,3 +126,72 @@ fn a_wrong_key_counts_bad_record() {
     assert!(requests.is_empty());
     assert_eq!(engine.weirds().get("decrypt.bad_record"), 1);
 }
+
+/// Replay a pcapng whose secrets sit in Decryption Secrets Blocks, as `replay --requests` does.
+fn decrypt_with_dsb(file: &Path) -> (Vec<Exchange>, Engine) {
+    let mut source = FileSource::open(file).unwrap();
+    let mut engine = Engine::new();
+    engine.set_key_log(KeyLog::new());
+    let mut requests = Vec::new();
+    let mut sink = |obs| {
+        if let Observation::Request { exchange, .. } = obs {
+            requests.push(*exchange);
+        }
+    };
+    loop {
+        let secrets = source.take_secrets();
+        if !secrets.is_empty() {
+            engine.add_key_log_text(&secrets);
+        }
+        use sporfri::capture::PacketSource;
+        match source.next_packet().unwrap() {
+            Some(p) => engine.ingest(&p, &mut sink),
+            None => break,
+        }
+    }
+    engine.finish(&mut sink);
+    (requests, engine)
+}
+
+#[test]
+fn pcapng_decryption_secrets_block_is_surfaced() {
+    // SHB (28 bytes), then a DSB with a TLSK secret of 5 bytes padded to 8.
+    let mut f = vec![];
+    f.extend_from_slice(&0x0A0D0D0Au32.to_le_bytes());
+    f.extend_from_slice(&28u32.to_le_bytes());
+    f.extend_from_slice(&0x1A2B3C4Du32.to_le_bytes());
+    f.extend_from_slice(&[1, 0, 0, 0]);
+    f.extend_from_slice(&u64::MAX.to_le_bytes());
+    f.extend_from_slice(&28u32.to_le_bytes());
+    f.extend_from_slice(&0x0Au32.to_le_bytes());
+    f.extend_from_slice(&28u32.to_le_bytes());
+    f.extend_from_slice(&0x544c534bu32.to_le_bytes());
+    f.extend_from_slice(&5u32.to_le_bytes());
+    f.extend_from_slice(b"HELLO\0\0\0");
+    f.extend_from_slice(&28u32.to_le_bytes());
+    let mut source = FileSource::from_reader(Box::new(std::io::Cursor::new(f)), "dsb", 0).unwrap();
+    use sporfri::capture::PacketSource;
+    assert!(source.next_packet().unwrap().is_none());
+    assert_eq!(source.take_secrets(), b"HELLO\n");
+    assert!(source.take_secrets().is_empty());
+}
+
+#[test]
+fn pcapng_with_injected_secrets_decrypts_without_a_key_file() {
+    let out = std::env::temp_dir().join(format!("sporfri-dsb-{}.pcapng", std::process::id()));
+    let keys = capture(&format!("{TLS12}.keys"));
+    let status = Command::new("editcap")
+        .arg("--inject-secrets")
+        .arg(format!("tls,{}", keys.display()))
+        .arg(capture(TLS12))
+        .arg(&out)
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        eprintln!("editcap not installed: skipped");
+        return;
+    }
+    let (requests, engine) = decrypt_with_dsb(&out);
+    let _ = std::fs::remove_file(&out);
+    let urls: Vec<&str> = requests.iter().map(|r| r.url.as_str()).collect();
+    assert_eq!(urls, HEISE_URLS, "weirds: {:?}", engine.weirds());
+}

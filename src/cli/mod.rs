@@ -3,6 +3,7 @@
 mod common;
 mod extract;
 mod replay;
+mod requests;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +40,12 @@ pub enum Command {
         /// Site profile of the service under test (e.g. borger.dk): its names are first party.
         #[arg(long)]
         site: Option<String>,
+        /// TLS key log (SSLKEYLOGFILE, NSS format) for lab decryption of TLS connections.
+        #[arg(long, value_name = "KEYS")]
+        keylog: Option<PathBuf>,
+        /// Print one JSON object per decrypted request (with --keylog or pcapng secrets).
+        #[arg(long)]
+        requests: bool,
     },
     /// Print the raw extraction (dns/sni/http lines) in the format of shared/tools/oracle.sh.
     Extract {
@@ -65,6 +72,13 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Replay {
             file, null: true, ..
         } => replay::null(&file),
+        Command::Replay {
+            file,
+            requests: true,
+            keylog,
+            site,
+            ..
+        } => requests::run(&file, keylog.as_deref(), site.as_deref()),
         Command::Replay {
             file, format, site, ..
         } => replay::run(&file, format, site.as_deref()),

@@ -19,6 +19,7 @@ pub mod keylog;
 #[cfg(test)]
 mod rfc8448;
 pub mod model;
+pub mod record;
 pub mod schedule;
 pub mod tracker;
 #[cfg(test)]
@@ -30,4 +31,5 @@ pub use h1::MAX_PENDING_REQUESTS;
 pub use h2::{MAX_HEADER_BLOCK, MAX_HPACK_TABLE, MAX_OPEN_STREAMS};
 pub use keylog::{KeyLog, KeyLogStats, Secrets};
 pub use model::{Exchange, HttpVersion, SameSite, SetCookie};
+pub use record::RequestRecord;
 pub use tracker::TrackerHit;
