@@ -13,7 +13,9 @@ use sporfri::observation::Observation;
 use sporfri::replay;
 
 fn capture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/captures")
+        .join(name)
 }
 
 const TLS12: &str = "tls-1.2-stream-keylog.pcap";
@@ -66,7 +68,11 @@ fn tls12_capture_gives_tsharks_requests() {
     let (requests, engine) = decrypt(&capture(TLS12), Some(heise_keys()));
     let urls: Vec<&str> = requests.iter().map(|r| r.url.as_str()).collect();
     assert_eq!(urls, HEISE_URLS, "weirds: {:?}", engine.weirds());
-    assert!(requests.iter().all(|r| r.method == "GET" && r.host == "www.heise.de"));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.method == "GET" && r.host == "www.heise.de")
+    );
     let statuses: Vec<Option<u16>> = requests.iter().map(|r| r.status).collect();
     let mut expected = vec![Some(200); 16];
     expected[9] = Some(304);
@@ -74,7 +80,11 @@ fn tls12_capture_gives_tsharks_requests() {
     assert_eq!(statuses, expected);
     // The tenth request sent the consent manager's cookies: names only.
     let last = &requests[9];
-    assert!(last.cookies_sent.contains(&"consentUUID".to_owned()), "{:?}", last.cookies_sent);
+    assert!(
+        last.cookies_sent.contains(&"consentUUID".to_owned()),
+        "{:?}",
+        last.cookies_sent
+    );
     assert!(!last.cookies_sent.iter().any(|n| n.contains('=')));
     assert_eq!(engine.weirds().get("decrypt.no_key"), 0);
     assert_eq!(engine.weirds().get("decrypt.bad_record"), 0);
@@ -89,13 +99,23 @@ fn tls12_capture_agrees_with_tshark_when_installed() {
         .arg(&path)
         .arg("-o")
         .arg(format!("tls.keylog_file:{}", keys.display()))
-        .args(["-Y", "http.request", "-T", "fields", "-e", "http.request.full_uri"])
+        .args([
+            "-Y",
+            "http.request",
+            "-T",
+            "fields",
+            "-e",
+            "http.request.full_uri",
+        ])
         .output()
     else {
         eprintln!("tshark not installed: skipped");
         return;
     };
-    let tshark: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+    let tshark: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
     let (requests, _) = decrypt(&path, Some(heise_keys()));
     let ours: Vec<String> = requests.into_iter().map(|r| r.url).collect();
     assert_eq!(ours, tshark);
@@ -122,7 +142,10 @@ fn a_wrong_key_counts_bad_record() {
     let text = std::fs::read_to_string(capture(&format!("{TLS12}.keys"))).unwrap();
     let (head, secret) = text.trim().rsplit_once(' ').unwrap();
     let wrong: String = secret.chars().rev().collect();
-    let (requests, engine) = decrypt(&capture(TLS12), Some(KeyLog::parse(format!("{head} {wrong}").as_bytes())));
+    let (requests, engine) = decrypt(
+        &capture(TLS12),
+        Some(KeyLog::parse(format!("{head} {wrong}").as_bytes())),
+    );
     assert!(requests.is_empty());
     assert_eq!(engine.weirds().get("decrypt.bad_record"), 1);
 }

@@ -22,7 +22,8 @@ pub fn run(file: &Path, keylog: Option<&Path>, site: Option<&str>) -> Result<Exi
     let mut engine = Engine::new();
     let keys = match keylog {
         Some(path) => {
-            let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let text =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
             let keys = KeyLog::parse(&text);
             let s = keys.stats();
             eprintln!(

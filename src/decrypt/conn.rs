@@ -75,7 +75,8 @@ impl HsWalk {
             }
             let want = 4 - self.head.len();
             let n = want.min(bytes.len());
-            self.head.extend_from_slice(bytes.get(..n).unwrap_or_default());
+            self.head
+                .extend_from_slice(bytes.get(..n).unwrap_or_default());
             bytes = bytes.get(n..).unwrap_or_default();
             if let [kind, a, b, c] = self.head[..] {
                 types.push(kind);
@@ -196,10 +197,20 @@ impl TlsConn {
     }
 
     fn side(&mut self, from_client: bool) -> &mut Side {
-        if from_client { &mut self.up } else { &mut self.down }
+        if from_client {
+            &mut self.up
+        } else {
+            &mut self.down
+        }
     }
 
-    fn record(&mut self, from_client: bool, header: [u8; 5], payload: &[u8], feed: &mut Feed<'_>) -> Step {
+    fn record(
+        &mut self,
+        from_client: bool,
+        header: [u8; 5],
+        payload: &[u8],
+        feed: &mut Feed<'_>,
+    ) -> Step {
         let [ct, ..] = header;
         let tls13 = self.server_hello.map(|h| h.is_tls13());
         let side = self.side(from_client);
@@ -237,7 +248,13 @@ impl TlsConn {
         }
     }
 
-    fn plain_record(&mut self, from_client: bool, ct: u8, payload: &[u8], feed: &mut Feed<'_>) -> Step {
+    fn plain_record(
+        &mut self,
+        from_client: bool,
+        ct: u8,
+        payload: &[u8],
+        feed: &mut Feed<'_>,
+    ) -> Step {
         match ct {
             CT_HANDSHAKE => self.plain_handshake(from_client, payload),
             CT_CCS => {
@@ -306,7 +323,8 @@ impl TlsConn {
             self.keys13(suite, secrets)?;
         } else {
             let master = secrets.master.as_deref().ok_or(Stop::NoKey)?;
-            let (c, s) = schedule::tls12_keys(suite, master, &random, &sh.random).ok_or(Stop::NoKey)?;
+            let (c, s) =
+                schedule::tls12_keys(suite, master, &random, &sh.random).ok_or(Stop::NoKey)?;
             self.up.pending12 = Some(c);
             self.down.pending12 = Some(s);
         }
@@ -319,8 +337,16 @@ impl TlsConn {
             return Err(Stop::NoKey);
         }
         for (side, hs, app) in [
-            (&mut self.up, &secrets.client_handshake, &secrets.client_traffic),
-            (&mut self.down, &secrets.server_handshake, &secrets.server_traffic),
+            (
+                &mut self.up,
+                &secrets.client_handshake,
+                &secrets.client_traffic,
+            ),
+            (
+                &mut self.down,
+                &secrets.server_handshake,
+                &secrets.server_traffic,
+            ),
         ] {
             side.key = hs.as_deref().and_then(|s| schedule::tls13_key(suite, s));
             side.stage = Stage::Handshake;
@@ -329,19 +355,35 @@ impl TlsConn {
         Ok(())
     }
 
-    fn record13(&mut self, from_client: bool, header: [u8; 5], buf: &mut [u8], feed: &mut Feed<'_>) -> Step {
+    fn record13(
+        &mut self,
+        from_client: bool,
+        header: [u8; 5],
+        buf: &mut [u8],
+        feed: &mut Feed<'_>,
+    ) -> Step {
         let Some(suite) = self.suite else {
             return Step::Stop(Stop::BadRecord);
         };
         let side = self.side(from_client);
         let handshake_key_missing = side.stage == Stage::Handshake && side.key.is_none();
         let copy = buf.to_vec();
-        let mut opened = side.key.as_mut().and_then(|k| k.open(&header, buf)).map(|p| p.to_vec());
+        let mut opened = side
+            .key
+            .as_mut()
+            .and_then(|k| k.open(&header, buf))
+            .map(|p| p.to_vec());
         if opened.is_none() && side.stage == Stage::Handshake {
             // Handshake secrets missing or the Finished not seen: try the traffic keys.
-            let mut candidate = side.traffic_secret.as_deref().and_then(|s| schedule::tls13_key(suite, s));
+            let mut candidate = side
+                .traffic_secret
+                .as_deref()
+                .and_then(|s| schedule::tls13_key(suite, s));
             let mut retry = copy;
-            opened = candidate.as_mut().and_then(|k| k.open(&header, &mut retry)).map(|p| p.to_vec());
+            opened = candidate
+                .as_mut()
+                .and_then(|k| k.open(&header, &mut retry))
+                .map(|p| p.to_vec());
             if opened.is_some() {
                 side.stage = Stage::Application;
                 side.walk = HsWalk::default();
@@ -359,12 +401,15 @@ impl TlsConn {
         let Some(end) = inner.iter().rposition(|&b| b != 0) else {
             return Step::Stop(Stop::BadRecord);
         };
-        let (content, inner_type) = (inner.get(..end).unwrap_or_default(), inner.get(end).copied());
+        let (content, inner_type) = (
+            inner.get(..end).unwrap_or_default(),
+            inner.get(end).copied(),
+        );
         match inner_type {
             Some(CT_HANDSHAKE) => {
                 let types = side.walk.types(content);
                 if side.stage == Stage::Handshake && types.contains(&HS_FINISHED) {
-                    side.to_application(suite);
+                    side.enter_application(suite);
                 } else if side.stage == Stage::Application && types.contains(&HS_KEY_UPDATE) {
                     side.update(suite);
                 }
@@ -377,10 +422,13 @@ impl TlsConn {
 }
 
 impl Side {
-    fn to_application(&mut self, suite: Suite) {
+    fn enter_application(&mut self, suite: Suite) {
         self.stage = Stage::Application;
         self.walk = HsWalk::default();
-        self.key = self.traffic_secret.as_deref().and_then(|s| schedule::tls13_key(suite, s));
+        self.key = self
+            .traffic_secret
+            .as_deref()
+            .and_then(|s| schedule::tls13_key(suite, s));
     }
 
     fn update(&mut self, suite: Suite) {
@@ -388,7 +436,10 @@ impl Side {
             .traffic_secret
             .as_deref()
             .and_then(|s| schedule::next_traffic_secret(suite.hash, s));
-        self.key = self.traffic_secret.as_deref().and_then(|s| schedule::tls13_key(suite, s));
+        self.key = self
+            .traffic_secret
+            .as_deref()
+            .and_then(|s| schedule::tls13_key(suite, s));
     }
 }
 
@@ -403,6 +454,8 @@ fn server_hello_message(bytes: &[u8]) -> Parsed<(ServerHello, usize)> {
     let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
     match bytes.get(4..4 + len) {
         Some(body) => hello::parse_server_hello(body).map(|h| (h, 4 + len)),
-        None => Parsed::Incomplete { needed: Some(4 + len) },
+        None => Parsed::Incomplete {
+            needed: Some(4 + len),
+        },
     }
 }

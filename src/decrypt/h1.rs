@@ -44,7 +44,13 @@ pub struct H1 {
 
 impl H1 {
     /// Parse whatever complete heads both directions hold.
-    pub fn run(&mut self, up: &mut PlainBuf, down: &mut PlainBuf, sni: Option<&str>, feed: &mut Feed<'_>) {
+    pub fn run(
+        &mut self,
+        up: &mut PlainBuf,
+        down: &mut PlainBuf,
+        sni: Option<&str>,
+        feed: &mut Feed<'_>,
+    ) {
         while !up.closed && self.step_up(up, sni, feed) {}
         while !down.closed && self.step_down(down, feed) {}
     }
@@ -66,10 +72,20 @@ impl H1 {
             other => return stall(up, other.map(|_| ()), feed),
         };
         let authority = req.host.as_deref().or(sni).unwrap_or_default();
-        let mut ex = Exchange::request(feed.ts, HttpVersion::Http1, &req.method, authority, &req.path);
-        for_headers(up.data().get(..req.head_len).unwrap_or_default(), true, |n, v| {
-            ex.request_header(n, v);
-        });
+        let mut ex = Exchange::request(
+            feed.ts,
+            HttpVersion::Http1,
+            &req.method,
+            authority,
+            &req.path,
+        );
+        for_headers(
+            up.data().get(..req.head_len).unwrap_or_default(),
+            true,
+            |n, v| {
+                ex.request_header(n, v);
+            },
+        );
         if self.pending.len() >= MAX_PENDING_REQUESTS {
             feed.weirds.bump("decrypt.http_pending_full");
             if let Some(old) = self.pending.pop_front() {
@@ -111,7 +127,11 @@ impl H1 {
             down.close();
             return false;
         }
-        self.down_body = if head_request { BodyState::Head } else { body(down, resp.body) };
+        self.down_body = if head_request {
+            BodyState::Head
+        } else {
+            body(down, resp.body)
+        };
         true
     }
 }
@@ -133,7 +153,12 @@ fn body(buf: &mut PlainBuf, body: Body) -> BodyState {
 }
 
 /// Walk a chunked body as far as the bytes go; false when more bytes are needed.
-fn step_chunked(state: &mut BodyState, c: Chunked, buf: &mut PlainBuf, feed: &mut Feed<'_>) -> bool {
+fn step_chunked(
+    state: &mut BodyState,
+    c: Chunked,
+    buf: &mut PlainBuf,
+    feed: &mut Feed<'_>,
+) -> bool {
     match c {
         Chunked::Data(left) => {
             let have = buf.data().len() as u64;
@@ -141,7 +166,11 @@ fn step_chunked(state: &mut BodyState, c: Chunked, buf: &mut PlainBuf, feed: &mu
                 return false;
             }
             buf.skip(left.min(have));
-            *state = if left > have { BodyState::Chunked(Chunked::Data(left - have)) } else { BodyState::Chunked(Chunked::Size) };
+            *state = if left > have {
+                BodyState::Chunked(Chunked::Data(left - have))
+            } else {
+                BodyState::Chunked(Chunked::Size)
+            };
             true
         }
         Chunked::Size | Chunked::Trailer => {
@@ -154,10 +183,21 @@ fn step_chunked(state: &mut BodyState, c: Chunked, buf: &mut PlainBuf, feed: &mu
             };
             let line = buf.data().get(..eol).unwrap_or_default();
             let next = if c == Chunked::Trailer {
-                if line.is_empty() { BodyState::Head } else { BodyState::Chunked(Chunked::Trailer) }
+                if line.is_empty() {
+                    BodyState::Head
+                } else {
+                    BodyState::Chunked(Chunked::Trailer)
+                }
             } else {
-                let hex = line.split(|&b| b == b';').next().unwrap_or_default().trim_ascii();
-                match std::str::from_utf8(hex).ok().and_then(|h| u64::from_str_radix(h, 16).ok()) {
+                let hex = line
+                    .split(|&b| b == b';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim_ascii();
+                match std::str::from_utf8(hex)
+                    .ok()
+                    .and_then(|h| u64::from_str_radix(h, 16).ok())
+                {
                     Some(0) => BodyState::Chunked(Chunked::Trailer),
                     Some(n) => BodyState::Chunked(Chunked::Data(n.saturating_add(2))),
                     None => {

@@ -37,7 +37,9 @@ struct Reader {
 
 impl std::fmt::Debug for Reader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reader").field("block", &self.block.as_ref().map(|b| b.0)).finish_non_exhaustive()
+        f.debug_struct("Reader")
+            .field("block", &self.block.as_ref().map(|b| b.0))
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,7 +67,13 @@ struct Block {
 
 impl H2 {
     /// Read every complete frame of both directions.
-    pub fn run(&mut self, up: &mut PlainBuf, down: &mut PlainBuf, sni: Option<&str>, feed: &mut Feed<'_>) {
+    pub fn run(
+        &mut self,
+        up: &mut PlainBuf,
+        down: &mut PlainBuf,
+        sni: Option<&str>,
+        feed: &mut Feed<'_>,
+    ) {
         while let Some(block) = next_block(&mut self.up, up, feed) {
             self.request(block, sni, feed);
         }
@@ -86,7 +94,11 @@ impl H2 {
             return; // trailers
         }
         let pseudo = |name: &[u8]| {
-            block.headers.iter().find(|(n, _)| n == name).map(|(_, v)| String::from_utf8_lossy(v))
+            block
+                .headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| String::from_utf8_lossy(v))
         };
         let (Some(method), Some(path)) = (pseudo(b":method"), pseudo(b":path")) else {
             return;
@@ -126,7 +138,12 @@ impl H2 {
             return;
         };
         ex.status = Some(status);
-        let date = date_of(block.headers.iter().map(|(n, v)| (n.as_slice(), v.as_slice())));
+        let date = date_of(
+            block
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_slice(), v.as_slice())),
+        );
         for (n, v) in &block.headers {
             ex.response_header(n, v, date);
         }
@@ -153,7 +170,10 @@ fn next_block(r: &mut Reader, buf: &mut PlainBuf, feed: &mut Feed<'_>) -> Option
         if len > MAX_HEADER_BLOCK {
             return give_up(buf, feed, "decrypt.h2_header_block_too_large");
         }
-        let payload = buf.data().get(FRAME_HEADER_LEN..FRAME_HEADER_LEN + len)?.to_vec();
+        let payload = buf
+            .data()
+            .get(FRAME_HEADER_LEN..FRAME_HEADER_LEN + len)?
+            .to_vec();
         buf.consume(FRAME_HEADER_LEN + len);
         let Some(fragment) = fragment(kind, flags, &payload) else {
             return give_up(buf, feed, "decrypt.h2_bad_frame");
@@ -176,7 +196,9 @@ fn next_block(r: &mut Reader, buf: &mut PlainBuf, feed: &mut Feed<'_>) -> Option
             continue;
         }
         let mut headers = Vec::new();
-        let decoded = r.hpack.decode_with_cb(&block, |n, v| headers.push((n.into_owned(), v.into_owned())));
+        let decoded = r.hpack.decode_with_cb(&block, |n, v| {
+            headers.push((n.into_owned(), v.into_owned()))
+        });
         if decoded.is_err() {
             return give_up(buf, feed, "decrypt.hpack_error");
         }

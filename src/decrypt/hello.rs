@@ -137,7 +137,9 @@ mod tests {
 
     #[test]
     fn tls13_version_comes_from_supported_versions() {
-        let h = parse_server_hello(&hello(&[0x00, 0x2b, 0x00, 0x02, 0x03, 0x04])).done().unwrap();
+        let h = parse_server_hello(&hello(&[0x00, 0x2b, 0x00, 0x02, 0x03, 0x04]))
+            .done()
+            .unwrap();
         assert!(h.is_tls13());
         assert_eq!(h.cipher_suite, 0x1301);
         assert_eq!(h.random, [0x11; 32]);
@@ -152,7 +154,10 @@ mod tests {
             if cut == full.len() - 8 {
                 continue; // a hello without extensions is valid
             }
-            assert!(matches!(parse_server_hello(&full[..cut]), Parsed::Malformed(_)), "{cut}");
+            assert!(
+                matches!(parse_server_hello(&full[..cut]), Parsed::Malformed(_)),
+                "{cut}"
+            );
         }
     }
 

@@ -94,7 +94,9 @@ impl KeyLog {
         if line.is_empty() || line.first() == Some(&b'#') {
             return;
         }
-        let mut words = line.split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty());
+        let mut words = line
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|w| !w.is_empty());
         let (Some(label), Some(random), Some(secret), None) =
             (words.next(), words.next(), words.next(), words.next())
         else {
@@ -159,7 +161,9 @@ pub fn unhex(hex: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn digit(b: u8) -> Option<u8> {
-    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 #[cfg(test)]
@@ -187,7 +191,10 @@ mod tests {
 
     #[test]
     fn oversized_secret_and_short_random_are_malformed() {
-        let text = format!("CLIENT_RANDOM {R} {}\nCLIENT_RANDOM 0102 aa\n", "00".repeat(65));
+        let text = format!(
+            "CLIENT_RANDOM {R} {}\nCLIENT_RANDOM 0102 aa\n",
+            "00".repeat(65)
+        );
         let log = KeyLog::parse(text.as_bytes());
         assert!(log.is_empty());
         assert_eq!(log.stats().malformed, 2);

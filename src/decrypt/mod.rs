@@ -16,14 +16,14 @@ mod h1;
 mod h2;
 pub mod hello;
 pub mod keylog;
-#[cfg(test)]
-mod rfc8448;
 pub mod model;
 pub mod record;
+#[cfg(test)]
+mod rfc8448;
 pub mod schedule;
-pub mod tracker;
 #[cfg(test)]
 mod tests;
+pub mod tracker;
 
 pub use app::{MAX_PLAIN_BYTES, PlainBuf};
 pub use conn::{Feed, MAX_CIPHERTEXT, Stop, TlsConn};

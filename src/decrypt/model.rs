@@ -88,12 +88,22 @@ pub struct Exchange {
 impl Exchange {
     /// A request without response yet. `authority` is the Host or `:authority` (may carry a
     /// port), `target` the request target (origin form or absolute form).
-    pub fn request(ts: Timestamp, version: HttpVersion, method: &str, authority: &str, target: &str) -> Exchange {
+    pub fn request(
+        ts: Timestamp,
+        version: HttpVersion,
+        method: &str,
+        authority: &str,
+        target: &str,
+    ) -> Exchange {
         let host = crate::flow::analyze::host_name(authority);
         let mut url = if target.starts_with("http://") || target.starts_with("https://") {
             target.to_owned()
         } else {
-            format!("https://{}{}", authority.trim().to_ascii_lowercase(), target)
+            format!(
+                "https://{}{}",
+                authority.trim().to_ascii_lowercase(),
+                target
+            )
         };
         cut(&mut url, MAX_URL_BYTES);
         let tracker = tracker::classify(&host, &url);
@@ -120,7 +130,8 @@ impl Exchange {
             self.referer = Some(r);
         } else if name.eq_ignore_ascii_case(b"cookie") {
             for name in cookie_names(value) {
-                if self.cookies_sent.len() < MAX_COOKIES_SENT && !self.cookies_sent.contains(&name) {
+                if self.cookies_sent.len() < MAX_COOKIES_SENT && !self.cookies_sent.contains(&name)
+                {
                     self.cookies_sent.push(name);
                 }
             }
@@ -131,9 +142,16 @@ impl Exchange {
     pub fn response_header(&mut self, name: &[u8], value: &[u8], date: Option<i64>) {
         if name.eq_ignore_ascii_case(b"content-type") && self.content_type.is_none() {
             let v = String::from_utf8_lossy(value);
-            let mime = v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            let mime = v
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
             self.content_type = Some(mime);
-        } else if name.eq_ignore_ascii_case(b"set-cookie") && self.set_cookies.len() < MAX_SET_COOKIES {
+        } else if name.eq_ignore_ascii_case(b"set-cookie")
+            && self.set_cookies.len() < MAX_SET_COOKIES
+        {
             if let Some(c) = parse_set_cookie(value, date) {
                 self.set_cookies.push(c);
             }
@@ -196,12 +214,22 @@ pub fn parse_set_cookie(value: &[u8], date: Option<i64>) -> Option<SetCookie> {
     let mut expires = None;
     for attr in parts {
         let (k, v) = match attr.iter().position(|&b| b == b'=') {
-            Some(i) => (attr.get(..i).unwrap_or_default(), attr.get(i + 1..).unwrap_or_default()),
+            Some(i) => (
+                attr.get(..i).unwrap_or_default(),
+                attr.get(i + 1..).unwrap_or_default(),
+            ),
             None => (attr, &b""[..]),
         };
-        let (k, v) = (k.trim_ascii().to_ascii_lowercase(), String::from_utf8_lossy(v.trim_ascii()).into_owned());
+        let (k, v) = (
+            k.trim_ascii().to_ascii_lowercase(),
+            String::from_utf8_lossy(v.trim_ascii()).into_owned(),
+        );
         match k.as_slice() {
-            b"domain" if !v.is_empty() => c.domain = Some(field(v.trim_start_matches('.').to_ascii_lowercase().as_bytes())),
+            b"domain" if !v.is_empty() => {
+                c.domain = Some(field(
+                    v.trim_start_matches('.').to_ascii_lowercase().as_bytes(),
+                ))
+            }
             b"path" => c.path = Some(field(v.as_bytes())),
             b"secure" => c.secure = true,
             b"httponly" => c.http_only = true,
@@ -227,11 +255,13 @@ pub fn parse_set_cookie(value: &[u8], date: Option<i64>) -> Option<SetCookie> {
 /// the dashed `Wed, 21-Oct-2026 07:28:00 GMT` that Set-Cookie often uses).
 pub fn http_date(s: &str) -> Option<i64> {
     let words: Vec<&str> = s
-        .split(|c: char| c == ' ' || c == '-' || c == ',')
+        .split([' ', '-', ','])
         .filter(|w| !w.is_empty())
         .collect();
     let month_of = |m: &str| {
-        let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+        let months = [
+            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+        ];
         let m = m.get(..3)?.to_ascii_lowercase();
         months.iter().position(|x| *x == m).map(|i| i as u32 + 1)
     };
@@ -250,7 +280,13 @@ pub fn http_date(s: &str) -> Option<i64> {
             if day.is_none() && n <= 31 && w.len() <= 2 {
                 day = Some(n as u32);
             } else {
-                year = Some(if n < 70 { 2000 + n } else if n < 100 { 1900 + n } else { n });
+                year = Some(if n < 70 {
+                    2000 + n
+                } else if n < 100 {
+                    1900 + n
+                } else {
+                    n
+                });
             }
         } else if month.is_none() {
             month = month_of(w);
@@ -290,7 +326,11 @@ mod tests {
         assert!(c.secure && !c.http_only);
         assert_eq!(c.same_site, Some(SameSite::Lax));
         let date = http_date("Tue, 01 Jan 2030 00:00:00 GMT");
-        let e = parse_set_cookie(b"fr=x; expires=Wed, 02-Jan-2030 00:00:00 GMT; HttpOnly", date).unwrap();
+        let e = parse_set_cookie(
+            b"fr=x; expires=Wed, 02-Jan-2030 00:00:00 GMT; HttpOnly",
+            date,
+        )
+        .unwrap();
         assert_eq!(e.lifetime_s, Some(86_400));
         assert!(e.http_only);
         let s = parse_set_cookie(b"sid=abc", None).unwrap();
@@ -300,15 +340,24 @@ mod tests {
 
     #[test]
     fn http_dates_in_three_forms() {
-        assert_eq!(http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
-        assert_eq!(http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(
+            http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
+            Some(784_111_777)
+        );
         assert_eq!(http_date("Sun Nov  6 08:49:37 1994"), Some(784_111_777));
         assert_eq!(http_date("garbage"), None);
     }
 
     #[test]
     fn cookie_header_gives_names_only() {
-        assert_eq!(cookie_names(b"_ga=GA1.2.3; _fbp=fb.1; =x;  sid=secret"), ["_ga", "_fbp", "sid"]);
+        assert_eq!(
+            cookie_names(b"_ga=GA1.2.3; _fbp=fb.1; =x;  sid=secret"),
+            ["_ga", "_fbp", "sid"]
+        );
         let mut e = Exchange::request(Timestamp(0), HttpVersion::Http1, "GET", "a.dk", "/");
         e.request_header(b"Cookie", b"a=1; a=2");
         assert_eq!(e.cookies_sent, ["a"]);
@@ -317,7 +366,13 @@ mod tests {
     #[test]
     fn long_urls_are_cut() {
         let path = format!("/{}", "é".repeat(MAX_URL_BYTES));
-        let e = Exchange::request(Timestamp(0), HttpVersion::Http2, "GET", "Example.COM:443", &path);
+        let e = Exchange::request(
+            Timestamp(0),
+            HttpVersion::Http2,
+            "GET",
+            "Example.COM:443",
+            &path,
+        );
         assert!(e.url.len() <= MAX_URL_BYTES);
         assert!(e.url.starts_with("https://example.com:443/"));
         assert_eq!(e.host, "example.com");

@@ -98,14 +98,36 @@ mod tests {
 
     #[test]
     fn stable_fields_in_json() {
-        let mut ex = Exchange::request(Timestamp::from_parts(1_700_000_000, 0), HttpVersion::Http2, "GET", "www.facebook.com", "/tr/?id=1&ev=PageView");
+        let mut ex = Exchange::request(
+            Timestamp::from_parts(1_700_000_000, 0),
+            HttpVersion::Http2,
+            "GET",
+            "www.facebook.com",
+            "/tr/?id=1&ev=PageView",
+        );
         ex.status = Some(200);
-        ex.set_cookies.push(parse_set_cookie(b"fr=v; Max-Age=7776000; Secure; HttpOnly; SameSite=None", None).unwrap());
+        ex.set_cookies.push(
+            parse_set_cookie(
+                b"fr=v; Max-Age=7776000; Secure; HttpOnly; SameSite=None",
+                None,
+            )
+            .unwrap(),
+        );
         ex.set_cookies.push(parse_set_cookie(b"s=v", None).unwrap());
         ex.cookies_sent.push("datr".into());
         let addr: SocketAddr = "10.0.0.2:443".parse().unwrap();
-        let flow = FlowKey { proto: Proto::Tcp, client: "10.0.0.1:5000".parse().unwrap(), server: addr };
-        let rec = RequestRecord::new(DeviceId::Ip(flow.client.ip()), &flow, &ex, &Attributor::default(), None);
+        let flow = FlowKey {
+            proto: Proto::Tcp,
+            client: "10.0.0.1:5000".parse().unwrap(),
+            server: addr,
+        };
+        let rec = RequestRecord::new(
+            DeviceId::Ip(flow.client.ip()),
+            &flow,
+            &ex,
+            &Attributor::default(),
+            None,
+        );
         let v: serde_json::Value = serde_json::to_value(&rec).unwrap();
         assert_eq!(v["time"], "2023-11-14T22:13:20.000000Z");
         assert_eq!(v["url"], "https://www.facebook.com/tr/?id=1&ev=PageView");

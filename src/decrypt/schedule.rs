@@ -68,7 +68,7 @@ impl Hash {
     }
 
     /// Output bytes.
-    pub fn len(self) -> usize {
+    pub fn output_len(self) -> usize {
         match self {
             Hash::Sha256 => 32,
             Hash::Sha384 => 48,
@@ -146,7 +146,13 @@ impl hkdf::KeyType for Len {
 }
 
 /// HKDF-Expand-Label(secret, label, context, len) of RFC 8446 §7.1.
-pub fn expand_label(hash: Hash, secret: &[u8], label: &[u8], context: &[u8], len: usize) -> Option<Vec<u8>> {
+pub fn expand_label(
+    hash: Hash,
+    secret: &[u8],
+    label: &[u8],
+    context: &[u8],
+    len: usize,
+) -> Option<Vec<u8>> {
     let out_len = u16::try_from(len).ok()?;
     let full_label_len = u8::try_from(6 + label.len()).ok()?;
     let context_len = u8::try_from(context.len()).ok()?;
@@ -173,7 +179,7 @@ pub fn tls13_key(suite: Suite, secret: &[u8]) -> Option<RecordKey> {
 
 /// The next traffic secret after a KeyUpdate (RFC 8446 §7.2).
 pub fn next_traffic_secret(hash: Hash, secret: &[u8]) -> Option<Vec<u8>> {
-    expand_label(hash, secret, b"traffic upd", b"", hash.len())
+    expand_label(hash, secret, b"traffic upd", b"", hash.output_len())
 }
 
 /// The TLS 1.2 PRF: P_hash(secret, label ‖ seed) cut to `out.len()` (RFC 5246 §5).
@@ -260,7 +266,11 @@ impl RecordKey {
         let (aad, nonce, body) = match self.framing {
             Framing::Tls13 => (header.to_vec(), self.nonce(&[])?, payload),
             Framing::Tls12Explicit | Framing::Tls12Xor => {
-                let explicit = if self.framing == Framing::Tls12Explicit { 8 } else { 0 };
+                let explicit = if self.framing == Framing::Tls12Explicit {
+                    8
+                } else {
+                    0
+                };
                 let plain_len = payload.len().checked_sub(explicit + tag)?;
                 let mut aad = self.seq.to_be_bytes().to_vec();
                 aad.extend_from_slice(header.get(..3)?);
@@ -318,12 +328,18 @@ mod tests {
     #[test]
     fn rfc8448_server_handshake_key_and_iv() {
         // RFC 8448 §3: server_handshake_traffic_secret → write key and iv.
-        let secret = h("b6 7b 7d 69 0c c1 6c 4e 75 e5 42 13 cb 2d 37 b4 e9 c9 12 bc de d9 10 5d
-                        42 be fd 59 d3 91 ad 38");
-        assert_eq!(expand_label(Hash::Sha256, &secret, b"key", b"", 16).unwrap(),
-                   h("3f ce 51 60 09 c2 17 27 d0 f2 e4 e8 6e e4 03 bc"));
-        assert_eq!(expand_label(Hash::Sha256, &secret, b"iv", b"", 12).unwrap(),
-                   h("5d 31 3e b2 67 12 76 ee 13 00 0b 30"));
+        let secret = h(
+            "b6 7b 7d 69 0c c1 6c 4e 75 e5 42 13 cb 2d 37 b4 e9 c9 12 bc de d9 10 5d
+                        42 be fd 59 d3 91 ad 38",
+        );
+        assert_eq!(
+            expand_label(Hash::Sha256, &secret, b"key", b"", 16).unwrap(),
+            h("3f ce 51 60 09 c2 17 27 d0 f2 e4 e8 6e e4 03 bc")
+        );
+        assert_eq!(
+            expand_label(Hash::Sha256, &secret, b"iv", b"", 12).unwrap(),
+            h("5d 31 3e b2 67 12 76 ee 13 00 0b 30")
+        );
     }
 
     #[test]

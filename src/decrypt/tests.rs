@@ -29,13 +29,24 @@ struct Run {
 
 impl Run {
     fn new(keys: KeyLog) -> Run {
-        Run { conn: TlsConn::new(Some("sni.example".into())), keys, weirds: Counters::default(), out: Vec::new(), buf: [Vec::new(), Vec::new()] }
+        Run {
+            conn: TlsConn::new(Some("sni.example".into())),
+            keys,
+            weirds: Counters::default(),
+            out: Vec::new(),
+            buf: [Vec::new(), Vec::new()],
+        }
     }
 
     /// Append bytes to one direction and let both directions run, as the flow layer does.
     fn push(&mut self, from_client: bool, bytes: &[u8]) {
         self.buf[usize::from(!from_client)].extend_from_slice(bytes);
-        let mut feed = Feed { keys: &self.keys, weirds: &mut self.weirds, ts: Timestamp(7), out: &mut self.out };
+        let mut feed = Feed {
+            keys: &self.keys,
+            weirds: &mut self.weirds,
+            ts: Timestamp(7),
+            out: &mut self.out,
+        };
         for dir in [false, true] {
             let b = &mut self.buf[usize::from(!dir)];
             let used = self.conn.feed(dir, b, &mut feed);
@@ -99,7 +110,11 @@ fn rfc8448_without_handshake_secrets_still_reads_application_data() {
     );
     let mut run = Run::new(KeyLog::parse(text.as_bytes()));
     run.push(true, &client_hello_record(&h(r::CLIENT_HELLO)));
-    for rec in [r::SERVER_HELLO_RECORD, r::SERVER_FLIGHT_RECORD, r::SERVER_TICKET_RECORD] {
+    for rec in [
+        r::SERVER_HELLO_RECORD,
+        r::SERVER_FLIGHT_RECORD,
+        r::SERVER_TICKET_RECORD,
+    ] {
         run.push(false, &h(rec));
     }
     run.push(true, &h(r::CLIENT_FINISHED_RECORD));
@@ -115,7 +130,10 @@ fn rfc8448_without_handshake_secrets_still_reads_application_data() {
 #[test]
 fn rfc8448_with_a_wrong_secret_is_a_bad_record() {
     let random = hex(&h(r::CLIENT_HELLO)[6..38]);
-    let text = format!("SERVER_HANDSHAKE_TRAFFIC_SECRET {random} {}\nCLIENT_TRAFFIC_SECRET_0 {random} 01\n", "00".repeat(32));
+    let text = format!(
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET {random} {}\nCLIENT_TRAFFIC_SECRET_0 {random} 01\n",
+        "00".repeat(32)
+    );
     let mut run = Run::new(KeyLog::parse(text.as_bytes()));
     run.push(true, &client_hello_record(&h(r::CLIENT_HELLO)));
     run.push(false, &h(r::SERVER_HELLO_RECORD));
@@ -184,7 +202,11 @@ fn seal13(key: &mut RecordKey, inner_type: u8, plain: &[u8]) -> Vec<u8> {
 
 /// A TLS 1.2 protected record.
 fn seal12(key: &mut RecordKey, ct: u8, plain: &[u8]) -> Vec<u8> {
-    let explicit = if key.framing == Framing::Tls12Explicit { 8 } else { 0 };
+    let explicit = if key.framing == Framing::Tls12Explicit {
+        8
+    } else {
+        0
+    };
     let len = (plain.len() + explicit + 16) as u16;
     let header = [ct, 3, 3, (len >> 8) as u8, len as u8];
     let mut rec = header.to_vec();
@@ -238,24 +260,48 @@ fn tls13_http2_with_key_update_and_cookies() {
     run.push(true, &client_hello());
     let mut down = server_hello(0x1303, true);
     down.extend(plain_record(20, &[1]));
-    down.extend(seal13(&mut s_hs, 22, &[handshake(8, &[0, 0]), finished.clone()].concat()));
+    down.extend(seal13(
+        &mut s_hs,
+        22,
+        &[handshake(8, &[0, 0]), finished.clone()].concat(),
+    ));
     run.push(false, &down);
     let mut up = plain_record(20, &[1]);
     up.extend(seal13(&mut c_hs, 22, &finished));
     let mut h2 = super::app::H2_PREFACE.to_vec();
     h2.extend(h2_frame(4, 0, 0, &[]));
-    h2.extend(h2_frame(1, 0x5, 1, &req(&mut client_enc, b"/g/collect?tid=G-XYZ&dl=https%3A%2F%2Fwww.borger.dk%2F")));
+    h2.extend(h2_frame(
+        1,
+        0x5,
+        1,
+        &req(
+            &mut client_enc,
+            b"/g/collect?tid=G-XYZ&dl=https%3A%2F%2Fwww.borger.dk%2F",
+        ),
+    ));
     up.extend(seal13(&mut c_ap, 23, &h2));
     // KeyUpdate, then the next request under the new key.
     up.extend(seal13(&mut c_ap, 22, &handshake(24, &[0])));
     let next = schedule::next_traffic_secret(suite.hash, &[3; 32]).unwrap();
     let mut c_ap2 = schedule::tls13_key(suite, &next).unwrap();
-    up.extend(seal13(&mut c_ap2, 23, &h2_frame(1, 0x5, 3, &req(&mut client_enc, b"/g/collect?tid=G-XYZ&en=scroll"))));
+    up.extend(seal13(
+        &mut c_ap2,
+        23,
+        &h2_frame(
+            1,
+            0x5,
+            3,
+            &req(&mut client_enc, b"/g/collect?tid=G-XYZ&en=scroll"),
+        ),
+    ));
     run.push(true, &up);
     let resp = server_enc.encode([
         (&b":status"[..], &b"204"[..]),
         (b"content-type", b"text/plain; charset=utf-8"),
-        (b"set-cookie", b"_ga=GA1.1.99; Max-Age=63072000; Domain=.google-analytics.com; Secure; SameSite=None"),
+        (
+            b"set-cookie",
+            b"_ga=GA1.1.99; Max-Age=63072000; Domain=.google-analytics.com; Secure; SameSite=None",
+        ),
     ]);
     let mut frames = h2_frame(4, 0, 0, &[]);
     frames.extend(h2_frame(1, 0x4, 1, &resp));
@@ -265,17 +311,29 @@ fn tls13_http2_with_key_update_and_cookies() {
     assert_eq!(conn.stopped(), None, "{weirds:?}");
     assert_eq!(out.len(), 2, "{out:?}");
     let first = &out[0];
-    assert_eq!(first.url, "https://region1.google-analytics.com/g/collect?tid=G-XYZ&dl=https%3A%2F%2Fwww.borger.dk%2F");
+    assert_eq!(
+        first.url,
+        "https://region1.google-analytics.com/g/collect?tid=G-XYZ&dl=https%3A%2F%2Fwww.borger.dk%2F"
+    );
     assert_eq!(first.status, Some(204));
     assert_eq!(first.content_type.as_deref(), Some("text/plain"));
     assert_eq!(first.cookies_sent, ["_ga", "NID"]);
     assert_eq!(first.referer.as_deref(), Some("https://www.borger.dk/"));
     let cookie = &first.set_cookies[0];
-    assert_eq!((cookie.name.as_str(), cookie.lifetime_s, cookie.secure), ("_ga", Some(63_072_000), true));
+    assert_eq!(
+        (cookie.name.as_str(), cookie.lifetime_s, cookie.secure),
+        ("_ga", Some(63_072_000), true)
+    );
     let hit = first.tracker.as_ref().unwrap();
-    assert_eq!((hit.endpoint, hit.site_id.as_deref(), hit.page.as_deref()), ("ga4-collect", Some("G-XYZ"), Some("https://www.borger.dk/")));
+    assert_eq!(
+        (hit.endpoint, hit.site_id.as_deref(), hit.page.as_deref()),
+        ("ga4-collect", Some("G-XYZ"), Some("https://www.borger.dk/"))
+    );
     assert_eq!(out[1].status, None, "no response to the second request");
-    assert_eq!(out[1].tracker.as_ref().unwrap().event.as_deref(), Some("scroll"));
+    assert_eq!(
+        out[1].tracker.as_ref().unwrap().event.as_deref(),
+        Some("scroll")
+    );
 }
 
 #[test]
@@ -283,7 +341,8 @@ fn tls12_chacha_http1_pipelined_with_chunked_bodies() {
     let suite = Suite::from_id(0xcca8).unwrap();
     let master = [9u8; 48];
     let (mut c, mut s) = schedule::tls12_keys(suite, &master, &RANDOM, &[0x24; 32]).unwrap();
-    let keys = KeyLog::parse(format!("CLIENT_RANDOM {} {}\n", hex(&RANDOM), hex(&master)).as_bytes());
+    let keys =
+        KeyLog::parse(format!("CLIENT_RANDOM {} {}\n", hex(&RANDOM), hex(&master)).as_bytes());
     let mut run = Run::new(keys);
     run.push(true, &client_hello());
     run.push(false, &server_hello(0xcca8, false));
@@ -298,12 +357,22 @@ fn tls12_chacha_http1_pipelined_with_chunked_bodies() {
     let (a, b) = body.split_at(body.len() - 9);
     down.extend(seal12(&mut s, 23, a.as_bytes()));
     down.extend(seal12(&mut s, 23, b.as_bytes()));
-    down.extend(seal12(&mut s, 23, b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\nContent-Type: text/html\r\n\r\n"));
+    down.extend(seal12(
+        &mut s,
+        23,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\nContent-Type: text/html\r\n\r\n",
+    ));
     run.push(false, &down);
     let (out, weirds, conn) = run.finish();
     assert_eq!(conn.stopped(), None, "{weirds:?}");
     let urls: Vec<(&str, Option<u16>)> = out.iter().map(|e| (e.url.as_str(), e.status)).collect();
-    assert_eq!(urls, [("https://www.example.dk/a", Some(200)), ("https://www.example.dk/b", Some(200))]);
+    assert_eq!(
+        urls,
+        [
+            ("https://www.example.dk/a", Some(200)),
+            ("https://www.example.dk/b", Some(200))
+        ]
+    );
     assert_eq!(out[0].set_cookies[0].name, "sid");
     assert!(out[0].set_cookies[0].http_only);
     assert_eq!(out[0].cookies_sent, ["sid"]);
@@ -315,7 +384,8 @@ fn tls12_aes_gcm_records_split_across_feeds() {
     let suite = Suite::from_id(0xc02f).unwrap();
     let master = [5u8; 48];
     let (mut c, _) = schedule::tls12_keys(suite, &master, &RANDOM, &[0x24; 32]).unwrap();
-    let keys = KeyLog::parse(format!("CLIENT_RANDOM {} {}\n", hex(&RANDOM), hex(&master)).as_bytes());
+    let keys =
+        KeyLog::parse(format!("CLIENT_RANDOM {} {}\n", hex(&RANDOM), hex(&master)).as_bytes());
     let mut run = Run::new(keys);
     run.push(false, &server_hello(0xc02f, false));
     let mut up = client_hello();
@@ -342,8 +412,20 @@ fn rng(seed: &mut u64) -> u64 {
 fn garbage_and_bit_flips_never_panic() {
     let streams = [
         (true, client_hello_record(&h(r::CLIENT_HELLO))),
-        (false, [h(r::SERVER_HELLO_RECORD), h(r::SERVER_FLIGHT_RECORD), h(r::SERVER_TICKET_RECORD), h(r::SERVER_APP_RECORD)].concat()),
-        (true, [h(r::CLIENT_FINISHED_RECORD), h(r::CLIENT_APP_RECORD)].concat()),
+        (
+            false,
+            [
+                h(r::SERVER_HELLO_RECORD),
+                h(r::SERVER_FLIGHT_RECORD),
+                h(r::SERVER_TICKET_RECORD),
+                h(r::SERVER_APP_RECORD),
+            ]
+            .concat(),
+        ),
+        (
+            true,
+            [h(r::CLIENT_FINISHED_RECORD), h(r::CLIENT_APP_RECORD)].concat(),
+        ),
     ];
     let mut seed = 0x1234_5678_9abc_def0u64;
     for round in 0..400 {
@@ -373,7 +455,12 @@ fn hpack_and_h2_garbage_never_panics() {
     for _ in 0..300 {
         let mut weirds = Counters::default();
         let mut out = Vec::new();
-        let mut feed = Feed { keys: &keys, weirds: &mut weirds, ts: Timestamp(0), out: &mut out };
+        let mut feed = Feed {
+            keys: &keys,
+            weirds: &mut weirds,
+            ts: Timestamp(0),
+            out: &mut out,
+        };
         let mut app = AppLayer::new(None);
         app.data(true, H2_PREFACE, &mut feed);
         for _ in 0..4 {
@@ -381,7 +468,12 @@ fn hpack_and_h2_garbage_never_panics() {
             let mut payload = vec![0u8; len];
             payload.iter_mut().for_each(|x| *x = rng(&mut seed) as u8);
             let kind = [0u8, 1, 5, 9][(rng(&mut seed) % 4) as usize];
-            let frame = h2_frame(kind, rng(&mut seed) as u8, (rng(&mut seed) % 4) as u32, &payload);
+            let frame = h2_frame(
+                kind,
+                rng(&mut seed) as u8,
+                (rng(&mut seed) % 4) as u32,
+                &payload,
+            );
             app.data(rng(&mut seed) % 2 == 0, &frame, &mut feed);
         }
         app.finish(&mut out);

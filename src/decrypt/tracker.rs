@@ -37,32 +37,195 @@ struct Endpoint {
 }
 
 const ENDPOINTS: &[Endpoint] = &[
-    Endpoint { name: "ga4-collect", host: "google-analytics.com", path: "/g/collect", site_id: &["tid"], page: &["dl"], referrer: &["dr"], event: &["en"] },
-    Endpoint { name: "ga4-collect", host: "analytics.google.com", path: "/g/collect", site_id: &["tid"], page: &["dl"], referrer: &["dr"], event: &["en"] },
-    Endpoint { name: "ua-collect", host: "google-analytics.com", path: "/collect", site_id: &["tid"], page: &["dl"], referrer: &["dr"], event: &["t"] },
-    Endpoint { name: "ua-collect", host: "google-analytics.com", path: "/j/collect", site_id: &["tid"], page: &["dl"], referrer: &["dr"], event: &["t"] },
-    Endpoint { name: "gtm-load", host: "googletagmanager.com", path: "/gtm.js", site_id: &["id"], page: &[], referrer: &[], event: &[] },
-    Endpoint { name: "gtag-load", host: "googletagmanager.com", path: "/gtag/js", site_id: &["id"], page: &[], referrer: &[], event: &[] },
-    Endpoint { name: "google-ads-conversion", host: "googleadservices.com", path: "/pagead/conversion", site_id: &[], page: &["url"], referrer: &["ref"], event: &["label"] },
-    Endpoint { name: "doubleclick", host: "doubleclick.net", path: "", site_id: &["tid"], page: &["dl", "url"], referrer: &["dr", "ref"], event: &["en"] },
-    Endpoint { name: "meta-pixel", host: "facebook.com", path: "/tr", site_id: &["id"], page: &["dl"], referrer: &["rl"], event: &["ev"] },
-    Endpoint { name: "meta-pixel-load", host: "connect.facebook.net", path: "/signals/config", site_id: &[], page: &[], referrer: &[], event: &[] },
-    Endpoint { name: "linkedin-insight", host: "px.ads.linkedin.com", path: "/collect", site_id: &["pid"], page: &["url"], referrer: &[], event: &["conversionId"] },
-    Endpoint { name: "linkedin-insight", host: "px.ads.linkedin.com", path: "/attribution_trigger", site_id: &["pid"], page: &["url"], referrer: &[], event: &[] },
-    Endpoint { name: "siteimprove-analytics", host: "siteimproveanalytics.io", path: "", site_id: &["accountid", "aid"], page: &["url"], referrer: &["ref", "prev"], event: &[] },
-    Endpoint { name: "siteimprove-analytics", host: "siteimproveanalytics.com", path: "", site_id: &["accountid", "aid"], page: &["url"], referrer: &["ref", "prev"], event: &[] },
-    Endpoint { name: "hotjar", host: "hotjar.com", path: "", site_id: &["sv", "site_id"], page: &["url"], referrer: &[], event: &[] },
-    Endpoint { name: "tiktok-pixel", host: "analytics.tiktok.com", path: "/api/v2/pixel", site_id: &["sdkid"], page: &["url"], referrer: &["referrer"], event: &["event"] },
-    Endpoint { name: "microsoft-uet", host: "bat.bing.com", path: "/action", site_id: &["ti"], page: &["p"], referrer: &["r"], event: &["evt"] },
-    Endpoint { name: "snapchat-pixel", host: "tr.snapchat.com", path: "", site_id: &["pid"], page: &["u"], referrer: &[], event: &["e"] },
-    Endpoint { name: "adobe-analytics", host: "omtrdc.net", path: "/b/ss", site_id: &[], page: &["g"], referrer: &["r"], event: &["events"] },
-    Endpoint { name: "matomo", host: "matomo.cloud", path: "", site_id: &["idsite"], page: &["url"], referrer: &["urlref"], event: &["action_name"] },
+    Endpoint {
+        name: "ga4-collect",
+        host: "google-analytics.com",
+        path: "/g/collect",
+        site_id: &["tid"],
+        page: &["dl"],
+        referrer: &["dr"],
+        event: &["en"],
+    },
+    Endpoint {
+        name: "ga4-collect",
+        host: "analytics.google.com",
+        path: "/g/collect",
+        site_id: &["tid"],
+        page: &["dl"],
+        referrer: &["dr"],
+        event: &["en"],
+    },
+    Endpoint {
+        name: "ua-collect",
+        host: "google-analytics.com",
+        path: "/collect",
+        site_id: &["tid"],
+        page: &["dl"],
+        referrer: &["dr"],
+        event: &["t"],
+    },
+    Endpoint {
+        name: "ua-collect",
+        host: "google-analytics.com",
+        path: "/j/collect",
+        site_id: &["tid"],
+        page: &["dl"],
+        referrer: &["dr"],
+        event: &["t"],
+    },
+    Endpoint {
+        name: "gtm-load",
+        host: "googletagmanager.com",
+        path: "/gtm.js",
+        site_id: &["id"],
+        page: &[],
+        referrer: &[],
+        event: &[],
+    },
+    Endpoint {
+        name: "gtag-load",
+        host: "googletagmanager.com",
+        path: "/gtag/js",
+        site_id: &["id"],
+        page: &[],
+        referrer: &[],
+        event: &[],
+    },
+    Endpoint {
+        name: "google-ads-conversion",
+        host: "googleadservices.com",
+        path: "/pagead/conversion",
+        site_id: &[],
+        page: &["url"],
+        referrer: &["ref"],
+        event: &["label"],
+    },
+    Endpoint {
+        name: "doubleclick",
+        host: "doubleclick.net",
+        path: "",
+        site_id: &["tid"],
+        page: &["dl", "url"],
+        referrer: &["dr", "ref"],
+        event: &["en"],
+    },
+    Endpoint {
+        name: "meta-pixel",
+        host: "facebook.com",
+        path: "/tr",
+        site_id: &["id"],
+        page: &["dl"],
+        referrer: &["rl"],
+        event: &["ev"],
+    },
+    Endpoint {
+        name: "meta-pixel-load",
+        host: "connect.facebook.net",
+        path: "/signals/config",
+        site_id: &[],
+        page: &[],
+        referrer: &[],
+        event: &[],
+    },
+    Endpoint {
+        name: "linkedin-insight",
+        host: "px.ads.linkedin.com",
+        path: "/collect",
+        site_id: &["pid"],
+        page: &["url"],
+        referrer: &[],
+        event: &["conversionId"],
+    },
+    Endpoint {
+        name: "linkedin-insight",
+        host: "px.ads.linkedin.com",
+        path: "/attribution_trigger",
+        site_id: &["pid"],
+        page: &["url"],
+        referrer: &[],
+        event: &[],
+    },
+    Endpoint {
+        name: "siteimprove-analytics",
+        host: "siteimproveanalytics.io",
+        path: "",
+        site_id: &["accountid", "aid"],
+        page: &["url"],
+        referrer: &["ref", "prev"],
+        event: &[],
+    },
+    Endpoint {
+        name: "siteimprove-analytics",
+        host: "siteimproveanalytics.com",
+        path: "",
+        site_id: &["accountid", "aid"],
+        page: &["url"],
+        referrer: &["ref", "prev"],
+        event: &[],
+    },
+    Endpoint {
+        name: "hotjar",
+        host: "hotjar.com",
+        path: "",
+        site_id: &["sv", "site_id"],
+        page: &["url"],
+        referrer: &[],
+        event: &[],
+    },
+    Endpoint {
+        name: "tiktok-pixel",
+        host: "analytics.tiktok.com",
+        path: "/api/v2/pixel",
+        site_id: &["sdkid"],
+        page: &["url"],
+        referrer: &["referrer"],
+        event: &["event"],
+    },
+    Endpoint {
+        name: "microsoft-uet",
+        host: "bat.bing.com",
+        path: "/action",
+        site_id: &["ti"],
+        page: &["p"],
+        referrer: &["r"],
+        event: &["evt"],
+    },
+    Endpoint {
+        name: "snapchat-pixel",
+        host: "tr.snapchat.com",
+        path: "",
+        site_id: &["pid"],
+        page: &["u"],
+        referrer: &[],
+        event: &["e"],
+    },
+    Endpoint {
+        name: "adobe-analytics",
+        host: "omtrdc.net",
+        path: "/b/ss",
+        site_id: &[],
+        page: &["g"],
+        referrer: &["r"],
+        event: &["events"],
+    },
+    Endpoint {
+        name: "matomo",
+        host: "matomo.cloud",
+        path: "",
+        site_id: &["idsite"],
+        page: &["url"],
+        referrer: &["urlref"],
+        event: &["action_name"],
+    },
 ];
 
 /// The tracker endpoint `url` (on `host`, lower case) hits, with its decoded parameters.
 pub fn classify(host: &str, url: &str) -> Option<TrackerHit> {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let path_query = after_scheme.find('/').and_then(|i| after_scheme.get(i..)).unwrap_or("/");
+    let path_query = after_scheme
+        .find('/')
+        .and_then(|i| after_scheme.get(i..))
+        .unwrap_or("/");
     let (path, query) = path_query.split_once('?').unwrap_or((path_query, ""));
     let e = ENDPOINTS.iter().find(|e| {
         let host_ok = host == e.host || host.strip_suffix(e.host).is_some_and(|p| p.ends_with('.'));
@@ -149,12 +312,30 @@ mod tests {
 
     #[test]
     fn meta_pixel_linkedin_siteimprove() {
-        let meta = classify("www.facebook.com", "https://www.facebook.com/tr/?id=123&ev=PageView&dl=https%3A%2F%2Fa.dk%2F").unwrap();
-        assert_eq!((meta.endpoint, meta.site_id.as_deref(), meta.event.as_deref()), ("meta-pixel", Some("123"), Some("PageView")));
-        let li = classify("px.ads.linkedin.com", "https://px.ads.linkedin.com/collect?pid=42&url=https%3A%2F%2Fa.dk").unwrap();
+        let meta = classify(
+            "www.facebook.com",
+            "https://www.facebook.com/tr/?id=123&ev=PageView&dl=https%3A%2F%2Fa.dk%2F",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                meta.endpoint,
+                meta.site_id.as_deref(),
+                meta.event.as_deref()
+            ),
+            ("meta-pixel", Some("123"), Some("PageView"))
+        );
+        let li = classify(
+            "px.ads.linkedin.com",
+            "https://px.ads.linkedin.com/collect?pid=42&url=https%3A%2F%2Fa.dk",
+        )
+        .unwrap();
         assert_eq!(li.site_id.as_deref(), Some("42"));
         let si = classify("6543.global.siteimproveanalytics.io", "https://6543.global.siteimproveanalytics.io/image.aspx?accountid=6543&url=https%3A%2F%2Fa.dk%2Fx").unwrap();
-        assert_eq!((si.endpoint, si.page.as_deref()), ("siteimprove-analytics", Some("https://a.dk/x")));
+        assert_eq!(
+            (si.endpoint, si.page.as_deref()),
+            ("siteimprove-analytics", Some("https://a.dk/x"))
+        );
     }
 
     #[test]

@@ -325,7 +325,11 @@ fn decrypt_streams(
     };
     // Server first: the client's protected records wait for the ServerHello.
     for from_client in [false, true] {
-        let stream = if from_client { &mut flow.up } else { &mut flow.down };
+        let stream = if from_client {
+            &mut flow.up
+        } else {
+            &mut flow.down
+        };
         let used = conn.feed(from_client, stream.data(), &mut feed);
         stream.consume(used);
     }
