@@ -254,10 +254,7 @@ pub fn parse_set_cookie(value: &[u8], date: Option<i64>) -> Option<SetCookie> {
 /// Unix seconds of an HTTP date (RFC 9110 §5.6.7 IMF-fixdate, RFC 850 and asctime forms, and
 /// the dashed `Wed, 21-Oct-2026 07:28:00 GMT` that Set-Cookie often uses).
 pub fn http_date(s: &str) -> Option<i64> {
-    let words: Vec<&str> = s
-        .split([' ', '-', ','])
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words: Vec<&str> = s.split([' ', '-', ',']).filter(|w| !w.is_empty()).collect();
     let month_of = |m: &str| {
         let months = [
             "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
@@ -361,6 +358,23 @@ mod tests {
         let mut e = Exchange::request(Timestamp(0), HttpVersion::Http1, "GET", "a.dk", "/");
         e.request_header(b"Cookie", b"a=1; a=2");
         assert_eq!(e.cookies_sent, ["a"]);
+    }
+
+    #[test]
+    fn cookie_lists_and_fields_are_capped() {
+        let mut e = Exchange::request(Timestamp(0), HttpVersion::Http1, "GET", "a.dk", "/");
+        let many: Vec<String> = (0..MAX_COOKIES_SENT + 5)
+            .map(|i| format!("c{i}=v"))
+            .collect();
+        e.request_header(b"cookie", many.join("; ").as_bytes());
+        assert_eq!(e.cookies_sent.len(), MAX_COOKIES_SENT);
+        for i in 0..MAX_SET_COOKIES + 5 {
+            e.response_header(b"set-cookie", format!("s{i}=v").as_bytes(), None);
+        }
+        assert_eq!(e.set_cookies.len(), MAX_SET_COOKIES);
+        let long = "n".repeat(MAX_COOKIE_FIELD_BYTES * 2);
+        let c = parse_set_cookie(format!("{long}=v").as_bytes(), None).unwrap();
+        assert_eq!(c.name.len(), MAX_COOKIE_FIELD_BYTES);
     }
 
     #[test]

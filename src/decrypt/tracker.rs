@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-/// Query parameters decoded per hit.
-pub const MAX_TRACKER_PARAMS: usize = 16;
+/// Query parameters looked at per hit; later ones are ignored.
+pub const MAX_QUERY_PARAMS: usize = 256;
 /// Longest decoded parameter value kept.
 pub const MAX_PARAM_BYTES: usize = 2048;
 
@@ -249,8 +249,7 @@ pub fn classify(host: &str, url: &str) -> Option<TrackerHit> {
     })
 }
 
-/// Decoded `k=v` pairs of a query string (at most [`MAX_TRACKER_PARAMS`] that are wanted later;
-/// all are scanned, long values cut).
+/// Decoded `k=v` pairs of a query string (the first [`MAX_QUERY_PARAMS`], long values cut).
 fn query_params(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
@@ -266,7 +265,7 @@ fn query_params(query: &str) -> Vec<(String, String)> {
             }
             (!k.is_empty()).then(|| (percent_decode(k), v))
         })
-        .take(256)
+        .take(MAX_QUERY_PARAMS)
         .collect()
 }
 
@@ -343,6 +342,20 @@ mod tests {
         assert!(classify("notfacebook.com", "https://notfacebook.com/tr?id=1").is_none());
         assert!(classify("www.facebook.com", "https://www.facebook.com/profile").is_none());
         assert!(classify("www.facebook.com", "https://www.facebook.com/tracking").is_none());
+    }
+
+    #[test]
+    fn parameter_count_and_length_are_capped() {
+        let filler = "x=1&".repeat(MAX_QUERY_PARAMS);
+        let url = format!("https://www.facebook.com/tr?{filler}id=late");
+        assert_eq!(classify("www.facebook.com", &url).unwrap().site_id, None);
+        let long = "a".repeat(MAX_PARAM_BYTES + 10);
+        let hit = classify(
+            "www.facebook.com",
+            &format!("https://www.facebook.com/tr?id={long}"),
+        )
+        .unwrap();
+        assert_eq!(hit.site_id.unwrap().len(), MAX_PARAM_BYTES);
     }
 
     #[test]
