@@ -218,3 +218,33 @@ fn pcapng_with_injected_secrets_decrypts_without_a_key_file() {
     let urls: Vec<&str> = requests.iter().map(|r| r.url.as_str()).collect();
     assert_eq!(urls, HEISE_URLS, "weirds: {:?}", engine.weirds());
 }
+
+#[test]
+fn secrets_from_blocks_are_capped() {
+    use sporfri::capture::PacketSource;
+    use sporfri::capture::file::MAX_SECRETS_BYTES;
+    let mut f = vec![];
+    f.extend_from_slice(&0x0A0D0D0Au32.to_le_bytes());
+    f.extend_from_slice(&28u32.to_le_bytes());
+    f.extend_from_slice(&0x1A2B3C4Du32.to_le_bytes());
+    f.extend_from_slice(&[1, 0, 0, 0]);
+    f.extend_from_slice(&u64::MAX.to_le_bytes());
+    f.extend_from_slice(&28u32.to_le_bytes());
+    let size = MAX_SECRETS_BYTES / 2 + 4;
+    for _ in 0..2 {
+        let block_len = 20 + size as u32;
+        f.extend_from_slice(&0x0Au32.to_le_bytes());
+        f.extend_from_slice(&block_len.to_le_bytes());
+        f.extend_from_slice(&0x544c534bu32.to_le_bytes());
+        f.extend_from_slice(&(size as u32).to_le_bytes());
+        f.extend(std::iter::repeat_n(b'#', size));
+        f.extend_from_slice(&block_len.to_le_bytes());
+    }
+    let mut source = FileSource::from_reader(Box::new(std::io::Cursor::new(f)), "dsb", 0).unwrap();
+    assert!(source.next_packet().unwrap().is_none());
+    assert_eq!(
+        source.take_secrets().len(),
+        size + 1,
+        "the second block is dropped"
+    );
+}

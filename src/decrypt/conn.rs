@@ -18,6 +18,9 @@ use super::schedule::{self, RecordKey, Suite};
 pub const MAX_CIPHERTEXT: usize = (1 << 14) + 2048;
 /// Plaintext handshake bytes gathered per direction to find the ClientHello / ServerHello.
 pub const MAX_HELLO_GATHER: usize = 64 * 1024;
+/// Protected records stepped over per direction while its handshake keys are missing or do not
+/// fit (0-RTT early data, whose secret sporfri does not use); more is a bad record.
+pub const MAX_SKIPPED_RECORDS: u32 = 32;
 
 const CT_CCS: u8 = 20;
 const CT_ALERT: u8 = 21;
@@ -112,6 +115,8 @@ struct Side {
     gather: Vec<u8>,
     hello_done: bool,
     walk: HsWalk,
+    /// Handshake-stage records stepped over.
+    skipped: u32,
 }
 
 /// Decryption state of one TLS-over-TCP connection.
@@ -366,7 +371,11 @@ impl TlsConn {
             return Step::Stop(Stop::BadRecord);
         };
         let side = self.side(from_client);
-        let handshake_key_missing = side.stage == Stage::Handshake && side.key.is_none();
+        // Early data (client) or missing handshake secrets: records neither key opens are
+        // stepped over, a bounded number of times.
+        let may_skip = side.stage == Stage::Handshake
+            && (side.key.is_none() || from_client)
+            && side.skipped < MAX_SKIPPED_RECORDS;
         let copy = buf.to_vec();
         let mut opened = side
             .key
@@ -391,8 +400,8 @@ impl TlsConn {
             }
         }
         let Some(inner) = opened else {
-            if handshake_key_missing {
-                // Without handshake secrets the handshake flight is stepped over.
+            if may_skip {
+                side.skipped += 1;
                 feed.weirds.bump("decrypt.handshake_record_skipped");
                 return Step::Next;
             }

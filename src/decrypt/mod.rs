@@ -11,6 +11,8 @@
 //! (`decrypt.no_key`, `decrypt.bad_record`) and stays metadata.
 
 mod app;
+#[cfg(test)]
+mod bounds_tests;
 pub mod conn;
 mod h1;
 mod h2;

@@ -45,12 +45,7 @@ pub(super) fn tcp(
     ctx: &mut Context<'_>,
     sink: &mut impl Sink,
 ) {
-    let found = tcp_flow(flow, seg, from_client, ctx.weirds, ctx.keys.is_some(), sink);
-    if flow.app == App::Decrypt
-        && let Some(keys) = ctx.keys
-    {
-        decrypt_streams(flow, seg.ts, keys, ctx.weirds, sink);
-    }
+    let found = tcp_flow(flow, seg, from_client, ctx.weirds, ctx.keys, sink);
     match found {
         Some(Found::Hello(h)) => hello(flow, ctx.dns, seg.ts, Via::Tls, 0, h, sink),
         Some(Found::DnsMessages(msgs)) => {
@@ -99,7 +94,7 @@ fn tcp_flow(
     seg: &Segment<'_>,
     from_client: bool,
     weirds: &mut Counters,
-    decrypting: bool,
+    keys: Option<&KeyLog>,
     sink: &mut impl Sink,
 ) -> Option<Found> {
     flow.rst |= seg.flags.rst;
@@ -122,6 +117,12 @@ fn tcp_flow(
     if seg.flags.syn {
         stream.syn(seg.seq);
     }
+    if flow.app == App::Decrypt
+        && let Some(keys) = keys
+    {
+        decrypt_segment(flow, seg, from_client, keys, weirds, sink);
+        return None;
+    }
     let wanted = match flow.app {
         App::Undecided | App::Tls => from_client,
         App::Http | App::Dns | App::Decrypt => true,
@@ -138,7 +139,13 @@ fn tcp_flow(
         }
     }
     match flow.app {
-        App::Tls => tls_hello(flow, weirds, decrypting),
+        App::Tls => {
+            let found = tls_hello(flow, weirds, keys.is_some());
+            if let Some(keys) = keys {
+                decrypt_streams(flow, seg.ts, keys, weirds, sink);
+            }
+            found
+        }
         App::Http => {
             http_stream(flow, seg.ts, from_client, weirds, sink);
             None
@@ -303,6 +310,31 @@ fn http_request(flow: &mut Flow, ts: Timestamp, req: http::Request, sink: &mut i
         referer: req.referer,
         has_cookie: req.has_cookie,
     });
+}
+
+/// A segment of a decrypted TLS flow, pushed in slices that leave the stream buffer room for
+/// a whole record (offloaded captures carry segments of up to 64 KiB).
+fn decrypt_segment(
+    flow: &mut Flow,
+    seg: &Segment<'_>,
+    from_client: bool,
+    keys: &KeyLog,
+    weirds: &mut Counters,
+    sink: &mut impl Sink,
+) {
+    let mut offset = 0usize;
+    for slice in seg.payload.chunks(MAX_STREAM_BYTES / 2) {
+        let stream = if from_client {
+            &mut flow.up
+        } else {
+            &mut flow.down
+        };
+        let seq = seg.seq.wrapping_add(offset as u32);
+        offset += slice.len();
+        if stream.push(seq, slice, weirds) {
+            decrypt_streams(flow, seg.ts, keys, weirds, sink);
+        }
+    }
 }
 
 /// Feed both directions of a decrypted TLS flow to its connection state; hand out requests.
