@@ -248,3 +248,124 @@ fn secrets_from_blocks_are_capped() {
         "the second block is dropped"
     );
 }
+
+/// The lab captures of `tests/decrypt-data` (made by its `make.sh`: curl and openssl s_client
+/// against a python-h2 server, recorded with their key logs).
+fn lab(name: &str) -> (Vec<Exchange>, Engine) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/decrypt-data");
+    let keys = KeyLog::parse(&std::fs::read(dir.join(format!("{name}.keys"))).unwrap());
+    decrypt(&dir.join(format!("{name}.pcap")), Some(keys))
+}
+
+#[test]
+fn lab_captures_every_suite_and_http_version() {
+    use sporfri::decrypt::{HttpVersion, SameSite};
+    for (name, version) in [
+        ("tls13-h2-aes128", HttpVersion::Http2),
+        ("tls13-h2-chacha", HttpVersion::Http2),
+        ("tls13-h1-aes256", HttpVersion::Http1),
+        ("tls12-h2-aes256", HttpVersion::Http2),
+        ("tls12-h1-chacha", HttpVersion::Http1),
+    ] {
+        let (requests, engine) = lab(name);
+        assert!(
+            engine.weirds().iter().next().is_none(),
+            "{name}: {:?}",
+            engine.weirds()
+        );
+        let urls: Vec<&str> = requests.iter().map(|r| r.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://lab.example:8443/index.html",
+                "https://www.facebook.com:8443/tr?id=4242&ev=PageView&dl=https%3A%2F%2Fwww.borger.dk%2Fpage"
+            ],
+            "{name}"
+        );
+        let [page, pixel] = &requests[..] else {
+            unreachable!()
+        };
+        assert_eq!(
+            (page.status, pixel.status),
+            (Some(200), Some(204)),
+            "{name}"
+        );
+        assert_eq!(page.version, version, "{name}");
+        assert_eq!(page.referer.as_deref(), Some("https://www.borger.dk/page"));
+        assert_eq!(page.content_type.as_deref(), Some("text/html"));
+        assert_eq!(page.cookies_sent, ["consent", "_fbp"], "{name}");
+        let lifetimes: Vec<(&str, Option<i64>)> = page
+            .set_cookies
+            .iter()
+            .map(|c| (c.name.as_str(), c.lifetime_s))
+            .collect();
+        assert_eq!(
+            lifetimes,
+            [
+                ("lab_id", Some(34_560_000)),
+                ("lab_session", None),
+                ("lab_exp", Some(30 * 86_400))
+            ],
+            "{name}"
+        );
+        let id = &page.set_cookies[0];
+        assert_eq!(id.domain.as_deref(), Some("lab.example"));
+        assert!(id.secure && id.http_only && id.same_site == Some(SameSite::None));
+        let hit = pixel.tracker.as_ref().unwrap();
+        assert_eq!(hit.endpoint, "meta-pixel");
+        assert_eq!(hit.site_id.as_deref(), Some("4242"));
+        assert_eq!(hit.page.as_deref(), Some("https://www.borger.dk/page"));
+        assert_eq!(hit.event.as_deref(), Some("PageView"));
+    }
+}
+
+#[test]
+fn lab_capture_with_key_updates_both_ways() {
+    let (requests, engine) = lab("tls13-keyupdate");
+    let got: Vec<(&str, Option<u16>)> = requests
+        .iter()
+        .map(|r| (r.url.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("https://lab.example/first", Some(200)),
+            ("https://lab.example/second", Some(200))
+        ],
+        "{:?}",
+        engine.weirds()
+    );
+}
+
+#[test]
+fn lab_captures_agree_with_tshark_when_installed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/decrypt-data");
+    for name in ["tls13-h2-aes128", "tls12-h1-chacha", "tls13-keyupdate"] {
+        let Ok(out) = Command::new("tshark")
+            .arg("-r")
+            .arg(dir.join(format!("{name}.pcap")))
+            .arg("-o")
+            .arg(format!(
+                "tls.keylog_file:{}",
+                dir.join(format!("{name}.keys")).display()
+            ))
+            .args(["-Y", "http.request || http2.headers.method", "-T", "fields"])
+            .args([
+                "-e",
+                "http.request.full_uri",
+                "-e",
+                "http2.request.full_uri",
+            ])
+            .output()
+        else {
+            eprintln!("tshark not installed: skipped");
+            return;
+        };
+        let tshark: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.trim().to_owned())
+            .collect();
+        let ours: Vec<String> = lab(name).0.into_iter().map(|r| r.url).collect();
+        assert_eq!(ours, tshark, "{name}");
+    }
+}
