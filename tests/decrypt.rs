@@ -369,3 +369,36 @@ fn lab_captures_agree_with_tshark_when_installed() {
         assert_eq!(ours, tshark, "{name}");
     }
 }
+
+#[test]
+fn damaged_lab_captures_never_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/decrypt-data");
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for name in ["tls13-h2-aes128", "tls12-h1-chacha", "tls13-keyupdate"] {
+        let original = std::fs::read(dir.join(format!("{name}.pcap"))).unwrap();
+        let keys = KeyLog::parse(&std::fs::read(dir.join(format!("{name}.keys"))).unwrap());
+        for round in 0..60 {
+            let mut bytes = original.clone();
+            for _ in 0..1 + round % 4 {
+                let at = 24 + (next() as usize) % (bytes.len() - 24);
+                bytes[at] ^= 1 << (next() % 8);
+            }
+            let cut = bytes.len() - (next() as usize) % 200;
+            bytes.truncate(cut);
+            let Ok(mut source) = FileSource::from_reader(Box::new(std::io::Cursor::new(bytes)), name, 0)
+            else {
+                continue;
+            };
+            let mut engine = Engine::new();
+            engine.set_key_log(keys.clone());
+            let mut sink = |_obs| {};
+            replay::run(&mut source, &mut engine, &mut sink, |_| {});
+        }
+    }
+}
