@@ -391,7 +391,8 @@ fn damaged_lab_captures_never_panic() {
             }
             let cut = bytes.len() - (next() as usize) % 200;
             bytes.truncate(cut);
-            let Ok(mut source) = FileSource::from_reader(Box::new(std::io::Cursor::new(bytes)), name, 0)
+            let Ok(mut source) =
+                FileSource::from_reader(Box::new(std::io::Cursor::new(bytes)), name, 0)
             else {
                 continue;
             };

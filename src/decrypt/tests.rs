@@ -483,3 +483,40 @@ fn hpack_and_h2_garbage_never_panics() {
         app.finish(&mut out);
     }
 }
+
+#[test]
+fn tls13_after_hello_retry_request() {
+    let suite = Suite::from_id(0x1301).unwrap();
+    let (keys, [_, _, c_ap, s_ap]) = tls13_keys();
+    let mut c_ap = schedule::tls13_key(suite, &c_ap).unwrap();
+    let mut s_ap = schedule::tls13_key(suite, &s_ap).unwrap();
+    let mut hrr = server_hello(0x1301, true);
+    hrr[11..43].copy_from_slice(&super::hello::HELLO_RETRY_RANDOM);
+    let mut run = Run::new(keys);
+    run.push(true, &client_hello());
+    run.push(false, &[hrr, plain_record(20, &[1])].concat());
+    // The client's CCS and second hello come before the real ServerHello is known.
+    run.push(true, &[plain_record(20, &[1]), client_hello()].concat());
+    run.push(false, &server_hello(0x1301, true));
+    run.push(
+        true,
+        &seal13(
+            &mut c_ap,
+            23,
+            b"GET /after-retry HTTP/1.1\r\nHost: a.dk\r\n\r\n",
+        ),
+    );
+    run.push(
+        false,
+        &seal13(&mut s_ap, 23, b"HTTP/1.1 204 No Content\r\n\r\n"),
+    );
+    let (out, weirds, conn) = run.finish();
+    assert_eq!(conn.stopped(), None, "{weirds:?}");
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (out[0].url.as_str(), out[0].status),
+        ("https://a.dk/after-retry", Some(204))
+    );
+    // No handshake flight here: the first protected records open with the traffic keys.
+    assert_eq!(weirds.get("decrypt.handshake_record_skipped"), 0);
+}
