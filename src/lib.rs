@@ -10,6 +10,7 @@ pub mod attribute;
 pub mod capture;
 pub mod contact;
 pub mod control;
+pub mod decrypt;
 pub mod flow;
 pub mod live;
 pub mod observation;

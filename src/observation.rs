@@ -213,6 +213,15 @@ pub enum Observation {
     },
     /// A flow ended (idle, closed, evicted, or end of input), with its totals.
     FlowEnd(FlowSummary),
+    /// A request decrypted with a key log, with what its response said (lab decryption).
+    Request {
+        /// The device.
+        device: DeviceId,
+        /// The flow.
+        flow: FlowKey,
+        /// The request, its response status and cookies (names only).
+        exchange: Box<crate::decrypt::Exchange>,
+    },
 }
 
 /// Totals of one flow, and the name it was given.

@@ -33,6 +33,11 @@ const PCAPNG_OPB: u32 = 2;
 const PCAPNG_SPB: u32 = 3;
 const PCAPNG_EPB: u32 = 6;
 const PCAPNG_BOM: u32 = 0x1A2B_3C4D;
+const PCAPNG_DSB: u32 = 0x0000_000A;
+/// Decryption Secrets Block type of a TLS key log (`TLSK`).
+const DSB_TLS_KEY_LOG: u32 = 0x544c_534b;
+/// Key log bytes kept from Decryption Secrets Blocks until taken; more are dropped.
+pub const MAX_SECRETS_BYTES: usize = 16 << 20;
 
 /// A capture file opened for streaming.
 pub struct FileSource {
@@ -44,6 +49,8 @@ pub struct FileSource {
     total_bytes: u64,
     /// Time of the last packet, given to simple packet blocks (which carry none).
     last_ts: Timestamp,
+    /// TLS key log text from Decryption Secrets Blocks, not yet taken.
+    secrets: Vec<u8>,
 }
 
 /// The file's format and the per-section state needed to interpret packets.
@@ -257,6 +264,7 @@ impl FileSource {
             pending: 0,
             total_bytes,
             last_ts: Timestamp(0),
+            secrets: Vec::new(),
         })
     }
 
@@ -391,8 +399,30 @@ impl FileSource {
             PCAPNG_EPB => self.enhanced_packet(big_endian, len),
             PCAPNG_SPB => self.simple_packet(big_endian, len),
             PCAPNG_OPB => self.obsolete_packet(big_endian, len),
+            PCAPNG_DSB => Ok(self.decryption_secrets(big_endian, len)),
             _ => Ok(Step::Skip(len)),
         }
+    }
+
+    /// TLS key log text read from Decryption Secrets Blocks since the last call (as
+    /// `editcap --inject-secrets` writes them); empty when there is none.
+    pub fn take_secrets(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.secrets)
+    }
+
+    /// Keep a TLS key log DSB's text; other secret types are skipped.
+    fn decryption_secrets(&mut self, big_endian: bool, len: usize) -> Step {
+        let block = self.input.available().get(..len).unwrap_or(&[]);
+        let kind = u32_at(block, 8, big_endian);
+        let size = u32_at(block, 12, big_endian).map(|n| n as usize);
+        if let (Some(DSB_TLS_KEY_LOG), Some(size)) = (kind, size)
+            && let Some(text) = block.get(16..16usize.saturating_add(size))
+            && self.secrets.len() + text.len() <= MAX_SECRETS_BYTES
+        {
+            self.secrets.extend_from_slice(text);
+            self.secrets.push(b'\n');
+        }
+        Step::Skip(len)
     }
 
     fn section_header(&mut self, len: usize) -> Result<Step, CaptureError> {

@@ -6,6 +6,7 @@ mod extract;
 mod live;
 mod mark;
 mod replay;
+mod requests;
 mod sessions;
 mod signatures;
 
@@ -48,6 +49,12 @@ pub enum Command {
         /// Extra signature directories (laid out as signatures/), after the built-in set.
         #[arg(long = "signatures", value_name = "DIR")]
         signature_dirs: Vec<PathBuf>,
+        /// TLS key log (SSLKEYLOGFILE, NSS format) for lab decryption of TLS connections.
+        #[arg(long, value_name = "KEYS")]
+        keylog: Option<PathBuf>,
+        /// Print one JSON object per decrypted request (with --keylog or pcapng secrets).
+        #[arg(long)]
+        requests: bool,
         /// Recording the run as a session.
         #[command(flatten)]
         session: replay::SessionArgs,
@@ -106,6 +113,19 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Replay {
             file, null: true, ..
         } => replay::null(&file),
+        Command::Replay {
+            file,
+            requests: true,
+            keylog,
+            site,
+            ..
+        } => requests::run(&file, keylog.as_deref(), site.as_deref()),
+        Command::Replay {
+            keylog: Some(_), ..
+        } => anyhow::bail!(
+            "--keylog is used with --requests (contacts and sessions do not use decrypted \
+             requests yet)"
+        ),
         Command::Replay {
             file,
             format,

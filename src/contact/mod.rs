@@ -203,7 +203,7 @@ impl Contacts {
                     dev.vendor_class.clone_from(vendor_class);
                 }
             }
-            Observation::Hello { .. } => {}
+            Observation::Hello { .. } | Observation::Request { .. } => {}
             Observation::FlowEnd(f) => self.flow_end(f),
         }
     }

@@ -99,7 +99,8 @@ impl Client {
     }
 
     fn send(&mut self, req: &Request) -> Result<(), ControlError> {
-        let mut line = serde_json::to_string(req).map_err(|e| ControlError::Refused(e.to_string()))?;
+        let mut line =
+            serde_json::to_string(req).map_err(|e| ControlError::Refused(e.to_string()))?;
         line.push('\n');
         self.stream
             .write_all(line.as_bytes())

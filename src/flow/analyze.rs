@@ -1,5 +1,6 @@
 //! Payload analyzers of a flow: which parser reads which bytes, and what each one raises.
 
+use crate::decrypt::{self, KeyLog, TlsConn};
 use crate::observation::{DeviceId, Ech, Observation, Via, is_local_addr};
 use crate::stats::Counters;
 use crate::time::Timestamp;
@@ -27,6 +28,8 @@ pub(super) struct Context<'e> {
     pub dns: &'e mut DnsCache,
     pub quic: &'e mut QuicTracker,
     pub weirds: &'e mut Counters,
+    /// TLS secrets when decryption is on.
+    pub keys: Option<&'e KeyLog>,
 }
 
 /// What a TCP segment's analysis found that needs more than the flow.
@@ -43,7 +46,8 @@ pub(super) fn tcp(
     ctx: &mut Context<'_>,
     sink: &mut impl Sink,
 ) {
-    match tcp_flow(flow, seg, from_client, ctx.weirds, sink) {
+    let found = tcp_flow(flow, seg, from_client, ctx.weirds, ctx.keys, sink);
+    match found {
         Some(Found::Hello(h)) => hello(flow, ctx.dns, seg.ts, Via::Tls, 0, h, sink),
         Some(Found::DnsMessages(msgs)) => {
             for m in msgs {
@@ -66,7 +70,7 @@ pub(super) fn udp(
         return dhcp_message(seg, ctx.weirds, sink);
     }
     match flow.app {
-        App::Done | App::Tls | App::Http => {}
+        App::Done | App::Tls | App::Http | App::Decrypt => {}
         App::Dns => dns_message(ctx, seg, seg.payload, sink),
         App::Undecided | App::Quic => {
             if Flavor::for_ports(seg.src.port(), seg.dst.port()).is_some() {
@@ -94,6 +98,7 @@ fn tcp_flow(
     seg: &Segment<'_>,
     from_client: bool,
     weirds: &mut Counters,
+    keys: Option<&KeyLog>,
     sink: &mut impl Sink,
 ) -> Option<Found> {
     flow.rst |= seg.flags.rst;
@@ -116,9 +121,15 @@ fn tcp_flow(
     if seg.flags.syn {
         stream.syn(seg.seq);
     }
+    if flow.app == App::Decrypt
+        && let Some(keys) = keys
+    {
+        decrypt_segment(flow, seg, from_client, keys, weirds, sink);
+        return None;
+    }
     let wanted = match flow.app {
         App::Undecided | App::Tls => from_client,
-        App::Http | App::Dns => true,
+        App::Http | App::Dns | App::Decrypt => true,
         App::Quic | App::Done => false,
     };
     if !wanted || !stream.push(seg.seq, seg.payload, weirds) {
@@ -132,7 +143,13 @@ fn tcp_flow(
         }
     }
     match flow.app {
-        App::Tls => tls_hello(flow, weirds),
+        App::Tls => {
+            let found = tls_hello(flow, weirds, keys.is_some());
+            if let Some(keys) = keys {
+                decrypt_streams(flow, seg.ts, keys, weirds, sink);
+            }
+            found
+        }
         App::Http => {
             http_stream(flow, seg.ts, from_client, weirds, sink);
             None
@@ -145,7 +162,7 @@ fn tcp_flow(
             },
             weirds,
         ))),
-        App::Undecided | App::Quic | App::Done => None,
+        App::Undecided | App::Quic | App::Done | App::Decrypt => None,
     }
 }
 
@@ -162,8 +179,14 @@ fn sniff(head: &[u8]) -> App {
     }
 }
 
-fn tls_hello(flow: &mut Flow, weirds: &mut Counters) -> Option<Found> {
+fn tls_hello(flow: &mut Flow, weirds: &mut Counters, decrypting: bool) -> Option<Found> {
     let outcome = tls::client_hello_from_records(flow.up.data());
+    if decrypting && let Parsed::Done(h) = &outcome {
+        // Keep both streams: the records from the hello on are decrypted.
+        flow.app = App::Decrypt;
+        flow.tls = Some(Box::new(TlsConn::new(h.sni.clone())));
+        return outcome.done().map(Found::Hello);
+    }
     let done = |flow: &mut Flow| {
         flow.app = App::Done;
         flow.up.close();
@@ -291,6 +314,88 @@ fn http_request(flow: &mut Flow, ts: Timestamp, req: http::Request, sink: &mut i
         referer: req.referer,
         has_cookie: req.has_cookie,
     });
+}
+
+/// A segment of a decrypted TLS flow, pushed in slices that leave the stream buffer room for
+/// a whole record (offloaded captures carry segments of up to 64 KiB).
+fn decrypt_segment(
+    flow: &mut Flow,
+    seg: &Segment<'_>,
+    from_client: bool,
+    keys: &KeyLog,
+    weirds: &mut Counters,
+    sink: &mut impl Sink,
+) {
+    let mut offset = 0usize;
+    for slice in seg.payload.chunks(MAX_STREAM_BYTES / 2) {
+        let stream = if from_client {
+            &mut flow.up
+        } else {
+            &mut flow.down
+        };
+        let seq = seg.seq.wrapping_add(offset as u32);
+        offset += slice.len();
+        if stream.push(seq, slice, weirds) {
+            decrypt_streams(flow, seg.ts, keys, weirds, sink);
+        }
+    }
+}
+
+/// Feed both directions of a decrypted TLS flow to its connection state; hand out requests.
+fn decrypt_streams(
+    flow: &mut Flow,
+    ts: Timestamp,
+    keys: &KeyLog,
+    weirds: &mut Counters,
+    sink: &mut impl Sink,
+) {
+    let Some(conn) = flow.tls.as_mut() else {
+        return;
+    };
+    let mut out = Vec::new();
+    let mut feed = decrypt::Feed {
+        keys,
+        weirds,
+        ts,
+        out: &mut out,
+    };
+    // Server first: the client's protected records wait for the ServerHello.
+    for from_client in [false, true] {
+        let stream = if from_client {
+            &mut flow.up
+        } else {
+            &mut flow.down
+        };
+        let used = conn.feed(from_client, stream.data(), &mut feed);
+        stream.consume(used);
+    }
+    if conn.stopped().is_some() {
+        conn.finish(&mut out);
+        flow.tls = None;
+        flow.app = App::Done;
+        flow.up.close();
+        flow.down.close();
+    }
+    emit_requests(flow, out, sink);
+}
+
+/// A flow ends: requests decrypted but still waiting for a response are handed out.
+pub(super) fn flush_decrypted(flow: &mut Flow, sink: &mut impl Sink) {
+    if let Some(mut conn) = flow.tls.take() {
+        let mut out = Vec::new();
+        conn.finish(&mut out);
+        emit_requests(flow, out, sink);
+    }
+}
+
+fn emit_requests(flow: &Flow, out: Vec<decrypt::Exchange>, sink: &mut impl Sink) {
+    for exchange in out {
+        sink.observe(Observation::Request {
+            device: flow.device,
+            flow: flow.key,
+            exchange: Box::new(exchange),
+        });
+    }
 }
 
 /// The name part of a Host header: lower case, without port or IPv6 brackets.

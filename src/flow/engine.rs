@@ -3,6 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::capture::Packet;
+use crate::decrypt::KeyLog;
 use crate::observation::{DeviceId, FlowKey, Observation, Proto};
 use crate::stats::Counters;
 use crate::time::Timestamp;
@@ -52,6 +53,8 @@ pub struct Engine {
     stats: EngineStats,
     now: Timestamp,
     next_sweep: Timestamp,
+    /// TLS secrets; `Some` turns on decryption of TLS flows.
+    keys: Option<Box<KeyLog>>,
 }
 
 /// Link-layer facts of the packet being processed.
@@ -65,6 +68,21 @@ impl Engine {
     /// A fresh engine.
     pub fn new() -> Engine {
         Engine::default()
+    }
+
+    /// Decrypt TLS flows with these secrets (lab use: `--keylog`).
+    pub fn set_key_log(&mut self, keys: KeyLog) {
+        self.keys = Some(Box::new(keys));
+    }
+
+    /// Add key log lines (a pcapng Decryption Secrets Block); turns decryption on.
+    pub fn add_key_log_text(&mut self, text: &[u8]) {
+        self.keys.get_or_insert_default().add(text);
+    }
+
+    /// The secrets loaded, if decryption is on.
+    pub fn key_log(&self) -> Option<&KeyLog> {
+        self.keys.as_deref()
     }
 
     /// Malformed input and limits hit, by kind.
@@ -129,7 +147,7 @@ impl Engine {
         }
         self.next_sweep = self.now.plus_secs(SWEEP_SECS);
         for flow in self.flows.expire(self.now) {
-            sink.observe(Observation::FlowEnd(flow.summary()));
+            end_flow(flow, sink);
         }
         self.defrag.expire(self.now, &mut self.weirds);
         self.quic.expire(self.now);
@@ -138,7 +156,7 @@ impl Engine {
     /// End of input: every open flow ends.
     pub fn finish(&mut self, sink: &mut impl Sink) {
         for flow in self.flows.drain() {
-            sink.observe(Observation::FlowEnd(flow.summary()));
+            end_flow(flow, sink);
         }
     }
 
@@ -188,6 +206,7 @@ impl Engine {
             quic,
             weirds,
             stats,
+            keys,
             ..
         } = self;
         let (evicted, flow) = flows.find_or_start(proto, src, dst, || {
@@ -197,12 +216,18 @@ impl Engine {
         if !evicted.is_empty() {
             weirds.add("flow.evicted_table_full", evicted.len() as u64);
             for old in evicted {
-                sink.observe(Observation::FlowEnd(old.summary()));
+                end_flow(old, sink);
             }
         }
         let from_client = flow.key.client == src;
         flow.count(ts, from_client, ip.wire_len);
-        let mut ctx = analyze::Context { dns, quic, weirds };
+        let keys = keys.as_deref();
+        let mut ctx = analyze::Context {
+            dns,
+            quic,
+            weirds,
+            keys,
+        };
         match proto {
             Proto::Tcp => analyze::tcp(flow, &seg, from_client, &mut ctx, sink),
             Proto::Udp => analyze::udp(flow, &seg, from_client, &mut ctx, sink),
@@ -216,9 +241,15 @@ impl Engine {
             .get_mut(proto, seg.src, seg.dst)
             .is_some_and(|f| f.packets_up + f.packets_down > 2 || f.key.client != seg.src);
         if reused && let Some(old) = self.flows.remove(proto, seg.src, seg.dst) {
-            sink.observe(Observation::FlowEnd(old.summary()));
+            end_flow(old, sink);
         }
     }
+}
+
+/// A flow ends: requests still waiting in its decryption state first, then its totals.
+fn end_flow(mut flow: Flow, sink: &mut impl Sink) {
+    analyze::flush_decrypted(&mut flow, sink);
+    sink.observe(Observation::FlowEnd(flow.summary()));
 }
 
 /// A new flow from its first packet: who is the client, which device, what DNS named the server.

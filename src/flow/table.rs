@@ -33,6 +33,8 @@ pub enum App {
     Quic,
     /// Nothing more to read.
     Done,
+    /// TLS with a key log: both directions are decrypted by `flow.tls`.
+    Decrypt,
 }
 
 /// State of one flow.
@@ -72,6 +74,8 @@ pub struct Flow {
     pub fin_down: bool,
     /// RST seen.
     pub rst: bool,
+    /// Decryption state when a key log is loaded and the flow is TLS.
+    pub tls: Option<Box<crate::decrypt::TlsConn>>,
 }
 
 impl Flow {
@@ -95,6 +99,7 @@ impl Flow {
             fin_up: false,
             fin_down: false,
             rst: false,
+            tls: None,
         }
     }
 

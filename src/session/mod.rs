@@ -21,7 +21,6 @@ pub use mark::{Mark, MarkKind, MarkSpec, MarkTime, Phase, phase_at};
 pub use record::{CSV_HEADER, ContactRecord, Evidence, csv_row};
 pub use recorder::{MAX_EVIDENCE, MAX_PENDING_EVIDENCE, Recorder};
 
-
 use crate::observation::DeviceId;
 use crate::time::Timestamp;
 

@@ -4,7 +4,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::{Batch, CaptureStats, ContactRecord, DeviceRecord, Evidence, Mark, MarkSpec, Session, SessionState};
+use super::{
+    Batch, CaptureStats, ContactRecord, DeviceRecord, Evidence, Mark, MarkSpec, Session,
+    SessionState,
+};
 use crate::attribute::Attributor;
 use crate::contact::Contacts;
 use crate::flow::analyze::host_name;
@@ -286,7 +289,8 @@ fn device_of(obs: &Observation) -> DeviceId {
         | Observation::Hello { device, .. }
         | Observation::HttpRequest { device, .. }
         | Observation::HttpResponse { device, .. }
-        | Observation::Dhcp { device, .. } => *device,
+        | Observation::Dhcp { device, .. }
+        | Observation::Request { device, .. } => *device,
         Observation::FlowEnd(f) => f.device,
     }
 }
@@ -356,7 +360,9 @@ fn evidence_of(obs: &Observation) -> Option<(Key, Evidence)> {
             let key = (*device, name);
             Some((key, ev(*ts, "http-request", Some(flow_text(flow)))))
         }
-        Observation::HttpResponse { .. } | Observation::Dhcp { .. } => None,
+        Observation::HttpResponse { .. }
+        | Observation::Dhcp { .. }
+        | Observation::Request { .. } => None,
         Observation::FlowEnd(f) if !f.dns => {
             let key = (f.device, f.name.clone());
             Some((key, ev(f.first, "flow", Some(flow_text(&f.key)))))
