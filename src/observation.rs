@@ -224,6 +224,22 @@ pub enum Observation {
     },
 }
 
+impl Observation {
+    /// When it was seen (a flow's end is its last packet).
+    pub fn ts(&self) -> Timestamp {
+        match self {
+            Observation::DnsQuery { ts, .. }
+            | Observation::DnsChain { ts, .. }
+            | Observation::Hello { ts, .. }
+            | Observation::HttpRequest { ts, .. }
+            | Observation::HttpResponse { ts, .. }
+            | Observation::Dhcp { ts, .. } => *ts,
+            Observation::Request { exchange, .. } => exchange.ts,
+            Observation::FlowEnd(f) => f.last,
+        }
+    }
+}
+
 /// Totals of one flow, and the name it was given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowSummary {

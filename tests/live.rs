@@ -187,6 +187,55 @@ fn live_sees_dns_http_and_tls_from_a_phone_namespace() {
         unique.len(),
         "a contact was announced as new twice: {new:?}"
     );
+    assert_stored_session(&run);
+}
+
+/// The live run was recorded: the session ended cleanly with the mark sent over the control
+/// socket, zero drops, and the round's contacts stored.
+fn assert_stored_session(run: &Run) {
+    let mark = std::fs::read_to_string(run.dir.join("mark.log")).unwrap_or_default();
+    assert!(mark.contains("marked session 1"), "{mark}");
+    let db = run.dir.join("db");
+    let list = Command::new(run.dir.join("sporfri"))
+        .args(["sessions", "list", "--format", "jsonl", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let text = String::from_utf8_lossy(&list.stdout);
+    let s: Value = serde_json::from_str(text.lines().next().unwrap_or("null")).unwrap();
+    assert_eq!(s["state"], "ended", "{s}");
+    assert_eq!(s["marks"][0]["kind"], "consent-accepted", "{s}");
+    assert_eq!(s["source"]["kind"], "interface", "{s}");
+    assert_eq!(s["source"]["name"], "vs", "{s}");
+    for counter in ["kernel_dropped", "interface_dropped", "channel_dropped"] {
+        assert_eq!(s["stats"][counter], 0, "{counter}: {s}");
+    }
+    assert!(s["stats"]["packets"].as_u64().unwrap_or(0) > 10, "{s}");
+    let export = Command::new(run.dir.join("sporfri"))
+        .args(["sessions", "export", "1", "--format", "jsonl", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let rows: Vec<Value> = String::from_utf8_lossy(&export.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for name in [
+        "dns1.example.test",
+        "http1.example.test",
+        "tls1.example.test",
+    ] {
+        assert!(
+            rows.iter()
+                .any(|r| r["name"] == name && r["phase"] == "before-consent"),
+            "{name} not stored before consent: {rows:?}"
+        );
+    }
 }
 
 #[test]

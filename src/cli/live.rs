@@ -42,6 +42,12 @@ pub struct LiveArgs {
     /// Promiscuous mode (not needed when capturing on the access point itself).
     #[arg(long)]
     promisc: bool,
+    /// Record only this device (MAC or IP); repeatable; default all devices.
+    #[arg(long = "device", value_name = "MAC")]
+    devices: Vec<String>,
+    /// Database directory (default $XDG_DATA_HOME/sporfri/db; /var/lib/sporfri/db under systemd).
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
 }
 
 /// `100`, `64k`, `100M`, `2G` (powers of 1024).
@@ -88,7 +94,28 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
         rotate_bytes: args.rotate_size,
     });
     let mut printer = print::Printer::new(args.format);
-    let end = sporfri::live::run(&options, &mut printer)?;
+    let stop = sporfri::live::Stop::new();
+    let mut session = record::start(&args.interface, &options, &args.devices, args.db, &stop)?;
+    let end = {
+        let mut hooks = sporfri::live::Hooks(vec![&mut printer, &mut session]);
+        sporfri::live::run_until(&options, &mut hooks, &stop)?
+    };
+    for w in &session.warnings {
+        eprintln!("sporfri: {w}");
+    }
+    let s = session.recorder().session();
+    eprintln!(
+        "sporfri: session {} \"{}\" ended: {} contacts, {} marks, {} packets, {} dropped",
+        s.id,
+        s.label,
+        s.stats.contacts,
+        s.marks.len(),
+        s.stats.packets,
+        s.stats.kernel_dropped + s.stats.interface_dropped + s.stats.channel_dropped
+    );
+    if let Some(e) = session.store_error() {
+        anyhow::bail!("some contacts of session {} could not be stored: {e}", s.id);
+    }
     Ok(
         if end.reason.starts_with("SIG") || end.reason == "stopped" {
             ExitCode::SUCCESS
@@ -96,6 +123,66 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
             ExitCode::FAILURE
         },
     )
+}
+
+#[cfg(feature = "live")]
+mod record {
+    use std::path::PathBuf;
+
+    use anyhow::{Context, Result};
+    use sporfri::attribute::Attributor;
+    use sporfri::control::{Server, socket_path};
+    use sporfri::live::session::SessionHook;
+    use sporfri::live::{LiveOptions, Stop};
+    use sporfri::session::{Recorder, Session, Source, parse_device};
+    use sporfri::store::{Store, default_path};
+
+    /// Open the database, create the session, serve the control socket beside the database.
+    pub fn start(
+        interface: &str,
+        options: &LiveOptions,
+        devices: &[String],
+        db: Option<PathBuf>,
+        stop: &Stop,
+    ) -> Result<SessionHook> {
+        let devices = devices
+            .iter()
+            .map(|d| parse_device(d).with_context(|| format!("--device {d:?} is not a MAC or IP")))
+            .collect::<Result<Vec<_>>>()?;
+        let db = db.unwrap_or_else(default_path);
+        let mut store = Store::open(&db)?;
+        for id in store.recover_interrupted()? {
+            eprintln!("sporfri: session {id} was interrupted; it is complete up to its last flush");
+        }
+        let label = options
+            .label
+            .clone()
+            .unwrap_or_else(|| format!("live on {interface}"));
+        let source = Source::Interface {
+            name: interface.to_owned(),
+        };
+        let mut session = Session::new(&label, options.site.as_deref(), source);
+        session.device_filter = devices.iter().map(ToString::to_string).collect();
+        let session = store.create_session(session)?;
+        let attributor = Attributor::builtin(options.site.as_deref())?;
+        let rec = Recorder::new(session, attributor, devices, Vec::new());
+        let sock = socket_path(&db);
+        let control = Server::start(&sock)
+            .with_context(|| format!("serving the control socket {}", sock.display()))?;
+        eprintln!(
+            "sporfri: recording session {} \"{label}\" in {}; marks: sporfri mark consent-accepted|consent-rejected|page --db {}",
+            rec.session().id,
+            db.display(),
+            db.display()
+        );
+        let stop = stop.clone();
+        Ok(SessionHook::new(
+            rec,
+            store,
+            Some(control),
+            Box::new(move || stop.stop()),
+        ))
+    }
 }
 
 #[cfg(feature = "live")]

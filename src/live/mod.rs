@@ -17,6 +17,7 @@ pub mod link;
 pub mod pcapng;
 #[cfg(feature = "live")]
 pub mod pipeline;
+pub mod session;
 pub mod stats;
 
 pub use hook::{Change, ContactEvent, Hooks, LinkEvent, LiveEnd, LiveHook, LiveInfo};

@@ -282,6 +282,7 @@ impl Analysis<'_> {
         };
         engine.tick(wall_now(), &mut sink);
         self.dirty |= ended;
+        self.hook.tick();
         if let Some(w) = self.writer.as_mut() {
             let _ = w.flush();
         }

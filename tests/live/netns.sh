@@ -72,7 +72,7 @@ wait_for() { # PATTERN FILE SECONDS
     return 1
 }
 
-ip netns exec "$AP" "$SPORFRI" live -i vs --format jsonl "$@" >"$OUT/live.jsonl" 2>"$OUT/live.err" &
+ip netns exec "$AP" "$SPORFRI" live -i vs --format jsonl --db "$OUT/db" "$@" >"$OUT/live.jsonl" 2>"$OUT/live.err" &
 SPORFRI_PID=$!
 PIDS+=($SPORFRI_PID)
 wait_for "live on vs" "$OUT/live.err" 10
@@ -89,6 +89,8 @@ traffic() { # ROUND
 }
 
 traffic 1
+# A consent mark while the session records: goes over the control socket beside the database.
+"$SPORFRI" mark consent-accepted --db "$OUT/db" >"$OUT/mark.log" 2>&1
 if [ "$SCENARIO" = outage ]; then
     sleep 1.5
     in_ap ip link set vs down
