@@ -35,3 +35,26 @@ pub use keylog::{KeyLog, KeyLogStats, Secrets};
 pub use model::{Exchange, HttpVersion, SameSite, SetCookie};
 pub use record::RequestRecord;
 pub use tracker::TrackerHit;
+
+/// Run the HTTP layer over plaintext as if it had been decrypted: `chunks` are (from client,
+/// bytes) in arrival order. For fuzzing the HTTP/1.1 and HTTP/2 parsers without keys.
+pub fn plaintext_exchanges(
+    host: Option<String>,
+    chunks: &[(bool, &[u8])],
+    weirds: &mut crate::stats::Counters,
+) -> Vec<Exchange> {
+    let keys = KeyLog::new();
+    let mut out = Vec::new();
+    let mut app = app::AppLayer::new(host);
+    for (from_client, bytes) in chunks {
+        let mut feed = Feed {
+            keys: &keys,
+            weirds: &mut *weirds,
+            ts: crate::time::Timestamp::default(),
+            out: &mut out,
+        };
+        app.data(*from_client, bytes, &mut feed);
+    }
+    app.finish(&mut out);
+    out
+}
