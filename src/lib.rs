@@ -13,6 +13,7 @@ pub mod flow;
 pub mod observation;
 pub mod output;
 pub mod replay;
+pub mod report;
 pub mod session;
 pub mod stats;
 pub mod store;

@@ -4,6 +4,7 @@ mod common;
 mod extract;
 mod mark;
 mod replay;
+mod report;
 mod sessions;
 mod signatures;
 
@@ -77,6 +78,22 @@ pub enum Command {
         #[arg(long)]
         flows: bool,
     },
+    /// A session's report: findings with evidence, tables, timeline (html, md, json, csv).
+    Report {
+        /// Session number.
+        session: sporfri::session::SessionId,
+        #[command(flatten)]
+        render: report::RenderArgs,
+    },
+    /// Compare two sessions: names only in A, only in B, in both, by organisation and phase.
+    Diff {
+        /// Session A (e.g. the accept run).
+        a: sporfri::session::SessionId,
+        /// Session B (e.g. the reject run).
+        b: sporfri::session::SessionId,
+        #[command(flatten)]
+        render: report::RenderArgs,
+    },
     /// Signatures: check the files, explain a name, import a list into a local overlay.
     Signatures {
         #[command(subcommand)]
@@ -120,5 +137,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Mark { kind, note, db } => mark::run(db, kind, note),
         Command::Extract { file, flows } => extract::run(&file, flows),
         Command::Signatures { command } => signatures::run(command),
+        Command::Report { session, render } => report::report(session, &render),
+        Command::Diff { a, b, render } => report::diff(a, b, &render),
     }
 }
