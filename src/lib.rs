@@ -16,6 +16,7 @@ pub mod live;
 pub mod observation;
 pub mod output;
 pub mod replay;
+pub mod report;
 pub mod session;
 pub mod stats;
 pub mod store;

@@ -6,6 +6,7 @@ mod extract;
 mod live;
 mod mark;
 mod replay;
+mod report;
 mod requests;
 mod sessions;
 mod signatures;
@@ -86,6 +87,22 @@ pub enum Command {
         #[arg(long)]
         flows: bool,
     },
+    /// A session's report: findings with evidence, tables, timeline (html, md, json, csv).
+    Report {
+        /// Session number.
+        session: sporfri::session::SessionId,
+        #[command(flatten)]
+        render: report::RenderArgs,
+    },
+    /// Compare two sessions: names only in A, only in B, in both, by organisation and phase.
+    Diff {
+        /// Session A (e.g. the accept run).
+        a: sporfri::session::SessionId,
+        /// Session B (e.g. the reject run).
+        b: sporfri::session::SessionId,
+        #[command(flatten)]
+        render: report::RenderArgs,
+    },
     /// Signatures: check the files, explain a name, import a list into a local overlay.
     Signatures {
         #[command(subcommand)]
@@ -149,5 +166,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Signatures { command } => signatures::run(command),
         Command::Live(args) => live::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Report { session, render } => report::report(session, &render),
+        Command::Diff { a, b, render } => report::diff(a, b, &render),
     }
 }

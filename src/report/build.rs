@@ -1,0 +1,415 @@
+//! Building a [`Report`] from a session, its contacts and the site profile's facts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::localtime::when;
+use super::verdict::{findings, is_tracking};
+use super::{
+    AllowedInfo, CategoryRow, Item, MarkInfo, Meta, OrgRow, REPORT_VERSION, Report, SessionInfo,
+    SiteInfo, Summary,
+};
+use crate::attribute::name::registrable;
+use crate::attribute::site::SiteFacts;
+use crate::attribute::{Hidden, Party};
+use crate::session::{ContactRecord, Session, SessionState};
+use crate::time::Timestamp;
+
+/// The rules the findings are read against.
+const FRAME: [&str; 4] = [
+    "The findings are read against the Danish cookie order (BEK nr. 1148 of 9 December 2011, \
+     the cookiebekendtgørelse), the state's guideline of February 2022 on third-party cookies \
+     on mandatory digital self-service solutions, and the aim of tracking-free zones in public \
+     digital services.",
+    "Each finding states what the capture shows, with the observations behind it (name, time, \
+     consent phase, evidence kinds, device). It is evidence for a person to assess, not a legal \
+     conclusion and not legal advice.",
+    "A contact shows that the device reached a name; sporfri sees network metadata (DNS names, \
+     TLS and QUIC server names, plaintext HTTP hosts and cookie names), never page contents, so \
+     it cannot tell which data was sent or whether a cookie was stored.",
+    "Consent phases come from the tester's marks: a contact belongs to the phase of its first \
+     observation.",
+];
+
+/// The serde word of a unit enum variant (`tag-manager`, `os-background`).
+pub(super) fn word<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// The key contacts are grouped by organisation with: the organisation, else the registrable
+/// domain of the name, else the name.
+pub(super) fn org_key(org: Option<&str>, name: &str) -> String {
+    match org {
+        Some(o) => o.to_owned(),
+        None => format!(
+            "unknown organisation ({})",
+            registrable(name).unwrap_or(name)
+        ),
+    }
+}
+
+/// Seconds from the session's first packet to `t`.
+pub(super) fn offset(session: &Session, t: Timestamp) -> f64 {
+    let start = session.started.unwrap_or(t);
+    // Microsecond precision, like every time in the output, so the JSON is stable.
+    (t.since(start) / 1_000) as f64 / 1e6
+}
+
+fn kinds(c: &ContactRecord) -> Vec<String> {
+    let set: BTreeSet<&str> = c.evidence.iter().map(|e| e.kind.as_str()).collect();
+    set.into_iter().map(str::to_owned).collect()
+}
+
+/// The first kept observation of each kind: what a human reads; JSON carries them all.
+pub(super) fn first_per_kind(i: &Item) -> Vec<&crate::session::Evidence> {
+    let mut seen = BTreeSet::new();
+    i.evidence
+        .iter()
+        .filter(|e| seen.insert(e.kind.as_str()))
+        .collect()
+}
+
+/// A contact cited as evidence, with `detail` for the finding that cites it.
+pub(super) fn item(session: &Session, c: &ContactRecord, detail: Option<String>) -> Item {
+    let a = &c.attribution;
+    Item {
+        name: c.name.clone(),
+        org: a.org.clone(),
+        service: a.service.clone(),
+        category: a.category,
+        party: a.party,
+        phase: c.phase,
+        device: c.device.clone(),
+        first_seen: when(c.first_seen),
+        offset_s: offset(session, c.first_seen),
+        last_seen: when(c.last_seen),
+        via: c.via.clone(),
+        evidence_kinds: kinds(c),
+        evidence: c.evidence.clone(),
+        detail,
+    }
+}
+
+/// The report's view of a site profile.
+pub fn site_info(f: &SiteFacts) -> SiteInfo {
+    SiteInfo {
+        name: f.name.clone(),
+        title: f.title.clone(),
+        owner: f.owner.clone(),
+        country: f.country.clone(),
+        mandatory_self_service: f.mandatory_self_service,
+        first_party: f.first_party.clone(),
+        source: f.source.clone(),
+        allowed: f
+            .allowed
+            .iter()
+            .map(|a| AllowedInfo {
+                domains: a.domains.clone(),
+                reason: a.reason.clone(),
+                reference: a.reference.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The report of `session` with its `contacts` (as stored). `site` is the session's site
+/// profile as loaded now (`None` when it names none or it is not found); `meta` says which
+/// sporfri and signatures render it.
+pub fn build(
+    session: &Session,
+    contacts: &[ContactRecord],
+    site: Option<&SiteFacts>,
+    meta: Meta,
+) -> Report {
+    let site = site.map(site_info);
+    let main: Vec<&ContactRecord> = contacts
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.attribution.party,
+                Party::First | Party::Third | Party::Unknown
+            )
+        })
+        .collect();
+    let apart = |p: Party| -> Vec<Item> {
+        contacts
+            .iter()
+            .filter(|c| c.attribution.party == p)
+            .map(|c| item(session, c, None))
+            .collect()
+    };
+    let findings = findings(session, contacts, site.as_ref());
+    Report {
+        report_version: REPORT_VERSION,
+        meta,
+        session: session_info(session),
+        summary: summary(contacts, &findings),
+        caveats: caveats(session, contacts, site.as_ref()),
+        site,
+        frame: FRAME.iter().map(|s| (*s).to_owned()).collect(),
+        findings,
+        organisations: organisations(&main),
+        categories: categories(&main),
+        os_background: apart(Party::OsBackground),
+        local: apart(Party::Local),
+        contacts: contacts.to_vec(),
+    }
+}
+
+fn session_info(s: &Session) -> SessionInfo {
+    let end = s.ended.or(s.last_flush);
+    SessionInfo {
+        id: s.id,
+        label: s.label.clone(),
+        site: s.site.clone(),
+        source: s.source.clone(),
+        state: s.state,
+        started: s.started.map(when),
+        ended: end.map(when),
+        duration_s: end.map(|e| offset(s, e)),
+        marks: s
+            .marks
+            .iter()
+            .map(|m| MarkInfo {
+                kind: m.kind,
+                text: m.text.clone(),
+                at: when(m.ts),
+                offset_s: offset(s, m.ts),
+            })
+            .collect(),
+        devices: s.devices.clone(),
+        device_filter: s.device_filter.clone(),
+        stats: s.stats.clone(),
+    }
+}
+
+fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
+    let n = |p: Party| contacts.iter().filter(|c| c.attribution.party == p).count();
+    let orgs: BTreeSet<String> = contacts
+        .iter()
+        .filter(|c| c.attribution.party == Party::Third)
+        .map(|c| org_key(c.attribution.org.as_deref(), &c.name))
+        .collect();
+    let third = n(Party::Third);
+    let hidden = contacts
+        .iter()
+        .filter(|c| c.attribution.hidden.is_some())
+        .count();
+    let items = |k: &str| {
+        findings
+            .iter()
+            .find(|f| f.key == k)
+            .map_or(0, |f| f.items.len())
+    };
+    let headline = if third == 0 {
+        format!(
+            "Tracking-free within what the capture could see: no third-party contact among {} \
+             contacts ({} first party, {} OS background, {} local). See the caveats and \
+             finding 5.",
+            contacts.len(),
+            n(Party::First),
+            n(Party::OsBackground),
+            n(Party::Local)
+        )
+    } else {
+        format!(
+            "{third} third-party names from {} organisations were contacted: {} before any \
+             consent decision, {} after \"reject\", {} not declared in the site profile, {} \
+             cloaked.",
+            orgs.len(),
+            items("before-consent"),
+            items("after-reject"),
+            items("undeclared"),
+            items("cloaked")
+        )
+    };
+    Summary {
+        tracking_free: third == 0,
+        headline,
+        contacts: contacts.len(),
+        third_party_contacts: third,
+        third_party_organisations: orgs.len(),
+        first_party_contacts: n(Party::First),
+        os_background_contacts: n(Party::OsBackground),
+        local_contacts: n(Party::Local),
+        unknown_contacts: n(Party::Unknown),
+        hidden_contacts: hidden,
+    }
+}
+
+fn caveats(session: &Session, contacts: &[ContactRecord], site: Option<&SiteInfo>) -> Vec<String> {
+    let mut out = vec![
+        "Only the devices and the time span of this capture are covered; traffic outside them, \
+         or on another network path, is not."
+            .to_owned(),
+    ];
+    let hidden = contacts
+        .iter()
+        .filter(|c| c.attribution.hidden.is_some())
+        .count();
+    if hidden > 0 {
+        out.push(format!(
+            "{hidden} contact(s) were partly or wholly hidden (finding 5): what went through \
+             them is not in the findings."
+        ));
+    }
+    match (&session.site, site) {
+        (None, _) => out.push(
+            "No site profile: no name counts as first party, so every internet name is a third \
+             party."
+                .to_owned(),
+        ),
+        (Some(name), None) => out.push(format!(
+            "The site profile {name} was not found when rendering; attribution is as recorded."
+        )),
+        (Some(_), Some(p)) => out.push(format!(
+            "First-party names are those of the site profile {} ({}); its source: {}",
+            p.name,
+            p.first_party.join(", "),
+            p.source
+        )),
+    }
+    if !session.marks.iter().any(|m| {
+        matches!(
+            m.kind,
+            crate::session::MarkKind::ConsentAccepted | crate::session::MarkKind::ConsentRejected
+        )
+    }) {
+        out.push("No consent mark: every contact is in the phase before-consent.".to_owned());
+    }
+    if session.state == SessionState::Interrupted {
+        out.push(format!(
+            "The recording was interrupted; it is complete up to {}.",
+            session.last_flush.map(|t| t.rfc3339()).unwrap_or_default()
+        ));
+    }
+    let st = &session.stats;
+    if st.dropped > 0 || st.unstored > 0 {
+        out.push(format!(
+            "{} contact(s) were not kept (memory limit) and {} not stored (database errors).",
+            st.dropped, st.unstored
+        ));
+    }
+    out
+}
+
+#[derive(Default)]
+struct Acc<'a> {
+    contacts: Vec<&'a ContactRecord>,
+}
+
+impl Acc<'_> {
+    fn set<T: Ord + Clone>(&self, f: impl Fn(&ContactRecord) -> Option<T>) -> Vec<T> {
+        let s: BTreeSet<T> = self.contacts.iter().filter_map(|c| f(c)).collect();
+        s.into_iter().collect()
+    }
+
+    fn first(&self) -> Timestamp {
+        self.contacts
+            .iter()
+            .map(|c| c.first_seen)
+            .min()
+            .unwrap_or_default()
+    }
+
+    fn kinds(&self) -> Vec<String> {
+        let s: BTreeSet<String> = self.contacts.iter().flat_map(|c| kinds(c)).collect();
+        s.into_iter().collect()
+    }
+}
+
+/// Contacts grouped by (party, organisation); third parties first, then by first sight.
+fn organisations(main: &[&ContactRecord]) -> Vec<OrgRow> {
+    let mut groups: BTreeMap<(Party, String), Acc<'_>> = BTreeMap::new();
+    for c in main {
+        let key = org_key(c.attribution.org.as_deref(), &c.name);
+        groups
+            .entry((c.attribution.party, key))
+            .or_default()
+            .contacts
+            .push(c);
+    }
+    let mut rows: Vec<OrgRow> = groups
+        .into_iter()
+        .map(|((party, label), g)| {
+            let org = g.contacts.first().and_then(|c| c.attribution.org.clone());
+            let domain = match &org {
+                Some(_) => None,
+                None => g
+                    .contacts
+                    .first()
+                    .map(|c| registrable(&c.name).unwrap_or(&c.name).to_owned()),
+            };
+            OrgRow {
+                label,
+                org,
+                domain,
+                party,
+                categories: g.set(|c| c.attribution.category),
+                services: g.set(|c| c.attribution.service.clone()),
+                phases: g.set(|c| Some(c.phase)),
+                names: g.set(|c| Some(c.name.clone())),
+                devices: g.set(|c| Some(c.device.clone())),
+                first_seen: when(g.first()),
+                evidence_kinds: g.kinds(),
+                declared: g.set(|c| c.attribution.declared.clone()),
+                cloaked: g.contacts.iter().any(|c| c.attribution.cloaked.is_some()),
+                hidden: g
+                    .set(|c| c.attribution.hidden)
+                    .into_iter()
+                    .collect::<Vec<Hidden>>(),
+                contacts: g.contacts.len(),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (party_rank(a.party), &a.first_seen.utc, &a.label).cmp(&(
+            party_rank(b.party),
+            &b.first_seen.utc,
+            &b.label,
+        ))
+    });
+    rows
+}
+
+fn party_rank(p: Party) -> u8 {
+    match p {
+        Party::Third => 0,
+        Party::First => 1,
+        Party::Unknown => 2,
+        Party::OsBackground => 3,
+        Party::Local => 4,
+    }
+}
+
+/// Contacts grouped by category; tracking categories first, uncategorised last.
+fn categories(main: &[&ContactRecord]) -> Vec<CategoryRow> {
+    let mut groups: BTreeMap<(bool, Option<_>), Acc<'_>> = BTreeMap::new();
+    for c in main {
+        let cat = c.attribution.category;
+        let rank = !cat.is_some_and(is_tracking);
+        groups.entry((rank, cat)).or_default().contacts.push(c);
+    }
+    let mut rows: Vec<CategoryRow> = groups
+        .into_iter()
+        .map(|((_, category), g)| CategoryRow {
+            label: category.map_or_else(|| "uncategorised".to_owned(), |c| word(&c)),
+            category,
+            tracking: category.is_some_and(is_tracking),
+            parties: g.set(|c| Some(c.attribution.party)),
+            organisations: g.set(|c| Some(org_key(c.attribution.org.as_deref(), &c.name))),
+            phases: g.set(|c| Some(c.phase)),
+            names: g.set(|c| Some(c.name.clone())),
+            first_seen: when(g.first()),
+            evidence_kinds: g.kinds(),
+            contacts: g.contacts.len(),
+        })
+        .collect();
+    // Uncategorised (None) sorts first among non-tracking in the map; put it last.
+    rows.sort_by_key(|r| (!r.tracking, r.category.is_none()));
+    rows
+}

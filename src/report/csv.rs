@@ -1,0 +1,41 @@
+//! CSV rendering: one row per contact with the columns of `sessions export --format csv`, plus
+//! the findings that cite the contact.
+
+use super::Report;
+use crate::session::{CSV_HEADER, csv_row};
+
+/// Extra column after [`CSV_HEADER`]: the numbers of the findings citing the contact
+/// (space-separated, e.g. `1 3`).
+pub const FINDINGS_COLUMN: &str = "findings";
+
+/// The findings (by number) whose items or declared list name this contact.
+fn cited(report: &Report, device: &str, name: &str) -> String {
+    let nums: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.items
+                .iter()
+                .chain(&f.declared)
+                .any(|i| i.device == device && i.name == name)
+        })
+        .map(|f| f.number.to_string())
+        .collect();
+    nums.join(" ")
+}
+
+/// Header line and one line per contact, each ending in `\n`.
+pub fn render(report: &Report) -> String {
+    let mut out = CSV_HEADER.join(",");
+    out.push(',');
+    out.push_str(FINDINGS_COLUMN);
+    out.push('\n');
+    for c in &report.contacts {
+        out.push_str(&csv_row(c));
+        out.push(',');
+        // Only digits and spaces: no quoting needed.
+        out.push_str(&cited(report, &c.device, &c.name));
+        out.push('\n');
+    }
+    out
+}

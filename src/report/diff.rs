@@ -1,0 +1,419 @@
+//! Comparing two sessions: names contacted only in A, only in B, and in both, by organisation
+//! and consent phase (typical: accept vs reject, or last month's release vs today's).
+//!
+//! Names are compared across devices (A and B may be different phones); a name contacted by
+//! several devices of one session counts once, with every phase it was first seen in.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::build::{org_key, word};
+use super::esc::{html as h, md as m};
+use super::localtime::when;
+use super::{Meta, REPORT_VERSION, When};
+use crate::attribute::{Category, Party};
+use crate::session::{ContactRecord, Phase, Session, SessionId, Source};
+
+/// Which side(s) a name or organisation was seen on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Side {
+    /// Only in session A.
+    OnlyA,
+    /// Only in session B.
+    OnlyB,
+    /// In both.
+    Both,
+}
+
+impl Side {
+    /// The word used in every output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::OnlyA => "only-a",
+            Side::OnlyB => "only-b",
+            Side::Both => "both",
+        }
+    }
+}
+
+/// One session as the diff shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SideInfo {
+    /// Session number.
+    pub id: SessionId,
+    /// The tester's label.
+    pub label: String,
+    /// Site profile.
+    pub site: Option<String>,
+    /// Capture file or interface.
+    pub source: Source,
+    /// First packet.
+    pub started: Option<When>,
+    /// Consent marks, as `kind@offset` words.
+    pub consent: Vec<String>,
+}
+
+/// One name compared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiffRow {
+    /// Only in A, only in B, both.
+    pub side: Side,
+    /// Contacted name.
+    pub name: String,
+    /// Organisation label (as in the report's organisation table).
+    pub organisation: String,
+    /// Party (from B when in both, else from its side).
+    pub party: Party,
+    /// Category.
+    pub category: Option<Category>,
+    /// Phases at first sight in A.
+    pub phases_a: Vec<Phase>,
+    /// Phases at first sight in B.
+    pub phases_b: Vec<Phase>,
+}
+
+/// One organisation compared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrgDiff {
+    /// Only in A, only in B, both.
+    pub side: Side,
+    /// Organisation label.
+    pub organisation: String,
+    /// Party.
+    pub party: Party,
+    /// Phases of its names in A.
+    pub phases_a: Vec<Phase>,
+    /// Phases of its names in B.
+    pub phases_b: Vec<Phase>,
+    /// Its names only in A.
+    pub names_only_a: Vec<String>,
+    /// Its names only in B.
+    pub names_only_b: Vec<String>,
+    /// Its names in both.
+    pub names_both: Vec<String>,
+}
+
+/// Counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiffSummary {
+    /// Names only in A.
+    pub only_a: usize,
+    /// Names only in B.
+    pub only_b: usize,
+    /// Names in both.
+    pub both: usize,
+    /// Third-party names only in A.
+    pub third_only_a: usize,
+    /// Third-party names only in B.
+    pub third_only_b: usize,
+}
+
+/// The comparison of two sessions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diff {
+    /// Report JSON shape version.
+    pub report_version: u32,
+    /// Versions and hashes.
+    pub meta: Meta,
+    /// Session A.
+    pub a: SideInfo,
+    /// Session B.
+    pub b: SideInfo,
+    /// Counts.
+    pub summary: DiffSummary,
+    /// By organisation: third parties first, then by side and name.
+    pub organisations: Vec<OrgDiff>,
+    /// Every name: only in A, only in B, then both; by name within.
+    pub names: Vec<DiffRow>,
+}
+
+struct Seen<'a> {
+    first: &'a ContactRecord,
+    phases: BTreeSet<Phase>,
+}
+
+fn by_name(contacts: &[ContactRecord]) -> BTreeMap<&str, Seen<'_>> {
+    let mut map: BTreeMap<&str, Seen<'_>> = BTreeMap::new();
+    for c in contacts {
+        map.entry(c.name.as_str())
+            .or_insert_with(|| Seen {
+                first: c,
+                phases: BTreeSet::new(),
+            })
+            .phases
+            .insert(c.phase);
+    }
+    map
+}
+
+fn side_info(s: &Session) -> SideInfo {
+    SideInfo {
+        id: s.id,
+        label: s.label.clone(),
+        site: s.site.clone(),
+        source: s.source.clone(),
+        started: s.started.map(when),
+        consent: s
+            .marks
+            .iter()
+            .filter(|m| {
+                m.kind != crate::session::MarkKind::Page && m.kind != crate::session::MarkKind::Note
+            })
+            .map(|m| format!("{}@+{:.3}s", m.kind, super::build::offset(s, m.ts)))
+            .collect(),
+    }
+}
+
+fn rows(a: &[ContactRecord], b: &[ContactRecord]) -> Vec<DiffRow> {
+    let (ma, mb) = (by_name(a), by_name(b));
+    let names: BTreeSet<&str> = ma.keys().chain(mb.keys()).copied().collect();
+    let mut rows: Vec<DiffRow> = names
+        .into_iter()
+        .filter_map(|n| {
+            let (sa, sb) = (ma.get(n), mb.get(n));
+            let side = match (sa, sb) {
+                (Some(_), Some(_)) => Side::Both,
+                (Some(_), None) => Side::OnlyA,
+                (None, _) => Side::OnlyB,
+            };
+            let c = sb.or(sa)?.first;
+            let phases = |s: Option<&Seen<'_>>| {
+                s.map(|s| s.phases.iter().copied().collect())
+                    .unwrap_or_default()
+            };
+            Some(DiffRow {
+                side,
+                name: n.to_owned(),
+                organisation: org_key(c.attribution.org.as_deref(), &c.name),
+                party: c.attribution.party,
+                category: c.attribution.category,
+                phases_a: phases(sa),
+                phases_b: phases(sb),
+            })
+        })
+        .collect();
+    rows.sort_by(|x, y| (x.side, &x.name).cmp(&(y.side, &y.name)));
+    rows
+}
+
+fn organisations(rows: &[DiffRow]) -> Vec<OrgDiff> {
+    let mut map: BTreeMap<(Party, &str), Vec<&DiffRow>> = BTreeMap::new();
+    for r in rows {
+        map.entry((r.party, r.organisation.as_str()))
+            .or_default()
+            .push(r);
+    }
+    let mut out: Vec<OrgDiff> = map
+        .into_iter()
+        .map(|((party, org), rs)| {
+            let names = |s: Side| {
+                rs.iter()
+                    .filter(|r| r.side == s)
+                    .map(|r| r.name.clone())
+                    .collect::<Vec<_>>()
+            };
+            let phases = |f: fn(&DiffRow) -> &Vec<Phase>| {
+                let set: BTreeSet<Phase> = rs.iter().flat_map(|r| f(r).iter().copied()).collect();
+                set.into_iter().collect::<Vec<_>>()
+            };
+            let (pa, pb) = (phases(|r| &r.phases_a), phases(|r| &r.phases_b));
+            let side = match (pa.is_empty(), pb.is_empty()) {
+                (false, true) => Side::OnlyA,
+                (true, false) => Side::OnlyB,
+                _ => Side::Both,
+            };
+            OrgDiff {
+                side,
+                organisation: org.to_owned(),
+                party,
+                phases_a: pa,
+                phases_b: pb,
+                names_only_a: names(Side::OnlyA),
+                names_only_b: names(Side::OnlyB),
+                names_both: names(Side::Both),
+            }
+        })
+        .collect();
+    out.sort_by(|x, y| {
+        (x.party != Party::Third, x.side, &x.organisation).cmp(&(
+            y.party != Party::Third,
+            y.side,
+            &y.organisation,
+        ))
+    });
+    out
+}
+
+/// Compare session `a` (with its contacts) to session `b`.
+pub fn diff(a: (&Session, &[ContactRecord]), b: (&Session, &[ContactRecord]), meta: Meta) -> Diff {
+    let names = rows(a.1, b.1);
+    let count = |s: Side, third: bool| {
+        names
+            .iter()
+            .filter(|r| r.side == s && (!third || r.party == Party::Third))
+            .count()
+    };
+    Diff {
+        report_version: REPORT_VERSION,
+        meta,
+        a: side_info(a.0),
+        b: side_info(b.0),
+        summary: DiffSummary {
+            only_a: count(Side::OnlyA, false),
+            only_b: count(Side::OnlyB, false),
+            both: count(Side::Both, false),
+            third_only_a: count(Side::OnlyA, true),
+            third_only_b: count(Side::OnlyB, true),
+        },
+        organisations: organisations(&names),
+        names,
+    }
+}
+
+fn phases(p: &[Phase]) -> String {
+    p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+/// The diff as pretty JSON with a final newline.
+pub fn json(d: &Diff) -> Result<String, serde_json::Error> {
+    let mut s = serde_json::to_string_pretty(d)?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// One CSV row per name: `side,name,organisation,party,category,phases_a,phases_b`.
+pub fn csv(d: &Diff) -> String {
+    let mut out = "side,name,organisation,party,category,phases_a,phases_b\n".to_owned();
+    for r in &d.names {
+        let cells = [
+            r.side.as_str().to_owned(),
+            r.name.clone(),
+            r.organisation.clone(),
+            r.party.as_str().to_owned(),
+            r.category.map(|c| word(&c)).unwrap_or_default(),
+            phases(&r.phases_a),
+            phases(&r.phases_b),
+        ];
+        let quoted: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&quoted.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// RFC 4180 quoting with a formula guard, as `sessions export` does.
+fn csv_cell(c: &str) -> String {
+    let g = if c.starts_with(['=', '+', '-', '@']) {
+        format!("'{c}")
+    } else {
+        c.to_owned()
+    };
+    if g.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", g.replace('"', "\"\""))
+    } else {
+        g
+    }
+}
+
+fn title(d: &Diff) -> String {
+    format!(
+        "sporfri diff: session {} ({}) vs session {} ({})",
+        d.a.id, d.a.label, d.b.id, d.b.label
+    )
+}
+
+/// The diff as Markdown.
+pub fn md(d: &Diff) -> String {
+    let s = &d.summary;
+    let mut out = format!(
+        "# {}\n\nNames only in A: {} ({} third party); only in B: {} ({} third party); in both: {}.\n\nA consent marks: {}; B consent marks: {}.\n",
+        m(&title(d)),
+        s.only_a,
+        s.third_only_a,
+        s.only_b,
+        s.third_only_b,
+        s.both,
+        m(&d.a.consent.join(" ")),
+        m(&d.b.consent.join(" "))
+    );
+    out.push_str("\n## By organisation\n\n| Side | Organisation | Party | Phases A | Phases B | Only A | Only B | Both |\n|---|---|---|---|---|---|---|---|\n");
+    for o in &d.organisations {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            o.side.as_str(),
+            m(&o.organisation),
+            o.party.as_str(),
+            phases(&o.phases_a),
+            phases(&o.phases_b),
+            m(&o.names_only_a.join(" ")),
+            m(&o.names_only_b.join(" ")),
+            m(&o.names_both.join(" "))
+        );
+    }
+    out.push_str("\n## By name\n\n| Side | Name | Organisation | Party | Phases A | Phases B |\n|---|---|---|---|---|---|\n");
+    for r in &d.names {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            r.side.as_str(),
+            m(&r.name),
+            m(&r.organisation),
+            r.party.as_str(),
+            phases(&r.phases_a),
+            phases(&r.phases_b)
+        );
+    }
+    out
+}
+
+/// The diff as one self-contained HTML document.
+pub fn html(d: &Diff) -> String {
+    let s = &d.summary;
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title>\
+         <style>body{{font:15px/1.45 system-ui,sans-serif;max-width:1100px;margin:0 auto;padding:12px}}.scroll{{overflow-x:auto}}table{{border-collapse:collapse;width:100%;font-size:.88em}}th,td{{border:1px solid #d5d8dc;padding:3px 6px;text-align:left;vertical-align:top}}th{{background:#f2f3f4}}tr.only-a td:first-child{{color:#a04000}}tr.only-b td:first-child{{color:#1f618d}}@media print{{.scroll{{overflow:visible}}tr{{break-inside:avoid}}}}</style></head><body><h1>{t}</h1>\
+         <p class=\"summary\">Names only in A: {} ({} third party); only in B: {} ({} third party); in both: {}.</p><p>A consent marks: {}; B consent marks: {}.</p>",
+        s.only_a,
+        s.third_only_a,
+        s.only_b,
+        s.third_only_b,
+        s.both,
+        h(&d.a.consent.join(" ")),
+        h(&d.b.consent.join(" ")),
+        t = h(&title(d)),
+    );
+    out.push_str("<h2>By organisation</h2><div class=\"scroll\"><table><tr><th>Side</th><th>Organisation</th><th>Party</th><th>Phases A</th><th>Phases B</th><th>Only A</th><th>Only B</th><th>Both</th></tr>");
+    for o in &d.organisations {
+        let _ = write!(
+            out,
+            "<tr class=\"{s}\" data-org=\"{o2}\"><td>{s}</td><td>{o2}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            o.party.as_str(),
+            phases(&o.phases_a),
+            phases(&o.phases_b),
+            h(&o.names_only_a.join(" ")),
+            h(&o.names_only_b.join(" ")),
+            h(&o.names_both.join(" ")),
+            s = o.side.as_str(),
+            o2 = h(&o.organisation),
+        );
+    }
+    out.push_str("</table></div><h2>By name</h2><div class=\"scroll\"><table><tr><th>Side</th><th>Name</th><th>Organisation</th><th>Party</th><th>Phases A</th><th>Phases B</th></tr>");
+    for r in &d.names {
+        let _ = write!(
+            out,
+            "<tr class=\"{s}\" data-name=\"{n}\"><td>{s}</td><td>{n}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            h(&r.organisation),
+            r.party.as_str(),
+            phases(&r.phases_a),
+            phases(&r.phases_b),
+            s = r.side.as_str(),
+            n = h(&r.name),
+        );
+    }
+    out.push_str("</table></div></body></html>\n");
+    out
+}

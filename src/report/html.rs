@@ -1,0 +1,339 @@
+//! HTML rendering: one self-contained file (inline CSS and SVG, no scripts, no external assets),
+//! readable on a phone and printable. Every string is escaped.
+
+use std::fmt::Write;
+
+use super::build::word;
+use super::esc::html as e;
+use super::svg::timeline;
+use super::{Finding, Item, Report, When};
+use crate::session::Source;
+
+const CSS: &str = "
+:root{--fg:#1b1b1b;--muted:#555;--line:#d5d8dc;--warn:#a04000;--ok:#1e8449;--na:#666}
+*{box-sizing:border-box}
+body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:var(--fg);margin:0 auto;max-width:1100px;padding:12px 16px}
+h1{font-size:1.5em;margin:.4em 0}h2{font-size:1.25em;border-bottom:2px solid var(--line);padding-bottom:.2em;margin-top:1.6em}
+h3{font-size:1.05em;margin:.2em 0}
+.headline{font-size:1.1em;padding:10px 12px;border-left:6px solid var(--warn);background:#fdf2e9}
+.headline.free{border-color:var(--ok);background:#eafaf1}
+.finding{border:1px solid var(--line);border-radius:6px;padding:8px 12px;margin:10px 0;break-inside:avoid-page}
+.status{display:inline-block;font-size:.8em;font-weight:600;padding:1px 8px;border-radius:10px;color:#fff;background:var(--na);vertical-align:middle}
+.status.observed{background:var(--warn)}.status.not-observed{background:var(--ok)}.status.limits{background:#5d6d7e}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
+table{border-collapse:collapse;width:100%;font-size:.88em;margin:6px 0}
+th,td{border:1px solid var(--line);padding:3px 6px;text-align:left;vertical-align:top}
+th{background:#f2f3f4}
+td.name{font-family:ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere;min-width:10em}
+td.dev{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:nowrap;font-size:.9em}
+td.evc{min-width:16em}
+.ev{font-size:.8em;color:var(--muted);font-family:ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere}
+.party-third{color:#d35400;font-weight:600}.party-first{color:#2471a3}.party-os-background{color:#7f8c8d}
+.meta dt{font-weight:600}.meta dd{margin:0 0 6px 0;word-break:break-all}
+.note{color:var(--muted);font-size:.9em}
+svg.timeline{border:1px solid var(--line);border-radius:4px;margin:6px 0}
+@media (max-width:640px){body{font-size:14px;padding:8px}table{font-size:.8em}h1{font-size:1.25em}}
+@media print{body{max-width:none;font-size:10pt;padding:0}.scroll{overflow:visible}
+ h2{break-after:avoid}tr{break-inside:avoid}a{color:inherit;text-decoration:none}
+ .headline,.status,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+@page{size:A4;margin:14mm}
+";
+
+fn when(w: &When) -> String {
+    format!(
+        "<time datetime=\"{}\">{}</time><br><span class=\"note\">{}</span>",
+        e(&w.utc),
+        e(&w.utc),
+        e(&w.local)
+    )
+}
+
+fn list<T: serde::Serialize>(v: &[T]) -> String {
+    e(&v.iter().map(word).collect::<Vec<_>>().join(", "))
+}
+
+fn evidence(i: &Item) -> String {
+    let mut s = e(&i.evidence_kinds.join(" "));
+    for ev in super::build::first_per_kind(i) {
+        let flow = ev
+            .flow
+            .as_deref()
+            .map(|f| format!(" {f}"))
+            .unwrap_or_default();
+        let _ = write!(
+            s,
+            "<div class=\"ev\">{} {}{}</div>",
+            e(&ev.ts.rfc3339()),
+            e(&ev.kind),
+            e(&flow)
+        );
+    }
+    s
+}
+
+fn items(out: &mut String, items: &[Item], finding: Option<u8>) {
+    out.push_str(
+        "<div class=\"scroll\"><table><thead><tr><th>Name</th><th>Organisation / service</th>\
+         <th>Category</th><th>Phase</th><th>First seen (UTC / Copenhagen)</th><th>Device</th>\
+         <th>Evidence</th><th>Detail</th></tr></thead><tbody>",
+    );
+    for i in items {
+        let attr = finding
+            .map(|n| format!(" data-finding=\"{n}\""))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "<tr class=\"item\" data-name=\"{}\" data-phase=\"{}\"{attr}><td class=\"name\">{}</td><td>{}{}</td><td>{}</td>\
+             <td>{}</td><td>{} <span class=\"note\">+{:.3} s</span></td><td class=\"dev\">{}</td><td class=\"evc\">{}</td><td>{}</td></tr>",
+            e(&i.name),
+            i.phase.as_str(),
+            e(&i.name),
+            e(i.org.as_deref().unwrap_or("–")),
+            i.service
+                .as_deref()
+                .map(|s| format!("<br><span class=\"note\">{}</span>", e(s)))
+                .unwrap_or_default(),
+            i.category
+                .map(|c| e(&word(&c)))
+                .unwrap_or_else(|| "–".into()),
+            i.phase.as_str(),
+            when(&i.first_seen),
+            i.offset_s,
+            e(&i.device),
+            evidence(i),
+            e(i.detail.as_deref().unwrap_or("")),
+        );
+    }
+    out.push_str("</tbody></table></div>");
+}
+
+fn finding(out: &mut String, f: &Finding) {
+    let _ = write!(
+        out,
+        "<section class=\"finding\" id=\"finding-{}\" data-key=\"{}\" data-status=\"{}\"><h3>{}. {} \
+         <span class=\"status {}\">{}</span></h3><p class=\"statement\">{}</p>",
+        f.number,
+        f.key,
+        f.status.as_str(),
+        f.number,
+        e(&f.title),
+        f.status.as_str(),
+        f.status.as_str(),
+        e(&f.statement)
+    );
+    if !f.items.is_empty() {
+        items(out, &f.items, Some(f.number));
+    }
+    if !f.declared.is_empty() {
+        out.push_str("<p>Declared in the site profile's allowed list:</p>");
+        items(out, &f.declared, None);
+    }
+    out.push_str("</section>");
+}
+
+fn tables(out: &mut String, r: &Report) {
+    out.push_str(
+        "<h2 id=\"organisations\">By organisation</h2><div class=\"scroll\"><table><thead><tr>\
+         <th>Organisation</th><th>Party</th><th>Categories</th><th>Phases</th><th>Names</th>\
+         <th>First seen</th><th>Evidence kinds</th><th>Declared</th></tr></thead><tbody>",
+    );
+    for o in &r.organisations {
+        let flags = format!(
+            "{}{}",
+            if o.cloaked { "<br><b>cloaked</b>" } else { "" },
+            if o.hidden.is_empty() {
+                String::new()
+            } else {
+                format!("<br>hidden: {}", list(&o.hidden))
+            }
+        );
+        let _ = write!(
+            out,
+            "<tr class=\"org\" data-org=\"{}\" data-party=\"{}\"><td>{}{flags}</td><td class=\"party-{}\">{}</td><td>{}</td><td>{}</td>\
+             <td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e(&o.label),
+            o.party.as_str(),
+            e(&o.label),
+            o.party.as_str(),
+            o.party.as_str(),
+            list(&o.categories),
+            list(&o.phases),
+            e(&o.names.join(" ")),
+            when(&o.first_seen),
+            e(&o.evidence_kinds.join(" ")),
+            e(&o.declared.join("; ")),
+        );
+    }
+    out.push_str(
+        "</tbody></table></div><h2 id=\"categories\">By category</h2><div class=\"scroll\"><table><thead><tr>\
+         <th>Category</th><th>Tracking</th><th>Organisations</th><th>Phases</th><th>Names</th>\
+         <th>First seen</th><th>Evidence kinds</th></tr></thead><tbody>",
+    );
+    for c in &r.categories {
+        let _ = write!(
+            out,
+            "<tr class=\"category\" data-category=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td class=\"name\">{}</td><td>{}</td><td>{}</td></tr>",
+            e(&c.label),
+            e(&c.label),
+            if c.tracking { "yes" } else { "no" },
+            e(&c.organisations.join("; ")),
+            list(&c.phases),
+            e(&c.names.join(" ")),
+            when(&c.first_seen),
+            e(&c.evidence_kinds.join(" ")),
+        );
+    }
+    out.push_str("</tbody></table></div>");
+    out.push_str("<h2 id=\"os-background\">OS background traffic</h2><p class=\"note\">The device's own traffic (connectivity checks, updates, browser services), not caused by the site and not counted in the findings.</p>");
+    items(out, &r.os_background, None);
+    out.push_str("<h2 id=\"local\">Local network</h2>");
+    items(out, &r.local, None);
+}
+
+fn dd(out: &mut String, k: &str, v: &str) {
+    let _ = write!(out, "<dt>{}</dt><dd>{v}</dd>", e(k));
+}
+
+fn metadata(out: &mut String, r: &Report) {
+    let s = &r.session;
+    out.push_str("<h2 id=\"evidence\">Session and evidence</h2><dl class=\"meta\">");
+    dd(out, "Session", &format!("{} — {}", s.id, e(&s.label)));
+    dd(out, "sporfri version", &e(&r.meta.sporfri_version));
+    let sig = &r.meta.signatures;
+    let mut sigs = format!(
+        "builtin: sha256 {} ({} files)",
+        e(&sig.builtin.sha256),
+        sig.builtin.files
+    );
+    for l in &sig.extra {
+        let _ = write!(
+            sigs,
+            "<br>{}: sha256 {} ({} files)",
+            e(&l.label),
+            e(&l.sha256),
+            l.files
+        );
+    }
+    let _ = write!(sigs, "<br><span class=\"note\">{}</span>", e(&sig.note));
+    dd(out, "Signatures", &sigs);
+    match &s.source {
+        Source::File { path, sha256 } => {
+            dd(
+                out,
+                "Capture file",
+                &format!("{}<br>sha256 {}", e(path), e(sha256)),
+            );
+        }
+        Source::Interface { name } => dd(out, "Interface", &e(name)),
+    }
+    dd(out, "State", &e(&word(&s.state)));
+    if let Some(w) = &s.started {
+        dd(out, "First packet", &when(w));
+    }
+    if let Some(w) = &s.ended {
+        dd(out, "Last packet", &when(w));
+    }
+    dd(
+        out,
+        "Packets / contacts",
+        &format!("{} / {}", s.stats.packets, s.stats.contacts),
+    );
+    let mut devs = String::new();
+    for d in &s.devices {
+        let ips: Vec<String> = d.ips.iter().map(ToString::to_string).collect();
+        let host = d
+            .host_name
+            .as_deref()
+            .map(|h| format!(" ({})", e(h)))
+            .unwrap_or_default();
+        let _ = write!(
+            devs,
+            "<div class=\"device\">{} {}{host}</div>",
+            e(&d.device),
+            e(&ips.join(" "))
+        );
+    }
+    dd(out, "Devices", &devs);
+    let mut marks = String::new();
+    for m in &s.marks {
+        let _ = write!(
+            marks,
+            "<div class=\"markline\" data-kind=\"{}\">+{:.3} s {} {} — {} / {}</div>",
+            m.kind,
+            m.offset_s,
+            m.kind,
+            e(m.text.as_deref().unwrap_or("")),
+            e(&m.at.utc),
+            e(&m.at.local)
+        );
+    }
+    dd(out, "Marks", if marks.is_empty() { "none" } else { &marks });
+    if let Some(p) = &r.site {
+        let mut site = format!(
+            "{} — {} ({}, {})<br>mandatory self-service solution: {}<br>first party: {}",
+            e(&p.name),
+            e(&p.title),
+            e(&p.owner),
+            e(&p.country),
+            if p.mandatory_self_service {
+                "yes"
+            } else {
+                "no"
+            },
+            e(&p.first_party.join(", "))
+        );
+        for a in &p.allowed {
+            let _ = write!(
+                site,
+                "<br>allowed: {} — {} ({})",
+                e(&a.domains.join(", ")),
+                e(&a.reason),
+                e(&a.reference)
+            );
+        }
+        dd(out, "Site profile", &site);
+    }
+    out.push_str("</dl>");
+}
+
+/// The report as one HTML document.
+pub fn render(r: &Report) -> String {
+    let s = &r.session;
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>sporfri report: session {} — {}</title><style>{CSS}</style></head><body>\
+         <h1>sporfri report: session {} — {}</h1>",
+        s.id,
+        e(&s.label),
+        s.id,
+        e(&s.label)
+    );
+    let _ = write!(
+        out,
+        "<p class=\"headline{}\" data-tracking-free=\"{}\">{}</p>",
+        if r.summary.tracking_free { " free" } else { "" },
+        r.summary.tracking_free,
+        e(&r.summary.headline)
+    );
+    out.push_str("<h2 id=\"verdict\">Verdict: findings</h2>");
+    for f in &r.findings {
+        finding(&mut out, f);
+    }
+    out.push_str("<h2 id=\"caveats\">Caveats</h2><ul class=\"caveats\">");
+    for c in &r.caveats {
+        let _ = write!(out, "<li>{}</li>", e(c));
+    }
+    out.push_str("</ul><h2 id=\"timeline\">Timeline</h2>");
+    out.push_str(&timeline(r));
+    out.push_str("<p class=\"note\">Rows: organisations by party (orange third, blue first, grey OS background, purple unknown, green local). Lines: red consent-rejected, green consent-accepted, dashed page marks.</p>");
+    tables(&mut out, r);
+    metadata(&mut out, r);
+    out.push_str("<h2 id=\"frame\">Frame</h2>");
+    for p in &r.frame {
+        let _ = write!(out, "<p class=\"frame\">{}</p>", e(p));
+    }
+    out.push_str("</body></html>\n");
+    out
+}

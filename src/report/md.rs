@@ -1,0 +1,216 @@
+//! Markdown rendering: the same sections as the HTML report, without the chart.
+
+use std::fmt::Write;
+
+use super::build::word;
+use super::esc::md as e;
+use super::{Finding, Item, Report, When};
+use crate::session::Source;
+
+fn join<T: serde::Serialize>(v: &[T]) -> String {
+    v.iter().map(word).collect::<Vec<_>>().join(", ")
+}
+
+fn when(w: &When) -> String {
+    format!("{} ({})", e(&w.utc), e(&w.local))
+}
+
+fn evidence(i: &Item) -> String {
+    super::build::first_per_kind(i)
+        .into_iter()
+        .map(|ev| {
+            let flow = ev
+                .flow
+                .as_deref()
+                .map(|f| format!(" {f}"))
+                .unwrap_or_default();
+            format!("{} {}{}", ev.ts.rfc3339(), ev.kind, flow)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn items(out: &mut String, items: &[Item]) {
+    let _ = writeln!(
+        out,
+        "\n| Name | Organisation | Category | Phase | First seen | Device | Evidence | Detail |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    for i in items {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} (+{:.3} s) | {} | {}: {} | {} |",
+            e(&i.name),
+            e(i.org.as_deref().unwrap_or("-")),
+            i.category.map(|c| word(&c)).unwrap_or_else(|| "-".into()),
+            i.phase.as_str(),
+            when(&i.first_seen),
+            i.offset_s,
+            e(&i.device),
+            e(&i.evidence_kinds.join(" ")),
+            e(&evidence(i)),
+            e(i.detail.as_deref().unwrap_or("")),
+        );
+    }
+}
+
+fn finding(out: &mut String, f: &Finding) {
+    let _ = writeln!(
+        out,
+        "\n### {}. {} — {}\n\n{}",
+        f.number,
+        e(&f.title),
+        f.status.as_str(),
+        e(&f.statement)
+    );
+    if !f.items.is_empty() {
+        items(out, &f.items);
+    }
+    if !f.declared.is_empty() {
+        let _ = writeln!(out, "\nDeclared in the site profile:");
+        items(out, &f.declared);
+    }
+}
+
+fn header(out: &mut String, r: &Report) {
+    let s = &r.session;
+    let _ = writeln!(
+        out,
+        "# sporfri report: session {} — {}\n\n**{}**",
+        s.id,
+        e(&s.label),
+        e(&r.summary.headline)
+    );
+    let _ = writeln!(out, "\n## Verdict");
+    for f in &r.findings {
+        finding(out, f);
+    }
+    let _ = writeln!(out, "\n## Frame\n");
+    for p in &r.frame {
+        let _ = writeln!(out, "- {}", e(p));
+    }
+    let _ = writeln!(out, "\n## Caveats\n");
+    for c in &r.caveats {
+        let _ = writeln!(out, "- {}", e(c));
+    }
+}
+
+fn tables(out: &mut String, r: &Report) {
+    let _ = writeln!(
+        out,
+        "\n## By organisation\n\n| Organisation | Party | Categories | Phases | Names | First seen | Evidence kinds | Declared |\n|---|---|---|---|---|---|---|---|"
+    );
+    for o in &r.organisations {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            e(&o.label),
+            o.party.as_str(),
+            join(&o.categories),
+            join(&o.phases),
+            e(&o.names.join(" ")),
+            when(&o.first_seen),
+            e(&o.evidence_kinds.join(" ")),
+            e(&o.declared.join("; ")),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n## By category\n\n| Category | Tracking | Organisations | Phases | Names | First seen | Evidence kinds |\n|---|---|---|---|---|---|---|"
+    );
+    for c in &r.categories {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            e(&c.label),
+            if c.tracking { "yes" } else { "no" },
+            e(&c.organisations.join("; ")),
+            join(&c.phases),
+            e(&c.names.join(" ")),
+            when(&c.first_seen),
+            e(&c.evidence_kinds.join(" ")),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n## OS background traffic\n\nThe device's own traffic, not caused by the site:"
+    );
+    items(out, &r.os_background);
+    let _ = writeln!(out, "\n## Local network");
+    items(out, &r.local);
+}
+
+fn metadata(out: &mut String, r: &Report) {
+    let s = &r.session;
+    let _ = writeln!(out, "\n## Session and evidence\n");
+    let _ = writeln!(out, "- sporfri version: {}", e(&r.meta.sporfri_version));
+    let sig = &r.meta.signatures;
+    let _ = writeln!(
+        out,
+        "- signatures: builtin sha256 {} ({} files)",
+        sig.builtin.sha256, sig.builtin.files
+    );
+    for l in &sig.extra {
+        let _ = writeln!(
+            out,
+            "- signatures: {} sha256 {} ({} files)",
+            e(&l.label),
+            l.sha256,
+            l.files
+        );
+    }
+    match &s.source {
+        Source::File { path, sha256 } => {
+            let _ = writeln!(out, "- capture file: {} sha256 {}", e(path), e(sha256));
+        }
+        Source::Interface { name } => {
+            let _ = writeln!(out, "- interface: {}", e(name));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "- site profile: {}",
+        e(s.site.as_deref().unwrap_or("-"))
+    );
+    let _ = writeln!(out, "- state: {}", word(&s.state));
+    if let Some(w) = &s.started {
+        let _ = writeln!(out, "- first packet: {}", when(w));
+    }
+    if let Some(w) = &s.ended {
+        let _ = writeln!(out, "- last packet: {}", when(w));
+    }
+    let _ = writeln!(
+        out,
+        "- packets: {}, contacts: {}",
+        s.stats.packets, s.stats.contacts
+    );
+    for m in &s.marks {
+        let _ = writeln!(
+            out,
+            "- mark {} at {} (+{:.3} s) {}",
+            m.kind,
+            when(&m.at),
+            m.offset_s,
+            e(m.text.as_deref().unwrap_or(""))
+        );
+    }
+    for d in &s.devices {
+        let ips: Vec<String> = d.ips.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            out,
+            "- device {} {} {}",
+            e(&d.device),
+            ips.join(" "),
+            e(d.host_name.as_deref().unwrap_or(""))
+        );
+    }
+}
+
+/// The report as Markdown.
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    header(&mut out, r);
+    tables(&mut out, r);
+    metadata(&mut out, r);
+    out
+}

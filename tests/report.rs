@@ -1,0 +1,421 @@
+//! `sporfri report` and `sporfri diff` on sessions recorded from the real lab captures: the
+//! JSON is compared exactly with golden files (set UPDATE_GOLDEN=1 to rewrite them after a
+//! deliberate change), the HTML is parsed for the verdict and tables.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run sporfri from the project root, so capture paths in the sessions are relative and stable.
+fn run(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sporfri"))
+        .current_dir(root())
+        .env("SPORFRI_SIGNATURES_OVERLAY", "/nonexistent/sporfri-overlay")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sporfri {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn db(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sporfri-report-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d.join("db")
+}
+
+const LAB: &[&str] = &[
+    "--signatures",
+    "tests/lab/signatures",
+    "--site",
+    "borger.test",
+];
+
+fn record(db: &Path, file: &str, label: &str, extra: &[&str]) {
+    let mut args = vec![
+        "replay", file, "--format", "jsonl", "--label", label, "--db",
+    ];
+    args.push(db.to_str().unwrap());
+    args.extend_from_slice(extra);
+    run(&args);
+}
+
+fn report(db: &Path, id: &str, format: &str) -> String {
+    run(&[
+        "report",
+        id,
+        "--format",
+        format,
+        "--db",
+        db.to_str().unwrap(),
+        "--signatures",
+        "tests/lab/signatures",
+    ])
+}
+
+/// The home capture with a page mark and "reject" at 1.45 s: Cookiebot, comScore, Google Fonts
+/// and accounts.google.com come before, the tag manager, GA4, Meta, Siteimprove after.
+fn home_reject(name: &str) -> PathBuf {
+    let db = db(name);
+    let mut extra = LAB.to_vec();
+    extra.extend_from_slice(&[
+        "--mark",
+        "page@0.2s=home",
+        "--mark",
+        "consent-rejected@1.45s",
+    ]);
+    record(
+        &db,
+        "captures/lab-borger-home.pcapng",
+        "borger.test home, reject",
+        &extra,
+    );
+    db
+}
+
+/// Replace what changes with every build (version, signature hashes) after checking it.
+fn stable(mut v: Value) -> Value {
+    let m = &mut v["meta"];
+    assert_eq!(m["sporfri_version"], env!("CARGO_PKG_VERSION"));
+    m["sporfri_version"] = "<version>".into();
+    let builtin = sporfri::report::builtin_signatures();
+    assert_eq!(
+        m["signatures"]["builtin"]["sha256"],
+        builtin.sha256.as_str()
+    );
+    assert_eq!(m["signatures"]["builtin"]["files"], builtin.files);
+    m["signatures"]["builtin"]["sha256"] = "<sha256>".into();
+    m["signatures"]["builtin"]["files"] = 0.into();
+    for l in m["signatures"]["extra"].as_array_mut().unwrap() {
+        assert_eq!(l["sha256"].as_str().unwrap().len(), 64);
+        l["sha256"] = "<sha256>".into();
+    }
+    v
+}
+
+fn golden(name: &str, actual: &Value) {
+    let path = root().join("tests/golden").join(name);
+    let text = serde_json::to_string_pretty(actual).unwrap() + "\n";
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} missing: run with UPDATE_GOLDEN=1", path.display()));
+    assert!(
+        want == text,
+        "{name} differs from the golden file (UPDATE_GOLDEN=1 rewrites it)"
+    );
+}
+
+#[test]
+fn home_reject_json_matches_golden() {
+    let db = home_reject("golden");
+    let v: Value = serde_json::from_str(&report(&db, "1", "json")).unwrap();
+    golden("report-lab-home-reject.json", &stable(v));
+}
+
+#[test]
+fn zeek_mix_json_matches_golden_and_shows_hidden_traffic() {
+    let db = db("zeek");
+    record(&db, "captures/zeek-mix.pcapng", "zeek mix", &[]);
+    let v: Value = serde_json::from_str(&report(&db, "1", "json")).unwrap();
+    let f5 = &v["findings"][4];
+    assert_eq!(f5["key"], "hidden");
+    assert_eq!(f5["status"], "limits");
+    let ech = f5["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "cloudflare-ech.com");
+    assert!(
+        ech.unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("hidden: ech")
+    );
+    assert_eq!(
+        v["findings"][1]["status"], "not-applicable",
+        "no reject mark"
+    );
+    assert_eq!(
+        v["findings"][2]["status"], "not-applicable",
+        "no site profile"
+    );
+    assert!(
+        v["caveats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap().contains("hidden"))
+    );
+    golden("report-zeek-mix.json", &stable(v));
+}
+
+/// Element names in document order, checking every non-void element is closed in order.
+fn check_balanced(html: &str) {
+    const VOID: [&str; 2] = ["meta", "br"];
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let end = rest.find('>').expect("unclosed tag");
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('!') {
+            continue;
+        }
+        let self_closing = tag.ends_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if tag.starts_with('/') {
+            assert_eq!(
+                stack.pop().as_deref(),
+                Some(name.as_str()),
+                "misnested </{name}>"
+            );
+        } else if !self_closing && !VOID.contains(&name.as_str()) {
+            stack.push(name);
+        }
+    }
+    assert!(stack.is_empty(), "unclosed: {stack:?}");
+}
+
+/// The inside of the element that starts with `open` (up to the next `</section>`).
+fn section<'a>(html: &'a str, open: &str) -> &'a str {
+    let at = html.find(open).unwrap_or_else(|| panic!("no {open}"));
+    let body = &html[at..];
+    &body[..body.find("</section>").unwrap()]
+}
+
+#[test]
+fn home_reject_html_has_the_verdict_and_tables() {
+    let db = home_reject("html");
+    let html = report(&db, "1", "html");
+    check_balanced(&html);
+    assert!(!html.contains("<script"), "no scripts");
+    assert!(!html.contains(" src="), "no external assets");
+    assert!(!html.contains("href=\"http"), "no external links");
+    assert!(html.contains("@media print") && html.contains("name=\"viewport\""));
+    let f1 = section(
+        &html,
+        "<section class=\"finding\" id=\"finding-1\" data-key=\"before-consent\" data-status=\"observed\">",
+    );
+    assert!(f1.contains("<tr class=\"item\" data-name=\"b.scorecardresearch.com\" data-phase=\"before-consent\" data-finding=\"1\">"));
+    assert!(f1.contains("Tracking categories among them: analytics."));
+    assert!(!f1.contains("data-name=\"www.googletagmanager.com\""));
+    let f2 = section(
+        &html,
+        "id=\"finding-2\" data-key=\"after-reject\" data-status=\"observed\"",
+    );
+    assert!(f2.contains("data-name=\"www.googletagmanager.com\" data-phase=\"consent-rejected\""));
+    assert!(f2.contains("data-name=\"connect.facebook.net\" data-phase=\"consent-rejected\""));
+    // Seen before the reject and still in use after it.
+    assert!(f2.contains("data-name=\"b.scorecardresearch.com\" data-phase=\"before-consent\""));
+    let f3 = section(
+        &html,
+        "id=\"finding-3\" data-key=\"undeclared\" data-status=\"observed\"",
+    );
+    assert!(f3.contains("opt-out setting or a written agreement"));
+    let (undeclared, declared) = f3.split_at(f3.find("Declared in the site profile").unwrap());
+    assert!(undeclared.contains("data-name=\"region1.google-analytics.com\""));
+    assert!(!undeclared.contains("data-name=\"siteimproveanalytics.com\""));
+    assert!(declared.contains("data-name=\"siteimproveanalytics.com\""));
+    let f4 = section(
+        &html,
+        "id=\"finding-4\" data-key=\"cloaked\" data-status=\"observed\"",
+    );
+    assert!(f4.contains("data-name=\"metrics.borger.test\""));
+    assert!(f4.contains("metrics.borger.test → borger.sc.omtrdc.net"));
+    section(
+        &html,
+        "id=\"finding-5\" data-key=\"hidden\" data-status=\"limits\"",
+    );
+    for org in [
+        "Adobe Inc.",
+        "Google LLC",
+        "Meta Platforms, Inc.",
+        "sporfri lab",
+    ] {
+        assert!(
+            html.contains(&format!("<tr class=\"org\" data-org=\"{org}\"")),
+            "{org}"
+        );
+    }
+    assert!(html.contains("<tr class=\"category\" data-category=\"analytics\">"));
+    let os = &html[html.find("id=\"os-background\"").unwrap()..html.find("id=\"local\"").unwrap()];
+    assert!(os.contains("data-name=\"clients2.google.com\""));
+    assert!(
+        html.contains("<svg class=\"timeline\"") && html.contains("data-kind=\"consent-rejected\"")
+    );
+    assert!(html.contains("095cb6ead526a96d3195a56e8c3a5ea13dd77bf67e97622b42f43cd0dd89c0e7"));
+    assert!(
+        html.contains("2026-11-27 10:37:56.120646 CET"),
+        "local time of the first packet"
+    );
+    assert!(html.contains("data-tracking-free=\"false\""));
+}
+
+#[test]
+fn md_and_csv_carry_the_findings_and_every_row() {
+    let db = home_reject("md-csv");
+    let md = report(&db, "1", "md");
+    for h in [
+        "### 1. ",
+        "### 2. ",
+        "### 3. ",
+        "### 4. ",
+        "### 5. ",
+        "## By organisation",
+        "## OS background traffic",
+    ] {
+        assert!(md.contains(h), "{h}");
+    }
+    let csv = report(&db, "1", "csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].ends_with(",evidence,findings"));
+    let json: Value = serde_json::from_str(&report(&db, "1", "json")).unwrap();
+    assert_eq!(lines.len() - 1, json["contacts"].as_array().unwrap().len());
+    let gtm = lines
+        .iter()
+        .find(|l| l.contains(",www.googletagmanager.com,"))
+        .unwrap();
+    assert!(gtm.ends_with(",2 3"), "{gtm}");
+}
+
+#[test]
+fn a_first_party_only_session_is_tracking_free_and_the_label_is_escaped() {
+    let mut p = Pcap::default();
+    p.udp(
+        0.0,
+        (PHONE, 50000),
+        (RESOLVER, 53),
+        &dns_query(1, "www.borger.test"),
+    );
+    p.udp(
+        0.01,
+        (RESOLVER, 53),
+        (PHONE, 50000),
+        &dns_answer(1, "www.borger.test", None, [203, 0, 113, 5]),
+    );
+    let file = p.write("report-first-party.pcap");
+    let db = db("free");
+    let mut extra = LAB.to_vec();
+    extra.extend_from_slice(&["--mark", "consent-rejected@0s"]);
+    record(
+        &db,
+        file.to_str().unwrap(),
+        "<b>label</b> & \"quotes\"",
+        &extra,
+    );
+    let json: Value = serde_json::from_str(&report(&db, "1", "json")).unwrap();
+    assert_eq!(json["summary"]["tracking_free"], true);
+    assert!(
+        json["summary"]["headline"]
+            .as_str()
+            .unwrap()
+            .starts_with("Tracking-free within what the capture could see")
+    );
+    assert_eq!(json["findings"][0]["status"], "not-observed");
+    assert_eq!(json["findings"][1]["status"], "not-observed");
+    let html = report(&db, "1", "html");
+    check_balanced(&html);
+    assert!(html.contains("&lt;b&gt;label&lt;/b&gt; &amp; &quot;quotes&quot;"));
+    assert!(!html.contains("<b>label</b>"));
+    assert!(html.contains("data-tracking-free=\"true\""));
+}
+
+#[test]
+fn diff_of_home_reject_and_login() {
+    let db = home_reject("diff");
+    record(
+        &db,
+        "captures/lab-borger-login.pcapng",
+        "borger.test login",
+        LAB,
+    );
+    let d: Value = serde_json::from_str(&run(&[
+        "diff",
+        "1",
+        "2",
+        "--format",
+        "json",
+        "--db",
+        db.to_str().unwrap(),
+    ]))
+    .unwrap();
+    let side = |n: &str| {
+        d["names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == n)
+            .unwrap()["side"]
+            .clone()
+    };
+    assert_eq!(side("www.googletagmanager.com"), "only-a");
+    assert_eq!(side("login.nemlog-in.test"), "only-b");
+    assert_eq!(side("consent.cookiebot.com"), "both");
+    let cb = d["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "consentcdn.cookiebot.com")
+        .unwrap();
+    assert_eq!(cb["phases_a"], serde_json::json!(["consent-rejected"]));
+    assert_eq!(cb["phases_b"], serde_json::json!(["before-consent"]));
+    let meta = d["organisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["organisation"] == "Meta Platforms, Inc.")
+        .unwrap();
+    assert_eq!(meta["side"], "only-a");
+    assert_eq!(d["summary"]["only_b"], 2, "{:#}", d["summary"]);
+    let html = run(&["diff", "1", "2", "--db", db.to_str().unwrap()]);
+    check_balanced(&html);
+    assert!(html.contains("<tr class=\"only-a\" data-name=\"connect.facebook.net\">"));
+    let csv = run(&[
+        "diff",
+        "1",
+        "2",
+        "--format",
+        "csv",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(csv.starts_with("side,name,organisation,party,category,phases_a,phases_b\n"));
+}
+
+#[test]
+fn report_writes_a_file_with_o() {
+    let db = home_reject("out");
+    let out = db.parent().unwrap().join("r.html");
+    run(&[
+        "report",
+        "1",
+        "-o",
+        out.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--signatures",
+        "tests/lab/signatures",
+    ]);
+    let html = std::fs::read_to_string(out).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+}
