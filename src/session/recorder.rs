@@ -17,7 +17,7 @@ use crate::time::Timestamp;
 /// Observations kept as evidence per contact (the earliest ones).
 pub const MAX_EVIDENCE: usize = 5;
 /// Names with evidence kept at once; past this new names get no evidence (counted).
-pub const MAX_PENDING_EVIDENCE: usize = 1_000_000;
+pub const MAX_PENDING_EVIDENCE: usize = crate::contact::MAX_CONTACTS;
 /// Packet time between two batches.
 const FLUSH_EVERY_NS: u64 = 1_000_000_000;
 
