@@ -6,6 +6,7 @@ mod mark;
 mod replay;
 mod sessions;
 mod signatures;
+mod tui;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,6 +83,9 @@ pub enum Command {
         #[command(subcommand)]
         command: signatures::SignaturesCommand,
     },
+    /// Dashboard: third-party contacts as they happen, with consent marks (--replay FILE,
+    /// --session ID).
+    Tui(tui::TuiArgs),
 }
 
 /// Output formats of `replay`.
@@ -120,5 +124,6 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Mark { kind, note, db } => mark::run(db, kind, note),
         Command::Extract { file, flows } => extract::run(&file, flows),
         Command::Signatures { command } => signatures::run(command),
+        Command::Tui(args) => tui::run(args),
     }
 }
