@@ -370,3 +370,7 @@ fn devices_key(model: &mut Model, code: KeyCode) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod tests;

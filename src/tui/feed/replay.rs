@@ -10,7 +10,7 @@ use crate::attribute::Attributor;
 use crate::capture::{FileSource, PacketSource};
 use crate::flow::Engine;
 use crate::observation::Observation;
-use crate::session::{Batch, ContactRecord, Mark, Recorder, Session, Source};
+use crate::session::{Batch, ContactRecord, Mark, MarkSpec, Recorder, Session, Source};
 use crate::store::Store;
 use crate::time::Timestamp;
 use crate::tui::model::{Model, SourceInfo};
@@ -62,18 +62,19 @@ impl ReplayFeed {
     /// (fails before any terminal is touched).
     pub fn open(opts: ReplayOptions) -> Result<ReplayFeed, FeedError> {
         let attributor = attributor(&opts)?;
-        let mut feed = ReplayFeed::with_attributor(opts, attributor, "")?;
+        let mut feed = ReplayFeed::with_attributor(opts, attributor, "", Vec::new())?;
         if let Some(label) = feed.driver.opts.label.clone() {
             feed.driver.new_session(&label)?;
         }
         Ok(feed)
     }
 
-    /// A replay that records nothing, with this attributor and session label.
+    /// A replay that records nothing, with this attributor, session label and marks.
     pub fn with_attributor(
         opts: ReplayOptions,
         attributor: Attributor,
         label: &str,
+        marks: Vec<MarkSpec>,
     ) -> Result<ReplayFeed, FeedError> {
         let source = FileSource::open(&opts.file)?;
         let session = Session::new(
@@ -84,7 +85,7 @@ impl ReplayFeed {
         Ok(ReplayFeed {
             source,
             driver: Driver {
-                rec: Recorder::new(session, attributor, Vec::new(), Vec::new()),
+                rec: Recorder::new(session, attributor, Vec::new(), marks),
                 opts,
                 engine: Engine::new(),
                 store: None,
@@ -143,13 +144,15 @@ impl Feed for ReplayFeed {
 }
 
 /// Replay `file` at full speed into `model` without a terminal or database (for tests and
-/// demos): `attributor` attributes, `label` and `site` fill the header.
+/// demos): `attributor` attributes, `label` and `site` fill the header, `marks` are set as
+/// `replay --mark` sets them.
 pub fn replay_into(
     model: &mut Model,
     file: &Path,
     attributor: Attributor,
     label: &str,
     site: Option<&str>,
+    marks: Vec<MarkSpec>,
 ) -> Result<(), FeedError> {
     let opts = ReplayOptions {
         file: file.to_owned(),
@@ -159,7 +162,7 @@ pub fn replay_into(
         label: None,
         db: PathBuf::new(),
     };
-    let feed = ReplayFeed::with_attributor(opts, attributor, label)?;
+    let feed = ReplayFeed::with_attributor(opts, attributor, label, marks)?;
     feed.drive(
         &mut |m| {
             update(model, m);

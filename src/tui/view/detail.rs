@@ -24,7 +24,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
 
 fn field(name: &str, value: impl Into<String>) -> Line<'static> {
     Line::from(vec![
-        Span::styled(format!(" {name:<9}"), Style::new().fg(Color::DarkGray)),
+        Span::styled(format!(" {name:<10}"), Style::new().fg(Color::DarkGray)),
         Span::raw(value.into()),
     ])
 }
@@ -45,7 +45,7 @@ fn lines(model: &Model, r: &Row) -> Vec<Line<'static>> {
     };
     out.push(field("org", org));
     let mut cat = vec![Span::styled(
-        " category ".to_owned(),
+        " category  ".to_owned(),
         Style::new().fg(Color::DarkGray),
     )];
     if let Some(c) = a.category {
@@ -67,17 +67,13 @@ fn lines(model: &Model, r: &Row) -> Vec<Line<'static>> {
     ));
     if let Some(about) = &r.about {
         out.push(field("purpose", about.purpose.clone()));
-        out.push(field(
-            "source",
-            format!("{} [{}]", about.source, about.layer),
-        ));
     }
     if let Some(d) = &a.declared {
         out.push(field("declared", d.clone()));
     }
     if let Some(c) = &a.cloaked {
         out.push(Line::from(Span::styled(
-            format!(" CLOAKED  first-party name resolving to {}", c.target),
+            format!(" CLOAKED   first-party name resolving to {}", c.target),
             Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
         )));
     }
@@ -131,6 +127,12 @@ fn lines(model: &Model, r: &Row) -> Vec<Line<'static>> {
             offset(e.ts, origin),
             e.kind
         )));
+    }
+    if let Some(about) = &r.about {
+        out.push(field(
+            "source",
+            format!("{} [{}]", about.source, about.layer),
+        ));
     }
     out
 }

@@ -111,6 +111,12 @@ fn facts(model: &Model) -> Line<'static> {
         sep(),
         Span::raw(duration(model.elapsed_ns())),
         sep(),
+        Span::styled(
+            format!("{third} third-party"),
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!(" of {} contacts", model.rows.len())),
+        sep(),
         Span::raw(format!("{} pkts", model.packets)),
         sep(),
     ];
@@ -120,16 +126,7 @@ fn facts(model: &Model) -> Line<'static> {
     } else {
         drops
     });
-    spans.extend([
-        sep(),
-        Span::raw(format!("dev {dev_text}")),
-        sep(),
-        Span::raw(format!("{} contacts, ", model.rows.len())),
-        Span::styled(
-            format!("{third} third-party"),
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        ),
-    ]);
+    spans.extend([sep(), Span::raw(format!("dev {dev_text}"))]);
     if let Some(d) = &model.ui.follow {
         spans.push(Span::styled(format!(" │ following {d}"), dim));
     }

@@ -44,7 +44,13 @@ pub fn view(model: &Model, frame: &mut Frame) {
 
 /// The contacts screen: table, detail pane when open, timeline strip.
 fn contacts(model: &Model, frame: &mut Frame, area: Rect) {
-    let strip = if area.height >= 12 { 5 } else { 0 };
+    // A detail pane that replaces the table needs the room more than the strip does.
+    let narrow_detail = model.ui.detail && area.width < WIDE;
+    let strip = if area.height >= 12 && !narrow_detail {
+        5
+    } else {
+        0
+    };
     let [main, bottom] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(strip)]).areas(area);
     if strip > 0 {
@@ -92,7 +98,11 @@ fn status(model: &Model, frame: &mut Frame, area: Rect) {
                 .add_modifier(Modifier::BOLD),
         ))
     } else {
-        let hints = "a accept · r reject · p page · / filter · tab views · ? help · q quit";
+        let hints = if area.width >= WIDE {
+            "a accept · r reject · p page · / filter · tab views · ? help · q quit"
+        } else {
+            "a/r consent · p page · ? help · q quit"
+        };
         let room = usize::from(area.width).saturating_sub(hints.chars().count() + 2);
         let msg: String = model.status.chars().take(room).collect();
         let pad = room.saturating_sub(msg.chars().count());

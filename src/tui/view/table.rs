@@ -18,6 +18,7 @@ use crate::tui::model::{Model, Order, Row};
 struct Columns {
     org: Option<u16>,
     category: u16,
+    evidence: u16,
     flows: bool,
 }
 
@@ -27,16 +28,19 @@ impl Columns {
             0..100 => Columns {
                 org: None,
                 category: 11,
+                evidence: 10,
                 flows: false,
             },
             100..140 => Columns {
                 org: Some(16),
                 category: 12,
+                evidence: 12,
                 flows: true,
             },
             _ => Columns {
                 org: Some(22),
                 category: 18,
+                evidence: 14,
                 flows: true,
             },
         }
@@ -61,7 +65,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
     }
     widths.push(Constraint::Min(12));
     head.push("name");
-    widths.push(Constraint::Length(10));
+    widths.push(Constraint::Length(cols.evidence));
     head.push("evidence");
     if cols.flows {
         widths.push(Constraint::Length(5));
@@ -86,6 +90,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
         )
         .block(Block::bordered().title(title(model, visible.len())))
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
+        .highlight_symbol("›")
         .column_spacing(1);
     frame.render_stateful_widget(table, area, &mut state);
 }
