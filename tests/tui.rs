@@ -239,6 +239,18 @@ fn replay_feed_stores_marks_and_the_session_browses() {
         let msg = rx.recv_timeout(Duration::from_secs(10)).unwrap();
         update(&mut m, msg);
     }
+    // A new session from the same replay, then ended: session 2 in the database.
+    ctl.send(Control::NewSession("second".into())).unwrap();
+    while m.session.as_ref().unwrap().id != 2 {
+        let msg = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        update(&mut m, msg);
+    }
+    assert!(m.rows.is_empty(), "a new session starts without contacts");
+    ctl.send(Control::EndSession).unwrap();
+    while m.source.recording {
+        let msg = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        update(&mut m, msg);
+    }
     ctl.send(Control::Stop).unwrap();
     drop(rx);
     worker.join().unwrap();
@@ -256,6 +268,9 @@ fn replay_feed_stores_marks_and_the_session_browses() {
     drop(feed);
     let store = Store::open(&db).unwrap();
     assert_eq!(store.session(1).unwrap().marks.len(), 1);
+    let second = store.session(2).unwrap();
+    assert_eq!(second.label, "second");
+    assert_eq!(second.state, sporfri::session::SessionState::Ended);
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }

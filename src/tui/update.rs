@@ -204,7 +204,7 @@ fn shown_word(what: &str, hidden: bool) -> String {
 
 fn mark(model: &mut Model, kind: MarkKind, text: Option<String>) -> Vec<Effect> {
     if !model.source.writable {
-        model.status = "read-only: this is a stored session; marks cannot be added".to_owned();
+        model.status = "read-only: a stored session takes no marks".to_owned();
         return Vec::new();
     }
     vec![Effect::StoreMark(kind, text)]
