@@ -283,7 +283,7 @@ fn attach_without_a_source_says_what_to_do() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("not yet available"), "{err}");
+    assert!(err.contains("no running `sporfri live` answers"), "{err}");
     assert!(err.contains("--replay FILE"), "{err}");
 }
 

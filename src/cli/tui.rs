@@ -1,5 +1,5 @@
-//! `sporfri tui`: the dashboard over a replayed capture, a stored session, or (later) a
-//! running `sporfri live`.
+//! `sporfri tui`: the dashboard over a replayed capture, a stored session, or a running
+//! `sporfri live` (over its control socket beside the database).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use sporfri::attribute::Attributor;
+use sporfri::control::socket_path;
 use sporfri::session::SessionId;
 use sporfri::store::default_path;
-use sporfri::tui::feed::{Feed, ReplayFeed, ReplayOptions, Speed, StoredFeed};
+use sporfri::tui::feed::{Feed, LiveFeed, ReplayFeed, ReplayOptions, Speed, StoredFeed};
 use sporfri::tui::{Model, term};
 
 /// Arguments of `sporfri tui`.
@@ -59,12 +60,17 @@ pub fn run(args: TuiArgs) -> Result<ExitCode> {
         let site = feed.site().map(str::to_owned);
         (Box::new(feed), site)
     } else {
-        anyhow::bail!(
-            "attaching to a running `sporfri live` is not yet available in this build.\n\
-             Start the dashboard on a capture:  sporfri tui --replay FILE [--speed 1|10|max] \
-             [--label L]\n\
-             or browse a stored session:        sporfri tui --session ID (see `sporfri sessions list`)"
-        );
+        let socket = socket_path(&db);
+        let feed = LiveFeed::connect(&socket).map_err(|e| {
+            anyhow::anyhow!(
+                "no running `sporfri live` answers at {} ({e}).\n\
+                 Start one (sporfri live -i wlan0 --label L), or run the dashboard on a capture: \
+                 sporfri tui --replay FILE [--speed 1|10|max] [--label L],\n\
+                 or browse a stored session: sporfri tui --session ID (see `sporfri sessions list`)",
+                socket.display()
+            )
+        })?;
+        (Box::new(feed), None)
     };
     // Explanations (purpose, source) use the same signatures; an unknown stored site falls
     // back to no site rather than refusing to show the session.

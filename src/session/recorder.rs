@@ -192,6 +192,13 @@ impl Recorder {
         self.batch(true)
     }
 
+    /// Every contact record as last written to the store (what a new subscriber is shown).
+    pub fn stored(&self) -> Vec<ContactRecord> {
+        let mut all: Vec<ContactRecord> = self.committed.values().cloned().collect();
+        all.sort_by(|a, b| (a.first_seen, &a.name).cmp(&(b.first_seen, &b.name)));
+        all
+    }
+
     /// The store wrote `batch`.
     pub fn committed(&mut self, batch: Batch) {
         for c in batch.contacts {

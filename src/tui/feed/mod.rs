@@ -1,13 +1,15 @@
 //! Where the dashboard's events come from. A [`Feed`] runs on its own thread, sends [`Msg`]s
 //! and takes [`Control`]s (marks, sessions, labels, stop), so the same model and view serve a
-//! replayed capture, a stored session and (later) a running `sporfri live` over its socket.
+//! replayed capture, a stored session and a running `sporfri live` over its control socket.
 
+mod live;
 mod replay;
 mod stored;
 
 use std::str::FromStr;
 use std::sync::mpsc::{Receiver, SyncSender};
 
+pub use live::LiveFeed;
 pub use replay::{ReplayFeed, ReplayOptions, replay_into};
 pub use stored::StoredFeed;
 
@@ -103,6 +105,9 @@ pub enum FeedError {
     /// Signatures or the site profile could not be loaded.
     #[error(transparent)]
     Signatures(#[from] crate::attribute::SignatureError),
+    /// No live session answers on the control socket.
+    #[error(transparent)]
+    Live(#[from] crate::control::ControlError),
     /// Hashing the capture failed.
     #[error("cannot read {path}: {source}")]
     Io {
