@@ -303,10 +303,11 @@ impl Driver {
     /// End the current session (if recording) and record a new one from the next packet.
     fn new_session(&mut self, label: &str) -> Result<Session, FeedError> {
         let attributor = attributor(&self.opts)?;
-        let sha256 = sha256_file(&self.opts.file).map_err(|source| FeedError::Io {
-            path: self.opts.file.display().to_string(),
-            source,
-        })?;
+        let sha256 =
+            crate::capture::file_sha256(&self.opts.file).map_err(|source| FeedError::Io {
+                path: self.opts.file.display().to_string(),
+                source,
+            })?;
         if self.store.is_none() {
             let mut store = Store::open(&self.opts.db)?;
             store.recover_interrupted()?;
@@ -457,24 +458,4 @@ fn file_source(file: &Path, sha256: String) -> Source {
         path: file.display().to_string(),
         sha256,
     }
-}
-
-/// SHA-256 of a file, lower-case hex (the session's evidence that the file is the one replayed).
-fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = std::io::Read::read(&mut f, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(buf.get(..n).unwrap_or_default());
-    }
-    Ok(ctx
-        .finish()
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
 }

@@ -117,24 +117,7 @@ fn status(model: &Model, frame: &mut Frame, area: Rect) {
 
 /// The vocabulary word of a category (`tag-manager`).
 pub fn category_word(c: Category) -> &'static str {
-    match c {
-        Category::Analytics => "analytics",
-        Category::Advertising => "advertising",
-        Category::Social => "social",
-        Category::TagManager => "tag-manager",
-        Category::SessionReplay => "session-replay",
-        Category::ConsentManagement => "consent-management",
-        Category::Cdn => "cdn",
-        Category::Fonts => "fonts",
-        Category::Video => "video",
-        Category::Maps => "maps",
-        Category::CaptchaSecurity => "captcha-security",
-        Category::Widget => "widget",
-        Category::IdentityLogin => "identity-login",
-        Category::DnsResolver => "dns-resolver",
-        Category::OsBackground => "os-background",
-        Category::PublicSector => "public-sector",
-    }
+    c.as_str()
 }
 
 /// The colour of a category: tracking categories warm, infrastructure cool.
