@@ -12,6 +12,8 @@ pub mod contact;
 pub mod control;
 pub mod decrypt;
 pub mod flow;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod live;
 pub mod observation;
 pub mod output;

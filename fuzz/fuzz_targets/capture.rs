@@ -1,12 +1,7 @@
 //! The pcap/pcapng reader over arbitrary file bytes.
+//! The body is `sporfri::fuzzing::capture_file`, shared with tests/fuzz_regressions.rs.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sporfri::capture::{FileSource, PacketSource};
 
-fuzz_target!(|data: &[u8]| {
-    let reader = Box::new(std::io::Cursor::new(data.to_vec()));
-    if let Ok(mut source) = FileSource::from_reader(reader, "fuzz", data.len() as u64) {
-        while let Ok(Some(_)) = source.next_packet() {}
-    }
-});
+fuzz_target!(|data: &[u8]| sporfri::fuzzing::capture_file(data));

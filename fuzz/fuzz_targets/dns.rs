@@ -1,12 +1,7 @@
 //! DNS/mDNS/LLMNR messages, and the TCP length framing.
+//! The body is `sporfri::fuzzing::dns_message`, shared with tests/fuzz_regressions.rs.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sporfri::wire::dns;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = dns::parse_message(data);
-    if let sporfri::wire::Parsed::Done((msg, _)) = dns::tcp_message(data) {
-        let _ = dns::parse_message(msg);
-    }
-});
+fuzz_target!(|data: &[u8]| sporfri::fuzzing::dns_message(data));
