@@ -9,8 +9,8 @@ use super::{
     Session, SessionState, attribute_host,
 };
 use crate::attribute::{Attribution, Attributor};
-use crate::decrypt::Exchange;
 use crate::contact::Contacts;
+use crate::decrypt::Exchange;
 use crate::flow::analyze::host_name;
 use crate::observation::{DeviceId, FlowKey, Observation, Proto, Via};
 use crate::time::Timestamp;

@@ -125,7 +125,10 @@ fn request_csv_has_a_column_per_header_and_no_values() {
     r.observe(&request(0.1, "www.facebook.com", "/tr/?id=1,2"));
     let b = r.finish();
     let row = request_csv_row(&b.requests[0]);
-    assert!(row.contains("\"https://www.facebook.com/tr/?id=1,2\""), "{row}");
+    assert!(
+        row.contains("\"https://www.facebook.com/tr/?id=1,2\""),
+        "{row}"
+    );
     assert!(row.contains(",_fbp=7776000,fr"), "{row}");
     assert!(!row.contains("secret-value"));
     assert_eq!(REQUEST_CSV_HEADER.len(), 20);

@@ -29,8 +29,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::session::{
-    Batch, ContactRecord, Mark, RequestEntry, Session, SessionId, SessionState,
-    ts as session_ts,
+    Batch, ContactRecord, Mark, RequestEntry, Session, SessionId, SessionState, ts as session_ts,
 };
 use crate::time::Timestamp;
 
