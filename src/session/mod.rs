@@ -21,6 +21,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 pub use mark::{Mark, MarkKind, MarkSpec, MarkTime, Phase, phase_at};
+pub(crate) use record::quote;
 pub use record::{CSV_HEADER, ContactRecord, Evidence, csv_row};
 pub use recorder::{MAX_EVIDENCE, MAX_PENDING_EVIDENCE, MAX_REQUESTS, Recorder};
 pub use request::{
