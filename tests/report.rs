@@ -459,3 +459,76 @@ fn report_writes_a_file_with_o() {
     let html = std::fs::read_to_string(out).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
 }
+
+#[test]
+fn cookie_findings_without_a_reject_mark_and_the_requests_export() {
+    let db = db("cookies");
+    record(
+        &db,
+        "captures/lab-borger-home.pcapng",
+        "home, no marks",
+        LAB,
+    );
+    let v: Value = serde_json::from_str(&report(&db, "1", "json")).unwrap();
+    let (f6, f7) = (&v["findings"][5], &v["findings"][6]);
+    assert_eq!(f6["key"], "cookies-before-consent");
+    assert_eq!(f6["status"], "observed");
+    let names: Vec<&str> = f6["cookies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "fr",
+        "_ga_collect",
+        "s_vi",
+        "s_sess",
+        "CookieConsentBulkTicket",
+    ] {
+        assert!(names.contains(&n), "{n} in {names:?}");
+    }
+    assert_eq!(f7["key"], "cookies-after-reject");
+    assert_eq!(f7["status"], "not-applicable");
+    let meta = v["cookies_and_requests"]["third_parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["label"] == "Meta Platforms, Inc.")
+        .unwrap();
+    assert_eq!(
+        meta["pages_sent"],
+        serde_json::json!(["https://www.borger.test/"])
+    );
+    assert_eq!(meta["cookies_set"][0]["lifetime_days"], 90.0);
+    let csv = run(&[
+        "sessions",
+        "export",
+        "1",
+        "--requests",
+        "--format",
+        "csv",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(csv.starts_with("session,seq,time,phase,"));
+    assert!(csv.contains(",meta-pixel,100000000000001,https://www.borger.test/,"));
+    assert!(!csv.contains("lab-fr-1"), "cookie values are never stored");
+}
+
+#[test]
+fn requests_carry_the_phase_of_the_marks_without_a_database() {
+    let phases = |extra: &[&str]| -> Vec<Value> {
+        let mut args = vec!["replay", "captures/lab-borger-home.pcapng", "--requests"];
+        args.extend_from_slice(extra);
+        run(&args)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["phase"].clone())
+            .collect()
+    };
+    let none = phases(&[]);
+    assert!(!none.is_empty() && none.iter().all(Value::is_null));
+    let marked = phases(&["--mark", "consent-rejected@1.25s"]);
+    assert!(marked.contains(&Value::from("before-consent")));
+    assert!(marked.contains(&Value::from("consent-rejected")));
+}
