@@ -21,4 +21,5 @@ pub mod session;
 pub mod stats;
 pub mod store;
 pub mod time;
+pub mod tui;
 pub mod wire;

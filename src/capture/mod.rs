@@ -64,3 +64,24 @@ pub trait PacketSource {
     /// The next packet, or `None` at the end.
     fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError>;
 }
+
+/// SHA-256 of a capture file, lower-case hex: the evidence that a report is about this file.
+pub fn file_sha256(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(ctx
+        .finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}

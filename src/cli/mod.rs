@@ -11,6 +11,7 @@ mod report;
 mod requests;
 mod sessions;
 mod signatures;
+mod tui;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -115,6 +116,9 @@ pub enum Command {
     /// Check the access-point set-up (interface, capabilities, state directory, signatures,
     /// forwarding, hostapd, dnsmasq) and say what to fix.
     Doctor(doctor::DoctorArgs),
+    /// Dashboard: third-party contacts as they happen, with consent marks (--replay FILE,
+    /// --session ID).
+    Tui(tui::TuiArgs),
 }
 
 /// Output formats of `replay` and `live`.
@@ -189,5 +193,6 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Doctor(args) => doctor::run(args),
         Command::Report { session, render } => report::report(session, &render),
         Command::Diff { a, b, render } => report::diff(a, b, &render),
+        Command::Tui(args) => tui::run(args),
     }
 }

@@ -213,7 +213,8 @@ fn start_session(
         .collect::<Result<Vec<_>>>()?;
     let dirs: Vec<&Path> = signature_dirs.iter().map(PathBuf::as_path).collect();
     let attributor = Attributor::builtin_with(&dirs, site)?;
-    let sha256 = sha256_file(file).with_context(|| format!("hashing {}", file.display()))?;
+    let sha256 = sporfri::capture::file_sha256(file)
+        .with_context(|| format!("hashing {}", file.display()))?;
     let mut store = Store::open(&args.db.clone().unwrap_or_else(default_path))?;
     for id in store.recover_interrupted()? {
         eprintln!("sporfri: session {id} was interrupted; it is complete up to its last flush");
@@ -239,24 +240,4 @@ impl Writer {
             eprintln!("sporfri: {e}; analysis goes on, unstored contacts are counted");
         }
     }
-}
-
-/// SHA-256 of a file, lower-case hex.
-fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = io::Read::read(&mut f, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        ctx.update(buf.get(..n).unwrap_or_default());
-    }
-    Ok(ctx
-        .finish()
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
 }

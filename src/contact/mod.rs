@@ -340,3 +340,53 @@ fn facts(c: &Contact) -> Facts<'_> {
         local: c.scope == Scope::Local,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::dns::Flavor;
+    use std::net::Ipv4Addr;
+
+    fn query(device: DeviceId, client: IpAddr, name: &str, ts: u64) -> Observation {
+        Observation::DnsQuery {
+            ts: Timestamp(ts),
+            device,
+            client,
+            server: IpAddr::V4(Ipv4Addr::new(192, 168, 1, 1)),
+            flavor: Flavor::Dns,
+            name: name.to_owned(),
+            qtype: 1,
+        }
+    }
+
+    #[test]
+    fn one_contact_per_device_and_name_whatever_the_address() {
+        let mut c = Contacts::default();
+        let dev = DeviceId::Mac([2, 0, 0, 0, 0, 1]);
+        let v4 = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 10));
+        let v6: IpAddr = "2001:db8::10".parse().unwrap();
+        c.observe(&query(dev, v6, "Example.COM.", 20));
+        c.observe(&query(dev, v4, "example.com", 10));
+        let list = c.list();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].name, "example.com");
+        assert_eq!(list[0].client_ip, v4, "the address at first sight");
+        assert_eq!(list[0].client_ips.len(), 2);
+        assert_eq!(list[0].dns_queries, 2);
+    }
+
+    #[test]
+    fn contacts_are_capped_and_counted() {
+        let mut c = Contacts::default();
+        let dev = DeviceId::Mac([2, 0, 0, 0, 0, 2]);
+        let ip = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 11));
+        for i in 0..=MAX_CONTACTS {
+            c.observe(&query(dev, ip, &format!("n{i}.example"), i as u64));
+        }
+        assert_eq!(c.list().len(), MAX_CONTACTS);
+        assert_eq!(c.dropped(), 1);
+        // Known contacts still update at the cap.
+        c.observe(&query(dev, ip, "n0.example", 5));
+        assert_eq!(c.dropped(), 1);
+    }
+}

@@ -6,7 +6,8 @@
 //!
 //! - `{"mark":{"kind":"consent-accepted","text":null}}` → `{"ok":true,"session":{...}}`
 //! - `{"status":{}}` → `{"ok":true,"session":{...}}`
-//! - `{"subscribe":{}}` → `{"ok":true}` then one line per contact event until the client leaves
+//! - `{"subscribe":{}}` → `{"ok":true}`, then the session and every stored contact, then one
+//!   [`Event`] line per change (`{"session":{...}}`, `{"contacts":[...]}`) until the client leaves
 //! - `{"end":{}}` → `{"ok":true}`, and the live run ends as on SIGTERM
 //!
 //! Errors answer `{"ok":false,"error":"..."}`.
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::session::{Mark, Session};
+use crate::session::{ContactRecord, Mark, Session};
 
 pub use client::{Client, ControlError};
 pub use server::{Command, Server};
@@ -49,6 +50,16 @@ pub enum Request {
     Subscribe {},
     /// End the live run.
     End {},
+}
+
+/// What subscribers receive: the session after each change, and contacts as they are stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Event {
+    /// The session record (label, marks, counters, state).
+    Session(Box<Session>),
+    /// New or changed contacts, as stored.
+    Contacts(Vec<ContactRecord>),
 }
 
 /// An answer line.

@@ -30,6 +30,8 @@ pub enum Command {
 struct Shared {
     commands: Mutex<VecDeque<Command>>,
     subscribers: Mutex<Vec<UnixStream>>,
+    /// Subscribers that have not been shown the current state yet.
+    pending: Mutex<Vec<UnixStream>>,
     stop: AtomicBool,
 }
 
@@ -88,6 +90,42 @@ impl Server {
                 .and_then(|()| s.write_all(b"\n"))
                 .is_ok()
         });
+    }
+
+    /// True when a new subscriber waits for the current state ([`Server::admit`]).
+    pub fn has_pending(&self) -> bool {
+        !self
+            .shared
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+
+    /// Show waiting subscribers the current state (`snapshot` lines), then let them follow.
+    pub fn admit(&self, snapshot: &[String]) {
+        let waiting: Vec<UnixStream> = self
+            .shared
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+            .collect();
+        let mut subs = self
+            .shared
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for mut s in waiting {
+            let sent = snapshot.iter().all(|line| {
+                s.write_all(line.as_bytes())
+                    .and_then(|()| s.write_all(b"\n"))
+                    .is_ok()
+            });
+            if sent {
+                subs.push(s);
+            }
+        }
     }
 
     /// Subscribers connected now.
@@ -166,11 +204,16 @@ fn ask(shared: &Shared, req: Request) -> Answer {
 }
 
 fn subscribe(mut stream: UnixStream, shared: &Shared) {
-    let mut subs = shared
+    let count = shared
         .subscribers
         .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .len();
+    let mut subs = shared
+        .pending
+        .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    if subs.len() >= MAX_SUBSCRIBERS {
+    if count + subs.len() >= MAX_SUBSCRIBERS {
         drop(subs);
         let _ = reply(&mut stream, &Answer::error("too many subscribers"));
         return;

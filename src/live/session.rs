@@ -1,11 +1,11 @@
 //! Recording a live run as a session: the [`LiveHook`] that feeds the session recorder, writes
 //! its batches to the store and answers the control socket (marks, status, end, subscribers).
 
-use crate::control::{Answer, Command, Server};
+use crate::control::{Answer, Command, Event, Server};
 use crate::session::{CaptureStats, Recorder};
 use crate::store::{BatchWriter, Store};
 
-use super::hook::{ContactEvent, LiveEnd, LiveHook};
+use super::hook::{LiveEnd, LiveHook};
 use super::stats::LiveStats;
 use super::wall_now;
 
@@ -49,6 +49,12 @@ impl SessionHook {
     }
 
     fn write(&mut self, batch: crate::session::Batch) {
+        if let Some(server) = self.control.as_ref().filter(|s| s.subscribers() > 0) {
+            publish(server, &Event::Session(Box::new(batch.session.clone())));
+            if !batch.contacts.is_empty() {
+                publish(server, &Event::Contacts(batch.contacts.clone()));
+            }
+        }
         if let Some(e) = self.writer.write(&mut self.store, &mut self.rec, batch) {
             self.warnings.push(format!(
                 "the database refused a write ({e}); capture goes on, unstored contacts are counted"
@@ -93,22 +99,18 @@ impl LiveHook for SessionHook {
 
     fn tick(&mut self) {
         self.commands();
+        if let Some(server) = self.control.as_ref().filter(|s| s.has_pending()) {
+            let snapshot: Vec<String> = [
+                Event::Session(Box::new(self.rec.session().clone())),
+                Event::Contacts(self.rec.stored()),
+            ]
+            .iter()
+            .filter_map(|e| serde_json::to_string(e).ok())
+            .collect();
+            server.admit(&snapshot);
+        }
         if let Some(b) = self.rec.tick(wall_now()) {
             self.write(b);
-        }
-    }
-
-    fn contacts(&mut self, events: &[ContactEvent]) {
-        let Some(server) = &self.control else {
-            return;
-        };
-        if server.subscribers() == 0 {
-            return;
-        }
-        for e in events {
-            if let Ok(line) = serde_json::to_string(e) {
-                server.publish(&line);
-            }
         }
     }
 
@@ -132,5 +134,11 @@ fn capture_stats(s: &LiveStats) -> CaptureStats {
         interface_dropped: s.if_dropped,
         channel_dropped: s.channel_dropped,
         outages: s.outages,
+    }
+}
+
+fn publish(server: &Server, event: &Event) {
+    if let Ok(line) = serde_json::to_string(event) {
+        server.publish(&line);
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::attribute::Party;
+use crate::attribute::{Category, Party};
 use crate::contact::{Contact, Device, Scope};
 use crate::observation::{DeviceId, Ech};
 
@@ -84,11 +84,7 @@ fn row(out: &mut impl Write, c: &Contact) -> io::Result<()> {
         Party::Local => "local",
         Party::Unknown => "?",
     };
-    let category = a
-        .category
-        .map(|k| serde_json::to_value(k).ok())
-        .and_then(|v| v.and_then(|v| v.as_str().map(str::to_owned)))
-        .unwrap_or_default();
+    let category = a.category.map(Category::as_str).unwrap_or_default();
     let org = a.org.as_deref().unwrap_or("");
     let line = format!(
         "  {:<18} {:<5} {:<18} {:<22} {:<38} {:<13} {:>5} {:>8} {:>8}  {}",
@@ -115,11 +111,7 @@ fn notes(c: &Contact) -> String {
         n.push(format!("CLOAKED via {}", cloak.target));
     }
     if let Some(h) = a.hidden {
-        let reason = serde_json::to_value(h)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        n.push(format!("HIDDEN: {reason}"));
+        n.push(format!("HIDDEN: {}", h.as_str()));
     }
     match c.ech {
         Some(Ech::Real) => n.push("ech".into()),

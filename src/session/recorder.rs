@@ -18,7 +18,7 @@ use crate::time::Timestamp;
 /// Observations kept as evidence per contact (the earliest ones).
 pub const MAX_EVIDENCE: usize = 5;
 /// Names with evidence kept at once; past this new names get no evidence (counted).
-pub const MAX_PENDING_EVIDENCE: usize = 1_000_000;
+pub const MAX_PENDING_EVIDENCE: usize = crate::contact::MAX_CONTACTS;
 /// Decrypted requests kept per session (lab decryption); later ones are counted in
 /// `stats.requests_dropped`. A request is at most ~10 KiB (URL and Referer are cut at 8 KiB).
 pub const MAX_REQUESTS: usize = 20_000;
@@ -223,6 +223,13 @@ impl Recorder {
         self.session.last_flush = self.session.ended;
         self.session.state = SessionState::Ended;
         self.batch(true)
+    }
+
+    /// Every contact record as last written to the store (what a new subscriber is shown).
+    pub fn stored(&self) -> Vec<ContactRecord> {
+        let mut all: Vec<ContactRecord> = self.committed.values().cloned().collect();
+        all.sort_by(|a, b| (a.first_seen, &a.name).cmp(&(b.first_seen, &b.name)));
+        all
     }
 
     /// The store wrote `batch`.

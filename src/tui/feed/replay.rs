@@ -1,0 +1,461 @@
+//! A capture replayed at a chosen pace through the whole pipeline, recorded as a session when a
+//! label is given (the same [`Recorder`] and [`Store`] as `sporfri replay --label`).
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::time::{Duration, Instant};
+
+use super::{Control, Feed, FeedError, Speed};
+use crate::attribute::Attributor;
+use crate::capture::{FileSource, PacketSource};
+use crate::flow::Engine;
+use crate::observation::Observation;
+use crate::session::{Batch, ContactRecord, Mark, MarkSpec, Recorder, Session, Source};
+use crate::store::Store;
+use crate::time::Timestamp;
+use crate::tui::model::{Model, SourceInfo};
+use crate::tui::update::{Msg, update};
+
+/// How often (wall time) progress and, when paced, interim contacts are sent.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+/// How often (wall time) a paced replay sends all contacts between recorder batches.
+const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
+
+/// What `sporfri tui --replay` was asked for.
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    /// The capture.
+    pub file: PathBuf,
+    /// Pace.
+    pub speed: Speed,
+    /// Site profile of the service under test.
+    pub site: Option<String>,
+    /// Extra signature directories, after the built-in set.
+    pub signature_dirs: Vec<PathBuf>,
+    /// Record a session with this label.
+    pub label: Option<String>,
+    /// Database directory for recording.
+    pub db: PathBuf,
+}
+
+/// A capture being replayed into the dashboard.
+pub struct ReplayFeed {
+    source: FileSource,
+    driver: Driver,
+}
+
+/// Everything but the packet source, so controls can be handled while a packet is held.
+#[derive(Debug)]
+struct Driver {
+    opts: ReplayOptions,
+    engine: Engine,
+    rec: Recorder,
+    store: Option<Store>,
+    recording: bool,
+    finished: bool,
+    eof: bool,
+    last_ts: Option<Timestamp>,
+}
+
+impl ReplayFeed {
+    /// Open the capture, load signatures and, with a label, create the session in the database
+    /// (fails before any terminal is touched).
+    pub fn open(opts: ReplayOptions) -> Result<ReplayFeed, FeedError> {
+        let attributor = attributor(&opts)?;
+        let mut feed = ReplayFeed::with_attributor(opts, attributor, "", Vec::new())?;
+        if let Some(label) = feed.driver.opts.label.clone() {
+            feed.driver.new_session(&label)?;
+        }
+        Ok(feed)
+    }
+
+    /// A replay that records nothing, with this attributor, session label and marks.
+    pub fn with_attributor(
+        opts: ReplayOptions,
+        attributor: Attributor,
+        label: &str,
+        marks: Vec<MarkSpec>,
+    ) -> Result<ReplayFeed, FeedError> {
+        let source = FileSource::open(&opts.file)?;
+        let session = Session::new(
+            label,
+            opts.site.as_deref(),
+            file_source(&opts.file, String::new()),
+        );
+        Ok(ReplayFeed {
+            source,
+            driver: Driver {
+                rec: Recorder::new(session, attributor, Vec::new(), marks),
+                opts,
+                engine: Engine::new(),
+                store: None,
+                recording: false,
+                finished: false,
+                eof: false,
+                last_ts: None,
+            },
+        })
+    }
+
+    /// Replay to the end sending every message to `out`, taking controls from `controls`
+    /// (paced only when there are controls: without them nobody watches); then serve controls
+    /// until [`Control::Stop`].
+    pub fn drive(self, out: &mut dyn FnMut(Msg) -> bool, controls: Option<&Receiver<Control>>) {
+        let ReplayFeed {
+            mut source,
+            mut driver,
+        } = self;
+        let d = &mut driver;
+        if !(out(Msg::Source(d.info())) && out(Msg::Session(Box::new(d.rec.session().clone())))) {
+            return d.end_session(&mut |_| true);
+        }
+        let mut pacer = Pacer::new(d.opts.speed);
+        let error = loop {
+            let p = match source.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => break None,
+                Err(e) => break Some(e.to_string()),
+            };
+            let go = match controls {
+                Some(c) => pacer.wait(p.ts, d, c, out),
+                None => true,
+            };
+            if !(go && d.packet(&p, out) && pacer.show(d, out)) {
+                return d.end_session(&mut |_| true);
+            }
+        };
+        d.end_of_capture(error, out);
+        let Some(controls) = controls else {
+            return;
+        };
+        while let Ok(c) = controls.recv() {
+            if !d.control(c, out) {
+                return;
+            }
+        }
+        d.end_session(&mut |_| true);
+    }
+}
+
+impl Feed for ReplayFeed {
+    fn run(self: Box<Self>, out: SyncSender<Msg>, control: Receiver<Control>) {
+        self.drive(&mut |m| out.send(m).is_ok(), Some(&control));
+    }
+}
+
+/// Replay `file` at full speed into `model` without a terminal or database (for tests and
+/// demos): `attributor` attributes, `label` and `site` fill the header, `marks` are set as
+/// `replay --mark` sets them.
+pub fn replay_into(
+    model: &mut Model,
+    file: &Path,
+    attributor: Attributor,
+    label: &str,
+    site: Option<&str>,
+    marks: Vec<MarkSpec>,
+) -> Result<(), FeedError> {
+    let opts = ReplayOptions {
+        file: file.to_owned(),
+        speed: Speed::Max,
+        site: site.map(str::to_owned),
+        signature_dirs: Vec::new(),
+        label: None,
+        db: PathBuf::new(),
+    };
+    let feed = ReplayFeed::with_attributor(opts, attributor, label, marks)?;
+    feed.drive(
+        &mut |m| {
+            update(model, m);
+            true
+        },
+        None,
+    );
+    Ok(())
+}
+
+/// Wall-clock pacing and the rate of progress messages.
+struct Pacer {
+    speed: Speed,
+    start: Instant,
+    first: Option<Timestamp>,
+    last_progress: Instant,
+    last_snapshot: Instant,
+}
+
+impl Pacer {
+    fn new(speed: Speed) -> Pacer {
+        let now = Instant::now();
+        Pacer {
+            speed,
+            start: now,
+            first: None,
+            last_progress: now,
+            last_snapshot: now,
+        }
+    }
+
+    /// Wait until packet time `ts` is due, handling controls meanwhile; `false` to stop.
+    fn wait(
+        &mut self,
+        ts: Timestamp,
+        d: &mut Driver,
+        controls: &Receiver<Control>,
+        out: &mut dyn FnMut(Msg) -> bool,
+    ) -> bool {
+        let Speed::Times(x) = self.speed else {
+            while let Ok(c) = controls.try_recv() {
+                if !d.control(c, out) {
+                    return false;
+                }
+            }
+            return true;
+        };
+        let first = *self.first.get_or_insert(ts);
+        let due = self.start + Duration::from_secs_f64(ts.since(first) as f64 / 1e9 / x);
+        loop {
+            let now = Instant::now();
+            if now >= due {
+                return true;
+            }
+            match controls.recv_timeout((due - now).min(PROGRESS_EVERY)) {
+                Ok(c) => {
+                    if !d.control(c, out) {
+                        return false;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+    }
+
+    /// Send progress (and, when paced, all contacts) if it is time; `false` to stop.
+    fn show(&mut self, d: &Driver, out: &mut dyn FnMut(Msg) -> bool) -> bool {
+        if self.last_progress.elapsed() < PROGRESS_EVERY {
+            return true;
+        }
+        self.last_progress = Instant::now();
+        if self.speed != Speed::Max && self.last_snapshot.elapsed() >= SNAPSHOT_EVERY {
+            self.last_snapshot = Instant::now();
+            if !out(Msg::Contacts(d.snapshot())) {
+                return false;
+            }
+        }
+        out(d.progress())
+    }
+}
+
+impl Driver {
+    fn info(&self) -> SourceInfo {
+        let what = if self.recording {
+            format!("recording to {}", self.opts.db.display())
+        } else {
+            "not recorded".to_owned()
+        };
+        SourceInfo {
+            describe: format!(
+                "replay {} at {} · {what}",
+                self.opts.file.display(),
+                self.opts.speed
+            ),
+            writable: true,
+            recording: self.recording,
+            ended: self.eof,
+        }
+    }
+
+    /// Analyse one packet; `false` to stop.
+    fn packet(&mut self, p: &crate::capture::Packet<'_>, out: &mut dyn FnMut(Msg) -> bool) -> bool {
+        let first = self.last_ts.is_none();
+        let mut ok = true;
+        if let Some(b) = self.rec.packet(p.ts) {
+            ok = self.emit(b, out);
+        }
+        let rec = &mut self.rec;
+        self.engine
+            .ingest(p, &mut |obs: Observation| rec.observe(&obs));
+        self.last_ts = Some(self.last_ts.map_or(p.ts, |t| t.max(p.ts)));
+        if first {
+            ok &= out(Msg::Session(Box::new(self.rec.session().clone()))) && out(self.progress());
+        }
+        ok
+    }
+
+    /// The capture ended (or broke): flows end, the session's last batch is written.
+    fn end_of_capture(&mut self, error: Option<String>, out: &mut dyn FnMut(Msg) -> bool) {
+        let rec = &mut self.rec;
+        self.engine
+            .finish(&mut |obs: Observation| rec.observe(&obs));
+        if !self.finished {
+            let b = self.rec.finish();
+            self.finished = true;
+            self.emit(b, out);
+        }
+        self.eof = true;
+        let packets = self.rec.session().stats.packets;
+        let status = match error {
+            None => format!("end of capture: {packets} packets"),
+            Some(e) => format!("capture stopped after {packets} packets: {e}"),
+        };
+        let _ = out(Msg::Source(self.info())) && out(self.progress()) && out(Msg::Status(status));
+    }
+
+    /// End the current session (if recording) and record a new one from the next packet.
+    fn new_session(&mut self, label: &str) -> Result<Session, FeedError> {
+        let attributor = attributor(&self.opts)?;
+        let sha256 =
+            crate::capture::file_sha256(&self.opts.file).map_err(|source| FeedError::Io {
+                path: self.opts.file.display().to_string(),
+                source,
+            })?;
+        if self.store.is_none() {
+            let mut store = Store::open(&self.opts.db)?;
+            store.recover_interrupted()?;
+            self.store = Some(store);
+        }
+        self.end_session(&mut |_| true);
+        let session = Session::new(
+            label,
+            self.opts.site.as_deref(),
+            file_source(&self.opts.file, sha256),
+        );
+        let Some(store) = self.store.as_mut() else {
+            return Ok(session);
+        };
+        let session = store.create_session(session)?;
+        self.rec = Recorder::new(session.clone(), attributor, Vec::new(), Vec::new());
+        self.recording = true;
+        self.finished = false;
+        Ok(session)
+    }
+
+    /// Finish and store the session being recorded.
+    fn end_session(&mut self, out: &mut dyn FnMut(Msg) -> bool) {
+        if self.recording && !self.finished {
+            let b = self.rec.finish();
+            self.finished = true;
+            self.emit(b, out);
+        }
+        self.recording = false;
+    }
+
+    /// Store a batch when recording, and show it; `false` to stop.
+    fn emit(&mut self, batch: Batch, out: &mut dyn FnMut(Msg) -> bool) -> bool {
+        let session = Box::new(batch.session.clone());
+        let contacts = batch.contacts.clone();
+        let mut status = None;
+        match self.store.as_mut().filter(|_| self.recording) {
+            Some(store) => match store.write(&batch) {
+                Ok(()) => self.rec.committed(batch),
+                Err(e) => {
+                    self.rec.failed(&batch);
+                    status = Some(format!(
+                        "{e}; analysis goes on, unstored contacts are counted"
+                    ));
+                }
+            },
+            None => self.rec.committed(batch),
+        }
+        let ok = out(Msg::Session(session)) && out(Msg::Contacts(contacts));
+        match status {
+            Some(s) => ok && out(Msg::Status(s)),
+            None => ok,
+        }
+    }
+
+    /// Every contact now, attributed, without evidence (the model keeps what it has).
+    fn snapshot(&self) -> Vec<ContactRecord> {
+        let s = self.rec.session();
+        self.rec
+            .contacts()
+            .attributed(self.rec.attributor())
+            .iter()
+            .map(|c| ContactRecord::new(s.id, s.phase_at(c.first_seen), c, Vec::new()))
+            .collect()
+    }
+
+    fn progress(&self) -> Msg {
+        Msg::Progress {
+            now: self.last_ts.unwrap_or_default(),
+            packets: self.rec.session().stats.packets,
+            drops: 0,
+        }
+    }
+
+    /// Handle one control; `false` when the feed must stop.
+    fn control(&mut self, c: Control, out: &mut dyn FnMut(Msg) -> bool) -> bool {
+        match c {
+            Control::Stop => {
+                self.end_session(out);
+                false
+            }
+            Control::Mark(kind, text) => self.mark(kind, text, out),
+            Control::NewSession(label) => match self.new_session(&label) {
+                Ok(s) => {
+                    out(Msg::Session(Box::new(s.clone())))
+                        && out(Msg::Source(self.info()))
+                        && out(Msg::Status(format!(
+                            "recording session {} \"{}\"",
+                            s.id, s.label
+                        )))
+                }
+                Err(e) => out(Msg::Status(e.to_string())),
+            },
+            Control::EndSession => {
+                self.end_session(out);
+                let id = self.rec.session().id;
+                out(Msg::Source(self.info())) && out(Msg::Status(format!("session {id} ended")))
+            }
+            Control::LabelDevice { device, label } => out(self.label(&device, &label)),
+        }
+    }
+
+    fn mark(
+        &mut self,
+        kind: crate::session::MarkKind,
+        text: Option<String>,
+        out: &mut dyn FnMut(Msg) -> bool,
+    ) -> bool {
+        let Some(ts) = self.last_ts else {
+            return out(Msg::Status("no packet yet: nothing to mark".to_owned()));
+        };
+        let b = self.rec.mark(Mark { ts, kind, text });
+        let ok = self.emit(b, out);
+        let at = crate::tui::view::offset(ts, self.rec.session().started);
+        let how = if self.recording {
+            format!("stored in session {}", self.rec.session().id)
+        } else {
+            "not stored: no session is being recorded".to_owned()
+        };
+        ok && out(Msg::Status(format!("{kind} at {at} ({how})")))
+    }
+
+    /// Labels need the database: opened on demand in a replay that does not record.
+    fn label(&mut self, device: &str, label: &str) -> Msg {
+        if self.store.is_none() {
+            match Store::open(&self.opts.db) {
+                Ok(s) => self.store = Some(s),
+                Err(e) => return Msg::Status(e.to_string()),
+            }
+        }
+        let Some(store) = self.store.as_mut() else {
+            return Msg::Status("no database".to_owned());
+        };
+        match store.set_label(device, label).and_then(|()| store.labels()) {
+            Ok(l) => Msg::Labels(l),
+            Err(e) => Msg::Status(e.to_string()),
+        }
+    }
+}
+
+fn attributor(opts: &ReplayOptions) -> Result<Attributor, FeedError> {
+    let dirs: Vec<&Path> = opts.signature_dirs.iter().map(PathBuf::as_path).collect();
+    Ok(Attributor::builtin_with(&dirs, opts.site.as_deref())?)
+}
+
+fn file_source(file: &Path, sha256: String) -> Source {
+    Source::File {
+        path: file.display().to_string(),
+        sha256,
+    }
+}

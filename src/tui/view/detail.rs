@@ -1,0 +1,154 @@
+//! The detail pane: why the selected contact matters, with the evidence behind it.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::{bytes, category_color, category_word, offset};
+use crate::tui::model::{Model, Row};
+
+/// Draw the selected contact's details into `area`.
+pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(" Detail · enter/esc closes ");
+    let Some(r) = model.selected_row() else {
+        frame.render_widget(Paragraph::new(" no contact selected").block(block), area);
+        return;
+    };
+    let p = Paragraph::new(lines(model, r))
+        .block(block)
+        .wrap(Wrap { trim: false });
+    frame.render_widget(p, area);
+}
+
+fn field(name: &str, value: impl Into<String>) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!(" {name:<10}"), Style::new().fg(Color::DarkGray)),
+        Span::raw(value.into()),
+    ])
+}
+
+fn lines(model: &Model, r: &Row) -> Vec<Line<'static>> {
+    let rec = &r.record;
+    let a = &rec.attribution;
+    let origin = model.origin();
+    let mut out = vec![Line::from(Span::styled(
+        format!(" {}", rec.name),
+        Style::new().add_modifier(Modifier::BOLD),
+    ))];
+    let org = match (&a.org, &a.service) {
+        (Some(o), Some(s)) => format!("{o} ({s})"),
+        (Some(o), None) => o.clone(),
+        (None, Some(s)) => s.clone(),
+        (None, None) => "unknown".to_owned(),
+    };
+    out.push(field("org", org));
+    let mut cat = vec![Span::styled(
+        " category  ".to_owned(),
+        Style::new().fg(Color::DarkGray),
+    )];
+    if let Some(c) = a.category {
+        cat.push(Span::styled(
+            category_word(c),
+            Style::new().fg(category_color(c)),
+        ));
+    }
+    cat.push(Span::raw(format!("  party {}", a.party.as_str())));
+    out.push(Line::from(cat));
+    out.push(field(
+        "phase",
+        format!(
+            "{}  first {}  last {}",
+            rec.phase.as_str(),
+            offset(rec.first_seen, origin),
+            offset(rec.last_seen, origin)
+        ),
+    ));
+    if let Some(about) = &r.about {
+        out.push(field("purpose", about.purpose.clone()));
+    }
+    if let Some(d) = &a.declared {
+        out.push(field("declared", d.clone()));
+    }
+    if let Some(c) = &a.cloaked {
+        out.push(Line::from(Span::styled(
+            format!(" CLOAKED   first-party name resolving to {}", c.target),
+            Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+        )));
+    }
+    if let Some(h) = a.hidden {
+        out.push(field("hidden", h.as_str()));
+    }
+    out.push(field(
+        "via",
+        format!(
+            "{}  flows {}  up {}  down {}",
+            rec.via.join(","),
+            rec.flows,
+            bytes(rec.bytes_up),
+            bytes(rec.bytes_down)
+        ),
+    ));
+    let chain = if rec.cname_chain.is_empty() {
+        "—".to_owned()
+    } else {
+        format!("{} → {}", rec.name, rec.cname_chain.join(" → "))
+    };
+    out.push(field("cname", chain));
+    let servers: Vec<String> = rec.server_ips.iter().map(ToString::to_string).collect();
+    out.push(field(
+        "servers",
+        format!("{} {}", servers.join(", "), rec.server_ports.join(" ")),
+    ));
+    if !rec.cookies_set.is_empty() || rec.cookie_sent {
+        out.push(field(
+            "cookies",
+            format!(
+                "set {}{}",
+                rec.cookies_set.join(", "),
+                if rec.cookie_sent {
+                    " · cookie sent"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    out.push(field("org names", org_names(model, r).join(", ")));
+    out.push(Line::from(Span::styled(
+        " first observations",
+        Style::new().fg(Color::DarkGray),
+    )));
+    for e in &rec.evidence {
+        let flow = e.flow.as_deref().unwrap_or("");
+        out.push(Line::from(format!(
+            "   {:>9} {:<12} {flow}",
+            offset(e.ts, origin),
+            e.kind
+        )));
+    }
+    if let Some(about) = &r.about {
+        out.push(field(
+            "source",
+            format!("{} [{}]", about.source, about.layer),
+        ));
+    }
+    out
+}
+
+/// Every name of the same organisation in this session (the name itself when none is known).
+fn org_names(model: &Model, r: &Row) -> Vec<String> {
+    let Some(org) = &r.record.attribution.org else {
+        return vec![r.record.name.clone()];
+    };
+    let mut names: Vec<String> = model
+        .rows
+        .values()
+        .filter(|o| o.record.attribution.org.as_ref() == Some(org))
+        .map(|o| o.record.name.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
