@@ -59,6 +59,7 @@ fn main() {
         let batch = Batch {
             session: s.clone(),
             contacts: names.iter().map(|name| contact(s.id, name, n)).collect(),
+            requests: Vec::new(),
             durable: n + 1 == batches,
         };
         store.write(&batch).unwrap();

@@ -14,6 +14,10 @@ use std::process::Command;
 /// A (kind, name) line of an extraction or a truth file.
 type Line = (String, String);
 
+/// Truth kinds that `sporfri extract` and contacts answer; the others (`request`, `cookie` and
+/// their `-h3` / `-http` forms) are for lab decryption.
+const METADATA_KINDS: [&str; 4] = ["dns", "sni", "quic", "http"];
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -55,6 +59,11 @@ fn capture_name(pcap: &Path) -> String {
 fn parse_lines(text: &str) -> BTreeSet<Line> {
     text.lines()
         .filter(|l| !l.is_empty())
+        .filter(|l| {
+            METADATA_KINDS
+                .iter()
+                .any(|k| l.split('\t').next() == Some(*k))
+        })
         .map(|l| {
             let (kind, name) = l.split_once('\t').unwrap();
             (kind.to_owned(), name.to_owned())
@@ -354,4 +363,243 @@ fn every_lab_third_party_is_attributed_and_the_cloaked_subdomain_flagged() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The lab-decryption lines of a truth file: (kind, the tab-separated rest).
+fn decryption_truth(pcap: &Path) -> Vec<(String, Vec<String>)> {
+    std::fs::read_to_string(beside(pcap, ".truth.tsv"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            let kind = f.next()?;
+            let rest: Vec<String> = f.map(str::to_owned).collect();
+            (kind.starts_with("request") || kind.starts_with("cookie"))
+                .then(|| (kind.to_owned(), rest))
+        })
+        .collect()
+}
+
+/// `sporfri ARGS FILE`: stdout as JSON lines, and stderr.
+fn sporfri_json(args: &[&str], pcap: &Path) -> (Vec<serde_json::Value>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sporfri"))
+        .env("SPORFRI_SIGNATURES_OVERLAY", "/nonexistent/sporfri-overlay")
+        .args(args)
+        .arg(pcap)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "sporfri {args:?}: {stderr}");
+    let lines = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (lines, stderr)
+}
+
+/// The lifetime as the truth writes it: seconds, or empty for a session cookie.
+fn lifetime(v: &serde_json::Value) -> String {
+    v.as_i64().map(|n| n.to_string()).unwrap_or_default()
+}
+
+#[test]
+fn decryption_reports_every_https_request_and_every_cookie_the_servers_set() {
+    let mut failures = Vec::new();
+    for pcap in lab_captures() {
+        let name = capture_name(&pcap);
+        let truth = decryption_truth(&pcap);
+        assert!(
+            truth.iter().any(|(k, _)| k == "request"),
+            "{name}: no request truth (made before lab decryption?)"
+        );
+        // The capture carries its key log (Decryption Secrets Block): no --keylog needed.
+        let (requests, stderr) = sporfri_json(&["replay", "--requests"], &pcap);
+        for weird in [
+            "decrypt.no_key",
+            "decrypt.bad_record",
+            "decrypt.unsupported",
+        ] {
+            if stderr.contains(weird) {
+                failures.push(format!("{name}: {weird} with the browser's own key log"));
+            }
+        }
+        let urls: BTreeSet<&str> = requests.iter().filter_map(|r| r["url"].as_str()).collect();
+        let (contacts, _) = sporfri_json(&["replay", "--format", "jsonl"], &pcap);
+        for (kind, rest) in &truth {
+            match (kind.as_str(), rest.as_slice()) {
+                ("request", [url]) if !urls.contains(url.as_str()) => {
+                    failures.push(format!("{name}: request {url} not reported"));
+                }
+                ("cookie", [host, cookie, life]) => {
+                    let seen = requests.iter().any(|r| {
+                        r["host"] == host.as_str()
+                            && r["set_cookies"].as_array().unwrap().iter().any(|c| {
+                                c["name"] == cookie.as_str() && lifetime(&c["lifetime_s"]) == *life
+                            })
+                    });
+                    if !seen {
+                        failures.push(format!(
+                            "{name}: cookie {cookie} set by {host} for {life:?} s not reported"
+                        ));
+                    }
+                }
+                // Plain HTTP is not decryption: the contact names the cookie (no lifetime).
+                ("cookie-http", [host, cookie, _]) => {
+                    let named = contacts.iter().any(|c| {
+                        c["name"] == host.as_str()
+                            && c["cookies_set"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .any(|n| n == cookie)
+                    });
+                    if !named {
+                        failures.push(format!("{name}: plain-HTTP cookie {cookie} of {host}"));
+                    }
+                }
+                // HTTP/3 is not decrypted (README: how far it goes); the QUIC contact shows it.
+                _ => {}
+            }
+        }
+        // The Meta pixel hit says which page it reported.
+        if let Some(px) = requests
+            .iter()
+            .find(|r| r["tracker_endpoint"] == "meta-pixel")
+        {
+            assert!(
+                px["tracker"]["page"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("https://www.borger.test/"),
+                "{px}"
+            );
+        }
+        // The key log beside the capture is the one inside it.
+        let keys = beside(&pcap, "").with_extension("keys");
+        let (again, _) = sporfri_json(
+            &["replay", "--requests", "--keylog", keys.to_str().unwrap()],
+            &pcap,
+        );
+        if again != requests {
+            failures.push(format!(
+                "{name}: --keylog {} changes the requests",
+                keys.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn home_truth_has_the_cookies_of_the_lab_third_parties() {
+    let home = lab_captures()
+        .into_iter()
+        .find(|p| capture_name(p) == "lab-borger-home.pcapng")
+        .expect("lab-borger-home.pcapng");
+    let truth = decryption_truth(&home);
+    let has = |kind: &str, host: &str, cookie: &str| {
+        truth
+            .iter()
+            .any(|(k, r)| k.starts_with(kind) && r.len() == 3 && r[0] == host && r[1] == cookie)
+    };
+    // GA4 may travel over HTTP/3 (HTTPS record): then it is a cookie-h3 line.
+    for (host, cookie) in [
+        ("www.facebook.com", "fr"),
+        ("metrics.borger.test", "s_vi"),
+        ("metrics.borger.test", "s_sess"),
+        ("consent.cookiebot.com", "CookieConsentBulkTicket"),
+        ("region1.google-analytics.com", "_ga_collect"),
+        ("b.scorecardresearch.com", "UID"),
+    ] {
+        assert!(
+            has("cookie", host, cookie),
+            "home truth lacks {host} {cookie}"
+        );
+    }
+}
+
+/// `pcap` without its Decryption Secrets Blocks (pcapng block type 10), written to a temp file.
+fn without_secrets(pcap: &Path) -> PathBuf {
+    let data = std::fs::read(pcap).unwrap();
+    let mut out = Vec::new();
+    let mut at = 0;
+    let le = data[8..12] == [0x4d, 0x3c, 0x2b, 0x1a];
+    while at + 8 <= data.len() {
+        let word = |i: usize| {
+            let b: [u8; 4] = data[i..i + 4].try_into().unwrap();
+            if le {
+                u32::from_le_bytes(b)
+            } else {
+                u32::from_be_bytes(b)
+            }
+        };
+        let (kind, len) = (word(at), word(at + 4) as usize);
+        if kind != 10 {
+            out.extend_from_slice(&data[at..at + len]);
+        }
+        at += len;
+    }
+    let path = std::env::temp_dir().join(format!(
+        "sporfri-lab-{}-nosecrets-{}",
+        std::process::id(),
+        capture_name(pcap)
+    ));
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn missing_and_wrong_keys_are_counted_never_a_crash() {
+    let home = lab_captures()
+        .into_iter()
+        .find(|p| capture_name(p) == "lab-borger-home.pcapng")
+        .expect("lab-borger-home.pcapng");
+    let bare = without_secrets(&home);
+    // Without secrets, --requests counts every TLS connection as without a key.
+    let (none, stderr) = sporfri_json(&["replay", "--requests"], &bare);
+    assert!(
+        none.is_empty() && stderr.contains("decrypt.no_key="),
+        "{stderr}"
+    );
+    // ... and a plain replay does not decrypt at all.
+    let (_, stderr) = sporfri_json(&["replay", "--format", "jsonl"], &bare);
+    assert!(!stderr.contains("decrypt"), "{stderr}");
+    let (all, _) = sporfri_json(&["replay", "--requests"], &home);
+    let keys = std::fs::read_to_string(home.with_extension("keys")).unwrap();
+    // Keep every other connection's lines, and damage one secret of the rest.
+    let randoms: Vec<&str> = {
+        let mut r: Vec<&str> = keys.lines().filter_map(|l| l.split(' ').nth(1)).collect();
+        r.dedup();
+        r
+    };
+    let mut partial = String::new();
+    for (i, random) in randoms.iter().enumerate() {
+        for line in keys.lines().filter(|l| l.split(' ').nth(1) == Some(random)) {
+            match i % 3 {
+                0 => {}
+                1 => partial.push_str(&format!("{line}\n")),
+                _ => partial.push_str(&format!("{}0\n", &line[..line.len() - 1])),
+            }
+        }
+    }
+    let file =
+        std::env::temp_dir().join(format!("sporfri-lab-{}-partial.keys", std::process::id()));
+    std::fs::write(&file, partial).unwrap();
+    let (some, stderr) = sporfri_json(
+        &["replay", "--requests", "--keylog", file.to_str().unwrap()],
+        &bare,
+    );
+    assert!(stderr.contains("decrypt.no_key="), "{stderr}");
+    assert!(stderr.contains("decrypt.bad_record="), "{stderr}");
+    assert!(
+        !some.is_empty() && some.len() < all.len(),
+        "{} of {} requests with a partial key log",
+        some.len(),
+        all.len()
+    );
+    // Contacts do not depend on keys.
+    let (c_bare, _) = sporfri_json(&["replay", "--format", "jsonl"], &bare);
+    let (c_keys, _) = sporfri_json(&["replay", "--format", "jsonl"], &home);
+    assert_eq!(c_bare, c_keys);
 }

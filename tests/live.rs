@@ -363,3 +363,31 @@ fn back_pressure_drops_are_counted_and_add_up() {
     );
     assert_eq!(end.packets + s.channel_dropped, s.captured, "{s:?} {end:?}");
 }
+
+#[test]
+fn live_follows_a_growing_key_log_and_records_the_decrypted_request() {
+    // netns.sh has curl write its key log into the scenario's directory (made by `scenario`).
+    let keys = std::env::temp_dir()
+        .join(format!("sporfri-live-test-{}-keylog", std::process::id()))
+        .join("keys.log");
+    let Some(run) = scenario("keylog", &["--keylog", keys.to_str().unwrap()]) else {
+        return;
+    };
+    assert_round(&run, 1);
+    assert!(keys.exists(), "curl wrote no key log");
+    let export = Command::new(run.dir.join("sporfri"))
+        .args(["sessions", "export", "1", "--requests", "--db"])
+        .arg(run.dir.join("db"))
+        .output()
+        .unwrap();
+    let rows: Vec<Value> = String::from_utf8_lossy(&export.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|r| r["url"] == "https://keys1.example.test/?page=1" && r["status"] == 200),
+        "{rows:?}\n{}",
+        run.stderr
+    );
+}

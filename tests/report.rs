@@ -66,8 +66,10 @@ fn report(db: &Path, id: &str, format: &str) -> String {
     ])
 }
 
-/// The home capture with a page mark and "reject" at 1.45 s: Cookiebot, comScore, Google Fonts
-/// and accounts.google.com come before, the tag manager, GA4, Meta, Siteimprove after.
+/// The home capture with a page mark and "reject" at 1.25 s: comScore, Google Fonts, Cookiebot,
+/// the tag manager and the Adobe beacon come before, the GA4 and Meta pixel hits after. The
+/// capture carries the browser's key log: Cookiebot and Adobe set cookies before the reject,
+/// GA4 and Meta after it.
 fn home_reject(name: &str) -> PathBuf {
     let db = db(name);
     let mut extra = LAB.to_vec();
@@ -75,7 +77,7 @@ fn home_reject(name: &str) -> PathBuf {
         "--mark",
         "page@0.2s=home",
         "--mark",
-        "consent-rejected@1.45s",
+        "consent-rejected@1.25s",
     ]);
     record(
         &db,
@@ -217,14 +219,17 @@ fn home_reject_html_has_the_verdict_and_tables() {
         "<section class=\"finding\" id=\"finding-1\" data-key=\"before-consent\" data-status=\"observed\">",
     );
     assert!(f1.contains("<tr class=\"item\" data-name=\"b.scorecardresearch.com\" data-phase=\"before-consent\" data-finding=\"1\">"));
-    assert!(f1.contains("Tracking categories among them: analytics."));
-    assert!(!f1.contains("data-name=\"www.googletagmanager.com\""));
+    assert!(f1.contains("Tracking categories among them: analytics, "));
+    assert!(f1.contains("data-name=\"www.googletagmanager.com\" data-phase=\"before-consent\""));
+    assert!(!f1.contains("data-name=\"www.facebook.com\""));
     let f2 = section(
         &html,
         "id=\"finding-2\" data-key=\"after-reject\" data-status=\"observed\"",
     );
-    assert!(f2.contains("data-name=\"www.googletagmanager.com\" data-phase=\"consent-rejected\""));
-    assert!(f2.contains("data-name=\"connect.facebook.net\" data-phase=\"consent-rejected\""));
+    assert!(f2.contains("data-name=\"www.facebook.com\" data-phase=\"consent-rejected\""));
+    assert!(
+        f2.contains("data-name=\"region1.google-analytics.com\" data-phase=\"consent-rejected\"")
+    );
     // Seen before the reject and still in use after it.
     assert!(f2.contains("data-name=\"b.scorecardresearch.com\" data-phase=\"before-consent\""));
     let f3 = section(
@@ -246,6 +251,26 @@ fn home_reject_html_has_the_verdict_and_tables() {
         &html,
         "id=\"finding-5\" data-key=\"hidden\" data-status=\"limits\"",
     );
+    let f6 = section(
+        &html,
+        "id=\"finding-6\" data-key=\"cookies-before-consent\" data-status=\"observed\"",
+    );
+    assert!(f6.contains("data-host=\"metrics.borger.test\" data-cookie=\"s_vi\" data-lifetime-s=\"63072000\" data-phase=\"before-consent\""));
+    assert!(
+        f6.contains("data-host=\"consent.cookiebot.com\" data-cookie=\"CookieConsentBulkTicket\"")
+    );
+    assert!(!f6.contains("data-cookie=\"fr\""));
+    let f7 = section(
+        &html,
+        "id=\"finding-7\" data-key=\"cookies-after-reject\" data-status=\"observed\"",
+    );
+    assert!(f7.contains("data-host=\"www.facebook.com\" data-cookie=\"fr\" data-lifetime-s=\"7776000\" data-phase=\"consent-rejected\""));
+    assert!(f7.contains("<td>90.00 days</td>"));
+    let cr = &html[html.find("id=\"cookies-and-requests\"").unwrap()
+        ..html.find("id=\"os-background\"").unwrap()];
+    assert!(cr.contains("<section class=\"party-requests\" data-org=\"Meta Platforms, Inc.\">"));
+    assert!(cr.contains("https://www.facebook.com/tr/?id=100000000000001&amp;ev=PageView"));
+    assert!(cr.contains("<td>meta-pixel</td>"));
     for org in [
         "Adobe Inc.",
         "Google LLC",
@@ -263,9 +288,9 @@ fn home_reject_html_has_the_verdict_and_tables() {
     assert!(
         html.contains("<svg class=\"timeline\"") && html.contains("data-kind=\"consent-rejected\"")
     );
-    assert!(html.contains("095cb6ead526a96d3195a56e8c3a5ea13dd77bf67e97622b42f43cd0dd89c0e7"));
+    assert!(html.contains("4f8e3c63a03f12be1affd170e259e39cdd46470048a5e7cc7576fd5e5557dcdb"));
     assert!(
-        html.contains("2026-11-27 10:37:56.120646 CET"),
+        html.contains("2026-11-27 11:03:07.448656 CET"),
         "local time of the first packet"
     );
     assert!(html.contains("data-tracking-free=\"false\""));
@@ -281,6 +306,9 @@ fn md_and_csv_carry_the_findings_and_every_row() {
         "### 3. ",
         "### 4. ",
         "### 5. ",
+        "### 6. ",
+        "### 7. ",
+        "## Cookies and requests",
         "## By organisation",
         "## OS background traffic",
     ] {
@@ -288,14 +316,19 @@ fn md_and_csv_carry_the_findings_and_every_row() {
     }
     let csv = report(&db, "1", "csv");
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].ends_with(",evidence,findings"));
+    assert!(lines[0].ends_with(",evidence,findings,third_party_cookies"));
     let json: Value = serde_json::from_str(&report(&db, "1", "json")).unwrap();
     assert_eq!(lines.len() - 1, json["contacts"].as_array().unwrap().len());
     let gtm = lines
         .iter()
         .find(|l| l.contains(",www.googletagmanager.com,"))
         .unwrap();
-    assert!(gtm.ends_with(",2 3"), "{gtm}");
+    assert!(gtm.ends_with(",1 2 3,"), "{gtm}");
+    let meta = lines
+        .iter()
+        .find(|l| l.contains(",www.facebook.com,"))
+        .unwrap();
+    assert!(meta.ends_with(",2 3 7,fr=7776000"), "{meta}");
 }
 
 #[test]
@@ -377,8 +410,15 @@ fn diff_of_home_reject_and_login() {
         .iter()
         .find(|r| r["name"] == "consentcdn.cookiebot.com")
         .unwrap();
-    assert_eq!(cb["phases_a"], serde_json::json!(["consent-rejected"]));
+    assert_eq!(cb["phases_a"], serde_json::json!(["before-consent"]));
     assert_eq!(cb["phases_b"], serde_json::json!(["before-consent"]));
+    let px = d["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "www.facebook.com")
+        .unwrap();
+    assert_eq!(px["phases_a"], serde_json::json!(["consent-rejected"]));
     let meta = d["organisations"]
         .as_array()
         .unwrap()
@@ -418,4 +458,77 @@ fn report_writes_a_file_with_o() {
     ]);
     let html = std::fs::read_to_string(out).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
+}
+
+#[test]
+fn cookie_findings_without_a_reject_mark_and_the_requests_export() {
+    let db = db("cookies");
+    record(
+        &db,
+        "captures/lab-borger-home.pcapng",
+        "home, no marks",
+        LAB,
+    );
+    let v: Value = serde_json::from_str(&report(&db, "1", "json")).unwrap();
+    let (f6, f7) = (&v["findings"][5], &v["findings"][6]);
+    assert_eq!(f6["key"], "cookies-before-consent");
+    assert_eq!(f6["status"], "observed");
+    let names: Vec<&str> = f6["cookies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "fr",
+        "_ga_collect",
+        "s_vi",
+        "s_sess",
+        "CookieConsentBulkTicket",
+    ] {
+        assert!(names.contains(&n), "{n} in {names:?}");
+    }
+    assert_eq!(f7["key"], "cookies-after-reject");
+    assert_eq!(f7["status"], "not-applicable");
+    let meta = v["cookies_and_requests"]["third_parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["label"] == "Meta Platforms, Inc.")
+        .unwrap();
+    assert_eq!(
+        meta["pages_sent"],
+        serde_json::json!(["https://www.borger.test/"])
+    );
+    assert_eq!(meta["cookies_set"][0]["lifetime_days"], 90.0);
+    let csv = run(&[
+        "sessions",
+        "export",
+        "1",
+        "--requests",
+        "--format",
+        "csv",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(csv.starts_with("session,seq,time,phase,"));
+    assert!(csv.contains(",meta-pixel,100000000000001,https://www.borger.test/,"));
+    assert!(!csv.contains("lab-fr-1"), "cookie values are never stored");
+}
+
+#[test]
+fn requests_carry_the_phase_of_the_marks_without_a_database() {
+    let phases = |extra: &[&str]| -> Vec<Value> {
+        let mut args = vec!["replay", "captures/lab-borger-home.pcapng", "--requests"];
+        args.extend_from_slice(extra);
+        run(&args)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["phase"].clone())
+            .collect()
+    };
+    let none = phases(&[]);
+    assert!(!none.is_empty() && none.iter().all(Value::is_null));
+    let marked = phases(&["--mark", "consent-rejected@1.25s"]);
+    assert!(marked.contains(&Value::from("before-consent")));
+    assert!(marked.contains(&Value::from("consent-rejected")));
 }

@@ -39,10 +39,10 @@ fn attributor() -> Attributor {
     Attributor::from_layers(layers, Some("borger.test")).unwrap()
 }
 
-/// The lab capture replayed into a model, with a consent-rejected mark at 1.45 s.
+/// The lab capture replayed into a model, with a consent-rejected mark at 1.25 s.
 fn lab_model() -> Model {
     let mut m = Model::new(attributor());
-    let marks = vec!["consent-rejected@1.45s".parse::<MarkSpec>().unwrap()];
+    let marks = vec!["consent-rejected@1.25s".parse::<MarkSpec>().unwrap()];
     replay_into(
         &mut m,
         &capture(),
@@ -128,7 +128,7 @@ fn snapshot_table_hiding_first_party_and_os_grouped() {
 fn the_model_holds_the_lab_session() {
     let m = lab_model();
     assert_eq!(m.rows.len(), 20);
-    assert_eq!(m.packets, 598);
+    assert_eq!(m.packets, 637);
     let s = m.session.as_ref().unwrap();
     assert_eq!(s.marks.len(), 1);
     // The cloaked Adobe name is explained by the signature of its CNAME target.
@@ -191,7 +191,7 @@ fn resizes_cleanly() {
             let text = screen(&mut m, w, h);
             if w >= 80 {
                 assert!(text.contains("BEFORE CONSENT") || text.contains("AFTER REJECT"));
-                assert!(text.contains("598 pkts"), "{w}x{h}\n{text}");
+                assert!(text.contains("637 pkts"), "{w}x{h}\n{text}");
             }
         }
     }
@@ -353,7 +353,7 @@ fn real_terminal_in_tmux() {
         socket: format!("sporfri-test-{}", std::process::id()),
     };
     tmux.cmd(&["new", "-d", "-x", "160", "-y", "48", "-s", "t", &command]);
-    let s = tmux.wait_for("end of capture: 598 packets");
+    let s = tmux.wait_for("end of capture: 637 packets");
     assert!(s.contains("BEFORE CONSENT"), "{s}");
     assert!(s.contains("connect.facebook.net"), "{s}");
     assert!(s.contains("THIRD"), "{s}");

@@ -54,7 +54,7 @@ pub fn run_file(file: &Path, mut observe: impl FnMut(Observation)) -> Result<(En
     Ok((engine, end))
 }
 
-fn progress_bar(total: u64) -> ProgressBar {
+pub(super) fn progress_bar(total: u64) -> ProgressBar {
     if total < PROGRESS_MIN_BYTES || !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

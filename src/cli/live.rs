@@ -48,6 +48,11 @@ pub struct LiveArgs {
     /// Database directory (default $XDG_DATA_HOME/sporfri/db; /var/lib/sporfri/db under systemd).
     #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
+    /// TLS key log the test browser writes (SSLKEYLOGFILE), followed as it grows: decrypted
+    /// requests are recorded with the session (lab decryption). Packets are analysed about
+    /// 1.5 s late so that their secrets are read first.
+    #[arg(long, value_name = "KEYS")]
+    keylog: Option<PathBuf>,
 }
 
 /// `100`, `64k`, `100M`, `2G` (powers of 1024).
@@ -68,7 +73,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
 #[cfg(not(feature = "live"))]
 /// Without the `live` feature there is no libpcap: say how to get it.
 pub fn run(args: LiveArgs) -> Result<ExitCode> {
-    let _ = (args.interface, args.rotate_size);
+    let _ = (args.interface, args.rotate_size, args.keylog);
     anyhow::bail!(
         "this sporfri was built without live capture; rebuild it with \
          `cargo build --release --features live` (needs the libpcap-dev package)"
@@ -88,6 +93,7 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     options.capture.buffer_bytes = i32::from(args.buffer_mb) << 20;
     options.site = args.site;
     options.label = args.label;
+    options.keylog = args.keylog;
     options.stats_every = Duration::from_secs(args.stats_every.max(1));
     options.write = args.write.map(|path| WriteOptions {
         path,

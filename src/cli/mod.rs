@@ -3,6 +3,7 @@
 mod common;
 mod doctor;
 mod extract;
+mod keys;
 mod live;
 mod mark;
 mod replay;
@@ -54,7 +55,8 @@ pub enum Command {
         /// TLS key log (SSLKEYLOGFILE, NSS format) for lab decryption of TLS connections.
         #[arg(long, value_name = "KEYS")]
         keylog: Option<PathBuf>,
-        /// Print one JSON object per decrypted request (with --keylog or pcapng secrets).
+        /// Print one JSON object per decrypted request (with --keylog or pcapng secrets); with
+        /// --mark, each carries its consent phase.
         #[arg(long)]
         requests: bool,
         /// Recording the run as a session.
@@ -135,35 +137,54 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             file, null: true, ..
         } => replay::null(&file),
         Command::Replay {
+            requests: true,
+            session,
+            ..
+        } if session.label.is_some() => anyhow::bail!(
+            "--requests prints the requests and records nothing: record with --label (and \
+             --keylog), then `sporfri sessions export ID --requests`"
+        ),
+        Command::Replay {
             file,
             requests: true,
             keylog,
             site,
-            ..
-        } => requests::run(&file, keylog.as_deref(), site.as_deref()),
-        Command::Replay {
-            keylog: Some(_), ..
-        } => anyhow::bail!(
-            "--keylog is used with --requests (contacts and sessions do not use decrypted \
-             requests yet)"
-        ),
-        Command::Replay {
-            file,
-            format,
-            site,
-            signature_dirs,
             session,
             ..
-        } if session.label.is_some() => {
-            replay::record(&file, format, site.as_deref(), &signature_dirs, &session)
+        } => requests::run(&file, keylog.as_deref(), site.as_deref(), &session.marks),
+        Command::Replay { session, .. } if !session.marks.is_empty() && session.label.is_none() => {
+            anyhow::bail!("--mark needs --label (record a session) or --requests")
         }
         Command::Replay {
             file,
             format,
             site,
             signature_dirs,
+            session,
+            keylog,
             ..
-        } => replay::run(&file, format, site.as_deref(), &signature_dirs),
+        } if session.label.is_some() => replay::record(
+            &file,
+            format,
+            site.as_deref(),
+            &signature_dirs,
+            &session,
+            keylog.as_deref(),
+        ),
+        Command::Replay {
+            file,
+            format,
+            site,
+            signature_dirs,
+            keylog,
+            ..
+        } => replay::run(
+            &file,
+            format,
+            site.as_deref(),
+            &signature_dirs,
+            keylog.as_deref(),
+        ),
         Command::Sessions { db, action } => sessions::run(db, action),
         Command::Mark { kind, note, db } => mark::run(db, kind, note),
         Command::Extract { file, flows } => extract::run(&file, flows),

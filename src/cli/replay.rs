@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use sporfri::attribute::Attributor;
 use sporfri::capture::{FileSource, PacketSource};
 use sporfri::contact::{Contact, Contacts};
+use sporfri::decrypt::KeyLog;
 use sporfri::flow::Engine;
 use sporfri::observation::Observation;
 use sporfri::output::{jsonl, table};
@@ -18,21 +19,32 @@ use sporfri::replay::RunEnd;
 use sporfri::session::{Batch, MarkSpec, Recorder, Session, Source, parse_device};
 use sporfri::store::{BatchWriter, Store, default_path};
 
-use super::common::{finish, run_file, throughput};
+use super::common::{finish, throughput};
+use super::keys::{load_key_log, run_keyed, take_secrets};
 use super::{EXIT_DAMAGED_CAPTURE, Format};
 
-/// Analyze `file`; `site` names the site profile of the service under test.
+/// Analyze `file`; `site` names the site profile of the service under test. With `keylog` (or
+/// secrets in the pcapng file) TLS is decrypted too: the contacts are the same, the requests
+/// are counted (`--requests` prints them, `--label` records them).
 pub fn run(
     file: &Path,
     format: Format,
     site: Option<&str>,
     signature_dirs: &[PathBuf],
+    keylog: Option<&Path>,
 ) -> Result<ExitCode> {
     let started = Instant::now();
     let dirs: Vec<&Path> = signature_dirs.iter().map(PathBuf::as_path).collect();
     let attributor = Attributor::builtin_with(&dirs, site)?;
+    let keys = keylog.map(load_key_log).transpose()?;
     let mut contacts = Contacts::default();
-    let (engine, end) = run_file(file, |obs| contacts.observe(&obs))?;
+    let mut requests = 0u64;
+    let (engine, end) = run_keyed(file, keys, |_, obs| {
+        if let Observation::Request { .. } = obs {
+            requests += 1;
+        }
+        contacts.observe(&obs);
+    })?;
     contacts.attribute(&attributor);
     let list = contacts.list();
     let mut out = BufWriter::new(io::stdout().lock());
@@ -49,6 +61,9 @@ pub fn run(
         contacts.devices().len()
     );
     eprintln!("sporfri: {}", throughput(end.packets, started));
+    if engine.key_log().is_some() {
+        eprintln!("sporfri: {requests} requests decrypted; see --requests");
+    }
     if contacts.dropped() > 0 {
         eprintln!(
             "sporfri: {} contacts not kept (limit reached)",
@@ -95,7 +110,8 @@ pub struct SessionArgs {
     /// A mark: KIND@WHEN[=TEXT], KIND one of consent-accepted, consent-rejected, page, note;
     /// WHEN seconds after the first packet (12.5s) or an RFC 3339 time. Repeatable.
     /// Example: --mark consent-rejected@12.5s --mark "page@30s=opened login".
-    #[arg(long = "mark", requires = "label", value_name = "KIND@WHEN[=TEXT]")]
+    /// With --requests (no --label), the marks give each request its phase.
+    #[arg(long = "mark", value_name = "KIND@WHEN[=TEXT]")]
     pub marks: Vec<MarkSpec>,
     /// Record only this device (MAC or IP); repeatable; default all devices.
     #[arg(long = "device", requires = "label", value_name = "MAC")]
@@ -105,21 +121,28 @@ pub struct SessionArgs {
     pub db: Option<PathBuf>,
 }
 
-/// Analyze `file` and record it as a session; prints the contacts as [`run`] does.
+/// Analyze `file` and record it as a session; prints the contacts as [`run`] does. Decrypted
+/// requests (`keylog`, or secrets in the pcapng file) are recorded with the session.
 pub fn record(
     file: &Path,
     format: Format,
     site: Option<&str>,
     signature_dirs: &[PathBuf],
     args: &SessionArgs,
+    keylog: Option<&Path>,
 ) -> Result<ExitCode> {
     let started = Instant::now();
     let mut source =
         FileSource::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let keys: Option<KeyLog> = keylog.map(load_key_log).transpose()?;
     let (mut store, mut rec) = start_session(file, site, signature_dirs, args)?;
     let mut writer = Writer::default();
     let mut engine = Engine::new();
+    if let Some(keys) = keys {
+        engine.set_key_log(keys);
+    }
     let error = loop {
+        take_secrets(&mut source, &mut engine);
         match source.next_packet() {
             Ok(Some(p)) => {
                 if let Some(b) = rec.packet(p.ts) {
@@ -151,6 +174,17 @@ pub fn record(
         s.marks.len(),
         store.path().display()
     );
+    if engine.key_log().is_some() {
+        eprintln!(
+            "sporfri: {} decrypted requests recorded{}",
+            s.stats.requests,
+            if s.stats.requests_dropped > 0 {
+                format!(" ({} not kept: limit reached)", s.stats.requests_dropped)
+            } else {
+                String::new()
+            }
+        );
+    }
     eprintln!("sporfri: {}", throughput(s.stats.packets, started));
     let packets = s.stats.packets;
     let code = finish(&engine, RunEnd { packets, error });

@@ -76,6 +76,7 @@ fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
 pub fn report(id: SessionId, args: &RenderArgs) -> Result<ExitCode> {
     let store = Store::open(&args.db.clone().unwrap_or_else(default_path))?;
     let (session, contacts) = load(&store, id)?;
+    let requests = store.requests(id)?;
     drop(store);
     let dirs: Vec<&Path> = args.signature_dirs.iter().map(PathBuf::as_path).collect();
     // The site profile (declarations, mandatory self-service) as loaded now; a report is still
@@ -88,7 +89,13 @@ pub fn report(id: SessionId, args: &RenderArgs) -> Result<ExitCode> {
         }
     };
     let site = attributor.as_ref().and_then(|a| a.site()).map(|p| &p.facts);
-    let r = report::build(&session, &contacts, site, meta(&args.signature_dirs)?);
+    let r = report::build_with_requests(
+        &session,
+        &contacts,
+        &requests,
+        site,
+        meta(&args.signature_dirs)?,
+    );
     let text = match args.format {
         ReportFormat::Html => report::html::render(&r),
         ReportFormat::Md => report::md::render(&r),

@@ -8,7 +8,10 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 
-use sporfri::session::{CSV_HEADER, ContactRecord, Phase, Session, SessionId, csv_row};
+use sporfri::session::{
+    CSV_HEADER, ContactRecord, Phase, REQUEST_CSV_HEADER, RequestEntry, Session, SessionId,
+    csv_row, request_csv_row,
+};
 use sporfri::store::{Store, default_path};
 
 /// What to do with sessions.
@@ -32,6 +35,9 @@ pub enum Action {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
         format: ExportFormat,
+        /// Export the decrypted requests (lab decryption) instead of the contacts.
+        #[arg(long)]
+        requests: bool,
     },
     /// Delete a session and its contacts.
     Delete {
@@ -85,7 +91,16 @@ pub fn run(db: Option<PathBuf>, action: Action) -> Result<ExitCode> {
             let labels = store.labels()?;
             show(&mut out, &store.session(id)?, &store.contacts(id)?, &labels)?;
         }
-        Action::Export { id, format } => export(&mut out, &store.contacts(id)?, format)?,
+        Action::Export {
+            id,
+            format,
+            requests: false,
+        } => export(&mut out, &store.contacts(id)?, format)?,
+        Action::Export {
+            id,
+            format,
+            requests: true,
+        } => export_requests(&mut out, &store.requests(id)?, format)?,
         Action::Delete { id } => {
             if !store.delete(id)? {
                 anyhow::bail!("no session {id} (see `sporfri sessions list`)");
@@ -212,6 +227,13 @@ fn show(
     if s.stats.unstored > 0 {
         writeln!(out, "  unstored: {} contact(s)", s.stats.unstored)?;
     }
+    if s.stats.requests > 0 || s.stats.requests_dropped > 0 {
+        writeln!(
+            out,
+            "  requests: {} decrypted ({} not kept: limit); see `sessions export {} --requests`",
+            s.stats.requests, s.stats.requests_dropped, s.id
+        )?;
+    }
     writeln!(out, "  marks:")?;
     for m in &s.marks {
         let text = m
@@ -287,6 +309,28 @@ fn export(out: &mut impl Write, contacts: &[ContactRecord], format: ExportFormat
             writeln!(out, "{}", CSV_HEADER.join(","))?;
             for c in contacts {
                 writeln!(out, "{}", csv_row(c))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn export_requests(
+    out: &mut impl Write,
+    requests: &[RequestEntry],
+    format: ExportFormat,
+) -> Result<()> {
+    match format {
+        ExportFormat::Jsonl => {
+            for r in requests {
+                serde_json::to_writer(&mut *out, r)?;
+                writeln!(out)?;
+            }
+        }
+        ExportFormat::Csv => {
+            writeln!(out, "{}", REQUEST_CSV_HEADER.join(","))?;
+            for r in requests {
+                writeln!(out, "{}", request_csv_row(r))?;
             }
         }
     }

@@ -13,6 +13,7 @@ pub mod batch;
 pub mod capture;
 pub mod feed;
 pub mod hook;
+pub mod keylog;
 pub mod link;
 pub mod pcapng;
 #[cfg(feature = "live")]

@@ -20,6 +20,7 @@ use super::batch::Batch;
 use super::capture::{self, CaptureHandle, Msg};
 use super::feed::ContactFeed;
 use super::hook::{LiveEnd, LiveHook, LiveInfo};
+use super::keylog::{Held, KEYLOG_DELAY, KEYLOG_POLL, KeyLogTail};
 use super::pcapng::{DropCounts, PcapngWriter};
 use super::stats::LiveCounters;
 use super::wall_now;
@@ -52,6 +53,9 @@ pub struct LiveOptions {
     pub publish_every: Duration,
     /// How often counters are reported.
     pub stats_every: Duration,
+    /// A TLS key log the browser writes while the run goes on (lab decryption): followed, and
+    /// packets wait [`KEYLOG_DELAY`] for their secrets.
+    pub keylog: Option<PathBuf>,
 }
 
 impl LiveOptions {
@@ -64,6 +68,7 @@ impl LiveOptions {
             write: None,
             publish_every: Duration::from_secs(1),
             stats_every: Duration::from_secs(30),
+            keylog: None,
         }
     }
 }
@@ -140,8 +145,15 @@ pub fn run_until(
         .map_err(setup("starting the tokio runtime"))?;
     let counters = Arc::new(LiveCounters::default());
     let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
+    let mut engine = Engine::new();
+    if options.keylog.is_some() {
+        engine.set_key_log(crate::decrypt::KeyLog::new());
+    }
     let mut task = Analysis {
-        engine: Engine::new(),
+        engine,
+        keylog: options.keylog.as_deref().map(KeyLogTail::new),
+        held: Held::new(KEYLOG_DELAY),
+        keylog_warned: false,
         contacts: Contacts::default(),
         feed: ContactFeed::default(),
         attributor,
@@ -171,6 +183,10 @@ pub fn run_until(
 
 struct Analysis<'h> {
     engine: Engine,
+    /// `--keylog`: the file followed; batches wait in `held` for their secrets.
+    keylog: Option<KeyLogTail>,
+    held: Held<Batch>,
+    keylog_warned: bool,
     contacts: Contacts,
     feed: ContactFeed,
     attributor: Attributor,
@@ -194,6 +210,8 @@ impl Analysis<'_> {
         let start = Instant::now();
         let mut publish = interval_at(start + options.publish_every, options.publish_every);
         let mut stats = interval_at(start + options.stats_every, options.stats_every);
+        let mut keys = interval_at(start, KEYLOG_POLL);
+        let follow = self.keylog.is_some();
         let reason = loop {
             tokio::select! {
                 msg = rx.recv() => match msg {
@@ -202,6 +220,7 @@ impl Analysis<'_> {
                 },
                 _ = publish.tick() => self.publish(),
                 _ = stats.tick() => self.hook.stats(&counters.snapshot()),
+                _ = keys.tick(), if follow => self.release(false),
                 _ = sigint.recv() => break "SIGINT".to_owned(),
                 _ = sigterm.recv() => break "SIGTERM".to_owned(),
                 _ = stop.0.notified() => break "stopped".to_owned(),
@@ -225,11 +244,18 @@ impl Analysis<'_> {
                 }
             }
         }
+        self.release(true);
         Ok(reason)
     }
 
     fn handle(&mut self, msg: Msg) {
         match msg {
+            Msg::Batch(batch) if self.keylog.is_some() => {
+                if let Some(early) = self.held.push(std::time::Instant::now(), batch) {
+                    self.read_keys();
+                    self.batch(&early);
+                }
+            }
             Msg::Batch(batch) => self.batch(&batch),
             Msg::Link(event) => self.hook.link(&event),
         }
@@ -263,6 +289,40 @@ impl Analysis<'_> {
                 .warning(&format!("writing the raw capture stopped: {e}"));
         }
         self.dirty = true;
+    }
+
+    /// Read the key log's new lines into the engine.
+    fn read_keys(&mut self) {
+        let Some(tail) = self.keylog.as_mut() else {
+            return;
+        };
+        match tail.poll() {
+            Ok(lines) if !lines.is_empty() => self.engine.add_key_log_text(&lines),
+            Ok(_) => {}
+            Err(e) if !self.keylog_warned => {
+                self.keylog_warned = true;
+                let path = tail.path().display().to_string();
+                self.hook.warning(&format!(
+                    "reading the key log {path} failed ({e}); connections without secrets stay \
+                     metadata (counted as decrypt.no_key)"
+                ));
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Read the key log, then analyse the held batches that waited long enough (all: `all`).
+    fn release(&mut self, all: bool) {
+        self.read_keys();
+        let now = std::time::Instant::now();
+        let due: Vec<Batch> = if all {
+            self.held.drain().collect()
+        } else {
+            std::iter::from_fn(|| self.held.due(now)).collect()
+        };
+        for b in &due {
+            self.batch(b);
+        }
     }
 
     fn publish(&mut self) {

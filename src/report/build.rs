@@ -13,7 +13,7 @@ use super::{
 use crate::attribute::name::registrable;
 use crate::attribute::site::SiteFacts;
 use crate::attribute::{Hidden, Party};
-use crate::session::{ContactRecord, Session, SessionState};
+use crate::session::{ContactRecord, RequestEntry, Session, SessionState};
 use crate::time::Timestamp;
 
 /// The rules the findings are read against.
@@ -125,6 +125,18 @@ pub fn build(
     site: Option<&SiteFacts>,
     meta: Meta,
 ) -> Report {
+    build_with_requests(session, contacts, &[], site, meta)
+}
+
+/// [`build`] with the session's decrypted requests (lab decryption, `Store::requests`): the
+/// "Cookies and requests" section and findings 6 and 7.
+pub fn build_with_requests(
+    session: &Session,
+    contacts: &[ContactRecord],
+    requests: &[RequestEntry],
+    site: Option<&SiteFacts>,
+    meta: Meta,
+) -> Report {
     let site = site.map(site_info);
     let main: Vec<&ContactRecord> = contacts
         .iter()
@@ -142,7 +154,13 @@ pub fn build(
             .map(|c| item(session, c, None))
             .collect()
     };
-    let findings = findings(session, contacts, site.as_ref());
+    let mut findings = findings(session, contacts, site.as_ref());
+    let cookies_and_requests = super::requests::section(session, requests);
+    findings.extend(super::requests::cookie_findings(
+        session,
+        contacts,
+        &cookies_and_requests,
+    ));
     Report {
         report_version: REPORT_VERSION,
         meta,
@@ -156,6 +174,7 @@ pub fn build(
         categories: categories(&main),
         os_background: apart(Party::OsBackground),
         local: apart(Party::Local),
+        cookies_and_requests,
         contacts: contacts.to_vec(),
     }
 }
@@ -288,6 +307,19 @@ fn caveats(session: &Session, contacts: &[ContactRecord], site: Option<&SiteInfo
         ));
     }
     let st = &session.stats;
+    if st.requests > 0 {
+        out.push(format!(
+            "{} request(s) were decrypted with the browser's TLS key log (lab decryption): \
+             cookies and page addresses in them are shown; requests over HTTP/3 (QUIC) and \
+             connections without a key are not decrypted, so those lists are lower bounds.{}",
+            st.requests,
+            if st.requests_dropped > 0 {
+                format!(" {} more were not kept (limit).", st.requests_dropped)
+            } else {
+                String::new()
+            }
+        ));
+    }
     if st.dropped > 0 || st.unstored > 0 {
         out.push(format!(
             "{} contact(s) were not kept (memory limit) and {} not stored (database errors).",

@@ -5,8 +5,9 @@ use std::fmt::Write;
 
 use super::build::word;
 use super::esc::html as e;
+use super::md::{attributes, lifetime};
 use super::svg::timeline;
-use super::{Finding, Item, Report, When};
+use super::{CookieRow, Finding, Item, Report, When};
 use crate::session::Source;
 
 const CSS: &str = "
@@ -128,7 +129,109 @@ fn finding(out: &mut String, f: &Finding) {
         out.push_str("<p>Declared in the site profile's allowed list:</p>");
         items(out, &f.declared, None);
     }
+    if !f.cookies.is_empty() {
+        out.push_str("<p>Cookies:</p>");
+        cookies(out, &f.cookies);
+    }
     out.push_str("</section>");
+}
+
+fn cookies(out: &mut String, cookies: &[CookieRow]) {
+    out.push_str(
+        "<div class=\"scroll\"><table><thead><tr><th>Cookie</th><th>Set by</th>\
+         <th>Organisation</th><th>Lifetime</th><th>Phase</th><th>Set at</th><th>Device</th>\
+         <th>Attributes</th></tr></thead><tbody>",
+    );
+    for c in cookies {
+        let _ = write!(
+            out,
+            "<tr class=\"cookie\" data-host=\"{}\" data-cookie=\"{}\" data-lifetime-s=\"{}\" data-phase=\"{}\">\
+             <td class=\"name\">{}</td><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{} <span class=\"note\">+{:.3} s</span></td><td class=\"dev\">{}</td><td>{}</td></tr>",
+            e(&c.host),
+            e(&c.name),
+            c.lifetime_s.map(|s| s.to_string()).unwrap_or_default(),
+            c.phase.as_str(),
+            e(&c.name),
+            e(&c.host),
+            e(c.org.as_deref().unwrap_or("–")),
+            e(&lifetime(c)),
+            c.phase.as_str(),
+            when(&c.time),
+            c.offset_s,
+            e(&c.device),
+            e(&attributes(c)),
+        );
+    }
+    out.push_str("</tbody></table></div>");
+}
+
+fn cookies_and_requests(out: &mut String, r: &Report) {
+    let s = &r.cookies_and_requests;
+    out.push_str("<h2 id=\"cookies-and-requests\">Cookies and requests</h2>");
+    if s.decrypted_requests == 0 {
+        out.push_str("<p class=\"note\">No request was decrypted (no TLS key log): what went inside TLS is not shown.</p>");
+        return;
+    }
+    let _ = write!(
+        out,
+        "<p class=\"note\">{} request(s) decrypted with the browser's TLS key log (lab decryption); HTTP/3 requests are not decrypted.</p>",
+        s.decrypted_requests
+    );
+    for p in &s.third_parties {
+        let _ = write!(
+            out,
+            "<section class=\"party-requests\" data-org=\"{}\"><h3>{}</h3><p>Hosts: <span class=\"ev\">{}</span>\
+             <br>Page addresses sent: <span class=\"ev\">{}</span><br>Cookies read back: {}</p>",
+            e(&p.label),
+            e(&p.label),
+            e(&p.hosts.join(" ")),
+            e(&if p.pages_sent.is_empty() {
+                "–".to_owned()
+            } else {
+                p.pages_sent.join(" ")
+            }),
+            e(&if p.cookies_read.is_empty() {
+                "–".to_owned()
+            } else {
+                p.cookies_read.join(" ")
+            }),
+        );
+        if !p.cookies_set.is_empty() {
+            cookies(out, &p.cookies_set);
+        }
+        out.push_str(
+            "<div class=\"scroll\"><table><thead><tr><th>Time</th><th>Phase</th><th>Method</th>\
+             <th>URL</th><th>Status</th><th>Tracker endpoint</th><th>Page sent</th></tr></thead><tbody>",
+        );
+        for q in &p.requests {
+            let _ = write!(
+                out,
+                "<tr class=\"request\" data-phase=\"{}\"><td>{} <span class=\"note\">+{:.3} s</span></td><td>{}</td><td>{}</td>\
+                 <td class=\"name\">{}</td><td>{}</td><td>{}</td><td class=\"name\">{}</td></tr>",
+                q.phase.as_str(),
+                e(&q.time.utc),
+                q.offset_s,
+                q.phase.as_str(),
+                e(&q.method),
+                e(&q.url),
+                q.status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "–".into()),
+                e(q.tracker_endpoint.as_deref().unwrap_or("–")),
+                e(q.page.as_deref().unwrap_or("–")),
+            );
+        }
+        out.push_str("</tbody></table></div>");
+        if p.requests_not_listed > 0 {
+            let _ = write!(
+                out,
+                "<p class=\"note\">{} more request(s) not listed.</p>",
+                p.requests_not_listed
+            );
+        }
+        out.push_str("</section>");
+    }
 }
 
 fn tables(out: &mut String, r: &Report) {
@@ -185,6 +288,7 @@ fn tables(out: &mut String, r: &Report) {
         );
     }
     out.push_str("</tbody></table></div>");
+    cookies_and_requests(out, r);
     out.push_str("<h2 id=\"os-background\">OS background traffic</h2><p class=\"note\">The device's own traffic (connectivity checks, updates, browser services), not caused by the site and not counted in the findings.</p>");
     items(out, &r.os_background, None);
     out.push_str("<h2 id=\"local\">Local network</h2>");

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::build::word;
 use super::esc::md as e;
-use super::{Finding, Item, Report, When};
+use super::{CookieRow, Finding, Item, Report, When};
 use crate::session::Source;
 
 fn join<T: serde::Serialize>(v: &[T]) -> String {
@@ -70,6 +70,114 @@ fn finding(out: &mut String, f: &Finding) {
         let _ = writeln!(out, "\nDeclared in the site profile:");
         items(out, &f.declared);
     }
+    if !f.cookies.is_empty() {
+        let _ = writeln!(out, "\nCookies:");
+        cookies(out, &f.cookies);
+    }
+}
+
+/// `90.00 days`, `session`, or `deleted`.
+pub(super) fn lifetime(c: &CookieRow) -> String {
+    match (c.lifetime_s, c.lifetime_days) {
+        (None, _) => "session".to_owned(),
+        (Some(s), _) if s <= 0 => "deleted".to_owned(),
+        (Some(_), Some(d)) => format!("{d:.2} days"),
+        (Some(s), None) => format!("{s} s"),
+    }
+}
+
+/// `Secure HttpOnly SameSite=None; domain .x`.
+pub(super) fn attributes(c: &CookieRow) -> String {
+    let mut a = Vec::new();
+    if c.secure {
+        a.push("Secure".to_owned());
+    }
+    if c.http_only {
+        a.push("HttpOnly".to_owned());
+    }
+    if let Some(s) = &c.same_site {
+        a.push(format!("SameSite={s}"));
+    }
+    if let Some(d) = &c.domain {
+        a.push(format!("Domain={d}"));
+    }
+    a.join(" ")
+}
+
+fn cookies(out: &mut String, cookies: &[CookieRow]) {
+    let _ = writeln!(
+        out,
+        "\n| Cookie | Set by | Organisation | Lifetime | Phase | Set at | Device | Attributes |\n|---|---|---|---|---|---|---|---|"
+    );
+    for c in cookies {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} (+{:.3} s) | {} | {} |",
+            e(&c.name),
+            e(&c.host),
+            e(c.org.as_deref().unwrap_or("-")),
+            lifetime(c),
+            c.phase.as_str(),
+            when(&c.time),
+            c.offset_s,
+            e(&c.device),
+            e(&attributes(c)),
+        );
+    }
+}
+
+fn cookies_and_requests(out: &mut String, r: &Report) {
+    let s = &r.cookies_and_requests;
+    let _ = writeln!(out, "\n## Cookies and requests\n");
+    if s.decrypted_requests == 0 {
+        let _ = writeln!(
+            out,
+            "No request was decrypted (no TLS key log): what went inside TLS is not shown."
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{} request(s) decrypted with the browser's TLS key log; third parties below.",
+        s.decrypted_requests
+    );
+    for p in &s.third_parties {
+        let _ = writeln!(out, "\n### {}\n", e(&p.label));
+        let _ = writeln!(out, "- hosts: {}", e(&p.hosts.join(" ")));
+        let _ = writeln!(out, "- categories: {}", join(&p.categories));
+        let _ = writeln!(out, "- page addresses sent: {}", e(&p.pages_sent.join(" ")));
+        let _ = writeln!(out, "- cookies read back: {}", e(&p.cookies_read.join(" ")));
+        if !p.cookies_set.is_empty() {
+            cookies(out, &p.cookies_set);
+        }
+        let _ = writeln!(
+            out,
+            "\n| Time | Phase | Method | URL | Status | Tracker endpoint | Page sent |\n|---|---|---|---|---|---|---|"
+        );
+        for q in &p.requests {
+            let _ = writeln!(
+                out,
+                "| {} (+{:.3} s) | {} | {} | {} | {} | {} | {} |",
+                e(&q.time.utc),
+                q.offset_s,
+                q.phase.as_str(),
+                e(&q.method),
+                e(&q.url),
+                q.status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                e(q.tracker_endpoint.as_deref().unwrap_or("-")),
+                e(q.page.as_deref().unwrap_or("-")),
+            );
+        }
+        if p.requests_not_listed > 0 {
+            let _ = writeln!(
+                out,
+                "\n{} more request(s) not listed.",
+                p.requests_not_listed
+            );
+        }
+    }
 }
 
 fn header(out: &mut String, r: &Report) {
@@ -131,6 +239,7 @@ fn tables(out: &mut String, r: &Report) {
             e(&c.evidence_kinds.join(" ")),
         );
     }
+    cookies_and_requests(out, r);
     let _ = writeln!(
         out,
         "\n## OS background traffic\n\nThe device's own traffic, not caused by the site:"

@@ -18,6 +18,7 @@ pub mod json;
 pub mod localtime;
 pub mod md;
 pub mod meta;
+mod requests;
 mod svg;
 mod verdict;
 
@@ -32,8 +33,11 @@ use crate::session::{
     Source,
 };
 
-pub use build::{build, site_info};
+pub use build::{build, build_with_requests, site_info};
 pub use meta::{LayerInfo, Meta, SignatureInfo, builtin_signatures, files_sha256};
+pub use requests::{
+    CookieRow, CookiesAndRequests, MAX_REPORT_REQUESTS_PER_PARTY, PartyRequests, RequestRow,
+};
 pub use verdict::{REPORT_TRACKING_CATEGORIES, findings, is_tracking};
 
 /// Version of the report's JSON shape; bumped when a field changes meaning or disappears.
@@ -151,9 +155,10 @@ impl FindingStatus {
 /// One finding of the verdict section.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    /// 1 to 5, as in the issue and every rendering.
+    /// 1 to 7, as in every rendering (6 and 7 need decrypted requests).
     pub number: u8,
-    /// Stable key: `before-consent`, `after-reject`, `undeclared`, `cloaked`, `hidden`.
+    /// Stable key: `before-consent`, `after-reject`, `undeclared`, `cloaked`, `hidden`,
+    /// `cookies-before-consent`, `cookies-after-reject`.
     pub key: &'static str,
     /// Short title.
     pub title: String,
@@ -169,6 +174,8 @@ pub struct Finding {
     pub items: Vec<Item>,
     /// Finding 3 only: third parties the site profile declares, as seen in the session.
     pub declared: Vec<Item>,
+    /// Findings 6 and 7 only: the cookies (decrypted Set-Cookie headers, never values).
+    pub cookies: Vec<CookieRow>,
 }
 
 /// A contact cited as evidence.
@@ -304,7 +311,7 @@ pub struct Report {
     pub frame: Vec<String>,
     /// At a glance.
     pub summary: Summary,
-    /// Findings 1 to 5.
+    /// Findings 1 to 7.
     pub findings: Vec<Finding>,
     /// What limits every finding.
     pub caveats: Vec<String>,
@@ -316,6 +323,8 @@ pub struct Report {
     pub os_background: Vec<Item>,
     /// Local network traffic, apart.
     pub local: Vec<Item>,
+    /// What lab decryption (a TLS key log) showed per third party.
+    pub cookies_and_requests: CookiesAndRequests,
     /// Every contact as stored.
     pub contacts: Vec<ContactRecord>,
 }

@@ -67,6 +67,7 @@ fn finding(number: u8, key: &'static str, title: &str, items: Vec<Item>) -> Find
         categories: categories.into_iter().collect(),
         items,
         declared: Vec::new(),
+        cookies: Vec::new(),
     }
 }
 

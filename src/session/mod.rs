@@ -8,8 +8,11 @@
 mod mark;
 mod record;
 mod recorder;
+mod request;
 pub mod ts;
 
+#[cfg(test)]
+mod request_tests;
 #[cfg(test)]
 mod tests;
 
@@ -18,8 +21,12 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 pub use mark::{Mark, MarkKind, MarkSpec, MarkTime, Phase, phase_at};
+pub(crate) use record::quote;
 pub use record::{CSV_HEADER, ContactRecord, Evidence, csv_row};
-pub use recorder::{MAX_EVIDENCE, MAX_PENDING_EVIDENCE, Recorder};
+pub use recorder::{MAX_EVIDENCE, MAX_PENDING_EVIDENCE, MAX_REQUESTS, Recorder};
+pub use request::{
+    CookieSet, REQUEST_CSV_HEADER, RequestEntry, TrackerInfo, attribute_host, request_csv_row,
+};
 
 use crate::observation::DeviceId;
 use crate::time::Timestamp;
@@ -107,6 +114,12 @@ pub struct SessionStats {
     /// Times the capture interface went away during the session (live capture).
     #[serde(default)]
     pub outages: u64,
+    /// Requests decrypted with a TLS key log and kept (lab decryption).
+    #[serde(default)]
+    pub requests: u64,
+    /// Decrypted requests not kept because [`MAX_REQUESTS`] was reached.
+    #[serde(default)]
+    pub requests_dropped: u64,
 }
 
 /// What a live capture counted, for [`Recorder::capture_stats`].
@@ -211,6 +224,8 @@ pub struct Batch {
     pub session: Session,
     /// Contacts new or changed since the last committed batch.
     pub contacts: Vec<ContactRecord>,
+    /// Decrypted requests since the last committed batch (lab decryption; each is stored once).
+    pub requests: Vec<RequestEntry>,
     /// Make it durable before returning (marks and session end), not just written.
     pub durable: bool,
 }

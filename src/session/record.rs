@@ -240,7 +240,7 @@ pub(crate) fn word<T: Serialize>(v: &T) -> String {
 
 /// RFC 4180 quoting, and a leading `'` before `=+-@` so a spreadsheet never runs a cell as a
 /// formula (names come from the network).
-fn quote(cell: &str) -> String {
+pub(crate) fn quote(cell: &str) -> String {
     let guarded = if cell.starts_with(['=', '+', '-', '@']) {
         format!("'{cell}")
     } else {

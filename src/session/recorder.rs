@@ -5,11 +5,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{
-    Batch, CaptureStats, ContactRecord, DeviceRecord, Evidence, Mark, MarkSpec, Session,
-    SessionState,
+    Batch, CaptureStats, ContactRecord, DeviceRecord, Evidence, Mark, MarkSpec, RequestEntry,
+    Session, SessionState, attribute_host,
 };
-use crate::attribute::Attributor;
+use crate::attribute::{Attribution, Attributor};
 use crate::contact::Contacts;
+use crate::decrypt::Exchange;
 use crate::flow::analyze::host_name;
 use crate::observation::{DeviceId, FlowKey, Observation, Proto, Via};
 use crate::time::Timestamp;
@@ -18,6 +19,9 @@ use crate::time::Timestamp;
 pub const MAX_EVIDENCE: usize = 5;
 /// Names with evidence kept at once; past this new names get no evidence (counted).
 pub const MAX_PENDING_EVIDENCE: usize = crate::contact::MAX_CONTACTS;
+/// Decrypted requests kept per session (lab decryption); later ones are counted in
+/// `stats.requests_dropped`. A request is at most ~10 KiB (URL and Referer are cut at 8 KiB).
+pub const MAX_REQUESTS: usize = 20_000;
 /// Packet time between two batches.
 const FLUSH_EVERY_NS: u64 = 1_000_000_000;
 
@@ -46,6 +50,10 @@ pub struct Recorder {
     next_flush: Option<Timestamp>,
     /// Something was observed since the last batch (else only the session record is sent).
     dirty: bool,
+    /// Decrypted requests not yet in a committed batch.
+    pending_requests: Vec<RequestEntry>,
+    /// [`MAX_REQUESTS`], lowered by tests to hit it.
+    pub(super) request_limit: usize,
 }
 
 impl Recorder {
@@ -73,6 +81,8 @@ impl Recorder {
             last_packet: None,
             next_flush: None,
             dirty: false,
+            pending_requests: Vec::new(),
+            request_limit: MAX_REQUESTS,
         }
     }
 
@@ -146,6 +156,29 @@ impl Recorder {
         if let Some((key, ev)) = evidence_of(obs) {
             self.add_evidence(key, ev);
         }
+        if let Observation::Request {
+            device,
+            flow,
+            exchange,
+        } = obs
+        {
+            self.request(*device, flow, exchange);
+        }
+    }
+
+    /// Keep a decrypted request with the phase at its time (bounded by [`MAX_REQUESTS`]).
+    fn request(&mut self, device: DeviceId, flow: &FlowKey, ex: &Exchange) {
+        let stats = &mut self.session.stats;
+        if stats.requests >= self.request_limit as u64 {
+            stats.requests_dropped += 1;
+            return;
+        }
+        let phase = self.session.phase_at(ex.ts);
+        let who = attribute_host(&self.attributor, &ex.host, flow);
+        let mut entry = RequestEntry::new(self.session.id, device, flow, ex, phase, &who);
+        entry.seq = self.session.stats.requests;
+        self.session.stats.requests += 1;
+        self.pending_requests.push(entry);
     }
 
     /// DHCP told a device's host name and vendor class (either may be missing).
@@ -215,6 +248,10 @@ impl Recorder {
         for c in &batch.contacts {
             self.unstored.insert(c.key());
         }
+        // Requests are stored once: the refused ones go first in the next batch.
+        let mut again = batch.requests.clone();
+        again.append(&mut self.pending_requests);
+        self.pending_requests = again;
         // Send them again with the next batch even if nothing new is observed.
         self.dirty = true;
         self.session.stats.unstored = self.unstored.len() as u64;
@@ -227,10 +264,12 @@ impl Recorder {
             return Batch {
                 session: self.session.clone(),
                 contacts: changed,
+                requests: Vec::new(),
                 durable,
             };
         }
         let all = self.contacts.attributed(&self.attributor);
+        let requests = self.take_requests(&all);
         for c in &all {
             let key = (c.device, c.name.clone());
             let evidence = self.evidence.get(&key).cloned().unwrap_or_default();
@@ -246,8 +285,28 @@ impl Recorder {
         Batch {
             session: self.session.clone(),
             contacts: changed,
+            requests,
             durable,
         }
+    }
+
+    /// Pending requests, attributed as their contact is (which knows CNAME cloaking) when the
+    /// device contacted that host by name.
+    fn take_requests(&mut self, all: &[crate::contact::Contact]) -> Vec<RequestEntry> {
+        let mut requests = std::mem::take(&mut self.pending_requests);
+        if requests.is_empty() {
+            return requests;
+        }
+        let by_key: HashMap<(String, &str), &Attribution, Hasher> = all
+            .iter()
+            .map(|c| ((c.device.to_string(), c.name.as_str()), &c.attribution))
+            .collect();
+        for r in &mut requests {
+            if let Some(who) = by_key.get(&(r.device.clone(), r.host.as_str())) {
+                r.attribute(who);
+            }
+        }
+        requests
     }
 
     fn device_records(&self) -> Vec<DeviceRecord> {

@@ -9,6 +9,7 @@
 //! | `0x00 "next-id"`                            | last session id given, u64 BE      |
 //! | `'s'` id(u64 BE)                            | [`Session`] as JSON                |
 //! | `'c'` id(u64 BE) device `0x00` name          | [`ContactRecord`] as JSON          |
+//! | `'r'` id(u64 BE) seq(u64 BE)                 | [`RequestEntry`] as JSON (schema 2) |
 //! | `'l'` device                                | the tester's label for a device    |
 //!
 //! One process owns the database (sled locks it); within it one [`Store`] is the writer. Writes
@@ -28,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::session::{
-    Batch, ContactRecord, Mark, Session, SessionId, SessionState, ts as session_ts,
+    Batch, ContactRecord, Mark, RequestEntry, Session, SessionId, SessionState, ts as session_ts,
 };
 use crate::time::Timestamp;
 
@@ -36,7 +37,7 @@ pub use fs::default_path;
 pub use writer::BatchWriter;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// Longest wall time between two background syncs while recording.
 pub const SYNC_EVERY: Duration = Duration::from_millis(250);
 
@@ -45,10 +46,13 @@ const NEXT_ID_KEY: &[u8] = b"\0next-id";
 const SESSION: u8 = b's';
 const CONTACT: u8 = b'c';
 const LABEL: u8 = b'l';
+const REQUEST: u8 = b'r';
 
 /// Migrations: entry `v` turns schema `v` into `v + 1`.
 const MIGRATIONS: &[fn(&sled::Db) -> sled::Result<()>] = &[
     // 0 → 1: the layout before the version key existed is the same; only the key is added.
+    |_| Ok(()),
+    // 1 → 2: decrypted requests under 'r'; an older database simply has none.
     |_| Ok(()),
 ];
 
@@ -232,6 +236,9 @@ impl Store {
         for c in &batch.contacts {
             b.insert(contact_key(session.id, c), encode(c)?);
         }
+        for r in &batch.requests {
+            b.insert(request_key(session.id, r.seq).to_vec(), encode(r)?);
+        }
         b.insert(session_key(session.id).to_vec(), encode(&session)?);
         self.db.apply_batch(b).map_err(|e| self.write_err(e))?;
         if batch.durable {
@@ -293,6 +300,19 @@ impl Store {
         Ok(all)
     }
 
+    /// A session's decrypted requests (lab decryption), in the order they were made; empty for
+    /// a session recorded without a key log or by an older sporfri.
+    pub fn requests(&self, id: SessionId) -> Result<Vec<RequestEntry>, StoreError> {
+        self.session(id)?;
+        self.db
+            .scan_prefix(prefix(REQUEST, id))
+            .map(|kv| {
+                let (_, v) = kv.map_err(|e| self.write_err(e))?;
+                decode(&v, &format!("request of session {id}"))
+            })
+            .collect()
+    }
+
     /// Add a mark to the newest session still recording; durable on return.
     pub fn mark_recording(&mut self, mark: Mark) -> Result<Session, StoreError> {
         let mut s = self
@@ -312,14 +332,14 @@ impl Store {
         if self.session(id).is_err() {
             return Ok(false);
         }
-        // Contacts first: a crash in between leaves a session with fewer contacts, which a
-        // second delete finishes, never contacts without a session.
-        let mut prefix = vec![CONTACT];
-        prefix.extend_from_slice(&id.to_be_bytes());
+        // Contacts and requests first: a crash in between leaves a session with fewer, which a
+        // second delete finishes, never records without a session.
         let mut b = sled::Batch::default();
-        for kv in self.db.scan_prefix(prefix) {
-            let (k, _) = kv.map_err(|e| self.write_err(e))?;
-            b.remove(k);
+        for kind in [CONTACT, REQUEST] {
+            for kv in self.db.scan_prefix(prefix(kind, id)) {
+                let (k, _) = kv.map_err(|e| self.write_err(e))?;
+                b.remove(k);
+            }
         }
         self.db.apply_batch(b).map_err(|e| self.write_err(e))?;
         self.db
@@ -396,6 +416,20 @@ fn to_timestamp(t: SystemTime) -> Timestamp {
 fn session_key(id: SessionId) -> [u8; 9] {
     let mut k = [SESSION; 9];
     k[1..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// `kind` then the session id: the prefix of a session's contacts or requests.
+fn prefix(kind: u8, id: SessionId) -> [u8; 9] {
+    let mut k = [kind; 9];
+    k[1..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
+fn request_key(id: SessionId, seq: u64) -> [u8; 17] {
+    let mut k = [REQUEST; 17];
+    k[1..9].copy_from_slice(&id.to_be_bytes());
+    k[9..].copy_from_slice(&seq.to_be_bytes());
     k
 }
 

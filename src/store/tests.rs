@@ -56,8 +56,90 @@ fn batch(s: &Session, names: &[&str], durable: bool) -> Batch {
     Batch {
         session: s.clone(),
         contacts: names.iter().map(|n| contact(s.id, n)).collect(),
+        requests: vec![],
         durable,
     }
+}
+
+fn request(session: SessionId, seq: u64, url: &str) -> RequestEntry {
+    let ex = crate::decrypt::Exchange::request(
+        crate::time::Timestamp::from_parts(1_700_000_000 + seq, 0),
+        crate::decrypt::HttpVersion::Http2,
+        "GET",
+        "www.facebook.com",
+        url,
+    );
+    let flow = crate::observation::FlowKey {
+        proto: crate::observation::Proto::Tcp,
+        client: "192.168.1.10:50000".parse().unwrap(),
+        server: "203.0.113.41:443".parse().unwrap(),
+    };
+    let device = crate::observation::DeviceId::Mac([2, 0x11, 0x22, 0x33, 0x44, 0x55]);
+    let mut r = RequestEntry::new(
+        session,
+        device,
+        &flow,
+        &ex,
+        Phase::BeforeConsent,
+        &Attribution::unknown(),
+    );
+    r.seq = seq;
+    r
+}
+
+#[test]
+fn requests_are_stored_in_order_and_deleted_with_their_session() {
+    let path = dir("requests");
+    let mut store = Store::open(&path).unwrap();
+    let a = store.create_session(session("a")).unwrap();
+    let b = store.create_session(session("b")).unwrap();
+    // seq 256 sorts after 2 only with big-endian keys.
+    let mut bt = batch(&a, &["x.example"], false);
+    bt.requests = vec![request(a.id, 0, "/tr?a"), request(a.id, 256, "/tr?c")];
+    store.write(&bt).unwrap();
+    let mut bt = batch(&a, &[], true);
+    bt.requests = vec![request(a.id, 2, "/tr?b")];
+    store.write(&bt).unwrap();
+    let mut bt = batch(&b, &[], true);
+    bt.requests = vec![request(b.id, 0, "/other")];
+    store.write(&bt).unwrap();
+    let got: Vec<String> = store
+        .requests(a.id)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.url)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "https://www.facebook.com/tr?a",
+            "https://www.facebook.com/tr?b",
+            "https://www.facebook.com/tr?c"
+        ]
+    );
+    assert_eq!(store.requests(b.id).unwrap().len(), 1);
+    assert!(store.delete(a.id).unwrap());
+    assert_eq!(store.db.scan_prefix([REQUEST]).count(), 1);
+    assert!(matches!(
+        store.requests(a.id),
+        Err(StoreError::NoSession(1))
+    ));
+}
+
+#[test]
+fn a_schema_1_database_opens_with_no_requests() {
+    let path = dir("schema1");
+    {
+        let mut store = Store::open(&path).unwrap();
+        let s = store.create_session(session("old")).unwrap();
+        store.write(&batch(&s, &["x.example"], true)).unwrap();
+        store.db.insert(VERSION_KEY, &1u32.to_be_bytes()).unwrap();
+        store.db.flush().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), Some(2));
+    assert_eq!(store.contacts(1).unwrap().len(), 1);
+    assert!(store.requests(1).unwrap().is_empty());
 }
 
 #[test]

@@ -11,9 +11,11 @@
 #   login   https://www.borger.test/log-ind/  a log-in page with fewer third parties
 #
 # For each scenario DIR gets lab-borger-SCENARIO.pcapng (captured on the link between the phone
-# and the internet, where an access point sees it) and .truth.tsv beside it: kind<TAB>name from
-# the servers' own logs (dnsmasq queries; caddy TLS handshakes, HTTP/3 and plain-HTTP requests),
-# and .oracle.tsv / .oracle.flows.tsv: tshark's extraction (../shared/tools/oracle.sh, or $ORACLE).
+# and the internet, where an access point sees it; the browser's TLS key log is injected into it
+# as a pcapng Decryption Secrets Block) and beside it: .keys, the same key log as Chromium wrote
+# it (SSLKEYLOGFILE); .truth.tsv, kind<TAB>name from the servers' own logs (dnsmasq queries;
+# caddy TLS handshakes, requests and the cookies it set); .oracle.tsv / .oracle.flows.tsv:
+# tshark's extraction of the capture without its secrets (../shared/tools/oracle.sh, or $ORACLE).
 #
 # SAFETY: no packet leaves the lab. Two network namespaces are created (sporfri-lab-phone,
 # sporfri-lab-net), joined only to each other by one veth pair made inside them: no interface in
@@ -180,9 +182,10 @@ start_capture() {
 # Runs Chromium once in the phone namespace; its own process group, a hard timeout.
 browse() {
   local url=$1 profile=$2 rc=0
-  rm -rf "$profile"
+  rm -rf "$profile" "$profile.keys"
+  # SSLKEYLOGFILE: Chromium appends the secrets of every TLS and QUIC connection (NSS key log)
   # shellcheck disable=SC2046
-  ip netns exec "$NS_PHONE" env HOME="$WORK/home" setsid timeout -k 5 "$BROWSER_TIMEOUT_S" "$CHROMIUM" \
+  ip netns exec "$NS_PHONE" env HOME="$WORK/home" SSLKEYLOGFILE="$profile.keys" setsid timeout -k 5 "$BROWSER_TIMEOUT_S" "$CHROMIUM" \
     --headless=new --no-sandbox --disable-background-networking --disable-component-update \
     --no-first-run --no-default-browser-check --disable-sync --disable-gpu \
     --disable-dev-shm-usage --user-data-dir="$profile" \
@@ -215,13 +218,23 @@ scenario() {
   grep -q '</html>' "$WORK/profile-$name.dom.html" || die "$name: no page was loaded"
   chmod 644 "$pcap"
   "$PY" "$LAB/labconf.py" truth "$WORK" "$pcap.truth.tsv"
-  # the second reference: tshark's extraction, as for every other bundled capture
+  # the second reference: tshark's extraction, as for every other bundled capture (before the
+  # secrets go in, so that it stays the metadata view)
   if [ -f "$ORACLE" ]; then
     bash "$ORACLE" "$pcap" >"$pcap.oracle.tsv" 2>/dev/null
     bash "$ORACLE" -f "$pcap" >"$pcap.oracle.flows.tsv" 2>/dev/null
   else
     log "$ORACLE not found: no .oracle.tsv written"
   fi
+  # lab decryption: the key log beside the capture, and inside it (Decryption Secrets Block), so
+  # that `sporfri replay` decrypts the file without --keylog
+  local keys="$out/lab-borger-$name.keys"
+  [ -s "$WORK/profile-$name.keys" ] || die "$name: Chromium wrote no key log"
+  cp "$WORK/profile-$name.keys" "$keys"
+  chmod 644 "$keys"
+  editcap --inject-secrets "tls,$keys" "$pcap" "$pcap.tmp"
+  mv "$pcap.tmp" "$pcap"
+  chmod 644 "$pcap"
   cp "$WORK/dnsmasq.log" "$WORK/$name.dnsmasq.log"
   cp "$WORK/caddy.log" "$WORK/$name.caddy.log"
   log "$name: $(wc -c <"$pcap") bytes, $(wc -l <"$pcap.truth.tsv") truth lines," \
@@ -250,7 +263,7 @@ main_run() {
   mkdir -p "$out"
   out=$(cd "$out" && pwd)
   local t
-  for t in ip dnsmasq caddy dumpcap "$CHROMIUM" certutil openssl setsid ss ethtool; do
+  for t in ip dnsmasq caddy dumpcap editcap "$CHROMIUM" certutil openssl setsid ss ethtool; do
     command -v "$t" >/dev/null || die "missing tool: $t (tests/lab/README.md lists the packages)"
   done
   if [ -d "$STATE" ] || ip netns list | grep -qE "sporfri-lab-"; then

@@ -27,6 +27,25 @@ CONTENT_TYPES = [
     ("/login", "text/html; charset=utf-8"),
     ("*.woff2", "font/woff2"),
 ]
+# Cookies the lab's third parties set (lab decryption, issue 11), as the real services do, with
+# Max-Age lifetimes (or none: a session cookie). "beacon": only on answers to beacons (paths
+# without a file: 204); "all": on every answer of that host. The truth takes the cookies from
+# caddy's access log (the headers it really sent), not from this table.
+COOKIES = {
+    "www.facebook.com": ("beacon", [
+        "fr=lab-fr-1; Domain=.facebook.com; Path=/; Max-Age=7776000; Secure; HttpOnly; SameSite=None",
+    ]),
+    "region1.google-analytics.com": ("beacon", [
+        "_ga_collect=lab-ga-1; Path=/; Max-Age=63072000; Secure; SameSite=None",
+    ]),
+    "borger.sc.omtrdc.net": ("beacon", [
+        "s_vi=lab-vi-1; Path=/; Max-Age=63072000; Secure; SameSite=None",
+        "s_sess=lab-sess-1; Path=/; Secure; SameSite=None",
+    ]),
+    "consent.cookiebot.com": ("all", [
+        "CookieConsentBulkTicket=lab-cb-1; Path=/; Max-Age=31536000; Secure; HttpOnly; SameSite=None",
+    ]),
+}
 
 
 def hosts():
@@ -94,7 +113,9 @@ def caddyfile(work):
     out = ["{", "\tadmin off", "\tauto_https off", "\tgrace_period 1s",
            f"\tstorage file_system {work}/caddy-data",
            "\tlog {", f"\t\toutput file {work}/caddy.log", "\t\tformat json", "\t\tlevel DEBUG", "\t}",
-           "\tservers {", "\t\tprotocols h1 h2 h3", "\t}", "}", ""]
+           "\tservers {", "\t\tprotocols h1 h2 h3",
+           # Set-Cookie (and Cookie) headers in the access log, unredacted: the cookie truth
+           "\t\tlog_credentials", "\t}", "}", ""]
     for h in hosts():
         serve, name = h["serve"], h["name"]
         if serve.startswith("cname:"):
@@ -117,7 +138,12 @@ def caddyfile(work):
         for i, (path, ctype) in enumerate(CONTENT_TYPES):
             out.append(f"\t@type{i} path {path}")
             out.append(f'\theader @type{i} Content-Type "{ctype}"')
-        out += ["\t@missing not file {path} {path}/index.html", "\trespond @missing 204", "\tfile_server", "\tlog", "}", ""]
+        out.append("\t@missing not file {path} {path}/index.html")
+        where, cookies = COOKIES.get(name, ("all", []))
+        for c in cookies:
+            matcher = "@missing " if where == "beacon" else ""
+            out.append(f'\theader {matcher}+Set-Cookie "{c}"')
+        out += ["\trespond @missing 204", "\tfile_server", "\tlog", "}", ""]
     return "\n".join(out)
 
 
@@ -177,8 +203,43 @@ def gen(work):
 DNS_QUERY = re.compile(r"query\[[^\]]+\] (\S+) from ")
 
 
+def max_age(header):
+    """The lifetime a Set-Cookie header gives, in seconds ("" for a session cookie)."""
+    for attr in header.split(";")[1:]:
+        k, _, v = attr.strip().partition("=")
+        if k.lower() == "max-age":
+            return v.strip()
+    return ""
+
+
+def request_lines(e):
+    """request / cookie truth lines of one caddy access-log entry; the kind says how the request
+    travelled: "" HTTPS over TCP (HTTP/1.1, HTTP/2), "-h3" HTTP/3, "-http" plain HTTP."""
+    req = e.get("request", {})
+    tls = req.get("tls")
+    host = (req.get("host") or "").lower()
+    if not tls:
+        suffix, scheme = "-http", "http"
+    elif req.get("proto") == "HTTP/3.0":
+        suffix, scheme = "-h3", "https"
+    else:
+        suffix, scheme = "", "https"
+    lines = {(f"request{suffix}", f"{scheme}://{host}{req.get('uri', '')}")}
+    headers = e.get("resp_headers") or {}
+    for key, values in headers.items():
+        if key.lower() != "set-cookie":
+            continue
+        for v in values:
+            name = v.split("=", 1)[0].strip()
+            lines.add((f"cookie{suffix}", f"{host}\t{name}\t{max_age(v)}"))
+    return lines
+
+
 def truth(work, out):
-    """kind<TAB>name from the servers' logs: dnsmasq queries, caddy handshakes and requests."""
+    """kind<TAB>name from the servers' logs: dnsmasq queries, caddy handshakes and requests,
+    and (lab decryption) every request URL and every cookie caddy set:
+    request<TAB>URL and cookie<TAB>host<TAB>name<TAB>lifetime_s ("" for a session cookie), with
+    the kinds request-h3 / cookie-h3 for HTTP/3 and request-http / cookie-http for plain HTTP."""
     lines = set()
     with open(os.path.join(work, "dnsmasq.log"), encoding="utf-8", errors="replace") as f:
         for line in f:
@@ -201,6 +262,7 @@ def truth(work, out):
                     quic = "h3" in (hello.get("SupportedProtos") or [])
                     lines.add(("quic" if quic else "sni", name))
             if logger.startswith("http.log.access"):
+                lines |= request_lines(e)
                 req = e.get("request", {})
                 tls = req.get("tls")
                 if not tls:

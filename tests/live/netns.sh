@@ -4,6 +4,8 @@
 #   netns.sh SPORFRI OUTDIR SCENARIO [extra sporfri live args...]
 #   SCENARIO: basic   one round of DNS + HTTP + TLS traffic
 #             outage  a round, the capture interface down and up again, a second round
+#             keylog  a round, plus an HTTPS request by curl writing its TLS key log to
+#                     OUTDIR/keys.log (pass --keylog OUTDIR/keys.log to sporfri)
 #             recreate  a round, the veth pair deleted and made anew (new ifindex: libpcap's
 #                     handle is dead and must be reopened), a second round, then SIGTERM while
 #                     the interface is down (shutdown must not hang in libpcap)
@@ -85,6 +87,11 @@ traffic() { # ROUND
         in_phone curl -sS -m 5 -o /dev/null -H "Host: http$r.example.test" "http://$AP_IP/"
         in_phone timeout 5 openssl s_client -connect "$AP_IP:443" \
             -servername "tls$r.example.test" </dev/null
+        if [ "$SCENARIO" = keylog ]; then
+            # the key log grows while sporfri runs, as a test browser's does
+            in_phone env SSLKEYLOGFILE="$OUT/keys.log" curl -sS -k -m 5 -o /dev/null \
+                --resolve "keys$r.example.test:443:$AP_IP" "https://keys$r.example.test/?page=$r"
+        fi
     } >>"$OUT/traffic.log" 2>&1
 }
 

@@ -1,0 +1,265 @@
+//! The persisted form of a decrypted request (lab decryption with a TLS key log): what a third
+//! party received and set, with the consent phase at the request time. Metadata only: cookie
+//! names and lifetimes, never values; no bodies.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Phase, SessionId, ts};
+use crate::attribute::{Attribution, Attributor, Category, Facts, Party};
+use crate::decrypt::{Exchange, HttpVersion, SameSite, SetCookie};
+use crate::observation::{DeviceId, FlowKey, Proto, Via};
+use crate::time::Timestamp;
+
+/// One cookie a response set, without its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CookieSet {
+    /// Cookie name.
+    pub name: String,
+    /// Domain attribute, or `None` for a host-only cookie.
+    pub domain: Option<String>,
+    /// Path attribute.
+    pub path: Option<String>,
+    /// Lifetime in seconds (Max-Age, else Expires minus Date); `None` for a session cookie;
+    /// zero or less deletes the cookie.
+    pub lifetime_s: Option<i64>,
+    /// Secure attribute.
+    pub secure: bool,
+    /// HttpOnly attribute.
+    pub http_only: bool,
+    /// `Strict`, `Lax` or `None`.
+    pub same_site: Option<String>,
+}
+
+impl CookieSet {
+    /// The stored form of a parsed Set-Cookie header.
+    pub fn new(c: &SetCookie) -> CookieSet {
+        CookieSet {
+            name: c.name.clone(),
+            domain: c.domain.clone(),
+            path: c.path.clone(),
+            lifetime_s: c.lifetime_s,
+            secure: c.secure,
+            http_only: c.http_only,
+            same_site: c.same_site.map(|s| {
+                match s {
+                    SameSite::Strict => "Strict",
+                    SameSite::Lax => "Lax",
+                    SameSite::None => "None",
+                }
+                .to_owned()
+            }),
+        }
+    }
+
+    /// The lifetime in days (one decimal), or `session` / `deleted`, for people.
+    pub fn lifetime_text(&self) -> String {
+        match self.lifetime_s {
+            None => "session".to_owned(),
+            Some(s) if s <= 0 => "deleted".to_owned(),
+            Some(s) => format!("{:.1} days", s as f64 / 86_400.0),
+        }
+    }
+}
+
+/// The decoded identifying parameters of a known tracker endpoint hit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackerInfo {
+    /// Endpoint name (`ga4-collect`, `meta-pixel`, ...).
+    pub endpoint: String,
+    /// Measurement or pixel id sent.
+    pub site_id: Option<String>,
+    /// The page address sent.
+    pub page: Option<String>,
+    /// The referring page address sent.
+    pub referrer: Option<String>,
+    /// The event name sent.
+    pub event: Option<String>,
+}
+
+/// One decrypted request of a session, as stored and exported (`sessions export --requests`).
+/// The first fields are those of `replay --requests`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestEntry {
+    /// Request time (the packet that completed the request head).
+    #[serde(with = "ts")]
+    pub time: Timestamp,
+    /// Device (MAC, or IP without a link layer).
+    pub device: String,
+    /// Method.
+    pub method: String,
+    /// Full URL.
+    pub url: String,
+    /// Response status; `None` when no response was seen.
+    pub status: Option<u16>,
+    /// Organisation behind the host.
+    pub org: Option<String>,
+    /// Whose the host is.
+    pub party: Party,
+    /// Consent phase at the request time.
+    pub phase: Phase,
+    /// Known tracker endpoint hit.
+    pub tracker_endpoint: Option<String>,
+    /// Cookies the response set (no values).
+    pub set_cookies: Vec<CookieSet>,
+    /// Names of the cookies the request sent.
+    pub cookies_sent: Vec<String>,
+    /// Session number.
+    pub session: SessionId,
+    /// Order of the request in the session (0, 1, ...).
+    pub seq: u64,
+    /// Host of the URL.
+    pub host: String,
+    /// Referer header.
+    pub referer: Option<String>,
+    /// Response Content-Type.
+    pub content_type: Option<String>,
+    /// `http/1.1` or `h2`.
+    pub http: String,
+    /// Service of the organisation.
+    pub service: Option<String>,
+    /// Category of the service.
+    pub category: Option<Category>,
+    /// The flow as `tcp 192.168.1.2:50000 -> 93.184.216.34:443`.
+    pub flow: String,
+    /// Decoded tracker parameters.
+    pub tracker: Option<TrackerInfo>,
+}
+
+impl RequestEntry {
+    /// The entry of `ex` (phase and attribution as given; `seq` assigned by the recorder).
+    pub fn new(
+        session: SessionId,
+        device: DeviceId,
+        flow: &FlowKey,
+        ex: &Exchange,
+        phase: Phase,
+        who: &Attribution,
+    ) -> RequestEntry {
+        RequestEntry {
+            time: ex.ts,
+            device: device.to_string(),
+            method: ex.method.clone(),
+            url: ex.url.clone(),
+            status: ex.status,
+            org: who.org.clone(),
+            party: who.party,
+            phase,
+            tracker_endpoint: ex.tracker.as_ref().map(|t| t.endpoint.to_owned()),
+            set_cookies: ex.set_cookies.iter().map(CookieSet::new).collect(),
+            cookies_sent: ex.cookies_sent.clone(),
+            session,
+            seq: 0,
+            host: ex.host.clone(),
+            referer: ex.referer.clone(),
+            content_type: ex.content_type.clone(),
+            http: match ex.version {
+                HttpVersion::Http1 => "http/1.1",
+                HttpVersion::Http2 => "h2",
+            }
+            .to_owned(),
+            service: who.service.clone(),
+            category: who.category,
+            flow: format!("tcp {} -> {}", flow.client, flow.server),
+            tracker: ex.tracker.as_ref().map(|t| TrackerInfo {
+                endpoint: t.endpoint.to_owned(),
+                site_id: t.site_id.clone(),
+                page: t.page.clone(),
+                referrer: t.referrer.clone(),
+                event: t.event.clone(),
+            }),
+        }
+    }
+
+    /// Take the organisation, service, category and party of `who` (the contact's attribution,
+    /// which knows CNAME cloaking).
+    pub fn attribute(&mut self, who: &Attribution) {
+        self.org = who.org.clone();
+        self.service = who.service.clone();
+        self.category = who.category;
+        self.party = who.party;
+    }
+}
+
+/// The attribution of a request's host on its own (no CNAME chain known).
+pub fn attribute_host(attributor: &Attributor, host: &str, flow: &FlowKey) -> Attribution {
+    attributor.attribute(&Facts {
+        name: host,
+        cname_chain: &[],
+        via: BTreeSet::from([Via::Tls]),
+        server_ports: BTreeSet::from([(Proto::Tcp, flow.server.port())]),
+        server_ips: BTreeSet::from([flow.server.ip()]),
+        ech: None,
+        local: false,
+    })
+}
+
+/// Columns of `sessions export --requests --format csv`, in order.
+pub const REQUEST_CSV_HEADER: &[&str] = &[
+    "session",
+    "seq",
+    "time",
+    "phase",
+    "device",
+    "method",
+    "url",
+    "status",
+    "host",
+    "org",
+    "party",
+    "category",
+    "tracker_endpoint",
+    "tracker_site_id",
+    "tracker_page",
+    "referer",
+    "content_type",
+    "http",
+    "set_cookies",
+    "cookies_sent",
+];
+
+/// One CSV row for `r` (columns as [`REQUEST_CSV_HEADER`]). Set cookies are
+/// `name=lifetime_s` (empty lifetime: session cookie) joined with spaces.
+pub fn request_csv_row(r: &RequestEntry) -> String {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let tracker = r.tracker.as_ref();
+    let cookies: Vec<String> = r
+        .set_cookies
+        .iter()
+        .map(|c| {
+            let life = c.lifetime_s.map(|s| s.to_string()).unwrap_or_default();
+            format!("{}={life}", c.name)
+        })
+        .collect();
+    let cells = [
+        r.session.to_string(),
+        r.seq.to_string(),
+        r.time.rfc3339(),
+        r.phase.as_str().to_owned(),
+        r.device.clone(),
+        r.method.clone(),
+        r.url.clone(),
+        r.status.map(|s| s.to_string()).unwrap_or_default(),
+        r.host.clone(),
+        opt(&r.org),
+        r.party.as_str().to_owned(),
+        r.category
+            .as_ref()
+            .map(super::record::word)
+            .unwrap_or_default(),
+        opt(&r.tracker_endpoint),
+        tracker.and_then(|t| t.site_id.clone()).unwrap_or_default(),
+        tracker.and_then(|t| t.page.clone()).unwrap_or_default(),
+        opt(&r.referer),
+        opt(&r.content_type),
+        r.http.clone(),
+        cookies.join(" "),
+        r.cookies_sent.join(" "),
+    ];
+    cells
+        .iter()
+        .map(|c| super::record::quote(c))
+        .collect::<Vec<_>>()
+        .join(",")
+}
