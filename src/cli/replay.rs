@@ -19,7 +19,7 @@ use sporfri::replay::RunEnd;
 use sporfri::session::{Batch, MarkSpec, Recorder, Session, Source, parse_device};
 use sporfri::store::{BatchWriter, Store, default_path};
 
-use super::common::{finish, throughput};
+use super::common::{finish, progress_bar, throughput};
 use super::keys::{load_key_log, run_keyed, take_secrets};
 use super::{EXIT_DAMAGED_CAPTURE, Format};
 
@@ -141,6 +141,8 @@ pub fn record(
     if let Some(keys) = keys {
         engine.set_key_log(keys);
     }
+    let bar = progress_bar(source.total_bytes());
+    let mut packets = 0u64;
     let error = loop {
         take_secrets(&mut source, &mut engine);
         match source.next_packet() {
@@ -149,11 +151,16 @@ pub fn record(
                     writer.write(&mut store, &mut rec, b);
                 }
                 engine.ingest(&p, &mut |obs: Observation| rec.observe(&obs));
+                packets += 1;
+                if packets % 8192 == 0 {
+                    bar.set_position(source.bytes_read());
+                }
             }
             Ok(None) => break None,
             Err(e) => break Some(e),
         }
     };
+    bar.finish_and_clear();
     engine.finish(&mut |obs: Observation| rec.observe(&obs));
     let end = rec.finish();
     writer.write(&mut store, &mut rec, end);
