@@ -103,9 +103,10 @@ fn status(model: &Model, frame: &mut Frame, area: Rect) {
         } else {
             "a/r consent · p page · ? help · q quit"
         };
-        let room = usize::from(area.width).saturating_sub(hints.chars().count() + 2);
+        // One column always separates the status text from the key hints.
+        let room = usize::from(area.width).saturating_sub(hints.chars().count() + 3);
         let msg: String = model.status.chars().take(room).collect();
-        let pad = room.saturating_sub(msg.chars().count());
+        let pad = room.saturating_sub(msg.chars().count()) + 1;
         Line::from(vec![
             Span::styled(format!(" {msg}"), Style::new().fg(Color::Yellow)),
             Span::raw(" ".repeat(pad)),
