@@ -438,13 +438,8 @@ impl FileSource {
     }
 
     fn interface(&mut self, big_endian: bool, len: usize) -> Result<Step, CaptureError> {
-        let block = self.input.available().get(..len).unwrap_or(&[]);
-        let parsed = if big_endian {
-            parse_block_be(block)
-        } else {
-            parse_block_le(block)
-        };
-        let Ok((_, Block::InterfaceDescription(idb))) = parsed else {
+        let parsed = parse_block(self.input.available().get(..len).unwrap_or(&[]), big_endian);
+        let Some(Block::InterfaceDescription(idb)) = parsed else {
             return Err(self.corrupt("unparsable interface description block"));
         };
         let Some(units_per_sec) = ts_units(idb.if_tsresol) else {
@@ -479,13 +474,8 @@ impl FileSource {
     }
 
     fn enhanced_packet(&mut self, big_endian: bool, len: usize) -> Result<Step, CaptureError> {
-        let block = self.input.available().get(..len).unwrap_or(&[]);
-        let parsed = if big_endian {
-            parse_block_be(block)
-        } else {
-            parse_block_le(block)
-        };
-        let Ok((_, Block::EnhancedPacket(epb))) = parsed else {
+        let parsed = parse_block(self.input.available().get(..len).unwrap_or(&[]), big_endian);
+        let Some(Block::EnhancedPacket(epb)) = parsed else {
             return Err(self.corrupt("unparsable enhanced packet block"));
         };
         let (if_id, caplen, orig_len) = (epb.if_id, epb.caplen as usize, epb.origlen);
@@ -505,13 +495,8 @@ impl FileSource {
     }
 
     fn simple_packet(&mut self, big_endian: bool, len: usize) -> Result<Step, CaptureError> {
-        let block = self.input.available().get(..len).unwrap_or(&[]);
-        let parsed = if big_endian {
-            parse_block_be(block)
-        } else {
-            parse_block_le(block)
-        };
-        let Ok((_, Block::SimplePacket(spb))) = parsed else {
+        let parsed = parse_block(self.input.available().get(..len).unwrap_or(&[]), big_endian);
+        let Some(Block::SimplePacket(spb)) = parsed else {
             return Err(self.corrupt("unparsable simple packet block"));
         };
         let orig_len = spb.origlen;
@@ -599,3 +584,13 @@ impl PacketSource for FileSource {
 #[cfg(test)]
 #[path = "file_tests.rs"]
 mod tests;
+
+/// One pcapng block in the section's byte order.
+fn parse_block(block: &[u8], big_endian: bool) -> Option<Block<'_>> {
+    let parsed = if big_endian {
+        parse_block_be(block)
+    } else {
+        parse_block_le(block)
+    };
+    parsed.ok().map(|(_, b)| b)
+}

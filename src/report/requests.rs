@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use super::build::{item, offset, org_key};
 use super::localtime::when;
-use super::verdict::is_tracking;
 use super::{Finding, FindingStatus, When};
 use crate::attribute::{Category, Party};
 use crate::session::{ContactRecord, MarkKind, Phase, RequestEntry, Session};
@@ -276,27 +275,15 @@ fn cookie_finding<'a>(
             )
         })
         .collect();
-    let categories: BTreeSet<Category> = items.iter().filter_map(|i| i.category).collect();
-    Finding {
-        number,
-        key,
-        title: title.to_owned(),
-        status: if cookies.is_empty() {
-            FindingStatus::NotObserved
-        } else {
-            FindingStatus::Observed
-        },
-        statement: String::new(),
-        tracking_categories: categories
-            .iter()
-            .copied()
-            .filter(|c| is_tracking(*c))
-            .collect(),
-        categories: categories.into_iter().collect(),
-        items,
-        declared: Vec::new(),
-        cookies,
-    }
+    let observed = !cookies.is_empty();
+    let mut f = super::verdict::finding(number, key, title, items);
+    f.status = if observed {
+        FindingStatus::Observed
+    } else {
+        FindingStatus::NotObserved
+    };
+    f.cookies = cookies;
+    f
 }
 
 fn explain(mut f: Finding, decrypted: bool, applies: bool, when: &str) -> Finding {

@@ -47,7 +47,8 @@ pub fn findings(
     ]
 }
 
-fn finding(number: u8, key: &'static str, title: &str, items: Vec<Item>) -> Finding {
+/// A finding over `items`: observed when there are any; categories taken from them.
+pub(super) fn finding(number: u8, key: &'static str, title: &str, items: Vec<Item>) -> Finding {
     let categories: BTreeSet<Category> = items.iter().filter_map(|i| i.category).collect();
     Finding {
         number,
