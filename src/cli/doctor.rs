@@ -17,9 +17,10 @@ pub struct DoctorArgs {
     /// Site profile to check (e.g. borger.dk).
     #[arg(long)]
     site: Option<String>,
-    /// State directory (the database lives here); default $STATE_DIRECTORY or /var/lib/sporfri.
-    #[arg(long)]
-    state_dir: Option<PathBuf>,
+    /// Database directory (default $STATE_DIRECTORY/db under systemd, else
+    /// $XDG_DATA_HOME/sporfri/db).
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
 }
 
 /// One finding.
@@ -47,14 +48,11 @@ fn fail(what: impl Into<String>, fix: impl Into<String>) -> Check {
 
 /// Run every check; exit 1 if any failed.
 pub fn run(args: DoctorArgs) -> Result<ExitCode> {
-    let state = args
-        .state_dir
-        .or_else(|| std::env::var_os("STATE_DIRECTORY").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("/var/lib/sporfri"));
+    let db = args.db.unwrap_or_else(sporfri::store::default_path);
     let mut checks = vec![feature()];
     checks.extend(interface(&args.interface));
     checks.push(capture(&args.interface));
-    checks.push(state_dir(&state));
+    checks.push(database(&db));
     checks.push(signatures(args.site.as_deref()));
     checks.push(forwarding());
     checks.extend(["hostapd", "dnsmasq"].map(daemon));
@@ -138,17 +136,24 @@ fn capture(name: &str) -> Check {
     )
 }
 
-fn state_dir(dir: &Path) -> Check {
-    let probe = dir.join(".sporfri-doctor");
-    match std::fs::write(&probe, b"") {
-        Ok(()) => {
-            let _ = std::fs::remove_file(&probe);
-            pass(format!("state directory {} is writable", dir.display()))
-        }
+/// The database the live service and `sporfri mark` will use: a running live session answers on
+/// its socket; otherwise it must open (it is created, 0700, when missing).
+fn database(db: &Path) -> Check {
+    use sporfri::control::{Client, socket_path};
+    if let Ok(s) = Client::connect(&socket_path(db)).and_then(Client::status) {
+        return pass(format!(
+            "database {} is recording live session {} \"{}\"",
+            db.display(),
+            s.id,
+            s.label
+        ));
+    }
+    match sporfri::store::Store::open(db).and_then(|s| s.sessions().map(|v| v.len())) {
+        Ok(n) => pass(format!("database {} opens ({n} sessions)", db.display())),
         Err(e) => fail(
-            format!("state directory {} is not writable: {e}", dir.display()),
-            "the service creates it (StateDirectory=sporfri); by hand: sudo install -d -o \
-             sporfri -g sporfri -m 0750 /var/lib/sporfri, or pass --state-dir",
+            format!("database {} does not open: {e}", db.display()),
+            "under systemd the service creates it (StateDirectory=sporfri); by hand pass a \
+             writable --db PATH, or fix the directory's owner and mode (0700)",
         ),
     }
 }
@@ -210,11 +215,15 @@ mod tests {
     }
 
     #[test]
-    fn state_dir_must_be_writable() {
-        assert!(state_dir(&std::env::temp_dir()).ok);
-        let bad = state_dir(Path::new("/proc/sporfri-doctor-nope"));
+    fn the_database_must_open() {
+        let dir = std::env::temp_dir().join(format!("sporfri-doctor-{}", std::process::id()));
+        let ok = database(&dir.join("db"));
+        assert!(ok.ok, "{}", ok.what);
+        assert!(ok.what.contains("0 sessions"), "{}", ok.what);
+        let bad = database(Path::new("/proc/sporfri-doctor-nope/db"));
         assert!(!bad.ok);
         assert!(bad.fix.contains("StateDirectory"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
