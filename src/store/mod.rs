@@ -136,11 +136,7 @@ impl Store {
     /// refuse a newer one, and say who holds it when it is locked.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         fs::create_private_dir(path)?;
-        let db = sled::Config::new()
-            .path(path)
-            .flush_every_ms(Some(SYNC_EVERY.as_millis() as u64))
-            .open()
-            .map_err(|e| open_error(path, e))?;
+        let db = open_sled(path)?;
         fs::write_owner(path);
         let mut store = Store {
             db,
@@ -452,6 +448,31 @@ fn decode<T: serde::de::DeserializeOwned>(v: &[u8], what: &str) -> Result<T, Sto
         what: what.to_owned(),
         source,
     })
+}
+
+/// How long to wait for a lock this process itself still holds: sled's flusher thread lets go
+/// of a dropped database only at its next tick.
+const OWN_LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// Open sled; a lock held by another live process fails at once, one held by this process (a
+/// store just dropped) or by a dead one is waited for briefly.
+fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        let opened = sled::Config::new()
+            .path(path)
+            .flush_every_ms(Some(SYNC_EVERY.as_millis() as u64))
+            .open();
+        match opened.map_err(|e| open_error(path, e)) {
+            Err(StoreError::Locked { pid, .. })
+                if pid.is_none_or(|p| p == std::process::id())
+                    && started.elapsed() < OWN_LOCK_WAIT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn open_error(path: &Path, e: sled::Error) -> StoreError {

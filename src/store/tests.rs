@@ -339,3 +339,16 @@ fn contacts_written_per_second() {
     );
     assert_eq!(store.contacts(s.id).unwrap().len(), per_batch);
 }
+
+/// Regression: sled's flusher thread released a dropped database only at its next tick, so a
+/// reopen right after a drop in the same process failed as "in use" (seen once in CI).
+#[test]
+fn reopening_right_after_a_drop_in_the_same_process_waits_for_the_lock() {
+    let path = dir("reopen");
+    for i in 0..10 {
+        let mut store = Store::open(&path).unwrap();
+        store.create_session(session(&format!("s{i}"))).unwrap();
+        drop(store);
+    }
+    assert_eq!(Store::open(&path).unwrap().sessions().unwrap().len(), 10);
+}
