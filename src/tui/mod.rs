@@ -3,7 +3,8 @@
 //! The Elm architecture, as ratatui recommends: a [`Model`] holds all state, [`update`] applies
 //! a [`Msg`] and answers [`Effect`]s, and [`view`] draws the model (pure, snapshot-tested).
 //! Events come from a [`feed::Feed`] on its own thread (a replayed capture, a stored session,
-//! later a running `sporfri live`); `term` is the only part that touches the terminal.
+//! or a running `sporfri live` over its control socket); `term` is the only part that touches
+//! the terminal.
 
 pub mod feed;
 pub mod model;
