@@ -1,7 +1,7 @@
 //! What a decrypted request tells: URL, status, cookies set and sent (names only, never values),
 //! and the tracker endpoint it hit.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::time::Timestamp;
 
@@ -28,7 +28,7 @@ pub enum HttpVersion {
 }
 
 /// SameSite attribute of a cookie.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SameSite {
     /// `SameSite=Strict`.
     Strict,
@@ -38,8 +38,8 @@ pub enum SameSite {
     None,
 }
 
-/// One Set-Cookie header, without its value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One Set-Cookie header, without its value (also as stored with a session).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetCookie {
     /// Cookie name.
     pub name: String,
@@ -56,6 +56,28 @@ pub struct SetCookie {
     pub http_only: bool,
     /// SameSite attribute.
     pub same_site: Option<SameSite>,
+}
+
+impl SetCookie {
+    /// The lifetime in days (one decimal), or `session` / `deleted`, for people.
+    pub fn lifetime_text(&self) -> String {
+        match self.lifetime_s {
+            None => "session".to_owned(),
+            Some(s) if s <= 0 => "deleted".to_owned(),
+            Some(s) => format!("{:.1} days", s as f64 / 86_400.0),
+        }
+    }
+}
+
+impl SameSite {
+    /// The attribute value as written in the header.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SameSite::Strict => "Strict",
+            SameSite::Lax => "Lax",
+            SameSite::None => "None",
+        }
+    }
 }
 
 /// One decrypted request and what its response said.

@@ -126,7 +126,7 @@ fn cookie_rows(session: &Session, r: &RequestEntry) -> impl Iterator<Item = Cook
         lifetime_days: days(c.lifetime_s),
         secure: c.secure,
         http_only: c.http_only,
-        same_site: c.same_site.clone(),
+        same_site: c.same_site.map(|s| s.as_str().to_owned()),
         phase: r.phase,
         time: time.clone(),
         offset_s: off,

@@ -8,60 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{Phase, SessionId, ts};
 use crate::attribute::{Attribution, Attributor, Category, Facts, Party};
-use crate::decrypt::{Exchange, HttpVersion, SameSite, SetCookie};
+use crate::decrypt::{Exchange, HttpVersion, SetCookie};
 use crate::observation::{DeviceId, FlowKey, Proto, Via};
 use crate::time::Timestamp;
 
-/// One cookie a response set, without its value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CookieSet {
-    /// Cookie name.
-    pub name: String,
-    /// Domain attribute, or `None` for a host-only cookie.
-    pub domain: Option<String>,
-    /// Path attribute.
-    pub path: Option<String>,
-    /// Lifetime in seconds (Max-Age, else Expires minus Date); `None` for a session cookie;
-    /// zero or less deletes the cookie.
-    pub lifetime_s: Option<i64>,
-    /// Secure attribute.
-    pub secure: bool,
-    /// HttpOnly attribute.
-    pub http_only: bool,
-    /// `Strict`, `Lax` or `None`.
-    pub same_site: Option<String>,
-}
-
-impl CookieSet {
-    /// The stored form of a parsed Set-Cookie header.
-    pub fn new(c: &SetCookie) -> CookieSet {
-        CookieSet {
-            name: c.name.clone(),
-            domain: c.domain.clone(),
-            path: c.path.clone(),
-            lifetime_s: c.lifetime_s,
-            secure: c.secure,
-            http_only: c.http_only,
-            same_site: c.same_site.map(|s| {
-                match s {
-                    SameSite::Strict => "Strict",
-                    SameSite::Lax => "Lax",
-                    SameSite::None => "None",
-                }
-                .to_owned()
-            }),
-        }
-    }
-
-    /// The lifetime in days (one decimal), or `session` / `deleted`, for people.
-    pub fn lifetime_text(&self) -> String {
-        match self.lifetime_s {
-            None => "session".to_owned(),
-            Some(s) if s <= 0 => "deleted".to_owned(),
-            Some(s) => format!("{:.1} days", s as f64 / 86_400.0),
-        }
-    }
-}
+/// One cookie a response set, without its value: the decrypted [`SetCookie`] as stored.
+pub type CookieSet = SetCookie;
 
 /// The decoded identifying parameters of a known tracker endpoint hit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,7 +99,7 @@ impl RequestEntry {
             party: who.party,
             phase,
             tracker_endpoint: ex.tracker.as_ref().map(|t| t.endpoint.to_owned()),
-            set_cookies: ex.set_cookies.iter().map(CookieSet::new).collect(),
+            set_cookies: ex.set_cookies.clone(),
             cookies_sent: ex.cookies_sent.clone(),
             session,
             seq: 0,
