@@ -336,3 +336,27 @@ fn import_defaults_to_the_xdg_config_directory() {
     assert_eq!(bad.status.code(), Some(1));
     std::fs::remove_dir_all(&work).unwrap();
 }
+
+#[test]
+fn replay_with_a_broken_signature_directory_fails_with_file_and_line() {
+    // Signatures load beside the analysis; their error must still end the run, with no output.
+    let bad = fixtures("bad");
+    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/zeek-mix.pcapng");
+    let o = sporfri(
+        &[
+            "replay",
+            capture.to_str().unwrap(),
+            "--signatures",
+            bad.to_str().unwrap(),
+        ],
+        &no_overlay(),
+    );
+    assert_ne!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "", "no contacts are printed unattributed");
+    let err = String::from_utf8_lossy(&o.stderr);
+    let beta = bad.join("orgs/beta.toml").display().to_string();
+    assert!(
+        err.contains(&format!("{beta}:8: unknown category")),
+        "{err}"
+    );
+}

@@ -193,17 +193,30 @@ struct AllowedRaw {
 struct Checker<'a> {
     path: &'a str,
     text: &'a str,
+    /// Offsets of the text's newlines: every domain gets a line number, so counting from the
+    /// top each time would be quadratic in the file length.
+    newlines: Vec<usize>,
     /// (line, `file:line: message`), sorted by line when the file is done.
     problems: &'a mut Vec<(usize, String)>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
+    fn new(path: &'a str, text: &'a str, problems: &'a mut Vec<(usize, String)>) -> Self {
+        let newlines = text
+            .bytes()
+            .enumerate()
+            .filter_map(|(i, c)| (c == b'\n').then_some(i))
+            .collect();
+        Checker {
+            path,
+            text,
+            newlines,
+            problems,
+        }
+    }
+
     fn line(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        self.text
-            .as_bytes()
-            .get(..end)
-            .map_or(1, |b| 1 + b.iter().filter(|&&c| c == b'\n').count())
+        1 + self.newlines.partition_point(|&nl| nl < offset)
     }
 
     fn at(&self, offset: usize) -> String {
@@ -292,11 +305,7 @@ impl Signatures {
         let mut origins: HashMap<String, String> = HashMap::new();
         for f in files {
             let mut found = Vec::new();
-            let mut ck = Checker {
-                path: &f.path,
-                text: &f.text,
-                problems: &mut found,
-            };
+            let mut ck = Checker::new(&f.path, &f.text, &mut found);
             match f.kind {
                 FileKind::Org => sigs.add_org_file(&mut ck, &mut origins),
                 FileKind::Site => sigs.add_site_file(&mut ck),

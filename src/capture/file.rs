@@ -1,7 +1,8 @@
 //! pcap and pcapng files, streamed with pcap-parser in constant memory.
 //!
-//! The file is read through one buffer of [`BUF_BYTES`] that grows only when a single block
-//! is larger (up to [`MAX_BLOCK_BYTES`]). Framing (block lengths, truncation, offsets) is done
+//! The file is read in chunks ([`input`](super::input)), by a thread of its own when opened
+//! by path, into a window that grows only when a single block is larger than a chunk (up to
+//! [`MAX_BLOCK_BYTES`]). Framing (block lengths, truncation, offsets) is done
 //! here so every error can name the byte offset of the block it is about; the block contents
 //! are decoded with pcap-parser. A packet borrows the buffer, so the block it came from is
 //! consumed at the start of the next call.
@@ -16,12 +17,13 @@ use pcap_parser::{
     parse_pcap_frame_modified, parse_pcap_header, parse_sectionheaderblock,
 };
 
+use super::input::Input;
 use super::{CaptureError, Packet, PacketSource};
 use crate::time::Timestamp;
 use crate::wire::link::LinkType;
 
-/// Initial read buffer size.
-pub const BUF_BYTES: usize = 1 << 20;
+/// Bytes asked of the file per read.
+pub const BUF_BYTES: usize = super::input::CHUNK_BYTES;
 /// Largest pcap record or pcapng block accepted; a larger length is reported as corrupt.
 pub const MAX_BLOCK_BYTES: usize = 64 << 20;
 /// Most interfaces one pcapng section may describe.
@@ -95,57 +97,6 @@ enum Step {
     End,
 }
 
-/// A growable window over the file.
-struct Input {
-    file: Box<dyn Read + Send>,
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
-    /// File offset of `buf[0]`.
-    base: u64,
-    eof: bool,
-}
-
-impl Input {
-    /// File offset of the first unconsumed byte.
-    fn offset(&self) -> u64 {
-        self.base + self.start as u64
-    }
-
-    fn available(&self) -> &[u8] {
-        self.buf.get(self.start..self.end).unwrap_or(&[])
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.start = self.start.saturating_add(n).min(self.end);
-    }
-
-    /// Make at least `need` bytes available; false when the file ends first.
-    fn fill(&mut self, need: usize) -> std::io::Result<bool> {
-        while self.end - self.start < need {
-            if self.eof {
-                return Ok(false);
-            }
-            if self.start > 0 {
-                self.buf.copy_within(self.start..self.end, 0);
-                self.base += self.start as u64;
-                self.end -= self.start;
-                self.start = 0;
-            }
-            if self.buf.len() < need {
-                self.buf.resize(need, 0);
-            }
-            let free = self.buf.get_mut(self.end..).unwrap_or(&mut []);
-            let n = self.file.read(free)?;
-            if n == 0 {
-                self.eof = true;
-            }
-            self.end += n;
-        }
-        Ok(true)
-    }
-}
-
 fn hex(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return "(empty file)".to_string();
@@ -198,17 +149,28 @@ impl FileSource {
             source,
         };
         if path == Path::new("-") {
-            return FileSource::from_reader(Box::new(std::io::stdin()), "standard input", 0);
+            let input = Input::read_ahead(Box::new(std::io::stdin())).map_err(io)?;
+            return FileSource::from_input(input, "standard input", 0);
         }
         let file = File::open(path).map_err(io)?;
         let total_bytes = file.metadata().map_err(io)?.len();
-        FileSource::from_reader(Box::new(file), &shown, total_bytes)
+        let input = Input::read_ahead(Box::new(file)).map_err(io)?;
+        FileSource::from_input(input, &shown, total_bytes)
     }
 
     /// Read a capture from any byte stream; `name` appears in errors, `total_bytes` (0 when
     /// unknown) drives progress.
+    /// The stream is read on the caller's thread.
     pub fn from_reader(
         reader: Box<dyn Read + Send>,
+        name: &str,
+        total_bytes: u64,
+    ) -> Result<FileSource, CaptureError> {
+        FileSource::from_input(Input::inline(reader), name, total_bytes)
+    }
+
+    fn from_input(
+        mut input: Input,
         name: &str,
         total_bytes: u64,
     ) -> Result<FileSource, CaptureError> {
@@ -216,15 +178,6 @@ impl FileSource {
         let io = |source| CaptureError::Io {
             path: shown.clone(),
             source,
-        };
-        let file = reader;
-        let mut input = Input {
-            file,
-            buf: vec![0; BUF_BYTES],
-            start: 0,
-            end: 0,
-            base: 0,
-            eof: false,
         };
         let complete = input.fill(24).map_err(io)?;
         let head = input.available();

@@ -3,6 +3,7 @@
 //! A source yields [`Packet`]s in capture order; replay and live share everything after it.
 
 pub mod file;
+mod input;
 #[cfg(feature = "live")]
 pub mod live;
 

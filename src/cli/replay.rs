@@ -34,8 +34,17 @@ pub fn run(
     keylog: Option<&Path>,
 ) -> Result<ExitCode> {
     let started = Instant::now();
-    let dirs: Vec<&Path> = signature_dirs.iter().map(PathBuf::as_path).collect();
-    let attributor = Attributor::builtin_with(&dirs, site)?;
+    // Attribution is needed only once every packet is read: load the signatures beside the
+    // analysis (a broken signature file is still an error, reported after it).
+    let dirs = signature_dirs.to_vec();
+    let site_name = site.map(str::to_owned);
+    let loading = std::thread::Builder::new()
+        .name("sporfri-signatures".into())
+        .spawn(move || {
+            let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+            Attributor::builtin_with(&dirs, site_name.as_deref())
+        })
+        .context("starting the signature loader")?;
     let keys = keylog.map(load_key_log).transpose()?;
     let mut contacts = Contacts::default();
     let mut requests = 0u64;
@@ -45,6 +54,9 @@ pub fn run(
         }
         contacts.observe(&obs);
     })?;
+    let attributor = loading
+        .join()
+        .map_err(|_| anyhow::anyhow!("the signature loader failed"))??;
     contacts.attribute(&attributor);
     let list = contacts.list();
     let mut out = BufWriter::new(io::stdout().lock());

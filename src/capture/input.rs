@@ -1,0 +1,340 @@
+//! The byte window the file reader parses from, fed in chunks.
+//!
+//! A capture file is read in chunks of [`CHUNK_BYTES`]. With [`Input::read_ahead`] a thread
+//! reads the next chunks while the caller parses the current one: the copy out of the page
+//! cache (the whole cost of a bare read loop) then runs beside the analysis instead of before
+//! it. Chunks are handed over, not copied: each is read [`HEADROOM`] bytes into its buffer, and
+//! the unparsed tail of the previous chunk (part of one block, usually a few hundred bytes) is
+//! copied into that room in front of it, so a block that straddles two reads is contiguous.
+//! Only a block larger than the headroom is gathered by copying.
+
+use std::io::{self, Read};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+
+/// Bytes asked of one `read` call.
+pub const CHUNK_BYTES: usize = 256 << 10;
+/// Room in front of each chunk for the unparsed tail of the previous one.
+pub const HEADROOM: usize = 64 << 10;
+/// Chunks the read-ahead thread may hold ready (with two in use: about 1.9 MB in all).
+pub const READ_AHEAD_CHUNKS: usize = 5;
+
+/// Size of every chunk buffer.
+const CHUNK_BUF: usize = HEADROOM + CHUNK_BYTES;
+
+/// One read: data sits at `buf[HEADROOM..HEADROOM + len]`.
+struct Chunk {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+/// Where chunks come from.
+enum Feed {
+    /// Read on the caller's thread (in-memory readers, fuzzing: no thread per input).
+    Inline {
+        reader: Box<dyn Read + Send>,
+        spare: Option<Vec<u8>>,
+    },
+    /// Read by a thread ahead of the caller; used buffers go back to it.
+    Thread {
+        filled: Receiver<io::Result<Chunk>>,
+        empty: SyncSender<Vec<u8>>,
+    },
+}
+
+/// A window over the stream: `available()` are the bytes from the current offset on.
+pub struct Input {
+    feed: Feed,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Stream offset of `buf[start]`.
+    offset: u64,
+    eof: bool,
+}
+
+impl Input {
+    /// Read `reader` on the caller's thread.
+    pub fn inline(reader: Box<dyn Read + Send>) -> Input {
+        Input::with_feed(Feed::Inline {
+            reader,
+            spare: None,
+        })
+    }
+
+    /// Read `reader` on a thread of its own, [`READ_AHEAD_CHUNKS`] ahead. The thread ends at
+    /// the end of the stream, on a read error (handed to the caller), or when the `Input` is
+    /// dropped.
+    pub fn read_ahead(reader: Box<dyn Read + Send>) -> io::Result<Input> {
+        let (filled_tx, filled) = sync_channel(READ_AHEAD_CHUNKS);
+        let (empty, empty_rx) = sync_channel(READ_AHEAD_CHUNKS + 2);
+        std::thread::Builder::new()
+            .name("sporfri-read".into())
+            .spawn(move || read_loop(reader, &filled_tx, &empty_rx))?;
+        Ok(Input::with_feed(Feed::Thread { filled, empty }))
+    }
+
+    fn with_feed(feed: Feed) -> Input {
+        Input {
+            feed,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            offset: 0,
+            eof: false,
+        }
+    }
+
+    /// Stream offset of the first unconsumed byte.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The unconsumed bytes read so far.
+    pub fn available(&self) -> &[u8] {
+        self.buf.get(self.start..self.end).unwrap_or(&[])
+    }
+
+    /// Drop `n` bytes from the front (at most what is available).
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.end - self.start);
+        self.start += n;
+        self.offset += n as u64;
+    }
+
+    /// Make at least `need` bytes available; false when the stream ends first.
+    pub fn fill(&mut self, need: usize) -> io::Result<bool> {
+        while self.end - self.start < need {
+            if self.eof {
+                return Ok(false);
+            }
+            match self.next_chunk()? {
+                Some(chunk) => self.append(chunk),
+                None => self.eof = true,
+            }
+        }
+        Ok(true)
+    }
+
+    /// The next chunk of the stream, `None` at its end.
+    fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
+        let chunk = match &mut self.feed {
+            Feed::Inline { reader, spare } => {
+                let buf = spare.take().unwrap_or_else(|| vec![0; CHUNK_BUF]);
+                read_chunk(reader, buf)?
+            }
+            // A vanished reader thread can only mean it ended; its last message said why.
+            Feed::Thread { filled, .. } => filled.recv().unwrap_or_else(|_| {
+                Ok(Chunk {
+                    buf: Vec::new(),
+                    len: 0,
+                })
+            })?,
+        };
+        Ok((chunk.len > 0).then_some(chunk))
+    }
+
+    /// Put `chunk` behind the unconsumed bytes.
+    fn append(&mut self, mut chunk: Chunk) {
+        let left = self.end - self.start;
+        let data_end = HEADROOM + chunk.len;
+        if left <= HEADROOM
+            && let (Some(room), Some(tail)) = (
+                chunk.buf.get_mut(HEADROOM - left..HEADROOM),
+                self.buf.get(self.start..self.end),
+            )
+        {
+            room.copy_from_slice(tail);
+            let used = std::mem::replace(&mut self.buf, chunk.buf);
+            self.recycle(used);
+            self.start = HEADROOM - left;
+            self.end = data_end;
+        } else {
+            // A block larger than the headroom: gather it in one buffer.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.buf.truncate(left);
+            self.buf
+                .extend_from_slice(chunk.buf.get(HEADROOM..data_end).unwrap_or(&[]));
+            self.start = 0;
+            self.end = self.buf.len();
+            self.recycle(chunk.buf);
+        }
+    }
+
+    /// Give a used chunk buffer back to the reader; buffers grown for a large block are freed.
+    fn recycle(&mut self, buf: Vec<u8>) {
+        if buf.len() != CHUNK_BUF {
+            return;
+        }
+        match &mut self.feed {
+            Feed::Inline { spare, .. } => *spare = Some(buf),
+            Feed::Thread { empty, .. } => {
+                let _ = empty.try_send(buf);
+            }
+        }
+    }
+}
+
+/// One `read` into `buf` after its headroom (an interrupted read is retried).
+fn read_chunk(reader: &mut (dyn Read + Send), mut buf: Vec<u8>) -> io::Result<Chunk> {
+    buf.resize(CHUNK_BUF, 0);
+    loop {
+        match reader.read(buf.get_mut(HEADROOM..).unwrap_or(&mut [])) {
+            Ok(len) => return Ok(Chunk { buf, len }),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The read-ahead thread: read until the end, an error, or the consumer is gone.
+fn read_loop(
+    mut reader: Box<dyn Read + Send>,
+    filled: &SyncSender<io::Result<Chunk>>,
+    empty: &Receiver<Vec<u8>>,
+) {
+    loop {
+        let buf = match empty.try_recv() {
+            Ok(buf) => buf,
+            Err(TryRecvError::Empty | TryRecvError::Disconnected) => vec![0; CHUNK_BUF],
+        };
+        let chunk = read_chunk(reader.as_mut(), buf);
+        let last = !matches!(&chunk, Ok(c) if c.len > 0);
+        if filled.send(chunk).is_err() || last {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most `step` bytes per call, as pipes do.
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.data.len() - self.at);
+            out[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    fn pattern(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
+    }
+
+    /// Consume the stream in units of the given sizes, checking every byte and offset.
+    fn walk(mut input: Input, data: &[u8], units: &[usize]) {
+        let mut at = 0usize;
+        for &u in units.iter().cycle() {
+            if at == data.len() {
+                break;
+            }
+            let want = u.min(data.len() - at);
+            assert!(input.fill(want).unwrap());
+            assert_eq!(input.offset(), at as u64);
+            assert_eq!(&input.available()[..want], &data[at..at + want]);
+            input.consume(want);
+            at += want;
+        }
+        assert!(!input.fill(1).unwrap());
+        assert_eq!(input.offset(), data.len() as u64);
+    }
+
+    #[test]
+    fn units_across_chunk_borders_are_contiguous_inline_and_threaded() {
+        let data = pattern(3 * CHUNK_BYTES + 12_345);
+        let units = [1500, 60, 9000, 16, 1];
+        let trickle = |step| Trickle {
+            data: data.clone(),
+            at: 0,
+            step,
+        };
+        walk(Input::inline(Box::new(trickle(usize::MAX))), &data, &units);
+        walk(Input::inline(Box::new(trickle(999))), &data, &units);
+        walk(
+            Input::read_ahead(Box::new(trickle(usize::MAX))).unwrap(),
+            &data,
+            &units,
+        );
+        walk(
+            Input::read_ahead(Box::new(trickle(4096))).unwrap(),
+            &data,
+            &units,
+        );
+    }
+
+    #[test]
+    fn a_unit_larger_than_headroom_and_chunk_is_gathered() {
+        let data = pattern(4 * CHUNK_BYTES);
+        let big = CHUNK_BYTES + HEADROOM + 17;
+        let stream = || std::io::Cursor::new(data.clone());
+        walk(Input::inline(Box::new(stream())), &data, &[100, big, 3]);
+        walk(
+            Input::read_ahead(Box::new(stream())).unwrap(),
+            &data,
+            &[100, big, 3],
+        );
+    }
+
+    #[test]
+    fn a_short_stream_reports_its_end() {
+        let mut input = Input::read_ahead(Box::new(std::io::Cursor::new(vec![1, 2, 3]))).unwrap();
+        assert!(!input.fill(4).unwrap());
+        assert_eq!(input.available(), &[1, 2, 3]);
+        assert!(!input.fill(4).unwrap(), "the end stays the end");
+    }
+
+    struct Failing;
+    impl Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::other("disk gone"))
+        }
+    }
+
+    #[test]
+    fn a_read_error_reaches_the_caller() {
+        let err = Input::read_ahead(Box::new(Failing))
+            .unwrap()
+            .fill(1)
+            .unwrap_err();
+        assert_eq!(err.to_string(), "disk gone");
+        assert!(Input::inline(Box::new(Failing)).fill(1).is_err());
+    }
+
+    /// An endless stream that says when the reader thread let go of it.
+    struct Endless(std::sync::Arc<std::sync::atomic::AtomicBool>);
+    impl Read for Endless {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            out.fill(0xab);
+            Ok(out.len())
+        }
+    }
+    impl Drop for Endless {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn dropping_the_input_ends_the_reader_thread() {
+        let gone = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut input = Input::read_ahead(Box::new(Endless(gone.clone()))).unwrap();
+        assert!(input.fill(10).unwrap());
+        drop(input);
+        let waited = std::time::Instant::now();
+        while !gone.load(std::sync::atomic::Ordering::SeqCst) {
+            assert!(
+                waited.elapsed().as_secs() < 10,
+                "reader thread still running"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+}
