@@ -66,12 +66,23 @@ impl Flavor {
     }
 }
 
+/// A name of one [`Message`]: a range of [`Message::names`], read with [`Message::name`].
+///
+/// Why not a `String` per name: a response carries several names (question, owners, CNAME
+/// targets) and one allocation per name was most of the cost of parsing it; all names of a
+/// message share one buffer instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NameRef {
+    start: u32,
+    end: u32,
+}
+
 /// One question.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
     /// Name as tshark displays it: no trailing dot, `<Root>` for the root,
-    /// non-printable bytes as `\ooo` octal.
-    pub name: String,
+    /// non-printable bytes as `\ooo` octal (text in [`Message::names`]).
+    pub name: NameRef,
     /// QTYPE (1 A, 28 AAAA, 64 SVCB, 65 HTTPS, ...).
     pub qtype: u16,
 }
@@ -84,13 +95,13 @@ pub enum RecordData {
     /// IPv6 address.
     Aaaa(Ipv6Addr),
     /// Canonical name target.
-    Cname(String),
+    Cname(NameRef),
     /// SVCB/HTTPS record.
     Svcb {
         /// SvcPriority (0 = alias form).
         priority: u16,
         /// TargetName.
-        target: String,
+        target: NameRef,
         /// The `ech` SvcParam (key 5) is present.
         ech: bool,
         /// ALPN ids.
@@ -109,7 +120,7 @@ pub enum RecordData {
 pub struct Record {
     /// Owner name (display form as in [`Question::name`]); empty for types other than
     /// A, AAAA, CNAME, SVCB and HTTPS, whose owners nothing reads.
-    pub name: String,
+    pub name: NameRef,
     /// TYPE.
     pub rtype: u16,
     /// TTL in seconds.
@@ -130,6 +141,9 @@ pub struct Edns {
 /// A DNS message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
+    /// The display text of all names of the message, one after the other; a [`NameRef`]
+    /// is a range of it (see [`Message::name`]).
+    pub names: String,
     /// Transaction id.
     pub id: u16,
     /// QR bit: a response.
@@ -154,6 +168,41 @@ pub struct Message {
     pub damage: Option<&'static str>,
 }
 
+impl Message {
+    /// The display text of `name` (empty for a `NameRef` of another message).
+    pub fn name(&self, name: NameRef) -> &str {
+        self.names
+            .get(name.start as usize..name.end as usize)
+            .unwrap_or_default()
+    }
+
+    /// Add `text` to [`Message::names`] (for messages built by hand, e.g. in tests).
+    pub fn add_name(&mut self, text: &str) -> NameRef {
+        let start = self.names.len();
+        self.names.push_str(text);
+        self.name_ref(start)
+    }
+
+    /// The range from `start` to the current end of [`Message::names`].
+    fn name_ref(&self, start: usize) -> NameRef {
+        // Names come from one UDP/TCP message (< 64 KiB wire, at most MAX_RECORDS names of at
+        // most TOO_LONG bytes each when escaped), so the text stays far below u32::MAX.
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        NameRef {
+            start: at(start),
+            end: at(self.names.len()),
+        }
+    }
+
+    /// Read the name at `pos` of `data` into [`Message::names`]: its reference and the offset
+    /// after it.
+    fn read_name(&mut self, data: &[u8], pos: usize) -> Result<(NameRef, usize), &'static str> {
+        let start = self.names.len();
+        let end = name::read_name(data, pos, &mut self.names)?;
+        Ok((self.name_ref(start), end))
+    }
+}
+
 /// Size of the fixed DNS header.
 const HEADER_LEN: usize = 12;
 /// TYPE of the EDNS(0) OPT pseudo-record.
@@ -173,12 +222,16 @@ pub fn parse_message(data: &[u8]) -> Parsed<Message> {
         return Parsed::Malformed("dns.short_header");
     };
     let mut msg = Message {
+        // Room for the names of a typical message; more grows the buffer.
+        names: String::with_capacity(data.len().clamp(64, 1024)),
         id,
         response: flags & 0x8000 != 0,
         opcode: ((flags >> 11) & 0x0f) as u8,
         rcode: (flags & 0x0f) as u8,
-        questions: Vec::new(),
-        answers: Vec::new(),
+        // Sized from the header counts, bounded so a lying header cannot reserve much: saves
+        // the regrowth of a several-record answer section.
+        questions: Vec::with_capacity(usize::from(qd).min(4)),
+        answers: Vec::with_capacity(usize::from(an).min(16)),
         edns: None,
         truncated: flags & 0x0200 != 0,
         additional: Vec::new(),
@@ -203,7 +256,7 @@ fn read_questions(data: &[u8], count: u16, msg: &mut Message) -> Option<usize> {
             msg.damage = Some("dns.too_many_questions");
             return None;
         }
-        let (name, end) = match name::read_name(data, pos) {
+        let (name, end) = match msg.read_name(data, pos) {
             Ok(v) => v,
             Err(weird) => {
                 msg.damage = Some(weird);
@@ -235,7 +288,7 @@ fn read_records(data: &[u8], mut pos: usize, counts: [u16; 3], msg: &mut Message
                 return;
             }
             seen += 1;
-            let raw = match rdata::read_record(data, pos) {
+            let raw = match rdata::read_record(data, pos, msg) {
                 Ok(raw) => raw,
                 Err(weird) => {
                     msg.damage.get_or_insert(weird);

@@ -44,43 +44,51 @@ pub(super) fn skip_name(msg: &[u8], start: usize) -> Result<usize, &'static str>
     }
 }
 
-/// Read the name at `start` in `msg` (offsets are message offsets, for compression pointers).
-/// Returns the display form and the offset just after the name at its original position.
+/// Read the name at `start` in `msg` (offsets are message offsets, for compression pointers)
+/// and append its display form to `out`. Returns the offset just after the name at its
+/// original position.
 ///
 /// Bounded: at most [`MAX_POINTER_HOPS`] pointers (more is `dns.name_pointer_loop`), and once a
 /// pointer was followed the walk stops as soon as the name is too long, so a loop that keeps
 /// adding labels ends as [`TOO_LONG`]. Forward pointers are followed, as tshark does.
-pub(super) fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), &'static str> {
-    let mut raw: Vec<u8> = Vec::with_capacity(64);
+pub(super) fn read_name(msg: &[u8], start: usize, out: &mut String) -> Result<usize, &'static str> {
+    // The raw name is at most MAX_NAME_BYTES (longer ones are not kept), so it fits on the
+    // stack: no allocation per name.
+    let mut raw = [0u8; MAX_NAME_BYTES];
+    let mut len = 0usize;
     let mut too_long = false;
     let mut pos = start;
     let mut end: Option<usize> = None;
     let mut hops = 0usize;
     loop {
-        let len = *msg.get(pos).ok_or("dns.truncated_name")?;
-        match len & 0xc0 {
-            0x00 if len == 0 => {
+        let label_len = *msg.get(pos).ok_or("dns.truncated_name")?;
+        match label_len & 0xc0 {
+            0x00 if label_len == 0 => {
                 end.get_or_insert(pos + 1);
                 break;
             }
             0x00 => {
                 let label = msg
-                    .get(pos + 1..pos + 1 + usize::from(len))
+                    .get(pos + 1..pos + 1 + usize::from(label_len))
                     .ok_or("dns.truncated_name")?;
-                let dot = usize::from(!raw.is_empty());
-                if too_long || raw.len() + dot + label.len() > MAX_NAME_BYTES {
-                    too_long = true;
-                    if end.is_some() {
-                        // Past a pointer the end is known: stop walking a name already too long.
-                        break;
+                let dot = usize::from(len != 0);
+                match raw.get_mut(len..len + dot + label.len()) {
+                    Some(dst) if !too_long => {
+                        let (sep, text) = dst.split_at_mut(dot);
+                        sep.fill(b'.');
+                        text.copy_from_slice(label);
+                        len += dot + label.len();
                     }
-                } else {
-                    if dot == 1 {
-                        raw.push(b'.');
+                    _ => {
+                        too_long = true;
+                        if end.is_some() {
+                            // Past a pointer the end is known: stop walking a name already too
+                            // long.
+                            break;
+                        }
                     }
-                    raw.extend_from_slice(label);
                 }
-                pos += 1 + usize::from(len);
+                pos += 1 + usize::from(label_len);
             }
             0xc0 => {
                 let low = *msg.get(pos + 1).ok_or("dns.truncated_name")?;
@@ -89,35 +97,51 @@ pub(super) fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), &'s
                 if hops > MAX_POINTER_HOPS {
                     return Err("dns.name_pointer_loop");
                 }
-                pos = (usize::from(len & 0x3f) << 8) | usize::from(low);
+                pos = (usize::from(label_len & 0x3f) << 8) | usize::from(low);
             }
             // 0x40 (extended, RFC 6891 deprecated) and 0x80 (reserved) label types.
             _ => return Err("dns.bad_label_type"),
         }
     }
-    let shown = if too_long {
-        TOO_LONG.to_string()
+    let raw = raw.get(..len).unwrap_or_default();
+    if too_long {
+        out.push_str(TOO_LONG);
     } else if raw.is_empty() {
-        ROOT.to_string()
-    } else if raw.iter().all(|b| (0x20..0x7f).contains(b)) {
-        // Nearly every name is printable ASCII: keep the bytes, no second allocation.
-        String::from_utf8(raw).unwrap_or_default()
+        out.push_str(ROOT);
+    } else if let Some(text) = printable_ascii(raw) {
+        // Nearly every name is printable ASCII: copied as is.
+        out.push_str(text);
     } else {
-        format_text(&raw)
-    };
-    Ok((shown, end.unwrap_or(pos + 1)))
+        format_text_into(raw, out);
+    }
+    Ok(end.unwrap_or(pos + 1))
+}
+
+/// `raw` as text when every byte is printable ASCII (shown as is by `format_text`).
+fn printable_ascii(raw: &[u8]) -> Option<&str> {
+    // A fold rather than `all`: no early exit, so the check compiles to a vector loop.
+    let printable = raw
+        .iter()
+        .fold(true, |ok, &b| ok & (0x20..0x7f).contains(&b));
+    printable.then(|| std::str::from_utf8(raw).ok()).flatten()
 }
 
 /// Wireshark's `format_text` (wsutil/str_util.c, 4.0) over raw name bytes.
 pub fn format_text(raw: &[u8]) -> String {
     let mut out = String::with_capacity(raw.len());
+    format_text_into(raw, &mut out);
+    out
+}
+
+/// [`format_text`], appending to `out`.
+fn format_text_into(raw: &[u8], out: &mut String) {
     let mut i = 0;
     while let Some(&c) = raw.get(i) {
         i += 1;
         if (0x20..0x7f).contains(&c) {
             out.push(char::from(c));
         } else if c < 0x80 {
-            push_ascii_escape(c, &mut out);
+            push_ascii_escape(c, out);
         } else {
             let (ch, used) = decode_lenient(c, raw.get(i..).unwrap_or_default());
             i += used;
@@ -130,7 +154,6 @@ pub fn format_text(raw: &[u8]) -> String {
             }
         }
     }
-    out
 }
 
 fn push_ascii_escape(c: u8, out: &mut String) {
