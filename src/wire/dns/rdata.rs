@@ -3,7 +3,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::name::skip_name;
-use super::{Message, NameRef, Record, RecordData, be16, be32};
+use super::{NameRef, Parser, Record, RecordData, be16, be32};
 
 const TYPE_A: u16 = 1;
 const TYPE_CNAME: u16 = 5;
@@ -34,7 +34,7 @@ pub(super) struct RawRecord {
 pub(super) fn read_record(
     msg: &[u8],
     pos: usize,
-    out: &mut Message,
+    out: &mut Parser,
 ) -> Result<RawRecord, &'static str> {
     let p = skip_name(msg, pos)?;
     let rtype = be16(msg, p).ok_or("dns.truncated_record")?;
@@ -83,7 +83,7 @@ fn record_data(
     rtype: u16,
     start: usize,
     rd: &[u8],
-    out: &mut Message,
+    out: &mut Parser,
 ) -> Result<RecordData, &'static str> {
     match rtype {
         TYPE_A => <[u8; 4]>::try_from(rd)
@@ -105,12 +105,7 @@ fn record_data(
 }
 
 /// SVCB/HTTPS data (RFC 9460 §2.2): priority, target name, then SvcParams.
-fn svcb(
-    msg: &[u8],
-    start: usize,
-    rd: &[u8],
-    out: &mut Message,
-) -> Result<RecordData, &'static str> {
+fn svcb(msg: &[u8], start: usize, rd: &[u8], out: &mut Parser) -> Result<RecordData, &'static str> {
     let priority = be16(rd, 0).ok_or("dns.bad_svcb")?;
     let (target, tend) = out.read_name(msg, start + 2)?;
     let mut params = msg.get(tend..start + rd.len()).ok_or("dns.bad_svcb")?;

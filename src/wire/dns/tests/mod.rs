@@ -572,3 +572,77 @@ fn never_panics_on_noise() {
         let _ = tcp_message(&m);
     }
 }
+
+#[test]
+fn pointer_to_a_known_name_reuses_its_text() {
+    let mut body = question(&wire_name("www.example.com"), 1);
+    for last in 1..=3 {
+        body.extend(record(&[0xc0, 12], 1, 60, &[192, 0, 2, last]));
+    }
+    // A pointer into the middle of the question: "example.com".
+    body.extend(record(&[0xc0, 16], 1, 60, &[192, 0, 2, 9]));
+    let m = done(&message(0x8180, [1, 4, 0, 0], &body));
+    let owners: Vec<_> = m.answers.iter().map(|r| m.name(r.name)).collect();
+    assert_eq!(
+        owners,
+        [
+            "www.example.com",
+            "www.example.com",
+            "www.example.com",
+            "example.com"
+        ]
+    );
+    assert_eq!(
+        m.answers[0].name, m.questions[0].name,
+        "same text, not a copy"
+    );
+    assert_eq!(m.names.len(), "www.example.com".len());
+}
+
+#[test]
+fn known_name_reuse_keeps_the_pointer_bound() {
+    // The question "a" ends in a pointer chain of MAX_POINTER_HOPS pointers in all; an owner
+    // pointing at "a" needs one more, so it must fail as a walk would, not reuse the text.
+    let qlen = 2 + 2 + 4;
+    let alen = 2 + 10 + 4;
+    let chain = 12 + qlen + alen;
+    let mut body = vec![1, b'a', 0xc0 | (chain >> 8) as u8, chain as u8, 0, 1, 0, 1];
+    body.extend(record(&[0xc0, 12], 1, 60, &[192, 0, 2, 1]));
+    for i in 0..MAX_POINTER_HOPS - 1 {
+        let next = chain + 2 * (i + 1);
+        body.extend([0xc0 | (next >> 8) as u8, next as u8]);
+    }
+    body.push(0);
+    let m = done(&message(0x8180, [1, 1, 0, 0], &body));
+    assert_eq!(q0(&m), "a");
+    assert!(m.answers.is_empty());
+    assert_eq!(m.damage, Some("dns.name_pointer_loop"));
+}
+
+#[test]
+fn names_past_the_known_table_are_still_read() {
+    // More labels than MAX_KNOWN: later names are walked instead of reused, same text.
+    let mut body = question(&wire_name("q.example"), 1);
+    let mut owners = Vec::new();
+    for i in 0..MAX_KNOWN + 4 {
+        let at = 12 + body.len();
+        let name = format!("n{i}.example");
+        body.extend(record(&wire_name(&name), 1, 60, &[10, 0, 0, i as u8]));
+        owners.push((at, name));
+    }
+    let (at, last) = owners.last().cloned().unwrap();
+    body.extend(record(
+        &[0xc0 | (at >> 8) as u8, at as u8],
+        1,
+        60,
+        &[10, 0, 1, 1],
+    ));
+    let count = (MAX_KNOWN + 5) as u16;
+    let m = done(&message(0x8180, [1, count, 0, 0], &body));
+    assert!(m.damage.is_none());
+    assert_eq!(m.name(m.answers.last().unwrap().name), last);
+    assert_eq!(
+        m.name(m.answers[MAX_KNOWN + 2].name),
+        format!("n{}.example", MAX_KNOWN + 2)
+    );
+}
