@@ -492,14 +492,14 @@ fn dns_message(ctx: &mut Context<'_>, seg: &Segment<'_>, bytes: &[u8], sink: &mu
             }
         }
         Parsed::Done(msg) => {
-            for q in msg.questions {
+            for q in &msg.questions {
                 sink.observe(Observation::DnsQuery {
                     ts: seg.ts,
                     device: seg.src_device,
                     client: seg.src.ip(),
                     server: seg.dst.ip(),
                     flavor,
-                    name: q.name,
+                    name: msg.name(q.name).to_string(),
                     qtype: q.qtype,
                 });
             }

@@ -19,8 +19,8 @@
 //!   [`MAX_NAMES_PER_ADDRESS`] names per pair (`dns_cache.names_per_address_full`) and
 //!   [`MAX_CHAIN`] CNAME steps (`dns_cache.chain_too_long`).
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::Hash;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use crate::observation::DeviceId;
@@ -39,6 +39,12 @@ pub const MAX_NAMES_PER_ADDRESS: usize = 4;
 pub const MAX_CHAIN: usize = 16;
 /// How long past its TTL an answer is still used.
 pub const GRACE_SECS: u64 = 3_600;
+/// Above this many CNAME records in one message they are indexed by a hash map; below, a
+/// scan is cheaper than building one.
+const CNAME_SCAN_MAX: usize = 16;
+
+/// foldhash: fast, and seeded per process so crafted keys cannot flood one bucket.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// What a DNS answer said about one server address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,65 +95,73 @@ impl DnsCache {
         if !msg.response {
             return chains;
         }
-        let records: Vec<&Record> = if msg.questions.is_empty() {
-            msg.answers.iter().chain(&msg.additional).collect()
+        let additional: &[Record] = if msg.questions.is_empty() {
+            &msg.additional
         } else {
-            msg.answers.iter().collect()
+            &[]
         };
-        let cnames = Cnames::new(&records);
-        for rr in &records {
-            let addresses = match &rr.data {
-                RecordData::A(a) => vec![IpAddr::V4(*a)],
-                RecordData::Aaaa(a) => vec![IpAddr::V6(*a)],
+        let records = || msg.answers.iter().chain(additional);
+        let cnames = Cnames::new(msg, records());
+        for rr in records() {
+            let owner = msg.name(rr.name);
+            let (single, v4, v6) = match &rr.data {
+                RecordData::A(a) => (Some(IpAddr::V4(*a)), &[][..], &[][..]),
+                RecordData::Aaaa(a) => (Some(IpAddr::V6(*a)), &[][..], &[][..]),
                 RecordData::Svcb {
                     ech,
                     ipv4_hints,
                     ipv6_hints,
                     ..
                 } => {
-                    let (name, _) = cnames.back_to_question(&rr.name, msg, weirds);
+                    let walk = cnames.walk(owner, msg, weirds);
                     if *ech {
-                        self.ech.upsert((client, lower(&rr.name)), weirds);
-                        self.ech.upsert((client, name), weirds);
+                        self.ech.upsert((client, lower(owner)), weirds);
+                        self.ech
+                            .upsert((client, walk.head().to_ascii_lowercase()), weirds);
                     }
-                    let v4 = ipv4_hints.iter().map(|a| IpAddr::V4(*a));
-                    v4.chain(ipv6_hints.iter().map(|a| IpAddr::V6(*a)))
-                        .collect()
+                    (None, ipv4_hints.as_slice(), ipv6_hints.as_slice())
                 }
                 RecordData::Cname(_) | RecordData::Other => continue,
             };
-            if addresses.is_empty() {
+            if single.is_none() && v4.is_empty() && v6.is_empty() {
                 continue;
             }
-            let (name, chain) = cnames.back_to_question(&rr.name, msg, weirds);
-            if !chain.is_empty() && !chains.iter().any(|(n, _)| *n == name) {
-                chains.push((name.clone(), chain.clone()));
+            let walk = cnames.walk(owner, msg, weirds);
+            let head = walk.head();
+            if walk.has_chain() && !chains.iter().any(|(n, _)| n.eq_ignore_ascii_case(head)) {
+                chains.push((head.to_ascii_lowercase(), walk.chain()));
             }
-            let resolution = Resolution {
-                name,
-                chain,
-                learned: ts,
-                expires: ts.plus_secs(u64::from(rr.ttl)),
-            };
-            for server in addresses {
-                self.remember(client, server, resolution.clone(), weirds);
+            let expires = ts.plus_secs(u64::from(rr.ttl));
+            let addresses = single.into_iter().chain(v4.iter().map(|a| IpAddr::V4(*a)));
+            for server in addresses.chain(v6.iter().map(|a| IpAddr::V6(*a))) {
+                self.remember(client, server, &walk, (ts, expires), weirds);
             }
         }
         chains
     }
 
-    /// Store `res` for (client, server): replaces the same name, else adds, dropping the
-    /// oldest learned name when the pair is full.
+    /// Store what `walk` found for (client, server), learned and expiring at `times`:
+    /// refreshes the same name, else adds, dropping the oldest learned name when the pair is
+    /// full. Refreshing an unchanged answer (the common case) allocates nothing.
     fn remember(
         &mut self,
         client: DeviceId,
         server: IpAddr,
-        res: Resolution,
+        walk: &Walk<'_>,
+        (learned, expires): (Timestamp, Timestamp),
         weirds: &mut Counters,
     ) {
         let names = self.by_address.upsert((client, server), weirds);
-        if let Some(same) = names.iter_mut().find(|r| r.name == res.name) {
-            *same = res;
+        // Stored names are lower case, so a caseless match is equality with the lowered head.
+        if let Some(same) = names
+            .iter_mut()
+            .find(|r| r.name.eq_ignore_ascii_case(walk.head()))
+        {
+            same.learned = learned;
+            same.expires = expires;
+            if !walk.chain_is(&same.chain) {
+                same.chain = walk.chain();
+            }
             return;
         }
         if names.len() >= MAX_NAMES_PER_ADDRESS {
@@ -157,7 +171,12 @@ impl DnsCache {
                 names.swap_remove(oldest);
             }
         }
-        names.push(res);
+        names.push(Resolution {
+            name: walk.head().to_ascii_lowercase(),
+            chain: walk.chain(),
+            learned,
+            expires,
+        });
     }
 
     /// The name `client` most recently resolved to `server`, if any: among answers not older
@@ -187,68 +206,159 @@ impl DnsCache {
     }
 }
 
-/// Lower case (ASCII: DNS compares names case-insensitively for ASCII only), no trailing dot.
-fn lower(name: &str) -> String {
-    let name = if name.len() > 1 {
+/// The comparison form of a name: without one trailing dot. Two names are the same when their
+/// keys are equal ignoring ASCII case (DNS compares names case-insensitively for ASCII only).
+fn key(name: &str) -> &str {
+    if name.len() > 1 {
         name.strip_suffix('.').unwrap_or(name)
     } else {
         name
-    };
-    name.to_ascii_lowercase()
+    }
 }
 
-/// CNAME records of one message: target → owner (both lower case).
-struct Cnames(HashMap<String, String>);
+/// The stored form of a name: its [`key`] in lower case.
+fn lower(name: &str) -> String {
+    key(name).to_ascii_lowercase()
+}
 
-impl Cnames {
-    fn new(records: &[&Record]) -> Self {
-        let map = records
-            .iter()
+/// A name key hashed and compared ignoring ASCII case, to index CNAME targets without
+/// lowering each into a new `String`.
+#[derive(Debug, Clone, Copy)]
+struct Caseless<'m>(&'m str);
+
+impl PartialEq for Caseless<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(other.0)
+    }
+}
+
+impl Eq for Caseless<'_> {}
+
+impl Hash for Caseless<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_usize(self.0.len());
+        for b in self.0.bytes() {
+            state.write_u8(b.to_ascii_lowercase());
+        }
+    }
+}
+
+/// CNAME records of one message: target key → owner key (text borrowed from the message).
+struct Cnames<'m> {
+    /// (target, owner) in message order.
+    list: Vec<(&'m str, &'m str)>,
+    /// The same by target, built only when a scan of `list` would be slow.
+    index: Option<FastMap<Caseless<'m>, &'m str>>,
+}
+
+impl<'m> Cnames<'m> {
+    fn new(msg: &'m Message, records: impl Iterator<Item = &'m Record>) -> Self {
+        let list: Vec<(&str, &str)> = records
             .filter_map(|rr| match &rr.data {
-                RecordData::Cname(target) => Some((lower(target), lower(&rr.name))),
+                RecordData::Cname(target) => Some((key(msg.name(*target)), key(msg.name(rr.name)))),
                 _ => None,
             })
             .collect();
-        Cnames(map)
+        // Later records for the same target win, as they did when the map was collected.
+        let index = (list.len() > CNAME_SCAN_MAX)
+            .then(|| list.iter().map(|&(t, o)| (Caseless(t), o)).collect());
+        Cnames { list, index }
     }
 
-    /// Follow CNAMEs from `owner` back to the head: (head name, CNAME targets from the head
-    /// to `owner` in order). Stops at a question name, a loop or [`MAX_CHAIN`] steps.
-    fn back_to_question(
-        &self,
-        owner: &str,
-        msg: &Message,
-        weirds: &mut Counters,
-    ) -> (String, Vec<String>) {
-        let is_question = |n: &str| msg.questions.iter().any(|q| lower(&q.name) == n);
-        let mut walked = vec![lower(owner)];
-        while let Some(current) = walked.last() {
+    /// The owner of the CNAME whose target is `target` (a key).
+    fn owner_of(&self, target: &str) -> Option<&'m str> {
+        match &self.index {
+            Some(index) => index.get(&Caseless(target)).copied(),
+            None => self
+                .list
+                .iter()
+                .rev()
+                .find(|(t, _)| t.eq_ignore_ascii_case(target))
+                .map(|&(_, o)| o),
+        }
+    }
+
+    /// Follow CNAMEs from `owner` back to the head. Stops at a question name, a loop or
+    /// [`MAX_CHAIN`] steps (`dns_cache.chain_too_long`).
+    fn walk(&self, owner: &'m str, msg: &'m Message, weirds: &mut Counters) -> Walk<'m> {
+        let is_question = |n: &str| {
+            msg.questions
+                .iter()
+                .any(|q| key(msg.name(q.name)).eq_ignore_ascii_case(n))
+        };
+        let mut walk = Walk {
+            steps: [key(owner); MAX_CHAIN + 1],
+            len: 1,
+        };
+        loop {
+            let current = walk.head();
             if is_question(current) {
                 break;
             }
-            let Some(owner) = self.0.get(current) else {
+            let Some(owner) = self.owner_of(current) else {
                 break;
             };
-            if walked.contains(owner) {
+            if walk.walked().iter().any(|w| w.eq_ignore_ascii_case(owner)) {
                 break;
             }
-            if walked.len() > MAX_CHAIN {
+            let Some(slot) = walk.steps.get_mut(walk.len) else {
                 weirds.bump("dns_cache.chain_too_long");
                 break;
-            }
-            walked.push(owner.clone());
+            };
+            *slot = owner;
+            walk.len += 1;
         }
-        let name = walked.pop().unwrap_or_default();
-        walked.reverse();
-        (name, walked)
+        walk
+    }
+}
+
+/// The names from an address record's owner back to the head (keys, not lowered).
+struct Walk<'m> {
+    /// `steps[0]` is the owner; each next one the owner of a CNAME to the one before.
+    steps: [&'m str; MAX_CHAIN + 1],
+    /// How many of `steps` are used (at least 1).
+    len: usize,
+}
+
+impl Walk<'_> {
+    fn walked(&self) -> &[&str] {
+        self.steps.get(..self.len).unwrap_or_default()
+    }
+
+    /// The name the client asked for (or the head of the chain).
+    fn head(&self) -> &str {
+        self.walked().last().copied().unwrap_or_default()
+    }
+
+    fn has_chain(&self) -> bool {
+        self.len > 1
+    }
+
+    /// The CNAME targets from the head to the owner, in order (lower case).
+    fn chain(&self) -> Vec<String> {
+        let targets = self.walked().iter().rev().skip(1);
+        targets.map(|t| t.to_ascii_lowercase()).collect()
+    }
+
+    /// True when `stored` (lower case) is this walk's chain.
+    fn chain_is(&self, stored: &[String]) -> bool {
+        let targets = self.walked().iter().rev().skip(1);
+        stored.len() + 1 == self.len
+            && stored
+                .iter()
+                .zip(targets)
+                .all(|(s, t)| s.eq_ignore_ascii_case(t))
     }
 }
 
 /// A map with at most `max` keys that evicts the least recently written key.
 #[derive(Debug)]
 struct Bounded<K, V> {
-    map: HashMap<K, (u64, V)>,
-    order: BTreeMap<u64, K>,
+    map: FastMap<K, (u64, V)>,
+    /// Keys in write order with the sequence number of that write. A key written again is
+    /// queued again; its older entry, whose number no longer matches the map's, is stale and
+    /// skipped (cheaper than removing it from an ordered map on every write).
+    order: VecDeque<(u64, K)>,
     next: u64,
     max: usize,
     weird: &'static str,
@@ -257,8 +367,8 @@ struct Bounded<K, V> {
 impl<K: Clone + Eq + Hash, V: Default> Bounded<K, V> {
     fn new(max: usize, weird: &'static str) -> Self {
         Bounded {
-            map: HashMap::new(),
-            order: BTreeMap::new(),
+            map: FastMap::default(),
+            order: VecDeque::new(),
             next: 0,
             max,
             weird,
@@ -269,23 +379,35 @@ impl<K: Clone + Eq + Hash, V: Default> Bounded<K, V> {
         self.map.get(key).map(|(_, v)| v)
     }
 
+    /// True when `entry` of `order` is the key's latest write.
+    fn is_live(&self, (seq, key): &(u64, K)) -> bool {
+        self.map.get(key).is_some_and(|(latest, _)| latest == seq)
+    }
+
     /// The value for `key` (created if missing), marked as the newest; evicts the oldest
     /// key when a new one would go over the bound.
     fn upsert(&mut self, key: K, weirds: &mut Counters) -> &mut V {
         self.next += 1;
         let seq = self.next;
-        if let Some((old, _)) = self.map.get(&key) {
-            self.order.remove(old);
-        } else {
+        if !self.map.contains_key(&key) {
             while self.map.len() >= self.max {
-                let Some((_, oldest)) = self.order.pop_first() else {
+                let Some(oldest) = self.order.pop_front() else {
                     break;
                 };
-                self.map.remove(&oldest);
-                weirds.bump(self.weird);
+                if self.is_live(&oldest) {
+                    self.map.remove(&oldest.1);
+                    weirds.bump(self.weird);
+                }
             }
         }
-        self.order.insert(seq, key.clone());
+        // Drop stale entries once they outnumber the live ones: keeps `order` within twice
+        // the map's size, at an amortized constant cost per write.
+        if self.order.len() > 2 * self.map.len() + 32 {
+            let map = &self.map;
+            self.order
+                .retain(|(seq, key)| map.get(key).is_some_and(|(latest, _)| latest == seq));
+        }
+        self.order.push_back((seq, key.clone()));
         let slot = self.map.entry(key).or_insert_with(|| (seq, V::default()));
         slot.0 = seq;
         &mut slot.1
@@ -310,38 +432,84 @@ mod tests {
         Timestamp::from_parts(1_700_000_000 + secs, 0)
     }
 
-    fn rr(name: &str, ttl: u32, data: RecordData) -> Record {
+    /// Record data with names as text (a `Message` keeps names in its own buffer).
+    enum Data {
+        Plain(RecordData),
+        Cname(String),
+        Svcb {
+            ech: bool,
+            ipv4_hints: Vec<Ipv4Addr>,
+            ipv6_hints: Vec<Ipv6Addr>,
+        },
+    }
+
+    fn cname(target: &str) -> Data {
+        Data::Cname(target.into())
+    }
+
+    fn rr(name: &str, ttl: u32, data: Data) -> (String, u32, Data) {
+        (name.into(), ttl, data)
+    }
+
+    fn a(name: &str, ttl: u32, last: u8) -> (String, u32, Data) {
+        let IpAddr::V4(v4) = ip(last) else {
+            unreachable!()
+        };
+        rr(name, ttl, Data::Plain(RecordData::A(v4)))
+    }
+
+    /// `record` as a record of `msg`.
+    fn record(msg: &mut Message, (name, ttl, data): (String, u32, Data)) -> Record {
+        let data = match data {
+            Data::Plain(d) => d,
+            Data::Cname(target) => RecordData::Cname(msg.add_name(&target)),
+            Data::Svcb {
+                ech,
+                ipv4_hints,
+                ipv6_hints,
+            } => RecordData::Svcb {
+                priority: 1,
+                target: msg.add_name("<Root>"),
+                ech,
+                alpn: vec!["h3".into()],
+                ipv4_hints,
+                ipv6_hints,
+            },
+        };
         Record {
-            name: name.into(),
+            name: msg.add_name(&name),
             rtype: 0,
             ttl,
             data,
         }
     }
 
-    fn a(name: &str, ttl: u32, last: u8) -> Record {
-        let IpAddr::V4(v4) = ip(last) else {
-            unreachable!()
-        };
-        rr(name, ttl, RecordData::A(v4))
+    fn additional(msg: &mut Message, rec: (String, u32, Data)) {
+        let rec = record(msg, rec);
+        msg.additional.push(rec);
     }
 
-    fn response(question: &str, answers: Vec<Record>) -> Message {
-        Message {
+    fn response(question: &str, answers: Vec<(String, u32, Data)>) -> Message {
+        let mut msg = Message {
+            names: String::new(),
             id: 1,
             response: true,
             opcode: 0,
             rcode: 0,
-            questions: vec![Question {
-                name: question.into(),
-                qtype: 1,
-            }],
-            answers,
+            questions: vec![],
+            answers: vec![],
             edns: None,
             truncated: false,
             additional: vec![],
             damage: None,
+        };
+        let name = msg.add_name(question);
+        msg.questions.push(Question { name, qtype: 1 });
+        for rec in answers {
+            let rec = record(&mut msg, rec);
+            msg.answers.push(rec);
         }
+        msg
     }
 
     fn learn(cache: &mut DnsCache, at: u64, msg: &Message) -> Counters {
@@ -357,12 +525,8 @@ mod tests {
             "WWW.Example.com",
             vec![
                 a("b.cdn.net", 60, 7), // order in the message does not matter
-                rr(
-                    "www.example.com",
-                    300,
-                    RecordData::Cname("A.cdn.net".into()),
-                ),
-                rr("a.cdn.net", 300, RecordData::Cname("b.cdn.net".into())),
+                rr("www.example.com", 300, cname("A.cdn.net")),
+                rr("a.cdn.net", 300, cname("b.cdn.net")),
             ],
         );
         learn(&mut cache, 0, &msg);
@@ -386,20 +550,20 @@ mod tests {
         let looped = response(
             "q.example",
             vec![
-                rr("x.example", 60, RecordData::Cname("y.example".into())),
-                rr("y.example", 60, RecordData::Cname("x.example".into())),
+                rr("x.example", 60, cname("y.example")),
+                rr("y.example", 60, cname("x.example")),
                 a("y.example", 60, 1),
             ],
         );
         learn(&mut cache, 0, &looped);
         assert!(cache.lookup(CLIENT, ip(1), t(0)).is_some());
 
-        let mut answers: Vec<Record> = (0..MAX_CHAIN + 3)
+        let mut answers: Vec<_> = (0..MAX_CHAIN + 3)
             .map(|i| {
                 rr(
                     &format!("n{i}.example"),
                     60,
-                    RecordData::Cname(format!("n{}.example", i + 1)),
+                    cname(&format!("n{}.example", i + 1)),
                 )
             })
             .collect();
@@ -487,22 +651,15 @@ mod tests {
     #[test]
     fn https_answer_ech_flag_and_hints() {
         let mut cache = DnsCache::new();
-        let svcb = RecordData::Svcb {
-            priority: 1,
-            target: "<Root>".into(),
+        let svcb = Data::Svcb {
             ech: true,
-            alpn: vec!["h3".into()],
             ipv4_hints: vec![Ipv4Addr::new(203, 0, 113, 9)],
             ipv6_hints: vec![Ipv6Addr::LOCALHOST],
         };
         let msg = response(
             "Crypto.Example",
             vec![
-                rr(
-                    "crypto.example",
-                    300,
-                    RecordData::Cname("edge.cdn.example".into()),
-                ),
+                rr("crypto.example", 300, cname("edge.cdn.example")),
                 rr("edge.cdn.example", 300, svcb),
             ],
         );
@@ -528,7 +685,7 @@ mod tests {
         let mut cache = DnsCache::new();
         let mut msg = response("", vec![a("Printer.local", 120, 3)]);
         msg.questions.clear();
-        msg.additional.push(a("nas.local", 120, 4));
+        additional(&mut msg, a("nas.local", 120, 4));
         learn(&mut cache, 0, &msg);
         assert_eq!(
             cache.lookup(CLIENT, ip(3), t(0)).map(|r| r.name.as_str()),
@@ -540,7 +697,7 @@ mod tests {
         );
         // Unicast additional records (glue) are not used.
         let mut glue = response("q.example", vec![]);
-        glue.additional.push(a("ns.example", 60, 5));
+        additional(&mut glue, a("ns.example", 60, 5));
         learn(&mut cache, 0, &glue);
         assert!(cache.lookup(CLIENT, ip(5), t(0)).is_none());
     }
@@ -562,7 +719,7 @@ mod tests {
             let server = Ipv4Addr::from(0x0a00_0000 + i);
             let msg = response(
                 "x.example",
-                vec![rr("x.example", 86_400, RecordData::A(server))],
+                vec![rr("x.example", 86_400, Data::Plain(RecordData::A(server)))],
             );
             cache.learn(t(u64::from(i)), CLIENT, &msg, &mut weirds);
         }
@@ -581,11 +738,8 @@ mod tests {
         let mut weirds = Counters::default();
         for i in 0..MAX_ECH_NAMES / 2 + 1 {
             let n = format!("n{i}.example");
-            let svcb = RecordData::Svcb {
-                priority: 1,
-                target: "<Root>".into(),
+            let svcb = Data::Svcb {
                 ech: true,
-                alpn: vec![],
                 ipv4_hints: vec![],
                 ipv6_hints: vec![],
             };
@@ -593,7 +747,7 @@ mod tests {
             let msg = response(
                 &n,
                 vec![
-                    rr(&n, 60, RecordData::Cname(format!("edge{i}.example"))),
+                    rr(&n, 60, cname(&format!("edge{i}.example"))),
                     rr(&format!("edge{i}.example"), 60, svcb),
                 ],
             );

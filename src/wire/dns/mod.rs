@@ -32,7 +32,7 @@ mod rdata;
 #[cfg(test)]
 mod tests;
 
-pub use name::{MAX_NAME_BYTES, MAX_POINTER_HOPS, ROOT, TOO_LONG, format_text};
+pub use name::{MAX_KNOWN, MAX_NAME_BYTES, MAX_POINTER_HOPS, ROOT, TOO_LONG, format_text};
 
 /// Most questions kept from one message (mDNS may ask many at once).
 pub const MAX_QUESTIONS: usize = 256;
@@ -66,12 +66,23 @@ impl Flavor {
     }
 }
 
+/// A name of one [`Message`]: a range of [`Message::names`], read with [`Message::name`].
+///
+/// Why not a `String` per name: a response carries several names (question, owners, CNAME
+/// targets) and one allocation per name was most of the cost of parsing it; all names of a
+/// message share one buffer instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NameRef {
+    start: u32,
+    end: u32,
+}
+
 /// One question.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
     /// Name as tshark displays it: no trailing dot, `<Root>` for the root,
-    /// non-printable bytes as `\ooo` octal.
-    pub name: String,
+    /// non-printable bytes as `\ooo` octal (text in [`Message::names`]).
+    pub name: NameRef,
     /// QTYPE (1 A, 28 AAAA, 64 SVCB, 65 HTTPS, ...).
     pub qtype: u16,
 }
@@ -84,13 +95,13 @@ pub enum RecordData {
     /// IPv6 address.
     Aaaa(Ipv6Addr),
     /// Canonical name target.
-    Cname(String),
+    Cname(NameRef),
     /// SVCB/HTTPS record.
     Svcb {
         /// SvcPriority (0 = alias form).
         priority: u16,
         /// TargetName.
-        target: String,
+        target: NameRef,
         /// The `ech` SvcParam (key 5) is present.
         ech: bool,
         /// ALPN ids.
@@ -109,7 +120,7 @@ pub enum RecordData {
 pub struct Record {
     /// Owner name (display form as in [`Question::name`]); empty for types other than
     /// A, AAAA, CNAME, SVCB and HTTPS, whose owners nothing reads.
-    pub name: String,
+    pub name: NameRef,
     /// TYPE.
     pub rtype: u16,
     /// TTL in seconds.
@@ -130,6 +141,9 @@ pub struct Edns {
 /// A DNS message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
+    /// The display text of all names of the message, one after the other; a [`NameRef`]
+    /// is a range of it (see [`Message::name`]).
+    pub names: String,
     /// Transaction id.
     pub id: u16,
     /// QR bit: a response.
@@ -154,6 +168,53 @@ pub struct Message {
     pub damage: Option<&'static str>,
 }
 
+impl Message {
+    /// The display text of `name` (empty for a `NameRef` of another message).
+    pub fn name(&self, name: NameRef) -> &str {
+        self.names
+            .get(name.start as usize..name.end as usize)
+            .unwrap_or_default()
+    }
+
+    /// Add `text` to [`Message::names`] (for messages built by hand, e.g. in tests).
+    pub fn add_name(&mut self, text: &str) -> NameRef {
+        let start = self.names.len();
+        self.names.push_str(text);
+        self.name_ref(start)
+    }
+
+    /// The range from `start` to the current end of [`Message::names`].
+    fn name_ref(&self, start: usize) -> NameRef {
+        // Names come from one UDP/TCP message (< 64 KiB wire, at most MAX_RECORDS names of at
+        // most TOO_LONG bytes each when escaped), so the text stays far below u32::MAX.
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        NameRef {
+            start: at(start),
+            end: at(self.names.len()),
+        }
+    }
+}
+
+/// A message being parsed, with the names already decoded in it.
+pub(super) struct Parser {
+    msg: Message,
+    known: name::Known,
+}
+
+impl Parser {
+    /// Read the name at `pos` of `data` into [`Message::names`]: its reference and the offset
+    /// after it.
+    fn read_name(&mut self, data: &[u8], pos: usize) -> Result<(NameRef, usize), &'static str> {
+        let (text, end) = name::read_name(data, pos, &mut self.msg.names, &mut self.known)?;
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let name = NameRef {
+            start: at(text.start),
+            end: at(text.end),
+        };
+        Ok((name, end))
+    }
+}
+
 /// Size of the fixed DNS header.
 const HEADER_LEN: usize = 12;
 /// TYPE of the EDNS(0) OPT pseudo-record.
@@ -172,51 +233,59 @@ pub fn parse_message(data: &[u8]) -> Parsed<Message> {
     else {
         return Parsed::Malformed("dns.short_header");
     };
-    let mut msg = Message {
+    let msg = Message {
+        // Room for the names of a typical message; more grows the buffer.
+        names: String::with_capacity(data.len().clamp(64, 1024)),
         id,
         response: flags & 0x8000 != 0,
         opcode: ((flags >> 11) & 0x0f) as u8,
         rcode: (flags & 0x0f) as u8,
-        questions: Vec::new(),
-        answers: Vec::new(),
+        // Sized from the header counts, bounded so a lying header cannot reserve much: saves
+        // the regrowth of a several-record answer section.
+        questions: Vec::with_capacity(usize::from(qd).min(4)),
+        answers: Vec::with_capacity(usize::from(an).min(16)),
         edns: None,
         truncated: flags & 0x0200 != 0,
         additional: Vec::new(),
         damage: None,
     };
-    match read_questions(data, qd, &mut msg) {
-        Some(pos) => read_records(data, pos, [an, ns, ar], &mut msg),
-        None if msg.questions.is_empty() => {
-            return Parsed::Malformed(msg.damage.unwrap_or("dns.bad_question"));
+    let mut p = Parser {
+        msg,
+        known: name::Known::default(),
+    };
+    match read_questions(data, qd, &mut p) {
+        Some(pos) => read_records(data, pos, [an, ns, ar], &mut p),
+        None if p.msg.questions.is_empty() => {
+            return Parsed::Malformed(p.msg.damage.unwrap_or("dns.bad_question"));
         }
         None => {}
     }
-    Parsed::Done(msg)
+    Parsed::Done(p.msg)
 }
 
 /// Read `count` questions after the header into `msg`; the offset after them, or `None` (with
 /// `msg.damage` set) when the section is broken and the records cannot be found.
-fn read_questions(data: &[u8], count: u16, msg: &mut Message) -> Option<usize> {
+fn read_questions(data: &[u8], count: u16, p: &mut Parser) -> Option<usize> {
     let mut pos = HEADER_LEN;
     for n in 0..usize::from(count) {
         if n >= MAX_QUESTIONS {
-            msg.damage = Some("dns.too_many_questions");
+            p.msg.damage = Some("dns.too_many_questions");
             return None;
         }
-        let (name, end) = match name::read_name(data, pos) {
+        let (name, end) = match p.read_name(data, pos) {
             Ok(v) => v,
             Err(weird) => {
-                msg.damage = Some(weird);
+                p.msg.damage = Some(weird);
                 return None;
             }
         };
         let qtype = be16(data, end);
-        msg.questions.push(Question {
+        p.msg.questions.push(Question {
             name,
             qtype: qtype.unwrap_or(0),
         });
         if qtype.is_none() || be16(data, end + 2).is_none() {
-            msg.damage = Some("dns.truncated_question");
+            p.msg.damage = Some("dns.truncated_question");
             return None;
         }
         pos = end + 4;
@@ -226,36 +295,36 @@ fn read_questions(data: &[u8], count: u16, msg: &mut Message) -> Option<usize> {
 
 /// Read the answer, authority and additional sections (counts in that order) from `pos`.
 /// Authority records are walked over but not kept.
-fn read_records(data: &[u8], mut pos: usize, counts: [u16; 3], msg: &mut Message) {
+fn read_records(data: &[u8], mut pos: usize, counts: [u16; 3], p: &mut Parser) {
     let mut seen = 0usize;
     for (section, &count) in counts.iter().enumerate() {
         for _ in 0..count {
             if seen >= MAX_RECORDS {
-                msg.damage.get_or_insert("dns.too_many_records");
+                p.msg.damage.get_or_insert("dns.too_many_records");
                 return;
             }
             seen += 1;
-            let raw = match rdata::read_record(data, pos) {
+            let raw = match rdata::read_record(data, pos, p) {
                 Ok(raw) => raw,
                 Err(weird) => {
-                    msg.damage.get_or_insert(weird);
+                    p.msg.damage.get_or_insert(weird);
                     return;
                 }
             };
             pos = raw.next;
             if let Some(weird) = raw.damage {
-                msg.damage.get_or_insert(weird);
+                p.msg.damage.get_or_insert(weird);
             }
             match section {
-                0 => msg.answers.push(raw.record),
+                0 => p.msg.answers.push(raw.record),
                 2 if raw.record.rtype == TYPE_OPT => {
                     // The OPT TTL is ext-rcode(8) version(8) DO(1) Z(15).
-                    msg.edns.get_or_insert(Edns {
+                    p.msg.edns.get_or_insert(Edns {
                         udp_size: raw.class,
                         dnssec_ok: raw.record.ttl & 0x8000 != 0,
                     });
                 }
-                2 => msg.additional.push(raw.record),
+                2 => p.msg.additional.push(raw.record),
                 _ => {}
             }
         }

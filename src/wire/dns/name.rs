@@ -17,6 +17,8 @@
 //! A name of more than [`MAX_NAME_BYTES`] display bytes is shown as `<Name too long>`, the
 //! empty name as `<Root>`, both like tshark (verified with crafted packets through tshark 4.0.17).
 
+use std::ops::Range;
+
 /// Longest name (label bytes plus dots) tshark shows; longer ones become [`TOO_LONG`].
 pub const MAX_NAME_BYTES: usize = 253;
 /// Most compression pointers followed in one name; more means a loop.
@@ -44,80 +46,242 @@ pub(super) fn skip_name(msg: &[u8], start: usize) -> Result<usize, &'static str>
     }
 }
 
-/// Read the name at `start` in `msg` (offsets are message offsets, for compression pointers).
-/// Returns the display form and the offset just after the name at its original position.
+/// Most label positions remembered per message for [`Known`].
+pub const MAX_KNOWN: usize = 32;
+/// Most labels of one name remembered (the first ones; a longer name's last labels are not).
+const MAX_KNOWN_PER_NAME: usize = 8;
+
+/// Plain names already read in this message, by the wire offset of each of their labels, and
+/// the buffer names are assembled in (one per message, not one per name).
+///
+/// Why: most names of a response are a bare compression pointer to a name read before (owner
+/// names point at the question or at a CNAME target). The name at a label position is always
+/// the same text, so such a pointer reuses that text instead of walking and copying it again.
+/// Only printable-ASCII names that read without error and are not too long are remembered,
+/// with the pointers they followed after that label, so that a reuse gives exactly what a
+/// walk would (same text, same loop bound).
+#[derive(Debug)]
+pub(super) struct Known {
+    entries: [KnownLabel; MAX_KNOWN],
+    len: usize,
+    /// The raw name being read: label bytes joined with dots. At most MAX_NAME_BYTES (longer
+    /// names are not kept).
+    raw: [u8; MAX_NAME_BYTES],
+}
+
+impl Default for Known {
+    fn default() -> Self {
+        Known {
+            entries: [KnownLabel::default(); MAX_KNOWN],
+            len: 0,
+            raw: [0; MAX_NAME_BYTES],
+        }
+    }
+}
+
+/// One remembered label (small fields: the table is reset for every message).
+#[derive(Debug, Default, Clone, Copy)]
+struct KnownLabel {
+    /// Wire offset of the label (a pointer reaches at most 0x3fff).
+    wire: u16,
+    /// Pointers the walk followed after this label (at most MAX_POINTER_HOPS).
+    hops_after: u8,
+    /// The name from this label on, as a range of the names text.
+    start: u32,
+    end: u32,
+}
+
+impl Known {
+    fn find(&self, wire: usize) -> Option<&KnownLabel> {
+        let used = self.entries.get(..self.len).unwrap_or_default();
+        used.iter().find(|e| usize::from(e.wire) == wire)
+    }
+
+    /// Remember the label at `wire` whose name is `text` of the names text; labels that no
+    /// pointer can reach, and any past [`MAX_KNOWN`], are not remembered.
+    fn add(&mut self, wire: usize, text: Range<usize>, hops_after: usize) {
+        let label = (
+            u16::try_from(wire).ok().filter(|&w| w <= 0x3fff),
+            u8::try_from(hops_after).ok(),
+            u32::try_from(text.start).ok(),
+            u32::try_from(text.end).ok(),
+        );
+        let (Some(wire), Some(hops_after), Some(start), Some(end)) = label else {
+            return;
+        };
+        if let Some(slot) = self.entries.get_mut(self.len) {
+            *slot = KnownLabel {
+                wire,
+                hops_after,
+                start,
+                end,
+            };
+            self.len += 1;
+        }
+    }
+}
+
+/// Read the name at `start` in `msg` (offsets are message offsets, for compression pointers)
+/// and append its display form to `out` (unless `known` already holds it). Returns the range of
+/// `out` holding the name and the offset just after the name at its original position.
 ///
 /// Bounded: at most [`MAX_POINTER_HOPS`] pointers (more is `dns.name_pointer_loop`), and once a
 /// pointer was followed the walk stops as soon as the name is too long, so a loop that keeps
 /// adding labels ends as [`TOO_LONG`]. Forward pointers are followed, as tshark does.
-pub(super) fn read_name(msg: &[u8], start: usize) -> Result<(String, usize), &'static str> {
-    let mut raw: Vec<u8> = Vec::with_capacity(64);
-    let mut too_long = false;
-    let mut pos = start;
-    let mut end: Option<usize> = None;
-    let mut hops = 0usize;
-    loop {
-        let len = *msg.get(pos).ok_or("dns.truncated_name")?;
-        match len & 0xc0 {
-            0x00 if len == 0 => {
-                end.get_or_insert(pos + 1);
-                break;
-            }
-            0x00 => {
-                let label = msg
-                    .get(pos + 1..pos + 1 + usize::from(len))
-                    .ok_or("dns.truncated_name")?;
-                let dot = usize::from(!raw.is_empty());
-                if too_long || raw.len() + dot + label.len() > MAX_NAME_BYTES {
-                    too_long = true;
-                    if end.is_some() {
-                        // Past a pointer the end is known: stop walking a name already too long.
-                        break;
-                    }
-                } else {
-                    if dot == 1 {
-                        raw.push(b'.');
-                    }
-                    raw.extend_from_slice(label);
-                }
-                pos += 1 + usize::from(len);
-            }
-            0xc0 => {
-                let low = *msg.get(pos + 1).ok_or("dns.truncated_name")?;
-                end.get_or_insert(pos + 2);
-                hops += 1;
-                if hops > MAX_POINTER_HOPS {
-                    return Err("dns.name_pointer_loop");
-                }
-                pos = (usize::from(len & 0x3f) << 8) | usize::from(low);
-            }
-            // 0x40 (extended, RFC 6891 deprecated) and 0x80 (reserved) label types.
-            _ => return Err("dns.bad_label_type"),
+pub(super) fn read_name(
+    msg: &[u8],
+    start: usize,
+    out: &mut String,
+    known: &mut Known,
+) -> Result<(Range<usize>, usize), &'static str> {
+    if let Some(&[first, low]) = msg.get(start..start + 2)
+        && first & 0xc0 == 0xc0
+    {
+        let target = (usize::from(first & 0x3f) << 8) | usize::from(low);
+        // Reading it would follow this pointer plus the ones after the label.
+        if let Some(k) = known
+            .find(target)
+            .filter(|k| usize::from(k.hops_after) < MAX_POINTER_HOPS)
+        {
+            return Ok((k.start as usize..k.end as usize, start + 2));
         }
     }
-    let shown = if too_long {
-        TOO_LONG.to_string()
+    let text_start = out.len();
+    let mut walk = Walk::new(&mut known.raw);
+    let end = walk.run(msg, start)?;
+    let Walk {
+        raw,
+        len,
+        too_long,
+        hops,
+        labels,
+        label_count,
+    } = walk;
+    let raw = raw.get(..len).unwrap_or_default();
+    if too_long {
+        out.push_str(TOO_LONG);
     } else if raw.is_empty() {
-        ROOT.to_string()
-    } else if raw.iter().all(|b| (0x20..0x7f).contains(b)) {
-        // Nearly every name is printable ASCII: keep the bytes, no second allocation.
-        String::from_utf8(raw).unwrap_or_default()
+        out.push_str(ROOT);
+    } else if let Some(text) = printable_ascii(raw) {
+        // Nearly every name is printable ASCII: copied as is, and remembered.
+        out.push_str(text);
+        for &(wire, offset, hops_before) in labels.get(..label_count).unwrap_or_default() {
+            known.add(wire, text_start + offset..out.len(), hops - hops_before);
+        }
     } else {
-        format_text(&raw)
-    };
-    Ok((shown, end.unwrap_or(pos + 1)))
+        format_text_into(raw, out);
+    }
+    Ok((text_start..out.len(), end))
+}
+
+/// The walk over one name's labels and pointers.
+struct Walk<'b> {
+    /// The raw name: label bytes joined with dots (the buffer of [`Known`]).
+    raw: &'b mut [u8; MAX_NAME_BYTES],
+    len: usize,
+    too_long: bool,
+    hops: usize,
+    /// The first labels: (wire offset, offset in `raw`, pointers followed before it).
+    labels: [(usize, usize, usize); MAX_KNOWN_PER_NAME],
+    label_count: usize,
+}
+
+impl<'b> Walk<'b> {
+    fn new(raw: &'b mut [u8; MAX_NAME_BYTES]) -> Self {
+        Walk {
+            raw,
+            len: 0,
+            too_long: false,
+            hops: 0,
+            labels: [(0, 0, 0); MAX_KNOWN_PER_NAME],
+            label_count: 0,
+        }
+    }
+
+    /// Walk the name at `start`: the offset just after it at its original position.
+    fn run(&mut self, msg: &[u8], start: usize) -> Result<usize, &'static str> {
+        let mut pos = start;
+        let mut end: Option<usize> = None;
+        loop {
+            let label_len = *msg.get(pos).ok_or("dns.truncated_name")?;
+            match label_len & 0xc0 {
+                0x00 if label_len == 0 => return Ok(*end.get_or_insert(pos + 1)),
+                0x00 => {
+                    let label = msg
+                        .get(pos + 1..pos + 1 + usize::from(label_len))
+                        .ok_or("dns.truncated_name")?;
+                    if !self.push_label(pos, label) && end.is_some() {
+                        // Past a pointer the end is known: stop walking a name already too
+                        // long.
+                        return Ok(end.unwrap_or(pos + 1));
+                    }
+                    pos += 1 + usize::from(label_len);
+                }
+                0xc0 => {
+                    let low = *msg.get(pos + 1).ok_or("dns.truncated_name")?;
+                    end.get_or_insert(pos + 2);
+                    self.hops += 1;
+                    if self.hops > MAX_POINTER_HOPS {
+                        return Err("dns.name_pointer_loop");
+                    }
+                    pos = (usize::from(label_len & 0x3f) << 8) | usize::from(low);
+                }
+                // 0x40 (extended, RFC 6891 deprecated) and 0x80 (reserved) label types.
+                _ => return Err("dns.bad_label_type"),
+            }
+        }
+    }
+
+    /// Append the label at wire offset `pos`; false once the name is too long.
+    fn push_label(&mut self, pos: usize, label: &[u8]) -> bool {
+        let dot = usize::from(self.len != 0);
+        let Some(dst) = self
+            .raw
+            .get_mut(self.len..self.len + dot + label.len())
+            .filter(|_| !self.too_long)
+        else {
+            self.too_long = true;
+            return false;
+        };
+        let (sep, text) = dst.split_at_mut(dot);
+        if let Some(d) = sep.first_mut() {
+            *d = b'.';
+        }
+        text.copy_from_slice(label);
+        if let Some(slot) = self.labels.get_mut(self.label_count) {
+            *slot = (pos, self.len + dot, self.hops);
+            self.label_count += 1;
+        }
+        self.len += dot + label.len();
+        true
+    }
+}
+
+/// `raw` as text when every byte is printable ASCII (shown as is by `format_text`).
+fn printable_ascii(raw: &[u8]) -> Option<&str> {
+    // A fold rather than `all`: no early exit, so the check compiles to a vector loop.
+    let printable = raw
+        .iter()
+        .fold(true, |ok, &b| ok & (0x20..0x7f).contains(&b));
+    printable.then(|| std::str::from_utf8(raw).ok()).flatten()
 }
 
 /// Wireshark's `format_text` (wsutil/str_util.c, 4.0) over raw name bytes.
 pub fn format_text(raw: &[u8]) -> String {
     let mut out = String::with_capacity(raw.len());
+    format_text_into(raw, &mut out);
+    out
+}
+
+/// [`format_text`], appending to `out`.
+fn format_text_into(raw: &[u8], out: &mut String) {
     let mut i = 0;
     while let Some(&c) = raw.get(i) {
         i += 1;
         if (0x20..0x7f).contains(&c) {
             out.push(char::from(c));
         } else if c < 0x80 {
-            push_ascii_escape(c, &mut out);
+            push_ascii_escape(c, out);
         } else {
             let (ch, used) = decode_lenient(c, raw.get(i..).unwrap_or_default());
             i += used;
@@ -130,7 +294,6 @@ pub fn format_text(raw: &[u8]) -> String {
             }
         }
     }
-    out
 }
 
 fn push_ascii_escape(c: u8, out: &mut String) {

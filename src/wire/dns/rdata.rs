@@ -2,8 +2,8 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::name::{read_name, skip_name};
-use super::{Record, RecordData, be16, be32};
+use super::name::skip_name;
+use super::{NameRef, Parser, Record, RecordData, be16, be32};
 
 const TYPE_A: u16 = 1;
 const TYPE_CNAME: u16 = 5;
@@ -29,8 +29,13 @@ pub(super) struct RawRecord {
     pub damage: Option<&'static str>,
 }
 
-/// Read the record at `pos` in `msg`. An error means the record's extent is unknown.
-pub(super) fn read_record(msg: &[u8], pos: usize) -> Result<RawRecord, &'static str> {
+/// Read the record at `pos` in `msg` (its names go to `out`'s name text). An error means the
+/// record's extent is unknown.
+pub(super) fn read_record(
+    msg: &[u8],
+    pos: usize,
+    out: &mut Parser,
+) -> Result<RawRecord, &'static str> {
     let p = skip_name(msg, pos)?;
     let rtype = be16(msg, p).ok_or("dns.truncated_record")?;
     // Only the types the flow layer reads need their owner name: the rest (RRSIG, NSEC,
@@ -39,9 +44,9 @@ pub(super) fn read_record(msg: &[u8], pos: usize) -> Result<RawRecord, &'static 
         rtype,
         TYPE_A | TYPE_AAAA | TYPE_CNAME | TYPE_SVCB | TYPE_HTTPS
     ) {
-        read_name(msg, pos)?.0
+        out.read_name(msg, pos)?.0
     } else {
-        String::new()
+        NameRef::default()
     };
     let fixed = (
         be16(msg, p),
@@ -55,7 +60,7 @@ pub(super) fn read_record(msg: &[u8], pos: usize) -> Result<RawRecord, &'static 
     let start = p + 10;
     let end = start + usize::from(rdlen);
     let rd = msg.get(start..end).ok_or("dns.truncated_record")?;
-    let (data, damage) = match record_data(msg, rtype, start, rd) {
+    let (data, damage) = match record_data(msg, rtype, start, rd, out) {
         Ok(data) => (data, None),
         Err(weird) => (RecordData::Other, Some(weird)),
     };
@@ -78,6 +83,7 @@ fn record_data(
     rtype: u16,
     start: usize,
     rd: &[u8],
+    out: &mut Parser,
 ) -> Result<RecordData, &'static str> {
     match rtype {
         TYPE_A => <[u8; 4]>::try_from(rd)
@@ -87,21 +93,21 @@ fn record_data(
             .map(|a| RecordData::Aaaa(Ipv6Addr::from(a)))
             .map_err(|_| "dns.bad_aaaa"),
         TYPE_CNAME => {
-            let (target, end) = read_name(msg, start)?;
+            let (target, end) = out.read_name(msg, start)?;
             if end > start + rd.len() {
                 return Err("dns.bad_cname");
             }
             Ok(RecordData::Cname(target))
         }
-        TYPE_SVCB | TYPE_HTTPS => svcb(msg, start, rd),
+        TYPE_SVCB | TYPE_HTTPS => svcb(msg, start, rd, out),
         _ => Ok(RecordData::Other),
     }
 }
 
 /// SVCB/HTTPS data (RFC 9460 §2.2): priority, target name, then SvcParams.
-fn svcb(msg: &[u8], start: usize, rd: &[u8]) -> Result<RecordData, &'static str> {
+fn svcb(msg: &[u8], start: usize, rd: &[u8], out: &mut Parser) -> Result<RecordData, &'static str> {
     let priority = be16(rd, 0).ok_or("dns.bad_svcb")?;
-    let (target, tend) = read_name(msg, start + 2)?;
+    let (target, tend) = out.read_name(msg, start + 2)?;
     let mut params = msg.get(tend..start + rd.len()).ok_or("dns.bad_svcb")?;
     let (mut ech, mut alpn, mut ipv4_hints, mut ipv6_hints) = (false, vec![], vec![], vec![]);
     while !params.is_empty() {

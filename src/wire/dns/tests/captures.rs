@@ -164,7 +164,7 @@ fn check(path: &str) -> Vec<Message> {
     let names: BTreeSet<String> = all
         .iter()
         .filter(|m| !m.response)
-        .flat_map(|m| m.questions.iter().map(|q| q.name.clone()))
+        .flat_map(|m| m.questions.iter().map(|q| m.name(q.name).to_string()))
         .collect();
     assert_eq!(names, oracle_dns(path), "{path}");
     all
@@ -194,9 +194,9 @@ fn capture_ech_https_answers_carry_ech() {
     let all = check("ech.pcap");
     let ech: Vec<_> = all
         .iter()
-        .flat_map(|m| &m.answers)
-        .filter_map(|r| match &r.data {
-            super::super::RecordData::Svcb { ech, .. } => Some((r.name.as_str(), *ech)),
+        .flat_map(|m| m.answers.iter().map(move |r| (m, r)))
+        .filter_map(|(m, r)| match &r.data {
+            super::super::RecordData::Svcb { ech, .. } => Some((m.name(r.name), *ech)),
             _ => None,
         })
         .collect();
@@ -245,10 +245,10 @@ fn captures_answers_equal_tshark() {
                 let v = match &r.data {
                     RecordData::A(a) => a.to_string(),
                     RecordData::Aaaa(a) => a.to_string(),
-                    RecordData::Cname(c) => c.clone(),
+                    RecordData::Cname(c) => m.name(*c).to_string(),
                     _ => continue,
                 };
-                ours.insert((q.name.clone(), v));
+                ours.insert((m.name(q.name).to_string(), v));
             }
         }
         let mut want = oracle_answers(path);

@@ -44,6 +44,19 @@ fn record(name: &[u8], rtype: u16, ttl: u32, data: &[u8]) -> Vec<u8> {
     r
 }
 
+/// The display text of the first question's name.
+fn q0(m: &Message) -> &str {
+    m.name(m.questions[0].name)
+}
+
+/// (name text, qtype) of every question.
+fn questions(m: &Message) -> Vec<(&str, u16)> {
+    m.questions
+        .iter()
+        .map(|q| (m.name(q.name), q.qtype))
+        .collect()
+}
+
 fn done(data: &[u8]) -> Message {
     match parse_message(data) {
         Parsed::Done(m) => m,
@@ -61,13 +74,7 @@ fn a_query() {
     assert_eq!(m.id, 0x1234);
     assert!(!m.response && !m.truncated);
     assert_eq!(m.opcode, 0);
-    assert_eq!(
-        m.questions,
-        vec![Question {
-            name: "www.example.com".into(),
-            qtype: 1
-        }]
-    );
+    assert_eq!(questions(&m), vec![("www.example.com", 1)]);
     assert!(m.answers.is_empty() && m.edns.is_none() && m.damage.is_none());
 }
 
@@ -79,7 +86,7 @@ fn https_query_type_65() {
         &question(&wire_name("cloudflare.com"), 65),
     ));
     assert_eq!(m.questions[0].qtype, 65);
-    assert_eq!(m.questions[0].name, "cloudflare.com");
+    assert_eq!(q0(&m), "cloudflare.com");
 }
 
 #[test]
@@ -95,22 +102,24 @@ fn response_with_cname_chain_and_a() {
     body.extend(record(&[0xc0, b_cdn as u8], 1, 60, &[192, 0, 2, 7]));
     let m = done(&message(0x8180, [1, 3, 0, 0], &body));
     assert!(m.response);
-    assert_eq!(m.questions[0].name, "www.Example.com");
+    assert_eq!(q0(&m), "www.Example.com");
     let got: Vec<_> = m
         .answers
         .iter()
-        .map(|r| (r.name.as_str(), r.ttl, &r.data))
+        .map(|r| {
+            let data = match &r.data {
+                RecordData::Cname(target) => m.name(*target).to_string(),
+                other => format!("{other:?}"),
+            };
+            (m.name(r.name), r.ttl, data)
+        })
         .collect();
     assert_eq!(
         got,
         vec![
-            (
-                "www.Example.com",
-                300,
-                &RecordData::Cname("a.cdn.net".into())
-            ),
-            ("a.cdn.net", 300, &RecordData::Cname("b.cdn.net".into())),
-            ("b.cdn.net", 60, &RecordData::A(Ipv4Addr::new(192, 0, 2, 7))),
+            ("www.Example.com", 300, "a.cdn.net".to_string()),
+            ("a.cdn.net", 300, "b.cdn.net".to_string()),
+            ("b.cdn.net", 60, "A(192.0.2.7)".to_string()),
         ]
     );
     assert!(m.damage.is_none());
@@ -132,11 +141,15 @@ fn https_answer_with_ech() {
     let mut body = question(&wire_name("crypto.cloudflare.com"), 65);
     body.extend(record(&[0xc0, 12], 65, 300, &https_rdata()));
     let m = done(&message(0x8180, [1, 1, 0, 0], &body));
+    let RecordData::Svcb { target, .. } = m.answers[0].data else {
+        panic!("not svcb: {:?}", m.answers[0]);
+    };
+    assert_eq!(m.name(target), ROOT);
     assert_eq!(
         m.answers[0].data,
         RecordData::Svcb {
             priority: 1,
-            target: ROOT.into(),
+            target,
             ech: true,
             alpn: vec!["h3".into(), "h2".into()],
             ipv4_hints: vec![
@@ -166,7 +179,7 @@ fn svcb_alias_form_without_params() {
         panic!("not svcb: {:?}", m.answers[0]);
     };
     assert_eq!(
-        (*priority, target.as_str(), *ech),
+        (*priority, m.name(*target), *ech),
         (0, "pool.svc.example", false)
     );
 }
@@ -236,13 +249,13 @@ fn compression_loop_is_bounded() {
         [1, 0, 0, 0],
         &[3, b'a', b'b', b'c', 0xc0, 12, 0, 1, 0, 1],
     );
-    assert_eq!(done(&m).questions[0].name, TOO_LONG);
+    assert_eq!(q0(&done(&m)), TOO_LONG);
     // A loop in an answer keeps the question.
     let mut body = question(&wire_name("example.com"), 1);
     let at = 12 + body.len();
     body.extend(record(&[0xc0, at as u8], 1, 1, &[1, 2, 3, 4]));
     let m = done(&message(0x8180, [1, 1, 0, 0], &body));
-    assert_eq!(m.questions[0].name, "example.com");
+    assert_eq!(q0(&m), "example.com");
     assert!(m.answers.is_empty());
     assert_eq!(m.damage, Some("dns.name_pointer_loop"));
 }
@@ -260,7 +273,7 @@ fn pointer_hops_bound() {
     }
     let ok = chain(MAX_POINTER_HOPS - 1)
         .done()
-        .map(|m| m.questions[0].name.clone());
+        .map(|m| q0(&m).to_string());
     assert_eq!(ok.as_deref(), Some(ROOT));
     assert_eq!(
         chain(MAX_POINTER_HOPS),
@@ -274,7 +287,7 @@ fn forward_pointer_is_followed_and_bad_pointer_fails() {
     let mut body = vec![0xc0, 18, 0, 1, 0, 1];
     body.extend(wire_name("fwd.example"));
     let m = done(&message(0x0100, [1, 0, 0, 0], &body));
-    assert_eq!(m.questions[0].name, "fwd.example");
+    assert_eq!(q0(&m), "fwd.example");
     let m = message(0x0100, [1, 0, 0, 0], &[0xc0, 0xff, 0, 1, 0, 1]);
     assert_eq!(parse_message(&m), Parsed::Malformed("dns.truncated_name"));
 }
@@ -306,13 +319,7 @@ fn truncated_messages() {
     );
     // Name complete, type/class cut: tshark still shows the name, so do we.
     let m = done(&full[..full.len() - 3]);
-    assert_eq!(
-        m.questions,
-        vec![Question {
-            name: "example.com".into(),
-            qtype: 0
-        }]
-    );
+    assert_eq!(questions(&m), vec![("example.com", 0)]);
     assert_eq!(m.damage, Some("dns.truncated_question"));
     // Cut inside an answer: question kept.
     let mut body = question(&wire_name("example.com"), 1);
@@ -368,11 +375,11 @@ fn mdns_non_ascii_label() {
     name.extend_from_slice("grüße".as_bytes().get(..6).unwrap_or_default()); // "grüß" = 6 bytes
     name.extend_from_slice(b"\x05local\x00");
     let m = done(&message(0x0000, [1, 0, 0, 0], &question(&name, 12)));
-    assert_eq!(m.questions[0].name, "grüß.local");
+    assert_eq!(q0(&m), "grüß.local");
     // Binary and invalid bytes print as tshark prints them.
     let name = b"\x05a\x01\xff.b\x03x\ty\x00";
     let m = done(&message(0x0000, [1, 0, 0, 0], &question(name, 1)));
-    assert_eq!(m.questions[0].name, "a\\001\u{fffd}.b.x\\ty");
+    assert_eq!(q0(&m), "a\\001\u{fffd}.b.x\\ty");
 }
 
 /// Vectors printed by tshark 4.0.17 for crafted queries (`-T fields -e dns.qry.name`).
@@ -434,20 +441,20 @@ fn dot_inside_label_and_split_utf8_like_tshark() {
         [1, 0, 0, 0],
         &question(b"\x04do.t\x01x\x00", 1),
     ));
-    assert_eq!(m.questions[0].name, "do.t.x");
+    assert_eq!(q0(&m), "do.t.x");
     // "ü" cut at the end of a label: the dot is re-read as itself.
     let m = done(&message(
         0x0100,
         [1, 0, 0, 0],
         &question(b"\x01\xc3\x02\xbcx\x00", 1),
     ));
-    assert_eq!(m.questions[0].name, "\u{fffd}.\u{fffd}x");
+    assert_eq!(q0(&m), "\u{fffd}.\u{fffd}x");
 }
 
 #[test]
 fn root_and_name_length_bound() {
     let m = done(&message(0x0100, [1, 0, 0, 0], &question(&[0], 2)));
-    assert_eq!(m.questions[0].name, ROOT);
+    assert_eq!(q0(&m), ROOT);
     // 3 x 63 + 61 + 3 dots = 253 bytes: shown; one more byte is too long (as tshark).
     let long = |last: usize| {
         let mut n = Vec::new();
@@ -456,9 +463,7 @@ fn root_and_name_length_bound() {
             n.extend(std::iter::repeat_n(b'b', len));
         }
         n.push(0);
-        done(&message(0x0100, [1, 0, 0, 0], &question(&n, 1))).questions[0]
-            .name
-            .clone()
+        q0(&done(&message(0x0100, [1, 0, 0, 0], &question(&n, 1)))).to_string()
     };
     assert_eq!(long(61).len(), MAX_NAME_BYTES);
     assert_eq!(long(62), TOO_LONG);
@@ -566,4 +571,78 @@ fn never_panics_on_noise() {
         let _ = parse_message(&m);
         let _ = tcp_message(&m);
     }
+}
+
+#[test]
+fn pointer_to_a_known_name_reuses_its_text() {
+    let mut body = question(&wire_name("www.example.com"), 1);
+    for last in 1..=3 {
+        body.extend(record(&[0xc0, 12], 1, 60, &[192, 0, 2, last]));
+    }
+    // A pointer into the middle of the question: "example.com".
+    body.extend(record(&[0xc0, 16], 1, 60, &[192, 0, 2, 9]));
+    let m = done(&message(0x8180, [1, 4, 0, 0], &body));
+    let owners: Vec<_> = m.answers.iter().map(|r| m.name(r.name)).collect();
+    assert_eq!(
+        owners,
+        [
+            "www.example.com",
+            "www.example.com",
+            "www.example.com",
+            "example.com"
+        ]
+    );
+    assert_eq!(
+        m.answers[0].name, m.questions[0].name,
+        "same text, not a copy"
+    );
+    assert_eq!(m.names.len(), "www.example.com".len());
+}
+
+#[test]
+fn known_name_reuse_keeps_the_pointer_bound() {
+    // The question "a" ends in a pointer chain of MAX_POINTER_HOPS pointers in all; an owner
+    // pointing at "a" needs one more, so it must fail as a walk would, not reuse the text.
+    let qlen = 2 + 2 + 4;
+    let alen = 2 + 10 + 4;
+    let chain = 12 + qlen + alen;
+    let mut body = vec![1, b'a', 0xc0 | (chain >> 8) as u8, chain as u8, 0, 1, 0, 1];
+    body.extend(record(&[0xc0, 12], 1, 60, &[192, 0, 2, 1]));
+    for i in 0..MAX_POINTER_HOPS - 1 {
+        let next = chain + 2 * (i + 1);
+        body.extend([0xc0 | (next >> 8) as u8, next as u8]);
+    }
+    body.push(0);
+    let m = done(&message(0x8180, [1, 1, 0, 0], &body));
+    assert_eq!(q0(&m), "a");
+    assert!(m.answers.is_empty());
+    assert_eq!(m.damage, Some("dns.name_pointer_loop"));
+}
+
+#[test]
+fn names_past_the_known_table_are_still_read() {
+    // More labels than MAX_KNOWN: later names are walked instead of reused, same text.
+    let mut body = question(&wire_name("q.example"), 1);
+    let mut owners = Vec::new();
+    for i in 0..MAX_KNOWN + 4 {
+        let at = 12 + body.len();
+        let name = format!("n{i}.example");
+        body.extend(record(&wire_name(&name), 1, 60, &[10, 0, 0, i as u8]));
+        owners.push((at, name));
+    }
+    let (at, last) = owners.last().cloned().unwrap();
+    body.extend(record(
+        &[0xc0 | (at >> 8) as u8, at as u8],
+        1,
+        60,
+        &[10, 0, 1, 1],
+    ));
+    let count = (MAX_KNOWN + 5) as u16;
+    let m = done(&message(0x8180, [1, count, 0, 0], &body));
+    assert!(m.damage.is_none());
+    assert_eq!(m.name(m.answers.last().unwrap().name), last);
+    assert_eq!(
+        m.name(m.answers[MAX_KNOWN + 2].name),
+        format!("n{}.example", MAX_KNOWN + 2)
+    );
 }
