@@ -102,11 +102,48 @@ pub struct Device {
     pub vendor_class: Option<String>,
 }
 
+/// A contact first seen at `ts`.
+fn new_contact(device: DeviceId, client_ip: IpAddr, name: &str, ts: Timestamp) -> Contact {
+    let scope = if name.ends_with(".local") || name == "local" {
+        Scope::Local
+    } else {
+        Scope::Internet
+    };
+    Contact {
+        device,
+        client_ip,
+        client_ips: BTreeSet::new(),
+        name: name.to_owned(),
+        scope,
+        via: BTreeSet::new(),
+        first_seen: ts,
+        last_seen: ts,
+        flows: 0,
+        bytes_up: 0,
+        bytes_down: 0,
+        server_ips: BTreeSet::new(),
+        server_ports: BTreeSet::new(),
+        cname_chain: Vec::new(),
+        ech: None,
+        dns_queries: 0,
+        http_requests: 0,
+        cookie_sent: false,
+        cookies_set: BTreeSet::new(),
+        attribution: Attribution::unknown(),
+    }
+}
+
+/// A device's contacts by name.
+type ByName = HashMap<String, Box<Contact>, foldhash::fast::RandomState>;
+
 /// Aggregates observations into contacts.
 #[derive(Debug, Default)]
 pub struct Contacts {
-    // Boxed: a map keeps up to twice as many buckets as entries.
-    by_key: HashMap<(DeviceId, String), Box<Contact>, foldhash::fast::RandomState>,
+    // Device, then name: a name is looked up as `&str`, so an observation of a known contact
+    // allocates nothing. Boxed: a map keeps up to twice as many buckets as entries.
+    by_device: HashMap<DeviceId, ByName, foldhash::fast::RandomState>,
+    /// Contacts in `by_device`.
+    count: usize,
     devices: BTreeMap<DeviceId, Device>,
     /// Open HTTP flows → the contact of their last request, for Set-Cookie names.
     http_flows: HashMap<FlowKey, (DeviceId, String), foldhash::fast::RandomState>,
@@ -135,7 +172,7 @@ impl Contacts {
                 if matches!(flavor, crate::wire::dns::Flavor::Dns) {
                     dev.resolvers.insert(*server);
                 }
-                if let Some(c) = self.contact(*device, *client, name, *ts) {
+                if let Some(c) = self.contact(*device, *client, &name, *ts) {
                     c.via.insert(Via::for_flavor(*flavor));
                     if *flavor != crate::wire::dns::Flavor::Dns {
                         c.scope = Scope::Local;
@@ -155,12 +192,11 @@ impl Contacts {
                     .as_deref()
                     .map(host_name)
                     .unwrap_or_else(|| flow.server.ip().to_string());
-                let key = (*device, name.clone());
-                if let Some(c) = self.contact(*device, flow.client.ip(), name, *ts) {
+                if let Some(c) = self.contact(*device, flow.client.ip(), &name, *ts) {
                     c.via.insert(Via::Http);
                     c.http_requests += 1;
                     c.cookie_sent |= has_cookie;
-                    self.http_flows.insert(*flow, key);
+                    self.http_flows.insert(*flow, (*device, name));
                 }
             }
             Observation::HttpResponse {
@@ -169,8 +205,11 @@ impl Contacts {
                 ..
             } => {
                 // The response belongs to the contact its flow's last request named.
-                if let Some(key) = self.http_flows.get(flow)
-                    && let Some(c) = self.by_key.get_mut(key)
+                if let Some((device, name)) = self.http_flows.get(flow)
+                    && let Some(c) = self
+                        .by_device
+                        .get_mut(device)
+                        .and_then(|names| names.get_mut(name))
                 {
                     c.cookies_set.extend(set_cookie_names.iter().cloned());
                 }
@@ -182,7 +221,7 @@ impl Contacts {
                 name,
                 chain,
             } => {
-                if let Some(c) = self.contact(*device, *client, name.clone(), *ts) {
+                if let Some(c) = self.contact(*device, *client, name, *ts) {
                     c.via.insert(Via::Dns);
                     if c.cname_chain.is_empty() {
                         c.cname_chain = chain.clone();
@@ -215,7 +254,7 @@ impl Contacts {
         }
         let client = f.key.client.ip();
         self.devices.entry(f.device).or_default().ips.insert(client);
-        let Some(c) = self.contact(f.device, client, f.name.clone(), f.first) else {
+        let Some(c) = self.contact(f.device, client, &f.name, f.first) else {
             return;
         };
         c.last_seen = c.last_seen.max(f.last);
@@ -236,43 +275,20 @@ impl Contacts {
         &mut self,
         device: DeviceId,
         client_ip: IpAddr,
-        name: String,
+        name: &str,
         ts: Timestamp,
     ) -> Option<&mut Contact> {
-        let key = (device, name);
-        if !self.by_key.contains_key(&key) && self.by_key.len() >= MAX_CONTACTS {
-            self.dropped += 1;
-            return None;
+        let names = self.by_device.entry(device).or_default();
+        if !names.contains_key(name) {
+            if self.count >= MAX_CONTACTS {
+                self.dropped += 1;
+                return None;
+            }
+            self.count += 1;
+            let c = new_contact(device, client_ip, name, ts);
+            names.insert(c.name.clone(), Box::new(c));
         }
-        let scope = if key.1.ends_with(".local") || key.1 == "local" {
-            Scope::Local
-        } else {
-            Scope::Internet
-        };
-        let c = self.by_key.entry(key).or_insert_with_key(|(d, n)| {
-            Box::new(Contact {
-                device: *d,
-                client_ip,
-                client_ips: BTreeSet::new(),
-                name: n.clone(),
-                scope,
-                via: BTreeSet::new(),
-                first_seen: ts,
-                last_seen: ts,
-                flows: 0,
-                bytes_up: 0,
-                bytes_down: 0,
-                server_ips: BTreeSet::new(),
-                server_ports: BTreeSet::new(),
-                cname_chain: Vec::new(),
-                ech: None,
-                dns_queries: 0,
-                http_requests: 0,
-                cookie_sent: false,
-                cookies_set: BTreeSet::new(),
-                attribution: Attribution::unknown(),
-            })
-        });
+        let c = names.get_mut(name)?;
         if ts < c.first_seen {
             c.first_seen = ts;
             c.client_ip = client_ip;
@@ -284,7 +300,11 @@ impl Contacts {
 
     /// All contacts, by device, scope, first seen, then name.
     pub fn list(&self) -> Vec<&Contact> {
-        let mut all: Vec<&Contact> = self.by_key.values().map(|c| &**c).collect();
+        let mut all: Vec<&Contact> = self
+            .by_device
+            .values()
+            .flat_map(|names| names.values().map(|c| &**c))
+            .collect();
         all.sort_by(|a, b| {
             (a.device, a.scope, a.first_seen, &a.name).cmp(&(
                 b.device,
@@ -303,7 +323,7 @@ impl Contacts {
 
     /// Attribute every contact in place.
     pub fn attribute(&mut self, attributor: &Attributor) {
-        for c in self.by_key.values_mut() {
+        for c in self.by_device.values_mut().flat_map(|names| names.values_mut()) {
             c.attribution = attributor.attribute(&facts(c));
         }
     }

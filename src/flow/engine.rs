@@ -249,7 +249,7 @@ impl Engine {
 /// A flow ends: requests still waiting in its decryption state first, then its totals.
 fn end_flow(mut flow: Flow, sink: &mut impl Sink) {
     analyze::flush_decrypted(&mut flow, sink);
-    sink.observe(Observation::FlowEnd(flow.summary()));
+    sink.observe(Observation::FlowEnd(flow.into_summary()));
 }
 
 /// A new flow from its first packet: who is the client, which device, what DNS named the server.

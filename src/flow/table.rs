@@ -129,11 +129,21 @@ impl Flow {
 
     /// Totals and final name: the flow's own name first, else the DNS cache's, else the address.
     pub fn summary(&self) -> FlowSummary {
-        let (name, via) = match (&self.name, &self.cached_name, self.ech) {
+        self.summary_named(self.name.clone(), self.cached_name.clone())
+    }
+
+    /// [`Flow::summary`] of a flow that ends: its names move instead of being copied.
+    pub fn into_summary(mut self) -> FlowSummary {
+        let (name, cached) = (self.name.take(), self.cached_name.take());
+        self.summary_named(name, cached)
+    }
+
+    fn summary_named(&self, own: Option<(String, Via)>, cached: Option<String>) -> FlowSummary {
+        let (name, via) = match (own, cached, self.ech) {
             // Real ECH hides the destination: the outer SNI is the provider's public name.
-            (_, Some(cached), Some(Ech::Real)) => (cached.clone(), Via::DnsCache),
-            (Some((n, v)), _, _) => (n.clone(), *v),
-            (None, Some(cached), _) => (cached.clone(), Via::DnsCache),
+            (_, Some(cached), Some(Ech::Real)) => (cached, Via::DnsCache),
+            (Some((n, v)), _, _) => (n, v),
+            (None, Some(cached), _) => (cached, Via::DnsCache),
             (None, None, _) => (self.key.server.ip().to_string(), Via::Ip),
         };
         FlowSummary {
