@@ -16,20 +16,59 @@ const PROTO_UDP: u8 = 17;
 
 const GRE_TRANSPARENT_ETHERNET: u16 = 0x6558;
 
+/// Cheap test: could `outer` carry a tunnel? False for nearly every packet (TCP, UDP whose
+/// port and first data byte rule out VXLAN and Teredo); only when true does [`inner`]
+/// parse further.
+#[inline]
+pub fn may_carry(outer: &IpPacket<'_>) -> bool {
+    outer.fragment.is_none() && payload_may_carry(outer.protocol, outer.payload)
+}
+
+/// [`may_carry`] for the protocol and payload of an unfragmented packet. Taking the parts,
+/// not the packet, lets the decoder keep its packet in registers.
+#[inline]
+pub(super) fn payload_may_carry(protocol: u8, payload: &[u8]) -> bool {
+    match protocol {
+        PROTO_IPIP | PROTO_IPV6 | PROTO_GRE => true,
+        PROTO_UDP => match payload.split_first_chunk::<8>() {
+            Some((&[_, _, d0, d1, ..], data)) => {
+                u16::from_be_bytes([d0, d1]) == VXLAN_PORT
+                    // Teredo data starts with an indication (0x00) or the IPv6 version nibble.
+                    || data.first().is_some_and(|b| *b == 0x00 || b >> 4 == 6)
+            }
+            None => false,
+        },
+        _ => false,
+    }
+}
+
 /// The IP packet carried inside `outer`, when `outer` is a whole (unfragmented) packet of
 /// a known tunnel and the inner bytes parse as IP.
 pub fn inner<'a>(outer: &IpPacket<'a>) -> Option<IpPacket<'a>> {
     if outer.fragment.is_some() {
         return None;
     }
-    let bytes = match outer.protocol {
-        PROTO_IPIP | PROTO_IPV6 => Some(outer.payload),
-        PROTO_GRE => gre(outer.payload),
-        PROTO_UDP => udp(outer.payload),
-        _ => None,
-    }?;
+    inner_of(outer.protocol, outer.payload)
+}
+
+/// [`inner`] for the protocol and payload of an unfragmented packet.
+pub(super) fn inner_of(protocol: u8, payload: &[u8]) -> Option<IpPacket<'_>> {
+    if !payload_may_carry(protocol, payload) {
+        return None;
+    }
+    let bytes = match protocol {
+        PROTO_IPIP | PROTO_IPV6 => payload,
+        PROTO_GRE => gre(payload)?,
+        PROTO_UDP => udp(payload)?,
+        _ => return None,
+    };
+    parse_inner(protocol, bytes)
+}
+
+/// The inner IP packet of tunnel bytes; IP-in-IP must carry the IP version it announces.
+fn parse_inner(protocol: u8, bytes: &[u8]) -> Option<IpPacket<'_>> {
     let inner = ip::parse(bytes).done()?;
-    match (outer.protocol, inner.src) {
+    match (protocol, inner.src) {
         (PROTO_IPIP, IpAddr::V6(_)) | (PROTO_IPV6, IpAddr::V4(_)) => None,
         _ => Some(inner),
     }
@@ -55,9 +94,10 @@ fn gre(payload: &[u8]) -> Option<&[u8]> {
 
 /// VXLAN and Teredo inside a UDP datagram.
 fn udp(payload: &[u8]) -> Option<&[u8]> {
-    let (src, dst, len) = (be16(payload, 0)?, be16(payload, 2)?, be16(payload, 4)?);
-    let end = usize::from(len).clamp(8, payload.len().max(8));
-    let data = payload.get(8..end)?;
+    let (&[s0, s1, d0, d1, l0, l1, _, _], after) = payload.split_first_chunk::<8>()?;
+    let (src, dst) = (u16::from_be_bytes([s0, s1]), u16::from_be_bytes([d0, d1]));
+    let data_len = usize::from(u16::from_be_bytes([l0, l1])).saturating_sub(8);
+    let data = after.get(..data_len.min(after.len()))?;
     if dst == VXLAN_PORT {
         vxlan(data)
     } else {
