@@ -165,7 +165,8 @@ pub fn decode(link: LinkType, data: &[u8]) -> Parsed<Frame<'_>> {
 #[inline]
 fn decode_common_ethernet(data: &[u8]) -> Option<Frame<'_>> {
     let (header, mut rest) = data.split_first_chunk::<14>()?;
-    let (dst_mac, src_mac, mut ty) = l2::split_ethernet_header(header);
+    let [.., t0, t1] = *header;
+    let mut ty = u16::from_be_bytes([t0, t1]);
     if ty == l2::ETH_VLAN {
         let (&[_, _, t0, t1], after) = rest.split_first_chunk::<4>()?;
         (ty, rest) = (u16::from_be_bytes([t0, t1]), after);
@@ -175,12 +176,12 @@ fn decode_common_ethernet(data: &[u8]) -> Option<Frame<'_>> {
         l2::ETH_IPV6 => ip::parse_v6(rest).done()?,
         _ => return None,
     };
-    if ip.fragment.is_none()
-        && tunnel::payload_may_carry(ip.protocol, ip.payload)
-        && tunnel::inner_of(ip.protocol, ip.payload).is_some()
-    {
+    // A possible tunnel goes to the general path, which unwraps it (or finds none).
+    if ip.fragment.is_none() && tunnel::payload_may_carry(ip.protocol, ip.payload) {
         return None;
     }
+    // The MACs are read last: held from the start they would crowd out the IP fields.
+    let (dst_mac, src_mac, _) = l2::split_ethernet_header(header);
     Some(Frame {
         src_mac: Some(src_mac),
         dst_mac: Some(dst_mac),

@@ -25,16 +25,26 @@ pub fn may_carry(outer: &IpPacket<'_>) -> bool {
 }
 
 /// [`may_carry`] for the protocol and payload of an unfragmented packet. Taking the parts,
-/// not the packet, lets the decoder keep its packet in registers.
+/// not the packet, lets the decoder keep its packet in registers. Exact for Teredo without
+/// indications (so QUIC short headers, which also start with 0x6_, rarely pass).
 #[inline]
 pub(super) fn payload_may_carry(protocol: u8, payload: &[u8]) -> bool {
     match protocol {
         PROTO_IPIP | PROTO_IPV6 | PROTO_GRE => true,
         PROTO_UDP => match payload.split_first_chunk::<8>() {
-            Some((&[_, _, d0, d1, ..], data)) => {
-                u16::from_be_bytes([d0, d1]) == VXLAN_PORT
-                    // Teredo data starts with an indication (0x00) or the IPv6 version nibble.
-                    || data.first().is_some_and(|b| *b == 0x00 || b >> 4 == 6)
+            Some((&[s0, s1, d0, d1, l0, l1, _, _], after)) => {
+                let (src, dst) = (u16::from_be_bytes([s0, s1]), u16::from_be_bytes([d0, d1]));
+                let data_len = usize::from(u16::from_be_bytes([l0, l1])).saturating_sub(8);
+                let data = after.get(..data_len.min(after.len())).unwrap_or_default();
+                match data.first() {
+                    _ if dst == VXLAN_PORT => true,
+                    // Teredo indications, then the IPv6 header: left to `teredo`.
+                    Some(0x00) => true,
+                    Some(b) if b >> 4 == 6 => {
+                        teredo(data, src == TEREDO_PORT || dst == TEREDO_PORT).is_some()
+                    }
+                    _ => false,
+                }
             }
             None => false,
         },
@@ -117,6 +127,7 @@ fn vxlan(data: &[u8]) -> Option<&[u8]> {
 /// a plausible IPv6 header is enough; on other ports (client to relay) the length must
 /// match exactly and one address must be in the Teredo prefix 2001:0::/32, so that other
 /// UDP payloads (QUIC short headers also start with 0x6_) are not mistaken for it.
+#[inline]
 fn teredo(data: &[u8], on_teredo_port: bool) -> Option<&[u8]> {
     let mut rest = data;
     if let [0x00, 0x01, id_len, auth_len, ..] = rest {
