@@ -62,6 +62,7 @@ pub struct QuicTracker {
     by_dcid: HashMap<DcidKey, u64, foldhash::fast::RandomState>,
     by_pair: HashMap<(SocketAddr, SocketAddr), u64, foldhash::fast::RandomState>,
     next_id: u64,
+    keys_derived: u64,
 }
 
 /// (client, version, DCID): a DCID is chosen by one client for one version.
@@ -171,6 +172,12 @@ impl QuicTracker {
         self.conns.is_empty()
     }
 
+    /// Initial key derivations so far. Each costs tens of thousands of instructions, so a
+    /// connection derives once (again only after a Retry); its later Initials reuse the keys.
+    pub fn keys_derived(&self) -> u64 {
+        self.keys_derived
+    }
+
     /// One client Initial: find or create its connection, decrypt, reassemble.
     fn client_initial(
         &mut self,
@@ -207,6 +214,7 @@ impl QuicTracker {
             }
         }
         let family = Family::of(h.version)?;
+        self.keys_derived += 1;
         let keys = InitialKeys::client(family, h.dcid)?;
         match quic::open_initial(&keys, h) {
             Ok(opened) => {

@@ -133,6 +133,7 @@ fn shuffled_duplicated_two_packet_hello_is_reassembled() {
     .unwrap();
     assert_eq!(hs.message, hello);
     assert_eq!(sni_of(&hs.message).as_deref(), Some("www.example.org"));
+    assert_eq!(tr.keys_derived(), 1, "later Initials reuse the keys");
     assert!(w.is_empty(), "{w:?}");
 }
 
@@ -158,6 +159,11 @@ fn later_initials_with_the_servers_cid_keep_the_original_keys() {
     let rest = crypto_frames(&hello, &[(1000, 1500)]);
     let second = seal_initial(VERSION_1, &server_cid, DCID, 1, &rest);
     assert_eq!(feed(&mut tr, &mut w, 1, &second).unwrap().message, hello);
+    assert_eq!(
+        tr.keys_derived(),
+        1,
+        "the server's CID reuses the first keys"
+    );
     assert!(w.is_empty(), "{w:?}");
 }
 
@@ -178,6 +184,7 @@ fn retry_brings_new_keys_for_the_same_pair() {
     let after = seal_initial(VERSION_1, &retry_scid, &retry_scid, 1, &all);
     assert_eq!(feed(&mut tr, &mut w, 1, &after).unwrap().message, hello);
     assert_eq!(tr.len(), 1, "the connection before the Retry was replaced");
+    assert_eq!(tr.keys_derived(), 2, "a Retry brings new keys");
     assert!(w.is_empty(), "{w:?}");
 }
 

@@ -38,16 +38,42 @@ fn ip_end(bytes: &[u8], claimed: usize) -> (usize, u32) {
 }
 
 /// Parse an IPv4 packet.
+///
+/// The fixed header is read from one 20-byte array, so the per-packet path has a single
+/// length check instead of one per field. Inlined so the packet is built where the caller
+/// keeps it, not copied out of a returned `Parsed`.
+#[inline]
 pub fn parse_v4(bytes: &[u8]) -> Parsed<IpPacket<'_>> {
-    let (Some(first), Some(src), Some(dst)) = (bytes.first(), bytes.get(12..16), bytes.get(16..20))
-    else {
+    let Some((header, _)) = bytes.split_first_chunk::<20>() else {
         return Parsed::Malformed("ipv4.truncated_header");
     };
+    let [
+        first,
+        _,
+        t0,
+        t1,
+        i0,
+        i1,
+        f0,
+        f1,
+        _,
+        protocol,
+        _,
+        _,
+        s0,
+        s1,
+        s2,
+        s3,
+        d0,
+        d1,
+        d2,
+        d3,
+    ] = *header;
     if first >> 4 != 4 {
         return Parsed::NotThis;
     }
     let header_len = usize::from(first & 0x0f) * 4;
-    let total = usize::from(be16(bytes, 2).unwrap_or(0));
+    let total = usize::from(u16::from_be_bytes([t0, t1]));
     if header_len < 20 || (total != 0 && total < header_len) {
         return Parsed::Malformed("ipv4.bad_header");
     }
@@ -55,21 +81,18 @@ pub fn parse_v4(bytes: &[u8]) -> Parsed<IpPacket<'_>> {
     let Some(payload) = bytes.get(header_len..end) else {
         return Parsed::Malformed("ipv4.truncated_header");
     };
-    let (Ok(src), Ok(dst)) = (<[u8; 4]>::try_from(src), <[u8; 4]>::try_from(dst)) else {
-        return Parsed::Malformed("ipv4.truncated_header");
-    };
-    let flags_offset = be16(bytes, 6).unwrap_or(0);
+    let flags_offset = u16::from_be_bytes([f0, f1]);
     let more = flags_offset & 0x2000 != 0;
     let offset = u32::from(flags_offset & 0x1fff) * 8;
     let fragment = (more || offset > 0).then(|| Fragment {
-        id: u32::from(be16(bytes, 4).unwrap_or(0)),
+        id: u32::from(u16::from_be_bytes([i0, i1])),
         offset,
         more,
     });
     Parsed::Done(IpPacket {
-        src: IpAddr::V4(Ipv4Addr::from(src)),
-        dst: IpAddr::V4(Ipv4Addr::from(dst)),
-        protocol: bytes.get(9).copied().unwrap_or(0),
+        src: IpAddr::V4(Ipv4Addr::new(s0, s1, s2, s3)),
+        dst: IpAddr::V4(Ipv4Addr::new(d0, d1, d2, d3)),
+        protocol,
         fragment,
         payload,
         wire_len,
@@ -78,33 +101,45 @@ pub fn parse_v4(bytes: &[u8]) -> Parsed<IpPacket<'_>> {
 
 /// Parse an IPv6 packet, following hop-by-hop, routing, destination options and
 /// authentication headers up to the fragment header or the transport protocol.
+#[inline]
 pub fn parse_v6(bytes: &[u8]) -> Parsed<IpPacket<'_>> {
-    let (Some(first), Some(src), Some(dst)) = (bytes.first(), bytes.get(8..24), bytes.get(24..40))
-    else {
+    let Some((fixed, after)) = bytes.split_first_chunk::<8>() else {
         return Parsed::Malformed("ipv6.truncated_header");
     };
+    let Some((src, after)) = after.split_first_chunk::<16>() else {
+        return Parsed::Malformed("ipv6.truncated_header");
+    };
+    let Some((dst, _)) = after.split_first_chunk::<16>() else {
+        return Parsed::Malformed("ipv6.truncated_header");
+    };
+    let [first, _, _, _, l0, l1, first_next, _] = *fixed;
     if first >> 4 != 6 {
         return Parsed::NotThis;
     }
-    let (Ok(src), Ok(dst)) = (<[u8; 16]>::try_from(src), <[u8; 16]>::try_from(dst)) else {
-        return Parsed::Malformed("ipv6.truncated_header");
-    };
-    let claimed = usize::from(be16(bytes, 4).unwrap_or(0));
+    let claimed = usize::from(u16::from_be_bytes([l0, l1]));
     let (end, wire_len) = ip_end(bytes, if claimed == 0 { 0 } else { claimed + 40 });
     let rest = bytes.get(40..end).unwrap_or(&[]);
-    let first_next = bytes.get(6).copied().unwrap_or(0);
-    let (next, rest, fragment) = match extension_headers(first_next, rest) {
-        Ok(v) => v,
-        Err(weird) => return Parsed::Malformed(weird),
+    let (next, rest, fragment) = if is_extension_header(first_next) {
+        match extension_headers(first_next, rest) {
+            Ok(v) => v,
+            Err(weird) => return Parsed::Malformed(weird),
+        }
+    } else {
+        (first_next, rest, None)
     };
     Parsed::Done(IpPacket {
-        src: IpAddr::V6(Ipv6Addr::from(src)),
-        dst: IpAddr::V6(Ipv6Addr::from(dst)),
+        src: IpAddr::V6(Ipv6Addr::from(*src)),
+        dst: IpAddr::V6(Ipv6Addr::from(*dst)),
         protocol: next,
         fragment,
         payload: rest,
         wire_len,
     })
+}
+
+/// True for the IPv6 extension headers this parser follows.
+fn is_extension_header(next: u8) -> bool {
+    matches!(next, HOP_BY_HOP | ROUTING | DEST_OPTS | AUTH | FRAGMENT)
 }
 
 /// Follow IPv6 extension headers from `next`; stops at the transport protocol or right
@@ -115,7 +150,7 @@ fn extension_headers(
 ) -> Result<(u8, &[u8], Option<Fragment>), &'static str> {
     let mut fragment = None;
     let mut followed = 0;
-    while matches!(next, HOP_BY_HOP | ROUTING | DEST_OPTS | AUTH | FRAGMENT) {
+    while is_extension_header(next) {
         followed += 1;
         if followed > MAX_IPV6_EXT_HEADERS {
             return Err("ipv6.too_many_ext_headers");

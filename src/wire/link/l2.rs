@@ -1,16 +1,14 @@
 //! Link-layer headers: from a frame of some LINKTYPE to the bytes of its IP packet.
 
-use etherparse::Ethernet2HeaderSlice;
-
 use super::{LinkType, be16};
 use crate::wire::Parsed;
 
 /// Most VLAN / MPLS / PPPoE headers stripped before the IP header.
 pub const MAX_LINK_HEADERS: usize = 8;
 
-const ETH_IPV4: u16 = 0x0800;
-const ETH_IPV6: u16 = 0x86dd;
-const ETH_VLAN: u16 = 0x8100;
+pub(super) const ETH_IPV4: u16 = 0x0800;
+pub(super) const ETH_IPV6: u16 = 0x86dd;
+pub(super) const ETH_VLAN: u16 = 0x8100;
 const ETH_QINQ: u16 = 0x88a8;
 const ETH_QINQ_OLD: u16 = 0x9100;
 const ETH_PPPOE_SESSION: u16 = 0x8864;
@@ -75,17 +73,30 @@ fn version(data: &[u8]) -> Parsed<&[u8]> {
     }
 }
 
-/// An Ethernet II frame; etherparse reads the 14-byte header.
+/// An Ethernet II frame: destination MAC, source MAC, EtherType, then the payload.
+///
+/// Read by hand from one 14-byte array (no per-field bounds checks): this runs for
+/// nearly every captured packet.
 pub fn ethernet(data: &[u8]) -> Parsed<LinkPayload<'_>> {
-    let Ok(eth) = Ethernet2HeaderSlice::from_slice(data) else {
+    let Some((header, rest)) = data.split_first_chunk::<14>() else {
         return Parsed::Malformed("ethernet.truncated_header");
     };
-    let rest = data.get(eth.slice().len()..).unwrap_or(&[]);
-    ether_type(eth.ether_type().0, rest).map(|ip| LinkPayload {
-        src_mac: Some(eth.source()),
-        dst_mac: Some(eth.destination()),
+    let (dst, src, ty) = split_ethernet_header(header);
+    ether_type(ty, rest).map(|ip| LinkPayload {
+        src_mac: Some(src),
+        dst_mac: Some(dst),
         ip,
     })
+}
+
+/// Destination MAC, source MAC and EtherType of an Ethernet II header.
+pub(super) fn split_ethernet_header(h: &[u8; 14]) -> ([u8; 6], [u8; 6], u16) {
+    let [d0, d1, d2, d3, d4, d5, s0, s1, s2, s3, s4, s5, t0, t1] = *h;
+    (
+        [d0, d1, d2, d3, d4, d5],
+        [s0, s1, s2, s3, s4, s5],
+        u16::from_be_bytes([t0, t1]),
+    )
 }
 
 /// Follow an EtherType through VLAN tags, PPPoE sessions and MPLS labels to IP.
@@ -179,7 +190,7 @@ fn sll(data: &[u8]) -> Parsed<LinkPayload<'_>> {
     })
 }
 
-/// Linux cooked capture v2: 20 bytes, the EtherType first (etherparse has no SLL2).
+/// Linux cooked capture v2: 20 bytes, the EtherType first.
 fn sll2(data: &[u8]) -> Parsed<LinkPayload<'_>> {
     let (Some(proto), Some(rest)) = (be16(data, 0), data.get(20..)) else {
         return Parsed::Malformed("sll2.truncated_header");

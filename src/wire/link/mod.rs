@@ -150,6 +150,49 @@ pub enum Transport<'a> {
 /// Decode a captured frame of `link` type to its innermost IP packet.
 /// `NotThis` for frames without IP (ARP, LLDP, ...) and for unknown link types.
 pub fn decode(link: LinkType, data: &[u8]) -> Parsed<Frame<'_>> {
+    if link == LinkType::ETHERNET
+        && let Some(frame) = decode_common_ethernet(data)
+    {
+        return Parsed::Done(frame);
+    }
+    decode_general(link, data)
+}
+
+/// The frame nearly every packet is: Ethernet, at most one VLAN tag, IPv4 or IPv6, no
+/// tunnel. `None` for anything else (other EtherTypes, a tunnel, any error), which the
+/// general path then decodes from the start; when this answers, the answer is the one
+/// [`decode_general`] gives (tested on every shared capture and on mutated frames).
+#[inline]
+fn decode_common_ethernet(data: &[u8]) -> Option<Frame<'_>> {
+    let (header, mut rest) = data.split_first_chunk::<14>()?;
+    let [.., t0, t1] = *header;
+    let mut ty = u16::from_be_bytes([t0, t1]);
+    if ty == l2::ETH_VLAN {
+        let (&[_, _, t0, t1], after) = rest.split_first_chunk::<4>()?;
+        (ty, rest) = (u16::from_be_bytes([t0, t1]), after);
+    }
+    let ip = match ty {
+        l2::ETH_IPV4 => ip::parse_v4(rest).done()?,
+        l2::ETH_IPV6 => ip::parse_v6(rest).done()?,
+        _ => return None,
+    };
+    // A possible tunnel goes to the general path, which unwraps it (or finds none).
+    if ip.fragment.is_none() && tunnel::payload_may_carry(ip.protocol, ip.payload) {
+        return None;
+    }
+    // The MACs are read last: held from the start they would crowd out the IP fields.
+    let (dst_mac, src_mac, _) = l2::split_ethernet_header(header);
+    Some(Frame {
+        src_mac: Some(src_mac),
+        dst_mac: Some(dst_mac),
+        ip,
+    })
+}
+
+/// Every link type, header stack and tunnel: strip the link layer, parse IP, unwrap.
+/// Kept out of line so the fast path's function stays small.
+#[inline(never)]
+fn decode_general(link: LinkType, data: &[u8]) -> Parsed<Frame<'_>> {
     let outer = match l2::strip(link, data) {
         Parsed::Done(l) => l,
         Parsed::Incomplete { needed } => return Parsed::Incomplete { needed },
@@ -199,11 +242,11 @@ fn cut_by_snaplen(ip: &IpPacket<'_>) -> bool {
 
 fn tcp<'a>(ip: &IpPacket<'a>) -> Parsed<Transport<'a>> {
     let b = ip.payload;
-    let (Some(src_port), Some(dst_port), Some(seq), Some(flags)) =
-        (be16(b, 0), be16(b, 2), be32(b, 4), be16(b, 12))
-    else {
+    let Some((header, _)) = b.split_first_chunk::<14>() else {
         return Parsed::Malformed("tcp.truncated_header");
     };
+    let [s0, s1, d0, d1, q0, q1, q2, q3, _, _, _, _, f0, f1] = *header;
+    let flags = u16::from_be_bytes([f0, f1]);
     let header_len = usize::from(flags >> 12) * 4;
     if header_len < 20 {
         return Parsed::Malformed("tcp.bad_header");
@@ -214,9 +257,9 @@ fn tcp<'a>(ip: &IpPacket<'a>) -> Parsed<Transport<'a>> {
         None => return Parsed::Malformed("tcp.bad_header"),
     };
     Parsed::Done(Transport::Tcp {
-        src_port,
-        dst_port,
-        seq,
+        src_port: u16::from_be_bytes([s0, s1]),
+        dst_port: u16::from_be_bytes([d0, d1]),
+        seq: u32::from_be_bytes([q0, q1, q2, q3]),
         flags: TcpFlags {
             syn: flags & 0x02 != 0,
             ack: flags & 0x10 != 0,
@@ -228,10 +271,10 @@ fn tcp<'a>(ip: &IpPacket<'a>) -> Parsed<Transport<'a>> {
 }
 
 fn udp(b: &[u8]) -> Parsed<Transport<'_>> {
-    let (Some(src_port), Some(dst_port), Some(len)) = (be16(b, 0), be16(b, 2), be16(b, 4)) else {
+    let Some((&[s0, s1, d0, d1, l0, l1], _)) = b.split_first_chunk::<6>() else {
         return Parsed::Malformed("udp.truncated_header");
     };
-    let len = usize::from(len);
+    let len = usize::from(u16::from_be_bytes([l0, l1]));
     // Length 0 appears with segmentation offload and IPv6 jumbograms: take what is there.
     let end = match len {
         0 => b.len(),
@@ -239,8 +282,8 @@ fn udp(b: &[u8]) -> Parsed<Transport<'_>> {
         _ => len.min(b.len()),
     };
     Parsed::Done(Transport::Udp {
-        src_port,
-        dst_port,
+        src_port: u16::from_be_bytes([s0, s1]),
+        dst_port: u16::from_be_bytes([d0, d1]),
         payload: b.get(8..end).unwrap_or(&[]),
     })
 }

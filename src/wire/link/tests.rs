@@ -502,3 +502,5 @@ fn shared_oracle_client_ips_are_innermost_addresses() {
         }
     }
 }
+
+mod fast_path;
