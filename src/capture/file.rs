@@ -7,10 +7,6 @@
 //! are decoded with pcap-parser. A packet borrows the buffer, so the block it came from is
 //! consumed at the start of the next call.
 
-use std::fs::File;
-use std::io::Read;
-use std::path::Path;
-
 use pcap_parser::pcapng::Block;
 use pcap_parser::{
     parse_block_be, parse_block_le, parse_pcap_frame, parse_pcap_frame_be,
@@ -41,14 +37,14 @@ const DSB_TLS_KEY_LOG: u32 = 0x544c_534b;
 /// Key log bytes kept from Decryption Secrets Blocks until taken; more are dropped.
 pub const MAX_SECRETS_BYTES: usize = 16 << 20;
 
-/// A capture file opened for streaming.
-pub struct FileSource {
+/// Frames a capture stream into packets (see [`FileSource`](super::FileSource), which runs
+/// it on the caller's thread or ahead of it).
+pub(super) struct Framer {
     path: String,
     input: Input,
     format: Format,
     /// Length of the block whose packet was handed out last; consumed on the next call.
     pending: usize,
-    total_bytes: u64,
     /// Time of the last packet, given to simple packet blocks (which carry none).
     last_ts: Timestamp,
     /// TLS key log text from Decryption Secrets Blocks, not yet taken.
@@ -140,40 +136,9 @@ fn ts_from_units(raw: u64, units_per_sec: u64, offset_secs: i64) -> Timestamp {
     Timestamp::from_parts(secs, u64::try_from(frac).unwrap_or(0))
 }
 
-impl FileSource {
-    /// Open a pcap or pcapng file; `-` reads standard input (e.g. `tcpdump -w - | sporfri ...`).
-    pub fn open(path: &Path) -> Result<FileSource, CaptureError> {
-        let shown = path.display().to_string();
-        let io = |source| CaptureError::Io {
-            path: shown.clone(),
-            source,
-        };
-        if path == Path::new("-") {
-            let input = Input::read_ahead(Box::new(std::io::stdin())).map_err(io)?;
-            return FileSource::from_input(input, "standard input", 0);
-        }
-        let file = File::open(path).map_err(io)?;
-        let total_bytes = file.metadata().map_err(io)?.len();
-        let input = Input::read_ahead(Box::new(file)).map_err(io)?;
-        FileSource::from_input(input, &shown, total_bytes)
-    }
-
-    /// Read a capture from any byte stream; `name` appears in errors, `total_bytes` (0 when
-    /// unknown) drives progress.
-    /// The stream is read on the caller's thread.
-    pub fn from_reader(
-        reader: Box<dyn Read + Send>,
-        name: &str,
-        total_bytes: u64,
-    ) -> Result<FileSource, CaptureError> {
-        FileSource::from_input(Input::inline(reader), name, total_bytes)
-    }
-
-    fn from_input(
-        mut input: Input,
-        name: &str,
-        total_bytes: u64,
-    ) -> Result<FileSource, CaptureError> {
+impl Framer {
+    /// Start framing `input`: reads the file header; `name` appears in errors.
+    pub(super) fn new(mut input: Input, name: &str) -> Result<Framer, CaptureError> {
         let shown = name.to_owned();
         let io = |source| CaptureError::Io {
             path: shown.clone(),
@@ -210,12 +175,11 @@ impl FileSource {
                 });
             }
         };
-        Ok(FileSource {
+        Ok(Framer {
             path: shown,
             input,
             format,
             pending: 0,
-            total_bytes,
             last_ts: Timestamp(0),
             secrets: Vec::new(),
         })
@@ -224,11 +188,6 @@ impl FileSource {
     /// Bytes of the file consumed so far (for progress).
     pub fn bytes_read(&self) -> u64 {
         self.input.offset() + self.pending as u64
-    }
-
-    /// Size of the file.
-    pub fn total_bytes(&self) -> u64 {
-        self.total_bytes
     }
 
     fn io_error(&self, source: std::io::Error) -> CaptureError {
@@ -500,8 +459,30 @@ impl FileSource {
     }
 }
 
-impl PacketSource for FileSource {
-    fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+/// Where the next packet lies in the input's current buffer.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Desc {
+    pub ts: Timestamp,
+    pub link: LinkType,
+    /// Offset of the packet's bytes in [`Input::buf`].
+    pub at: usize,
+    pub caplen: usize,
+    pub orig_len: u32,
+}
+
+impl Framer {
+    /// The input being framed.
+    pub(super) fn input_mut(&mut self) -> &mut Input {
+        &mut self.input
+    }
+
+    /// The current buffer, taken at the end (see [`Desc::at`]).
+    pub(super) fn into_buf(self) -> Vec<u8> {
+        self.input.into_buf()
+    }
+
+    /// Frame the next packet: it lies in [`Framer::buf`] until the next call.
+    pub(super) fn next_desc(&mut self) -> Result<Option<Desc>, CaptureError> {
         self.input.consume(std::mem::take(&mut self.pending));
         loop {
             match self.step()? {
@@ -517,20 +498,35 @@ impl PacketSource for FileSource {
                 } => {
                     self.pending = block_len;
                     self.last_ts = ts;
-                    let data = self
-                        .input
-                        .available()
-                        .get(data_at..data_at.saturating_add(caplen))
-                        .unwrap_or(&[]);
-                    return Ok(Some(Packet {
+                    return Ok(Some(Desc {
                         ts,
                         link,
-                        data,
+                        at: self.input.start().saturating_add(data_at),
+                        caplen,
                         orig_len,
                     }));
                 }
             }
         }
+    }
+}
+
+impl PacketSource for Framer {
+    fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+        let Some(d) = self.next_desc()? else {
+            return Ok(None);
+        };
+        let data = self
+            .input
+            .buf()
+            .get(d.at..d.at.saturating_add(d.caplen))
+            .unwrap_or(&[]);
+        Ok(Some(Packet {
+            ts: d.ts,
+            link: d.link,
+            data,
+            orig_len: d.orig_len,
+        }))
     }
 }
 

@@ -1,6 +1,8 @@
 //! Tests of the pcap/pcapng reader: generated files for every variant, and the shared captures.
 
 use super::*;
+use crate::capture::FileSource;
+use std::path::Path;
 
 fn write_temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("sporfri-file-tests-{}", std::process::id()));

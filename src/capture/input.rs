@@ -32,7 +32,7 @@ enum Feed {
     /// Read on the caller's thread (in-memory readers, fuzzing: no thread per input).
     Inline {
         reader: Box<dyn Read + Send>,
-        spare: Option<Vec<u8>>,
+        spare: Vec<Vec<u8>>,
     },
     /// Read by a thread ahead of the caller; used buffers go back to it.
     Thread {
@@ -50,14 +50,21 @@ pub struct Input {
     /// Stream offset of `buf[start]`.
     offset: u64,
     eof: bool,
+    /// Keep buffers that were swapped out instead of reusing them: bytes handed out from them
+    /// are still in use elsewhere (see [`Input::take_retired`]).
+    keep_retired: bool,
+    retired: Vec<Vec<u8>>,
 }
+
+/// Most spare buffers an inline input keeps.
+const MAX_SPARE: usize = READ_AHEAD_CHUNKS + 2;
 
 impl Input {
     /// Read `reader` on the caller's thread.
     pub fn inline(reader: Box<dyn Read + Send>) -> Input {
         Input::with_feed(Feed::Inline {
             reader,
-            spare: None,
+            spare: Vec::new(),
         })
     }
 
@@ -81,7 +88,40 @@ impl Input {
             end: 0,
             offset: 0,
             eof: false,
+            keep_retired: false,
+            retired: Vec::new(),
         }
+    }
+
+    /// From now on, buffers swapped out are kept for [`Input::take_retired`] instead of reused.
+    pub fn keep_retired(&mut self) {
+        self.keep_retired = true;
+    }
+
+    /// Buffers swapped out since the last call, oldest first: bytes of the window before
+    /// the swap lie in the first.
+    pub fn take_retired(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.retired)
+    }
+
+    /// A buffer handed back after use, to read into again.
+    pub fn give_back(&mut self, buf: Vec<u8>) {
+        self.recycle(buf);
+    }
+
+    /// The whole current buffer; the window is `buf()[start()..]`.
+    pub fn buf(&self) -> &[u8] {
+        self.buf.get(..self.end).unwrap_or(&[])
+    }
+
+    /// The current buffer, whole.
+    pub fn into_buf(self) -> Vec<u8> {
+        self.buf
+    }
+
+    /// Where the window starts in [`Input::buf`].
+    pub fn start(&self) -> usize {
+        self.start
     }
 
     /// Stream offset of the first unconsumed byte.
@@ -119,7 +159,7 @@ impl Input {
     fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
         let chunk = match &mut self.feed {
             Feed::Inline { reader, spare } => {
-                let buf = spare.take().unwrap_or_else(|| vec![0; CHUNK_BUF]);
+                let buf = spare.pop().unwrap_or_else(|| vec![0; CHUNK_BUF]);
                 read_chunk(reader, buf)?
             }
             // A vanished reader thread can only mean it ended; its last message said why.
@@ -145,18 +185,28 @@ impl Input {
         {
             room.copy_from_slice(tail);
             let used = std::mem::replace(&mut self.buf, chunk.buf);
-            self.recycle(used);
+            self.retire(used);
             self.start = HEADROOM - left;
             self.end = data_end;
         } else {
-            // A block larger than the headroom: gather it in one buffer.
-            self.buf.copy_within(self.start..self.end, 0);
-            self.buf.truncate(left);
-            self.buf
-                .extend_from_slice(chunk.buf.get(HEADROOM..data_end).unwrap_or(&[]));
+            // A block larger than the headroom: gather it in a buffer of its own.
+            let data = chunk.buf.get(HEADROOM..data_end).unwrap_or(&[]);
+            let mut big = Vec::with_capacity(left + data.len());
+            big.extend_from_slice(self.available());
+            big.extend_from_slice(data);
             self.start = 0;
-            self.end = self.buf.len();
+            self.end = big.len();
+            let used = std::mem::replace(&mut self.buf, big);
+            self.retire(used);
             self.recycle(chunk.buf);
+        }
+    }
+
+    fn retire(&mut self, used: Vec<u8>) {
+        if self.keep_retired {
+            self.retired.push(used);
+        } else {
+            self.recycle(used);
         }
     }
 
@@ -166,7 +216,11 @@ impl Input {
             return;
         }
         match &mut self.feed {
-            Feed::Inline { spare, .. } => *spare = Some(buf),
+            Feed::Inline { spare, .. } => {
+                if spare.len() < MAX_SPARE {
+                    spare.push(buf);
+                }
+            }
             Feed::Thread { empty, .. } => {
                 let _ = empty.try_send(buf);
             }

@@ -6,8 +6,9 @@ pub mod file;
 mod input;
 #[cfg(feature = "live")]
 pub mod live;
+mod source;
 
-pub use file::FileSource;
+pub use source::FileSource;
 
 use crate::time::Timestamp;
 use crate::wire::link::LinkType;

@@ -90,7 +90,8 @@ pub fn null(file: &Path) -> Result<ExitCode> {
     let started = Instant::now();
     // On the caller's thread: with nothing to overlap, handing chunks between threads only
     // adds wake-ups, and the floor must be the fastest bare loop.
-    let opened = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let opened =
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
     let mut source = FileSource::from_reader(Box::new(opened), &file.display().to_string(), 0)
         .with_context(|| format!("opening {}", file.display()))?;
     let mut packets = 0u64;

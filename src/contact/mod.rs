@@ -323,7 +323,11 @@ impl Contacts {
 
     /// Attribute every contact in place.
     pub fn attribute(&mut self, attributor: &Attributor) {
-        for c in self.by_device.values_mut().flat_map(|names| names.values_mut()) {
+        for c in self
+            .by_device
+            .values_mut()
+            .flat_map(|names| names.values_mut())
+        {
             c.attribution = attributor.attribute(&facts(c));
         }
     }

@@ -99,7 +99,10 @@ impl Engine {
     pub fn ingest(&mut self, packet: &Packet<'_>, sink: &mut impl Sink) {
         self.stats.packets += 1;
         self.tick(packet.ts, sink);
-        let frame = match link::decode(packet.link, packet.data) {
+        // Borrowed where it lies: copying the freshly written frame out costs a
+        // store-forwarding stall per packet (its fields are written piecewise).
+        let decoded = link::decode(packet.link, packet.data);
+        let frame = match &decoded {
             Parsed::Done(frame) => frame,
             Parsed::NotThis => {
                 self.stats.non_ip += 1;
@@ -112,9 +115,9 @@ impl Engine {
             src: frame.src_mac,
             dst: frame.dst_mac,
         };
-        let ip = frame.ip;
+        let ip = &frame.ip;
         match ip.fragment {
-            None => self.ip(packet.ts, macs, &ip, sink),
+            None => self.ip(packet.ts, macs, ip, sink),
             Some(fragment) => {
                 let whole = self.defrag.push(
                     packet.ts,
@@ -130,7 +133,7 @@ impl Engine {
                         fragment: None,
                         payload: &payload,
                         wire_len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
-                        ..ip
+                        ..*ip
                     };
                     let inner = link::unwrap_tunnels(joined);
                     self.ip(packet.ts, macs, &inner, sink);
