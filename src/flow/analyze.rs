@@ -30,6 +30,9 @@ pub(super) struct Context<'e> {
     pub weirds: &'e mut Counters,
     /// TLS secrets when decryption is on.
     pub keys: Option<&'e KeyLog>,
+    /// Where DNS messages are parsed: one message reused, so that its buffers are not
+    /// allocated again for every message.
+    pub dns_msg: &'e mut dns::Message,
 }
 
 /// What a TCP segment's analysis found that needs more than the flow.
@@ -467,46 +470,44 @@ fn dhcp_message(seg: &Segment<'_>, weirds: &mut Counters, sink: &mut impl Sink) 
 
 /// Analyze one DNS-family message carried by `seg`.
 fn dns_message(ctx: &mut Context<'_>, seg: &Segment<'_>, bytes: &[u8], sink: &mut impl Sink) {
-    let flavor = Flavor::for_ports(seg.src.port(), seg.dst.port()).unwrap_or(Flavor::Dns);
-    let parsed = dns::parse_message(bytes);
-    if let Parsed::Done(msg) = &parsed
-        && let Some(w) = msg.damage
-    {
+    let msg = &mut *ctx.dns_msg;
+    match dns::parse_into(msg, bytes) {
+        Parsed::Done(()) => {}
+        Parsed::Incomplete { .. } => return ctx.weirds.bump("dns.truncated"),
+        Parsed::NotThis => return ctx.weirds.bump("dns.not_dns"),
+        Parsed::Malformed(w) => return ctx.weirds.bump(w),
+    }
+    if let Some(w) = msg.damage {
         ctx.weirds.bump(w);
     }
-    match parsed {
+    if msg.response {
         // Answers sent to a multicast group name no client's flows; unicast ones do.
-        Parsed::Done(msg) if msg.response => {
-            if !is_local_addr(seg.dst.ip()) {
-                // Keyed by device, not address: phones resolve over IPv4 and connect over IPv6.
-                let chains = ctx.dns.learn(seg.ts, seg.dst_device, &msg, ctx.weirds);
-                for (name, chain) in chains {
-                    sink.observe(Observation::DnsChain {
-                        ts: seg.ts,
-                        device: seg.dst_device,
-                        client: seg.dst.ip(),
-                        name,
-                        chain,
-                    });
-                }
-            }
-        }
-        Parsed::Done(msg) => {
-            for q in &msg.questions {
-                sink.observe(Observation::DnsQuery {
+        if !is_local_addr(seg.dst.ip()) {
+            // Keyed by device, not address: phones resolve over IPv4 and connect over IPv6.
+            let chains = ctx.dns.learn(seg.ts, seg.dst_device, msg, ctx.weirds);
+            for (name, chain) in chains {
+                sink.observe(Observation::DnsChain {
                     ts: seg.ts,
-                    device: seg.src_device,
-                    client: seg.src.ip(),
-                    server: seg.dst.ip(),
-                    flavor,
-                    name: msg.name(q.name).to_string(),
-                    qtype: q.qtype,
+                    device: seg.dst_device,
+                    client: seg.dst.ip(),
+                    name,
+                    chain,
                 });
             }
         }
-        Parsed::Incomplete { .. } => ctx.weirds.bump("dns.truncated"),
-        Parsed::NotThis => ctx.weirds.bump("dns.not_dns"),
-        Parsed::Malformed(w) => ctx.weirds.bump(w),
+        return;
+    }
+    let flavor = Flavor::for_ports(seg.src.port(), seg.dst.port()).unwrap_or(Flavor::Dns);
+    for q in &msg.questions {
+        sink.observe(Observation::DnsQuery {
+            ts: seg.ts,
+            device: seg.src_device,
+            client: seg.src.ip(),
+            server: seg.dst.ip(),
+            flavor,
+            name: msg.name(q.name).to_string(),
+            qtype: q.qtype,
+        });
     }
 }
 

@@ -50,6 +50,8 @@ pub struct Engine {
     defrag: Defragmenter,
     pub(super) quic: QuicTracker,
     pub(super) weirds: Counters,
+    /// The DNS message being analyzed, kept between packets for its buffers.
+    dns_msg: crate::wire::dns::Message,
     stats: EngineStats,
     now: Timestamp,
     next_sweep: Timestamp,
@@ -210,6 +212,7 @@ impl Engine {
             weirds,
             stats,
             keys,
+            dns_msg,
             ..
         } = self;
         let (evicted, flow) = flows.find_or_start(proto, src, dst, || {
@@ -230,6 +233,7 @@ impl Engine {
             quic,
             weirds,
             keys,
+            dns_msg,
         };
         match proto {
             Proto::Tcp => analyze::tcp(flow, &seg, from_client, &mut ctx, sink),

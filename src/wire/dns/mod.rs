@@ -139,7 +139,9 @@ pub struct Edns {
 }
 
 /// A DNS message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Default` is an empty message, to be filled (again and again) by [`parse_into`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Message {
     /// The display text of all names of the message, one after the other; a [`NameRef`]
     /// is a range of it (see [`Message::name`]).
@@ -196,16 +198,19 @@ impl Message {
 }
 
 /// A message being parsed, with the names already decoded in it.
-pub(super) struct Parser {
-    msg: Message,
+pub(super) struct Parser<'m> {
+    msg: &'m mut Message,
+    /// The names text while parsing (bytes: see [`name::read_name`]); moved into
+    /// [`Message::names`] at the end, with its allocation.
+    names: Vec<u8>,
     known: name::Known,
 }
 
-impl Parser {
-    /// Read the name at `pos` of `data` into [`Message::names`]: its reference and the offset
+impl Parser<'_> {
+    /// Read the name at `pos` of `data` into the names text: its reference and the offset
     /// after it.
     fn read_name(&mut self, data: &[u8], pos: usize) -> Result<(NameRef, usize), &'static str> {
-        let (text, end) = name::read_name(data, pos, &mut self.msg.names, &mut self.known)?;
+        let (text, end) = name::read_name(data, pos, &mut self.names, &mut self.known)?;
         let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let name = NameRef {
             start: at(text.start),
@@ -225,6 +230,20 @@ const TYPE_OPT: u16 = 41;
 /// `Malformed` only when the header is short or the question section yields no question;
 /// later problems are kept in [`Message::damage`]. Never `Incomplete` (see the module doc).
 pub fn parse_message(data: &[u8]) -> Parsed<Message> {
+    let mut msg = Message::default();
+    parse_into(&mut msg, data).map(|()| msg)
+}
+
+/// [`parse_message`] into `msg`, reusing its buffers: a caller that parses many messages
+/// allocates nothing per message once the buffers have grown. `msg` is cleared first; on
+/// `Done` it holds the message, otherwise what was read before the problem.
+pub fn parse_into(msg: &mut Message, data: &[u8]) -> Parsed<()> {
+    msg.names.clear();
+    msg.questions.clear();
+    msg.answers.clear();
+    msg.additional.clear();
+    msg.edns = None;
+    msg.damage = None;
     let (Some(id), Some(flags)) = (be16(data, 0), be16(data, 2)) else {
         return Parsed::Malformed("dns.short_header");
     };
@@ -233,39 +252,36 @@ pub fn parse_message(data: &[u8]) -> Parsed<Message> {
     else {
         return Parsed::Malformed("dns.short_header");
     };
-    let msg = Message {
-        // Room for the names of a typical message; more grows the buffer.
-        names: String::with_capacity(data.len().clamp(64, 1024)),
-        id,
-        response: flags & 0x8000 != 0,
-        opcode: ((flags >> 11) & 0x0f) as u8,
-        rcode: (flags & 0x0f) as u8,
-        // Sized from the header counts, bounded so a lying header cannot reserve much: saves
-        // the regrowth of a several-record answer section.
-        questions: Vec::with_capacity(usize::from(qd).min(4)),
-        answers: Vec::with_capacity(usize::from(an).min(16)),
-        edns: None,
-        truncated: flags & 0x0200 != 0,
-        additional: Vec::new(),
-        damage: None,
-    };
+    msg.id = id;
+    msg.response = flags & 0x8000 != 0;
+    msg.opcode = ((flags >> 11) & 0x0f) as u8;
+    msg.rcode = (flags & 0x0f) as u8;
+    msg.truncated = flags & 0x0200 != 0;
     let mut p = Parser {
+        names: std::mem::take(&mut msg.names).into_bytes(),
         msg,
         known: name::Known::default(),
     };
-    match read_questions(data, qd, &mut p) {
-        Some(pos) => read_records(data, pos, [an, ns, ar], &mut p),
-        None if p.msg.questions.is_empty() => {
-            return Parsed::Malformed(p.msg.damage.unwrap_or("dns.bad_question"));
-        }
-        None => {}
+    let pos = read_questions(data, qd, &mut p);
+    if let Some(pos) = pos {
+        read_records(data, pos, [an, ns, ar], &mut p);
     }
-    Parsed::Done(p.msg)
+    let Parser { msg, names, .. } = p;
+    // Only UTF-8 text is ever appended (see `name::read_name`): this never takes the lossy
+    // branch, which is there so that no input can make it panic.
+    msg.names = String::from_utf8(names)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    match pos {
+        None if msg.questions.is_empty() => {
+            Parsed::Malformed(msg.damage.unwrap_or("dns.bad_question"))
+        }
+        _ => Parsed::Done(()),
+    }
 }
 
 /// Read `count` questions after the header into `msg`; the offset after them, or `None` (with
 /// `msg.damage` set) when the section is broken and the records cannot be found.
-fn read_questions(data: &[u8], count: u16, p: &mut Parser) -> Option<usize> {
+fn read_questions(data: &[u8], count: u16, p: &mut Parser<'_>) -> Option<usize> {
     let mut pos = HEADER_LEN;
     for n in 0..usize::from(count) {
         if n >= MAX_QUESTIONS {
@@ -295,7 +311,7 @@ fn read_questions(data: &[u8], count: u16, p: &mut Parser) -> Option<usize> {
 
 /// Read the answer, authority and additional sections (counts in that order) from `pos`.
 /// Authority records are walked over but not kept.
-fn read_records(data: &[u8], mut pos: usize, counts: [u16; 3], p: &mut Parser) {
+fn read_records(data: &[u8], mut pos: usize, counts: [u16; 3], p: &mut Parser<'_>) {
     let mut seen = 0usize;
     for (section, &count) in counts.iter().enumerate() {
         for _ in 0..count {

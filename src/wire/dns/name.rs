@@ -51,8 +51,7 @@ pub const MAX_KNOWN: usize = 32;
 /// Most labels of one name remembered (the first ones; a longer name's last labels are not).
 const MAX_KNOWN_PER_NAME: usize = 8;
 
-/// Plain names already read in this message, by the wire offset of each of their labels, and
-/// the buffer names are assembled in (one per message, not one per name).
+/// Plain names already read in this message, by the wire offset of each of their labels.
 ///
 /// Why: most names of a response are a bare compression pointer to a name read before (owner
 /// names point at the question or at a CNAME target). The name at a label position is always
@@ -64,9 +63,6 @@ const MAX_KNOWN_PER_NAME: usize = 8;
 pub(super) struct Known {
     entries: [KnownLabel; MAX_KNOWN],
     len: usize,
-    /// The raw name being read: label bytes joined with dots. At most MAX_NAME_BYTES (longer
-    /// names are not kept).
-    raw: [u8; MAX_NAME_BYTES],
 }
 
 impl Default for Known {
@@ -74,7 +70,6 @@ impl Default for Known {
         Known {
             entries: [KnownLabel::default(); MAX_KNOWN],
             len: 0,
-            raw: [0; MAX_NAME_BYTES],
         }
     }
 }
@@ -84,7 +79,8 @@ impl Default for Known {
 struct KnownLabel {
     /// Wire offset of the label (a pointer reaches at most 0x3fff).
     wire: u16,
-    /// Pointers the walk followed after this label (at most MAX_POINTER_HOPS).
+    /// Pointers the walk followed after this label (at most MAX_POINTER_HOPS). While the
+    /// name is being walked: the pointers followed before it.
     hops_after: u8,
     /// The name from this label on, as a range of the names text.
     start: u32,
@@ -96,34 +92,14 @@ impl Known {
         let used = self.entries.get(..self.len).unwrap_or_default();
         used.iter().find(|e| usize::from(e.wire) == wire)
     }
-
-    /// Remember the label at `wire` whose name is `text` of the names text; labels that no
-    /// pointer can reach, and any past [`MAX_KNOWN`], are not remembered.
-    fn add(&mut self, wire: usize, text: Range<usize>, hops_after: usize) {
-        let label = (
-            u16::try_from(wire).ok().filter(|&w| w <= 0x3fff),
-            u8::try_from(hops_after).ok(),
-            u32::try_from(text.start).ok(),
-            u32::try_from(text.end).ok(),
-        );
-        let (Some(wire), Some(hops_after), Some(start), Some(end)) = label else {
-            return;
-        };
-        if let Some(slot) = self.entries.get_mut(self.len) {
-            *slot = KnownLabel {
-                wire,
-                hops_after,
-                start,
-                end,
-            };
-            self.len += 1;
-        }
-    }
 }
 
 /// Read the name at `start` in `msg` (offsets are message offsets, for compression pointers)
 /// and append its display form to `out` (unless `known` already holds it). Returns the range of
 /// `out` holding the name and the offset just after the name at its original position.
+///
+/// `out` holds UTF-8 text only: printable ASCII, [`ROOT`], [`TOO_LONG`] or `format_text`
+/// output (a byte buffer, so that no name is validated as UTF-8 on its own).
 ///
 /// Bounded: at most [`MAX_POINTER_HOPS`] pointers (more is `dns.name_pointer_loop`), and once a
 /// pointer was followed the walk stops as soon as the name is too long, so a loop that keeps
@@ -131,7 +107,7 @@ impl Known {
 pub(super) fn read_name(
     msg: &[u8],
     start: usize,
-    out: &mut String,
+    out: &mut Vec<u8>,
     known: &mut Known,
 ) -> Result<(Range<usize>, usize), &'static str> {
     if let Some(&[first, low]) = msg.get(start..start + 2)
@@ -147,76 +123,128 @@ pub(super) fn read_name(
         }
     }
     let text_start = out.len();
-    let mut walk = Walk::new(&mut known.raw);
-    let end = walk.run(msg, start)?;
+    let mut walk = Walk {
+        out,
+        text_start,
+        len: 0,
+        too_long: false,
+        printable: true,
+        hops: 0,
+        known,
+        labels: 0,
+    };
+    let end = match walk.run(msg, start) {
+        Ok(end) => end,
+        Err(weird) => {
+            walk.out.truncate(text_start);
+            return Err(weird);
+        }
+    };
     let Walk {
-        raw,
-        len,
+        out,
         too_long,
+        printable,
         hops,
+        known,
         labels,
-        label_count,
+        ..
     } = walk;
-    let raw = raw.get(..len).unwrap_or_default();
     if too_long {
-        out.push_str(TOO_LONG);
-    } else if raw.is_empty() {
-        out.push_str(ROOT);
-    } else if let Some(text) = printable_ascii(raw) {
-        // Nearly every name is printable ASCII: copied as is, and remembered.
-        out.push_str(text);
-        for &(wire, offset, hops_before) in labels.get(..label_count).unwrap_or_default() {
-            known.add(wire, text_start + offset..out.len(), hops - hops_before);
+        out.truncate(text_start);
+        out.extend_from_slice(TOO_LONG.as_bytes());
+    } else if out.len() == text_start {
+        out.extend_from_slice(ROOT.as_bytes());
+    } else if printable {
+        // Nearly every name is printable ASCII: kept as copied, and its labels remembered.
+        let end = u32::try_from(out.len()).ok();
+        let first = known.len;
+        for e in known.entries.iter_mut().skip(first).take(labels) {
+            match (end, u8::try_from(hops - usize::from(e.hops_after)).ok()) {
+                (Some(end), Some(after)) => {
+                    e.end = end;
+                    e.hops_after = after;
+                    known.len += 1;
+                }
+                _ => break,
+            }
         }
     } else {
-        format_text_into(raw, out);
+        let mut raw = [0u8; MAX_NAME_BYTES];
+        let len = out.len() - text_start;
+        let copied = raw.get_mut(..len).zip(out.get(text_start..));
+        if let Some((dst, src)) = copied {
+            dst.copy_from_slice(src);
+        }
+        out.truncate(text_start);
+        let mut text = String::with_capacity(len * 4);
+        format_text_into(raw.get(..len).unwrap_or_default(), &mut text);
+        out.extend_from_slice(text.as_bytes());
     }
     Ok((text_start..out.len(), end))
 }
 
-/// The walk over one name's labels and pointers.
+/// The walk over one name's labels and pointers, appending the raw name (label bytes joined
+/// with dots) to the names text.
+///
+/// Why runs: the labels between two pointers lie one after the other on the wire, and their
+/// display form is those wire bytes with each length byte turned into a dot. So a run of
+/// labels is copied with one `extend_from_slice` and checked word by word, instead of label
+/// by label and byte by byte.
 struct Walk<'b> {
-    /// The raw name: label bytes joined with dots (the buffer of [`Known`]).
-    raw: &'b mut [u8; MAX_NAME_BYTES],
+    out: &'b mut Vec<u8>,
+    /// Where this name starts in `out`.
+    text_start: usize,
+    /// Display length of the labels walked so far (copied to `out` at the end of each run).
     len: usize,
     too_long: bool,
+    /// Every byte copied so far is printable ASCII.
+    printable: bool,
     hops: usize,
-    /// The first labels: (wire offset, offset in `raw`, pointers followed before it).
-    labels: [(usize, usize, usize); MAX_KNOWN_PER_NAME],
-    label_count: usize,
+    /// Where the first labels are noted (past `known.len`, committed only for a plain name).
+    known: &'b mut Known,
+    /// Labels noted in `known` so far.
+    labels: usize,
 }
 
-impl<'b> Walk<'b> {
-    fn new(raw: &'b mut [u8; MAX_NAME_BYTES]) -> Self {
-        Walk {
-            raw,
-            len: 0,
-            too_long: false,
-            hops: 0,
-            labels: [(0, 0, 0); MAX_KNOWN_PER_NAME],
-            label_count: 0,
-        }
-    }
-
+impl Walk<'_> {
     /// Walk the name at `start`: the offset just after it at its original position.
     fn run(&mut self, msg: &[u8], start: usize) -> Result<usize, &'static str> {
         let mut pos = start;
         let mut end: Option<usize> = None;
         loop {
-            let label_len = *msg.get(pos).ok_or("dns.truncated_name")?;
-            match label_len & 0xc0 {
-                0x00 if label_len == 0 => return Ok(*end.get_or_insert(pos + 1)),
-                0x00 => {
-                    let label = msg
-                        .get(pos + 1..pos + 1 + usize::from(label_len))
-                        .ok_or("dns.truncated_name")?;
-                    if !self.push_label(pos, label) && end.is_some() {
-                        // Past a pointer the end is known: stop walking a name already too
-                        // long.
-                        return Ok(end.unwrap_or(pos + 1));
-                    }
-                    pos += 1 + usize::from(label_len);
+            // The labels from `run` on are to be copied; `None` once the name is too long.
+            let mut run = (!self.too_long).then_some(pos);
+            let label_len = loop {
+                let label_len = *msg.get(pos).ok_or("dns.truncated_name")?;
+                if label_len == 0 || label_len & 0xc0 != 0 {
+                    break label_len;
                 }
+                let next = pos + 1 + usize::from(label_len);
+                if next > msg.len() {
+                    return Err("dns.truncated_name");
+                }
+                if !self.too_long {
+                    let dot = usize::from(self.len != 0);
+                    if self.len + dot + usize::from(label_len) > MAX_NAME_BYTES {
+                        self.too_long = true;
+                        // The text becomes TOO_LONG: nothing more to copy.
+                        run = None;
+                    } else {
+                        self.note_label(pos, self.len + dot);
+                        self.len += dot + usize::from(label_len);
+                    }
+                }
+                if self.too_long
+                    && let Some(end) = end
+                {
+                    // Past a pointer the end is known: stop walking a name already too long.
+                    return Ok(end);
+                }
+                pos = next;
+            };
+            self.copy_run(msg, run, pos);
+            match label_len & 0xc0 {
+                0x00 => return Ok(*end.get_or_insert(pos + 1)),
                 0xc0 => {
                     let low = *msg.get(pos + 1).ok_or("dns.truncated_name")?;
                     end.get_or_insert(pos + 2);
@@ -232,38 +260,74 @@ impl<'b> Walk<'b> {
         }
     }
 
-    /// Append the label at wire offset `pos`; false once the name is too long.
-    fn push_label(&mut self, pos: usize, label: &[u8]) -> bool {
-        let dot = usize::from(self.len != 0);
-        let Some(dst) = self
-            .raw
-            .get_mut(self.len..self.len + dot + label.len())
-            .filter(|_| !self.too_long)
-        else {
-            self.too_long = true;
-            return false;
+    /// Append the labels from wire offset `from` (a length byte) to `to` (the byte after the
+    /// last label) as display text: the first length byte is dropped at the start of the name
+    /// and a dot elsewhere, like every later one.
+    fn copy_run(&mut self, msg: &[u8], from: Option<usize>, to: usize) {
+        let Some(from) = from.filter(|&f| f < to) else {
+            return;
         };
-        let (sep, text) = dst.split_at_mut(dot);
-        if let Some(d) = sep.first_mut() {
-            *d = b'.';
+        let skip = usize::from(self.out.len() == self.text_start);
+        let base = self.out.len();
+        self.out
+            .extend_from_slice(msg.get(from + skip..to).unwrap_or_default());
+        // Length bytes become dots: every label start after the first (or from the first).
+        let mut p = from;
+        while p < to {
+            if p >= from + skip
+                && let Some(b) = self.out.get_mut(base + p - from - skip)
+            {
+                *b = b'.';
+            }
+            p += 1 + usize::from(msg.get(p).copied().unwrap_or(0));
         }
-        text.copy_from_slice(label);
-        if let Some(slot) = self.labels.get_mut(self.label_count) {
-            *slot = (pos, self.len + dot, self.hops);
-            self.label_count += 1;
+        self.printable &= all_printable(self.out.get(base..).unwrap_or_default());
+    }
+
+    /// Note the label at wire offset `pos` starting `offset` bytes into the name, for
+    /// [`Known`]: only the first [`MAX_KNOWN_PER_NAME`], and only labels a pointer can reach.
+    fn note_label(&mut self, pos: usize, offset: usize) {
+        if self.labels >= MAX_KNOWN_PER_NAME {
+            return;
         }
-        self.len += dot + label.len();
-        true
+        let slot = self.known.len + self.labels;
+        let (Some(e), Some(wire), Ok(start), Ok(hops)) = (
+            self.known.entries.get_mut(slot),
+            u16::try_from(pos).ok().filter(|&w| w <= 0x3fff),
+            u32::try_from(self.text_start + offset),
+            u8::try_from(self.hops),
+        ) else {
+            return;
+        };
+        *e = KnownLabel {
+            wire,
+            hops_after: hops,
+            start,
+            end: 0,
+        };
+        self.labels += 1;
     }
 }
 
-/// `raw` as text when every byte is printable ASCII (shown as is by `format_text`).
-fn printable_ascii(raw: &[u8]) -> Option<&str> {
-    // A fold rather than `all`: no early exit, so the check compiles to a vector loop.
-    let printable = raw
+/// True when every byte is printable ASCII (0x20..=0x7e), shown as is by `format_text`.
+///
+/// Eight bytes at a time (names are checked on every message): a byte below 0x20 borrows in
+/// `x - 0x20..` and clears its top bit, a byte above 0x7e sets its top bit in `x + 0x01..`
+/// or already has it (the classic "hasless"/"hasmore" tests, exact for any byte present).
+pub(super) fn all_printable(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut bad = 0u64;
+    for chunk in &mut chunks {
+        let x = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
+        bad |= (x.wrapping_sub(ONES * 0x20) & !x) | x.wrapping_add(ONES) | x;
+    }
+    let tail = chunks
+        .remainder()
         .iter()
         .fold(true, |ok, &b| ok & (0x20..0x7f).contains(&b));
-    printable.then(|| std::str::from_utf8(raw).ok()).flatten()
+    bad & TOPS == 0 && tail
 }
 
 /// Wireshark's `format_text` (wsutil/str_util.c, 4.0) over raw name bytes.

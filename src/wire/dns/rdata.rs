@@ -34,7 +34,7 @@ pub(super) struct RawRecord {
 pub(super) fn read_record(
     msg: &[u8],
     pos: usize,
-    out: &mut Parser,
+    out: &mut Parser<'_>,
 ) -> Result<RawRecord, &'static str> {
     let p = skip_name(msg, pos)?;
     let rtype = be16(msg, p).ok_or("dns.truncated_record")?;
@@ -83,7 +83,7 @@ fn record_data(
     rtype: u16,
     start: usize,
     rd: &[u8],
-    out: &mut Parser,
+    out: &mut Parser<'_>,
 ) -> Result<RecordData, &'static str> {
     match rtype {
         TYPE_A => <[u8; 4]>::try_from(rd)
@@ -105,7 +105,12 @@ fn record_data(
 }
 
 /// SVCB/HTTPS data (RFC 9460 §2.2): priority, target name, then SvcParams.
-fn svcb(msg: &[u8], start: usize, rd: &[u8], out: &mut Parser) -> Result<RecordData, &'static str> {
+fn svcb(
+    msg: &[u8],
+    start: usize,
+    rd: &[u8],
+    out: &mut Parser<'_>,
+) -> Result<RecordData, &'static str> {
     let priority = be16(rd, 0).ok_or("dns.bad_svcb")?;
     let (target, tend) = out.read_name(msg, start + 2)?;
     let mut params = msg.get(tend..start + rd.len()).ok_or("dns.bad_svcb")?;

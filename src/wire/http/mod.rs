@@ -9,6 +9,8 @@ mod tests;
 
 pub use chunked::{MAX_CHUNK_LINE_BYTES, chunked_len};
 
+use std::mem::MaybeUninit;
+
 use super::Parsed;
 
 /// Largest request or response head accepted (browsers send a few KiB; servers cap near 8 KiB).
@@ -110,10 +112,12 @@ pub fn parse_request(buf: &[u8]) -> Parsed<Request> {
     if super::tls::looks_like_tls(buf) {
         return Parsed::NotThis;
     }
-    let mut first = [httparse::EMPTY_HEADER; HEADERS_FIRST_TRY];
+    // Uninitialised header slots: httparse fills what it uses, so the array is not zeroed
+    // for every head.
+    let mut first = [const { MaybeUninit::uninit() }; HEADERS_FIRST_TRY];
     let outcome = match request_head(buf, &mut first) {
         Err(httparse::Error::TooManyHeaders) => {
-            let mut more = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut more = vec![MaybeUninit::uninit(); MAX_HEADERS];
             request_head(buf, &mut more)
         }
         other => other,
@@ -132,10 +136,10 @@ pub fn parse_response(buf: &[u8]) -> Parsed<Response> {
     if !b"HTTP/".starts_with(start) {
         return Parsed::NotThis;
     }
-    let mut first = [httparse::EMPTY_HEADER; HEADERS_FIRST_TRY];
+    let mut first = [const { MaybeUninit::uninit() }; HEADERS_FIRST_TRY];
     let outcome = match response_head(buf, &mut first) {
         Err(httparse::Error::TooManyHeaders) => {
-            let mut more = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut more = vec![MaybeUninit::uninit(); MAX_HEADERS];
             response_head(buf, &mut more)
         }
         other => other,
@@ -156,35 +160,20 @@ fn unfinished_head<T>(buf: &[u8]) -> Parsed<T> {
     }
 }
 
+/// Header slots for httparse (filled by the parse, not before).
+type Slots<'b> = [MaybeUninit<httparse::Header<'b>>];
+
 fn request_head<'b>(
     buf: &'b [u8],
-    headers: &mut [httparse::Header<'b>],
+    headers: &mut Slots<'b>,
 ) -> Result<Parsed<Request>, httparse::Error> {
     let head = buf.get(..MAX_HEAD_BYTES).unwrap_or(buf);
-    let mut req = httparse::Request::new(headers);
-    let httparse::Status::Complete(head_len) = req.parse(head)? else {
+    let mut req = httparse::Request::new(&mut []);
+    let httparse::Status::Complete(head_len) = req.parse_with_uninit_headers(head, headers)? else {
         return Ok(unfinished_head(buf));
     };
-    let mut request = Request {
-        method: req.method.unwrap_or_default().to_owned(),
-        host: None,
-        path: req.path.unwrap_or_default().to_owned(),
-        referer: None,
-        has_cookie: false,
-        head_len,
-        body: Body::None,
-    };
-    for h in req.headers.iter() {
-        let name = h.name;
-        if name.eq_ignore_ascii_case("host") && request.host.is_none() {
-            request.host = Some(lossy(h.value));
-        } else if name.eq_ignore_ascii_case("referer") && request.referer.is_none() {
-            request.referer = Some(lossy(h.value));
-        } else if name.eq_ignore_ascii_case("cookie") {
-            request.has_cookie = true;
-        }
-    }
-    request.body = match framing(req.headers) {
+    let fields = Fields::scan(req.headers, |_| {});
+    let body = match fields.framing() {
         Ok(Framing::Chunked) => Body::Chunked,
         Ok(Framing::Length(n)) if n > 0 => Body::Length(n),
         Ok(Framing::Length(_) | Framing::Unspecified) => Body::None,
@@ -192,27 +181,38 @@ fn request_head<'b>(
         Ok(Framing::OtherEncoding) => return Ok(Parsed::Malformed("http.bad_transfer_encoding")),
         Err(weird) => return Ok(Parsed::Malformed(weird)),
     };
-    Ok(Parsed::Done(request))
+    Ok(Parsed::Done(Request {
+        method: req.method.unwrap_or_default().to_owned(),
+        host: fields.host.map(lossy),
+        path: req.path.unwrap_or_default().to_owned(),
+        referer: fields.referer.map(lossy),
+        has_cookie: fields.cookie,
+        head_len,
+        body,
+    }))
 }
 
 fn response_head<'b>(
     buf: &'b [u8],
-    headers: &mut [httparse::Header<'b>],
+    headers: &mut Slots<'b>,
 ) -> Result<Parsed<Response>, httparse::Error> {
     let head = buf.get(..MAX_HEAD_BYTES).unwrap_or(buf);
-    let mut res = httparse::Response::new(headers);
-    let httparse::Status::Complete(head_len) = res.parse(head)? else {
+    let mut res = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default()
+        .parse_response_with_uninit_headers(&mut res, head, headers)?;
+    let httparse::Status::Complete(head_len) = parsed else {
         return Ok(unfinished_head(buf));
     };
     let status = res.code.unwrap_or_default();
-    let set_cookie_names = res
-        .headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("set-cookie"))
-        .filter_map(|h| cookie_name(h.value))
-        .take(MAX_SET_COOKIE_NAMES)
-        .collect();
-    let body = match framing(res.headers) {
+    let mut set_cookie_names = Vec::new();
+    let fields = Fields::scan(res.headers, |value| {
+        if set_cookie_names.len() < MAX_SET_COOKIE_NAMES
+            && let Some(name) = cookie_name(value)
+        {
+            set_cookie_names.push(name);
+        }
+    });
+    let body = match fields.framing() {
         // RFC 9112 §6.3: these never carry content, whatever the headers say.
         _ if (100..200).contains(&status) || status == 204 || status == 304 => Body::None,
         Ok(Framing::Chunked) => Body::Chunked,
@@ -239,30 +239,73 @@ enum Framing {
     Unspecified,
 }
 
-fn framing(headers: &[httparse::Header<'_>]) -> Result<Framing, &'static str> {
-    let named = |name: &'static str| {
-        headers
-            .iter()
-            .filter(move |h| h.name.eq_ignore_ascii_case(name))
-    };
-    // Transfer-Encoding wins over Content-Length; the final coding decides.
-    if let Some(te) = named("transfer-encoding").next_back() {
-        let last = te.value.rsplit(|&b| b == b',').next().unwrap_or_default();
-        return Ok(if last.trim_ascii().eq_ignore_ascii_case(b"chunked") {
-            Framing::Chunked
-        } else {
-            Framing::OtherEncoding
-        });
+/// The headers sporfri reads, found in one pass over a head (by name length first: most
+/// headers are none of these and cost one compare).
+struct Fields<'b> {
+    /// The first Host header.
+    host: Option<&'b [u8]>,
+    /// The first Referer header.
+    referer: Option<&'b [u8]>,
+    /// A Cookie header was sent.
+    cookie: bool,
+    /// The last Transfer-Encoding header (it wins over Content-Length).
+    transfer_encoding: Option<&'b [u8]>,
+    /// The Content-Length all values agree on so far; an error once one is bad or differs.
+    length: Result<Option<u64>, &'static str>,
+}
+
+impl<'b> Fields<'b> {
+    /// Scan `headers`; Set-Cookie values go to `set_cookie`, in order.
+    fn scan(headers: &[httparse::Header<'b>], mut set_cookie: impl FnMut(&'b [u8])) -> Self {
+        let mut f = Fields {
+            host: None,
+            referer: None,
+            cookie: false,
+            transfer_encoding: None,
+            length: Ok(None),
+        };
+        for h in headers {
+            let is = |name: &str| h.name.eq_ignore_ascii_case(name);
+            match h.name.len() {
+                4 if f.host.is_none() && is("host") => f.host = Some(h.value),
+                6 if is("cookie") => f.cookie = true,
+                7 if f.referer.is_none() && is("referer") => f.referer = Some(h.value),
+                10 if is("set-cookie") => set_cookie(h.value),
+                14 if is("content-length") => f.add_length(h.value),
+                17 if is("transfer-encoding") => f.transfer_encoding = Some(h.value),
+                _ => {}
+            }
+        }
+        f
     }
-    let mut length = None;
-    for value in named("content-length").flat_map(|h| h.value.split(|&b| b == b',')) {
-        let n = decimal(value.trim_ascii()).ok_or("http.bad_content_length")?;
-        // Repeated Content-Length values must agree (RFC 9112 §6.3 item 5).
-        if length.replace(n).is_some_and(|prev| prev != n) {
-            return Err("http.bad_content_length");
+
+    /// One Content-Length header: comma-separated values that must all agree (RFC 9112 §6.3
+    /// item 5) with each other and with earlier headers.
+    fn add_length(&mut self, value: &[u8]) {
+        for part in value.split(|&b| b == b',') {
+            let Ok(length) = self.length else {
+                return;
+            };
+            self.length = match decimal(part.trim_ascii()) {
+                Some(n) if length.is_none_or(|prev| prev == n) => Ok(Some(n)),
+                _ => Err("http.bad_content_length"),
+            };
         }
     }
-    Ok(length.map_or(Framing::Unspecified, Framing::Length))
+
+    fn framing(&self) -> Result<Framing, &'static str> {
+        // Transfer-Encoding wins over Content-Length; the final coding decides.
+        if let Some(te) = self.transfer_encoding {
+            let last = te.rsplit(|&b| b == b',').next().unwrap_or_default();
+            return Ok(if last.trim_ascii().eq_ignore_ascii_case(b"chunked") {
+                Framing::Chunked
+            } else {
+                Framing::OtherEncoding
+            });
+        }
+        self.length
+            .map(|length| length.map_or(Framing::Unspecified, Framing::Length))
+    }
 }
 
 /// A non-empty run of ASCII digits as u64 (overflow is `None`).

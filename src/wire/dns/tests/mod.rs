@@ -646,3 +646,65 @@ fn names_past_the_known_table_are_still_read() {
         format!("n{}.example", MAX_KNOWN + 2)
     );
 }
+
+#[test]
+fn printable_check_word_at_a_time_matches_bytewise() {
+    // Every byte value at every position of a 17-byte run (two words and a tail).
+    for bad in 0u8..=255 {
+        for at in 0..17 {
+            let mut raw = [b'a'; 17];
+            raw[at] = bad;
+            let expect = (0x20..0x7f).contains(&bad);
+            assert_eq!(name::all_printable(&raw), expect, "byte {bad:#x} at {at}");
+        }
+    }
+    assert!(name::all_printable(b""));
+    assert!(name::all_printable(b" ~ ~ ~ ~ ~ ~ ~ ~"));
+}
+
+#[test]
+fn parse_into_reuses_a_message_and_clears_it() {
+    let mut body = question(&wire_name("a.example.com"), 1);
+    body.extend(record(&[0xc0, 12], 1, 60, &[192, 0, 2, 1]));
+    let first = message(0x8180, [1, 1, 0, 0], &body);
+    let second = message(
+        0x0100,
+        [1, 0, 0, 0],
+        &question(&wire_name("b\x01.example"), 28),
+    );
+    let mut m = Message::default();
+    assert_eq!(parse_into(&mut m, &first), Parsed::Done(()));
+    assert_eq!(m.answers.len(), 1);
+    assert_eq!(parse_into(&mut m, &second), Parsed::Done(()));
+    assert_eq!(m, done(&second));
+    assert_eq!(questions(&m), vec![("b\\001.example", 28)]);
+    assert!(m.answers.is_empty() && !m.response);
+    assert_eq!(
+        parse_into(&mut m, &[0x12]),
+        Parsed::Malformed("dns.short_header")
+    );
+}
+
+#[test]
+fn names_built_from_runs_and_pointers() {
+    // A name whose labels come in two runs (pointer in the middle), and a too-long name cut
+    // in its first run.
+    let mut body = question(&wire_name("x.y.example.com"), 1);
+    // CNAME target: "c.d" then a pointer to "example.com" of the question (offset 16).
+    let mut target = vec![1, b'c', 1, b'd', 0xc0, 16];
+    body.extend(record(&[0xc0, 12], 5, 60, &target));
+    let long: String = (0..5).map(|i| format!("{}{i}.", "l".repeat(60))).collect();
+    target = wire_name(&long);
+    body.extend(record(&[0xc0, 12], 5, 60, &target));
+    let m = done(&message(0x8180, [1, 2, 0, 0], &body));
+    let names: Vec<&str> = m
+        .answers
+        .iter()
+        .map(|r| match r.data {
+            RecordData::Cname(t) => m.name(t),
+            _ => "",
+        })
+        .collect();
+    assert_eq!(names, vec!["c.d.example.com", TOO_LONG]);
+    assert_eq!(m.name(m.answers[0].name), "x.y.example.com");
+}
