@@ -69,18 +69,32 @@ fn build(path: &Path, records: &[Record], size: u64) -> std::io::Result<u64> {
     Ok(packets)
 }
 
-fn run(bin: &str, args: &[&str]) -> String {
+/// One run: `(seconds, peak RSS MB)` from sporfri's own throughput line.
+fn run(bin: &str, args: &[&str]) -> Option<(f64, f64)> {
     let out = Command::new(bin)
         .args(args)
         .stdout(std::process::Stdio::null())
         .output()
         .expect("run sporfri");
     let err = String::from_utf8_lossy(&out.stderr);
-    err.lines()
-        .find(|l| l.contains("packets/s"))
-        .unwrap_or("no throughput line")
-        .trim_start_matches("sporfri: ")
-        .to_owned()
+    let line = err.lines().find(|l| l.contains("packets/s"))?;
+    // "N packets in S s (P packets/s), peak RSS M MB"
+    let secs = line.split(" in ").nth(1)?.split(' ').next()?.parse().ok()?;
+    let rss = line
+        .split("peak RSS ")
+        .nth(1)?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()?;
+    Some((secs, rss))
+}
+
+/// Median seconds and largest peak RSS of `runs` runs.
+fn median(runs: &mut [(f64, f64)]) -> (f64, f64) {
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let rss = runs.iter().map(|r| r.1).fold(0.0, f64::max);
+    (runs.get(runs.len() / 2).map_or(f64::NAN, |r| r.0), rss)
 }
 
 /// tshark extracting the names sporfri extracts, timed by GNU time: `(seconds, peak RSS kB)`.
@@ -150,16 +164,38 @@ fn main() {
         ("QUIC traces only", &quic, size_mb / 4),
         ("QUIC-free traces only", &no_quic, size_mb / 4),
     ];
-    println!("| capture | size | packets | read loop (--null) | sporfri replay |");
-    println!("|---|---:|---:|---|---|");
+    let rounds: usize = args
+        .iter()
+        .position(|a| a == "--rounds")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    println!(
+        "median of {rounds} runs each, read loop and sporfri alternating (the host's memory \
+         bandwidth drifts; compare within a row)"
+    );
+    println!(
+        "| capture | size | packets | read loop (--null) | sporfri replay | sporfri / read loop |"
+    );
+    println!("|---|---:|---:|---|---|---:|");
     for (i, (label, files, mb)) in mixes.iter().enumerate() {
         let path = dir.join(format!("bench-{i}-{mb}mb.pcap"));
         let records = load(files);
         let packets = build(&path, &records, mb * 1_000_000).expect("write capture");
         let p = path.to_string_lossy();
-        let null = run(bin, &["replay", "--null", &p]);
-        let full = run(bin, &["replay", "--format", "jsonl", &p]);
-        println!("| {label} | {mb} MB | {packets} | {null} | {full} |");
+        let (mut null, mut full) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            null.extend(run(bin, &["replay", "--null", &p]));
+            full.extend(run(bin, &["replay", "--format", "jsonl", &p]));
+        }
+        let ((tn, rn), (tf, rf)) = (median(&mut null), median(&mut full));
+        let rate = |t: f64| packets as f64 / t.max(1e-9) / 1e6;
+        println!(
+            "| {label} | {mb} MB | {packets} | {tn:.3} s ({:.1} M packets/s), peak RSS {rn:.1} MB | {tf:.3} s ({:.1} M packets/s), peak RSS {rf:.1} MB | {:.0} % |",
+            rate(tn),
+            rate(tf),
+            100.0 * tn / tf.max(1e-9)
+        );
         if i == 0 && args.iter().any(|a| a == "--tshark") {
             match tshark(&path) {
                 Some((secs, kb)) => println!(
