@@ -14,7 +14,7 @@ use super::analyze;
 use super::dns_cache::DnsCache;
 use super::ipfrag::Defragmenter;
 use super::quic::QuicTracker;
-use super::table::{Flow, FlowTable};
+use super::table::{Canon, Flow, FlowTable};
 
 /// How often (in packet time) idle flows and stale reassemblies are swept.
 const SWEEP_SECS: u64 = 5;
@@ -59,11 +59,13 @@ pub struct Engine {
     keys: Option<Box<KeyLog>>,
 }
 
-/// Link-layer facts of the packet being processed.
+/// Link-layer facts of the packet being processed, by reference: read only once the
+/// transport header is parsed, when the decoder's stores to them have retired (copied at once,
+/// they cost a store-forwarding stall per packet).
 #[derive(Debug, Clone, Copy)]
-struct Macs {
-    src: Option<[u8; 6]>,
-    dst: Option<[u8; 6]>,
+struct Macs<'f> {
+    src: &'f Option<[u8; 6]>,
+    dst: &'f Option<[u8; 6]>,
 }
 
 impl Engine {
@@ -114,8 +116,8 @@ impl Engine {
             Parsed::Malformed(w) => return self.weirds.bump(w),
         };
         let macs = Macs {
-            src: frame.src_mac,
-            dst: frame.dst_mac,
+            src: &frame.src_mac,
+            dst: &frame.dst_mac,
         };
         let ip = &frame.ip;
         match ip.fragment {
@@ -165,7 +167,7 @@ impl Engine {
         }
     }
 
-    fn ip(&mut self, ts: Timestamp, macs: Macs, ip: &IpPacket<'_>, sink: &mut impl Sink) {
+    fn ip(&mut self, ts: Timestamp, macs: Macs<'_>, ip: &IpPacket<'_>, sink: &mut impl Sink) {
         let (proto, sport, dport, payload, flags, seq) = match link::transport(ip) {
             Parsed::Done(Transport::Tcp {
                 src_port,
@@ -190,14 +192,13 @@ impl Engine {
             Parsed::Incomplete { .. } => return self.weirds.bump("transport.truncated"),
             Parsed::Malformed(w) => return self.weirds.bump(w),
         };
-        let src = SocketAddr::new(ip.src, sport);
-        let dst = SocketAddr::new(ip.dst, dport);
+        let canon = Canon::of_parts(proto, (ip.src, sport), (ip.dst, dport));
         let seg = Segment {
             ts,
-            src,
-            dst,
-            src_device: device_of(macs.src, ip.src),
-            dst_device: device_of(macs.dst, ip.dst),
+            src: SocketAddr::new(ip.src, sport),
+            dst: SocketAddr::new(ip.dst, dport),
+            src_device: device_of(*macs.src, ip.src),
+            dst_device: device_of(*macs.dst, ip.dst),
             payload,
             flags,
             seq,
@@ -215,7 +216,7 @@ impl Engine {
             dns_msg,
             ..
         } = self;
-        let (evicted, flow) = flows.find_or_start(proto, src, dst, || {
+        let (evicted, flow) = flows.find_or_start_at(canon, || {
             stats.flows += 1;
             start_flow(proto, &seg, macs, dns)
         });
@@ -225,7 +226,7 @@ impl Engine {
                 end_flow(old, sink);
             }
         }
-        let from_client = flow.key.client == src;
+        let from_client = flow.key.client.port() == sport && flow.key.client.ip() == ip.src;
         flow.count(ts, from_client, ip.wire_len);
         let keys = keys.as_deref();
         let mut ctx = analyze::Context {
@@ -260,11 +261,11 @@ fn end_flow(mut flow: Flow, sink: &mut impl Sink) {
 }
 
 /// A new flow from its first packet: who is the client, which device, what DNS named the server.
-fn start_flow(proto: Proto, seg: &Segment<'_>, macs: Macs, dns: &DnsCache) -> Flow {
+fn start_flow(proto: Proto, seg: &Segment<'_>, macs: Macs<'_>, dns: &DnsCache) -> Flow {
     let (client, server, mac) = if client_is_src(proto, seg) {
-        (seg.src, seg.dst, macs.src)
+        (seg.src, seg.dst, *macs.src)
     } else {
-        (seg.dst, seg.src, macs.dst)
+        (seg.dst, seg.src, *macs.dst)
     };
     let key = FlowKey {
         proto,

@@ -166,7 +166,7 @@ impl Flow {
 /// Order-independent identity of a 5-tuple, so both directions find one entry. Packed into
 /// integers because hashing it is on every packet's path (`SocketAddr`'s own hash is slow).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Canon {
+pub struct Canon {
     lo: u128,
     hi: u128,
     ports: u32,
@@ -175,12 +175,19 @@ struct Canon {
 
 impl Canon {
     fn of(proto: Proto, a: SocketAddr, b: SocketAddr) -> Canon {
-        let pack = |s: SocketAddr| {
-            let ip = match s.ip() {
+        Canon::of_parts(proto, (a.ip(), a.port()), (b.ip(), b.port()))
+    }
+
+    /// The identity of the flow between two (address, port) ends. Taking the parts the packet
+    /// was decoded into, rather than `SocketAddr`s built from them a moment before, spares a
+    /// store-forwarding stall per packet (the compiler reads those back at odd offsets).
+    pub fn of_parts(proto: Proto, a: (IpAddr, u16), b: (IpAddr, u16)) -> Canon {
+        let pack = |(ip, port): (IpAddr, u16)| {
+            let ip = match ip {
                 IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
                 IpAddr::V6(v6) => u128::from(v6),
             };
-            (ip, s.port())
+            (ip, port)
         };
         let (pa, pb) = (pack(a), pack(b));
         let ((lo, lo_port), (hi, hi_port)) = if pa <= pb { (pa, pb) } else { (pb, pa) };
@@ -225,7 +232,15 @@ impl FlowTable {
         b: SocketAddr,
         start: impl FnOnce() -> Flow,
     ) -> (Vec<Flow>, &mut Flow) {
-        let canon = Canon::of(proto, a, b);
+        self.find_or_start_at(Canon::of(proto, a, b), start)
+    }
+
+    /// [`FlowTable::find_or_start`] by the flow's [`Canon`] identity.
+    pub fn find_or_start_at(
+        &mut self,
+        canon: Canon,
+        start: impl FnOnce() -> Flow,
+    ) -> (Vec<Flow>, &mut Flow) {
         let evicted = if self.flows.len() >= MAX_FLOWS && !self.flows.contains_key(&canon) {
             self.evict_least_recent(MAX_FLOWS / 8)
         } else {
