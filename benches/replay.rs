@@ -65,7 +65,11 @@ fn build(path: &Path, records: &[Record], size: u64) -> std::io::Result<u64> {
         }
         rep += 1;
     }
-    w.flush()?;
+    // On disk before anything is timed: write-back of a freshly written gigabyte would run on
+    // the same two cores as the runs it is meant to measure.
+    w.into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?
+        .sync_all()?;
     Ok(packets)
 }
 
