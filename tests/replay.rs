@@ -177,6 +177,32 @@ fn jsonl_output_is_stable() {
 }
 
 #[test]
+fn standard_input_gives_what_the_file_gives() {
+    // `tcpdump -w - | sporfri replay -`: framed on the caller's thread, not ahead of it.
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sporfri"))
+        .args(["replay", "--format", "jsonl", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let bytes = std::fs::read(bundled()).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        // In pieces, as a pipe delivers them.
+        for piece in bytes.chunks(1000) {
+            stdin.write_all(piece).unwrap();
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert!(out.status.success());
+    let (_, from_file, _) = sporfri(&["replay", "--format", "jsonl", bundled().to_str().unwrap()]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), from_file);
+}
+
+#[test]
 fn table_groups_by_device() {
     let (code, out, _) = sporfri(&["replay", bundled().to_str().unwrap()]);
     assert_eq!(code, 0);

@@ -1,21 +1,20 @@
 //! The byte window the file reader parses from, fed in chunks.
 //!
-//! A capture file is read in chunks of [`CHUNK_BYTES`]. With [`Input::read_ahead`] a thread
-//! reads the next chunks while the caller parses the current one: the copy out of the page
-//! cache (the whole cost of a bare read loop) then runs beside the analysis instead of before
-//! it. Chunks are handed over, not copied: each is read [`HEADROOM`] bytes into its buffer, and
-//! the unparsed tail of the previous chunk (part of one block, usually a few hundred bytes) is
-//! copied into that room in front of it, so a block that straddles two reads is contiguous.
-//! Only a block larger than the headroom is gathered by copying.
+//! A capture file is read in chunks of [`CHUNK_BYTES`], each [`HEADROOM`] bytes into its own
+//! buffer. The unparsed tail of the previous chunk (part of one block, usually a few hundred
+//! bytes) is copied into that room in front of the new data, so a block that straddles two
+//! reads is contiguous without copying the chunk; only a block larger than the headroom is
+//! gathered by copying. Swapped-out buffers are reused, or kept for whoever still holds
+//! packets in them ([`Input::keep_retired`], the framing thread of
+//! [`FileSource`](super::FileSource)).
 
 use std::io::{self, Read};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 
 /// Bytes asked of one `read` call.
 pub const CHUNK_BYTES: usize = 256 << 10;
 /// Room in front of each chunk for the unparsed tail of the previous one.
 pub const HEADROOM: usize = 64 << 10;
-/// Chunks the read-ahead thread may hold ready (with two in use: about 1.9 MB in all).
+/// Chunks a reading thread may hold ready (with two in use: about 2.2 MB in all).
 pub const READ_AHEAD_CHUNKS: usize = 5;
 
 /// Size of every chunk buffer.
@@ -27,23 +26,11 @@ struct Chunk {
     len: usize,
 }
 
-/// Where chunks come from.
-enum Feed {
-    /// Read on the caller's thread (in-memory readers, fuzzing: no thread per input).
-    Inline {
-        reader: Box<dyn Read + Send>,
-        spare: Vec<Vec<u8>>,
-    },
-    /// Read by a thread ahead of the caller; used buffers go back to it.
-    Thread {
-        filled: Receiver<io::Result<Chunk>>,
-        empty: SyncSender<Vec<u8>>,
-    },
-}
-
 /// A window over the stream: `available()` are the bytes from the current offset on.
 pub struct Input {
-    feed: Feed,
+    reader: Box<dyn Read + Send>,
+    /// Used buffers to read into again.
+    spare: Vec<Vec<u8>>,
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -56,33 +43,15 @@ pub struct Input {
     retired: Vec<Vec<u8>>,
 }
 
-/// Most spare buffers an inline input keeps.
+/// Most spare buffers kept.
 const MAX_SPARE: usize = READ_AHEAD_CHUNKS + 2;
 
 impl Input {
-    /// Read `reader` on the caller's thread.
-    pub fn inline(reader: Box<dyn Read + Send>) -> Input {
-        Input::with_feed(Feed::Inline {
+    /// Read `reader` in chunks, on the thread that asks for bytes.
+    pub fn new(reader: Box<dyn Read + Send>) -> Input {
+        Input {
             reader,
             spare: Vec::new(),
-        })
-    }
-
-    /// Read `reader` on a thread of its own, [`READ_AHEAD_CHUNKS`] ahead. The thread ends at
-    /// the end of the stream, on a read error (handed to the caller), or when the `Input` is
-    /// dropped.
-    pub fn read_ahead(reader: Box<dyn Read + Send>) -> io::Result<Input> {
-        let (filled_tx, filled) = sync_channel(READ_AHEAD_CHUNKS);
-        let (empty, empty_rx) = sync_channel(READ_AHEAD_CHUNKS + 2);
-        std::thread::Builder::new()
-            .name("sporfri-read".into())
-            .spawn(move || read_loop(reader, &filled_tx, &empty_rx))?;
-        Ok(Input::with_feed(Feed::Thread { filled, empty }))
-    }
-
-    fn with_feed(feed: Feed) -> Input {
-        Input {
-            feed,
             buf: Vec::new(),
             start: 0,
             end: 0,
@@ -157,19 +126,8 @@ impl Input {
 
     /// The next chunk of the stream, `None` at its end.
     fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
-        let chunk = match &mut self.feed {
-            Feed::Inline { reader, spare } => {
-                let buf = spare.pop().unwrap_or_else(|| vec![0; CHUNK_BUF]);
-                read_chunk(reader, buf)?
-            }
-            // A vanished reader thread can only mean it ended; its last message said why.
-            Feed::Thread { filled, .. } => filled.recv().unwrap_or_else(|_| {
-                Ok(Chunk {
-                    buf: Vec::new(),
-                    len: 0,
-                })
-            })?,
-        };
+        let buf = self.spare.pop().unwrap_or_else(|| vec![0; CHUNK_BUF]);
+        let chunk = read_chunk(self.reader.as_mut(), buf)?;
         Ok((chunk.len > 0).then_some(chunk))
     }
 
@@ -215,15 +173,8 @@ impl Input {
         if buf.len() != CHUNK_BUF {
             return;
         }
-        match &mut self.feed {
-            Feed::Inline { spare, .. } => {
-                if spare.len() < MAX_SPARE {
-                    spare.push(buf);
-                }
-            }
-            Feed::Thread { empty, .. } => {
-                let _ = empty.try_send(buf);
-            }
+        if self.spare.len() < MAX_SPARE {
+            self.spare.push(buf);
         }
     }
 }
@@ -236,25 +187,6 @@ fn read_chunk(reader: &mut (dyn Read + Send), mut buf: Vec<u8>) -> io::Result<Ch
             Ok(len) => return Ok(Chunk { buf, len }),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
-        }
-    }
-}
-
-/// The read-ahead thread: read until the end, an error, or the consumer is gone.
-fn read_loop(
-    mut reader: Box<dyn Read + Send>,
-    filled: &SyncSender<io::Result<Chunk>>,
-    empty: &Receiver<Vec<u8>>,
-) {
-    loop {
-        let buf = match empty.try_recv() {
-            Ok(buf) => buf,
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => vec![0; CHUNK_BUF],
-        };
-        let chunk = read_chunk(reader.as_mut(), buf);
-        let last = !matches!(&chunk, Ok(c) if c.len > 0);
-        if filled.send(chunk).is_err() || last {
-            return;
         }
     }
 }
@@ -302,7 +234,7 @@ mod tests {
     }
 
     #[test]
-    fn units_across_chunk_borders_are_contiguous_inline_and_threaded() {
+    fn units_across_chunk_borders_are_contiguous() {
         let data = pattern(3 * CHUNK_BYTES + 12_345);
         let units = [1500, 60, 9000, 16, 1];
         let trickle = |step| Trickle {
@@ -310,18 +242,9 @@ mod tests {
             at: 0,
             step,
         };
-        walk(Input::inline(Box::new(trickle(usize::MAX))), &data, &units);
-        walk(Input::inline(Box::new(trickle(999))), &data, &units);
-        walk(
-            Input::read_ahead(Box::new(trickle(usize::MAX))).unwrap(),
-            &data,
-            &units,
-        );
-        walk(
-            Input::read_ahead(Box::new(trickle(4096))).unwrap(),
-            &data,
-            &units,
-        );
+        walk(Input::new(Box::new(trickle(usize::MAX))), &data, &units);
+        walk(Input::new(Box::new(trickle(999))), &data, &units);
+        walk(Input::new(Box::new(trickle(4096))), &data, &units);
     }
 
     #[test]
@@ -329,17 +252,12 @@ mod tests {
         let data = pattern(4 * CHUNK_BYTES);
         let big = CHUNK_BYTES + HEADROOM + 17;
         let stream = || std::io::Cursor::new(data.clone());
-        walk(Input::inline(Box::new(stream())), &data, &[100, big, 3]);
-        walk(
-            Input::read_ahead(Box::new(stream())).unwrap(),
-            &data,
-            &[100, big, 3],
-        );
+        walk(Input::new(Box::new(stream())), &data, &[100, big, 3]);
     }
 
     #[test]
     fn a_short_stream_reports_its_end() {
-        let mut input = Input::read_ahead(Box::new(std::io::Cursor::new(vec![1, 2, 3]))).unwrap();
+        let mut input = Input::new(Box::new(std::io::Cursor::new(vec![1, 2, 3])));
         assert!(!input.fill(4).unwrap());
         assert_eq!(input.available(), &[1, 2, 3]);
         assert!(!input.fill(4).unwrap(), "the end stays the end");
@@ -354,41 +272,7 @@ mod tests {
 
     #[test]
     fn a_read_error_reaches_the_caller() {
-        let err = Input::read_ahead(Box::new(Failing))
-            .unwrap()
-            .fill(1)
-            .unwrap_err();
+        let err = Input::new(Box::new(Failing)).fill(1).unwrap_err();
         assert_eq!(err.to_string(), "disk gone");
-        assert!(Input::inline(Box::new(Failing)).fill(1).is_err());
-    }
-
-    /// An endless stream that says when the reader thread let go of it.
-    struct Endless(std::sync::Arc<std::sync::atomic::AtomicBool>);
-    impl Read for Endless {
-        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-            out.fill(0xab);
-            Ok(out.len())
-        }
-    }
-    impl Drop for Endless {
-        fn drop(&mut self) {
-            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
-        }
-    }
-
-    #[test]
-    fn dropping_the_input_ends_the_reader_thread() {
-        let gone = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mut input = Input::read_ahead(Box::new(Endless(gone.clone()))).unwrap();
-        assert!(input.fill(10).unwrap());
-        drop(input);
-        let waited = std::time::Instant::now();
-        while !gone.load(std::sync::atomic::Ordering::SeqCst) {
-            assert!(
-                waited.elapsed().as_secs() < 10,
-                "reader thread still running"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
     }
 }

@@ -61,8 +61,9 @@ impl FileSource {
             source,
         };
         if path == Path::new("-") {
-            // A pipe may pause for long: frame here, so no packet waits for the next read.
-            let input = Input::read_ahead(Box::new(std::io::stdin())).map_err(io)?;
+            // A pipe may pause for long: read and frame here, so no packet waits in a buffer
+            // for a later read to complete it.
+            let input = Input::new(Box::new(std::io::stdin()));
             return Ok(FileSource {
                 mode: Mode::Here(Framer::new(input, "standard input")?),
                 total_bytes: 0,
@@ -70,7 +71,7 @@ impl FileSource {
         }
         let file = File::open(path).map_err(io)?;
         let total_bytes = file.metadata().map_err(io)?.len();
-        let mut input = Input::inline(Box::new(file));
+        let mut input = Input::new(Box::new(file));
         input.keep_retired();
         let framer = Framer::new(input, &shown)?;
         let ahead = Ahead::start(framer, &shown).map_err(io)?;
@@ -88,7 +89,7 @@ impl FileSource {
         total_bytes: u64,
     ) -> Result<FileSource, CaptureError> {
         Ok(FileSource {
-            mode: Mode::Here(Framer::new(Input::inline(reader), name)?),
+            mode: Mode::Here(Framer::new(Input::new(reader), name)?),
             total_bytes,
         })
     }
