@@ -127,19 +127,10 @@ impl Flow {
         }
     }
 
-    /// Totals and final name: the flow's own name first, else the DNS cache's, else the address.
-    pub fn summary(&self) -> FlowSummary {
-        self.summary_named(self.name.clone(), self.cached_name.clone())
-    }
-
-    /// [`Flow::summary`] of a flow that ends: its names move instead of being copied.
+    /// Totals and final name of a flow that ends: the flow's own name first, else the DNS
+    /// cache's, else the address. The names move into the summary instead of being copied.
     pub fn into_summary(mut self) -> FlowSummary {
-        let (name, cached) = (self.name.take(), self.cached_name.take());
-        self.summary_named(name, cached)
-    }
-
-    fn summary_named(&self, own: Option<(String, Via)>, cached: Option<String>) -> FlowSummary {
-        let (name, via) = match (own, cached, self.ech) {
+        let (name, via) = match (self.name.take(), self.cached_name.take(), self.ech) {
             // Real ECH hides the destination: the outer SNI is the provider's public name.
             (_, Some(cached), Some(Ech::Real)) => (cached, Via::DnsCache),
             (Some((n, v)), _, _) => (n, v),
@@ -367,14 +358,20 @@ mod tests {
 
     #[test]
     fn summary_prefers_own_name_then_cache_then_address() {
-        let mut f = flow(1, 0);
-        assert_eq!(f.summary().via, Via::Ip);
-        assert_eq!(f.summary().name, "10.0.0.2");
-        f.cached_name = Some("cdn.example".into());
-        assert_eq!(f.summary().via, Via::DnsCache);
-        f.name = Some(("www.example".into(), Via::Tls));
-        assert_eq!(f.summary().name, "www.example");
-        f.ech = Some(Ech::Real);
-        assert_eq!(f.summary().name, "cdn.example");
+        let with = |cached: Option<&str>, own: Option<&str>, ech: Option<Ech>| {
+            let mut f = flow(1, 0);
+            f.cached_name = cached.map(Into::into);
+            f.name = own.map(|n| (n.into(), Via::Tls));
+            f.ech = ech;
+            let s = f.into_summary();
+            (s.name, s.via)
+        };
+        assert_eq!(with(None, None, None), ("10.0.0.2".into(), Via::Ip));
+        let cdn = Some("cdn.example");
+        assert_eq!(with(cdn, None, None), ("cdn.example".into(), Via::DnsCache));
+        let own = Some("www.example");
+        assert_eq!(with(cdn, own, None), ("www.example".into(), Via::Tls));
+        let real = Some(Ech::Real);
+        assert_eq!(with(cdn, own, real), ("cdn.example".into(), Via::DnsCache));
     }
 }
