@@ -76,7 +76,7 @@ fn flows(path: &Path, n: u32) -> u64 {
 
 fn quic_half_open(path: &Path, n: u32) -> u64 {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/captures/quic-multiple-initial-fragmented-crypto.pcap");
+        .join("tests/captures/quic-multiple-initial-fragmented-crypto.pcap");
     let mut src = FileSource::open(&shared).unwrap();
     let first = src.next_packet().unwrap().unwrap().data.to_vec();
     let mut w = Writer::create(path);

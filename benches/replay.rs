@@ -135,9 +135,9 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|s| s.parse().ok())
         .unwrap_or(1100);
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures");
     let mut all: Vec<PathBuf> = std::fs::read_dir(&shared)
-        .expect("../shared/captures")
+        .expect("tests/captures")
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "pcap"))

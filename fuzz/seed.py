@@ -10,7 +10,7 @@ import struct
 import subprocess
 
 ROOT = pathlib.Path(__file__).resolve().parent
-CAPS = sorted(p for p in (ROOT.parent.parent / "shared" / "captures").iterdir() if p.suffix in (".pcap", ".pcapng"))
+CAPS = sorted(p for p in (ROOT.parent / "tests" / "captures").iterdir() if p.suffix in (".pcap", ".pcapng"))
 LINKS = [0, 1, 9, 12, 14, 50, 101, 108, 113, 228, 229, 239, 276]
 PIPE_LINKS = [1, 1, 1, 101, 113, 276]
 

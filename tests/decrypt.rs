@@ -14,7 +14,7 @@ use sporfri::replay;
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/captures")
+        .join("tests/captures")
         .join(name)
 }
 

@@ -29,7 +29,7 @@ impl Rng {
 }
 
 fn captures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures");
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .flatten()

@@ -1,4 +1,4 @@
-//! Correctness bar: `sporfri extract` equals tshark's extraction (`shared/tools/oracle.sh`)
+//! Correctness bar: `sporfri extract` equals tshark's extraction (`tests/tools/oracle.sh`)
 //! on every shared capture, except differences listed with a reason in `tests/oracle-allow.tsv`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -13,10 +13,10 @@ use sporfri::output::extract::Extraction;
 use sporfri::replay;
 
 fn shared_captures() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures");
     assert!(
         dir.is_dir(),
-        "{} is missing: the shared captures sit beside the project",
+        "{} is missing: the test captures are part of the repository",
         dir.display()
     );
     dir

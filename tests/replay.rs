@@ -16,7 +16,7 @@ fn bundled() -> std::path::PathBuf {
 
 fn shared(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/captures")
+        .join("tests/captures")
         .join(name)
 }
 

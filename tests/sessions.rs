@@ -15,7 +15,7 @@ use serde_json::Value;
 
 fn shared(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/captures")
+        .join("tests/captures")
         .join(name)
 }
 

@@ -302,7 +302,7 @@ fn pcapng_large_block_grows_buffer() {
     assert_eq!(got[1].2, b"after");
 }
 
-/// The packet counts of /work/shared/captures/README.md.
+/// The packet counts of tests/captures/README.md.
 const SHARED: &[(&str, usize)] = &[
     ("mdns.pcap", 24),
     ("dns-https.pcap", 2),
@@ -336,7 +336,7 @@ const SHARED: &[(&str, usize)] = &[
 
 #[test]
 fn shared_captures_packet_counts() {
-    let dir = Path::new("/work/shared/captures");
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures"));
     let mut seen = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -360,7 +360,10 @@ fn shared_captures_packet_counts() {
 
 #[test]
 fn shared_multi_interface_progress_reaches_the_end() {
-    let path = Path::new("/work/shared/captures/pcapng-multi-interface.pcapng");
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/captures/pcapng-multi-interface.pcapng"
+    ));
     let mut src = FileSource::open(path).unwrap();
     let mut n = 0;
     while let Some(p) = src.next_packet().unwrap() {

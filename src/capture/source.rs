@@ -262,7 +262,7 @@ mod tests {
     fn captures() -> Vec<PathBuf> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut all = Vec::new();
-        for dir in [root.join("../shared/captures"), root.join("captures")] {
+        for dir in [root.join("tests/captures"), root.join("captures")] {
             for e in std::fs::read_dir(dir).unwrap().flatten() {
                 let p = e.path();
                 if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {

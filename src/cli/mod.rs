@@ -82,7 +82,7 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
     },
-    /// Print the raw extraction (dns/sni/http lines) in the format of shared/tools/oracle.sh.
+    /// Print the raw extraction (dns/sni/http lines) in the format of tests/tools/oracle.sh.
     Extract {
         /// Capture file (pcap or pcapng).
         file: PathBuf,

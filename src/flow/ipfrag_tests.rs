@@ -195,7 +195,7 @@ fn fragment_count_bound() {
 /// Feed every fragment of a shared capture through link decoding and the reassembler;
 /// return the reassembled datagrams (protocol, payload after tunnels).
 fn reassemble_capture(name: &str) -> (Vec<(u8, Vec<u8>)>, Counters) {
-    let path = Path::new("/work/shared/captures").join(name);
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures")).join(name);
     let mut src = FileSource::open(&path).unwrap();
     let mut d = Defragmenter::new();
     let mut w = Counters::default();

@@ -1,4 +1,4 @@
-//! `sporfri extract`: raw names in exactly the format of `shared/tools/oracle.sh`.
+//! `sporfri extract`: raw names in exactly the format of `tests/tools/oracle.sh`.
 //!
 //! `dns<TAB>NAME` for DNS/mDNS/LLMNR queries, `sni<TAB>NAME` for TLS and QUIC ClientHellos,
 //! `http<TAB>HOST` for plaintext requests (raw Host, port kept); with flows the client address

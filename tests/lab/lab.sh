@@ -15,7 +15,7 @@
 # as a pcapng Decryption Secrets Block) and beside it: .keys, the same key log as Chromium wrote
 # it (SSLKEYLOGFILE); .truth.tsv, kind<TAB>name from the servers' own logs (dnsmasq queries;
 # caddy TLS handshakes, requests and the cookies it set); .oracle.tsv / .oracle.flows.tsv:
-# tshark's extraction of the capture without its secrets (../shared/tools/oracle.sh, or $ORACLE).
+# tshark's extraction of the capture without its secrets (tests/tools/oracle.sh, or $ORACLE).
 #
 # SAFETY: no packet leaves the lab. Two network namespaces are created (sporfri-lab-phone,
 # sporfri-lab-net), joined only to each other by one veth pair made inside them: no interface in
@@ -38,7 +38,7 @@ PHONE_MAC=02:1a:b0:00:00:10
 AP_MAC=02:1a:b0:00:00:01
 CHROMIUM=${CHROMIUM:-chromium}
 PY=$(command -v python3)
-ORACLE=${ORACLE:-$LAB/../../../shared/tools/oracle.sh}
+ORACLE=${ORACLE:-$LAB/../tools/oracle.sh}
 VIRTUAL_TIME_MS=${LAB_VIRTUAL_TIME_MS:-10000}
 BROWSER_TIMEOUT_S=${LAB_BROWSER_TIMEOUT_S:-60}
 

@@ -358,7 +358,7 @@ fn every_quic_capture_matches_its_oracle() {
 }
 
 fn captures_dir() -> &'static str {
-    "/work/shared/captures"
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures")
 }
 
 /// A tiny pcap walker: Ethernet (with VLAN) or PPP, IPv4 or IPv6 (no extension headers), UDP.

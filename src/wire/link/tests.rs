@@ -392,7 +392,7 @@ fn transport_cut_and_broken_headers() {
 
 /// All frames of a shared capture, decoded.
 fn capture_frames(name: &str) -> Vec<(LinkType, Vec<u8>)> {
-    let path = Path::new("/work/shared/captures").join(name);
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures")).join(name);
     let mut src = FileSource::open(&path).unwrap();
     let mut out = Vec::new();
     while let Some(p) = src.next_packet().unwrap() {
@@ -428,7 +428,8 @@ fn has_port(name: &str, proto: u8, port: u16) -> bool {
 
 #[test]
 fn shared_captures_decode_without_panic() {
-    for entry in std::fs::read_dir("/work/shared/captures").unwrap() {
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures")).unwrap()
+    {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
@@ -482,7 +483,8 @@ fn shared_vxlan_inner_addresses() {
 
 #[test]
 fn shared_oracle_client_ips_are_innermost_addresses() {
-    for entry in std::fs::read_dir("/work/shared/captures").unwrap() {
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures")).unwrap()
+    {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let Some(capture) = name.strip_suffix(".oracle.flows.tsv") else {

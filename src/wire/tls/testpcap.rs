@@ -4,7 +4,7 @@
 
 use etherparse::{EtherType, NetSlice, SlicedPacket, TransportSlice};
 
-const SHARED_CAPTURES: &str = "/work/shared/captures";
+const SHARED_CAPTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures");
 
 /// One direction of a TCP connection: (source address, source port, destination address, port).
 pub(crate) type FlowKey = (Vec<u8>, u16, Vec<u8>, u16);

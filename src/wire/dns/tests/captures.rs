@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::{Flavor, Message, Parsed, parse_message, tcp_message};
 
-const DIR: &str = "/work/shared/captures";
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/captures");
 
 fn u16_at(b: &[u8], at: usize, le: bool) -> u16 {
     let v = [b[at], b[at + 1]];
