@@ -12,7 +12,9 @@
 //! CONTRACT FILE: types here are shared by the attribution, session and report code.
 
 mod attributor;
+pub mod blocking;
 pub mod import;
+mod locality;
 mod matcher;
 pub mod name;
 mod policy;
@@ -30,10 +32,11 @@ pub use attributor::{
     Attributor, Layer, Match, OVERLAY_ENV, builtin_layer, dir_layer, embedded_files, embedded_raw,
     overlay_dir,
 };
+pub use blocking::{AnswerFacts, AnswerVerdict, Blocked, judge_answer};
+pub use locality::{LOCAL_SUFFIXES, is_lan_addr, is_local_name, is_private_addr, is_sinkhole_addr};
 pub use matcher::SuffixIndex;
 pub use policy::{
-    DOH_HOSTS, DOT_PORT, HTTPS_PORT, LOCAL_SUFFIXES, PRIVATE_RELAY_NAMES, TRACKING_CATEGORIES,
-    VPN_UDP_PORTS, is_lan_addr,
+    DOH_HOSTS, DOT_PORT, HTTPS_PORT, PRIVATE_RELAY_NAMES, TRACKING_CATEGORIES, VPN_UDP_PORTS,
 };
 
 /// What a signature says a service does (the fixed vocabulary of `signatures/README.md`).
@@ -84,7 +87,8 @@ pub enum Party {
     Third,
     /// The phone's own background traffic, not caused by the site.
     OsBackground,
-    /// The local network (mDNS, LLMNR, LAN addresses).
+    /// The local network: names that exist only there (mDNS, LLMNR, `.local`, `.lan`, ...) and
+    /// contacts with no name at a LAN address.
     Local,
     /// Not enough known to tell (e.g. no name and no signature).
     Unknown,
@@ -126,11 +130,13 @@ pub struct Facts<'a> {
     pub via: BTreeSet<Via>,
     /// Server ports of its flows.
     pub server_ports: BTreeSet<(Proto, u16)>,
-    /// Server addresses.
+    /// Server addresses (never decide the party: a public name resolved to a private address
+    /// keeps its attribution).
     pub server_ips: BTreeSet<IpAddr>,
     /// ECH state.
     pub ech: Option<Ech>,
-    /// The contact is local (mDNS/LLMNR/multicast/link-local).
+    /// The contact is local by how it was seen: an mDNS/LLMNR query, or no name at a LAN,
+    /// multicast or broadcast address (the contact's scope).
     pub local: bool,
 }
 

@@ -109,15 +109,64 @@ fn party_rules() {
     let mut local = facts("_googlecast._tcp.local");
     local.local = true;
     assert_eq!(a.attribute(&local).party, Party::Local);
-    // A name whose every server address is on the LAN is local too.
-    let mut lan = facts("router.example");
-    lan.server_ips = BTreeSet::from(["192.168.1.1".parse().unwrap()]);
-    assert_eq!(a.attribute(&lan).party, Party::Local);
+    for n in [
+        "router.lan",
+        "nas.internal",
+        "box.localdomain",
+        "wpad",
+        "localhost",
+    ] {
+        assert_eq!(a.attribute(&facts(n)).party, Party::Local, "{n}");
+    }
     // Without a site profile no name is first party.
     assert_eq!(
         attributor(None).attribute(&facts("www.example.dk")).party,
         Party::Third
     );
+}
+
+/// Issue 15: a lab or split-horizon DNS put every server on 10.x and every tracker became
+/// `local`. The party comes from the name; the addresses never decide it.
+#[test]
+fn public_names_keep_their_party_on_private_addresses() {
+    let a = attributor(Some("example.dk"));
+    let private: BTreeSet<std::net::IpAddr> = ["10.0.113.31", "fd00:113::31", "127.0.0.1"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let on_lan = |name: &'static str| Facts {
+        name,
+        server_ips: private.clone(),
+        ..Facts::default()
+    };
+    let ga = a.attribute(&on_lan("region1.google-analytics.com"));
+    assert_eq!(
+        (ga.party, ga.org.as_deref()),
+        (Party::Third, Some("Google LLC"))
+    );
+    assert_eq!(a.attribute(&on_lan("www.example.dk")).party, Party::First);
+    let os = a.attribute(&on_lan("connectivitycheck.gstatic.com"));
+    assert_eq!(os.party, Party::OsBackground);
+    assert_eq!(
+        a.attribute(&on_lan("tracker.unknown-vendor.example")).party,
+        Party::Third
+    );
+    // Cloaking is checked for every name, whatever its addresses.
+    let chain = vec!["example.dk.sc.omtrdc.net".to_owned()];
+    let f = Facts {
+        name: "metrics.example.dk",
+        cname_chain: &chain,
+        server_ips: private.clone(),
+        ..Facts::default()
+    };
+    let r = a.attribute(&f);
+    assert_eq!(
+        (r.party, r.org.as_deref()),
+        (Party::Third, Some("Adobe Inc."))
+    );
+    assert!(r.cloaked.is_some());
+    // No name at a LAN address is still local.
+    assert_eq!(a.attribute(&facts("10.0.113.31")).party, Party::Local);
 }
 
 #[test]

@@ -27,7 +27,10 @@ pub fn write(
         }
         if current != Some((c.device, c.scope)) {
             if c.scope == Scope::Local {
-                writeln!(out, "  -- local network (mDNS, LLMNR, multicast) --")?;
+                writeln!(
+                    out,
+                    "  -- local network (mDNS, LLMNR, local-only names, LAN addresses without a name) --"
+                )?;
             }
             writeln!(
                 out,
@@ -103,7 +106,8 @@ fn row(out: &mut impl Write, c: &Contact) -> io::Result<()> {
     writeln!(out, "{}", line.trim_end())
 }
 
-/// What a reader must not miss about a row: hidden or cloaked traffic, ECH, declarations.
+/// What a reader must not miss about a row: hidden or cloaked traffic, a lookup the network
+/// blocked, a public name on a private address, ECH, declarations.
 fn notes(c: &Contact) -> String {
     let a = &c.attribution;
     let mut n: Vec<String> = Vec::new();
@@ -112,6 +116,16 @@ fn notes(c: &Contact) -> String {
     }
     if let Some(h) = a.hidden {
         n.push(format!("HIDDEN: {}", h.as_str()));
+    }
+    match (&c.blocked, &c.blocked_answer) {
+        (Some(b), Some(answer)) => n.push(format!(
+            "BLOCKED ({}): attempted, {}",
+            b.as_str(),
+            answer.summary()
+        )),
+        (Some(b), None) => n.push(format!("BLOCKED ({}): attempted", b.as_str())),
+        (None, _) if c.resolved_private => n.push("resolved to a private address".into()),
+        (None, _) => {}
     }
     match c.ech {
         Some(Ech::Real) => n.push("ech".into()),

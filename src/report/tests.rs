@@ -49,6 +49,9 @@ fn contact(
         http_requests: 0,
         cookie_sent: false,
         cookies_set: vec![],
+        resolved_private: false,
+        blocked: None,
+        blocked_answer: None,
         attribution: a,
         evidence: vec![Evidence {
             ts: t(first),

@@ -352,6 +352,7 @@ fn device_of(obs: &Observation) -> DeviceId {
     match obs {
         Observation::DnsQuery { device, .. }
         | Observation::DnsChain { device, .. }
+        | Observation::DnsAnswer { device, .. }
         | Observation::Hello { device, .. }
         | Observation::HttpRequest { device, .. }
         | Observation::HttpResponse { device, .. }
@@ -426,7 +427,10 @@ fn evidence_of(obs: &Observation) -> Option<(Key, Evidence)> {
             let key = (*device, name);
             Some((key, ev(*ts, "http-request", Some(flow_text(flow)))))
         }
+        // A blocking answer is kept on the contact itself (`blocked_answer`), with its code and
+        // addresses, which an evidence entry could not hold.
         Observation::HttpResponse { .. }
+        | Observation::DnsAnswer { .. }
         | Observation::Dhcp { .. }
         | Observation::Request { .. } => None,
         Observation::FlowEnd(f) if !f.dns => {
