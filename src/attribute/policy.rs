@@ -26,7 +26,8 @@ pub const DOH_HOSTS: [&str; 9] = [
     "doh.mullvad.net",
     "doh.cleanbrowsing.org",
 ];
-/// Categories whose domains count as trackers when a CNAME chain reaches them.
+/// Categories of tracking services. A `cloaking_target` service must be in one of them or be a
+/// tag manager (the checker says so): a CDN or hosting name is never a cloaking target.
 pub const TRACKING_CATEGORIES: [Category; 4] = [
     Category::Analytics,
     Category::Advertising,
@@ -34,8 +35,16 @@ pub const TRACKING_CATEGORIES: [Category; 4] = [
     Category::Social,
 ];
 
-fn is_tracker(m: &Match<'_>) -> bool {
-    m.service.cloaking_target || TRACKING_CATEGORIES.contains(&m.service.category)
+/// A CNAME chain that reaches `m` hides a tracker behind the name that was asked for.
+///
+/// Only names flagged `cloaking_target` count: a tracker's own collection domains that it
+/// documents (or research found) as CNAME targets behind its customers' names. A tracking
+/// category alone is not enough: the chain of `www.weibo.com` ends at CDNetworks'
+/// `www.weibo.com.cdngc.net`, and `cdngc.net` once stood in a session-replay signature (a
+/// Clicktale host was served from it), which made a plain CDN customer a "cloaked
+/// session-replay" finding. An accusation against the site needs the tracker's own domain.
+fn is_cloaking_target(m: &Match<'_>) -> bool {
+    m.service.cloaking_target
 }
 
 impl Attributor {
@@ -106,7 +115,7 @@ impl Attributor {
             let Some(m) = self.lookup_host(&target) else {
                 continue;
             };
-            if !is_tracker(&m) {
+            if !is_cloaking_target(&m) {
                 continue;
             }
             let same_org = own.is_some_and(|o| {

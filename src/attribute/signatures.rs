@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::matcher::SuffixIndex;
 use super::name::domain_problem;
 use super::site::{Allowed, SiteProfile};
-use super::{Category, SignatureError};
+use super::{Category, SignatureError, TRACKING_CATEGORIES};
 
 /// Files read from one signatures directory before parsing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -400,6 +400,18 @@ impl Signatures {
         else {
             return;
         };
+        if raw.cloaking_target
+            && !(TRACKING_CATEGORIES.contains(&category) || category == Category::TagManager)
+        {
+            ck.problem(
+                at,
+                format!(
+                    "cloaking_target on a {} service: only a tracker's own domains (analytics, \
+                     advertising, session-replay, social, tag-manager) can be cloaking targets",
+                    category.as_str()
+                ),
+            );
+        }
         for d in &kept {
             self.index.insert(d, ix);
         }

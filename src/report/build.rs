@@ -25,12 +25,39 @@ const FRAME: [&str; 4] = [
     "Each finding states what the capture shows, with the observations behind it (name, time, \
      consent phase, evidence kinds, device). It is evidence for a person to assess, not a legal \
      conclusion and not legal advice.",
-    "A contact shows that the device reached a name; sporfri sees network metadata (DNS names, \
-     TLS and QUIC server names, plaintext HTTP hosts and cookie names), never page contents, so \
-     it cannot tell which data was sent or whether a cookie was stored.",
+    METADATA_ONLY,
     "Consent phases come from the tester's marks: a contact belongs to the phase of its first \
      observation.",
 ];
+
+/// The frame's third paragraph for a session without decrypted requests.
+const METADATA_ONLY: &str = "A contact shows that the device reached a name; sporfri sees network \
+     metadata (DNS names, TLS and QUIC server names, plaintext HTTP hosts and cookie names), never \
+     page contents, so it cannot tell which data was sent or whether a cookie was stored.";
+
+/// The frame of `session`: with decrypted requests (lab decryption) it does see some contents,
+/// and must not say it never does.
+fn frame(session: &Session) -> Vec<String> {
+    let requests = session.stats.requests;
+    FRAME
+        .iter()
+        .map(|p| {
+            if *p == METADATA_ONLY && requests > 0 {
+                format!(
+                    "A contact shows that the device reached a name; sporfri sees network metadata \
+                     (DNS names, TLS and QUIC server names, plaintext HTTP hosts and cookie \
+                     names). In this session it also decrypted {requests} request(s) with the \
+                     test browser's TLS key log: for those it shows the URLs, statuses, page \
+                     addresses sent and the cookies set and sent (names and lifetimes, never \
+                     values or bodies). For every other connection it cannot tell which data was \
+                     sent or whether a cookie was stored."
+                )
+            } else {
+                (*p).to_owned()
+            }
+        })
+        .collect()
+}
 
 /// The serde word of a unit enum variant (`tag-manager`, `os-background`).
 pub(super) fn word<T: Serialize>(v: &T) -> String {
@@ -168,7 +195,7 @@ pub fn build_with_requests(
         summary: summary(contacts, &findings),
         caveats: caveats(session, contacts, site.as_ref()),
         site,
-        frame: FRAME.iter().map(|s| (*s).to_owned()).collect(),
+        frame: frame(session),
         findings,
         organisations: organisations(&main),
         categories: categories(&main),

@@ -23,6 +23,8 @@ mod svg;
 mod verdict;
 
 #[cfg(test)]
+mod policy_tests;
+#[cfg(test)]
 mod tests;
 
 use serde::Serialize;
