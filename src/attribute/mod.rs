@@ -13,6 +13,7 @@
 
 mod attributor;
 pub mod blocking;
+pub mod browsers;
 pub mod import;
 mod locality;
 mod matcher;
@@ -87,6 +88,11 @@ pub enum Party {
     Third,
     /// The phone's own background traffic, not caused by the site.
     OsBackground,
+    /// A name the browser or OS contacts on its own that sites also embed
+    /// (`accounts.google.com`: Chrome's account service and sites' Google Sign-In): shown
+    /// apart, neither counted against the site nor dropped, until an idle baseline decides
+    /// ([`Attribution::settle_with_baseline`]).
+    BackgroundOrSite,
     /// The local network: names that exist only there (mDNS, LLMNR, `.local`, `.lan`, ...) and
     /// contacts with no name at a LAN address.
     Local,
@@ -160,6 +166,9 @@ pub struct Attribution {
     pub cloaked: Option<Cloaking>,
     /// Set when the capture could not see (all of) this contact's traffic.
     pub hidden: Option<Hidden>,
+    /// The browsers whose own background services use this name (`signatures/browsers/`),
+    /// e.g. `Chromium / Google Chrome`; `None` when no browser file lists it.
+    pub browser_background: Option<String>,
 }
 
 impl Attribution {
@@ -174,6 +183,21 @@ impl Attribution {
             declared: None,
             cloaked: None,
             hidden: None,
+            browser_background: None,
+        }
+    }
+
+    /// Decide a `background-or-site` name with an idle baseline: the same browser and device,
+    /// left alone without the site, for as long as the visit (issue 18). A name the idle
+    /// browser contacted too is its own background; one it did not was caused by the visit
+    /// and is a third party. Every other party stays as it is.
+    pub fn settle_with_baseline(&mut self, seen_idle: bool) {
+        if self.party == Party::BackgroundOrSite {
+            self.party = if seen_idle {
+                Party::OsBackground
+            } else {
+                Party::Third
+            };
         }
     }
 }
@@ -204,6 +228,7 @@ impl Party {
             Party::First => "first",
             Party::Third => "third",
             Party::OsBackground => "os-background",
+            Party::BackgroundOrSite => "background-or-site",
             Party::Local => "local",
             Party::Unknown => "unknown",
         }

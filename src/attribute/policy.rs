@@ -55,8 +55,10 @@ impl Attributor {
     /// or it has no name and its address is on the LAN; first when the name is in the site
     /// profile's first-party set; os-background when the matched service's category is
     /// os-background; third for every other name (known or not); unknown for an internet
-    /// address literal without a name. The server addresses of a name never decide its party:
-    /// a public name resolved to a private address keeps its attribution.
+    /// address literal without a name. Between first and os-background: a name a browser file
+    /// lists is os-background, or background-or-site when sites embed it too. The server
+    /// addresses of a name never decide its party: a public name resolved to a private address
+    /// keeps its attribution.
     pub fn attribute(&self, facts: &Facts<'_>) -> Attribution {
         let mut a = Attribution::unknown();
         let host = normalize(facts.name);
@@ -81,6 +83,13 @@ impl Attributor {
             Party::Local
         } else if first.is_some() {
             Party::First
+        } else if let Some(bg) = name.and_then(|h| self.background(h)) {
+            a.browser_background = Some(bg.browsers_text());
+            if bg.possibly_site {
+                Party::BackgroundOrSite
+            } else {
+                Party::OsBackground
+            }
         } else if a.category == Some(Category::OsBackground) {
             Party::OsBackground
         } else if name.is_some() {
@@ -89,7 +98,10 @@ impl Attributor {
             Party::Unknown
         };
         a.hidden = hidden(name, own.as_ref().map(|(m, _)| m), facts);
-        if matches!(a.party, Party::Third | Party::OsBackground) {
+        if matches!(
+            a.party,
+            Party::Third | Party::OsBackground | Party::BackgroundOrSite
+        ) {
             a.declared = self.declared(name, &a);
         }
         a

@@ -1,5 +1,6 @@
-//! The signatures format (`signatures/orgs/*.toml`, `signatures/sites/*.toml`): parsing and the
-//! checker's rules, with every problem reported as `file:line: message`.
+//! The signatures format (`signatures/orgs/*.toml`, `signatures/sites/*.toml`,
+//! `signatures/browsers/*.toml`): parsing and the checker's rules, with every problem reported
+//! as `file:line: message`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -7,6 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::browsers::Browsers;
 use super::matcher::SuffixIndex;
 use super::name::domain_problem;
 use super::site::{Allowed, SiteProfile};
@@ -30,6 +32,8 @@ pub enum FileKind {
     Org,
     /// `sites/<site>.toml`.
     Site,
+    /// `browsers/<browser>.toml` (see [`super::browsers`]).
+    Browser,
 }
 
 /// An organisation behind services.
@@ -75,6 +79,7 @@ pub struct Signatures {
     services: Vec<Service>,
     index: SuffixIndex<usize>,
     sites: BTreeMap<String, SiteProfile>,
+    browsers: Browsers,
 }
 
 impl Category {
@@ -134,7 +139,7 @@ struct OrgFile {
     service: Vec<Spanned<ServiceRaw>>,
 }
 
-type Text = Option<Spanned<String>>;
+pub(super) type Text = Option<Spanned<String>>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -190,7 +195,7 @@ struct AllowedRaw {
 }
 
 /// One file being checked: its text for line numbers and the problems found so far.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     path: &'a str,
     text: &'a str,
     /// Offsets of the text's newlines: every domain gets a line number, so counting from the
@@ -215,22 +220,22 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn line(&self, offset: usize) -> usize {
+    pub(super) fn line(&self, offset: usize) -> usize {
         1 + self.newlines.partition_point(|&nl| nl < offset)
     }
 
-    fn at(&self, offset: usize) -> String {
+    pub(super) fn at(&self, offset: usize) -> String {
         format!("{}:{}", self.path, self.line(offset))
     }
 
-    fn problem(&mut self, offset: usize, msg: impl std::fmt::Display) {
+    pub(super) fn problem(&mut self, offset: usize, msg: impl std::fmt::Display) {
         let line = self.line(offset);
         self.problems
             .push((line, format!("{}:{line}: {msg}", self.path)));
     }
 
     /// A required, non-empty text field of the table starting at `table`.
-    fn required(&mut self, field: Text, key: &str, table: usize) -> Option<String> {
+    pub(super) fn required(&mut self, field: Text, key: &str, table: usize) -> Option<String> {
         match field {
             None => {
                 self.problem(table, format!("missing key `{key}`"));
@@ -259,7 +264,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A required non-empty list of valid domains.
-    fn domains(
+    pub(super) fn domains(
         &mut self,
         list: Option<Spanned<Vec<Spanned<String>>>>,
         key: &str,
@@ -285,7 +290,7 @@ impl<'a> Checker<'a> {
         out
     }
 
-    fn parse<T: serde::de::DeserializeOwned>(&mut self) -> Option<T> {
+    pub(super) fn parse<T: serde::de::DeserializeOwned>(&mut self) -> Option<T> {
         match toml::from_str::<T>(self.text) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -309,6 +314,7 @@ impl Signatures {
             match f.kind {
                 FileKind::Org => sigs.add_org_file(&mut ck, &mut origins),
                 FileKind::Site => sigs.add_site_file(&mut ck),
+                FileKind::Browser => sigs.browsers.add_file(&mut ck),
             }
             found.sort_by_key(|(line, _)| *line);
             problems.extend(found.into_iter().map(|(_, p)| p));
@@ -320,7 +326,8 @@ impl Signatures {
         }
     }
 
-    /// Parse and check `dir/orgs/*.toml` and `dir/sites/*.toml` (a missing subdirectory is empty).
+    /// Parse and check `dir/orgs/*.toml`, `dir/sites/*.toml` and `dir/browsers/*.toml` (a
+    /// missing subdirectory is empty).
     pub fn from_dir(dir: &Path) -> Result<Signatures, SignatureError> {
         Signatures::from_files(&read_dir(dir)?)
     }
@@ -510,6 +517,11 @@ impl Signatures {
     pub fn sites(&self) -> &BTreeMap<String, SiteProfile> {
         &self.sites
     }
+
+    /// Browser background names.
+    pub fn browsers(&self) -> &Browsers {
+        &self.browsers
+    }
 }
 
 /// The `[[allowed]]` entries of a site profile that have every required key.
@@ -533,7 +545,7 @@ fn allowed_entries(ck: &mut Checker<'_>, entries: Vec<Spanned<AllowedRaw>>) -> V
     allowed
 }
 
-/// Read `dir/orgs/*.toml` and `dir/sites/*.toml`, sorted by path.
+/// Read `dir/orgs/*.toml`, `dir/sites/*.toml` and `dir/browsers/*.toml`, sorted by path.
 pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, SignatureError> {
     let io = |path: &Path, source| SignatureError::Io {
         path: path.display().to_string(),
@@ -543,7 +555,11 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, SignatureError> {
         return Err(io(dir, std::io::Error::from(std::io::ErrorKind::NotFound)));
     }
     let mut out = Vec::new();
-    for (sub, kind) in [("orgs", FileKind::Org), ("sites", FileKind::Site)] {
+    for (sub, kind) in [
+        ("orgs", FileKind::Org),
+        ("sites", FileKind::Site),
+        ("browsers", FileKind::Browser),
+    ] {
         let d = dir.join(sub);
         if !d.is_dir() {
             continue;
@@ -577,6 +593,7 @@ pub fn kind_of(rel: &str) -> Option<FileKind> {
     match dir {
         "orgs" => Some(FileKind::Org),
         "sites" => Some(FileKind::Site),
+        "browsers" => Some(FileKind::Browser),
         _ => None,
     }
 }

@@ -117,7 +117,9 @@ pub(super) fn item(session: &Session, c: &ContactRecord, detail: Option<String>)
         via: c.via.clone(),
         evidence_kinds: kinds(c),
         evidence: c.evidence.clone(),
-        detail,
+        detail: super::attempts::detail_with_notes(detail, c),
+        blocked: c.blocked,
+        resolved_private: c.resolved_private,
     }
 }
 
@@ -200,6 +202,7 @@ pub fn build_with_requests(
         organisations: organisations(&main),
         categories: categories(&main),
         os_background: apart(Party::OsBackground),
+        background_or_site: apart(Party::BackgroundOrSite),
         local: apart(Party::Local),
         cookies_and_requests,
         contacts: contacts.to_vec(),
@@ -251,7 +254,13 @@ fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
             .find(|f| f.key == k)
             .map_or(0, |f| f.items.len())
     };
-    let headline = if third == 0 {
+    let maybe = n(Party::BackgroundOrSite);
+    let blocked = contacts.iter().filter(|c| c.blocked.is_some()).count();
+    let blocked_third = contacts
+        .iter()
+        .filter(|c| c.blocked.is_some() && c.attribution.party == Party::Third)
+        .count();
+    let mut headline = if third == 0 {
         format!(
             "Tracking-free within what the capture could see: no third-party contact among {} \
              contacts ({} first party, {} OS background, {} local). See the caveats and \
@@ -273,6 +282,18 @@ fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
             items("cloaked")
         )
     };
+    if blocked_third > 0 {
+        headline.push_str(&format!(
+            " {blocked_third} of the third-party names {} attempted but blocked by the network.",
+            if blocked_third == 1 { "was" } else { "were" }
+        ));
+    }
+    if maybe > 0 {
+        headline.push_str(&format!(
+            " {maybe} name(s) the browser or OS contacts on its own may also have been the \
+             site's: listed apart as \"browser or OS, possibly the site\"."
+        ));
+    }
     Summary {
         tracking_free: third == 0,
         headline,
@@ -281,6 +302,8 @@ fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
         third_party_organisations: orgs.len(),
         first_party_contacts: n(Party::First),
         os_background_contacts: n(Party::OsBackground),
+        background_or_site_contacts: maybe,
+        blocked_contacts: blocked,
         local_contacts: n(Party::Local),
         unknown_contacts: n(Party::Unknown),
         hidden_contacts: hidden,
@@ -353,6 +376,7 @@ fn caveats(session: &Session, contacts: &[ContactRecord], site: Option<&SiteInfo
             st.dropped, st.unstored
         ));
     }
+    out.extend(super::attempts::caveats(contacts));
     out
 }
 
@@ -440,8 +464,9 @@ fn party_rank(p: Party) -> u8 {
         Party::Third => 0,
         Party::First => 1,
         Party::Unknown => 2,
-        Party::OsBackground => 3,
-        Party::Local => 4,
+        Party::BackgroundOrSite => 3,
+        Party::OsBackground => 4,
+        Party::Local => 5,
     }
 }
 
