@@ -321,3 +321,22 @@ fn a_cdn_cname_chain_is_not_cloaked_an_adobe_one_is() {
     assert_eq!(c[metrics]["party"], "third");
     assert_eq!(c[metrics]["resolved_private"], true);
 }
+
+/// Sessions stored before issue 15 have no `resolved_private`, `blocked`, `blocked_answer` or
+/// `browser_background`: they still load, with the fields empty.
+#[test]
+fn contacts_stored_before_these_fields_still_load() {
+    let old = r#"{"session":1,"phase":"before-consent","device":"02:00:00:00:00:01",
+        "client_ip":"192.168.1.2","client_ips":[],"name":"a.example","scope":"internet",
+        "via":["dns"],"first_seen":"2023-11-14T22:13:20.000000Z",
+        "last_seen":"2023-11-14T22:13:21.000000Z","flows":0,"bytes_up":0,"bytes_down":0,
+        "server_ips":[],"server_ports":[],"cname_chain":[],"ech":null,"dns_queries":1,
+        "http_requests":0,"cookie_sent":false,"cookies_set":[],"org":null,"service":null,
+        "category":null,"party":"third","matched":null,"declared":null,"cloaked":null,
+        "hidden":null,"evidence":[]}"#;
+    let r: sporfri::session::ContactRecord = serde_json::from_str(old).unwrap();
+    assert!(!r.resolved_private);
+    assert_eq!(r.blocked, None);
+    assert_eq!(r.blocked_answer, None);
+    assert_eq!(r.attribution.browser_background, None);
+}
