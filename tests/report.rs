@@ -166,6 +166,37 @@ fn zeek_mix_json_matches_golden_and_shows_hidden_traffic() {
     golden("report-zeek-mix.json", &stable(v));
 }
 
+/// Every way a contact was seen has its first observation as evidence, in the JSON and in what
+/// a human reads (the cloaked Adobe host once showed only its DNS queries).
+#[test]
+fn every_way_seen_has_its_evidence() {
+    let db = home_reject("via-evidence");
+    let v: Value = serde_json::from_str(&report(&db, "1", "json")).unwrap();
+    let mut ways = 0;
+    for f in v["findings"].as_array().unwrap() {
+        for i in f["items"].as_array().unwrap() {
+            let via: Vec<&Value> = i["via"].as_array().unwrap().iter().collect();
+            let claims = i["via_evidence"].as_array().unwrap();
+            assert_eq!(claims.len(), via.len(), "{}", i["name"]);
+            for c in claims {
+                ways += 1;
+                let e = &c["evidence"];
+                assert!(e.is_object(), "{} via {}: no evidence", i["name"], c["via"]);
+                assert_eq!(e["via"], c["via"], "{}", i["name"]);
+            }
+        }
+    }
+    assert!(ways > 20, "{ways}");
+    let md = report(&db, "1", "md");
+    let adobe = md
+        .lines()
+        .find(|l| l.starts_with("| metrics.borger.test |"))
+        .unwrap();
+    assert!(adobe.contains("dns: 2026-"), "{adobe}");
+    assert!(adobe.contains("tls: 2026-"), "{adobe}");
+    assert!(adobe.contains("dns-chain"), "{adobe}");
+}
+
 /// Element names in document order, checking every non-void element is closed in order.
 fn check_balanced(html: &str) {
     const VOID: [&str; 2] = ["meta", "br"];

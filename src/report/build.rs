@@ -64,15 +64,6 @@ fn kinds(c: &ContactRecord) -> Vec<String> {
     set.into_iter().map(str::to_owned).collect()
 }
 
-/// The first kept observation of each kind: what a human reads; JSON carries them all.
-pub(super) fn first_per_kind(i: &Item) -> Vec<&crate::session::Evidence> {
-    let mut seen = BTreeSet::new();
-    i.evidence
-        .iter()
-        .filter(|e| seen.insert(e.kind.as_str()))
-        .collect()
-}
-
 /// A contact cited as evidence, with `detail` for the finding that cites it.
 pub(super) fn item(session: &Session, c: &ContactRecord, detail: Option<String>) -> Item {
     let a = &c.attribution;
@@ -89,6 +80,7 @@ pub(super) fn item(session: &Session, c: &ContactRecord, detail: Option<String>)
         last_seen: when(c.last_seen),
         via: c.via.clone(),
         evidence_kinds: kinds(c),
+        via_evidence: super::evidence::per_via(c),
         evidence: c.evidence.clone(),
         detail,
     }

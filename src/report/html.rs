@@ -55,19 +55,8 @@ fn list<T: serde::Serialize>(v: &[T]) -> String {
 
 fn evidence(i: &Item) -> String {
     let mut s = e(&i.evidence_kinds.join(" "));
-    for ev in super::build::first_per_kind(i) {
-        let flow = ev
-            .flow
-            .as_deref()
-            .map(|f| format!(" {f}"))
-            .unwrap_or_default();
-        let _ = write!(
-            s,
-            "<div class=\"ev\">{} {}{}</div>",
-            e(&ev.ts.rfc3339()),
-            e(&ev.kind),
-            e(&flow)
-        );
+    for line in super::evidence::lines(&i.via_evidence, &i.evidence) {
+        let _ = write!(s, "<div class=\"ev\">{}</div>", e(&line));
     }
     s
 }

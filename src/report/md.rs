@@ -16,18 +16,7 @@ fn when(w: &When) -> String {
 }
 
 fn evidence(i: &Item) -> String {
-    super::build::first_per_kind(i)
-        .into_iter()
-        .map(|ev| {
-            let flow = ev
-                .flow
-                .as_deref()
-                .map(|f| format!(" {f}"))
-                .unwrap_or_default();
-            format!("{} {}{}", ev.ts.rfc3339(), ev.kind, flow)
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    super::evidence::lines(&i.via_evidence, &i.evidence).join("; ")
 }
 
 fn items(out: &mut String, items: &[Item]) {
