@@ -295,7 +295,9 @@ fn metadata(out: &mut String, r: &Report) {
     dd(out, "sporfri version", &e(&r.meta.sporfri_version));
     let sig = &r.meta.signatures;
     let mut sigs = format!(
-        "builtin: sha256 {} ({} files)",
+        "<span class=\"attribution\" data-attribution=\"{}\">{}</span><br>builtin: sha256 {} ({} files)",
+        word(&sig.attribution),
+        e(&super::describe(sig)),
         e(&sig.builtin.sha256),
         sig.builtin.files
     );
@@ -307,6 +309,17 @@ fn metadata(out: &mut String, r: &Report) {
             e(&l.sha256),
             l.files
         );
+    }
+    if let Some(p) = &sig.site {
+        let _ = write!(
+            sigs,
+            "<br>site profile {}: sha256 {}",
+            e(&p.file),
+            e(&p.sha256)
+        );
+    }
+    if let Some(rec) = &r.meta.recorded_signatures {
+        let _ = write!(sigs, "<br>recorded with: {}", e(&super::describe_set(rec)));
     }
     let _ = write!(sigs, "<br><span class=\"note\">{}</span>", e(&sig.note));
     dd(out, "Signatures", &sigs);

@@ -36,14 +36,19 @@ use crate::session::{
 
 pub use build::{build, build_with_requests, site_info};
 pub use evidence::ViaEvidence;
-pub use meta::{LayerInfo, Meta, SignatureInfo, builtin_signatures, files_sha256};
+pub use meta::{
+    AttributedWith, LayerInfo, Meta, SignatureInfo, SiteSource, builtin_signatures, describe,
+    describe_set, files_sha256,
+};
 pub use requests::{
     CookieRow, CookiesAndRequests, MAX_REPORT_REQUESTS_PER_PARTY, PartyRequests, RequestRow,
 };
 pub use verdict::{REPORT_TRACKING_CATEGORIES, findings, is_tracking};
 
 /// Version of the report's JSON shape; bumped when a field changes meaning or disappears.
-pub const REPORT_VERSION: u32 = 1;
+/// 2: `meta.signatures` names the set the contacts were attributed with (stored with the
+/// session), no longer the files loaded when rendering; the diff's `meta` moved into each side.
+pub const REPORT_VERSION: u32 = 2;
 
 /// An instant in UTC and in Copenhagen local time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -7,6 +7,7 @@
 
 mod evidence;
 mod mark;
+mod reattribute;
 mod record;
 mod recorder;
 mod request;
@@ -28,6 +29,7 @@ pub use evidence::{
     MAX_PENDING_HELLOS, parse_via,
 };
 pub use mark::{Mark, MarkKind, MarkSpec, MarkTime, Phase, phase_at};
+pub use reattribute::reattribute;
 pub(crate) use record::quote;
 pub use record::{CSV_HEADER, ContactRecord, csv_row};
 pub use recorder::{MAX_PENDING_EVIDENCE, MAX_REQUESTS, Recorder};
@@ -35,6 +37,7 @@ pub use request::{
     CookieSet, REQUEST_CSV_HEADER, RequestEntry, TrackerInfo, attribute_host, request_csv_row,
 };
 
+use crate::attribute::SignatureSet;
 use crate::observation::DeviceId;
 use crate::time::Timestamp;
 
@@ -233,6 +236,8 @@ pub struct Batch {
     pub contacts: Vec<ContactRecord>,
     /// Decrypted requests since the last committed batch (lab decryption; each is stored once).
     pub requests: Vec<RequestEntry>,
+    /// What the session is attributed with, until a batch carrying it is committed (stored once).
+    pub signatures: Option<SignatureSet>,
     /// Make it durable before returning (marks and session end), not just written.
     pub durable: bool,
 }

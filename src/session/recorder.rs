@@ -9,7 +9,7 @@ use super::{
     Batch, CaptureStats, ContactRecord, DeviceRecord, Mark, MarkSpec, RequestEntry, Session,
     SessionState, attribute_host,
 };
-use crate::attribute::{Attribution, Attributor};
+use crate::attribute::{Attribution, Attributor, SignatureSet};
 use crate::contact::Contacts;
 use crate::decrypt::Exchange;
 use crate::observation::{DeviceId, FlowKey, Observation};
@@ -48,6 +48,8 @@ pub struct Recorder {
     pending_requests: Vec<RequestEntry>,
     /// [`MAX_REQUESTS`], lowered by tests to hit it.
     pub(super) request_limit: usize,
+    /// What the attributor was loaded from, until the store has it.
+    unstored_signatures: Option<SignatureSet>,
 }
 
 impl Recorder {
@@ -62,6 +64,7 @@ impl Recorder {
     ) -> Recorder {
         Recorder {
             session,
+            unstored_signatures: attributor.signature_set().cloned(),
             attributor,
             contacts: Contacts::default(),
             devices,
@@ -224,6 +227,9 @@ impl Recorder {
 
     /// The store wrote `batch`.
     pub fn committed(&mut self, batch: Batch) {
+        if batch.signatures.is_some() {
+            self.unstored_signatures = None;
+        }
         for c in batch.contacts {
             let key = c.key();
             self.unstored.remove(&key);
@@ -255,6 +261,7 @@ impl Recorder {
                 session: self.session.clone(),
                 contacts: changed,
                 requests: Vec::new(),
+                signatures: self.unstored_signatures.clone(),
                 durable,
             };
         }
@@ -275,6 +282,7 @@ impl Recorder {
             session: self.session.clone(),
             contacts: changed,
             requests,
+            signatures: self.unstored_signatures.clone(),
             durable,
         }
     }

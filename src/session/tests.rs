@@ -335,3 +335,23 @@ fn a_refused_batch_is_resent_even_when_nothing_new_is_seen() {
     assert_eq!(b.session.last_flush, Some(t(3.0)));
     assert_eq!(b.session.stats.unstored, 0);
 }
+
+#[test]
+fn the_signature_set_is_sent_until_a_batch_with_it_is_committed() {
+    let mut r = recorder(&[]);
+    r.packet(t(0.0));
+    r.observe(&query(0.0, PHONE, "a.example"));
+    let b = r.packet(t(1.0)).unwrap();
+    let set = b.signatures.clone().expect("the first batch carries it");
+    assert_eq!(set.builtin, crate::attribute::provenance::builtin_info());
+    r.failed(&b);
+    let b = r.packet(t(2.0)).unwrap();
+    assert_eq!(
+        b.signatures.as_ref(),
+        Some(&set),
+        "sent again after a refusal"
+    );
+    r.committed(b);
+    assert!(r.packet(t(3.0)).unwrap().signatures.is_none());
+    assert!(r.finish().signatures.is_none());
+}
