@@ -90,7 +90,7 @@ pub struct Evidence {
     pub flow: Option<String>,
 }
 
-/// Every [`Via`] in order; [`via_index`] keeps it complete.
+/// Every [`Via`] in order; `via_index` keeps it complete.
 pub const ALL_VIAS: [Via; VIAS] = [
     Via::Dns,
     Via::Mdns,
@@ -104,7 +104,7 @@ pub const ALL_VIAS: [Via; VIAS] = [
 
 /// The position of `v` in [`ALL_VIAS`]. Exhaustive on purpose: a new way of seeing a name does
 /// not compile until it is counted in [`MAX_EVIDENCE`].
-pub fn via_index(v: Via) -> usize {
+fn via_index(v: Via) -> usize {
     match v {
         Via::Dns => 0,
         Via::Mdns => 1,
