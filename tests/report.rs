@@ -464,8 +464,15 @@ fn diff_of_home_reject_and_login() {
         .unwrap();
     assert_eq!(meta["side"], "only-a");
     assert_eq!(d["summary"]["only_b"], 2, "{:#}", d["summary"]);
+    // Each side names the signatures its contacts were attributed with.
+    for side in ["a", "b"] {
+        let sig = &d[side]["signatures"];
+        assert_eq!(sig["attribution"], "recorded");
+        assert_eq!(sig["site"]["name"], "borger.test");
+    }
     let html = run(&["diff", "1", "2", "--db", db.to_str().unwrap()]);
     check_balanced(&html);
+    assert!(html.contains("A attributed as recorded: builtin sha256 "));
     assert!(html.contains("<tr class=\"only-a\" data-name=\"connect.facebook.net\">"));
     let csv = run(&[
         "diff",
