@@ -96,7 +96,7 @@ fn lookup_explains_the_match() {
             "category    analytics",
             "matched     analytics.google.com",
             "purpose     Measures how visitors use a web site.",
-            "source      fixture",
+            "source      https://example.org/fixture",
             &format!(
                 "defined     {}:8 ({})",
                 good.join("orgs/google.toml").display(),
