@@ -207,6 +207,7 @@ struct SiteRaw {
     country: Text,
     #[serde(default)]
     mandatory_self_service: bool,
+    app: Text,
     first_party: Option<Spanned<Vec<Spanned<String>>>>,
     source: Text,
 }
@@ -383,6 +384,7 @@ impl Signatures {
             owner,
             country,
             mandatory_self_service: raw.mandatory_self_service,
+            app: raw.app.map(Spanned::into_inner),
             first_party,
             source,
             allowed,
