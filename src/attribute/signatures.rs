@@ -1,5 +1,6 @@
-//! The signatures format (`signatures/orgs/*.toml`, `signatures/sites/*.toml`): parsing and the
-//! checker's rules, with every problem reported as `file:line: message`.
+//! The signatures format (`signatures/orgs/*.toml`, `signatures/sites/*.toml`,
+//! `signatures/endpoints/*.toml`): parsing and the checker's rules, with every problem reported
+//! as `file:line: message`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -7,6 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::endpoints::Endpoints;
 use super::matcher::SuffixIndex;
 use super::name::domain_problem;
 use super::site::{Allowed, SiteProfile};
@@ -30,6 +32,8 @@ pub enum FileKind {
     Org,
     /// `sites/<site>.toml`.
     Site,
+    /// `endpoints/<name>.toml`: known tracker endpoints.
+    Endpoints,
 }
 
 /// An organisation behind services.
@@ -75,6 +79,7 @@ pub struct Signatures {
     services: Vec<Service>,
     index: SuffixIndex<usize>,
     sites: BTreeMap<String, SiteProfile>,
+    endpoints: Endpoints,
 }
 
 impl Category {
@@ -134,7 +139,8 @@ struct OrgFile {
     service: Vec<Spanned<ServiceRaw>>,
 }
 
-type Text = Option<Spanned<String>>;
+/// An optional text key, with where it stands.
+pub(super) type Text = Option<Spanned<String>>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -190,7 +196,7 @@ struct AllowedRaw {
 }
 
 /// One file being checked: its text for line numbers and the problems found so far.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     path: &'a str,
     text: &'a str,
     /// Offsets of the text's newlines: every domain gets a line number, so counting from the
@@ -219,18 +225,20 @@ impl<'a> Checker<'a> {
         1 + self.newlines.partition_point(|&nl| nl < offset)
     }
 
-    fn at(&self, offset: usize) -> String {
+    /// `file:line` of a byte offset.
+    pub(super) fn at(&self, offset: usize) -> String {
         format!("{}:{}", self.path, self.line(offset))
     }
 
-    fn problem(&mut self, offset: usize, msg: impl std::fmt::Display) {
+    /// Report a problem at a byte offset.
+    pub(super) fn problem(&mut self, offset: usize, msg: impl std::fmt::Display) {
         let line = self.line(offset);
         self.problems
             .push((line, format!("{}:{line}: {msg}", self.path)));
     }
 
     /// A required, non-empty text field of the table starting at `table`.
-    fn required(&mut self, field: Text, key: &str, table: usize) -> Option<String> {
+    pub(super) fn required(&mut self, field: Text, key: &str, table: usize) -> Option<String> {
         match field {
             None => {
                 self.problem(table, format!("missing key `{key}`"));
@@ -259,7 +267,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A required non-empty list of valid domains.
-    fn domains(
+    pub(super) fn domains(
         &mut self,
         list: Option<Spanned<Vec<Spanned<String>>>>,
         key: &str,
@@ -285,7 +293,8 @@ impl<'a> Checker<'a> {
         out
     }
 
-    fn parse<T: serde::de::DeserializeOwned>(&mut self) -> Option<T> {
+    /// The whole file as `T`; a syntax or shape error is a problem.
+    pub(super) fn parse<T: serde::de::DeserializeOwned>(&mut self) -> Option<T> {
         match toml::from_str::<T>(self.text) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -309,6 +318,7 @@ impl Signatures {
             match f.kind {
                 FileKind::Org => sigs.add_org_file(&mut ck, &mut origins),
                 FileKind::Site => sigs.add_site_file(&mut ck),
+                FileKind::Endpoints => sigs.endpoints.add_file(&mut ck),
             }
             found.sort_by_key(|(line, _)| *line);
             problems.extend(found.into_iter().map(|(_, p)| p));
@@ -320,7 +330,8 @@ impl Signatures {
         }
     }
 
-    /// Parse and check `dir/orgs/*.toml` and `dir/sites/*.toml` (a missing subdirectory is empty).
+    /// Parse and check `dir/orgs/*.toml`, `dir/sites/*.toml` and `dir/endpoints/*.toml` (a
+    /// missing subdirectory is empty).
     pub fn from_dir(dir: &Path) -> Result<Signatures, SignatureError> {
         Signatures::from_files(&read_dir(dir)?)
     }
@@ -498,6 +509,11 @@ impl Signatures {
     pub fn sites(&self) -> &BTreeMap<String, SiteProfile> {
         &self.sites
     }
+
+    /// Known tracker endpoints.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
 }
 
 /// The `[[allowed]]` entries of a site profile that have every required key.
@@ -521,7 +537,7 @@ fn allowed_entries(ck: &mut Checker<'_>, entries: Vec<Spanned<AllowedRaw>>) -> V
     allowed
 }
 
-/// Read `dir/orgs/*.toml` and `dir/sites/*.toml`, sorted by path.
+/// Read `dir/orgs/*.toml`, `dir/sites/*.toml` and `dir/endpoints/*.toml`, sorted by path.
 pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, SignatureError> {
     let io = |path: &Path, source| SignatureError::Io {
         path: path.display().to_string(),
@@ -531,7 +547,11 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, SignatureError> {
         return Err(io(dir, std::io::Error::from(std::io::ErrorKind::NotFound)));
     }
     let mut out = Vec::new();
-    for (sub, kind) in [("orgs", FileKind::Org), ("sites", FileKind::Site)] {
+    for (sub, kind) in [
+        ("orgs", FileKind::Org),
+        ("sites", FileKind::Site),
+        ("endpoints", FileKind::Endpoints),
+    ] {
         let d = dir.join(sub);
         if !d.is_dir() {
             continue;
@@ -565,6 +585,7 @@ pub fn kind_of(rel: &str) -> Option<FileKind> {
     match dir {
         "orgs" => Some(FileKind::Org),
         "sites" => Some(FileKind::Site),
+        "endpoints" => Some(FileKind::Endpoints),
         _ => None,
     }
 }
