@@ -1,6 +1,9 @@
 //! HTTP/1.x on a flow: the plain-HTTP analyzer (request and response heads of both directions,
-//! bodies stepped over, each raised as [`Observation::HttpRequest`] / [`Observation::HttpResponse`])
-//! and the pairing of requests with their responses for decrypted HTTP/1.x.
+//! bodies stepped over) and the pairing of requests with their responses that plain and
+//! decrypted HTTP/1.x share. Each request comes out twice: at once as
+//! [`Observation::HttpRequest`] (a contact was reached), and as an [`Observation::Request`] with
+//! its response's status and cookies (names and lifetimes, never values) when the response came
+//! or the flow ended.
 
 use std::collections::VecDeque;
 
@@ -124,6 +127,8 @@ fn request_head(
             return None;
         }
     };
+    let head = flow.up.data().get(..req.head_len).unwrap_or_default();
+    let exchange = Exchange::of_head(ts, false, &req, head, None);
     if flow.name.is_none()
         && let Some(host) = req.host.as_deref()
     {
@@ -143,6 +148,11 @@ fn request_head(
         referer: req.referer,
         has_cookie: req.has_cookie,
     });
+    let evicted = flow.exchanges.get_or_insert_default().push(exchange);
+    if let Some(old) = evicted {
+        weirds.bump("http.pending_full");
+        emit(flow, old, sink);
+    }
     Some(step)
 }
 
