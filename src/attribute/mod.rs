@@ -20,6 +20,7 @@ pub mod import;
 mod matcher;
 pub mod name;
 mod policy;
+pub mod provenance;
 mod request;
 pub mod signatures;
 pub mod site;
@@ -41,6 +42,7 @@ pub use policy::{
     DOH_HOSTS, DOT_PORT, HTTPS_PORT, LOCAL_SUFFIXES, PRIVATE_RELAY_NAMES, TRACKING_CATEGORIES,
     VPN_UDP_PORTS, is_lan_addr,
 };
+pub use provenance::{LayerInfo, SignatureSet, files_sha256};
 pub use request::RequestAttribution;
 
 /// What a signature says a service does (the fixed vocabulary of `signatures/README.md`).
