@@ -2,10 +2,11 @@
 //! is on its own, and the known tracker endpoint it hit.
 
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 
 use super::endpoints::TrackerHit;
 use super::{Attribution, Attributor, Facts};
-use crate::observation::{Exchange, FlowKey, Via};
+use crate::observation::{Exchange, FlowKey, Proto, Via};
 
 /// Who a request's host is and the tracker endpoint it hit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,19 +29,29 @@ impl Attributor {
 
     /// Attribute one request `ex` carried by `flow`.
     pub fn request(&self, ex: &Exchange, flow: &FlowKey) -> RequestAttribution {
-        let via = if ex.encrypted { Via::Tls } else { Via::Http };
-        let who = self.attribute(&Facts {
-            name: &ex.host,
-            cname_chain: &[],
-            via: BTreeSet::from([via]),
-            server_ports: BTreeSet::from([(flow.proto, flow.server.port())]),
-            server_ips: BTreeSet::from([flow.server.ip()]),
-            ech: None,
-            local: false,
-        });
         RequestAttribution {
-            who,
+            who: self.request_host(&ex.host, ex.encrypted, Some(flow.server)),
             tracker: self.tracker_hit(&ex.host, &ex.url),
         }
+    }
+
+    /// Who a request's `host` is on its own (no CNAME chain known): over TLS (`encrypted`) or
+    /// plain HTTP, to `server` (TCP) when known.
+    pub fn request_host(
+        &self,
+        host: &str,
+        encrypted: bool,
+        server: Option<SocketAddr>,
+    ) -> Attribution {
+        let via = if encrypted { Via::Tls } else { Via::Http };
+        self.attribute(&Facts {
+            name: host,
+            cname_chain: &[],
+            via: BTreeSet::from([via]),
+            server_ports: server.map(|s| (Proto::Tcp, s.port())).into_iter().collect(),
+            server_ips: server.map(|s| s.ip()).into_iter().collect(),
+            ech: None,
+            local: false,
+        })
     }
 }

@@ -2,6 +2,8 @@
 //! what a third party received and set, with the consent phase at the request time. Metadata
 //! only: cookie names and lifetimes, never values; no bodies.
 
+use std::net::SocketAddr;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Phase, SessionId, ts};
@@ -113,6 +115,17 @@ impl RequestEntry {
         self.service = who.service.clone();
         self.category = who.category;
         self.party = who.party;
+    }
+
+    /// Take the tracker endpoint `hit` (as known by the signatures attributing the request).
+    pub fn track(&mut self, hit: Option<TrackerHit>) {
+        self.tracker_endpoint = hit.as_ref().map(|t| t.endpoint.clone());
+        self.tracker = hit;
+    }
+
+    /// The server of the request's flow, as stored (`tcp 192.168.1.2:50000 -> 93.184.216.34:443`).
+    pub fn server(&self) -> Option<SocketAddr> {
+        self.flow.rsplit(" -> ").next().and_then(|s| s.parse().ok())
     }
 }
 
