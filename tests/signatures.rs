@@ -400,3 +400,47 @@ fn the_default_category_of_the_big_catch_alls_is_pinned() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+#[test]
+fn check_reads_tracker_endpoints_beside_the_signatures() {
+    let dir = temp("endpoints");
+    std::fs::create_dir_all(dir.join("endpoints")).unwrap();
+    let file = dir.join("endpoints/pixels.toml");
+    std::fs::write(
+        &file,
+        "[[endpoint]]\nname = \"pixel\"\nhosts = [\"px.example\"]\npath = \"/p\"\n\
+         site_id = [\"id\"]\nsource = \"test\"\n\n\
+         [[endpoint]]\nname = \"pixel\"\nhosts = [\"px.example\"]\npath = \"p\"\n",
+    )
+    .unwrap();
+    let o = sporfri(
+        &["signatures", "check", "--dir", dir.to_str().unwrap()],
+        &no_overlay(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let at = file.display().to_string();
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "{at}:8: missing key `source`\n\
+             {at}:11: path \"p\": starts with `/`, without query or fragment\n"
+        )
+    );
+    std::fs::write(
+        &file,
+        "[[endpoint]]\nname = \"pixel\"\nhosts = [\"px.example\"]\nsource = \"test\"\n",
+    )
+    .unwrap();
+    let o = sporfri(
+        &["signatures", "check", "--dir", dir.to_str().unwrap()],
+        &no_overlay(),
+    );
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(", 1 tracker endpoints ("),
+        "{}",
+        stdout(&o)
+    );
+    let builtin = stdout(&sporfri(&["signatures", "check"], &no_overlay()));
+    assert!(!builtin.contains(", 0 tracker endpoints"), "{builtin}");
+}

@@ -55,8 +55,8 @@ pub enum Command {
         /// TLS key log (SSLKEYLOGFILE, NSS format) for lab decryption of TLS connections.
         #[arg(long, value_name = "KEYS")]
         keylog: Option<PathBuf>,
-        /// Print one JSON object per decrypted request (with --keylog or pcapng secrets); with
-        /// --mark, each carries its consent phase.
+        /// Print one JSON object per HTTP request: plain HTTP, and decrypted ones (with --keylog
+        /// or pcapng secrets); with --mark, each carries its consent phase.
         #[arg(long)]
         requests: bool,
         /// Recording the run as a session.

@@ -49,7 +49,9 @@ pub fn run(
     let mut contacts = Contacts::default();
     let mut requests = 0u64;
     let (engine, end) = run_keyed(file, keys, |_, obs| {
-        if let Observation::Request { .. } = obs {
+        if let Observation::Request { exchange, .. } = &obs
+            && exchange.encrypted
+        {
             requests += 1;
         }
         contacts.observe(&obs);
@@ -197,9 +199,9 @@ pub fn record(
         s.marks.len(),
         store.path().display()
     );
-    if engine.key_log().is_some() {
+    if engine.key_log().is_some() || s.stats.requests > 0 {
         eprintln!(
-            "sporfri: {} decrypted requests recorded{}",
+            "sporfri: {} requests recorded (plain HTTP and decrypted){}",
             s.stats.requests,
             if s.stats.requests_dropped > 0 {
                 format!(" ({} not kept: limit reached)", s.stats.requests_dropped)

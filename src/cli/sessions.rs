@@ -36,7 +36,8 @@ pub enum Action {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
         format: ExportFormat,
-        /// Export the decrypted requests (lab decryption) instead of the contacts.
+        /// Export the HTTP requests (plain, and decrypted by lab decryption) instead of the
+        /// contacts.
         #[arg(long)]
         requests: bool,
     },

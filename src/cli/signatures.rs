@@ -19,7 +19,8 @@ use sporfri::attribute::{
 pub enum SignaturesCommand {
     /// Validate signature files; every problem is printed as `file:line: message` (exit 1).
     Check {
-        /// Check this directory (laid out as signatures/: orgs/, sites/) instead of the built-in set.
+        /// Check this directory (laid out as signatures/: orgs/, sites/, endpoints/) instead of
+        /// the built-in set.
         #[arg(long)]
         dir: Option<PathBuf>,
     },
@@ -126,11 +127,13 @@ fn check(dir: Option<&Path>) -> Result<ExitCode> {
     match result {
         Ok(s) => {
             println!(
-                "ok: {} organisations, {} services, {} domains, {} site profiles ({label})",
+                "ok: {} organisations, {} services, {} domains, {} site profiles, {} tracker \
+                 endpoints ({label})",
                 s.organisations().len(),
                 s.services().len(),
                 s.domain_count(),
-                s.sites().len()
+                s.sites().len(),
+                s.endpoints().list().len()
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -305,8 +305,8 @@ impl Store {
         Ok(all)
     }
 
-    /// A session's decrypted requests (lab decryption), in the order they were made; empty for
-    /// a session recorded without a key log or by an older sporfri.
+    /// A session's HTTP requests (plain, and decrypted by lab decryption), in the order they
+    /// were made; empty for a session without any or recorded by an older sporfri.
     pub fn requests(&self, id: SessionId) -> Result<Vec<RequestEntry>, StoreError> {
         self.session(id)?;
         self.db
