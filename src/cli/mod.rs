@@ -1,6 +1,7 @@
 //! Commands: one file each; this file holds the argument tree and the dispatch.
 
 mod common;
+mod docs;
 mod doctor;
 mod extract;
 mod keys;
@@ -119,6 +120,17 @@ pub enum Command {
     /// Dashboard: third-party contacts as they happen, with consent marks (--replay FILE,
     /// --session ID).
     Tui(tui::TuiArgs),
+    /// Print a shell completion script (e.g. `sporfri completions bash > /etc/bash_completion.d/sporfri`).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Manual pages: sporfri(1) on standard output, or with --dir every page written there.
+    Man {
+        /// Write sporfri.1 and one page per subcommand (sporfri-replay.1, ...) into DIR.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Output formats of `replay` and `live`.
@@ -194,5 +206,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Report { session, render } => report::report(session, &render),
         Command::Diff { a, b, render } => report::diff(a, b, &render),
         Command::Tui(args) => tui::run(args),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man { dir } => docs::man(dir.as_deref()),
     }
 }
