@@ -142,7 +142,7 @@ impl Framer {
         let shown = name.to_owned();
         let io = |source| CaptureError::Io {
             path: shown.clone(),
-            source,
+            cause: source,
         };
         let complete = input.fill(24).map_err(io)?;
         let head = input.available();
@@ -193,7 +193,7 @@ impl Framer {
     fn io_error(&self, source: std::io::Error) -> CaptureError {
         CaptureError::Io {
             path: self.path.clone(),
-            source,
+            cause: source,
         }
     }
 

@@ -30,12 +30,12 @@ pub struct Packet<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     /// The file could not be opened or read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Io {
         /// File path.
         path: String,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: std::io::Error,
     },
     /// The file is neither pcap nor pcapng.
     #[error("{path} is not a pcap or pcapng file (magic {magic})")]

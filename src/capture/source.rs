@@ -61,7 +61,7 @@ impl FileSource {
         let shown = path.display().to_string();
         let io = |source| CaptureError::Io {
             path: shown.clone(),
-            source,
+            cause: source,
         };
         if path == Path::new("-") {
             // A pipe may pause for long: read and frame here, so no packet waits in a buffer
@@ -161,7 +161,7 @@ impl Ahead {
                 self.done = true;
                 return Err(CaptureError::Io {
                     path: self.path.clone(),
-                    source: std::io::Error::other("the capture reader stopped"),
+                    cause: std::io::Error::other("the capture reader stopped"),
                 });
             };
             let used = std::mem::replace(&mut self.current, batch);

@@ -10,6 +10,7 @@ use sporfri::decrypt::KeyLog;
 use sporfri::flow::Engine;
 use sporfri::observation::Observation;
 use sporfri::replay::RunEnd;
+use sporfri::text::count;
 use sporfri::time::Timestamp;
 
 use super::common::progress_bar;
@@ -20,11 +21,11 @@ pub fn load_key_log(path: &Path) -> Result<KeyLog> {
     let keys = KeyLog::parse(&text);
     let s = keys.stats();
     eprintln!(
-        "sporfri: key log: {} connections ({} secrets, {} other labels, {} malformed lines)",
-        keys.len(),
-        s.kept,
-        s.other_labels,
-        s.malformed
+        "sporfri: key log: {} ({}, {}, {})",
+        count(keys.len() as u64, "connection"),
+        count(s.kept as u64, "secret"),
+        count(s.other_labels as u64, "other label"),
+        count(s.malformed as u64, "malformed line")
     );
     Ok(keys)
 }
@@ -45,8 +46,7 @@ pub fn run_keyed(
     keys: Option<KeyLog>,
     mut observe: impl FnMut(Timestamp, Observation),
 ) -> Result<(Engine, RunEnd)> {
-    let mut source =
-        FileSource::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let mut source = FileSource::open(file)?;
     let bar = progress_bar(source.total_bytes());
     let mut engine = Engine::new();
     if let Some(keys) = keys {

@@ -43,7 +43,7 @@ fn target(db: Option<PathBuf>) -> Result<Box<dyn MarkTarget>> {
     let db = db.unwrap_or_else(default_path);
     match Client::connect(&socket_path(&db)) {
         Ok(client) => Ok(Box::new(Live(client))),
-        Err(ControlError::NotRunning(_)) => Ok(Box::new(Direct(Store::open(&db)?))),
+        Err(ControlError::NotRunning(_)) => Ok(Box::new(Direct(Store::open_existing(&db)?))),
         Err(e) => Err(e.into()),
     }
 }

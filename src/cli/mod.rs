@@ -189,6 +189,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             site,
             signature_dirs,
             keylog,
+            session,
             ..
         } => replay::run(
             &file,
@@ -196,6 +197,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             site.as_deref(),
             &signature_dirs,
             keylog.as_deref(),
+            &session.devices,
         ),
         Command::Sessions { db, action } => sessions::run(db, action),
         Command::Mark { kind, note, db } => mark::run(db, kind, note),

@@ -74,7 +74,7 @@ fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
 
 /// `sporfri report SESSION`.
 pub fn report(id: SessionId, args: &RenderArgs) -> Result<ExitCode> {
-    let store = Store::open(&args.db.clone().unwrap_or_else(default_path))?;
+    let store = Store::open_read(&args.db.clone().unwrap_or_else(default_path))?;
     let (session, contacts) = load(&store, id)?;
     let requests = store.requests(id)?;
     drop(store);
@@ -108,7 +108,7 @@ pub fn report(id: SessionId, args: &RenderArgs) -> Result<ExitCode> {
 
 /// `sporfri diff A B`.
 pub fn diff(a: SessionId, b: SessionId, args: &RenderArgs) -> Result<ExitCode> {
-    let store = Store::open(&args.db.clone().unwrap_or_else(default_path))?;
+    let store = Store::open_read(&args.db.clone().unwrap_or_else(default_path))?;
     let (sa, ca) = load(&store, a)?;
     let (sb, cb) = load(&store, b)?;
     drop(store);

@@ -61,8 +61,9 @@ pub fn run(
     }
     out.flush()?;
     eprintln!(
-        "sporfri: {} packets, {written} decrypted requests",
-        end.packets
+        "sporfri: {}, {}",
+        sporfri::text::count(end.packets, "packet"),
+        sporfri::text::count(written, "decrypted request")
     );
     Ok(finish(&engine, end))
 }

@@ -139,8 +139,8 @@ fn check(dir: Option<&Path>) -> Result<ExitCode> {
                 println!("{p}");
             }
             eprintln!(
-                "sporfri: {} problem(s) in the {label} signatures",
-                problems.len()
+                "sporfri: {} in the {label} signatures",
+                sporfri::text::count(problems.len() as u64, "problem")
             );
             Ok(ExitCode::FAILURE)
         }
