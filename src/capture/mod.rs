@@ -46,16 +46,20 @@ pub enum CaptureError {
         magic: String,
     },
     /// A block or record is broken; everything before `offset` was delivered.
-    #[error("corrupt capture at byte offset {offset}: {reason}")]
+    #[error("{path}: corrupt capture at byte offset {offset}: {reason}")]
     Corrupt {
+        /// File path (several files may be read as one capture).
+        path: String,
         /// Byte offset of the broken block.
         offset: u64,
         /// What is wrong.
         reason: String,
     },
     /// The file ends inside a block; everything before `offset` was delivered.
-    #[error("capture truncated at byte offset {offset}: the last block is incomplete")]
+    #[error("{path}: capture truncated at byte offset {offset}: the last block is incomplete")]
     Truncated {
+        /// File path.
+        path: String,
         /// Byte offset of the incomplete block.
         offset: u64,
     },

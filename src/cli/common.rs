@@ -81,6 +81,11 @@ pub fn finish(engine: &Engine, end: RunEnd) -> ExitCode {
     }
     match end.error {
         None => ExitCode::SUCCESS,
+        // Damage before the first packet: nothing was analysed, the file could not be read.
+        Some(e) if end.packets == 0 => {
+            eprintln!("sporfri: {e}; no packet could be read");
+            ExitCode::FAILURE
+        }
         Some(e) => {
             eprintln!("sporfri: {e}; results above cover everything before it");
             ExitCode::from(EXIT_DAMAGED_CAPTURE)

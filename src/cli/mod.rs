@@ -18,10 +18,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Exit code when the capture is damaged: results up to the damage were printed.
 pub const EXIT_DAMAGED_CAPTURE: u8 = 3;
+/// Exit code for bad arguments, as clap's own.
+pub const EXIT_BAD_ARGUMENTS: u8 = 2;
 
 #[derive(Parser)]
 #[command(
@@ -142,6 +144,38 @@ pub enum Format {
     Jsonl,
 }
 
+/// A usage error found after parsing, as clap reports its own (message, usage, exit code 2);
+/// `command` is the path to the subcommand whose usage is shown, e.g. `["sessions", "list"]`.
+pub fn bad_arguments(command: &[&str], message: &str) -> anyhow::Error {
+    let mut at = Cli::command();
+    // Built, so a subcommand's usage line reads `sporfri replay ...`.
+    at.build();
+    for name in command {
+        match at.find_subcommand(name).cloned() {
+            Some(sub) => at = sub,
+            None => break,
+        }
+    }
+    at.error(clap::error::ErrorKind::ValueValidation, message)
+        .into()
+}
+
+/// The exit code of a failed command: 2 for bad arguments (a usage error, or a `--site` that
+/// names no profile), else 1. A damaged capture (3) is not an error: it has results.
+pub fn exit_code(e: &anyhow::Error) -> ExitCode {
+    let unknown_site = e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<sporfri::attribute::SignatureError>(),
+            Some(sporfri::attribute::SignatureError::UnknownSite(_))
+        )
+    });
+    if unknown_site || e.downcast_ref::<clap::Error>().is_some() {
+        ExitCode::from(EXIT_BAD_ARGUMENTS)
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 /// Run one command.
 pub fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
@@ -152,10 +186,11 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             requests: true,
             session,
             ..
-        } if session.label.is_some() => anyhow::bail!(
+        } if session.label.is_some() => Err(bad_arguments(
+            &["replay"],
             "--requests prints the requests and records nothing: record with --label (and \
-             --keylog), then `sporfri sessions export ID --requests`"
-        ),
+             --keylog), then `sporfri sessions export ID --requests`",
+        )),
         Command::Replay {
             file,
             requests: true,
@@ -165,7 +200,10 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             ..
         } => requests::run(&file, keylog.as_deref(), site.as_deref(), &session.marks),
         Command::Replay { session, .. } if !session.marks.is_empty() && session.label.is_none() => {
-            anyhow::bail!("--mark needs --label (record a session) or --requests")
+            Err(bad_arguments(
+                &["replay"],
+                "--mark needs --label (record a session) or --requests",
+            ))
         }
         Command::Replay {
             file,
