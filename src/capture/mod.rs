@@ -1,4 +1,5 @@
-//! Packet sources: capture files now, live interfaces behind the `live` feature.
+//! Packet sources: capture files (one, or several merged in time order), live interfaces
+//! behind the `live` feature.
 //!
 //! A source yields [`Packet`]s in capture order; replay and live share everything after it.
 
@@ -6,6 +7,7 @@ pub mod file;
 mod input;
 #[cfg(feature = "live")]
 pub mod live;
+mod merge;
 mod source;
 
 pub use source::FileSource;

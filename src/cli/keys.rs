@@ -1,7 +1,7 @@
 //! What the commands that decrypt share: reading a key log, and running a file with its
 //! Decryption Secrets Blocks fed to the engine as they appear.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -39,14 +39,15 @@ pub fn take_secrets(source: &mut FileSource, engine: &mut Engine) {
     }
 }
 
-/// Run the engine over `file` with `keys` (if any) and the file's own secrets, with a progress
-/// bar on a terminal. `observe` gets the first packet's time with each observation.
+/// Run the engine over `files` (one capture, in time order) with `keys` (if any) and the files'
+/// own secrets, with a progress bar on a terminal. `observe` gets the first packet's time with
+/// each observation.
 pub fn run_keyed(
-    file: &Path,
+    files: &[PathBuf],
     keys: Option<KeyLog>,
     mut observe: impl FnMut(Timestamp, Observation),
 ) -> Result<(Engine, RunEnd)> {
-    let mut source = FileSource::open(file)?;
+    let mut source = FileSource::open_all(files)?;
     let bar = progress_bar(source.total_bytes());
     let mut engine = Engine::new();
     if let Some(keys) = keys {

@@ -38,10 +38,12 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Analyze a pcap/pcapng file: every remote name each device contacted.
+    /// Analyze pcap/pcapng files: every remote name each device contacted.
     Replay {
-        /// Capture file (pcap or pcapng).
-        file: PathBuf,
+        /// Capture files (pcap or pcapng; `-` is standard input); several are read as one
+        /// capture, packets in time order.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -180,8 +182,8 @@ pub fn exit_code(e: &anyhow::Error) -> ExitCode {
 pub fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
         Command::Replay {
-            file, null: true, ..
-        } => replay::null(&file),
+            files, null: true, ..
+        } => replay::null(&files),
         Command::Replay {
             requests: true,
             session,
@@ -192,13 +194,13 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
              --keylog), then `sporfri sessions export ID --requests`",
         )),
         Command::Replay {
-            file,
+            files,
             requests: true,
             keylog,
             site,
             session,
             ..
-        } => requests::run(&file, keylog.as_deref(), site.as_deref(), &session.marks),
+        } => requests::run(&files, keylog.as_deref(), site.as_deref(), &session.marks),
         Command::Replay { session, .. } if !session.marks.is_empty() && session.label.is_none() => {
             Err(bad_arguments(
                 &["replay"],
@@ -206,7 +208,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             ))
         }
         Command::Replay {
-            file,
+            files,
             format,
             site,
             signature_dirs,
@@ -214,7 +216,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             keylog,
             ..
         } if session.label.is_some() => replay::record(
-            &file,
+            &files,
             format,
             site.as_deref(),
             &signature_dirs,
@@ -222,7 +224,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             keylog.as_deref(),
         ),
         Command::Replay {
-            file,
+            files,
             format,
             site,
             signature_dirs,
@@ -230,7 +232,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             session,
             ..
         } => replay::run(
-            &file,
+            &files,
             format,
             site.as_deref(),
             &signature_dirs,

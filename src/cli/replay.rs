@@ -29,7 +29,7 @@ use super::{EXIT_DAMAGED_CAPTURE, Format};
 /// secrets in the pcapng file) TLS is decrypted too: the contacts are the same, the requests
 /// are counted (`--requests` prints them, `--label` records them).
 pub fn run(
-    file: &Path,
+    files: &[PathBuf],
     format: Format,
     site: Option<&str>,
     signature_dirs: &[PathBuf],
@@ -51,7 +51,7 @@ pub fn run(
     let keys = keylog.map(load_key_log).transpose()?;
     let mut contacts = Contacts::default();
     let mut requests = 0u64;
-    let (engine, end) = run_keyed(file, keys, |_, obs| {
+    let (engine, end) = run_keyed(files, keys, |_, obs| {
         if let Observation::Request { .. } = obs {
             requests += 1;
         }
@@ -92,7 +92,10 @@ pub fn run(
 }
 
 /// Read every packet and do nothing else: the floor any analysis is measured against.
-pub fn null(file: &Path) -> Result<ExitCode> {
+pub fn null(files: &[PathBuf]) -> Result<ExitCode> {
+    let [file] = files else {
+        return Err(super::bad_arguments(&["replay"], "--null reads one file"));
+    };
     let started = Instant::now();
     // On the caller's thread: with nothing to overlap, handing chunks between threads only
     // adds wake-ups, and the floor must be the fastest bare loop.
@@ -150,13 +153,20 @@ pub struct SessionArgs {
 /// Analyze `file` and record it as a session; prints the contacts as [`run`] does. Decrypted
 /// requests (`keylog`, or secrets in the pcapng file) are recorded with the session.
 pub fn record(
-    file: &Path,
+    files: &[PathBuf],
     format: Format,
     site: Option<&str>,
     signature_dirs: &[PathBuf],
     args: &SessionArgs,
     keylog: Option<&Path>,
 ) -> Result<ExitCode> {
+    let [file] = files else {
+        return Err(super::bad_arguments(
+            &["replay"],
+            "--label records one capture file as a session; merge the files first \
+             (mergecap -w all.pcapng FILE...) or record each",
+        ));
+    };
     let started = Instant::now();
     let mut source = FileSource::open(file)?;
     let keys: Option<KeyLog> = keylog.map(load_key_log).transpose()?;
@@ -166,7 +176,7 @@ pub fn record(
         // still runs to the end and prints its contacts, then the run fails.
         Err(e) if e.downcast_ref::<StoreError>().is_some() => {
             drop(source);
-            run(file, format, site, signature_dirs, keylog, &args.devices)?;
+            run(files, format, site, signature_dirs, keylog, &args.devices)?;
             return Err(e.context("the session could not be stored"));
         }
         Err(e) => return Err(e),

@@ -2,7 +2,7 @@
 //! the consent phase when `--mark` gives the marks.
 
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -18,7 +18,7 @@ use super::keys::{load_key_log, run_keyed};
 /// Decrypt `file` with the key log at `keylog` (and any Decryption Secrets Blocks in it) and
 /// print the requests; `marks` (resolved against the first packet) give each its phase.
 pub fn run(
-    file: &Path,
+    files: &[PathBuf],
     keylog: Option<&Path>,
     site: Option<&str>,
     marks: &[MarkSpec],
@@ -55,7 +55,7 @@ pub fn run(
             Err(e) => failed = failed.take().or(Some(e)),
         }
     };
-    let (engine, end) = run_keyed(file, Some(keys), sink)?;
+    let (engine, end) = run_keyed(files, Some(keys), sink)?;
     if let Some(e) = failed {
         return Err(e).context("writing requests");
     }
