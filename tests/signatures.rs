@@ -185,7 +185,8 @@ fn lookup_shows_first_party_cloaking_and_declared() {
         ],
         &ov,
     );
-    assert_eq!(bad_site.status.code(), Some(1));
+    // An unknown --site is a bad argument (README: exit 2).
+    assert_eq!(bad_site.status.code(), Some(2));
 }
 
 const SAMPLES: [(&str, &str, &str, &str); 5] = [
@@ -333,7 +334,8 @@ fn import_defaults_to_the_xdg_config_directory() {
         ],
         &work,
     );
-    assert_eq!(bad.status.code(), Some(1));
+    // An unknown --category is a bad argument (README: exit 2).
+    assert_eq!(bad.status.code(), Some(2));
     std::fs::remove_dir_all(&work).unwrap();
 }
 

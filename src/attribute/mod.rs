@@ -187,15 +187,15 @@ impl Attribution {
 #[derive(Debug, thiserror::Error)]
 pub enum SignatureError {
     /// A file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Io {
         /// File or directory.
         path: String,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: std::io::Error,
     },
     /// One or more problems, each `file:line: message`.
-    #[error("{} problem(s) in the signatures:\n{}", .0.len(), .0.join("\n"))]
+    #[error("{} in the signatures:\n{}", crate::text::count(.0.len() as u64, "problem"), .0.join("\n"))]
     Invalid(Vec<String>),
     /// `--site NAME` names no profile.
     #[error("no site profile named {0:?} (see signatures/sites/)")]

@@ -485,10 +485,11 @@ fn allowed_entries(ck: &mut Checker<'_>, entries: Vec<Spanned<AllowedRaw>>) -> V
 pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, SignatureError> {
     let io = |path: &Path, source| SignatureError::Io {
         path: path.display().to_string(),
-        source,
+        cause: source,
     };
-    if !dir.is_dir() {
-        return Err(io(dir, std::io::Error::from(std::io::ErrorKind::NotFound)));
+    // The system's own words ("No such file or directory", "Not a directory").
+    if let Err(e) = std::fs::read_dir(dir) {
+        return Err(io(dir, e));
     }
     let mut out = Vec::new();
     for (sub, kind) in [

@@ -2,7 +2,7 @@
 //! decrypted with the key log), with the consent phase when `--mark` gives the marks.
 
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -19,7 +19,7 @@ use super::keys::{load_key_log, run_keyed};
 /// (and any Decryption Secrets Blocks in it); `marks` (resolved against the first packet) give
 /// each its phase.
 pub fn run(
-    file: &Path,
+    files: &[PathBuf],
     keylog: Option<&Path>,
     site: Option<&str>,
     marks: &[MarkSpec],
@@ -60,14 +60,15 @@ pub fn run(
             Err(e) => failed = failed.take().or(Some(e)),
         }
     };
-    let (engine, end) = run_keyed(file, Some(keys), sink)?;
+    let (engine, end) = run_keyed(files, Some(keys), sink)?;
     if let Some(e) = failed {
         return Err(e).context("writing requests");
     }
     out.flush()?;
     eprintln!(
-        "sporfri: {} packets, {written} requests ({decrypted} decrypted, {} plain HTTP)",
-        end.packets,
+        "sporfri: {}, {} ({decrypted} decrypted, {} plain HTTP)",
+        sporfri::text::count(end.packets, "packet"),
+        sporfri::text::count(written, "request"),
         written - decrypted
     );
     Ok(finish(&engine, end))

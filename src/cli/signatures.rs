@@ -142,8 +142,8 @@ fn check(dir: Option<&Path>) -> Result<ExitCode> {
                 println!("{p}");
             }
             eprintln!(
-                "sporfri: {} problem(s) in the {label} signatures",
-                problems.len()
+                "sporfri: {} in the {label} signatures",
+                sporfri::text::count(problems.len() as u64, "problem")
             );
             Ok(ExitCode::FAILURE)
         }
@@ -176,7 +176,10 @@ fn lookup(
     let host = match name::normalize(raw) {
         name::Host::Name(h) => h,
         name::Host::Ip(ip) => ip.to_string(),
-        name::Host::Invalid => bail!("{raw:?} is not a host name"),
+        name::Host::Invalid => {
+            let message = format!("{raw:?} is not a host name");
+            return Err(super::bad_arguments(&["signatures", "lookup"], &message));
+        }
     };
     let facts = Facts {
         name: &host,
@@ -256,10 +259,11 @@ fn import_list(
 ) -> Result<ExitCode> {
     let Some(default_category) = Category::parse(category) else {
         let words: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
-        bail!(
+        let message = format!(
             "unknown category {category:?}; one of: {}",
             words.join(", ")
         );
+        return Err(super::bad_arguments(&["signatures", "import"], &message));
     };
     let out = match out.or_else(overlay_dir) {
         Some(o) => o,
