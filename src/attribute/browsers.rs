@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::checker::{Checker, Text};
 use super::matcher::SuffixIndex;
-use super::signatures::{Checker, Text};
 
 /// One `[[background]]` entry of a browser file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +126,8 @@ impl Browsers {
         let at = entry.span().start;
         let raw = entry.into_inner();
         let purpose = ck.required(raw.purpose, "purpose", at);
-        let source = ck.required(raw.source, "source", at);
+        // Each entry's source covers its domains: it must name something to look up.
+        let source = ck.cited(raw.source, "source", at);
         let mut kept = Vec::new();
         for d in ck.domains(raw.domains, "domains", at) {
             let here = ck.at(d.span().start);
@@ -220,25 +221,25 @@ mod tests {
         }
     }
 
-    const GOOGLE: &str = "[organisation]\nname = \"Google LLC\"\ncountry = \"US\"\nsource = \"s\"\n\n\
+    const GOOGLE: &str = "[organisation]\nname = \"Google LLC\"\ncountry = \"US\"\nsource = \"example.org/doc\"\n\n\
         [[service]]\nname = \"Sign-In\"\ncategory = \"identity-login\"\npurpose = \"p\"\n\
-        source = \"s\"\ndomains = [\"accounts.google.com\"]\n\n\
+        source = \"example.org/doc\"\ndomains = [\"accounts.google.com\"]\n\n\
         [[service]]\nname = \"Chrome\"\ncategory = \"os-background\"\npurpose = \"p\"\n\
-        source = \"s\"\ndomains = [\"update.googleapis.com\"]\n";
+        source = \"example.org/doc\"\ndomains = [\"update.googleapis.com\"]\n";
 
-    const CHROME: &str = "[browser]\nname = \"Chrome\"\nsource = \"s\"\n\n\
-        [[background]]\npurpose = \"updates\"\nsource = \"s\"\n\
+    const CHROME: &str = "[browser]\nname = \"Chrome\"\nsource = \"example.org/doc\"\n\n\
+        [[background]]\npurpose = \"updates\"\nsource = \"example.org/doc\"\n\
         domains = [\"update.googleapis.com\", \"safebrowsing.googleapis.com\"]\n\n\
-        [[background]]\npurpose = \"account\"\nsource = \"s\"\npossibly_site = true\n\
+        [[background]]\npurpose = \"account\"\nsource = \"example.org/doc\"\npossibly_site = true\n\
         domains = [\"accounts.google.com\"]\n";
 
-    const FIREFOX: &str = "[browser]\nname = \"Firefox\"\nsource = \"s\"\n\n\
-        [[background]]\npurpose = \"safe browsing\"\nsource = \"s\"\n\
+    const FIREFOX: &str = "[browser]\nname = \"Firefox\"\nsource = \"example.org/doc\"\n\n\
+        [[background]]\npurpose = \"safe browsing\"\nsource = \"example.org/doc\"\n\
         domains = [\"safebrowsing.googleapis.com\", \"support.mozilla.org\"]\n";
 
     fn attributor(site: Option<&str>) -> Attributor {
         let site_file = "[site]\nname = \"accounts.google.com\"\ntitle = \"t\"\nowner = \"Google\"\n\
-            country = \"US\"\nfirst_party = [\"accounts.google.com\"]\nsource = \"s\"\n";
+            country = \"US\"\nfirst_party = [\"accounts.google.com\"]\nsource = \"example.org/doc\"\n";
         let files = [
             file("orgs/google.toml", FileKind::Org, GOOGLE),
             file("browsers/chrome.toml", FileKind::Browser, CHROME),
@@ -313,10 +314,20 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("browsers/b.toml:1: missing key `source`"), "{e}");
-        assert!(e.contains("missing key `source`"), "{e}");
+        assert!(e.contains("browsers/b.toml:4: missing key `source`"), "{e}");
         assert!(e.contains("duplicate domain \"a.example\""), "{e}");
         assert!(e.contains("bad domain \"Bad_Domain\""), "{e}");
-        let none = "[[background]]\npurpose = \"p\"\nsource = \"s\"\ndomains = [\"a.example\"]\n";
+        let unsourced = "[browser]\nname = \"B\"\nsource = \"s\"\n\n[[background]]\npurpose = \"p\"\n\
+            source = \"general knowledge, not verified offline\"\ndomains = [\"a.example\"]\n";
+        let e = Signatures::from_files(&[file("browsers/u.toml", FileKind::Browser, unsourced)])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("browsers/u.toml:7: a domain's source says it is not verified"),
+            "{e}"
+        );
+        let none = "[[background]]\npurpose = \"p\"\nsource = \"example.org/doc\"\ndomains = [\"a.example\"]\n";
         let e = Signatures::from_files(&[file("browsers/n.toml", FileKind::Browser, none)])
             .err()
             .map(|e| e.to_string())
@@ -338,7 +349,6 @@ mod tests {
             "firefox.settings.services.mozilla.com",
             "push.services.mozilla.com",
             "addons.mozilla.org",
-            "support.mozilla.org",
             "ads.mozilla.org",
         ] {
             assert_eq!(attribute(&a, n).party, Party::OsBackground, "{n}");

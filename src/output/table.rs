@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::attribute::{Category, Party};
+use crate::attribute::{Category, Hidden, Party};
 use crate::contact::{Contact, Device, Scope};
 use crate::observation::{DeviceId, Ech};
 
@@ -163,9 +163,9 @@ fn notes(c: &Contact) -> String {
         (Some(b), _) => n.push(format!("browser background ({b})")),
         (None, _) => {}
     }
-    match c.ech {
-        Some(Ech::Real) => n.push("ech".into()),
-        Some(Ech::Grease) | None => {}
+    // Real ECH hides the name, so it is usually also the `hidden` reason: say it once.
+    if c.ech == Some(Ech::Real) && a.hidden != Some(Hidden::Ech) {
+        n.push("ech".into());
     }
     if a.declared.is_some() {
         n.push("declared by site".into());

@@ -55,7 +55,8 @@ pub(super) fn contact(
         attribution: a,
         evidence: vec![Evidence {
             ts: t(first),
-            kind: "dns-query".into(),
+            kind: crate::session::EvidenceKind::DnsQuery,
+            via: Some(crate::observation::Via::Dns),
             flow: None,
         }],
     }
