@@ -1,6 +1,8 @@
-//! What several commands share: running a file with progress, throughput, the exit code.
+//! What several commands share: running the pipeline over a file with progress, throughput,
+//! the exit code.
 
 use std::io::{self, IsTerminal};
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -10,8 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use sporfri::capture::FileSource;
 use sporfri::flow::Engine;
-use sporfri::observation::Observation;
-use sporfri::replay::{self, RunEnd};
+use sporfri::pipeline::{Consumer, Pipeline, Progress, RunEnd, Watch};
 
 use super::EXIT_DAMAGED_CAPTURE;
 
@@ -40,18 +41,32 @@ fn peak_rss_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Run the engine over a file with a progress bar on a terminal.
-pub fn run_file(file: &Path, mut observe: impl FnMut(Observation)) -> Result<(Engine, RunEnd)> {
-    let mut source =
-        FileSource::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let bar = progress_bar(source.total_bytes());
-    let mut engine = Engine::new();
-    let mut sink = |obs| observe(obs);
-    let end = replay::run(&mut source, &mut engine, &mut sink, |s| {
-        bar.set_position(s.bytes_read())
-    });
-    bar.finish_and_clear();
-    Ok((engine, end))
+/// Open a capture file (`-`: standard input).
+pub fn open(file: &Path) -> Result<FileSource> {
+    FileSource::open(file).with_context(|| format!("opening {}", file.display()))
+}
+
+/// Run `pipeline` over `source` with a progress bar on a terminal.
+pub fn run_file<C: Consumer>(mut source: FileSource, pipeline: &mut Pipeline<C>) -> RunEnd {
+    let mut bar = Bar(progress_bar(source.total_bytes()));
+    let end = pipeline.run(&mut source, &mut bar);
+    bar.0.finish_and_clear();
+    end
+}
+
+/// The progress bar as the pipeline's [`Watch`].
+struct Bar(ProgressBar);
+
+/// Packets between two updates of the bar.
+const PROGRESS_EVERY: u64 = 8192;
+
+impl<C> Watch<C> for Bar {
+    fn after(&mut self, _: &mut Pipeline<C>, progress: Progress) -> ControlFlow<()> {
+        if progress.packets % PROGRESS_EVERY == 0 {
+            self.0.set_position(progress.bytes_read);
+        }
+        ControlFlow::Continue(())
+    }
 }
 
 pub(super) fn progress_bar(total: u64) -> ProgressBar {

@@ -12,15 +12,14 @@ use sporfri::attribute::Attributor;
 use sporfri::capture::{FileSource, PacketSource};
 use sporfri::contact::{Contact, Contacts};
 use sporfri::decrypt::KeyLog;
-use sporfri::flow::Engine;
 use sporfri::observation::Observation;
 use sporfri::output::{jsonl, table};
-use sporfri::replay::RunEnd;
+use sporfri::pipeline::{BatchSink, Pipeline, Recording};
 use sporfri::session::{Batch, MarkSpec, Recorder, Session, Source, parse_device};
 use sporfri::store::{BatchWriter, Store, default_path};
 
-use super::common::{finish, progress_bar, throughput};
-use super::keys::{load_key_log, run_keyed, take_secrets};
+use super::common::{finish, open, run_file, throughput};
+use super::keys::load_key_log;
 use super::{EXIT_DAMAGED_CAPTURE, Format};
 
 /// Analyze `file`; `site` names the site profile of the service under test. With `keylog` (or
@@ -48,12 +47,18 @@ pub fn run(
     let keys = keylog.map(load_key_log).transpose()?;
     let mut contacts = Contacts::default();
     let mut requests = 0u64;
-    let (engine, end) = run_keyed(file, keys, |_, obs| {
+    let source = open(file)?;
+    let mut pipeline = Pipeline::new(|obs: &Observation| {
         if let Observation::Request { .. } = obs {
             requests += 1;
         }
-        contacts.observe(&obs);
-    })?;
+        contacts.observe(obs);
+    });
+    if let Some(keys) = keys {
+        pipeline.decrypt_with(keys);
+    }
+    let end = run_file(source, &mut pipeline);
+    let (engine, _) = pipeline.into_parts();
     let attributor = loading
         .join()
         .map_err(|_| anyhow::anyhow!("the signature loader failed"))??;
@@ -148,38 +153,22 @@ pub fn record(
     keylog: Option<&Path>,
 ) -> Result<ExitCode> {
     let started = Instant::now();
-    let mut source =
-        FileSource::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let source = open(file)?;
     let keys: Option<KeyLog> = keylog.map(load_key_log).transpose()?;
-    let (mut store, mut rec) = start_session(file, site, signature_dirs, args)?;
-    let mut writer = Writer::default();
-    let mut engine = Engine::new();
+    let (store, rec) = start_session(file, site, signature_dirs, args)?;
+    let mut pipeline = Pipeline::new(Recording::new(rec, StoreSink::new(store)));
     if let Some(keys) = keys {
-        engine.set_key_log(keys);
+        pipeline.decrypt_with(keys);
     }
-    let bar = progress_bar(source.total_bytes());
-    let mut packets = 0u64;
-    let error = loop {
-        take_secrets(&mut source, &mut engine);
-        match source.next_packet() {
-            Ok(Some(p)) => {
-                if let Some(b) = rec.packet(p.ts) {
-                    writer.write(&mut store, &mut rec, b);
-                }
-                engine.ingest(&p, &mut |obs: Observation| rec.observe(&obs));
-                packets += 1;
-                if packets % 8192 == 0 {
-                    bar.set_position(source.bytes_read());
-                }
-            }
-            Ok(None) => break None,
-            Err(e) => break Some(e),
-        }
-    };
-    bar.finish_and_clear();
-    engine.finish(&mut |obs: Observation| rec.observe(&obs));
-    let end = rec.finish();
-    writer.write(&mut store, &mut rec, end);
+    let end = run_file(source, &mut pipeline);
+    pipeline.consumer_mut().finish();
+    let (
+        engine,
+        Recording {
+            recorder: rec,
+            out: StoreSink { store, writer },
+        },
+    ) = pipeline.into_parts();
     let owned = rec.contacts().attributed(rec.attributor());
     let list: Vec<&Contact> = owned.iter().collect();
     let mut out = BufWriter::new(io::stdout().lock());
@@ -209,9 +198,8 @@ pub fn record(
         );
     }
     eprintln!("sporfri: {}", throughput(s.stats.packets, started));
-    let packets = s.stats.packets;
-    let code = finish(&engine, RunEnd { packets, error });
-    if let Some(e) = writer.0.first_error {
+    let code = finish(&engine, end);
+    if let Some(e) = writer.first_error {
         anyhow::bail!(
             "{} contact(s) of session {} could not be stored ({} batch(es) refused): {e}",
             s.stats.unstored,
@@ -254,12 +242,23 @@ fn start_session(
 }
 
 /// Hands batches to the store; tells the tester once when the store refuses one.
-#[derive(Default)]
-struct Writer(BatchWriter);
+struct StoreSink {
+    store: Store,
+    writer: BatchWriter,
+}
 
-impl Writer {
-    fn write(&mut self, store: &mut Store, rec: &mut Recorder, batch: Batch) {
-        if let Some(e) = self.0.write(store, rec, batch) {
+impl StoreSink {
+    fn new(store: Store) -> StoreSink {
+        StoreSink {
+            store,
+            writer: BatchWriter::default(),
+        }
+    }
+}
+
+impl BatchSink for StoreSink {
+    fn write(&mut self, recorder: &mut Recorder, batch: Batch) {
+        if let Some(e) = self.writer.write(&mut self.store, recorder, batch) {
             eprintln!("sporfri: {e}; analysis goes on, unstored contacts are counted");
         }
     }

@@ -10,10 +10,12 @@ use anyhow::{Context, Result};
 use sporfri::attribute::Attributor;
 use sporfri::decrypt::RequestRecord;
 use sporfri::observation::Observation;
+use sporfri::pipeline::{Consumer, Pipeline};
 use sporfri::session::{Mark, MarkSpec, phase_at};
+use sporfri::time::Timestamp;
 
-use super::common::finish;
-use super::keys::{load_key_log, run_keyed};
+use super::common::{finish, open, run_file};
+use super::keys::load_key_log;
 
 /// Decrypt `file` with the key log at `keylog` (and any Decryption Secrets Blocks in it) and
 /// print the requests; `marks` (resolved against the first packet) give each its phase.
@@ -29,11 +31,49 @@ pub fn run(
         Some(path) => load_key_log(path)?,
         None => sporfri::decrypt::KeyLog::new(),
     };
-    let mut out = BufWriter::new(io::stdout().lock());
-    let mut written = 0u64;
-    let mut failed: Option<io::Error> = None;
-    let mut resolved: Option<Vec<Mark>> = None;
-    let sink = |first, obs| {
+    let source = open(file)?;
+    let printer = Printer {
+        out: BufWriter::new(io::stdout().lock()),
+        attributor: &attributor,
+        marks,
+        first: None,
+        resolved: None,
+        written: 0,
+        failed: None,
+    };
+    let mut pipeline = Pipeline::new(printer);
+    pipeline.decrypt_with(keys);
+    let end = run_file(source, &mut pipeline);
+    let (engine, mut printer) = pipeline.into_parts();
+    if let Some(e) = printer.failed {
+        return Err(e).context("writing requests");
+    }
+    printer.out.flush()?;
+    eprintln!(
+        "sporfri: {} packets, {} decrypted requests",
+        end.packets, printer.written
+    );
+    Ok(finish(&engine, end))
+}
+
+/// Prints each decrypted request as one JSON line.
+struct Printer<'a, W: Write> {
+    out: W,
+    attributor: &'a Attributor,
+    marks: &'a [MarkSpec],
+    /// Time of the first packet: the marks' origin.
+    first: Option<Timestamp>,
+    resolved: Option<Vec<Mark>>,
+    written: u64,
+    failed: Option<io::Error>,
+}
+
+impl<W: Write> Consumer for Printer<'_, W> {
+    fn packet(&mut self, ts: Timestamp) {
+        self.first.get_or_insert(ts);
+    }
+
+    fn observe(&mut self, obs: &Observation) {
         let Observation::Request {
             device,
             flow,
@@ -42,33 +82,26 @@ pub fn run(
         else {
             return;
         };
-        let phase = (!marks.is_empty()).then(|| {
-            let marks = resolved.get_or_insert_with(|| resolve(marks, first));
+        let phase = (!self.marks.is_empty()).then(|| {
+            let first = self.first.unwrap_or_default();
+            let marks = self
+                .resolved
+                .get_or_insert_with(|| resolve(self.marks, first));
             phase_at(marks, exchange.ts).as_str().to_owned()
         });
-        let rec = RequestRecord::new(device, &flow, &exchange, &attributor, phase);
-        let line = serde_json::to_writer(&mut out, &rec)
+        let rec = RequestRecord::new(*device, flow, exchange, self.attributor, phase);
+        let line = serde_json::to_writer(&mut self.out, &rec)
             .map_err(io::Error::from)
-            .and_then(|()| out.write_all(b"\n"));
+            .and_then(|()| self.out.write_all(b"\n"));
         match line {
-            Ok(()) => written += 1,
-            Err(e) => failed = failed.take().or(Some(e)),
+            Ok(()) => self.written += 1,
+            Err(e) => self.failed = self.failed.take().or(Some(e)),
         }
-    };
-    let (engine, end) = run_keyed(file, Some(keys), sink)?;
-    if let Some(e) = failed {
-        return Err(e).context("writing requests");
     }
-    out.flush()?;
-    eprintln!(
-        "sporfri: {} packets, {written} decrypted requests",
-        end.packets
-    );
-    Ok(finish(&engine, end))
 }
 
 /// Marks in time order, as a session would hold them.
-fn resolve(specs: &[MarkSpec], first: sporfri::time::Timestamp) -> Vec<Mark> {
+fn resolve(specs: &[MarkSpec], first: Timestamp) -> Vec<Mark> {
     let mut marks: Vec<Mark> = specs.iter().map(|s| s.resolve(first)).collect();
     marks.sort_by_key(|m| m.ts);
     marks
