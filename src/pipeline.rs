@@ -55,6 +55,19 @@ impl<F: FnMut(&Observation)> Consumer for F {
     }
 }
 
+/// Two consumers, each told everything in turn.
+impl<A: Consumer, B: Consumer> Consumer for (A, B) {
+    fn packet(&mut self, ts: Timestamp) {
+        self.0.packet(ts);
+        self.1.packet(ts);
+    }
+
+    fn observe(&mut self, obs: &Observation) {
+        self.0.observe(obs);
+        self.1.observe(obs);
+    }
+}
+
 impl Consumer for Contacts {
     fn observe(&mut self, obs: &Observation) {
         Contacts::observe(self, obs);

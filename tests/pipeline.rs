@@ -4,13 +4,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
+use sporfri::attribute::Attributor;
 use sporfri::capture::{CaptureError, FileSource, Packet, PacketSource};
-use sporfri::contact::Contacts;
+use sporfri::contact::{Contact, Contacts};
 use sporfri::decrypt::KeyLog;
+use sporfri::live::analysis::{Analysis, Clock};
+use sporfri::live::batch::Batch;
+use sporfri::live::{ContactEvent, LiveEnd, LiveHook, LiveStats};
 use sporfri::observation::Observation;
 use sporfri::pipeline::{Consumer, Pipeline, Progress, RunEnd, Source, Watch};
 use sporfri::store::Store;
@@ -256,5 +263,131 @@ fn tui_replay_with_label_stores_the_same_decrypted_requests_as_replay_label() {
         (b.stats.requests, b.stats.packets)
     );
     drop((tui, replay));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A clock the test sets.
+struct FakeClock {
+    now: Cell<Timestamp>,
+    instant: Cell<Instant>,
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> Timestamp {
+        self.now.get()
+    }
+
+    fn instant(&self) -> Instant {
+        self.instant.get()
+    }
+}
+
+/// What a live run's hook heard.
+#[derive(Default)]
+struct Heard {
+    /// The last published state of each contact.
+    contacts: BTreeMap<(String, String, String), Contact>,
+    urls: Vec<String>,
+    ticks: usize,
+    end: Option<LiveEnd>,
+}
+
+impl LiveHook for Heard {
+    fn observation(&mut self, obs: &Observation) {
+        if let Observation::Request { exchange, .. } = obs {
+            self.urls.push(exchange.url.clone());
+        }
+    }
+
+    fn tick(&mut self, _now: Timestamp) {
+        self.ticks += 1;
+    }
+
+    fn contacts(&mut self, events: &[ContactEvent]) {
+        for e in events {
+            self.contacts.insert(key(&e.contact), e.contact.clone());
+        }
+    }
+
+    fn ended(&mut self, end: &LiveEnd) {
+        self.end = Some(end.clone());
+    }
+}
+
+fn key(c: &Contact) -> (String, String, String) {
+    (
+        c.device.to_string(),
+        c.client_ip.to_string(),
+        c.name.clone(),
+    )
+}
+
+/// The capture thread's batches of a capture file.
+fn batches(file: &Path) -> Vec<Batch> {
+    let mut source = FileSource::open(file).unwrap();
+    let mut all: Vec<Batch> = Vec::new();
+    while let Some(p) = source.next_packet().unwrap() {
+        match all.last_mut() {
+            Some(b) if !b.is_full() && b.link() == p.link => b.push(p.ts, p.data, p.orig_len),
+            _ => {
+                let mut b = Batch::new(p.link);
+                b.push(p.ts, p.data, p.orig_len);
+                all.push(b);
+            }
+        }
+    }
+    all
+}
+
+/// A live run's analysis, fed the capture thread's batches of a file and a key log written
+/// while it runs, publishes the contacts and decrypts the requests that a replay of the file
+/// (which carries the same secrets in its blocks) gives.
+#[test]
+fn live_analysis_of_a_capture_publishes_what_replay_finds() {
+    let file = root().join("captures/lab-borger-home.pcapng");
+    let dir = temp_dir("live");
+    let keylog = dir.join("keys.log");
+    let attributor = Attributor::builtin(None).unwrap();
+
+    let mut replay = Pipeline::new((Contacts::default(), Seen::default()));
+    let end = replay.run(&mut FileSource::open(&file).unwrap(), &mut ());
+    let (replayed, seen) = replay.into_parts().1;
+    assert!(!seen.urls.is_empty(), "the capture carries its secrets");
+    let expected: BTreeMap<_, _> = replayed
+        .attributed(&attributor)
+        .into_iter()
+        .map(|c| (key(&c), c))
+        .collect();
+
+    let batches = batches(&file);
+    assert!(batches.len() > 1, "more than one batch");
+    let start = Instant::now();
+    let clock = FakeClock {
+        now: Cell::new(Timestamp::default()),
+        instant: Cell::new(start),
+    };
+    let mut heard = Heard::default();
+    let mut live = Analysis::new(attributor, &mut heard, &clock);
+    live.follow_key_log(&keylog);
+    for (i, batch) in batches.into_iter().enumerate() {
+        clock.now.set(batch.packets().last().unwrap().ts);
+        live.batch_arrived(batch);
+        if i == 0 {
+            // The browser writes the secrets after the first packets were captured.
+            std::fs::copy(root().join("captures/lab-borger-home.keys"), &keylog).unwrap();
+        }
+        clock
+            .instant
+            .set(clock.instant.get() + Duration::from_millis(500));
+        live.release(false);
+        live.publish();
+    }
+    live.release(true);
+    let end_stats = live.end(LiveStats::default(), "test".into());
+    assert_eq!(end_stats.packets, end.packets);
+    assert_eq!(heard.end.as_ref().unwrap().packets, end.packets);
+    assert!(heard.ticks > 1);
+    assert_eq!(heard.urls, seen.urls);
+    assert_eq!(heard.contacts, expected);
     let _ = std::fs::remove_dir_all(&dir);
 }
