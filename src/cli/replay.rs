@@ -1,6 +1,7 @@
 //! `sporfri replay`: contacts per device from a capture file; with `--label`, also recorded as
 //! a session in the database.
 
+use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,11 +9,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use sporfri::attribute::Attributor;
+use sporfri::attribute::{Attributor, SignatureError};
 use sporfri::capture::{FileSource, PacketSource};
-use sporfri::contact::{Contact, Contacts};
+use sporfri::contact::{Contact, Contacts, Device};
 use sporfri::decrypt::KeyLog;
-use sporfri::observation::Observation;
+use sporfri::observation::{DeviceId, Observation};
 use sporfri::output::{jsonl, table};
 use sporfri::pipeline::{BatchSink, Pipeline, Recording};
 use sporfri::session::{Batch, MarkSpec, Recorder, Session, Source, parse_device};
@@ -35,15 +36,7 @@ pub fn run(
     let started = Instant::now();
     // Attribution is needed only once every packet is read: load the signatures beside the
     // analysis (a broken signature file is still an error, reported after it).
-    let dirs = signature_dirs.to_vec();
-    let site_name = site.map(str::to_owned);
-    let loading = std::thread::Builder::new()
-        .name("sporfri-signatures".into())
-        .spawn(move || {
-            let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
-            Attributor::builtin_with(&dirs, site_name.as_deref())
-        })
-        .context("starting the signature loader")?;
+    let loading = load_signatures_beside(signature_dirs, site)?;
     let keys = keylog.map(load_key_log).transpose()?;
     let mut contacts = Contacts::default();
     let mut requests = 0u64;
@@ -64,12 +57,7 @@ pub fn run(
         .map_err(|_| anyhow::anyhow!("the signature loader failed"))??;
     contacts.attribute(&attributor);
     let list = contacts.list();
-    let mut out = BufWriter::new(io::stdout().lock());
-    match format {
-        Format::Table => table::write(&mut out, &list, contacts.devices())?,
-        Format::Jsonl => jsonl::write(&mut out, &list)?,
-    }
-    out.flush()?;
+    print_contacts(format, &list, contacts.devices())?;
     eprintln!(
         "sporfri: {} packets, {} flows, {} contacts from {} devices",
         end.packets,
@@ -171,12 +159,23 @@ pub fn record(
     ) = pipeline.into_parts();
     let owned = rec.contacts().attributed(rec.attributor());
     let list: Vec<&Contact> = owned.iter().collect();
-    let mut out = BufWriter::new(io::stdout().lock());
-    match format {
-        Format::Table => table::write(&mut out, &list, rec.contacts().devices())?,
-        Format::Jsonl => jsonl::write(&mut out, &list)?,
+    print_contacts(format, &list, rec.contacts().devices())?;
+    report_session(&rec, &store, engine.key_log().is_some(), started);
+    let code = finish(&engine, end);
+    let s = rec.session();
+    if let Some(e) = writer.first_error {
+        anyhow::bail!(
+            "{} contact(s) of session {} could not be stored ({} batch(es) refused): {e}",
+            s.stats.unstored,
+            s.id,
+            s.stats.failed_batches
+        );
     }
-    out.flush()?;
+    Ok(code)
+}
+
+/// Tell the tester what was recorded.
+fn report_session(rec: &Recorder, store: &Store, decrypting: bool, started: Instant) {
     let s = rec.session();
     eprintln!(
         "sporfri: session {} \"{}\": {} contacts, {} marks, database {}",
@@ -186,7 +185,7 @@ pub fn record(
         s.marks.len(),
         store.path().display()
     );
-    if engine.key_log().is_some() {
+    if decrypting {
         eprintln!(
             "sporfri: {} decrypted requests recorded{}",
             s.stats.requests,
@@ -198,16 +197,37 @@ pub fn record(
         );
     }
     eprintln!("sporfri: {}", throughput(s.stats.packets, started));
-    let code = finish(&engine, end);
-    if let Some(e) = writer.first_error {
-        anyhow::bail!(
-            "{} contact(s) of session {} could not be stored ({} batch(es) refused): {e}",
-            s.stats.unstored,
-            s.id,
-            s.stats.failed_batches
-        );
+}
+
+/// Load the signatures on a thread of their own while the caller analyses.
+fn load_signatures_beside(
+    signature_dirs: &[PathBuf],
+    site: Option<&str>,
+) -> Result<std::thread::JoinHandle<Result<Attributor, SignatureError>>> {
+    let dirs = signature_dirs.to_vec();
+    let site = site.map(str::to_owned);
+    std::thread::Builder::new()
+        .name("sporfri-signatures".into())
+        .spawn(move || {
+            let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+            Attributor::builtin_with(&dirs, site.as_deref())
+        })
+        .context("starting the signature loader")
+}
+
+/// The contacts on standard output, as a table or JSON lines.
+fn print_contacts(
+    format: Format,
+    list: &[&Contact],
+    devices: &BTreeMap<DeviceId, Device>,
+) -> Result<()> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    match format {
+        Format::Table => table::write(&mut out, list, devices)?,
+        Format::Jsonl => jsonl::write(&mut out, list)?,
     }
-    Ok(code)
+    out.flush()?;
+    Ok(())
 }
 
 /// Open the database, note sessions a killed process left, and create this one.
