@@ -12,10 +12,13 @@
 //! CONTRACT FILE: types here are shared by the attribution, session and report code.
 
 mod attributor;
+mod checker;
+pub mod citation;
 pub mod import;
 mod matcher;
 pub mod name;
 mod policy;
+pub mod provenance;
 pub mod signatures;
 pub mod site;
 
@@ -35,6 +38,7 @@ pub use policy::{
     DOH_HOSTS, DOT_PORT, HTTPS_PORT, LOCAL_SUFFIXES, PRIVATE_RELAY_NAMES, TRACKING_CATEGORIES,
     VPN_UDP_PORTS, is_lan_addr,
 };
+pub use provenance::{LayerInfo, SignatureSet, files_sha256};
 
 /// What a signature says a service does (the fixed vocabulary of `signatures/README.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
