@@ -144,7 +144,10 @@ fn secrets_from_the_source_decrypt_and_a_damaged_end_keeps_everything_before_it(
     let packets = source.packets.len();
     let keys = std::fs::read(root().join(format!("{TLS12}.keys"))).unwrap();
     source.secrets = Some((keys, 3));
-    source.error = Some(CaptureError::Truncated { offset: 99 });
+    source.error = Some(CaptureError::Truncated {
+        path: "memory".into(),
+        offset: 99,
+    });
     let mut pipeline = Pipeline::new(Seen::default());
     let RunEnd {
         packets: read,
@@ -154,7 +157,7 @@ fn secrets_from_the_source_decrypt_and_a_damaged_end_keeps_everything_before_it(
     assert_eq!(read as usize, packets);
     assert!(matches!(
         error,
-        Some(CaptureError::Truncated { offset: 99 })
+        Some(CaptureError::Truncated { offset: 99, .. })
     ));
     assert!(!stopped);
     assert!(

@@ -1,17 +1,20 @@
 //! What several commands share: running the pipeline over a file with progress, throughput,
-//! the exit code.
+//! the exit code, `--device`.
 
+use std::collections::BTreeMap;
 use std::io::{self, IsTerminal};
 use std::ops::ControlFlow;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use sporfri::capture::FileSource;
+use sporfri::contact::{Contact, Device};
 use sporfri::flow::Engine;
+use sporfri::observation::DeviceId;
 use sporfri::pipeline::{Consumer, Pipeline, Progress, RunEnd, Watch};
 
 use super::EXIT_DAMAGED_CAPTURE;
@@ -41,9 +44,9 @@ fn peak_rss_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Open a capture file (`-`: standard input).
-pub fn open(file: &Path) -> Result<FileSource> {
-    FileSource::open(file).with_context(|| format!("opening {}", file.display()))
+/// Open one capture file (`-`: standard input), or several read as one capture in time order.
+pub fn open(files: &[PathBuf]) -> Result<FileSource> {
+    Ok(FileSource::open_all(files)?)
 }
 
 /// Run `pipeline` over `source` with a progress bar on a terminal.
@@ -94,9 +97,39 @@ pub fn finish(engine: &Engine, end: RunEnd) -> ExitCode {
     }
     match end.error {
         None => ExitCode::SUCCESS,
+        // Damage before the first packet: nothing was analysed, the file could not be read.
+        Some(e) if end.packets == 0 => {
+            eprintln!("sporfri: {e}; no packet could be read");
+            ExitCode::FAILURE
+        }
         Some(e) => {
             eprintln!("sporfri: {e}; results above cover everything before it");
             ExitCode::from(EXIT_DAMAGED_CAPTURE)
         }
     }
+}
+
+/// `--device`: a MAC (`aa:bb:cc:dd:ee:ff`, or with `-`) or an IP address.
+pub fn device_arg(s: &str) -> Result<DeviceId, String> {
+    sporfri::session::parse_device(s)
+        .ok_or_else(|| format!("{s:?} is not a MAC (aa:bb:cc:dd:ee:ff) or an IP address"))
+}
+
+/// The contacts of `devices` only (every contact when it is empty): `replay --device` shows
+/// one phone's contacts, with or without recording.
+pub fn only_devices<'a>(list: Vec<&'a Contact>, devices: &[DeviceId]) -> Vec<&'a Contact> {
+    if devices.is_empty() {
+        return list;
+    }
+    list.into_iter()
+        .filter(|c| devices.contains(&c.device))
+        .collect()
+}
+
+/// How many of the devices seen are shown (all when `devices` is empty).
+pub fn device_count(seen: &BTreeMap<DeviceId, Device>, devices: &[DeviceId]) -> u64 {
+    let shown = seen
+        .keys()
+        .filter(|d| devices.is_empty() || devices.contains(d));
+    shown.count() as u64
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use sporfri::decrypt::KeyLog;
+use sporfri::text::count;
 
 /// Read and parse the key log at `path`, telling the tester what it holds.
 pub fn load_key_log(path: &Path) -> Result<KeyLog> {
@@ -13,11 +14,11 @@ pub fn load_key_log(path: &Path) -> Result<KeyLog> {
     let keys = KeyLog::parse(&text);
     let s = keys.stats();
     eprintln!(
-        "sporfri: key log: {} connections ({} secrets, {} other labels, {} malformed lines)",
-        keys.len(),
-        s.kept,
-        s.other_labels,
-        s.malformed
+        "sporfri: key log: {} ({}, {}, {})",
+        count(keys.len() as u64, "connection"),
+        count(s.kept as u64, "secret"),
+        count(s.other_labels as u64, "other label"),
+        count(s.malformed as u64, "malformed line")
     );
     Ok(keys)
 }

@@ -1,15 +1,15 @@
-//! `sporfri replay FILE --keylog KEYS --requests`: one JSON object per decrypted request, with
-//! the consent phase when `--mark` gives the marks.
+//! `sporfri replay FILE [--keylog KEYS] --requests`: one JSON object per HTTP request (plain, or
+//! decrypted with the key log), with the consent phase when `--mark` gives the marks.
 
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
 use sporfri::attribute::Attributor;
-use sporfri::decrypt::RequestRecord;
 use sporfri::observation::Observation;
+use sporfri::output::requests::RequestRecord;
 use sporfri::pipeline::{Consumer, Pipeline};
 use sporfri::session::{Mark, MarkSpec, phase_at};
 use sporfri::time::Timestamp;
@@ -17,10 +17,11 @@ use sporfri::time::Timestamp;
 use super::common::{finish, open, run_file};
 use super::keys::load_key_log;
 
-/// Decrypt `file` with the key log at `keylog` (and any Decryption Secrets Blocks in it) and
-/// print the requests; `marks` (resolved against the first packet) give each its phase.
+/// Print the requests of `files`: plain HTTP, and those decrypted with the key log at `keylog`
+/// (and any Decryption Secrets Blocks in them); `marks` (resolved against the first packet)
+/// give each its phase.
 pub fn run(
-    file: &Path,
+    files: &[PathBuf],
     keylog: Option<&Path>,
     site: Option<&str>,
     marks: &[MarkSpec],
@@ -31,7 +32,7 @@ pub fn run(
         Some(path) => load_key_log(path)?,
         None => sporfri::decrypt::KeyLog::new(),
     };
-    let source = open(file)?;
+    let source = open(files)?;
     let printer = Printer {
         out: BufWriter::new(io::stdout().lock()),
         attributor: &attributor,
@@ -39,6 +40,7 @@ pub fn run(
         first: None,
         resolved: None,
         written: 0,
+        decrypted: 0,
         failed: None,
     };
     let mut pipeline = Pipeline::new(printer);
@@ -49,14 +51,17 @@ pub fn run(
         return Err(e).context("writing requests");
     }
     printer.out.flush()?;
+    let (written, decrypted) = (printer.written, printer.decrypted);
     eprintln!(
-        "sporfri: {} packets, {} decrypted requests",
-        end.packets, printer.written
+        "sporfri: {}, {} ({decrypted} decrypted, {} plain HTTP)",
+        sporfri::text::count(end.packets, "packet"),
+        sporfri::text::count(written, "request"),
+        written - decrypted
     );
     Ok(finish(&engine, end))
 }
 
-/// Prints each decrypted request as one JSON line.
+/// Prints each request as one JSON line.
 struct Printer<'a, W: Write> {
     out: W,
     attributor: &'a Attributor,
@@ -65,6 +70,7 @@ struct Printer<'a, W: Write> {
     first: Option<Timestamp>,
     resolved: Option<Vec<Mark>>,
     written: u64,
+    decrypted: u64,
     failed: Option<io::Error>,
 }
 
@@ -89,12 +95,16 @@ impl<W: Write> Consumer for Printer<'_, W> {
                 .get_or_insert_with(|| resolve(self.marks, first));
             phase_at(marks, exchange.ts).as_str().to_owned()
         });
-        let rec = RequestRecord::new(*device, flow, exchange, self.attributor, phase);
+        let who = self.attributor.request(exchange, flow);
+        let rec = RequestRecord::new(*device, exchange, &who, phase);
         let line = serde_json::to_writer(&mut self.out, &rec)
             .map_err(io::Error::from)
             .and_then(|()| self.out.write_all(b"\n"));
         match line {
-            Ok(()) => self.written += 1,
+            Ok(()) => {
+                self.written += 1;
+                self.decrypted += u64::from(exchange.encrypted);
+            }
             Err(e) => self.failed = self.failed.take().or(Some(e)),
         }
     }
