@@ -1,0 +1,136 @@
+//! The verdict on every lab capture (`captures/lab-*.pcapng`, or `SPORFRI_LAB_DIR`): Chromium and
+//! Firefox, the lab's servers on public or private addresses, with or without a resolver that
+//! blocks trackers as Pi-hole and AdGuard Home do (tests/lab/README.md, "Variants"). Each capture
+//! is recorded as a session with the lab's site profile and reported as a user would
+//! (`sporfri replay --label`, `sporfri report --format json`); finding 1, "Third parties before
+//! any consent decision", must list every tracker the page loaded or tried to load, with its
+//! organisation, whatever the network did (issue 15).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod labcap;
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use labcap::{Capture, expected_org, lab_captures, lab_hosts, lab_site_args, sporfri_raw};
+use serde_json::Value;
+
+/// One capture as a session and its JSON report.
+struct Verdict {
+    cap: Capture,
+    report: Value,
+}
+
+impl Verdict {
+    fn finding(&self, number: u64) -> &Value {
+        self.report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["number"] == number)
+            .unwrap_or_else(|| panic!("{}: no finding {number}", self.cap.label()))
+    }
+
+    fn items(&self, number: u64) -> &[Value] {
+        self.finding(number)["items"].as_array().unwrap()
+    }
+}
+
+fn record(cap: &Capture) -> Verdict {
+    let dir = std::env::temp_dir().join(format!(
+        "sporfri-verdict-{}-{}",
+        std::process::id(),
+        cap.name
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let db = dir.join("db");
+    let db = db.to_str().unwrap();
+    let site = lab_site_args();
+    let site: Vec<&str> = site.iter().map(String::as_str).collect();
+    let mut args = vec![
+        "replay",
+        cap.path.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "--label",
+        &cap.name,
+        "--db",
+        db,
+    ];
+    args.extend_from_slice(&site);
+    sporfri_raw(&args);
+    // `report` is given the lab's signatures again (the site profile lives there).
+    let mut args = vec!["report", "1", "--format", "json", "--db", db];
+    args.extend_from_slice(&site[2..]);
+    let (json, _) = sporfri_raw(&args);
+    let _ = std::fs::remove_dir_all(&dir);
+    Verdict {
+        cap: cap.clone(),
+        report: serde_json::from_str(&json).unwrap(),
+    }
+}
+
+/// Every lab capture recorded and reported once, shared by the tests.
+fn verdicts() -> &'static [Verdict] {
+    static ALL: OnceLock<Vec<Verdict>> = OnceLock::new();
+    ALL.get_or_init(|| lab_captures().iter().map(record).collect())
+}
+
+/// The lab's third-party hosts the page loaded or tried to load in this capture (the resolver
+/// was asked for them), with the organisation behind each.
+fn attempted_trackers(cap: &Capture) -> Vec<(String, &'static str)> {
+    let asked = cap.truth_names("dns");
+    lab_hosts()
+        .into_iter()
+        .filter(|h| asked.contains(&h.name))
+        .filter_map(|h| expected_org(&h.group).map(|org| (h.name, org)))
+        .collect()
+}
+
+#[test]
+fn finding_1_lists_every_tracker_that_loaded_or_was_attempted_with_its_organisation() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    // Servers on private addresses: see the test added with issue 15's party-by-name policy.
+    for v in verdicts().iter().filter(|v| v.cap.variant.net == "public") {
+        let items = v.items(1);
+        let trackers = attempted_trackers(&v.cap);
+        assert!(trackers.len() >= 4, "{}: {trackers:?}", v.cap.label());
+        for (host, org) in trackers {
+            checked += 1;
+            match items.iter().find(|i| i["name"] == host.as_str()) {
+                None => failures.push(format!("{}: finding 1 lacks {host} ({org})", v.cap.label())),
+                Some(i) if i["org"] != org => failures.push(format!(
+                    "{}: finding 1 has {host} as {}, not {org}",
+                    v.cap.label(),
+                    i["org"]
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} trackers checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_first_party_is_never_a_finding_1_third_party() {
+    let first: BTreeSet<String> = lab_hosts()
+        .into_iter()
+        .filter(|h| expected_org(&h.group).is_none())
+        .map(|h| h.name)
+        .collect();
+    // The cloaked subdomain is a first-party name whose tracker is a third party: it is listed.
+    let cloaked = "metrics.borger.test";
+    for v in verdicts() {
+        for i in v.items(1) {
+            let name = i["name"].as_str().unwrap();
+            assert!(
+                !first.contains(name) || name == cloaked,
+                "{}: first-party {name} in finding 1: {i}",
+                v.cap.label()
+            );
+        }
+    }
+}
