@@ -16,9 +16,11 @@ use std::sync::OnceLock;
 use labcap::{Capture, expected_org, lab_captures, lab_hosts, lab_site_args, sporfri_raw};
 use serde_json::Value;
 
-/// One capture as a session and its JSON report.
+/// One capture as a session: its contacts (`replay --format jsonl` of the recording run) and its
+/// JSON report.
 struct Verdict {
     cap: Capture,
+    contacts: Vec<Value>,
     report: Value,
 }
 
@@ -59,7 +61,11 @@ fn record(cap: &Capture) -> Verdict {
         db,
     ];
     args.extend_from_slice(&site);
-    sporfri_raw(&args);
+    let (jsonl, _) = sporfri_raw(&args);
+    let contacts = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     // `report` is given the lab's signatures again (the site profile lives there).
     let mut args = vec!["report", "1", "--format", "json", "--db", db];
     args.extend_from_slice(&site[2..]);
@@ -67,6 +73,7 @@ fn record(cap: &Capture) -> Verdict {
     let _ = std::fs::remove_dir_all(&dir);
     Verdict {
         cap: cap.clone(),
+        contacts,
         report: serde_json::from_str(&json).unwrap(),
     }
 }
@@ -133,4 +140,45 @@ fn the_first_party_is_never_a_finding_1_third_party() {
             );
         }
     }
+}
+
+#[test]
+fn replay_and_the_report_of_the_same_session_agree() {
+    // Finding 1 is replay's third parties (no consent mark: every contact is before any
+    // decision), each with the organisation replay gave it; a third-party item is one of them.
+    let mut failures = Vec::new();
+    for v in verdicts() {
+        let items = v.items(1);
+        for c in v.contacts.iter().filter(|c| c["party"] == "third") {
+            match items.iter().find(|i| i["name"] == c["name"]) {
+                None => failures.push(format!(
+                    "{}: replay's third party {} is not in finding 1",
+                    v.cap.label(),
+                    c["name"]
+                )),
+                Some(i) if i["org"] != c["org"] => failures.push(format!(
+                    "{}: {}: replay says {}, the report {}",
+                    v.cap.label(),
+                    c["name"],
+                    c["org"],
+                    i["org"]
+                )),
+                Some(_) => {}
+            }
+        }
+        for i in items.iter().filter(|i| i["party"] == "third") {
+            if !v
+                .contacts
+                .iter()
+                .any(|c| c["name"] == i["name"] && c["party"] == "third")
+            {
+                failures.push(format!(
+                    "{}: finding 1's third party {} is not replay's",
+                    v.cap.label(),
+                    i["name"]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
