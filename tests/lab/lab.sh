@@ -3,11 +3,12 @@
 #
 # Usage:
 #   tests/lab/lab.sh run [--out DIR] [--engine chromium|firefox] [--net public|private]
-#                        [--blocker none|pihole] [SCENARIO...]   capture SCENARIOs (default: home login)
+#                        [--blocker none|pihole] [SCENARIO...]
+#                                         capture SCENARIOs (default: home login)
 #   tests/lab/lab.sh matrix [--out DIR]   every capture the project keeps (captures/README.md) and
 #                                         .ci/lab checks: both browsers, home and login on the
 #                                         default variant, home on --net private and --blocker pihole
-#   tests/lab/lab.sh cleanup                          remove what an interrupted run left behind
+#   tests/lab/lab.sh cleanup              remove what an interrupted run left behind
 #
 # Variants (the defaults first; README.md "Variants"):
 #   --engine   chromium: Debian's headless Chromium | firefox: Debian's Firefox ESR, headless,
@@ -22,13 +23,14 @@
 #                                            portal's front page and its third parties
 #   login   https://www.borger.test/log-ind/  a log-in page with fewer third parties
 #
-# For each scenario DIR gets lab-borger-SCENARIO[-firefox][-private][-pihole].pcapng (captured on the link between the phone
-# and the internet, where an access point sees it; the browser's TLS key log is injected into it
-# as a pcapng Decryption Secrets Block) and beside it: .keys, the same key log as Chromium wrote
-# it (SSLKEYLOGFILE); .lab.tsv, the variant (engine and browser version, addresses, blocklist);
-# .truth.tsv, kind<TAB>name from the servers' own logs (dnsmasq queries;
-# caddy TLS handshakes, requests and the cookies it set); .oracle.tsv / .oracle.flows.tsv:
-# tshark's extraction of the capture without its secrets (tests/tools/oracle.sh, or $ORACLE).
+# For each scenario DIR gets lab-borger-SCENARIO[-firefox][-private][-pihole].pcapng (captured on
+# the link between the phone and the internet, where an access point sees it; the browser's TLS
+# key log is injected into it as a pcapng Decryption Secrets Block) and beside it: .keys, the same
+# key log as the browser wrote it (SSLKEYLOGFILE); .lab.tsv, the variant (engine and browser
+# version, addresses, blocklist); .truth.tsv, kind<TAB>name from the servers' own logs (dnsmasq
+# queries and answers; caddy TLS handshakes, requests and the cookies it set); .oracle.tsv /
+# .oracle.flows.tsv: tshark's extraction of the capture without its secrets
+# (tests/tools/oracle.sh, or $ORACLE).
 #
 # SAFETY: no packet leaves the lab. Two network namespaces are created (sporfri-lab-phone,
 # sporfri-lab-net), joined only to each other by one veth pair made inside them: no interface in
@@ -400,5 +402,5 @@ case "${1:-}" in
   run) shift; main_run "$@" ;;
   matrix) shift; main_matrix "$@" ;;
   cleanup) cleanup ;;
-  *) sed -n '2,20p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,19p' "$0" >&2; exit 2 ;;
 esac
