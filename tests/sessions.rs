@@ -138,6 +138,16 @@ fn a_replay_is_stored_listed_shown_and_exported() {
     assert!(show.contains("session 1: wikipedia on a laptop"), "{show}");
     assert!(show.contains(&sha256(&file)));
     assert!(show.contains("www.wikipedia.org"));
+    // What the contacts were attributed with: the built-in set and the site profile.
+    let builtin = sporfri::report::builtin_signatures();
+    assert!(
+        show.contains(&format!("    builtin  sha256 {}", builtin.sha256)),
+        "{show}"
+    );
+    assert!(
+        show.contains("    site profile borger.dk  signatures/sites/borger.dk.toml  sha256 "),
+        "{show}"
+    );
 }
 
 /// DNS queries at 0 s, 5 s and 10 s; rejection at 4 s and acceptance at exactly 10 s.

@@ -16,6 +16,7 @@ pub mod import;
 mod matcher;
 pub mod name;
 mod policy;
+pub mod provenance;
 pub mod signatures;
 pub mod site;
 
@@ -35,6 +36,7 @@ pub use policy::{
     DOH_HOSTS, DOT_PORT, HTTPS_PORT, LOCAL_SUFFIXES, PRIVATE_RELAY_NAMES, TRACKING_CATEGORIES,
     VPN_UDP_PORTS, is_lan_addr,
 };
+pub use provenance::{LayerInfo, SignatureSet, files_sha256};
 
 /// What a signature says a service does (the fixed vocabulary of `signatures/README.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 
+use sporfri::attribute::SignatureSet;
 use sporfri::session::{
     CSV_HEADER, ContactRecord, Phase, REQUEST_CSV_HEADER, RequestEntry, Session, SessionId,
     csv_row, request_csv_row,
@@ -89,7 +90,14 @@ pub fn run(db: Option<PathBuf>, action: Action) -> Result<ExitCode> {
         Action::List { format } => list(&mut out, &store.sessions()?, format)?,
         Action::Show { id } => {
             let labels = store.labels()?;
-            show(&mut out, &store.session(id)?, &store.contacts(id)?, &labels)?;
+            let (s, contacts) = (store.session(id)?, store.contacts(id)?);
+            show(
+                &mut out,
+                &s,
+                &contacts,
+                store.signatures(id)?.as_ref(),
+                &labels,
+            )?;
         }
         Action::Export {
             id,
@@ -194,6 +202,7 @@ fn show(
     out: &mut impl Write,
     s: &Session,
     contacts: &[ContactRecord],
+    set: Option<&SignatureSet>,
     labels: &std::collections::BTreeMap<String, String>,
 ) -> Result<()> {
     writeln!(out, "session {}: {}", s.id, s.label)?;
@@ -216,6 +225,7 @@ fn show(
         s.stats.packets
     )?;
     writeln!(out, "  state:    {}", state(s))?;
+    signatures(out, set)?;
     if s.state == sporfri::session::SessionState::Interrupted {
         writeln!(
             out,
@@ -262,6 +272,33 @@ fn show(
             party(c),
             c.name,
             c.attribution.org.as_deref().unwrap_or("")
+        )?;
+    }
+    Ok(())
+}
+
+/// What the session's contacts were attributed with.
+fn signatures(out: &mut impl Write, set: Option<&SignatureSet>) -> Result<()> {
+    let Some(set) = set else {
+        writeln!(
+            out,
+            "  signatures: not stored (recorded by a sporfri that did not keep them)"
+        )?;
+        return Ok(());
+    };
+    writeln!(out, "  signatures:")?;
+    for l in std::iter::once(&set.builtin).chain(set.layers.iter().map(|l| &l.info)) {
+        writeln!(
+            out,
+            "    {}  sha256 {}  {} files",
+            l.label, l.sha256, l.files
+        )?;
+    }
+    if let Some(p) = &set.site {
+        writeln!(
+            out,
+            "    site profile {}  {}  sha256 {}",
+            p.name, p.file, p.sha256
         )?;
     }
     Ok(())

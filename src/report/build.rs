@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::localtime::when;
+use super::meta::{AttributedWith, SignatureInfo};
 use super::verdict::{findings, is_tracking};
 use super::{
     AllowedInfo, CategoryRow, Item, MarkInfo, Meta, OrgRow, REPORT_VERSION, Report, SessionInfo,
@@ -64,15 +65,6 @@ fn kinds(c: &ContactRecord) -> Vec<String> {
     set.into_iter().map(str::to_owned).collect()
 }
 
-/// The first kept observation of each kind: what a human reads; JSON carries them all.
-pub(super) fn first_per_kind(i: &Item) -> Vec<&crate::session::Evidence> {
-    let mut seen = BTreeSet::new();
-    i.evidence
-        .iter()
-        .filter(|e| seen.insert(e.kind.as_str()))
-        .collect()
-}
-
 /// A contact cited as evidence, with `detail` for the finding that cites it.
 pub(super) fn item(session: &Session, c: &ContactRecord, detail: Option<String>) -> Item {
     let a = &c.attribution;
@@ -89,6 +81,7 @@ pub(super) fn item(session: &Session, c: &ContactRecord, detail: Option<String>)
         last_seen: when(c.last_seen),
         via: c.via.clone(),
         evidence_kinds: kinds(c),
+        via_evidence: super::evidence::per_via(c),
         evidence: c.evidence.clone(),
         detail,
     }
@@ -116,9 +109,9 @@ pub fn site_info(f: &SiteFacts) -> SiteInfo {
     }
 }
 
-/// The report of `session` with its `contacts` (as stored). `site` is the session's site
-/// profile as loaded now (`None` when it names none or it is not found); `meta` says which
-/// sporfri and signatures render it.
+/// The report of `session` with its `contacts` (as stored, or attributed again). `site` is the
+/// session's site profile as stored (`None` when it names none or it is not found); `meta` says
+/// which sporfri renders it and which signatures the contacts were attributed with.
 pub fn build(
     session: &Session,
     contacts: &[ContactRecord],
@@ -161,12 +154,13 @@ pub fn build_with_requests(
         contacts,
         &cookies_and_requests,
     ));
+    let caveats = caveats(session, contacts, site.as_ref(), &meta.signatures);
     Report {
         report_version: REPORT_VERSION,
         meta,
         session: session_info(session),
         summary: summary(contacts, &findings),
-        caveats: caveats(session, contacts, site.as_ref()),
+        caveats,
         site,
         frame: FRAME.iter().map(|s| (*s).to_owned()).collect(),
         findings,
@@ -260,12 +254,30 @@ fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
     }
 }
 
-fn caveats(session: &Session, contacts: &[ContactRecord], site: Option<&SiteInfo>) -> Vec<String> {
+fn caveats(
+    session: &Session,
+    contacts: &[ContactRecord],
+    site: Option<&SiteInfo>,
+    signatures: &SignatureInfo,
+) -> Vec<String> {
     let mut out = vec![
         "Only the devices and the time span of this capture are covered; traffic outside them, \
          or on another network path, is not."
             .to_owned(),
     ];
+    match signatures.attribution {
+        AttributedWith::Recorded => {}
+        AttributedWith::Reattributed => out.push(
+            "Contacts were attributed again with this sporfri's signatures (--reattribute), not \
+             with those the session was recorded with; the evidence metadata names both."
+                .to_owned(),
+        ),
+        AttributedWith::NotStored => out.push(
+            "The session was recorded by a sporfri that did not store its signatures: contacts \
+             are attributed as recorded, the site profile is as loaded for this report."
+                .to_owned(),
+        ),
+    }
     let hidden = contacts
         .iter()
         .filter(|c| c.attribution.hidden.is_some())
@@ -283,7 +295,8 @@ fn caveats(session: &Session, contacts: &[ContactRecord], site: Option<&SiteInfo
                 .to_owned(),
         ),
         (Some(name), None) => out.push(format!(
-            "The site profile {name} was not found when rendering; attribution is as recorded."
+            "The site profile {name} was neither stored with the session nor found when \
+             rendering; attribution is as recorded, declarations are unknown."
         )),
         (Some(_), Some(p)) => out.push(format!(
             "First-party names are those of the site profile {} ({}); its source: {}",

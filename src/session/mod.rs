@@ -5,12 +5,16 @@
 //! I/O and reads no clock: every instant comes from a packet or from the caller. `store/`
 //! persists what it produces.
 
+mod evidence;
 mod mark;
+mod reattribute;
 mod record;
 mod recorder;
 mod request;
 pub mod ts;
 
+#[cfg(test)]
+mod evidence_tests;
 #[cfg(test)]
 mod request_tests;
 #[cfg(test)]
@@ -20,14 +24,20 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+pub use evidence::{
+    ALL_VIAS, Evidence, EvidenceBook, EvidenceKind, MAX_EARLY_EVIDENCE, MAX_EVIDENCE,
+    MAX_PENDING_HELLOS, parse_via,
+};
 pub use mark::{Mark, MarkKind, MarkSpec, MarkTime, Phase, phase_at};
+pub use reattribute::reattribute;
 pub(crate) use record::quote;
-pub use record::{CSV_HEADER, ContactRecord, Evidence, csv_row};
-pub use recorder::{MAX_EVIDENCE, MAX_PENDING_EVIDENCE, MAX_REQUESTS, Recorder};
+pub use record::{CSV_HEADER, ContactRecord, csv_row};
+pub use recorder::{MAX_PENDING_EVIDENCE, MAX_REQUESTS, Recorder};
 pub use request::{
     CookieSet, REQUEST_CSV_HEADER, RequestEntry, TrackerInfo, attribute_host, request_csv_row,
 };
 
+use crate::attribute::SignatureSet;
 use crate::observation::DeviceId;
 use crate::time::Timestamp;
 
@@ -226,6 +236,8 @@ pub struct Batch {
     pub contacts: Vec<ContactRecord>,
     /// Decrypted requests since the last committed batch (lab decryption; each is stored once).
     pub requests: Vec<RequestEntry>,
+    /// What the session is attributed with, until a batch carrying it is committed (stored once).
+    pub signatures: Option<SignatureSet>,
     /// Make it durable before returning (marks and session end), not just written.
     pub durable: bool,
 }

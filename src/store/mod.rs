@@ -10,6 +10,7 @@
 //! | `'s'` id(u64 BE)                            | [`Session`] as JSON                |
 //! | `'c'` id(u64 BE) device `0x00` name          | [`ContactRecord`] as JSON          |
 //! | `'r'` id(u64 BE) seq(u64 BE)                 | [`RequestEntry`] as JSON (schema 2) |
+//! | `'a'` id(u64 BE)                            | [`SignatureSet`] as JSON (schema 3) |
 //! | `'l'` device                                | the tester's label for a device    |
 //!
 //! One process owns the database (sled locks it); within it one [`Store`] is the writer. Writes
@@ -28,6 +29,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use crate::attribute::SignatureSet;
 use crate::session::{
     Batch, ContactRecord, Mark, RequestEntry, Session, SessionId, SessionState, ts as session_ts,
 };
@@ -37,7 +39,7 @@ pub use fs::default_path;
 pub use writer::BatchWriter;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// Longest wall time between two background syncs while recording.
 pub const SYNC_EVERY: Duration = Duration::from_millis(250);
 
@@ -47,12 +49,16 @@ const SESSION: u8 = b's';
 const CONTACT: u8 = b'c';
 const LABEL: u8 = b'l';
 const REQUEST: u8 = b'r';
+const ATTRIBUTION: u8 = b'a';
 
 /// Migrations: entry `v` turns schema `v` into `v + 1`.
 const MIGRATIONS: &[fn(&sled::Db) -> sled::Result<()>] = &[
     // 0 → 1: the layout before the version key existed is the same; only the key is added.
     |_| Ok(()),
     // 1 → 2: decrypted requests under 'r'; an older database simply has none.
+    |_| Ok(()),
+    // 2 → 3: what a session was attributed with under 'a'; an older session has none, and its
+    // report says so.
     |_| Ok(()),
 ];
 
@@ -235,6 +241,9 @@ impl Store {
         for r in &batch.requests {
             b.insert(request_key(session.id, r.seq).to_vec(), encode(r)?);
         }
+        if let Some(set) = &batch.signatures {
+            b.insert(prefix(ATTRIBUTION, session.id).to_vec(), encode(set)?);
+        }
         b.insert(session_key(session.id).to_vec(), encode(&session)?);
         self.db.apply_batch(b).map_err(|e| self.write_err(e))?;
         if batch.durable {
@@ -309,6 +318,19 @@ impl Store {
             .collect()
     }
 
+    /// What a session's contacts were attributed with; `None` for a session recorded by a
+    /// sporfri that did not store it (schema 2 and older) or with signatures not loaded
+    /// through a [`SignatureSet`].
+    pub fn signatures(&self, id: SessionId) -> Result<Option<SignatureSet>, StoreError> {
+        self.session(id)?;
+        let v = self
+            .db
+            .get(prefix(ATTRIBUTION, id))
+            .map_err(|e| self.write_err(e))?;
+        v.map(|v| decode(&v, &format!("signatures of session {id}")))
+            .transpose()
+    }
+
     /// Add a mark to the newest session still recording; durable on return.
     pub fn mark_recording(&mut self, mark: Mark) -> Result<Session, StoreError> {
         let mut s = self
@@ -337,6 +359,7 @@ impl Store {
                 b.remove(k);
             }
         }
+        b.remove(prefix(ATTRIBUTION, id).to_vec());
         self.db.apply_batch(b).map_err(|e| self.write_err(e))?;
         self.db
             .remove(session_key(id))

@@ -1,0 +1,115 @@
+//! Attributing a stored session again with other signatures (`report --reattribute`): the facts
+//! attribution looks at are read back from each stored contact, so the result is what the
+//! recorder would have stored with those signatures.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::SocketAddr;
+
+use super::{ContactRecord, RequestEntry, parse_via};
+use crate::attribute::{Attribution, Attributor, Facts};
+use crate::observation::{Ech, Proto, Via};
+
+impl ContactRecord {
+    /// What attribution looks at in this contact, as stored.
+    pub fn facts(&self) -> Facts<'_> {
+        Facts {
+            name: &self.name,
+            cname_chain: &self.cname_chain,
+            via: self.via.iter().filter_map(|v| parse_via(v)).collect(),
+            server_ports: self.server_ports.iter().filter_map(|p| port(p)).collect(),
+            server_ips: self.server_ips.iter().copied().collect(),
+            ech: match self.ech.as_deref() {
+                Some("real") => Some(Ech::Real),
+                Some("grease") => Some(Ech::Grease),
+                _ => None,
+            },
+            local: self.scope == "local",
+        }
+    }
+}
+
+/// `tcp/443` as stored.
+fn port(word: &str) -> Option<(Proto, u16)> {
+    let (proto, port) = word.split_once('/')?;
+    let proto = match proto {
+        "tcp" => Proto::Tcp,
+        "udp" => Proto::Udp,
+        _ => return None,
+    };
+    Some((proto, port.parse().ok()?))
+}
+
+/// Attribute `contacts` again with `attributor`, and `requests` as the recorder does: as their
+/// contact when the device contacted that host by name, else by the host alone.
+pub fn reattribute(
+    contacts: &mut [ContactRecord],
+    requests: &mut [RequestEntry],
+    attributor: &Attributor,
+) {
+    for c in contacts.iter_mut() {
+        c.attribution = attributor.attribute(&c.facts());
+    }
+    let by_key: HashMap<(&str, &str), &Attribution> = contacts
+        .iter()
+        .map(|c| ((c.device.as_str(), c.name.as_str()), &c.attribution))
+        .collect();
+    for r in requests.iter_mut() {
+        let who = match by_key.get(&(r.device.as_str(), r.host.as_str())) {
+            Some(who) => (*who).clone(),
+            None => attributor.attribute(&host_facts(r)),
+        };
+        r.attribute(&who);
+    }
+}
+
+/// A decrypted request's host on its own, as [`super::attribute_host`] sees it when recording.
+fn host_facts(r: &RequestEntry) -> Facts<'_> {
+    // The flow is stored as `tcp 192.168.1.2:50000 -> 93.184.216.34:443`.
+    let server: Option<SocketAddr> = r.flow.rsplit(" -> ").next().and_then(|s| s.parse().ok());
+    Facts {
+        name: &r.host,
+        cname_chain: &[],
+        via: BTreeSet::from([Via::Tls]),
+        server_ports: server.map(|s| (Proto::Tcp, s.port())).into_iter().collect(),
+        server_ips: server.map(|s| s.ip()).into_iter().collect(),
+        ech: None,
+        local: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::session::tests::{PHONE, flow_end_via, query, recorder, t};
+
+    /// Re-attributing a stored contact with the signatures it was recorded with changes nothing:
+    /// the stored facts are all attribution looks at.
+    #[test]
+    fn the_same_signatures_give_the_same_attribution() {
+        let mut r = recorder(&[]);
+        r.packet(t(0.0));
+        for name in ["www.google-analytics.com", "example.org", "printer.local"] {
+            r.observe(&query(0.0, PHONE, name));
+            r.observe(&flow_end_via(0.1, name, 50000, Via::Tls));
+        }
+        let mut contacts = r.finish().contacts;
+        let before = contacts.clone();
+        reattribute(&mut contacts, &mut [], r.attributor());
+        assert_eq!(contacts, before);
+        assert!(
+            contacts
+                .iter()
+                .any(|c| c.attribution.org.as_deref() == Some("Google LLC"))
+        );
+    }
+
+    #[test]
+    fn stored_ports_read_back() {
+        assert_eq!(port("tcp/443"), Some((Proto::Tcp, 443)));
+        assert_eq!(port("udp/853"), Some((Proto::Udp, 853)));
+        assert_eq!(port("sctp/1"), None);
+        assert_eq!(port("tcp/x"), None);
+    }
+}
