@@ -13,7 +13,7 @@ mod labcap;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-use labcap::{Capture, expected_org, lab_captures, lab_hosts, lab_site_args, sporfri_raw};
+use labcap::{Capture, expected_org, lab_captures, lab_hosts, lab_site_args, root, sporfri_raw};
 use serde_json::Value;
 
 /// One capture as a session: its contacts (`replay --format jsonl` of the recording run) and its
@@ -36,6 +36,10 @@ impl Verdict {
 
     fn items(&self, number: u64) -> &[Value] {
         self.finding(number)["items"].as_array().unwrap()
+    }
+
+    fn name_of(c: &Value) -> &str {
+        c["name"].as_str().unwrap()
     }
 }
 
@@ -178,6 +182,124 @@ fn replay_and_the_report_of_the_same_session_agree() {
                     i["name"]
                 ));
             }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The evidence kind that shows each way a contact was seen (`None`: any kind, e.g. a flow).
+fn evidence_kind_for(via: &str) -> Option<&'static [&'static str]> {
+    match via {
+        "dns" => Some(&["dns-query", "dns-chain", "dns-answer"]),
+        "tls" => Some(&["tls-hello"]),
+        "quic" => Some(&["quic-hello"]),
+        "http" => Some(&["http-request"]),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_way_a_finding_1_contact_was_seen_has_its_evidence() {
+    let mut failures = Vec::new();
+    let mut ways = 0;
+    for v in verdicts() {
+        for i in v.items(1) {
+            let name = Verdict::name_of(i);
+            let claims = i["via_evidence"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            for via in i["via"].as_array().unwrap() {
+                ways += 1;
+                let via = via.as_str().unwrap();
+                let e = claims
+                    .iter()
+                    .find(|c| c["via"] == via)
+                    .map(|c| &c["evidence"])
+                    .filter(|e| e.is_object());
+                let Some(e) = e else {
+                    failures.push(format!("{}: {name} via {via}: no evidence", v.cap.label()));
+                    continue;
+                };
+                let kind = e["kind"].as_str().unwrap_or_default();
+                if let Some(kinds) = evidence_kind_for(via) {
+                    if !kinds.contains(&kind) {
+                        failures.push(format!(
+                            "{}: {name} via {via}: evidence is a {kind}",
+                            v.cap.label()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(ways >= 150, "only {ways} ways seen");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_report_a_year_later_gives_the_same_finding_1() {
+    // The session keeps what it was attributed with (issue 15.4): reported after the site
+    // profile's directory is gone, without --signatures, finding 1 is the same.
+    let mut failures = Vec::new();
+    for v in verdicts() {
+        let dir = std::env::temp_dir().join(format!(
+            "sporfri-verdict-later-{}-{}",
+            std::process::id(),
+            v.cap.name
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let sigs = dir.join("signatures/sites");
+        std::fs::create_dir_all(&sigs).unwrap();
+        std::fs::copy(
+            root().join("tests/lab/signatures/sites/borger.test.toml"),
+            sigs.join("borger.test.toml"),
+        )
+        .unwrap();
+        let db = dir.join("db");
+        let (db, sig) = (db.to_str().unwrap(), dir.join("signatures"));
+        let sig = sig.to_str().unwrap();
+        sporfri_raw(&[
+            "replay",
+            v.cap.path.to_str().unwrap(),
+            "--label",
+            "later",
+            "--db",
+            db,
+            "--site",
+            "borger.test",
+            "--signatures",
+            sig,
+        ]);
+        std::fs::remove_dir_all(dir.join("signatures")).unwrap();
+        let (json, _) = sporfri_raw(&["report", "1", "--format", "json", "--db", db]);
+        let later: Value = serde_json::from_str(&json).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let summary = |r: &Value| -> Vec<(String, String, String)> {
+            let f1 = r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["number"] == 1)
+                .unwrap();
+            f1["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    (
+                        i["name"].to_string(),
+                        i["org"].to_string(),
+                        i["party"].to_string(),
+                    )
+                })
+                .collect()
+        };
+        if summary(&later) != summary(&v.report) || later["site"] != v.report["site"] {
+            failures.push(format!(
+                "{}: finding 1 or the site profile differ a year later",
+                v.cap.label()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
