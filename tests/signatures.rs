@@ -96,7 +96,7 @@ fn lookup_explains_the_match() {
             "category    analytics",
             "matched     analytics.google.com",
             "purpose     Measures how visitors use a web site.",
-            "source      fixture",
+            "source      https://example.org/fixture",
             &format!(
                 "defined     {}:8 ({})",
                 good.join("orgs/google.toml").display(),
@@ -359,4 +359,44 @@ fn replay_with_a_broken_signature_directory_fails_with_file_and_line() {
         err.contains(&format!("{beta}:8: unknown category")),
         "{err}"
     );
+}
+
+/// The big catch-alls decide the category of every host of a large owner that is not listed
+/// more precisely. A change to one of them changes many reports at once, so it must be a
+/// deliberate edit of this table (see signatures/README.md § Shared names).
+#[test]
+fn the_default_category_of_the_big_catch_alls_is_pinned() {
+    use sporfri::attribute::{Attributor, Category, builtin_layer};
+    let a = Attributor::from_layers(vec![builtin_layer().unwrap()], None).unwrap();
+    let pinned = [
+        // Catch-alls: an unknown host under the domain.
+        ("unlisted.google.com", Category::Advertising),
+        ("unlisted.google.dk", Category::Advertising),
+        ("unlisted.google.fr", Category::Advertising),
+        ("unlisted.gstatic.com", Category::Cdn),
+        ("unlisted.microsoft.com", Category::Cdn),
+        ("unlisted.apple.com", Category::OsBackground),
+        ("unlisted.icloud.com", Category::OsBackground),
+        ("unlisted.amazonaws.com", Category::Cdn),
+        ("unlisted.facebook.com", Category::Social),
+        ("unlisted.samsung.com", Category::OsBackground),
+        ("unlisted.unity3d.com", Category::Cdn),
+        ("unlisted.digicert.com", Category::OsBackground),
+        // Exact hosts that must not fall into their domain's catch-all.
+        ("www.google.com", Category::OsBackground),
+        ("docs.google.com", Category::Widget),
+        ("connectivitycheck.gstatic.com", Category::OsBackground),
+        ("graph.facebook.com", Category::Advertising),
+        ("siteintercept.qualtrics.com", Category::Analytics),
+        ("consent.cmp.oath.com", Category::ConsentManagement),
+        ("captive.apple.com", Category::OsBackground),
+    ];
+    let mut wrong = Vec::new();
+    for (host, want) in pinned {
+        let got = a.lookup(host).map(|m| m.service.category);
+        if got != Some(want) {
+            wrong.push(format!("{host}: {got:?}, pinned {want:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }

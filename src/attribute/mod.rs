@@ -12,6 +12,8 @@
 //! CONTRACT FILE: types here are shared by the attribution, session and report code.
 
 mod attributor;
+mod checker;
+pub mod citation;
 pub mod import;
 mod matcher;
 pub mod name;

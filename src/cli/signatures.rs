@@ -235,7 +235,11 @@ fn explain(a: &Attributor, host: &str, r: &Attribution, row: impl Fn(&str, &str)
     row("category", m.service.category.as_str());
     row("matched", r.matched.as_deref().unwrap_or("-"));
     row("purpose", &m.service.purpose);
-    row("source", &m.service.source);
+    let source = r
+        .matched
+        .as_deref()
+        .map_or(m.service.source.as_str(), |d| m.service.source_of(d));
+    row("source", source);
     row("defined", &format!("{} ({})", m.service.origin, m.layer));
 }
 
