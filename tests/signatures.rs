@@ -185,7 +185,8 @@ fn lookup_shows_first_party_cloaking_and_declared() {
         ],
         &ov,
     );
-    assert_eq!(bad_site.status.code(), Some(1));
+    // An unknown --site is a bad argument (README: exit 2).
+    assert_eq!(bad_site.status.code(), Some(2));
 }
 
 const SAMPLES: [(&str, &str, &str, &str); 5] = [
@@ -333,7 +334,8 @@ fn import_defaults_to_the_xdg_config_directory() {
         ],
         &work,
     );
-    assert_eq!(bad.status.code(), Some(1));
+    // An unknown --category is a bad argument (README: exit 2).
+    assert_eq!(bad.status.code(), Some(2));
     std::fs::remove_dir_all(&work).unwrap();
 }
 
@@ -399,4 +401,48 @@ fn the_default_category_of_the_big_catch_alls_is_pinned() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn check_reads_tracker_endpoints_beside_the_signatures() {
+    let dir = temp("endpoints");
+    std::fs::create_dir_all(dir.join("endpoints")).unwrap();
+    let file = dir.join("endpoints/pixels.toml");
+    std::fs::write(
+        &file,
+        "[[endpoint]]\nname = \"pixel\"\nhosts = [\"px.example\"]\npath = \"/p\"\n\
+         site_id = [\"id\"]\nsource = \"test\"\n\n\
+         [[endpoint]]\nname = \"pixel\"\nhosts = [\"px.example\"]\npath = \"p\"\n",
+    )
+    .unwrap();
+    let o = sporfri(
+        &["signatures", "check", "--dir", dir.to_str().unwrap()],
+        &no_overlay(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let at = file.display().to_string();
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "{at}:8: missing key `source`\n\
+             {at}:11: path \"p\": starts with `/`, without query or fragment\n"
+        )
+    );
+    std::fs::write(
+        &file,
+        "[[endpoint]]\nname = \"pixel\"\nhosts = [\"px.example\"]\nsource = \"test\"\n",
+    )
+    .unwrap();
+    let o = sporfri(
+        &["signatures", "check", "--dir", dir.to_str().unwrap()],
+        &no_overlay(),
+    );
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(", 1 tracker endpoints ("),
+        "{}",
+        stdout(&o)
+    );
+    let builtin = stdout(&sporfri(&["signatures", "check"], &no_overlay()));
+    assert!(!builtin.contains(", 0 tracker endpoints"), "{builtin}");
 }

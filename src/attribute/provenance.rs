@@ -24,7 +24,7 @@ pub struct LayerInfo {
     pub files: usize,
 }
 
-/// Whether a copied file is an organisation file or a site profile.
+/// Whether a copied file is an organisation file, a site profile or tracker endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CopyKind {
@@ -32,6 +32,8 @@ pub enum CopyKind {
     Org,
     /// `sites/<site>.toml`.
     Site,
+    /// `endpoints/<name>.toml`.
+    Endpoints,
 }
 
 /// One signatures file as it was read.
@@ -39,7 +41,7 @@ pub enum CopyKind {
 pub struct FileCopy {
     /// Path it was read from.
     pub path: String,
-    /// Organisation file or site profile.
+    /// Organisation file, site profile or tracker endpoints.
     pub kind: CopyKind,
     /// Its text.
     pub text: String,
@@ -204,6 +206,7 @@ fn copy_dir(dir: &Path, label: String, overlay: bool) -> Result<LayerCopy, Signa
             kind: match f.kind {
                 FileKind::Org => CopyKind::Org,
                 FileKind::Site => CopyKind::Site,
+                FileKind::Endpoints => CopyKind::Endpoints,
             },
             path: f.path,
             text: f.text,
@@ -224,6 +227,7 @@ fn source_files(files: &[FileCopy]) -> Vec<SourceFile> {
             kind: match f.kind {
                 CopyKind::Org => FileKind::Org,
                 CopyKind::Site => FileKind::Site,
+                CopyKind::Endpoints => FileKind::Endpoints,
             },
             text: f.text.clone(),
         })

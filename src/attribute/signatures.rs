@@ -1,5 +1,6 @@
-//! The signatures format (`signatures/orgs/*.toml`, `signatures/sites/*.toml`): parsing and the
-//! checker's rules, with every problem reported as `file:line: message`.
+//! The signatures format (`signatures/orgs/*.toml`, `signatures/sites/*.toml`,
+//! `signatures/endpoints/*.toml`): parsing and the checker's rules, with every problem reported
+//! as `file:line: message`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -8,6 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::checker::{Checker, Text};
+use super::endpoints::Endpoints;
 use super::matcher::SuffixIndex;
 use super::site::{Allowed, SiteProfile};
 use super::{Category, SignatureError};
@@ -30,6 +32,8 @@ pub enum FileKind {
     Org,
     /// `sites/<site>.toml`.
     Site,
+    /// `endpoints/<name>.toml`: known tracker endpoints.
+    Endpoints,
 }
 
 /// An organisation behind services.
@@ -97,6 +101,7 @@ pub struct Signatures {
     services: Vec<Service>,
     index: SuffixIndex<usize>,
     sites: BTreeMap<String, SiteProfile>,
+    endpoints: Endpoints,
 }
 
 impl Category {
@@ -232,6 +237,7 @@ impl Signatures {
             match f.kind {
                 FileKind::Org => sigs.add_org_file(&mut ck, &mut origins),
                 FileKind::Site => sigs.add_site_file(&mut ck),
+                FileKind::Endpoints => sigs.endpoints.add_file(&mut ck),
             }
             found.sort_by_key(|(line, _)| *line);
             problems.extend(found.into_iter().map(|(_, p)| p));
@@ -243,7 +249,8 @@ impl Signatures {
         }
     }
 
-    /// Parse and check `dir/orgs/*.toml` and `dir/sites/*.toml` (a missing subdirectory is empty).
+    /// Parse and check `dir/orgs/*.toml`, `dir/sites/*.toml` and `dir/endpoints/*.toml` (a
+    /// missing subdirectory is empty).
     pub fn from_dir(dir: &Path) -> Result<Signatures, SignatureError> {
         Signatures::from_files(&read_dir(dir)?)
     }
@@ -423,6 +430,11 @@ impl Signatures {
     pub fn sites(&self) -> &BTreeMap<String, SiteProfile> {
         &self.sites
     }
+
+    /// Known tracker endpoints.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
 }
 
 /// The domains not listed before (anywhere in the layer); a repeated one is a problem.
@@ -469,17 +481,22 @@ fn allowed_entries(ck: &mut Checker<'_>, entries: Vec<Spanned<AllowedRaw>>) -> V
     allowed
 }
 
-/// Read `dir/orgs/*.toml` and `dir/sites/*.toml`, sorted by path.
+/// Read `dir/orgs/*.toml`, `dir/sites/*.toml` and `dir/endpoints/*.toml`, sorted by path.
 pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, SignatureError> {
     let io = |path: &Path, source| SignatureError::Io {
         path: path.display().to_string(),
-        source,
+        cause: source,
     };
-    if !dir.is_dir() {
-        return Err(io(dir, std::io::Error::from(std::io::ErrorKind::NotFound)));
+    // The system's own words ("No such file or directory", "Not a directory").
+    if let Err(e) = std::fs::read_dir(dir) {
+        return Err(io(dir, e));
     }
     let mut out = Vec::new();
-    for (sub, kind) in [("orgs", FileKind::Org), ("sites", FileKind::Site)] {
+    for (sub, kind) in [
+        ("orgs", FileKind::Org),
+        ("sites", FileKind::Site),
+        ("endpoints", FileKind::Endpoints),
+    ] {
         let d = dir.join(sub);
         if !d.is_dir() {
             continue;
@@ -513,6 +530,7 @@ pub fn kind_of(rel: &str) -> Option<FileKind> {
     match dir {
         "orgs" => Some(FileKind::Org),
         "sites" => Some(FileKind::Site),
+        "endpoints" => Some(FileKind::Endpoints),
         _ => None,
     }
 }

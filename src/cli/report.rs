@@ -152,7 +152,7 @@ fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
 
 /// `sporfri report SESSION`.
 pub fn report(id: SessionId, args: &RenderArgs) -> Result<ExitCode> {
-    let store = Store::open(&args.db.clone().unwrap_or_else(default_path))?;
+    let store = Store::open_read(&args.db.clone().unwrap_or_else(default_path))?;
     let a = attributed(&store, id, args)?;
     drop(store);
     let r = report::build_with_requests(
@@ -174,7 +174,7 @@ pub fn report(id: SessionId, args: &RenderArgs) -> Result<ExitCode> {
 
 /// `sporfri diff A B`.
 pub fn diff(a: SessionId, b: SessionId, args: &RenderArgs) -> Result<ExitCode> {
-    let store = Store::open(&args.db.clone().unwrap_or_else(default_path))?;
+    let store = Store::open_read(&args.db.clone().unwrap_or_else(default_path))?;
     let sa = attributed(&store, a, args)?;
     let sb = attributed(&store, b, args)?;
     drop(store);

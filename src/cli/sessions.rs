@@ -36,7 +36,8 @@ pub enum Action {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
         format: ExportFormat,
-        /// Export the decrypted requests (lab decryption) instead of the contacts.
+        /// Export the HTTP requests (plain, and decrypted by lab decryption) instead of the
+        /// contacts.
         #[arg(long)]
         requests: bool,
     },
@@ -80,10 +81,17 @@ pub enum ExportFormat {
 
 /// Run a `sessions` action against the database at `db` (default path when `None`).
 pub fn run(db: Option<PathBuf>, action: Action) -> Result<ExitCode> {
-    let mut store = Store::open(&db.unwrap_or_else(default_path))?;
+    let db = db.unwrap_or_else(default_path);
+    // Only recording creates a database; reading works on one that cannot be written.
+    let mut store = match action {
+        Action::List { .. } | Action::Show { .. } | Action::Export { .. } => Store::open_read(&db)?,
+        _ => Store::open_existing(&db)?,
+    };
     // A session left recording by a killed process is found here, on the next start.
-    for id in store.recover_interrupted()? {
-        eprintln!("sporfri: session {id} was interrupted; it is complete up to its last flush");
+    if !store.is_copy() {
+        for id in store.recover_interrupted()? {
+            eprintln!("sporfri: session {id} was interrupted; it is complete up to its last flush");
+        }
     }
     let mut out = BufWriter::new(io::stdout().lock());
     match action {
@@ -121,7 +129,8 @@ pub fn run(db: Option<PathBuf>, action: Action) -> Result<ExitCode> {
                 .context("--older-than reaches before 1970")?;
             let gone = store.purge(cutoff)?;
             let ids: Vec<String> = gone.iter().map(ToString::to_string).collect();
-            writeln!(out, "purged {} session(s) {}", gone.len(), ids.join(" "))?;
+            let purged = sporfri::text::count(gone.len() as u64, "session");
+            writeln!(out, "purged {purged} {}", ids.join(" "))?;
         }
         Action::Label { device, text } => {
             store.set_label(&device, &text)?;

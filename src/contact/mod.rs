@@ -8,12 +8,12 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::attribute::{Attribution, Attributor, Facts};
-use crate::flow::analyze::host_name;
+use crate::attribute::{Attribution, Attributor, Facts, ech};
 use crate::observation::{
     DeviceId, Ech, FlowKey, FlowSummary, Observation, Proto, Via, is_local_addr,
 };
 use crate::time::Timestamp;
+use crate::wire::http::host_name;
 
 /// Contacts kept at once; past this new names are counted, not stored.
 pub const MAX_CONTACTS: usize = 100_000;
@@ -291,11 +291,12 @@ impl Contacts {
         }
         let client = f.key.client.ip();
         self.devices.entry(f.device).or_default().ips.insert(client);
-        let Some(c) = self.contact(f.device, client, &f.name, f.first) else {
+        let (name, via, ech) = ech::destination(f);
+        let Some(c) = self.contact(f.device, client, name, f.first) else {
             return Touched::Nothing;
         };
         c.last_seen = c.last_seen.max(f.last);
-        c.via.insert(f.via);
+        c.via.insert(via);
         c.flows += 1;
         c.bytes_up += f.bytes_up;
         c.bytes_down += f.bytes_down;
@@ -305,8 +306,8 @@ impl Contacts {
             c.scope = Scope::Local;
         }
         // Real ECH on any flow means some of this contact was hidden.
-        c.ech = c.ech.max(f.ech);
-        touched(c, f.via)
+        c.ech = c.ech.max(ech);
+        touched(c, via)
     }
 
     fn contact(

@@ -121,8 +121,8 @@ pub fn build(
     build_with_requests(session, contacts, &[], site, meta)
 }
 
-/// [`build`] with the session's decrypted requests (lab decryption, `Store::requests`): the
-/// "Cookies and requests" section and findings 6 and 7.
+/// [`build`] with the session's requests (plain HTTP, and decrypted with a key log;
+/// `Store::requests`): the "Cookies and requests" section and findings 6 and 7.
 pub fn build_with_requests(
     session: &Session,
     contacts: &[ContactRecord],
@@ -154,7 +154,13 @@ pub fn build_with_requests(
         contacts,
         &cookies_and_requests,
     ));
-    let caveats = caveats(session, contacts, site.as_ref(), &meta.signatures);
+    let caveats = caveats(
+        session,
+        contacts,
+        site.as_ref(),
+        &meta.signatures,
+        &cookies_and_requests,
+    );
     Report {
         report_version: REPORT_VERSION,
         meta,
@@ -259,6 +265,7 @@ fn caveats(
     contacts: &[ContactRecord],
     site: Option<&SiteInfo>,
     signatures: &SignatureInfo,
+    requests: &super::requests::CookiesAndRequests,
 ) -> Vec<String> {
     let mut out = vec![
         "Only the devices and the time span of this capture are covered; traffic outside them, \
@@ -319,20 +326,8 @@ fn caveats(
             session.last_flush.map(|t| t.rfc3339()).unwrap_or_default()
         ));
     }
+    out.extend(super::requests::caveat(requests));
     let st = &session.stats;
-    if st.requests > 0 {
-        out.push(format!(
-            "{} request(s) were decrypted with the browser's TLS key log (lab decryption): \
-             cookies and page addresses in them are shown; requests over HTTP/3 (QUIC) and \
-             connections without a key are not decrypted, so those lists are lower bounds.{}",
-            st.requests,
-            if st.requests_dropped > 0 {
-                format!(" {} more were not kept (limit).", st.requests_dropped)
-            } else {
-                String::new()
-            }
-        ));
-    }
     if st.dropped > 0 || st.unstored > 0 {
         out.push(format!(
             "{} contact(s) were not kept (memory limit) and {} not stored (database errors).",

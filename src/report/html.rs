@@ -158,15 +158,14 @@ fn cookies(out: &mut String, cookies: &[CookieRow]) {
 fn cookies_and_requests(out: &mut String, r: &Report) {
     let s = &r.cookies_and_requests;
     out.push_str("<h2 id=\"cookies-and-requests\">Cookies and requests</h2>");
-    if s.decrypted_requests == 0 {
-        out.push_str("<p class=\"note\">No request was decrypted (no TLS key log): what went inside TLS is not shown.</p>");
-        return;
-    }
     let _ = write!(
         out,
-        "<p class=\"note\">{} request(s) decrypted with the browser's TLS key log (lab decryption); HTTP/3 requests are not decrypted.</p>",
-        s.decrypted_requests
+        "<p class=\"note\">{}</p>",
+        e(&super::requests::summary_line(s))
     );
+    if s.decrypted_requests + s.plain_requests == 0 {
+        return;
+    }
     for p in &s.third_parties {
         let _ = write!(
             out,

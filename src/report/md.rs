@@ -118,18 +118,10 @@ fn cookies(out: &mut String, cookies: &[CookieRow]) {
 fn cookies_and_requests(out: &mut String, r: &Report) {
     let s = &r.cookies_and_requests;
     let _ = writeln!(out, "\n## Cookies and requests\n");
-    if s.decrypted_requests == 0 {
-        let _ = writeln!(
-            out,
-            "No request was decrypted (no TLS key log): what went inside TLS is not shown."
-        );
+    let _ = writeln!(out, "{}", super::requests::summary_line(s));
+    if s.decrypted_requests + s.plain_requests == 0 {
         return;
     }
-    let _ = writeln!(
-        out,
-        "{} request(s) decrypted with the browser's TLS key log; third parties below.",
-        s.decrypted_requests
-    );
     for p in &s.third_parties {
         let _ = writeln!(out, "\n### {}\n", e(&p.label));
         let _ = writeln!(out, "- hosts: {}", e(&p.hosts.join(" ")));

@@ -24,7 +24,6 @@ fn hello(secs: f64, port: u16, sni: &str, via: Via) -> Observation {
             legacy_version: 0x0303,
             supported_versions: Vec::new(),
         },
-        ech: None,
     }
 }
 

@@ -33,9 +33,7 @@ pub use reattribute::reattribute;
 pub(crate) use record::quote;
 pub use record::{CSV_HEADER, ContactRecord, csv_row};
 pub use recorder::{MAX_PENDING_EVIDENCE, MAX_REQUESTS, Recorder};
-pub use request::{
-    CookieSet, REQUEST_CSV_HEADER, RequestEntry, TrackerInfo, attribute_host, request_csv_row,
-};
+pub use request::{CookieSet, REQUEST_CSV_HEADER, RequestEntry, request_csv_row};
 
 use crate::attribute::SignatureSet;
 use crate::observation::DeviceId;
@@ -124,10 +122,10 @@ pub struct SessionStats {
     /// Times the capture interface went away during the session (live capture).
     #[serde(default)]
     pub outages: u64,
-    /// Requests decrypted with a TLS key log and kept (lab decryption).
+    /// HTTP requests kept: plain HTTP, and decrypted with a TLS key log (lab decryption).
     #[serde(default)]
     pub requests: u64,
-    /// Decrypted requests not kept because [`MAX_REQUESTS`] was reached.
+    /// Requests not kept because [`MAX_REQUESTS`] was reached.
     #[serde(default)]
     pub requests_dropped: u64,
 }
@@ -234,7 +232,7 @@ pub struct Batch {
     pub session: Session,
     /// Contacts new or changed since the last committed batch.
     pub contacts: Vec<ContactRecord>,
-    /// Decrypted requests since the last committed batch (lab decryption; each is stored once).
+    /// Requests (plain HTTP, or decrypted) since the last committed batch (each is stored once).
     pub requests: Vec<RequestEntry>,
     /// What the session is attributed with, until a batch carrying it is committed (stored once).
     pub signatures: Option<SignatureSet>,

@@ -2,12 +2,11 @@
 //! attribution looks at are read back from each stored contact, so the result is what the
 //! recorder would have stored with those signatures.
 
-use std::collections::{BTreeSet, HashMap};
-use std::net::SocketAddr;
+use std::collections::HashMap;
 
 use super::{ContactRecord, RequestEntry, parse_via};
 use crate::attribute::{Attribution, Attributor, Facts};
-use crate::observation::{Ech, Proto, Via};
+use crate::observation::{Ech, Proto};
 
 impl ContactRecord {
     /// What attribution looks at in this contact, as stored.
@@ -40,7 +39,8 @@ fn port(word: &str) -> Option<(Proto, u16)> {
 }
 
 /// Attribute `contacts` again with `attributor`, and `requests` as the recorder does: as their
-/// contact when the device contacted that host by name, else by the host alone.
+/// contact when the device contacted that host by name, else by the host alone; their tracker
+/// endpoints are those `attributor` knows.
 pub fn reattribute(
     contacts: &mut [ContactRecord],
     requests: &mut [RequestEntry],
@@ -56,24 +56,10 @@ pub fn reattribute(
     for r in requests.iter_mut() {
         let who = match by_key.get(&(r.device.as_str(), r.host.as_str())) {
             Some(who) => (*who).clone(),
-            None => attributor.attribute(&host_facts(r)),
+            None => attributor.request_host(&r.host, r.encrypted, r.server()),
         };
         r.attribute(&who);
-    }
-}
-
-/// A decrypted request's host on its own, as [`super::attribute_host`] sees it when recording.
-fn host_facts(r: &RequestEntry) -> Facts<'_> {
-    // The flow is stored as `tcp 192.168.1.2:50000 -> 93.184.216.34:443`.
-    let server: Option<SocketAddr> = r.flow.rsplit(" -> ").next().and_then(|s| s.parse().ok());
-    Facts {
-        name: &r.host,
-        cname_chain: &[],
-        via: BTreeSet::from([Via::Tls]),
-        server_ports: server.map(|s| (Proto::Tcp, s.port())).into_iter().collect(),
-        server_ips: server.map(|s| s.ip()).into_iter().collect(),
-        ech: None,
-        local: false,
+        r.track(attributor.tracker_hit(&r.host, &r.url));
     }
 }
 
@@ -82,7 +68,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
     use super::*;
-    use crate::session::tests::{PHONE, flow_end_via, query, recorder, t};
+    use crate::observation::{Exchange, HttpVersion, Observation, Via};
+    use crate::session::tests::{PHONE, flow_end_via, flow_key, query, recorder, t};
 
     /// Re-attributing a stored contact with the signatures it was recorded with changes nothing:
     /// the stored facts are all attribution looks at.
@@ -103,6 +90,35 @@ mod tests {
                 .iter()
                 .any(|c| c.attribution.org.as_deref() == Some("Google LLC"))
         );
+    }
+
+    /// A stored request gets the recorder's attribution and endpoint again, plain HTTP as such.
+    #[test]
+    fn stored_requests_are_attributed_and_tracked_as_when_recorded() {
+        let mut r = recorder(&[]);
+        r.packet(t(0.0));
+        for (encrypted, host, target) in [
+            (true, "www.facebook.com", "/tr/?id=42&ev=PageView"),
+            (false, "b.scorecardresearch.com", "/p?c1=2"),
+        ] {
+            let version = HttpVersion::Http1;
+            let ex = Exchange::request(t(0.1), version, encrypted, "GET", host, target);
+            r.observe(&Observation::Request {
+                device: PHONE,
+                flow: flow_key(if encrypted { 443 } else { 80 }),
+                exchange: Box::new(ex),
+            });
+        }
+        let mut requests = r.finish().requests;
+        let before = requests.clone();
+        assert_eq!(before[0].tracker_endpoint.as_deref(), Some("meta-pixel"));
+        assert!(!before[1].encrypted);
+        for q in &mut requests {
+            q.org = None;
+            q.track(None);
+        }
+        reattribute(&mut [], &mut requests, r.attributor());
+        assert_eq!(requests, before);
     }
 
     #[test]

@@ -7,17 +7,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::evidence::EvidenceBook;
 use super::{
     Batch, CaptureStats, ContactRecord, DeviceRecord, Mark, MarkSpec, RequestEntry, Session,
-    SessionState, attribute_host,
+    SessionState,
 };
 use crate::attribute::{Attribution, Attributor, SignatureSet};
 use crate::contact::Contacts;
-use crate::decrypt::Exchange;
-use crate::observation::{DeviceId, FlowKey, Observation};
+use crate::observation::{DeviceId, Exchange, FlowKey, Observation};
 use crate::time::Timestamp;
 
 /// Names with evidence kept at once; past this new names get no evidence (counted).
 pub const MAX_PENDING_EVIDENCE: usize = crate::contact::MAX_CONTACTS;
-/// Decrypted requests kept per session (lab decryption); later ones are counted in
+/// Requests kept per session (plain HTTP and lab decryption); later ones are counted in
 /// `stats.requests_dropped`. A request is at most ~10 KiB (URL and Referer are cut at 8 KiB).
 pub const MAX_REQUESTS: usize = 20_000;
 /// Packet time between two batches.
@@ -44,7 +43,7 @@ pub struct Recorder {
     next_flush: Option<Timestamp>,
     /// Something was observed since the last batch (else only the session record is sent).
     dirty: bool,
-    /// Decrypted requests not yet in a committed batch.
+    /// Requests (plain HTTP or decrypted) not yet in a committed batch.
     pending_requests: Vec<RequestEntry>,
     /// [`MAX_REQUESTS`], lowered by tests to hit it.
     pub(super) request_limit: usize,
@@ -159,7 +158,7 @@ impl Recorder {
         }
     }
 
-    /// Keep a decrypted request with the phase at its time (bounded by [`MAX_REQUESTS`]).
+    /// Keep a request with the phase at its time (bounded by [`MAX_REQUESTS`]).
     fn request(&mut self, device: DeviceId, flow: &FlowKey, ex: &Exchange) {
         let stats = &mut self.session.stats;
         if stats.requests >= self.request_limit as u64 {
@@ -167,7 +166,7 @@ impl Recorder {
             return;
         }
         let phase = self.session.phase_at(ex.ts);
-        let who = attribute_host(&self.attributor, &ex.host, flow);
+        let who = self.attributor.request(ex, flow);
         let mut entry = RequestEntry::new(self.session.id, device, flow, ex, phase, &who);
         entry.seq = self.session.stats.requests;
         self.session.stats.requests += 1;

@@ -21,6 +21,7 @@
 //! metadata only, but it is still a record of what someone did.
 
 mod fs;
+mod open;
 #[cfg(test)]
 mod tests;
 mod writer;
@@ -91,36 +92,36 @@ pub enum StoreError {
         supported: u32,
     },
     /// The database could not be opened (permissions, read-only file system, damage).
-    #[error("cannot open the database {path}: {source} (check permissions and free space)")]
+    #[error("cannot open the database {path}: {cause} (check permissions and free space)")]
     Open {
         /// Database directory.
         path: String,
-        /// Cause.
-        source: sled::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: sled::Error,
     },
     /// A write or fsync failed; what was written before is intact.
-    #[error("cannot write to the database {path}: {source} (disk full or read-only?)")]
+    #[error("cannot write to the database {path}: {cause} (disk full or read-only?)")]
     Write {
         /// Database directory.
         path: String,
-        /// Cause.
-        source: sled::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: sled::Error,
     },
     /// Creating the directory or setting its permissions failed.
-    #[error("cannot prepare {path}: {source}")]
+    #[error("cannot prepare {path}: {cause}")]
     Io {
         /// Path.
         path: String,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: std::io::Error,
     },
     /// A record could not be decoded.
-    #[error("damaged record in the database ({what}): {source}")]
+    #[error("damaged record in the database ({what}): {cause}")]
     Decode {
         /// Which record.
         what: String,
-        /// Cause.
-        source: serde_json::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: serde_json::Error,
     },
     /// No session with this id.
     #[error("no session {0} (see `sporfri sessions list`)")]
@@ -128,6 +129,23 @@ pub enum StoreError {
     /// No session is being recorded.
     #[error("no session is being recorded: start one with `sporfri replay --label` or live")]
     NoRecording,
+    /// A command that does not record was given a path with no database.
+    #[error(
+        "no database at {path}: record a session first (`sporfri replay FILE --label L` or \
+         `sporfri live`), or pass the --db PATH of an existing one"
+    )]
+    Missing {
+        /// Database directory.
+        path: String,
+    },
+    /// A database that cannot be written could not be copied to be read either.
+    #[error("cannot read the database {path}: {cause}")]
+    Copy {
+        /// Database directory.
+        path: String,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: std::io::Error,
+    },
 }
 
 /// The session database, opened for reading and writing.
@@ -135,6 +153,8 @@ pub enum StoreError {
 pub struct Store {
     db: sled::Db,
     path: PathBuf,
+    /// The private copy read instead of a database that cannot be written (`open_read`).
+    copy: Option<open::TempCopy>,
 }
 
 impl Store {
@@ -147,6 +167,7 @@ impl Store {
         let mut store = Store {
             db,
             path: path.to_owned(),
+            copy: None,
         };
         store.check_schema()?;
         store.sync()?;
@@ -255,7 +276,7 @@ impl Store {
     /// fsync everything written so far and keep files private.
     pub fn sync(&mut self) -> Result<(), StoreError> {
         self.db.flush().map_err(|e| self.write_err(e))?;
-        fs::make_private(&self.path)
+        fs::make_private(self.copy.as_ref().map_or(&self.path, |c| c.dir()))
     }
 
     /// Every session, oldest first.
@@ -305,8 +326,8 @@ impl Store {
         Ok(all)
     }
 
-    /// A session's decrypted requests (lab decryption), in the order they were made; empty for
-    /// a session recorded without a key log or by an older sporfri.
+    /// A session's HTTP requests (plain, and decrypted by lab decryption), in the order they
+    /// were made; empty for a session without any or recorded by an older sporfri.
     pub fn requests(&self, id: SessionId) -> Result<Vec<RequestEntry>, StoreError> {
         self.session(id)?;
         self.db
@@ -417,7 +438,7 @@ impl Store {
     fn write_err(&self, source: sled::Error) -> StoreError {
         StoreError::Write {
             path: self.path.display().to_string(),
-            source,
+            cause: source,
         }
     }
 }
@@ -462,14 +483,14 @@ fn contact_key(id: SessionId, c: &ContactRecord) -> Vec<u8> {
 fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(v).map_err(|source| StoreError::Decode {
         what: "encoding".to_owned(),
-        source,
+        cause: source,
     })
 }
 
 fn decode<T: serde::de::DeserializeOwned>(v: &[u8], what: &str) -> Result<T, StoreError> {
     serde_json::from_slice(v).map_err(|source| StoreError::Decode {
         what: what.to_owned(),
-        source,
+        cause: source,
     })
 }
 
@@ -509,7 +530,7 @@ fn open_error(path: &Path, e: sled::Error) -> StoreError {
     } else {
         StoreError::Open {
             path: path.display().to_string(),
-            source: e,
+            cause: e,
         }
     }
 }

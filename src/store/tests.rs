@@ -63,9 +63,10 @@ fn batch(s: &Session, names: &[&str], durable: bool) -> Batch {
 }
 
 fn request(session: SessionId, seq: u64, url: &str) -> RequestEntry {
-    let ex = crate::decrypt::Exchange::request(
+    let ex = crate::observation::Exchange::request(
         crate::time::Timestamp::from_parts(1_700_000_000 + seq, 0),
-        crate::decrypt::HttpVersion::Http2,
+        crate::observation::HttpVersion::Http2,
+        true,
         "GET",
         "www.facebook.com",
         url,
@@ -82,7 +83,10 @@ fn request(session: SessionId, seq: u64, url: &str) -> RequestEntry {
         &flow,
         &ex,
         Phase::BeforeConsent,
-        &Attribution::unknown(),
+        &crate::attribute::RequestAttribution {
+            who: Attribution::unknown(),
+            tracker: None,
+        },
     );
     r.seq = seq;
     r
