@@ -353,8 +353,7 @@ fn lab_captures_show_real_browser_behaviour() {
 #[test]
 fn every_lab_third_party_is_attributed_and_the_cloaked_subdomain_flagged() {
     let mut failures = Vec::new();
-    // Servers on private addresses: see tests/verdict.rs (party by name, issue 15).
-    for cap in lab_captures().iter().filter(|c| c.variant.net == "public") {
+    for cap in lab_captures() {
         let name = cap.label();
         let mut args: Vec<String> = vec!["replay".into(), "--format".into(), "jsonl".into()];
         args.extend(lab_site_args());
