@@ -644,6 +644,8 @@ fn keys_missing_or_wrong(home: &Path) {
     let (c_bare, _) = sporfri_json(&["replay", "--format", "jsonl"], &bare);
     let (c_keys, _) = sporfri_json(&["replay", "--format", "jsonl"], home);
     assert_eq!(c_bare, c_keys, "{}", home.display());
+    let _ = std::fs::remove_file(&bare);
+    let _ = std::fs::remove_file(&file);
 }
 
 fn keys_name(pcap: &Path) -> String {
