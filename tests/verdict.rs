@@ -14,7 +14,10 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
-use labcap::{Capture, expected_org, lab_captures, lab_hosts, lab_site_args, root, sporfri_raw};
+use labcap::{
+    Capture, background_names, expected_org, lab_captures, lab_hosts, lab_site_args, root,
+    sporfri_raw,
+};
 use serde_json::Value;
 
 /// One capture as a session: its contacts (`replay --format jsonl` of the recording run) and its
@@ -430,6 +433,29 @@ fn a_report_a_year_later_gives_the_same_finding_1() {
                 "{}: finding 1 or the site profile differ a year later",
                 v.cap.label()
             ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_browsers_background_lookups_are_not_the_sites_third_parties() {
+    // issue 15.7: Chromium's and Firefox's own lookups (tests/lab/background.tsv) are the
+    // browser's, or "browser or OS, possibly the site" - never a plain third party of the page.
+    let background = background_names();
+    let mut failures = Vec::new();
+    for v in verdicts() {
+        for c in &v.contacts {
+            let name = Verdict::name_of(c).to_owned();
+            if background.contains(&(v.cap.variant.engine.clone(), name.clone()))
+                && c["party"] == "third"
+            {
+                failures.push(format!(
+                    "{}: background {name} is a third party: {}",
+                    v.cap.label(),
+                    c["org"]
+                ));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
