@@ -265,6 +265,9 @@ pub struct FlowSummary {
     pub via: Via,
     /// ECH state of the flow's hello, if any.
     pub ech: Option<Ech>,
+    /// The client spoke a QUIC version sporfri cannot read (the version): the server name
+    /// it sent is unseen.
+    pub quic_unreadable: Option<u32>,
     /// The flow carried DNS-family traffic (its own names are reported as queries).
     pub dns: bool,
 }

@@ -104,6 +104,8 @@ pub enum Hidden {
     PrivateRelay,
     /// VPN-like UDP (WireGuard, OpenVPN, IPsec): everything inside is invisible.
     Vpn,
+    /// QUIC of a version sporfri cannot read: the server name the client sent is unseen.
+    QuicUnreadable,
 }
 
 /// A first-party name whose DNS CNAME chain ends at a tracker.
@@ -132,6 +134,8 @@ pub struct Facts<'a> {
     pub ech: Option<Ech>,
     /// The contact is local (mDNS/LLMNR/multicast/link-local).
     pub local: bool,
+    /// Some of its flows spoke a QUIC version sporfri cannot read.
+    pub quic_unreadable: bool,
 }
 
 /// Who is behind a contact.
@@ -213,6 +217,7 @@ impl Hidden {
             Hidden::DnsOverHttps => "dns-over-https",
             Hidden::PrivateRelay => "private-relay",
             Hidden::Vpn => "vpn",
+            Hidden::QuicUnreadable => "quic-unreadable",
         }
     }
 }

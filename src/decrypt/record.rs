@@ -66,6 +66,7 @@ impl<'a> RequestRecord<'a> {
             server_ips: BTreeSet::from([flow.server.ip()]),
             ech: None,
             local: false,
+            quic_unreadable: false,
         };
         let who = attributor.attribute(&facts);
         RequestRecord {

@@ -62,6 +62,8 @@ pub struct Flow {
     pub cached_name: Option<String>,
     /// ECH state of the hello.
     pub ech: Option<Ech>,
+    /// The client speaks a QUIC version sporfri cannot read (and no readable hello came).
+    pub quic_unreadable: Option<u32>,
     /// The analyzer.
     pub app: App,
     /// Client → server bytes.
@@ -93,6 +95,7 @@ impl Flow {
             name: None,
             cached_name: None,
             ech: None,
+            quic_unreadable: None,
             app: App::Undecided,
             up: StreamBuf::default(),
             down: StreamBuf::default(),
@@ -149,6 +152,7 @@ impl Flow {
             name,
             via,
             ech: self.ech,
+            quic_unreadable: self.quic_unreadable,
             dns: self.app == App::Dns,
         }
     }

@@ -144,6 +144,7 @@ pub fn attribute_host(attributor: &Attributor, host: &str, flow: &FlowKey) -> At
         server_ips: BTreeSet::from([flow.server.ip()]),
         ech: None,
         local: false,
+        quic_unreadable: false,
     })
 }
 

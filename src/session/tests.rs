@@ -49,6 +49,7 @@ fn flow_end(first: f64, name: &str, port: u16) -> Observation {
         name: name.to_owned(),
         via: Via::Tls,
         ech: None,
+        quic_unreadable: None,
         dns: false,
     })
 }

@@ -26,6 +26,7 @@ fn rec(device: &str, name: &str, secs: u64, party: Party, org: Option<&str>) -> 
         server_ports: Default::default(),
         cname_chain: Vec::new(),
         ech: None,
+        quic_unreadable: Default::default(),
         dns_queries: 1,
         http_requests: 0,
         cookie_sent: false,
