@@ -271,3 +271,22 @@ fn version_negotiation_is_counted_and_the_retry_is_read() {
     let h = feed(&mut tr, &mut w, &dg).hello().unwrap();
     assert_eq!(h.hello.sni.as_deref(), Some("after-vn.example"));
 }
+
+#[test]
+fn a_chlo_longer_than_the_crypto_bound_is_refused() {
+    // One tag whose value would end past MAX_CRYPTO_BYTES: refused from the entry table on.
+    let mut msg = b"CHLO\x01\x00\x00\x00SNI\x00".to_vec();
+    msg.extend_from_slice(&(MAX_CRYPTO_BYTES as u32).to_le_bytes());
+    msg.extend_from_slice(b"big.example");
+    let dg = encode::initial(
+        Q050,
+        &DCID,
+        &[],
+        1,
+        &encode::google_crypto_frame(0, &msg),
+        1350,
+    );
+    let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
+    assert_eq!(feed(&mut tr, &mut w, &dg), Seen::Nothing);
+    assert_eq!(w.get("quic.crypto_too_big"), 1);
+}
