@@ -65,7 +65,7 @@ pub struct Contact {
     pub cname_chain: Vec<String>,
     /// Encrypted Client Hello: `real` hides the destination, `grease` is a decoy.
     pub ech: Option<Ech>,
-    /// QUIC versions its flows spoke that sporfri cannot read (`0xff000015`, ...).
+    /// QUIC versions its flows spoke that sporfri cannot read (`0xff000014`, ...).
     #[serde(
         skip_serializing_if = "BTreeSet::is_empty",
         serialize_with = "versions"

@@ -455,3 +455,24 @@ fn dcids_per_connection_are_bounded_and_the_pair_still_finds_it() {
     assert_eq!(feed(&mut tr, &mut w, 0, &last).unwrap().message, hello);
     assert!(w.is_empty(), "{w:?}");
 }
+
+#[test]
+fn the_draft_vectors_yield_their_sni() {
+    use crate::wire::quic::rfc_vectors::{DRAFT22_A2_CLIENT_INITIAL, DRAFT27_A2_CLIENT_INITIAL};
+    for (vector, version) in [
+        (DRAFT22_A2_CLIENT_INITIAL, 0xff00_0015),
+        (DRAFT27_A2_CLIENT_INITIAL, 0xff00_001b),
+    ] {
+        let packet = crate::wire::quic::tests::hex(vector);
+        let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
+        let h = tr
+            .ingest(t(0), addr(CLIENT), addr(SERVER), &packet, &mut w)
+            .hello()
+            .unwrap();
+        assert_eq!(
+            (h.version, h.hello.sni.as_deref()),
+            (version, Some("server"))
+        );
+        assert!(w.is_empty(), "{w:?}");
+    }
+}

@@ -24,11 +24,11 @@ fn feed(tr: &mut QuicTracker, w: &mut Counters, dg: &[u8]) -> Seen<QuicHello> {
     tr.ingest(t(0), addr(CLIENT), addr(SERVER), dg, w)
 }
 
-/// Drafts 22 to 34, v1, v2 and mvfst: IETF frames, TLS ClientHello.
+/// Drafts 21 to 34, v1, v2 and mvfst: IETF frames, TLS ClientHello.
 fn ietf_versions() -> impl Iterator<Item = u32> {
     [1, 0x6b33_43cf]
         .into_iter()
-        .chain(0xff00_0016..=0xff00_0022)
+        .chain(0xff00_0015..=0xff00_0022)
         .chain(crate::wire::quic::versions::MVFST)
 }
 
@@ -218,9 +218,9 @@ fn zero_rtt_and_handshake_coalesced_with_initials_are_passed_over() {
 
 #[test]
 fn unreadable_versions_are_reported_once_they_look_like_a_first_flight() {
-    let mut draft21 = vec![0xc0, 0xff, 0, 0, 0x15, 0x55];
-    draft21.extend_from_slice(&[0x33; 16]);
-    draft21.resize(1252, 0);
+    let mut draft20 = vec![0xc0, 0xff, 0, 0, 0x14, 0x55];
+    draft20.extend_from_slice(&[0x33; 16]);
+    draft20.resize(1252, 0);
     let mut q044 = vec![0xc3, b'Q', b'0', b'4', b'4', 0x50];
     q044.resize(1350, 0xab);
     let mut q039 = encode::q043(&[3; 8], 1, &[0x07], 1350);
@@ -229,7 +229,7 @@ fn unreadable_versions_are_reported_once_they_look_like_a_first_flight() {
     grease.extend_from_slice(&DCID);
     grease.resize(1200, 0);
     for (dg, version) in [
-        (&draft21, 0xff00_0015),
+        (&draft20, 0xff00_0014),
         (&q044, 0x5130_3434),
         (&q039, 0x5130_3339),
         (&grease, 0x1a2a_3a4a),

@@ -133,9 +133,22 @@ pub(crate) fn initial(
     };
     let mut header = vec![0xc3 | (type_bits << 4)];
     header.extend_from_slice(&version.to_be_bytes());
-    for cid in [dcid, scid] {
-        header.push(cid.len() as u8);
-        header.extend_from_slice(cid);
+    if p.nibble_cids {
+        let nibble = |cid: &[u8]| {
+            if cid.is_empty() {
+                0
+            } else {
+                cid.len() as u8 - 3
+            }
+        };
+        header.push(nibble(dcid) << 4 | nibble(scid));
+        header.extend_from_slice(dcid);
+        header.extend_from_slice(scid);
+    } else {
+        for cid in [dcid, scid] {
+            header.push(cid.len() as u8);
+            header.extend_from_slice(cid);
+        }
     }
     header.push(0); // no token
     let overhead = header.len() + 2 + 4 + 16;

@@ -62,7 +62,7 @@ fn tls_initial(version: u32, host: u8, sni: &str, alpn: &str, size: usize) -> Ve
     encode::initial(
         version,
         &dcid(host),
-        &[0xc1, host],
+        &[0xc1, host, 0x5c, 0x1d],
         0,
         &encode::crypto_frame(0, &hello),
         size,
@@ -75,7 +75,7 @@ fn ietf() -> Vec<Datagram> {
         (0x0000_0001, "v1".to_owned()),
         (0x6b33_43cf, "v2".to_owned()),
     ];
-    let drafts = (22..=34u32).map(|d| (0xff00_0000 | d, format!("draft-{d}")));
+    let drafts = (21..=34u32).map(|d| (0xff00_0000 | d, format!("draft-{d}")));
     for (i, (version, name)) in named.into_iter().chain(drafts).enumerate() {
         let host = 10 + i as u8;
         let alpn = if name.starts_with("draft") {
@@ -231,8 +231,8 @@ fn unreadable() -> Vec<Datagram> {
         p.truncate(1252);
         p
     };
-    out.extend(dns(0, 70, "draft21.unreadable.example"));
-    out.push(dg(1, 70, long(0xff00_0015, 70)));
+    out.extend(dns(0, 70, "draft20.unreadable.example"));
+    out.push(dg(1, 70, long(0xff00_0014, 70)));
     // Q044 to an address no answer named: the contact is the address.
     let mut q044 = vec![0xc3, b'Q', b'0', b'4', b'4', 0x50];
     q044.extend_from_slice(&dcid(71));

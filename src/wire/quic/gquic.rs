@@ -91,20 +91,7 @@ pub(super) fn parse_q046<'a>(
     first: u8,
     mut r: Reader<'a>,
 ) -> Parsed<(LongHeader<'a>, &'a [u8])> {
-    let cid_len = |nibble: u8| {
-        if nibble == 0 {
-            0
-        } else {
-            u64::from(nibble) + 3
-        }
-    };
-    let Some(lengths) = r.u8() else {
-        return Parsed::Malformed("gquic.truncated");
-    };
-    let (Some(dcid), Some(scid)) = (
-        r.take(cid_len(lengths >> 4)),
-        r.take(cid_len(lengths & 0x0f)),
-    ) else {
+    let Some((dcid, scid)) = r.nibble_cids() else {
         return Parsed::Malformed("gquic.truncated");
     };
     let pn_offset = r.pos;

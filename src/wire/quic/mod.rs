@@ -131,7 +131,13 @@ pub fn parse_long_header(datagram: &[u8]) -> Parsed<(LongHeader<'_>, &[u8])> {
     if reading == Some(Reading::Q046) {
         return gquic::parse_q046(datagram, first, r);
     }
-    let (Some(dcid), Some(scid)) = (r.cid(), r.cid()) else {
+    let nibbles = matches!(reading, Some(Reading::Protected(p)) if p.nibble_cids);
+    let cids = if nibbles {
+        r.nibble_cids()
+    } else {
+        r.cid().zip(r.cid())
+    };
+    let Some((dcid, scid)) = cids else {
         return if reading.is_some() || version == VERSION_NEGOTIATION {
             Parsed::Malformed("quic.truncated")
         } else {
@@ -311,6 +317,23 @@ impl<'a> Reader<'a> {
     fn cid(&mut self) -> Option<&'a [u8]> {
         let len = self.u8()?;
         self.take(u64::from(len))
+    }
+
+    /// Two CIDs whose lengths share one byte, each `n + 3` when not 0 (draft-21 and older,
+    /// Google Q046).
+    pub(crate) fn nibble_cids(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        let len = |nibble: u8| {
+            if nibble == 0 {
+                0
+            } else {
+                u64::from(nibble) + 3
+            }
+        };
+        let lengths = self.u8()?;
+        Some((
+            self.take(len(lengths >> 4))?,
+            self.take(len(lengths & 0x0f))?,
+        ))
     }
 
     pub(crate) fn varint(&mut self) -> Option<u64> {

@@ -154,7 +154,7 @@ fn headers_by_version() {
         PacketKind::UnknownVersion
     );
     // Unknown versions may have CIDs up to 255 bytes (RFC 8999): never a weird.
-    let mut long = vec![0xc0, 0xff, 0x00, 0x00, 0x15, 200];
+    let mut long = vec![0xc0, 0xff, 0x00, 0x00, 0x14, 200];
     long.extend_from_slice(&[7; 200]);
     long.push(40);
     long.extend_from_slice(&[8; 40]);
@@ -277,11 +277,45 @@ fn malformed_headers_are_named() {
     assert!(!looks_like_long_header(&[0x80, 0, 0, 0, 0]));
     // Both high bits set, but outside QUIC's version space: another UDP protocol.
     assert!(!looks_like_long_header(&[0xc0, 0x12, 0x34, 0x56, 0x78]));
-    // QUIC versions sporfri does not read still look like QUIC (GREASE, draft-21, Q044).
+    // QUIC versions sporfri does not read still look like QUIC (GREASE, draft-20, Q044).
     assert!(looks_like_long_header(&[0xc0, 0x1a, 0x2a, 0x3a, 0x4a]));
-    assert!(looks_like_long_header(&[0xc0, 0xff, 0, 0, 0x15]));
+    assert!(looks_like_long_header(&[0xc0, 0xff, 0, 0, 0x14]));
     assert!(looks_like_long_header(&[0xc3, b'Q', b'0', b'4', b'4']));
     assert!(!looks_like_long_header(&[0xc0]));
     assert!(!looks_like_long_header(&[0x40, 0xc0]));
     assert!(!looks_like_long_header(&[]));
+}
+
+#[test]
+fn draft27_a2_client_initial_decrypts_with_the_draft23_salt() {
+    let packet = hex(DRAFT27_A2_CLIENT_INITIAL);
+    assert_eq!(packet.len(), 1200);
+    let (header, opened) = open_vector(&packet);
+    assert_eq!((header.version, header.dcid), (0xff00_001b, &DCID[..]));
+    let frame = hex(DRAFT27_A2_CRYPTO_FRAME);
+    assert_eq!(opened.packet_number, 2);
+    assert_eq!(opened.payload.len(), 1162);
+    assert_eq!(&opened.payload[..frame.len()], &frame[..]);
+    assert!(opened.payload[frame.len()..].iter().all(|b| *b == 0));
+    let frames = walk_frames(&opened.payload);
+    assert_eq!((frames.weird, frames.crypto[0].data), (None, &frame[4..]));
+    // The v1 salt does not open it.
+    let v1 = InitialKeys::client(Salt::V1, &DCID).unwrap();
+    assert_eq!(open_initial(&v1, &header), Err("quic.decrypt_failed"));
+}
+
+#[test]
+fn draft22_a2_client_initial_decrypts_with_nibble_cids_and_the_draft22_salt() {
+    let packet = hex(DRAFT22_A2_CLIENT_INITIAL);
+    assert_eq!(packet.len(), 1200);
+    let (header, opened) = open_vector(&packet);
+    assert_eq!(
+        (header.version, header.dcid, header.scid),
+        (0xff00_0015, &DCID[..], &[][..])
+    );
+    assert_eq!(header.pn_offset, 17);
+    let frame = hex(DRAFT27_A2_CRYPTO_FRAME);
+    assert_eq!((opened.packet_number, opened.payload.len()), (2, 1163));
+    assert_eq!(&opened.payload[..frame.len()], &frame[..]);
+    assert!(opened.payload[frame.len()..].iter().all(|b| *b == 0));
 }

@@ -3,7 +3,9 @@
 //!
 //! Sources of the constants (read, not copied):
 //! - IETF: RFC 9000/9001 (v1), RFC 9369 (v2), draft-ietf-quic-tls-22 §5.2, -23 §5.2 and -29
-//!   §5.2 (the three draft salts; drafts 33 and 34 already use the v1 salt).
+//!   §5.2 (the three draft salts; drafts 33 and 34 already use the v1 salt); the sample packets
+//!   of draft-ietf-quic-tls-22 (a draft-21 packet) and -27 Appendix A, which the tests open;
+//!   draft-ietf-quic-invariants before -05 for draft-21's CID lengths in one byte.
 //! - Meta's mvfst: `quic/handshake/HandshakeLayer.h` (`kQuicDraft23Salt`, `kQuicDraft29Salt`,
 //!   `kQuicV1Salt`), `getQuicVersionSalt` (v1 and `QUIC_V1_ALIAS` take the v1 salt, every other
 //!   version the draft-23 salt) and `FizzCryptoFactory::makeInitialTrafficSecret` of the
@@ -50,7 +52,7 @@ pub const MVFST: [u32; 7] = [
 /// The HKDF-Extract salt of a version's Initial secrets (and its key labels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Salt {
-    /// draft-ietf-quic-tls-22 (drafts 21 and 22), mvfst 0xfaceb001.
+    /// draft-ietf-quic-tls-21 and -22, mvfst 0xfaceb001.
     Draft22,
     /// draft-ietf-quic-tls-23 to -28, and mvfst's own versions.
     Draft23,
@@ -97,6 +99,8 @@ pub struct Protected {
     pub frames: FrameFormat,
     /// Message on the crypto stream.
     pub handshake: Handshake,
+    /// Both CID lengths share one byte, each `n + 3` when not 0 (draft-21 and older).
+    pub nibble_cids: bool,
 }
 
 /// How sporfri reads the client's first packets of a version.
@@ -115,6 +119,7 @@ const fn ietf(salts: &'static [Salt]) -> Reading {
         salts,
         frames: FrameFormat::Ietf,
         handshake: Handshake::Tls,
+        nibble_cids: false,
     })
 }
 
@@ -123,6 +128,7 @@ const fn google(salts: &'static [Salt], handshake: Handshake) -> Reading {
         salts,
         frames: FrameFormat::Google,
         handshake,
+        nibble_cids: false,
     })
 }
 
@@ -132,6 +138,14 @@ pub fn reading(version: u32) -> Option<Reading> {
     match version {
         VERSION_1 => Some(ietf(&[Salt::V1])),
         VERSION_2 => Some(ietf(&[Salt::V2])),
+        // draft-21 differs from -22 only in packing the CID lengths into one byte (its
+        // sample packet is the one of draft-ietf-quic-tls-22 Appendix A).
+        0xff00_0015 => Some(Reading::Protected(Protected {
+            salts: &[Salt::Draft22],
+            frames: FrameFormat::Ietf,
+            handshake: Handshake::Tls,
+            nibble_cids: true,
+        })),
         0xff00_0016 => Some(ietf(&[Salt::Draft22])),
         0xff00_0017..=0xff00_001c => Some(ietf(&[Salt::Draft23])),
         0xff00_001d..=0xff00_0020 => Some(ietf(&[Salt::Draft29])),
@@ -192,11 +206,8 @@ mod tests {
         };
         assert_eq!(salt(VERSION_1), Some(Salt::V1));
         assert_eq!(salt(VERSION_2), Some(Salt::V2));
-        assert_eq!(
-            salt(0xff00_0015),
-            None,
-            "draft-21 packs CID lengths in nibbles"
-        );
+        assert_eq!(salt(0xff00_0015), Some(Salt::Draft22), "draft-21");
+        assert_eq!(salt(0xff00_0014), None, "draft-20 has another salt");
         assert_eq!(salt(0xff00_0016), Some(Salt::Draft22));
         for d in 23..=28 {
             assert_eq!(salt(0xff00_0000 | d), Some(Salt::Draft23), "draft-{d}");
