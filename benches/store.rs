@@ -60,6 +60,7 @@ fn main() {
             session: s.clone(),
             contacts: names.iter().map(|name| contact(s.id, name, n)).collect(),
             requests: Vec::new(),
+            signatures: None,
             durable: n + 1 == batches,
         };
         store.write(&batch).unwrap();

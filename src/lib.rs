@@ -22,6 +22,7 @@ pub mod report;
 pub mod session;
 pub mod stats;
 pub mod store;
+pub mod text;
 pub mod time;
 pub mod tui;
 pub mod wire;

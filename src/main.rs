@@ -12,8 +12,12 @@ fn main() -> ExitCode {
     match cli::dispatch(args.command) {
         Ok(code) => code,
         Err(e) => {
+            // A usage error found after parsing looks as clap's own do.
+            if let Some(usage) = e.downcast_ref::<clap::Error>() {
+                usage.exit();
+            }
             eprintln!("sporfri: {e:#}");
-            ExitCode::FAILURE
+            cli::exit_code(&e)
         }
     }
 }

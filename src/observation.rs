@@ -1,7 +1,15 @@
 //! Observations: what the flow layer saw, before any policy is applied.
 //!
-//! The engine raises these; contacts, the extractor and (later) sessions consume them, as Zeek's
-//! analyzers raise events for scripts.
+//! The engine raises these; contacts, the extractor and sessions consume them, as Zeek's
+//! analyzers raise events for scripts. This vocabulary is the contract between analyzers and
+//! policy: it imports the wire types it carries, never an analyzer (`flow`, `decrypt`) or policy.
+
+mod exchange;
+
+pub use exchange::{
+    Exchange, HttpVersion, MAX_COOKIE_FIELD_BYTES, MAX_COOKIES_SENT, MAX_SET_COOKIES,
+    MAX_URL_BYTES, SameSite, SetCookie,
+};
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -62,7 +70,9 @@ pub struct FlowKey {
 }
 
 /// How a remote name became known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Via {
     /// A DNS query for the name.
@@ -108,7 +118,8 @@ impl Via {
     }
 }
 
-/// Whether an Encrypted Client Hello hid the real destination.
+/// Whether an Encrypted Client Hello hid the real destination (attribution decides it from
+/// [`EchSeen`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Ech {
@@ -116,6 +127,20 @@ pub enum Ech {
     Grease,
     /// Real ECH: the SNI is the provider's public name, the destination is hidden.
     Real,
+}
+
+/// What the capture shows of a hello that carried the Encrypted Client Hello extension. Whether
+/// it was real ECH or a decoy (GREASE) is policy's decision (`attribute::ech`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EchSeen {
+    /// The hello's SNI (lower case, no trailing dot): the destination, or an ECH provider's
+    /// public (cover) name.
+    pub outer_sni: Option<String>,
+    /// The name the device's own DNS answers gave the server address, if any.
+    pub resolved: Option<String>,
+    /// `resolved` differs from the outer SNI and the device's DNS answer for it carried an ECH
+    /// configuration (an HTTPS record with `ech`).
+    pub resolved_has_ech_config: bool,
 }
 
 /// One thing the engine saw.
@@ -165,8 +190,6 @@ pub enum Observation {
         quic_version: u32,
         /// The hello.
         hello: ClientHello,
-        /// ECH state when the hello carried the extension.
-        ech: Option<Ech>,
     },
     /// A plaintext HTTP request.
     HttpRequest {
@@ -213,14 +236,15 @@ pub enum Observation {
     },
     /// A flow ended (idle, closed, evicted, or end of input), with its totals.
     FlowEnd(FlowSummary),
-    /// A request decrypted with a key log, with what its response said (lab decryption).
+    /// An HTTP request with what its response said: plain HTTP, or decrypted with a key log
+    /// (lab decryption).
     Request {
         /// The device.
         device: DeviceId,
         /// The flow.
         flow: FlowKey,
-        /// The request, its response status and cookies (names only).
-        exchange: Box<crate::decrypt::Exchange>,
+        /// The request, its response status and cookies (names and lifetimes, never values).
+        exchange: Box<Exchange>,
     },
 }
 
@@ -259,12 +283,14 @@ pub struct FlowSummary {
     pub packets_up: u64,
     /// Packets from server to client.
     pub packets_down: u64,
-    /// The remote name and how it was learned (`Via::Ip` with the address when none).
+    /// The remote name the flow itself showed (SNI, Host), else the DNS cache's name for the
+    /// server address, else the address (`Via::Ip`). A real ECH hello's SNI is a cover name:
+    /// attribution then names the flow by [`EchSeen::resolved`].
     pub name: String,
     /// How the name was learned.
     pub via: Via,
-    /// ECH state of the flow's hello, if any.
-    pub ech: Option<Ech>,
+    /// What the flow's hello showed of ECH, when it carried the extension.
+    pub ech: Option<EchSeen>,
     /// The client spoke a QUIC version sporfri cannot read (the version): the server name
     /// it sent is unseen.
     pub quic_unreadable: Option<u32>,

@@ -5,8 +5,9 @@
 #                           [--binary PATH] [--no-ap]
 #
 # Installs libpcap, hostapd, dnsmasq and nftables; builds sporfri with --features live (or takes
-# --binary); installs it to /usr/local/bin with the two capture capabilities; installs the units
-# and example configs; starts everything and prints the Wi-Fi network to join.
+# --binary); installs it to /usr/local/bin with the two capture capabilities, with its manual pages
+# and shell completions (install-docs.sh); installs the units and example configs; starts
+# everything and prints the Wi-Fi network to join.
 # --no-ap installs only sporfri and its service (for a box that already is an access point).
 # Safe to run again: existing /etc files are kept (a .sporfri-new copy is written beside them).
 set -euo pipefail
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
     --passphrase) PASS=$2; shift 2 ;;
     --binary) BINARY=$2; shift 2 ;;
     --no-ap) WITH_AP=0; shift ;;
-    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -66,6 +67,9 @@ setcap cap_net_raw,cap_net_admin+eip /usr/local/bin/sporfri
     echo "install.sh: $BINARY was built without --features live" >&2
     exit 1
 }
+
+say "Manual pages and shell completions"
+"$HERE/install-docs.sh" --binary /usr/local/bin/sporfri --prefix /usr/local
 
 say "User and service"
 getent group sporfri >/dev/null || groupadd --system sporfri

@@ -6,10 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use sporfri::attribute::Attributor;
 use sporfri::capture::FileSource;
-use sporfri::decrypt::{Exchange, KeyLog};
+use sporfri::decrypt::KeyLog;
 use sporfri::flow::Engine;
-use sporfri::observation::Observation;
+use sporfri::observation::{Exchange, Observation};
 use sporfri::replay;
 
 fn capture(name: &str) -> PathBuf {
@@ -259,7 +260,8 @@ fn lab(name: &str) -> (Vec<Exchange>, Engine) {
 
 #[test]
 fn lab_captures_every_suite_and_http_version() {
-    use sporfri::decrypt::{HttpVersion, SameSite};
+    use sporfri::observation::{HttpVersion, SameSite};
+    let attributor = Attributor::builtin(None).unwrap();
     for (name, version) in [
         ("tls13-h2-aes128", HttpVersion::Http2),
         ("tls13-h2-chacha", HttpVersion::Http2),
@@ -311,7 +313,8 @@ fn lab_captures_every_suite_and_http_version() {
         let id = &page.set_cookies[0];
         assert_eq!(id.domain.as_deref(), Some("lab.example"));
         assert!(id.secure && id.http_only && id.same_site == Some(SameSite::None));
-        let hit = pixel.tracker.as_ref().unwrap();
+        assert!(page.encrypted && pixel.encrypted, "{name}");
+        let hit = attributor.tracker_hit(&pixel.host, &pixel.url).unwrap();
         assert_eq!(hit.endpoint, "meta-pixel");
         assert_eq!(hit.site_id.as_deref(), Some("4242"));
         assert_eq!(hit.page.as_deref(), Some("https://www.borger.dk/page"));

@@ -15,7 +15,7 @@ use std::process::Command;
 type Line = (String, String);
 
 /// Truth kinds that `sporfri extract` and contacts answer; the others (`request`, `cookie` and
-/// their `-h3` / `-http` forms) are for lab decryption.
+/// their `-h3` / `-http` forms) are requests: decrypted, or plain HTTP.
 const METADATA_KINDS: [&str; 4] = ["dns", "sni", "quic", "http"];
 
 fn root() -> PathBuf {
@@ -424,42 +424,45 @@ fn decryption_reports_every_https_request_and_every_cookie_the_servers_set() {
                 failures.push(format!("{name}: {weird} with the browser's own key log"));
             }
         }
-        let urls: BTreeSet<&str> = requests.iter().filter_map(|r| r["url"].as_str()).collect();
-        let (contacts, _) = sporfri_json(&["replay", "--format", "jsonl"], &pcap);
+        // Decrypted requests are `encrypted`, plain-HTTP ones not; both are reported alike.
+        let urls = |encrypted: bool| -> BTreeSet<&str> {
+            requests
+                .iter()
+                .filter(|r| r["encrypted"] == encrypted)
+                .filter_map(|r| r["url"].as_str())
+                .collect()
+        };
+        let (https, http) = (urls(true), urls(false));
         for (kind, rest) in &truth {
             match (kind.as_str(), rest.as_slice()) {
-                ("request", [url]) if !urls.contains(url.as_str()) => {
+                ("request", [url]) if !https.contains(url.as_str()) => {
                     failures.push(format!("{name}: request {url} not reported"));
                 }
-                ("cookie", [host, cookie, life]) => {
+                ("request-http", [url]) if !http.contains(url.as_str()) => {
+                    failures.push(format!("{name}: plain-HTTP request {url} not reported"));
+                }
+                ("cookie" | "cookie-http", [host, cookie, life]) => {
+                    let encrypted = kind == "cookie";
                     let seen = requests.iter().any(|r| {
                         r["host"] == host.as_str()
+                            && r["encrypted"] == encrypted
                             && r["set_cookies"].as_array().unwrap().iter().any(|c| {
                                 c["name"] == cookie.as_str() && lifetime(&c["lifetime_s"]) == *life
                             })
                     });
                     if !seen {
                         failures.push(format!(
-                            "{name}: cookie {cookie} set by {host} for {life:?} s not reported"
+                            "{name}: {kind} {cookie} set by {host} for {life:?} s not reported"
                         ));
-                    }
-                }
-                // Plain HTTP is not decryption: the contact names the cookie (no lifetime).
-                ("cookie-http", [host, cookie, _]) => {
-                    let named = contacts.iter().any(|c| {
-                        c["name"] == host.as_str()
-                            && c["cookies_set"]
-                                .as_array()
-                                .unwrap()
-                                .iter()
-                                .any(|n| n == cookie)
-                    });
-                    if !named {
-                        failures.push(format!("{name}: plain-HTTP cookie {cookie} of {host}"));
                     }
                 }
                 // HTTP/3 is not decrypted (README: how far it goes); the QUIC contact shows it.
                 _ => {}
+            }
+        }
+        for r in requests.iter().filter(|r| r["encrypted"] == false) {
+            if r["http"] != "http/1.1" || !r["url"].as_str().unwrap().starts_with("http://") {
+                failures.push(format!("{name}: plain-HTTP request {r}"));
             }
         }
         // The Meta pixel hit says which page it reported.
@@ -556,11 +559,13 @@ fn missing_and_wrong_keys_are_counted_never_a_crash() {
         .find(|p| capture_name(p) == "lab-borger-home.pcapng")
         .expect("lab-borger-home.pcapng");
     let bare = without_secrets(&home);
-    // Without secrets, --requests counts every TLS connection as without a key.
-    let (none, stderr) = sporfri_json(&["replay", "--requests"], &bare);
+    // Without secrets, --requests counts every TLS connection as without a key; plain HTTP
+    // needs none.
+    let (plain, stderr) = sporfri_json(&["replay", "--requests"], &bare);
+    assert!(stderr.contains("decrypt.no_key="), "{stderr}");
     assert!(
-        none.is_empty() && stderr.contains("decrypt.no_key="),
-        "{stderr}"
+        !plain.is_empty() && plain.iter().all(|r| r["encrypted"] == false),
+        "{plain:?}"
     );
     // ... and a plain replay does not decrypt at all.
     let (_, stderr) = sporfri_json(&["replay", "--format", "jsonl"], &bare);
@@ -592,9 +597,10 @@ fn missing_and_wrong_keys_are_counted_never_a_crash() {
     );
     assert!(stderr.contains("decrypt.no_key="), "{stderr}");
     assert!(stderr.contains("decrypt.bad_record="), "{stderr}");
+    let decrypted = some.iter().filter(|r| r["encrypted"] == true).count();
     assert!(
-        !some.is_empty() && some.len() < all.len(),
-        "{} of {} requests with a partial key log",
+        decrypted > 0 && some.len() < all.len(),
+        "{} of {} requests with a partial key log ({decrypted} decrypted)",
         some.len(),
         all.len()
     );

@@ -138,6 +138,16 @@ fn a_replay_is_stored_listed_shown_and_exported() {
     assert!(show.contains("session 1: wikipedia on a laptop"), "{show}");
     assert!(show.contains(&sha256(&file)));
     assert!(show.contains("www.wikipedia.org"));
+    // What the contacts were attributed with: the built-in set and the site profile.
+    let builtin = sporfri::report::builtin_signatures();
+    assert!(
+        show.contains(&format!("    builtin  sha256 {}", builtin.sha256)),
+        "{show}"
+    );
+    assert!(
+        show.contains("    site profile borger.dk  signatures/sites/borger.dk.toml  sha256 "),
+        "{show}"
+    );
 }
 
 /// DNS queries at 0 s, 5 s and 10 s; rejection at 4 s and acceptance at exactly 10 s.
@@ -598,7 +608,7 @@ fn a_full_disk_is_reported_counted_and_the_analysis_goes_on() {
         "{err}"
     );
     assert!(
-        err.contains("contact(s) of session 2 could not be stored"),
+        err.contains("contacts of session 2 could not be stored"),
         "{err}"
     );
     // The analysis itself finished: every contact was printed.
@@ -612,24 +622,82 @@ fn a_full_disk_is_reported_counted_and_the_analysis_goes_on() {
 }
 
 #[test]
-fn a_read_only_database_is_a_clear_error() {
+fn a_read_only_database_is_read_and_recording_into_it_is_a_clear_error() {
     let Some(fs) = Tmpfs::mount("ro", "8m") else {
         return;
     };
     let db = fs.0.join("db");
+    let d = db.to_str().unwrap();
     record(&db, &shared("wikipedia.pcap"), "before", &[]);
+    let listed = sessions(&db);
+    let exported = export(&db, 1);
     fs.remount("ro");
-    let (code, _, err) = sporfri(&[
+    // Reading works (through a private copy: sled cannot open read-only).
+    assert_eq!(sessions(&db), listed);
+    assert_eq!(export(&db, 1), exported);
+    assert!(ok(&["sessions", "show", "1", "--db", d]).contains("before"));
+    let report = ok(&["report", "1", "--format", "json", "--db", d]);
+    assert!(report.contains("wikipedia"), "{report}");
+    // Recording: the analysis runs to the end and prints every contact, then the run fails.
+    let (code, out, err) = sporfri(&[
         "replay",
         shared("wikipedia.pcap").to_str().unwrap(),
+        "--format",
+        "jsonl",
         "--label",
         "ro",
         "--db",
-        db.to_str().unwrap(),
+        d,
     ]);
-    assert_ne!(code, 0);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out.lines().count(), exported.len(), "{out}");
+    assert!(err.contains("the session could not be stored"), "{err}");
     assert!(err.contains("Read-only file system"), "{err}");
-    assert!(err.contains(db.to_str().unwrap()), "{err}");
+    assert_eq!(err.matches("Read-only file system").count(), 1, "{err}");
+    assert!(err.contains(d), "{err}");
+    // Changing it is one clear error.
+    let (code, _, err) = sporfri(&["sessions", "delete", "1", "--db", d]);
+    assert_eq!(code, 1);
+    assert_eq!(err.matches("Read-only file system").count(), 1, "{err}");
     fs.remount("rw");
+    assert_eq!(sessions(&db), listed);
+}
+
+#[test]
+fn commands_that_do_not_record_never_create_a_database() {
+    let dir = db("missing").parent().unwrap().to_owned();
+    let db = dir.join("nothing/db");
+    let d = db.to_str().unwrap();
+    for args in [
+        &["sessions", "list"][..],
+        &["sessions", "show", "1"],
+        &["sessions", "export", "1"],
+        &["sessions", "delete", "1"],
+        &["sessions", "purge", "--older-than", "1d"],
+        &["sessions", "label", "02:11:22:33:44:55", "phone"],
+        &["report", "1"],
+        &["diff", "1", "2"],
+        &["mark", "note"],
+        &["tui", "--session", "1"],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--db", d]);
+        let (code, out, err) = sporfri(&args);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert!(
+            err.contains(&format!("no database at {d}")),
+            "{args:?}: {err}"
+        );
+        assert!(!dir.join("nothing").exists(), "{args:?} created {d}");
+    }
+    // An existing directory that holds no database is not one either, and stays empty.
+    std::fs::create_dir_all(&db).unwrap();
+    let (code, _, err) = sporfri(&["sessions", "list", "--db", d]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(std::fs::read_dir(&db).unwrap().count(), 0);
+    // Recording creates it.
+    record(&db, &shared("wikipedia.pcap"), "first", &[]);
     assert_eq!(sessions(&db).len(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -96,7 +96,7 @@ fn lookup_explains_the_match() {
             "category    analytics",
             "matched     analytics.google.com",
             "purpose     Measures how visitors use a web site.",
-            "source      fixture",
+            "source      https://example.org/fixture",
             &format!(
                 "defined     {}:8 ({})",
                 good.join("orgs/google.toml").display(),
@@ -185,7 +185,8 @@ fn lookup_shows_first_party_cloaking_and_declared() {
         ],
         &ov,
     );
-    assert_eq!(bad_site.status.code(), Some(1));
+    // An unknown --site is a bad argument (README: exit 2).
+    assert_eq!(bad_site.status.code(), Some(2));
 }
 
 const SAMPLES: [(&str, &str, &str, &str); 5] = [
@@ -333,7 +334,8 @@ fn import_defaults_to_the_xdg_config_directory() {
         ],
         &work,
     );
-    assert_eq!(bad.status.code(), Some(1));
+    // An unknown --category is a bad argument (README: exit 2).
+    assert_eq!(bad.status.code(), Some(2));
     std::fs::remove_dir_all(&work).unwrap();
 }
 
@@ -359,4 +361,88 @@ fn replay_with_a_broken_signature_directory_fails_with_file_and_line() {
         err.contains(&format!("{beta}:8: unknown category")),
         "{err}"
     );
+}
+
+/// The big catch-alls decide the category of every host of a large owner that is not listed
+/// more precisely. A change to one of them changes many reports at once, so it must be a
+/// deliberate edit of this table (see signatures/README.md § Shared names).
+#[test]
+fn the_default_category_of_the_big_catch_alls_is_pinned() {
+    use sporfri::attribute::{Attributor, Category, builtin_layer};
+    let a = Attributor::from_layers(vec![builtin_layer().unwrap()], None).unwrap();
+    let pinned = [
+        // Catch-alls: an unknown host under the domain.
+        ("unlisted.google.com", Category::Advertising),
+        ("unlisted.google.dk", Category::Advertising),
+        ("unlisted.google.fr", Category::Advertising),
+        ("unlisted.gstatic.com", Category::Cdn),
+        ("unlisted.microsoft.com", Category::Cdn),
+        ("unlisted.apple.com", Category::OsBackground),
+        ("unlisted.icloud.com", Category::OsBackground),
+        ("unlisted.amazonaws.com", Category::Cdn),
+        ("unlisted.facebook.com", Category::Social),
+        ("unlisted.samsung.com", Category::OsBackground),
+        ("unlisted.unity3d.com", Category::Cdn),
+        ("unlisted.digicert.com", Category::OsBackground),
+        // Exact hosts that must not fall into their domain's catch-all.
+        ("www.google.com", Category::OsBackground),
+        ("docs.google.com", Category::Widget),
+        ("connectivitycheck.gstatic.com", Category::OsBackground),
+        ("graph.facebook.com", Category::Advertising),
+        ("siteintercept.qualtrics.com", Category::Analytics),
+        ("consent.cmp.oath.com", Category::ConsentManagement),
+        ("captive.apple.com", Category::OsBackground),
+    ];
+    let mut wrong = Vec::new();
+    for (host, want) in pinned {
+        let got = a.lookup(host).map(|m| m.service.category);
+        if got != Some(want) {
+            wrong.push(format!("{host}: {got:?}, pinned {want:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn check_reads_tracker_endpoints_beside_the_signatures() {
+    let dir = temp("endpoints");
+    std::fs::create_dir_all(dir.join("endpoints")).unwrap();
+    let file = dir.join("endpoints/pixels.toml");
+    std::fs::write(
+        &file,
+        "[[endpoint]]\nname = \"pixel\"\nhosts = [\"px.example\"]\npath = \"/p\"\n\
+         site_id = [\"id\"]\nsource = \"test\"\n\n\
+         [[endpoint]]\nname = \"pixel\"\nhosts = [\"px.example\"]\npath = \"p\"\n",
+    )
+    .unwrap();
+    let o = sporfri(
+        &["signatures", "check", "--dir", dir.to_str().unwrap()],
+        &no_overlay(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let at = file.display().to_string();
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "{at}:8: missing key `source`\n\
+             {at}:11: path \"p\": starts with `/`, without query or fragment\n"
+        )
+    );
+    std::fs::write(
+        &file,
+        "[[endpoint]]\nname = \"pixel\"\nhosts = [\"px.example\"]\nsource = \"test\"\n",
+    )
+    .unwrap();
+    let o = sporfri(
+        &["signatures", "check", "--dir", dir.to_str().unwrap()],
+        &no_overlay(),
+    );
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(", 1 tracker endpoints ("),
+        "{}",
+        stdout(&o)
+    );
+    let builtin = stdout(&sporfri(&["signatures", "check"], &no_overlay()));
+    assert!(!builtin.contains(", 0 tracker endpoints"), "{builtin}");
 }

@@ -367,7 +367,7 @@ fn real_terminal_in_tmux() {
     tmux.cmd(&["send-keys", "-t", "t", "y"]);
     let s = tmux.wait_for("EXITED");
     assert!(s.contains("EXITED 0"), "{s}");
-    assert!(s.contains("session 1 \"t\": 20 contacts, 1 marks"), "{s}");
+    assert!(s.contains("session 1 \"t\": 20 contacts, 1 mark,"), "{s}");
     let out = Command::new(bin)
         .args(["sessions", "show", "1", "--db"])
         .arg(&db)

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::SignatureError;
 use super::name::{Host, normalize};
+use super::provenance::SignatureSet;
 use super::signatures::{Organisation, Service, Signatures, SourceFile, kind_of, read_dir};
 use super::site::SiteProfile;
 
@@ -54,6 +55,8 @@ pub struct Attributor {
     pub(super) site: Option<SiteProfile>,
     /// Organisations covered by the site's `[[allowed]]` domains, with the entry's index.
     pub(super) declared_orgs: Vec<(String, usize)>,
+    /// What it was loaded from, when loaded through a [`SignatureSet`].
+    pub(super) signatures: Option<SignatureSet>,
 }
 
 impl Attributor {
@@ -67,18 +70,9 @@ impl Attributor {
 
     /// The built-in set, then the directories `extra` (each laid out as `signatures/`, e.g. a
     /// lab's own site profile), then the user's overlay.
+    /// It keeps what it was loaded from ([`Attributor::signature_set`]).
     pub fn builtin_with(extra: &[&Path], site: Option<&str>) -> Result<Attributor, SignatureError> {
-        let mut layers = vec![builtin_layer()?];
-        for d in extra {
-            layers.push(dir_layer(d)?);
-        }
-        if let Some(dir) = overlay_dir().filter(|d| d.is_dir()) {
-            layers.push(Layer {
-                label: format!("overlay {}", dir.display()),
-                signatures: Signatures::from_dir(&dir)?,
-            });
-        }
-        Attributor::from_layers(layers, site)
+        SignatureSet::read(extra)?.attributor(site)
     }
 
     /// Signatures read from directories (each laid out as `signatures/`), first one first.
@@ -102,6 +96,7 @@ impl Attributor {
             layers,
             site: None,
             declared_orgs: Vec::new(),
+            signatures: None,
         };
         if let Some(name) = site {
             let profile = a
@@ -127,6 +122,12 @@ impl Attributor {
     /// The site profile under test.
     pub fn site(&self) -> Option<&SiteProfile> {
         self.site.as_ref()
+    }
+
+    /// What it was loaded from (the built-in set's hash, a copy of every further layer, the site
+    /// profile's text); `None` when built from layers directly ([`Attributor::from_layers`]).
+    pub fn signature_set(&self) -> Option<&SignatureSet> {
+        self.signatures.as_ref()
     }
 
     /// The loaded layers, in precedence order.

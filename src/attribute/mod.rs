@@ -7,15 +7,23 @@
 //!
 //! Files: `signatures` (format and checker), `site` (site profiles), `matcher` (suffix index),
 //! `name` (normalisation, IDNA, Public Suffix List), `attributor` (loading, layers, lookup),
-//! `policy` (party, cloaking, hidden, declared), `import` (third-party lists → local overlay).
+//! `policy` (party, cloaking, hidden, declared), `import` (third-party lists → local overlay),
+//! `endpoints` (known tracker endpoints), `request` (one HTTP request: its host and endpoint),
+//! `ech` (real ECH or GREASE, and the name a flow counts for).
 //!
 //! CONTRACT FILE: types here are shared by the attribution, session and report code.
 
 mod attributor;
+mod checker;
+pub mod citation;
+pub mod ech;
+pub mod endpoints;
 pub mod import;
 mod matcher;
 pub mod name;
 mod policy;
+pub mod provenance;
+mod request;
 pub mod signatures;
 pub mod site;
 
@@ -30,11 +38,14 @@ pub use attributor::{
     Attributor, Layer, Match, OVERLAY_ENV, builtin_layer, dir_layer, embedded_files, embedded_raw,
     overlay_dir,
 };
+pub use endpoints::TrackerHit;
 pub use matcher::SuffixIndex;
 pub use policy::{
     DOH_HOSTS, DOT_PORT, HTTPS_PORT, LOCAL_SUFFIXES, PRIVATE_RELAY_NAMES, TRACKING_CATEGORIES,
     VPN_UDP_PORTS, is_lan_addr,
 };
+pub use provenance::{LayerInfo, SignatureSet, files_sha256};
+pub use request::RequestAttribution;
 
 /// What a signature says a service does (the fixed vocabulary of `signatures/README.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -180,15 +191,15 @@ impl Attribution {
 #[derive(Debug, thiserror::Error)]
 pub enum SignatureError {
     /// A file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Io {
         /// File or directory.
         path: String,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: std::io::Error,
     },
     /// One or more problems, each `file:line: message`.
-    #[error("{} problem(s) in the signatures:\n{}", .0.len(), .0.join("\n"))]
+    #[error("{} in the signatures:\n{}", crate::text::count(.0.len() as u64, "problem"), .0.join("\n"))]
     Invalid(Vec<String>),
     /// `--site NAME` names no profile.
     #[error("no site profile named {0:?} (see signatures/sites/)")]

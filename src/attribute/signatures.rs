@@ -1,5 +1,6 @@
-//! The signatures format (`signatures/orgs/*.toml`, `signatures/sites/*.toml`): parsing and the
-//! checker's rules, with every problem reported as `file:line: message`.
+//! The signatures format (`signatures/orgs/*.toml`, `signatures/sites/*.toml`,
+//! `signatures/endpoints/*.toml`): parsing and the checker's rules, with every problem reported
+//! as `file:line: message`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -7,8 +8,9 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::checker::{Checker, Text};
+use super::endpoints::Endpoints;
 use super::matcher::SuffixIndex;
-use super::name::domain_problem;
 use super::site::{Allowed, SiteProfile};
 use super::{Category, SignatureError};
 
@@ -30,6 +32,8 @@ pub enum FileKind {
     Org,
     /// `sites/<site>.toml`.
     Site,
+    /// `endpoints/<name>.toml`: known tracker endpoints.
+    Endpoints,
 }
 
 /// An organisation behind services.
@@ -58,14 +62,36 @@ pub struct Service {
     pub category: Category,
     /// One sentence: why a device would contact it.
     pub purpose: String,
-    /// Where the facts come from.
+    /// Where the service's facts and the domains of its `domains` list come from.
     pub source: String,
-    /// Domains (each with its subdomains).
+    /// Every domain of the service (each with its subdomains), `also` ones included.
     pub domains: Vec<String>,
+    /// Domains known from another source than the service's (`[[service.also]]`).
+    pub also: Vec<Sourced>,
     /// Trackers use these domains as CNAME targets of first-party names.
     pub cloaking_target: bool,
     /// `file:line` of its `[[service]]` header.
     pub origin: String,
+}
+
+/// Domains of a service and the one source that names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sourced {
+    /// Where these domains come from.
+    pub source: String,
+    /// The domains.
+    pub domains: Vec<String>,
+}
+
+impl Service {
+    /// The source of `domain`, one of this service's domains (the service's own source
+    /// otherwise).
+    pub fn source_of(&self, domain: &str) -> &str {
+        self.also
+            .iter()
+            .find(|a| a.domains.iter().any(|d| d == domain))
+            .map_or(&self.source, |a| &a.source)
+    }
 }
 
 /// One layer of signatures: organisations, services, their domain index, site profiles.
@@ -75,6 +101,7 @@ pub struct Signatures {
     services: Vec<Service>,
     index: SuffixIndex<usize>,
     sites: BTreeMap<String, SiteProfile>,
+    endpoints: Endpoints,
 }
 
 impl Category {
@@ -134,8 +161,6 @@ struct OrgFile {
     service: Vec<Spanned<ServiceRaw>>,
 }
 
-type Text = Option<Spanned<String>>;
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OrgRaw {
@@ -158,6 +183,16 @@ struct ServiceRaw {
     domains: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     cloaking_target: bool,
+    #[serde(default)]
+    also: Vec<Spanned<AlsoRaw>>,
+}
+
+/// `[[service.also]]`: more domains of the service, from another source.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlsoRaw {
+    source: Text,
+    domains: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize)]
@@ -177,6 +212,7 @@ struct SiteRaw {
     country: Text,
     #[serde(default)]
     mandatory_self_service: bool,
+    app: Text,
     first_party: Option<Spanned<Vec<Spanned<String>>>>,
     source: Text,
 }
@@ -187,114 +223,6 @@ struct AllowedRaw {
     domains: Option<Spanned<Vec<Spanned<String>>>>,
     reason: Text,
     reference: Text,
-}
-
-/// One file being checked: its text for line numbers and the problems found so far.
-struct Checker<'a> {
-    path: &'a str,
-    text: &'a str,
-    /// Offsets of the text's newlines: every domain gets a line number, so counting from the
-    /// top each time would be quadratic in the file length.
-    newlines: Vec<usize>,
-    /// (line, `file:line: message`), sorted by line when the file is done.
-    problems: &'a mut Vec<(usize, String)>,
-}
-
-impl<'a> Checker<'a> {
-    fn new(path: &'a str, text: &'a str, problems: &'a mut Vec<(usize, String)>) -> Self {
-        let newlines = text
-            .bytes()
-            .enumerate()
-            .filter_map(|(i, c)| (c == b'\n').then_some(i))
-            .collect();
-        Checker {
-            path,
-            text,
-            newlines,
-            problems,
-        }
-    }
-
-    fn line(&self, offset: usize) -> usize {
-        1 + self.newlines.partition_point(|&nl| nl < offset)
-    }
-
-    fn at(&self, offset: usize) -> String {
-        format!("{}:{}", self.path, self.line(offset))
-    }
-
-    fn problem(&mut self, offset: usize, msg: impl std::fmt::Display) {
-        let line = self.line(offset);
-        self.problems
-            .push((line, format!("{}:{line}: {msg}", self.path)));
-    }
-
-    /// A required, non-empty text field of the table starting at `table`.
-    fn required(&mut self, field: Text, key: &str, table: usize) -> Option<String> {
-        match field {
-            None => {
-                self.problem(table, format!("missing key `{key}`"));
-                None
-            }
-            Some(v) if v.get_ref().trim().is_empty() => {
-                self.problem(v.span().start, format!("`{key}` is empty"));
-                None
-            }
-            Some(v) => Some(v.into_inner()),
-        }
-    }
-
-    fn country(&mut self, field: Text, table: usize) -> Option<String> {
-        let start = field.as_ref().map_or(table, |f| f.span().start);
-        let c = self.required(field, "country", table)?;
-        if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) {
-            Some(c)
-        } else {
-            self.problem(
-                start,
-                format!("country {c:?} is not an ISO 3166-1 alpha-2 code"),
-            );
-            None
-        }
-    }
-
-    /// A required non-empty list of valid domains.
-    fn domains(
-        &mut self,
-        list: Option<Spanned<Vec<Spanned<String>>>>,
-        key: &str,
-        table: usize,
-    ) -> Vec<Spanned<String>> {
-        let Some(list) = list else {
-            self.problem(table, format!("missing key `{key}`"));
-            return Vec::new();
-        };
-        if list.get_ref().is_empty() {
-            self.problem(list.span().start, format!("`{key}` is empty"));
-        }
-        let mut out = Vec::new();
-        for d in list.into_inner() {
-            match domain_problem(d.get_ref()) {
-                Some(why) => self.problem(
-                    d.span().start,
-                    format!("bad domain {:?}: {why}", d.get_ref()),
-                ),
-                None => out.push(d),
-            }
-        }
-        out
-    }
-
-    fn parse<T: serde::de::DeserializeOwned>(&mut self) -> Option<T> {
-        match toml::from_str::<T>(self.text) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                let offset = e.span().map_or(0, |s| s.start);
-                self.problem(offset, e.message().trim_end());
-                None
-            }
-        }
-    }
 }
 
 impl Signatures {
@@ -309,6 +237,7 @@ impl Signatures {
             match f.kind {
                 FileKind::Org => sigs.add_org_file(&mut ck, &mut origins),
                 FileKind::Site => sigs.add_site_file(&mut ck),
+                FileKind::Endpoints => sigs.endpoints.add_file(&mut ck),
             }
             found.sort_by_key(|(line, _)| *line);
             problems.extend(found.into_iter().map(|(_, p)| p));
@@ -320,7 +249,8 @@ impl Signatures {
         }
     }
 
-    /// Parse and check `dir/orgs/*.toml` and `dir/sites/*.toml` (a missing subdirectory is empty).
+    /// Parse and check `dir/orgs/*.toml`, `dir/sites/*.toml` and `dir/endpoints/*.toml` (a
+    /// missing subdirectory is empty).
     pub fn from_dir(dir: &Path) -> Result<Signatures, SignatureError> {
         Signatures::from_files(&read_dir(dir)?)
     }
@@ -378,21 +308,21 @@ impl Signatures {
             parsed
         });
         let purpose = ck.required(raw.purpose, "purpose", at);
-        let source = ck.required(raw.source, "source", at);
+        let source = ck.cited(raw.source, "source", at);
         let domains = ck.domains(raw.domains, "domains", at);
         let ix = self.services.len();
-        let mut kept = Vec::new();
-        for d in domains {
-            let here = ck.at(d.span().start);
-            match origins.get(d.get_ref()) {
-                Some(first) => ck.problem(
-                    d.span().start,
-                    format!("duplicate domain {:?} (first at {first})", d.get_ref()),
-                ),
-                None => {
-                    origins.insert(d.get_ref().clone(), here);
-                    kept.push(d.into_inner());
-                }
+        let kept = unique(ck, domains, origins);
+        let mut all = kept.clone();
+        let mut also = Vec::new();
+        for a in raw.also {
+            let a_at = a.span().start;
+            let a = a.into_inner();
+            let source = ck.cited(a.source, "source", a_at);
+            let listed = ck.domains(a.domains, "domains", a_at);
+            let domains = unique(ck, listed, origins);
+            all.extend(domains.iter().cloned());
+            if let Some(source) = source {
+                also.push(Sourced { source, domains });
             }
         }
         let (Some(name), Some(category), Some(purpose), Some(source)) =
@@ -400,7 +330,7 @@ impl Signatures {
         else {
             return;
         };
-        for d in &kept {
+        for d in &all {
             self.index.insert(d, ix);
         }
         self.services.push(Service {
@@ -409,7 +339,8 @@ impl Signatures {
             category,
             purpose,
             source,
-            domains: kept,
+            domains: all,
+            also,
             cloaking_target: raw.cloaking_target,
             origin: ck.at(at),
         });
@@ -460,6 +391,7 @@ impl Signatures {
             owner,
             country,
             mandatory_self_service: raw.mandatory_self_service,
+            app: raw.app.map(Spanned::into_inner),
             first_party,
             source,
             allowed,
@@ -498,6 +430,34 @@ impl Signatures {
     pub fn sites(&self) -> &BTreeMap<String, SiteProfile> {
         &self.sites
     }
+
+    /// Known tracker endpoints.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+}
+
+/// The domains not listed before (anywhere in the layer); a repeated one is a problem.
+fn unique(
+    ck: &mut Checker<'_>,
+    domains: Vec<Spanned<String>>,
+    origins: &mut HashMap<String, String>,
+) -> Vec<String> {
+    let mut kept = Vec::new();
+    for d in domains {
+        let here = ck.at(d.span().start);
+        match origins.get(d.get_ref()) {
+            Some(first) => ck.problem(
+                d.span().start,
+                format!("duplicate domain {:?} (first at {first})", d.get_ref()),
+            ),
+            None => {
+                origins.insert(d.get_ref().clone(), here);
+                kept.push(d.into_inner());
+            }
+        }
+    }
+    kept
 }
 
 /// The `[[allowed]]` entries of a site profile that have every required key.
@@ -521,17 +481,22 @@ fn allowed_entries(ck: &mut Checker<'_>, entries: Vec<Spanned<AllowedRaw>>) -> V
     allowed
 }
 
-/// Read `dir/orgs/*.toml` and `dir/sites/*.toml`, sorted by path.
+/// Read `dir/orgs/*.toml`, `dir/sites/*.toml` and `dir/endpoints/*.toml`, sorted by path.
 pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, SignatureError> {
     let io = |path: &Path, source| SignatureError::Io {
         path: path.display().to_string(),
-        source,
+        cause: source,
     };
-    if !dir.is_dir() {
-        return Err(io(dir, std::io::Error::from(std::io::ErrorKind::NotFound)));
+    // The system's own words ("No such file or directory", "Not a directory").
+    if let Err(e) = std::fs::read_dir(dir) {
+        return Err(io(dir, e));
     }
     let mut out = Vec::new();
-    for (sub, kind) in [("orgs", FileKind::Org), ("sites", FileKind::Site)] {
+    for (sub, kind) in [
+        ("orgs", FileKind::Org),
+        ("sites", FileKind::Site),
+        ("endpoints", FileKind::Endpoints),
+    ] {
         let d = dir.join(sub);
         if !d.is_dir() {
             continue;
@@ -565,6 +530,7 @@ pub fn kind_of(rel: &str) -> Option<FileKind> {
     match dir {
         "orgs" => Some(FileKind::Org),
         "sites" => Some(FileKind::Site),
+        "endpoints" => Some(FileKind::Endpoints),
         _ => None,
     }
 }

@@ -27,6 +27,9 @@ pub struct SiteFacts {
     pub country: String,
     /// A state mandatory self-service solution or national portal.
     pub mandatory_self_service: bool,
+    /// For a profile of a phone app: its store identifier (Android package name or App Store
+    /// id), so a report says which app was tested.
+    pub app: Option<String>,
     /// Domains that are the service itself.
     pub first_party: Vec<String>,
     /// Where the first-party set comes from.

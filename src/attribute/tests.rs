@@ -344,7 +344,7 @@ fn org(path: &str, name: &str, category: &str, domain: &str) -> SourceFile {
         path: path.into(),
         kind: FileKind::Org,
         text: format!(
-            "[organisation]\nname = {name:?}\ncountry = \"DK\"\nsource = \"s\"\n\n[[service]]\nname = \"S\"\ncategory = {category:?}\npurpose = \"p\"\nsource = \"s\"\ndomains = [{domain:?}]\n"
+            "[organisation]\nname = {name:?}\ncountry = \"DK\"\nsource = \"s\"\n\n[[service]]\nname = \"S\"\ncategory = {category:?}\npurpose = \"p\"\nsource = \"example.org/s\"\ndomains = [{domain:?}]\n"
         ),
     }
 }
@@ -392,7 +392,7 @@ fn checker_structural_errors() {
         ),
         ("[organisation\n", "t.toml:1: unclosed table, expected `]`"),
         (
-            "[organisation]\nname = \"X\"\ncountry = \"DK\"\nsource = \"s\"\n[[service]]\nname = \"S\"\ncategory = \"cdn\"\npurpose = \"p\"\nsource = \"s\"\ndomains = []\n",
+            "[organisation]\nname = \"X\"\ncountry = \"DK\"\nsource = \"s\"\n[[service]]\nname = \"S\"\ncategory = \"cdn\"\npurpose = \"p\"\nsource = \"example.org/s\"\ndomains = []\n",
             "t.toml:10: `domains` is empty",
         ),
     ];

@@ -142,7 +142,7 @@ impl Framer {
         let shown = name.to_owned();
         let io = |source| CaptureError::Io {
             path: shown.clone(),
-            source,
+            cause: source,
         };
         let complete = input.fill(24).map_err(io)?;
         let head = input.available();
@@ -152,8 +152,10 @@ impl Framer {
                 interfaces: Vec::new(),
             },
             Some(_) if parse_pcap_header(head).is_ok() => {
-                let (_, hdr) =
-                    parse_pcap_header(head).map_err(|_| CaptureError::Truncated { offset: 0 })?;
+                let (_, hdr) = parse_pcap_header(head).map_err(|_| CaptureError::Truncated {
+                    path: shown.clone(),
+                    offset: 0,
+                })?;
                 input.consume(24);
                 Format::Pcap {
                     big_endian: hdr.is_bigendian(),
@@ -166,7 +168,10 @@ impl Framer {
             | Some([0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d])
                 if !complete =>
             {
-                return Err(CaptureError::Truncated { offset: 0 });
+                return Err(CaptureError::Truncated {
+                    path: shown,
+                    offset: 0,
+                });
             }
             _ => {
                 return Err(CaptureError::NotACapture {
@@ -175,14 +180,21 @@ impl Framer {
                 });
             }
         };
-        Ok(Framer {
+        let mut framer = Framer {
             path: shown,
             input,
             format,
             pending: 0,
             last_ts: Timestamp(0),
             secrets: Vec::new(),
-        })
+        };
+        if let Format::PcapNg { .. } = framer.format {
+            // The section header is the file's header: a file whose header is damaged could
+            // not be read at all (as a pcap file with a short header), rather than being a
+            // capture damaged after its start. It is only framed here, and read as usual.
+            framer.frame_block(false)?;
+        }
+        Ok(framer)
     }
 
     /// Bytes of the file consumed so far (for progress).
@@ -193,12 +205,13 @@ impl Framer {
     fn io_error(&self, source: std::io::Error) -> CaptureError {
         CaptureError::Io {
             path: self.path.clone(),
-            source,
+            cause: source,
         }
     }
 
     fn corrupt(&self, reason: impl Into<String>) -> CaptureError {
         CaptureError::Corrupt {
+            path: self.path.clone(),
             offset: self.input.offset(),
             reason: reason.into(),
         }
@@ -211,6 +224,7 @@ impl Framer {
             Ok(true) => Ok(true),
             Ok(false) if self.input.available().is_empty() => Ok(false),
             Ok(false) => Err(CaptureError::Truncated {
+                path: self.path.clone(),
                 offset: self.input.offset(),
             }),
             Err(e) => Err(self.io_error(e)),

@@ -85,7 +85,7 @@ fn pcap_truncated_last_record_after_earlier_packets() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].2, b"first");
     match err {
-        Some(CaptureError::Truncated { offset }) => assert_eq!(offset, second_at),
+        Some(CaptureError::Truncated { offset, .. }) => assert_eq!(offset, second_at),
         other => panic!("expected Truncated, got {other:?}"),
     }
     // Truncated inside the record header too.
@@ -93,7 +93,7 @@ fn pcap_truncated_last_record_after_earlier_packets() {
     let path = write_temp("trunc-hdr.pcap", &bytes);
     let (got, err) = read_all(&path);
     assert_eq!(got.len(), 1);
-    assert!(matches!(err, Some(CaptureError::Truncated { offset }) if offset == second_at));
+    assert!(matches!(err, Some(CaptureError::Truncated { offset, .. }) if offset == second_at));
 }
 
 #[test]
@@ -120,7 +120,7 @@ fn garbage_is_not_a_capture() {
     let path = write_temp("short-header.pcap", short);
     assert!(matches!(
         FileSource::open(&path),
-        Err(CaptureError::Truncated { offset: 0 })
+        Err(CaptureError::Truncated { offset: 0, .. })
     ));
     let path = write_temp("empty.bin", b"");
     assert!(matches!(
@@ -257,7 +257,7 @@ fn pcapng_second_section_resets_interfaces_and_byte_order() {
     assert_eq!(got[4].0, Timestamp::from_parts(3, 500_000_000));
     assert_eq!(got[4].1, LinkType(113));
     match err {
-        Some(CaptureError::Corrupt { offset, reason }) => {
+        Some(CaptureError::Corrupt { offset, reason, .. }) => {
             assert!(offset > second, "{offset}");
             assert!(reason.contains("interface 1"), "{reason}");
         }
@@ -274,7 +274,7 @@ fn pcapng_truncated_and_bad_length() {
     let path = write_temp("trunc.pcapng", &bytes);
     let (got, err) = read_all(&path);
     assert_eq!(got.len(), 4);
-    assert!(matches!(err, Some(CaptureError::Truncated { offset }) if offset == last_at));
+    assert!(matches!(err, Some(CaptureError::Truncated { offset, .. }) if offset == last_at));
 
     let mut bytes = multi_interface_pcapng(false);
     put32(&mut bytes, PCAPNG_EPB, false);

@@ -96,7 +96,7 @@ impl LiveSource {
         if let Some(filter) = &config.filter {
             cap.filter(filter, true).map_err(|e| CaptureError::Io {
                 path: config.interface.clone(),
-                source: std::io::Error::other(format!("BPF filter {filter:?}: {e}")),
+                cause: std::io::Error::other(format!("BPF filter {filter:?}: {e}")),
             })?;
         }
         let link = LinkType(u32::try_from(cap.get_datalink().0).unwrap_or(u32::MAX));
@@ -235,6 +235,6 @@ fn live_error(interface: &str, e: pcap::Error) -> CaptureError {
     };
     CaptureError::Io {
         path: interface.to_owned(),
-        source: std::io::Error::other(format!("{e}{hint}")),
+        cause: std::io::Error::other(format!("{e}{hint}")),
     }
 }

@@ -1,4 +1,5 @@
-//! Packet sources: capture files now, live interfaces behind the `live` feature.
+//! Packet sources: capture files (one, or several merged in time order), live interfaces
+//! behind the `live` feature.
 //!
 //! A source yields [`Packet`]s in capture order; replay and live share everything after it.
 
@@ -6,6 +7,7 @@ pub mod file;
 mod input;
 #[cfg(feature = "live")]
 pub mod live;
+mod merge;
 mod source;
 
 pub use source::FileSource;
@@ -30,12 +32,12 @@ pub struct Packet<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     /// The file could not be opened or read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Io {
         /// File path.
         path: String,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: std::io::Error,
     },
     /// The file is neither pcap nor pcapng.
     #[error("{path} is not a pcap or pcapng file (magic {magic})")]
@@ -46,16 +48,20 @@ pub enum CaptureError {
         magic: String,
     },
     /// A block or record is broken; everything before `offset` was delivered.
-    #[error("corrupt capture at byte offset {offset}: {reason}")]
+    #[error("{path}: corrupt capture at byte offset {offset}: {reason}")]
     Corrupt {
+        /// File path (several files may be read as one capture).
+        path: String,
         /// Byte offset of the broken block.
         offset: u64,
         /// What is wrong.
         reason: String,
     },
     /// The file ends inside a block; everything before `offset` was delivered.
-    #[error("capture truncated at byte offset {offset}: the last block is incomplete")]
+    #[error("{path}: capture truncated at byte offset {offset}: the last block is incomplete")]
     Truncated {
+        /// File path.
+        path: String,
         /// Byte offset of the incomplete block.
         offset: u64,
     },

@@ -8,11 +8,12 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use super::file::{Desc, Framer, MAX_SECRETS_BYTES};
 use super::input::{Input, READ_AHEAD_CHUNKS};
+use super::merge::Merge;
 use super::{CaptureError, Packet, PacketSource};
 
 /// A capture file opened for streaming.
@@ -26,6 +27,8 @@ enum Mode {
     Here(Framer),
     /// Framed by a thread ahead of the caller.
     Ahead(Ahead),
+    /// Several files, each framed ahead, merged in time order.
+    Merged(Box<Merge>),
 }
 
 /// One buffer's packets, framed by the thread.
@@ -61,7 +64,7 @@ impl FileSource {
         let shown = path.display().to_string();
         let io = |source| CaptureError::Io {
             path: shown.clone(),
-            source,
+            cause: source,
         };
         if path == Path::new("-") {
             // A pipe may pause for long: read and frame here, so no packet waits in a buffer
@@ -84,6 +87,21 @@ impl FileSource {
         })
     }
 
+    /// Open several files as one capture, packets in time order (see [`merge`](super::merge));
+    /// one path is simply [`FileSource::open`].
+    pub fn open_all(paths: &[PathBuf]) -> Result<FileSource, CaptureError> {
+        match paths {
+            [one] => FileSource::open(one),
+            _ => {
+                let merge = Merge::open(paths)?;
+                Ok(FileSource {
+                    total_bytes: merge.total_bytes(),
+                    mode: Mode::Merged(Box::new(merge)),
+                })
+            }
+        }
+    }
+
     /// Read a capture from any byte stream, on the caller's thread; `name` appears in errors,
     /// `total_bytes` (0 when unknown) drives progress.
     pub fn from_reader(
@@ -102,6 +120,7 @@ impl FileSource {
         match &self.mode {
             Mode::Here(f) => f.bytes_read(),
             Mode::Ahead(a) => a.current.bytes_read,
+            Mode::Merged(m) => m.bytes_read(),
         }
     }
 
@@ -116,6 +135,7 @@ impl FileSource {
         match &mut self.mode {
             Mode::Here(f) => f.take_secrets(),
             Mode::Ahead(a) => std::mem::take(&mut a.secrets),
+            Mode::Merged(m) => m.take_secrets(),
         }
     }
 }
@@ -125,6 +145,7 @@ impl PacketSource for FileSource {
         match &mut self.mode {
             Mode::Here(f) => f.next_packet(),
             Mode::Ahead(a) => a.next_packet(),
+            Mode::Merged(m) => m.next_packet(),
         }
     }
 }
@@ -161,7 +182,7 @@ impl Ahead {
                 self.done = true;
                 return Err(CaptureError::Io {
                     path: self.path.clone(),
-                    source: std::io::Error::other("the capture reader stopped"),
+                    cause: std::io::Error::other("the capture reader stopped"),
                 });
             };
             let used = std::mem::replace(&mut self.current, batch);

@@ -1,15 +1,18 @@
 //! What several commands share: running a file with progress, throughput, the exit code.
 
+use std::collections::BTreeMap;
 use std::io::{self, IsTerminal};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use sporfri::capture::FileSource;
+use sporfri::contact::{Contact, Device};
 use sporfri::flow::Engine;
+use sporfri::observation::DeviceId;
 use sporfri::observation::Observation;
 use sporfri::replay::{self, RunEnd};
 
@@ -42,8 +45,7 @@ fn peak_rss_kb() -> Option<u64> {
 
 /// Run the engine over a file with a progress bar on a terminal.
 pub fn run_file(file: &Path, mut observe: impl FnMut(Observation)) -> Result<(Engine, RunEnd)> {
-    let mut source =
-        FileSource::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let mut source = FileSource::open(file)?;
     let bar = progress_bar(source.total_bytes());
     let mut engine = Engine::new();
     let mut sink = |obs| observe(obs);
@@ -79,9 +81,39 @@ pub fn finish(engine: &Engine, end: RunEnd) -> ExitCode {
     }
     match end.error {
         None => ExitCode::SUCCESS,
+        // Damage before the first packet: nothing was analysed, the file could not be read.
+        Some(e) if end.packets == 0 => {
+            eprintln!("sporfri: {e}; no packet could be read");
+            ExitCode::FAILURE
+        }
         Some(e) => {
             eprintln!("sporfri: {e}; results above cover everything before it");
             ExitCode::from(EXIT_DAMAGED_CAPTURE)
         }
     }
+}
+
+/// `--device`: a MAC (`aa:bb:cc:dd:ee:ff`, or with `-`) or an IP address.
+pub fn device_arg(s: &str) -> Result<DeviceId, String> {
+    sporfri::session::parse_device(s)
+        .ok_or_else(|| format!("{s:?} is not a MAC (aa:bb:cc:dd:ee:ff) or an IP address"))
+}
+
+/// The contacts of `devices` only (every contact when it is empty): `replay --device` shows
+/// one phone's contacts, with or without recording.
+pub fn only_devices<'a>(list: Vec<&'a Contact>, devices: &[DeviceId]) -> Vec<&'a Contact> {
+    if devices.is_empty() {
+        return list;
+    }
+    list.into_iter()
+        .filter(|c| devices.contains(&c.device))
+        .collect()
+}
+
+/// How many of the devices seen are shown (all when `devices` is empty).
+pub fn device_count(seen: &BTreeMap<DeviceId, Device>, devices: &[DeviceId]) -> u64 {
+    let shown = seen
+        .keys()
+        .filter(|d| devices.is_empty() || devices.contains(d));
+    shown.count() as u64
 }

@@ -1,7 +1,7 @@
 //! What the commands that decrypt share: reading a key log, and running a file with its
 //! Decryption Secrets Blocks fed to the engine as they appear.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -10,6 +10,7 @@ use sporfri::decrypt::KeyLog;
 use sporfri::flow::Engine;
 use sporfri::observation::Observation;
 use sporfri::replay::RunEnd;
+use sporfri::text::count;
 use sporfri::time::Timestamp;
 
 use super::common::progress_bar;
@@ -20,11 +21,11 @@ pub fn load_key_log(path: &Path) -> Result<KeyLog> {
     let keys = KeyLog::parse(&text);
     let s = keys.stats();
     eprintln!(
-        "sporfri: key log: {} connections ({} secrets, {} other labels, {} malformed lines)",
-        keys.len(),
-        s.kept,
-        s.other_labels,
-        s.malformed
+        "sporfri: key log: {} ({}, {}, {})",
+        count(keys.len() as u64, "connection"),
+        count(s.kept as u64, "secret"),
+        count(s.other_labels as u64, "other label"),
+        count(s.malformed as u64, "malformed line")
     );
     Ok(keys)
 }
@@ -38,15 +39,15 @@ pub fn take_secrets(source: &mut FileSource, engine: &mut Engine) {
     }
 }
 
-/// Run the engine over `file` with `keys` (if any) and the file's own secrets, with a progress
-/// bar on a terminal. `observe` gets the first packet's time with each observation.
+/// Run the engine over `files` (one capture, in time order) with `keys` (if any) and the files'
+/// own secrets, with a progress bar on a terminal. `observe` gets the first packet's time with
+/// each observation.
 pub fn run_keyed(
-    file: &Path,
+    files: &[PathBuf],
     keys: Option<KeyLog>,
     mut observe: impl FnMut(Timestamp, Observation),
 ) -> Result<(Engine, RunEnd)> {
-    let mut source =
-        FileSource::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let mut source = FileSource::open_all(files)?;
     let bar = progress_bar(source.total_bytes());
     let mut engine = Engine::new();
     if let Some(keys) = keys {

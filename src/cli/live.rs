@@ -111,12 +111,12 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     }
     let s = session.recorder().session();
     eprintln!(
-        "sporfri: session {} \"{}\" ended: {} contacts, {} marks, {} packets, {} dropped",
+        "sporfri: session {} \"{}\" ended: {}, {}, {}, {} dropped",
         s.id,
         s.label,
-        s.stats.contacts,
-        s.marks.len(),
-        s.stats.packets,
+        sporfri::text::count(s.stats.contacts, "contact"),
+        sporfri::text::count(s.marks.len() as u64, "mark"),
+        sporfri::text::count(s.stats.packets, "packet"),
         s.stats.kernel_dropped + s.stats.interface_dropped + s.stats.channel_dropped
     );
     if let Some(e) = session.store_error() {
@@ -328,13 +328,16 @@ mod print {
 
         fn ended(&mut self, end: &LiveEnd) {
             eprintln!(
-                "sporfri: session ended ({}): {} packets analysed, {} flows, {} contacts",
-                end.reason, end.packets, end.flows, end.contacts
+                "sporfri: session ended ({}): {} analysed, {}, {}",
+                end.reason,
+                sporfri::text::count(end.packets, "packet"),
+                sporfri::text::count(end.flows, "flow"),
+                sporfri::text::count(end.contacts as u64, "contact")
             );
             if end.stats.dropped() > 0 {
                 eprintln!(
-                    "sporfri: WARNING: {} packets were lost; contacts may be missing",
-                    end.stats.dropped()
+                    "sporfri: WARNING: {} lost; contacts may be missing",
+                    sporfri::text::count_as(end.stats.dropped(), "packet was", "packets were")
                 );
             }
             for f in &end.files {

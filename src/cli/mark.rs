@@ -43,7 +43,7 @@ fn target(db: Option<PathBuf>) -> Result<Box<dyn MarkTarget>> {
     let db = db.unwrap_or_else(default_path);
     match Client::connect(&socket_path(&db)) {
         Ok(client) => Ok(Box::new(Live(client))),
-        Err(ControlError::NotRunning(_)) => Ok(Box::new(Direct(Store::open(&db)?))),
+        Err(ControlError::NotRunning(_)) => Ok(Box::new(Direct(Store::open_existing(&db)?))),
         Err(e) => Err(e.into()),
     }
 }
@@ -51,7 +51,10 @@ fn target(db: Option<PathBuf>) -> Result<Box<dyn MarkTarget>> {
 /// Mark the running session now.
 pub fn run(db: Option<PathBuf>, kind: MarkKind, note: Option<String>) -> Result<ExitCode> {
     if kind == MarkKind::Page && note.as_deref().is_none_or(str::is_empty) {
-        anyhow::bail!("a page mark needs its text: sporfri mark page --note \"opened login\"");
+        return Err(super::bad_arguments(
+            &["mark"],
+            "a page mark needs its text: sporfri mark page --note \"opened login\"",
+        ));
     }
     let mark = Mark {
         ts: store::now(),

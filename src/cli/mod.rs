@@ -1,6 +1,7 @@
 //! Commands: one file each; this file holds the argument tree and the dispatch.
 
 mod common;
+mod docs;
 mod doctor;
 mod extract;
 mod keys;
@@ -17,10 +18,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Exit code when the capture is damaged: results up to the damage were printed.
 pub const EXIT_DAMAGED_CAPTURE: u8 = 3;
+/// Exit code for bad arguments, as clap's own.
+pub const EXIT_BAD_ARGUMENTS: u8 = 2;
 
 #[derive(Parser)]
 #[command(
@@ -35,10 +38,12 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Analyze a pcap/pcapng file: every remote name each device contacted.
+    /// Analyze pcap/pcapng files: every remote name each device contacted.
     Replay {
-        /// Capture file (pcap or pcapng).
-        file: PathBuf,
+        /// Capture files (pcap or pcapng; `-` is standard input); several are read as one
+        /// capture, packets in time order.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -55,8 +60,8 @@ pub enum Command {
         /// TLS key log (SSLKEYLOGFILE, NSS format) for lab decryption of TLS connections.
         #[arg(long, value_name = "KEYS")]
         keylog: Option<PathBuf>,
-        /// Print one JSON object per decrypted request (with --keylog or pcapng secrets); with
-        /// --mark, each carries its consent phase.
+        /// Print one JSON object per HTTP request: plain HTTP, and decrypted ones (with --keylog
+        /// or pcapng secrets); with --mark, each carries its consent phase.
         #[arg(long)]
         requests: bool,
         /// Recording the run as a session.
@@ -119,6 +124,17 @@ pub enum Command {
     /// Dashboard: third-party contacts as they happen, with consent marks (--replay FILE,
     /// --session ID).
     Tui(tui::TuiArgs),
+    /// Print a shell completion script (e.g. `sporfri completions bash > /etc/bash_completion.d/sporfri`).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Manual pages: sporfri(1) on standard output, or with --dir every page written there.
+    Man {
+        /// Write sporfri.1 and one page per subcommand (sporfri-replay.1, ...) into DIR.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Output formats of `replay` and `live`.
@@ -130,33 +146,69 @@ pub enum Format {
     Jsonl,
 }
 
+/// A usage error found after parsing, as clap reports its own (message, usage, exit code 2);
+/// `command` is the path to the subcommand whose usage is shown, e.g. `["sessions", "list"]`.
+pub fn bad_arguments(command: &[&str], message: &str) -> anyhow::Error {
+    let mut at = Cli::command();
+    // Built, so a subcommand's usage line reads `sporfri replay ...`.
+    at.build();
+    for name in command {
+        match at.find_subcommand(name).cloned() {
+            Some(sub) => at = sub,
+            None => break,
+        }
+    }
+    at.error(clap::error::ErrorKind::ValueValidation, message)
+        .into()
+}
+
+/// The exit code of a failed command: 2 for bad arguments (a usage error, or a `--site` that
+/// names no profile), else 1. A damaged capture (3) is not an error: it has results.
+pub fn exit_code(e: &anyhow::Error) -> ExitCode {
+    let unknown_site = e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<sporfri::attribute::SignatureError>(),
+            Some(sporfri::attribute::SignatureError::UnknownSite(_))
+        )
+    });
+    if unknown_site || e.downcast_ref::<clap::Error>().is_some() {
+        ExitCode::from(EXIT_BAD_ARGUMENTS)
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 /// Run one command.
 pub fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
         Command::Replay {
-            file, null: true, ..
-        } => replay::null(&file),
+            files, null: true, ..
+        } => replay::null(&files),
         Command::Replay {
             requests: true,
             session,
             ..
-        } if session.label.is_some() => anyhow::bail!(
+        } if session.label.is_some() => Err(bad_arguments(
+            &["replay"],
             "--requests prints the requests and records nothing: record with --label (and \
-             --keylog), then `sporfri sessions export ID --requests`"
-        ),
+             --keylog), then `sporfri sessions export ID --requests`",
+        )),
         Command::Replay {
-            file,
+            files,
             requests: true,
             keylog,
             site,
             session,
             ..
-        } => requests::run(&file, keylog.as_deref(), site.as_deref(), &session.marks),
+        } => requests::run(&files, keylog.as_deref(), site.as_deref(), &session.marks),
         Command::Replay { session, .. } if !session.marks.is_empty() && session.label.is_none() => {
-            anyhow::bail!("--mark needs --label (record a session) or --requests")
+            Err(bad_arguments(
+                &["replay"],
+                "--mark needs --label (record a session) or --requests",
+            ))
         }
         Command::Replay {
-            file,
+            files,
             format,
             site,
             signature_dirs,
@@ -164,7 +216,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             keylog,
             ..
         } if session.label.is_some() => replay::record(
-            &file,
+            &files,
             format,
             site.as_deref(),
             &signature_dirs,
@@ -172,18 +224,20 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             keylog.as_deref(),
         ),
         Command::Replay {
-            file,
+            files,
             format,
             site,
             signature_dirs,
             keylog,
+            session,
             ..
         } => replay::run(
-            &file,
+            &files,
             format,
             site.as_deref(),
             &signature_dirs,
             keylog.as_deref(),
+            &session.devices,
         ),
         Command::Sessions { db, action } => sessions::run(db, action),
         Command::Mark { kind, note, db } => mark::run(db, kind, note),
@@ -194,5 +248,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Report { session, render } => report::report(session, &render),
         Command::Diff { a, b, render } => report::diff(a, b, &render),
         Command::Tui(args) => tui::run(args),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man { dir } => docs::man(dir.as_deref()),
     }
 }

@@ -13,13 +13,15 @@ use sporfri::capture::{FileSource, PacketSource};
 use sporfri::contact::{Contact, Contacts};
 use sporfri::decrypt::KeyLog;
 use sporfri::flow::Engine;
+use sporfri::observation::DeviceId;
 use sporfri::observation::Observation;
 use sporfri::output::{jsonl, table};
 use sporfri::replay::RunEnd;
-use sporfri::session::{Batch, MarkSpec, Recorder, Session, Source, parse_device};
-use sporfri::store::{BatchWriter, Store, default_path};
+use sporfri::session::{Batch, MarkSpec, Recorder, Session, Source};
+use sporfri::store::{BatchWriter, Store, StoreError, default_path};
+use sporfri::text::count;
 
-use super::common::{finish, progress_bar, throughput};
+use super::common::{device_count, finish, only_devices, progress_bar, throughput};
 use super::keys::{load_key_log, run_keyed, take_secrets};
 use super::{EXIT_DAMAGED_CAPTURE, Format};
 
@@ -27,11 +29,12 @@ use super::{EXIT_DAMAGED_CAPTURE, Format};
 /// secrets in the pcapng file) TLS is decrypted too: the contacts are the same, the requests
 /// are counted (`--requests` prints them, `--label` records them).
 pub fn run(
-    file: &Path,
+    files: &[PathBuf],
     format: Format,
     site: Option<&str>,
     signature_dirs: &[PathBuf],
     keylog: Option<&Path>,
+    devices: &[DeviceId],
 ) -> Result<ExitCode> {
     let started = Instant::now();
     // Attribution is needed only once every packet is read: load the signatures beside the
@@ -48,8 +51,10 @@ pub fn run(
     let keys = keylog.map(load_key_log).transpose()?;
     let mut contacts = Contacts::default();
     let mut requests = 0u64;
-    let (engine, end) = run_keyed(file, keys, |_, obs| {
-        if let Observation::Request { .. } = obs {
+    let (engine, end) = run_keyed(files, keys, |_, obs| {
+        if let Observation::Request { exchange, .. } = &obs
+            && exchange.encrypted
+        {
             requests += 1;
         }
         contacts.observe(&obs);
@@ -58,7 +63,7 @@ pub fn run(
         .join()
         .map_err(|_| anyhow::anyhow!("the signature loader failed"))??;
     contacts.attribute(&attributor);
-    let list = contacts.list();
+    let list = only_devices(contacts.list(), devices);
     let mut out = BufWriter::new(io::stdout().lock());
     match format {
         Format::Table => table::write(&mut out, &list, contacts.devices())?,
@@ -66,34 +71,39 @@ pub fn run(
     }
     out.flush()?;
     eprintln!(
-        "sporfri: {} packets, {} flows, {} contacts from {} devices",
-        end.packets,
-        engine.stats().flows,
-        list.len(),
-        contacts.devices().len()
+        "sporfri: {}, {}, {} from {}",
+        count(end.packets, "packet"),
+        count(engine.stats().flows, "flow"),
+        count(list.len() as u64, "contact"),
+        count(device_count(contacts.devices(), devices), "device")
     );
     eprintln!("sporfri: {}", throughput(end.packets, started));
     if engine.key_log().is_some() {
-        eprintln!("sporfri: {requests} requests decrypted; see --requests");
+        eprintln!(
+            "sporfri: {} decrypted; see --requests",
+            count(requests, "request")
+        );
     }
     if contacts.dropped() > 0 {
         eprintln!(
-            "sporfri: {} contacts not kept (limit reached)",
-            contacts.dropped()
+            "sporfri: {} not kept (limit reached)",
+            count(contacts.dropped(), "contact")
         );
     }
     Ok(finish(&engine, end))
 }
 
 /// Read every packet and do nothing else: the floor any analysis is measured against.
-pub fn null(file: &Path) -> Result<ExitCode> {
+pub fn null(files: &[PathBuf]) -> Result<ExitCode> {
+    let [file] = files else {
+        return Err(super::bad_arguments(&["replay"], "--null reads one file"));
+    };
     let started = Instant::now();
     // On the caller's thread: with nothing to overlap, handing chunks between threads only
     // adds wake-ups, and the floor must be the fastest bare loop.
     let opened =
         std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let mut source = FileSource::from_reader(Box::new(opened), &file.display().to_string(), 0)
-        .with_context(|| format!("opening {}", file.display()))?;
+    let mut source = FileSource::from_reader(Box::new(opened), &file.display().to_string(), 0)?;
     let mut packets = 0u64;
     let mut bytes = 0u64;
     let error = loop {
@@ -106,7 +116,11 @@ pub fn null(file: &Path) -> Result<ExitCode> {
             Err(e) => break Some(e),
         }
     };
-    eprintln!("sporfri: null read of {packets} packets, {bytes} captured bytes");
+    eprintln!(
+        "sporfri: null read of {}, {}",
+        count(packets, "packet"),
+        count(bytes, "captured byte")
+    );
     eprintln!("sporfri: {}", throughput(packets, started));
     Ok(match error {
         None => ExitCode::SUCCESS,
@@ -129,9 +143,10 @@ pub struct SessionArgs {
     /// With --requests (no --label), the marks give each request its phase.
     #[arg(long = "mark", value_name = "KIND@WHEN[=TEXT]")]
     pub marks: Vec<MarkSpec>,
-    /// Record only this device (MAC or IP); repeatable; default all devices.
-    #[arg(long = "device", requires = "label", value_name = "MAC")]
-    pub devices: Vec<String>,
+    /// Only this device (MAC or IP): its contacts alone are printed (and recorded, with
+    /// --label); repeatable; default all devices.
+    #[arg(long = "device", value_name = "MAC", value_parser = super::common::device_arg)]
+    pub devices: Vec<DeviceId>,
     /// Database directory (default $XDG_DATA_HOME/sporfri/db).
     #[arg(long, requires = "label", value_name = "PATH")]
     pub db: Option<PathBuf>,
@@ -140,18 +155,34 @@ pub struct SessionArgs {
 /// Analyze `file` and record it as a session; prints the contacts as [`run`] does. Decrypted
 /// requests (`keylog`, or secrets in the pcapng file) are recorded with the session.
 pub fn record(
-    file: &Path,
+    files: &[PathBuf],
     format: Format,
     site: Option<&str>,
     signature_dirs: &[PathBuf],
     args: &SessionArgs,
     keylog: Option<&Path>,
 ) -> Result<ExitCode> {
+    let [file] = files else {
+        return Err(super::bad_arguments(
+            &["replay"],
+            "--label records one capture file as a session; merge the files first \
+             (mergecap -w all.pcapng FILE...) or record each",
+        ));
+    };
     let started = Instant::now();
-    let mut source =
-        FileSource::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let mut source = FileSource::open(file)?;
     let keys: Option<KeyLog> = keylog.map(load_key_log).transpose()?;
-    let (mut store, mut rec) = start_session(file, site, signature_dirs, args)?;
+    let (mut store, mut rec) = match start_session(file, site, signature_dirs, args) {
+        Ok(started) => started,
+        // No database to record into (read-only or full disk, permissions): the analysis
+        // still runs to the end and prints its contacts, then the run fails.
+        Err(e) if e.downcast_ref::<StoreError>().is_some() => {
+            drop(source);
+            run(files, format, site, signature_dirs, keylog, &args.devices)?;
+            return Err(e.context("the session could not be stored"));
+        }
+        Err(e) => return Err(e),
+    };
     let mut writer = Writer::default();
     let mut engine = Engine::new();
     if let Some(keys) = keys {
@@ -190,17 +221,17 @@ pub fn record(
     out.flush()?;
     let s = rec.session();
     eprintln!(
-        "sporfri: session {} \"{}\": {} contacts, {} marks, database {}",
+        "sporfri: session {} \"{}\": {}, {}, database {}",
         s.id,
         s.label,
-        s.stats.contacts,
-        s.marks.len(),
+        count(s.stats.contacts, "contact"),
+        count(s.marks.len() as u64, "mark"),
         store.path().display()
     );
-    if engine.key_log().is_some() {
+    if engine.key_log().is_some() || s.stats.requests > 0 {
         eprintln!(
-            "sporfri: {} decrypted requests recorded{}",
-            s.stats.requests,
+            "sporfri: {} recorded (plain HTTP and decrypted){}",
+            count(s.stats.requests, "request"),
             if s.stats.requests_dropped > 0 {
                 format!(" ({} not kept: limit reached)", s.stats.requests_dropped)
             } else {
@@ -213,10 +244,10 @@ pub fn record(
     let code = finish(&engine, RunEnd { packets, error });
     if let Some(e) = writer.0.first_error {
         anyhow::bail!(
-            "{} contact(s) of session {} could not be stored ({} batch(es) refused): {e}",
-            s.stats.unstored,
+            "{} of session {} could not be stored ({} refused): {e}",
+            count(s.stats.unstored, "contact"),
             s.id,
-            s.stats.failed_batches
+            count(s.stats.failed_batches, "batch")
         );
     }
     Ok(code)
@@ -229,11 +260,7 @@ fn start_session(
     signature_dirs: &[PathBuf],
     args: &SessionArgs,
 ) -> Result<(Store, Recorder)> {
-    let devices = args
-        .devices
-        .iter()
-        .map(|d| parse_device(d).with_context(|| format!("--device {d:?} is not a MAC or IP")))
-        .collect::<Result<Vec<_>>>()?;
+    let devices = args.devices.clone();
     let dirs: Vec<&Path> = signature_dirs.iter().map(PathBuf::as_path).collect();
     let attributor = Attributor::builtin_with(&dirs, site)?;
     let sha256 = sporfri::capture::file_sha256(file)

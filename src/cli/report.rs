@@ -7,9 +7,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use sporfri::attribute::{Attributor, signatures::read_dir};
-use sporfri::report::{self, LayerInfo, Meta, files_sha256};
-use sporfri::session::{ContactRecord, Session, SessionId};
+use sporfri::attribute::SignatureSet;
+use sporfri::attribute::site::SiteFacts;
+use sporfri::report::diff::DiffSide;
+use sporfri::report::{self, Meta, describe_set};
+use sporfri::session::{ContactRecord, RequestEntry, Session, SessionId, reattribute};
 use sporfri::store::{Store, default_path};
 
 /// Output formats of `report` and `diff`.
@@ -37,27 +39,103 @@ pub struct RenderArgs {
     /// Database directory (default $XDG_DATA_HOME/sporfri/db).
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
-    /// Extra signature directories (laid out as signatures/), e.g. where the site profile lives.
+    /// Attribute the contacts again with this sporfri's signatures (its built-in set, the
+    /// --signatures directories or else the session's stored copies of those it was recorded
+    /// with, the user's overlay) instead of those the session was recorded with; the report
+    /// says so.
+    #[arg(long)]
+    pub reattribute: bool,
+    /// Extra signature directories (laid out as signatures/), for --reattribute and for
+    /// sessions recorded before sessions stored their signatures.
     #[arg(long = "signatures", value_name = "DIR")]
     pub signature_dirs: Vec<PathBuf>,
 }
 
-fn load(store: &Store, id: SessionId) -> Result<(Session, Vec<ContactRecord>)> {
-    Ok((store.session(id)?, store.contacts(id)?))
+/// A session as a report shows it: contacts and requests attributed as chosen, the site
+/// profile's facts, and which signatures they rest on.
+struct Attributed {
+    session: Session,
+    contacts: Vec<ContactRecord>,
+    requests: Vec<RequestEntry>,
+    site: Option<SiteFacts>,
+    meta: Meta,
 }
 
-/// Hashes of the extra signature directories.
-fn meta(dirs: &[PathBuf]) -> Result<Meta> {
-    let mut extra = Vec::new();
-    for d in dirs {
-        let files = read_dir(d)?;
-        extra.push(LayerInfo {
-            label: d.display().to_string(),
-            sha256: files_sha256(files.iter().map(|f| (f.path.as_str(), f.text.as_str()))),
-            files: files.len(),
-        });
+impl Attributed {
+    fn side(&self) -> DiffSide<'_> {
+        DiffSide {
+            session: &self.session,
+            contacts: &self.contacts,
+            signatures: &self.meta.signatures,
+        }
     }
-    Ok(Meta::current(extra))
+}
+
+/// Session `id` with the attribution it was recorded with, or today's with `--reattribute`.
+fn attributed(store: &Store, id: SessionId, args: &RenderArgs) -> Result<Attributed> {
+    let session = store.session(id)?;
+    let mut contacts = store.contacts(id)?;
+    let mut requests = store.requests(id)?;
+    let stored = store.signatures(id)?;
+    let dirs: Vec<&Path> = args.signature_dirs.iter().map(PathBuf::as_path).collect();
+    let (site, meta) = if args.reattribute {
+        let set = match &stored {
+            Some(s) if dirs.is_empty() => SignatureSet::again(s)?,
+            _ => SignatureSet::read(&dirs)?,
+        };
+        let attributor = set.attributor(session.site.as_deref()).with_context(|| {
+            format!(
+                "re-attributing session {id} with this sporfri's signatures (give the \
+                 directory of its site profile with --signatures)"
+            )
+        })?;
+        reattribute(&mut contacts, &mut requests, &attributor);
+        let today = attributor
+            .signature_set()
+            .context("signatures loaded without their set")?;
+        let meta = Meta::reattributed(today, stored.as_ref());
+        eprintln!(
+            "sporfri: session {id} re-attributed with this sporfri's signatures, not those it \
+             was recorded with ({})",
+            describe_set(&meta.signatures)
+        );
+        (attributor.site().map(|p| p.facts.clone()), meta)
+    } else if let Some(set) = &stored {
+        if !dirs.is_empty() {
+            eprintln!(
+                "sporfri: --signatures is not used: session {id} stored the signatures it was \
+                 recorded with (--reattribute attributes it with today's)"
+            );
+        }
+        let site = set.site_facts().unwrap_or_else(|e| {
+            eprintln!("sporfri: the stored site profile of session {id} does not read ({e})");
+            None
+        });
+        (site, Meta::recorded(set))
+    } else {
+        eprintln!(
+            "sporfri: session {id} was recorded by a sporfri that did not store its signatures: \
+             contacts are as recorded, the site profile as loaded now"
+        );
+        let set = SignatureSet::read(&dirs)?;
+        let meta = Meta::current(set.layer_infos());
+        // A report is still made without the site profile, and says so.
+        let site = match set.attributor(session.site.as_deref()) {
+            Ok(a) => a.site().map(|p| p.facts.clone()),
+            Err(e) => {
+                eprintln!("sporfri: site profile not loaded ({e}); the report says so");
+                None
+            }
+        };
+        (site, meta)
+    };
+    Ok(Attributed {
+        session,
+        contacts,
+        requests,
+        site,
+        meta,
+    })
 }
 
 fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
@@ -74,27 +152,15 @@ fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
 
 /// `sporfri report SESSION`.
 pub fn report(id: SessionId, args: &RenderArgs) -> Result<ExitCode> {
-    let store = Store::open(&args.db.clone().unwrap_or_else(default_path))?;
-    let (session, contacts) = load(&store, id)?;
-    let requests = store.requests(id)?;
+    let store = Store::open_read(&args.db.clone().unwrap_or_else(default_path))?;
+    let a = attributed(&store, id, args)?;
     drop(store);
-    let dirs: Vec<&Path> = args.signature_dirs.iter().map(PathBuf::as_path).collect();
-    // The site profile (declarations, mandatory self-service) as loaded now; a report is still
-    // made without it, and says so.
-    let attributor = match Attributor::builtin_with(&dirs, session.site.as_deref()) {
-        Ok(a) => Some(a),
-        Err(e) => {
-            eprintln!("sporfri: site profile not loaded ({e}); the report says so");
-            None
-        }
-    };
-    let site = attributor.as_ref().and_then(|a| a.site()).map(|p| &p.facts);
     let r = report::build_with_requests(
-        &session,
-        &contacts,
-        &requests,
-        site,
-        meta(&args.signature_dirs)?,
+        &a.session,
+        &a.contacts,
+        &a.requests,
+        a.site.as_ref(),
+        a.meta,
     );
     let text = match args.format {
         ReportFormat::Html => report::html::render(&r),
@@ -108,11 +174,11 @@ pub fn report(id: SessionId, args: &RenderArgs) -> Result<ExitCode> {
 
 /// `sporfri diff A B`.
 pub fn diff(a: SessionId, b: SessionId, args: &RenderArgs) -> Result<ExitCode> {
-    let store = Store::open(&args.db.clone().unwrap_or_else(default_path))?;
-    let (sa, ca) = load(&store, a)?;
-    let (sb, cb) = load(&store, b)?;
+    let store = Store::open_read(&args.db.clone().unwrap_or_else(default_path))?;
+    let sa = attributed(&store, a, args)?;
+    let sb = attributed(&store, b, args)?;
     drop(store);
-    let d = report::diff::diff((&sa, &ca), (&sb, &cb), meta(&args.signature_dirs)?);
+    let d = report::diff::diff(sa.side(), sb.side());
     let text = match args.format {
         ReportFormat::Html => report::diff::html(&d),
         ReportFormat::Md => report::diff::md(&d),

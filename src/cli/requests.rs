@@ -1,24 +1,25 @@
-//! `sporfri replay FILE --keylog KEYS --requests`: one JSON object per decrypted request, with
-//! the consent phase when `--mark` gives the marks.
+//! `sporfri replay FILE [--keylog KEYS] --requests`: one JSON object per HTTP request (plain, or
+//! decrypted with the key log), with the consent phase when `--mark` gives the marks.
 
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
 use sporfri::attribute::Attributor;
-use sporfri::decrypt::RequestRecord;
 use sporfri::observation::Observation;
+use sporfri::output::requests::RequestRecord;
 use sporfri::session::{Mark, MarkSpec, phase_at};
 
 use super::common::finish;
 use super::keys::{load_key_log, run_keyed};
 
-/// Decrypt `file` with the key log at `keylog` (and any Decryption Secrets Blocks in it) and
-/// print the requests; `marks` (resolved against the first packet) give each its phase.
+/// Print the requests of `file`: plain HTTP, and those decrypted with the key log at `keylog`
+/// (and any Decryption Secrets Blocks in it); `marks` (resolved against the first packet) give
+/// each its phase.
 pub fn run(
-    file: &Path,
+    files: &[PathBuf],
     keylog: Option<&Path>,
     site: Option<&str>,
     marks: &[MarkSpec],
@@ -30,7 +31,7 @@ pub fn run(
         None => sporfri::decrypt::KeyLog::new(),
     };
     let mut out = BufWriter::new(io::stdout().lock());
-    let mut written = 0u64;
+    let (mut written, mut decrypted) = (0u64, 0u64);
     let mut failed: Option<io::Error> = None;
     let mut resolved: Option<Vec<Mark>> = None;
     let sink = |first, obs| {
@@ -46,23 +47,29 @@ pub fn run(
             let marks = resolved.get_or_insert_with(|| resolve(marks, first));
             phase_at(marks, exchange.ts).as_str().to_owned()
         });
-        let rec = RequestRecord::new(device, &flow, &exchange, &attributor, phase);
+        let who = attributor.request(&exchange, &flow);
+        let rec = RequestRecord::new(device, &exchange, &who, phase);
         let line = serde_json::to_writer(&mut out, &rec)
             .map_err(io::Error::from)
             .and_then(|()| out.write_all(b"\n"));
         match line {
-            Ok(()) => written += 1,
+            Ok(()) => {
+                written += 1;
+                decrypted += u64::from(exchange.encrypted);
+            }
             Err(e) => failed = failed.take().or(Some(e)),
         }
     };
-    let (engine, end) = run_keyed(file, Some(keys), sink)?;
+    let (engine, end) = run_keyed(files, Some(keys), sink)?;
     if let Some(e) = failed {
         return Err(e).context("writing requests");
     }
     out.flush()?;
     eprintln!(
-        "sporfri: {} packets, {written} decrypted requests",
-        end.packets
+        "sporfri: {}, {} ({decrypted} decrypted, {} plain HTTP)",
+        sporfri::text::count(end.packets, "packet"),
+        sporfri::text::count(written, "request"),
+        written - decrypted
     );
     Ok(finish(&engine, end))
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 
+use sporfri::attribute::SignatureSet;
 use sporfri::session::{
     CSV_HEADER, ContactRecord, Phase, REQUEST_CSV_HEADER, RequestEntry, Session, SessionId,
     csv_row, request_csv_row,
@@ -35,7 +36,8 @@ pub enum Action {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
         format: ExportFormat,
-        /// Export the decrypted requests (lab decryption) instead of the contacts.
+        /// Export the HTTP requests (plain, and decrypted by lab decryption) instead of the
+        /// contacts.
         #[arg(long)]
         requests: bool,
     },
@@ -79,17 +81,31 @@ pub enum ExportFormat {
 
 /// Run a `sessions` action against the database at `db` (default path when `None`).
 pub fn run(db: Option<PathBuf>, action: Action) -> Result<ExitCode> {
-    let mut store = Store::open(&db.unwrap_or_else(default_path))?;
+    let db = db.unwrap_or_else(default_path);
+    // Only recording creates a database; reading works on one that cannot be written.
+    let mut store = match action {
+        Action::List { .. } | Action::Show { .. } | Action::Export { .. } => Store::open_read(&db)?,
+        _ => Store::open_existing(&db)?,
+    };
     // A session left recording by a killed process is found here, on the next start.
-    for id in store.recover_interrupted()? {
-        eprintln!("sporfri: session {id} was interrupted; it is complete up to its last flush");
+    if !store.is_copy() {
+        for id in store.recover_interrupted()? {
+            eprintln!("sporfri: session {id} was interrupted; it is complete up to its last flush");
+        }
     }
     let mut out = BufWriter::new(io::stdout().lock());
     match action {
         Action::List { format } => list(&mut out, &store.sessions()?, format)?,
         Action::Show { id } => {
             let labels = store.labels()?;
-            show(&mut out, &store.session(id)?, &store.contacts(id)?, &labels)?;
+            let (s, contacts) = (store.session(id)?, store.contacts(id)?);
+            show(
+                &mut out,
+                &s,
+                &contacts,
+                store.signatures(id)?.as_ref(),
+                &labels,
+            )?;
         }
         Action::Export {
             id,
@@ -113,7 +129,8 @@ pub fn run(db: Option<PathBuf>, action: Action) -> Result<ExitCode> {
                 .context("--older-than reaches before 1970")?;
             let gone = store.purge(cutoff)?;
             let ids: Vec<String> = gone.iter().map(ToString::to_string).collect();
-            writeln!(out, "purged {} session(s) {}", gone.len(), ids.join(" "))?;
+            let purged = sporfri::text::count(gone.len() as u64, "session");
+            writeln!(out, "purged {purged} {}", ids.join(" "))?;
         }
         Action::Label { device, text } => {
             store.set_label(&device, &text)?;
@@ -194,6 +211,7 @@ fn show(
     out: &mut impl Write,
     s: &Session,
     contacts: &[ContactRecord],
+    set: Option<&SignatureSet>,
     labels: &std::collections::BTreeMap<String, String>,
 ) -> Result<()> {
     writeln!(out, "session {}: {}", s.id, s.label)?;
@@ -216,6 +234,7 @@ fn show(
         s.stats.packets
     )?;
     writeln!(out, "  state:    {}", state(s))?;
+    signatures(out, set)?;
     if s.state == sporfri::session::SessionState::Interrupted {
         writeln!(
             out,
@@ -262,6 +281,33 @@ fn show(
             party(c),
             c.name,
             c.attribution.org.as_deref().unwrap_or("")
+        )?;
+    }
+    Ok(())
+}
+
+/// What the session's contacts were attributed with.
+fn signatures(out: &mut impl Write, set: Option<&SignatureSet>) -> Result<()> {
+    let Some(set) = set else {
+        writeln!(
+            out,
+            "  signatures: not stored (recorded by a sporfri that did not keep them)"
+        )?;
+        return Ok(());
+    };
+    writeln!(out, "  signatures:")?;
+    for l in std::iter::once(&set.builtin).chain(set.layers.iter().map(|l| &l.info)) {
+        writeln!(
+            out,
+            "    {}  sha256 {}  {} files",
+            l.label, l.sha256, l.files
+        )?;
+    }
+    if let Some(p) = &set.site {
+        writeln!(
+            out,
+            "    site profile {}  {}  sha256 {}",
+            p.name, p.file, p.sha256
         )?;
     }
     Ok(())

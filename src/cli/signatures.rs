@@ -19,7 +19,8 @@ use sporfri::attribute::{
 pub enum SignaturesCommand {
     /// Validate signature files; every problem is printed as `file:line: message` (exit 1).
     Check {
-        /// Check this directory (laid out as signatures/: orgs/, sites/) instead of the built-in set.
+        /// Check this directory (laid out as signatures/: orgs/, sites/, endpoints/) instead of
+        /// the built-in set.
         #[arg(long)]
         dir: Option<PathBuf>,
     },
@@ -126,11 +127,13 @@ fn check(dir: Option<&Path>) -> Result<ExitCode> {
     match result {
         Ok(s) => {
             println!(
-                "ok: {} organisations, {} services, {} domains, {} site profiles ({label})",
+                "ok: {} organisations, {} services, {} domains, {} site profiles, {} tracker \
+                 endpoints ({label})",
                 s.organisations().len(),
                 s.services().len(),
                 s.domain_count(),
-                s.sites().len()
+                s.sites().len(),
+                s.endpoints().list().len()
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -139,8 +142,8 @@ fn check(dir: Option<&Path>) -> Result<ExitCode> {
                 println!("{p}");
             }
             eprintln!(
-                "sporfri: {} problem(s) in the {label} signatures",
-                problems.len()
+                "sporfri: {} in the {label} signatures",
+                sporfri::text::count(problems.len() as u64, "problem")
             );
             Ok(ExitCode::FAILURE)
         }
@@ -173,7 +176,10 @@ fn lookup(
     let host = match name::normalize(raw) {
         name::Host::Name(h) => h,
         name::Host::Ip(ip) => ip.to_string(),
-        name::Host::Invalid => bail!("{raw:?} is not a host name"),
+        name::Host::Invalid => {
+            let message = format!("{raw:?} is not a host name");
+            return Err(super::bad_arguments(&["signatures", "lookup"], &message));
+        }
     };
     let facts = Facts {
         name: &host,
@@ -235,7 +241,11 @@ fn explain(a: &Attributor, host: &str, r: &Attribution, row: impl Fn(&str, &str)
     row("category", m.service.category.as_str());
     row("matched", r.matched.as_deref().unwrap_or("-"));
     row("purpose", &m.service.purpose);
-    row("source", &m.service.source);
+    let source = r
+        .matched
+        .as_deref()
+        .map_or(m.service.source.as_str(), |d| m.service.source_of(d));
+    row("source", source);
     row("defined", &format!("{} ({})", m.service.origin, m.layer));
 }
 
@@ -249,10 +259,11 @@ fn import_list(
 ) -> Result<ExitCode> {
     let Some(default_category) = Category::parse(category) else {
         let words: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
-        bail!(
+        let message = format!(
             "unknown category {category:?}; one of: {}",
             words.join(", ")
         );
+        return Err(super::bad_arguments(&["signatures", "import"], &message));
     };
     let out = match out.or_else(overlay_dir) {
         Some(o) => o,

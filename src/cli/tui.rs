@@ -52,8 +52,7 @@ pub fn run(args: TuiArgs) -> Result<ExitCode> {
             label: args.label.clone(),
             db: db.clone(),
         };
-        let feed =
-            ReplayFeed::open(opts).with_context(|| format!("replaying {}", file.display()))?;
+        let feed = ReplayFeed::open(opts)?;
         (Box::new(feed), args.site.clone())
     } else if let Some(id) = args.session {
         let feed = StoredFeed::open(&db, id)?;
@@ -80,11 +79,11 @@ pub fn run(args: TuiArgs) -> Result<ExitCode> {
     if let Some(s) = &model.session {
         if s.id > 0 {
             eprintln!(
-                "sporfri: session {} \"{}\": {} contacts, {} marks, database {}",
+                "sporfri: session {} \"{}\": {}, {}, database {}",
                 s.id,
                 s.label,
-                model.rows.len(),
-                s.marks.len(),
+                sporfri::text::count(model.rows.len() as u64, "contact"),
+                sporfri::text::count(s.marks.len() as u64, "mark"),
                 db.display()
             );
         }

@@ -8,12 +8,12 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::attribute::{Attribution, Attributor, Facts};
-use crate::flow::analyze::host_name;
+use crate::attribute::{Attribution, Attributor, Facts, ech};
 use crate::observation::{
     DeviceId, Ech, FlowKey, FlowSummary, Observation, Proto, Via, is_local_addr,
 };
 use crate::time::Timestamp;
+use crate::wire::http::host_name;
 
 /// Contacts kept at once; past this new names are counted, not stored.
 pub const MAX_CONTACTS: usize = 100_000;
@@ -144,6 +144,29 @@ fn new_contact(device: DeviceId, client_ip: IpAddr, name: &str, ts: Timestamp) -
     }
 }
 
+/// The contact one observation counted for, as [`Contacts::observe`] tells it: the one place a
+/// contact's key (device, name) is derived, so whoever keeps more about a contact (a session's
+/// evidence) keeps it for exactly the contact that was counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Touched<'a> {
+    /// No contact: DHCP, a decrypted request, an empty name, a name past [`MAX_CONTACTS`], a
+    /// response on a flow without a request, a DNS flow's end.
+    Nothing,
+    /// This contact, seen this way.
+    Contact {
+        /// The device.
+        device: DeviceId,
+        /// The contact's name, as stored.
+        name: &'a str,
+        /// How this observation saw it.
+        via: Via,
+    },
+    /// A TLS or QUIC hello: it counts for the contact its flow is given when the flow ends (the
+    /// server name it carried, or the DNS name when real ECH hid it), told then as a
+    /// [`Touched::Contact`] for the flow's end.
+    Flow(FlowKey),
+}
+
 /// A device's contacts by name.
 type ByName = HashMap<String, Box<Contact>, foldhash::fast::RandomState>;
 
@@ -162,8 +185,8 @@ pub struct Contacts {
 }
 
 impl Contacts {
-    /// Take one observation.
-    pub fn observe(&mut self, obs: &Observation) {
+    /// Take one observation; returns the contact it counted for.
+    pub fn observe(&mut self, obs: &Observation) -> Touched<'_> {
         match obs {
             Observation::DnsQuery {
                 ts,
@@ -176,20 +199,23 @@ impl Contacts {
             } => {
                 let name = name.trim_end_matches('.').to_lowercase();
                 if name.is_empty() || name == "<root>" {
-                    return;
+                    return Touched::Nothing;
                 }
                 let dev = self.devices.entry(*device).or_default();
                 dev.ips.insert(*client);
                 if matches!(flavor, crate::wire::dns::Flavor::Dns) {
                     dev.resolvers.insert(*server);
                 }
-                if let Some(c) = self.contact(*device, *client, &name, *ts) {
-                    c.via.insert(Via::for_flavor(*flavor));
-                    if *flavor != crate::wire::dns::Flavor::Dns {
-                        c.scope = Scope::Local;
-                    }
-                    c.dns_queries += 1;
+                let via = Via::for_flavor(*flavor);
+                let Some(c) = self.contact(*device, *client, &name, *ts) else {
+                    return Touched::Nothing;
+                };
+                c.via.insert(via);
+                if *flavor != crate::wire::dns::Flavor::Dns {
+                    c.scope = Scope::Local;
                 }
+                c.dns_queries += 1;
+                touched(c, via)
             }
             Observation::HttpRequest {
                 ts,
@@ -203,12 +229,15 @@ impl Contacts {
                     .as_deref()
                     .map(host_name)
                     .unwrap_or_else(|| flow.server.ip().to_string());
-                if let Some(c) = self.contact(*device, flow.client.ip(), &name, *ts) {
-                    c.via.insert(Via::Http);
-                    c.http_requests += 1;
-                    c.cookie_sent |= has_cookie;
-                    self.http_flows.insert(*flow, (*device, name));
-                }
+                // A response finds no contact of a name past the cap: nothing is set then.
+                self.http_flows.insert(*flow, (*device, name.clone()));
+                let Some(c) = self.contact(*device, flow.client.ip(), &name, *ts) else {
+                    return Touched::Nothing;
+                };
+                c.via.insert(Via::Http);
+                c.http_requests += 1;
+                c.cookie_sent |= has_cookie;
+                touched(c, Via::Http)
             }
             Observation::HttpResponse {
                 flow,
@@ -216,14 +245,18 @@ impl Contacts {
                 ..
             } => {
                 // The response belongs to the contact its flow's last request named.
-                if let Some((device, name)) = self.http_flows.get(flow)
-                    && let Some(c) = self
-                        .by_device
-                        .get_mut(device)
-                        .and_then(|names| names.get_mut(name))
-                {
-                    c.cookies_set.extend(set_cookie_names.iter().cloned());
-                }
+                let Some((device, name)) = self.http_flows.get(flow) else {
+                    return Touched::Nothing;
+                };
+                let Some(c) = self
+                    .by_device
+                    .get_mut(device)
+                    .and_then(|names| names.get_mut(name))
+                else {
+                    return Touched::Nothing;
+                };
+                c.cookies_set.extend(set_cookie_names.iter().cloned());
+                touched(c, Via::Http)
             }
             Observation::DnsChain {
                 ts,
@@ -232,12 +265,14 @@ impl Contacts {
                 name,
                 chain,
             } => {
-                if let Some(c) = self.contact(*device, *client, name, *ts) {
-                    c.via.insert(Via::Dns);
-                    if c.cname_chain.is_empty() {
-                        c.cname_chain = chain.clone();
-                    }
+                let Some(c) = self.contact(*device, *client, name, *ts) else {
+                    return Touched::Nothing;
+                };
+                c.via.insert(Via::Dns);
+                if c.cname_chain.is_empty() {
+                    c.cname_chain = chain.clone();
                 }
+                touched(c, Via::Dns)
             }
             Observation::Dhcp {
                 device,
@@ -252,24 +287,27 @@ impl Contacts {
                 if vendor_class.is_some() {
                     dev.vendor_class.clone_from(vendor_class);
                 }
+                Touched::Nothing
             }
-            Observation::Hello { .. } | Observation::Request { .. } => {}
+            Observation::Hello { flow, .. } => Touched::Flow(*flow),
+            Observation::Request { .. } => Touched::Nothing,
             Observation::FlowEnd(f) => self.flow_end(f),
         }
     }
 
-    fn flow_end(&mut self, f: &FlowSummary) {
+    fn flow_end(&mut self, f: &FlowSummary) -> Touched<'_> {
         self.http_flows.remove(&f.key);
         if f.dns {
-            return;
+            return Touched::Nothing;
         }
         let client = f.key.client.ip();
         self.devices.entry(f.device).or_default().ips.insert(client);
-        let Some(c) = self.contact(f.device, client, &f.name, f.first) else {
-            return;
+        let (name, via, ech) = ech::destination(f);
+        let Some(c) = self.contact(f.device, client, name, f.first) else {
+            return Touched::Nothing;
         };
         c.last_seen = c.last_seen.max(f.last);
-        c.via.insert(f.via);
+        c.via.insert(via);
         c.flows += 1;
         c.bytes_up += f.bytes_up;
         c.bytes_down += f.bytes_down;
@@ -279,8 +317,9 @@ impl Contacts {
             c.scope = Scope::Local;
         }
         // Real ECH on any flow means some of this contact was hidden.
-        c.ech = c.ech.max(f.ech);
+        c.ech = c.ech.max(ech);
         c.quic_unreadable.extend(f.quic_unreadable);
+        touched(c, via)
     }
 
     fn contact(
@@ -364,6 +403,15 @@ impl Contacts {
     }
 }
 
+/// `c`, seen `via`, as told to the caller of [`Contacts::observe`].
+fn touched(c: &Contact, via: Via) -> Touched<'_> {
+    Touched::Contact {
+        device: c.device,
+        name: &c.name,
+        via,
+    }
+}
+
 /// What attribution looks at in a contact.
 fn facts(c: &Contact) -> Facts<'_> {
     Facts {
@@ -413,6 +461,22 @@ mod tests {
     }
 
     #[test]
+    fn observe_tells_the_contact_it_counted_for() {
+        let mut c = Contacts::default();
+        let dev = DeviceId::Mac([2, 0, 0, 0, 0, 3]);
+        let ip = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 12));
+        assert_eq!(
+            c.observe(&query(dev, ip, "Tracker.Example.", 1)),
+            Touched::Contact {
+                device: dev,
+                name: "tracker.example",
+                via: Via::Dns
+            }
+        );
+        assert_eq!(c.observe(&query(dev, ip, ".", 2)), Touched::Nothing);
+    }
+
+    #[test]
     fn contacts_are_capped_and_counted() {
         let mut c = Contacts::default();
         let dev = DeviceId::Mac([2, 0, 0, 0, 0, 2]);
@@ -425,5 +489,10 @@ mod tests {
         // Known contacts still update at the cap.
         c.observe(&query(dev, ip, "n0.example", 5));
         assert_eq!(c.dropped(), 1);
+        // A name past the cap is no contact to attach anything to.
+        assert_eq!(
+            c.observe(&query(dev, ip, "new.example", 6)),
+            Touched::Nothing
+        );
     }
 }

@@ -15,12 +15,12 @@ pub enum ControlError {
     #[error("no live session is running (nothing listens at {0})")]
     NotRunning(String),
     /// The connection failed midway.
-    #[error("talking to the live session at {path}: {source}")]
+    #[error("talking to the live session at {path}: {cause}")]
     Io {
         /// Socket path.
         path: String,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: std::io::Error,
     },
     /// The live process answered with an error or nonsense.
     #[error("the live session refused: {0}")]
@@ -42,7 +42,7 @@ impl Client {
         let timeout = Some(Duration::from_millis(ANSWER_TIMEOUT_MS + 1_000));
         let io = |source| ControlError::Io {
             path: shown.clone(),
-            source,
+            cause: source,
         };
         stream.set_read_timeout(timeout).map_err(io)?;
         Ok(Client {
@@ -88,7 +88,7 @@ impl Client {
         self.send(req)?;
         let stream = self.stream.try_clone().map_err(|source| ControlError::Io {
             path: self.path.clone(),
-            source,
+            cause: source,
         })?;
         let answer = read_answer(&mut BufReader::new(stream), &self.path)?;
         if answer.ok {
@@ -106,7 +106,7 @@ impl Client {
             .write_all(line.as_bytes())
             .map_err(|source| ControlError::Io {
                 path: self.path.clone(),
-                source,
+                cause: source,
             })
     }
 }
@@ -117,7 +117,7 @@ fn read_answer(reader: &mut impl BufRead, path: &str) -> Result<Answer, ControlE
         .read_line(&mut line)
         .map_err(|source| ControlError::Io {
             path: path.to_owned(),
-            source,
+            cause: source,
         })?;
     serde_json::from_str(line.trim()).map_err(|e| ControlError::Refused(format!("{e}: {line}")))
 }

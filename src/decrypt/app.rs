@@ -4,7 +4,7 @@
 use super::conn::Feed;
 use super::h1::H1;
 use super::h2::H2;
-use super::model::Exchange;
+use crate::observation::Exchange;
 
 /// Plaintext bytes buffered per direction (a request or response head, or an HTTP/2 header
 /// block); a head that does not fit ends the following of that connection.

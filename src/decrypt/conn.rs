@@ -11,8 +11,8 @@ use crate::wire::Parsed;
 use super::app::AppLayer;
 use super::hello::{self, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO, ServerHello};
 use super::keylog::{KeyLog, RANDOM_LEN, Secrets};
-use super::model::Exchange;
 use super::schedule::{self, RecordKey, Suite};
+use crate::observation::Exchange;
 
 /// Largest record payload accepted (2^14 + 2048, the TLS 1.2 ciphertext limit).
 pub const MAX_CIPHERTEXT: usize = (1 << 14) + 2048;

@@ -1,17 +1,14 @@
-//! HTTP/1.1 on a decrypted stream: request and response heads (framing by `wire::http`, the
-//! extra headers read here), bodies stepped over, responses matched to requests in order.
+//! HTTP/1.1 on a decrypted stream: request and response heads (framing by `wire::http`),
+//! bodies stepped over, responses matched to requests in order as on plain HTTP
+//! ([`Exchanges`]).
 
-use std::collections::VecDeque;
-
+use crate::flow::http::Exchanges;
+use crate::observation::Exchange;
 use crate::wire::Parsed;
-use crate::wire::http::{self, Body, MAX_HEADERS};
+use crate::wire::http::{self, Body};
 
 use super::app::{MAX_PLAIN_BYTES, PlainBuf};
 use super::conn::Feed;
-use super::model::{Exchange, HttpVersion, date_of};
-
-/// Requests waiting for their response on one connection (pipelining is rare; more is odd).
-pub const MAX_PENDING_REQUESTS: usize = 64;
 /// Longest chunk-size line accepted.
 pub const MAX_CHUNK_LINE: usize = 1024;
 
@@ -37,7 +34,7 @@ enum BodyState {
 /// HTTP/1.x state of one connection.
 #[derive(Debug, Default)]
 pub struct H1 {
-    pending: VecDeque<Exchange>,
+    pending: Exchanges,
     up_body: BodyState,
     down_body: BodyState,
 }
@@ -57,7 +54,7 @@ impl H1 {
 
     /// End of connection.
     pub fn finish(&mut self, out: &mut Vec<Exchange>) {
-        out.extend(self.pending.drain(..));
+        out.extend(self.pending.drain());
     }
 
     fn step_up(&mut self, up: &mut PlainBuf, sni: Option<&str>, feed: &mut Feed<'_>) -> bool {
@@ -71,28 +68,12 @@ impl H1 {
             Parsed::Done(req) => req,
             other => return stall(up, other.map(|_| ()), feed),
         };
-        let authority = req.host.as_deref().or(sni).unwrap_or_default();
-        let mut ex = Exchange::request(
-            feed.ts,
-            HttpVersion::Http1,
-            &req.method,
-            authority,
-            &req.path,
-        );
-        for_headers(
-            up.data().get(..req.head_len).unwrap_or_default(),
-            true,
-            |n, v| {
-                ex.request_header(n, v);
-            },
-        );
-        if self.pending.len() >= MAX_PENDING_REQUESTS {
+        let head = up.data().get(..req.head_len).unwrap_or_default();
+        let ex = Exchange::of_head(feed.ts, true, &req, head, sni);
+        if let Some(old) = self.pending.push(ex) {
             feed.weirds.bump("decrypt.http_pending_full");
-            if let Some(old) = self.pending.pop_front() {
-                feed.out.push(old);
-            }
+            feed.out.push(old);
         }
-        self.pending.push_back(ex);
         up.consume(req.head_len);
         self.up_body = body(up, req.body);
         true
@@ -110,16 +91,8 @@ impl H1 {
             other => return stall(down, other.map(|_| ()), feed),
         };
         let head = down.data().get(..resp.head_len).unwrap_or_default();
-        let informational = (100..200).contains(&resp.status);
-        let head_request = self.pending.front().is_some_and(|e| e.method == "HEAD");
-        if !informational && let Some(mut ex) = self.pending.pop_front() {
-            ex.status = Some(resp.status);
-            let mut headers = Vec::new();
-            for_headers(head, false, |n, v| headers.push((n.to_vec(), v.to_vec())));
-            let date = date_of(headers.iter().map(|(n, v)| (n.as_slice(), v.as_slice())));
-            for (n, v) in &headers {
-                ex.response_header(n, v, date);
-            }
+        let head_request = self.pending.answers_head();
+        if let Some(ex) = self.pending.respond(resp.status, head) {
             feed.out.push(ex);
         }
         down.consume(resp.head_len);
@@ -231,25 +204,4 @@ fn stall(buf: &mut PlainBuf, outcome: Parsed<()>, feed: &mut Feed<'_>) -> bool {
         }
     }
     false
-}
-
-/// Call `f` with each header of a complete head (already validated by `wire::http`).
-fn for_headers(head: &[u8], request: bool, mut f: impl FnMut(&[u8], &[u8])) {
-    let mut storage = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
-    let headers: &[httparse::Header<'_>] = if request {
-        let mut req = httparse::Request::new(&mut storage);
-        match req.parse(head) {
-            Ok(httparse::Status::Complete(_)) => req.headers,
-            _ => &[],
-        }
-    } else {
-        let mut resp = httparse::Response::new(&mut storage);
-        match resp.parse(head) {
-            Ok(httparse::Status::Complete(_)) => resp.headers,
-            _ => &[],
-        }
-    };
-    for h in headers {
-        f(h.name.as_bytes(), h.value);
-    }
 }

@@ -11,7 +11,8 @@ use loona_hpack::Decoder;
 
 use super::app::PlainBuf;
 use super::conn::Feed;
-use super::model::{Exchange, HttpVersion, date_of};
+use crate::observation::{Exchange, HttpVersion};
+use crate::wire::http::date_of;
 
 /// Streams with a request waiting for its response, per connection.
 pub const MAX_OPEN_STREAMS: usize = 256;
@@ -107,7 +108,14 @@ impl H2 {
             .or_else(|| pseudo(b"host"))
             .or_else(|| sni.map(Cow::Borrowed))
             .unwrap_or_default();
-        let mut ex = Exchange::request(feed.ts, HttpVersion::Http2, &method, &authority, &path);
+        let mut ex = Exchange::request(
+            feed.ts,
+            HttpVersion::Http2,
+            true,
+            &method,
+            &authority,
+            &path,
+        );
         for (n, v) in &block.headers {
             ex.request_header(n, v);
         }

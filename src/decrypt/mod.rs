@@ -5,10 +5,13 @@
 //! the randoms and the cipher suite from the hellos, derives record keys from the
 //! [`KeyLog`] (TLS 1.2 PRF or TLS 1.3 HKDF, ring's primitives), decrypts records in both
 //! directions and passes application data to HTTP/1.1 or HTTP/2 parsers. Each request comes out
-//! as an [`Exchange`] (URL, status, cookies set and sent by name, tracker endpoint). Decrypted
-//! bytes are parsed as they stream and never kept; bodies are skipped; cookie values are never
-//! stored. A connection without a key, or with a record that does not decrypt, is counted
-//! (`decrypt.no_key`, `decrypt.bad_record`) and stays metadata.
+//! as an [`Exchange`] of the observation vocabulary (URL, status, cookies set and sent by name).
+//! Decrypted bytes are parsed as they stream and never kept; bodies are skipped; cookie values
+//! are never stored. A connection without a key, or with a record that does not decrypt, is
+//! counted (`decrypt.no_key`, `decrypt.bad_record`) and stays metadata.
+//!
+//! An analyzer like the rest of `flow`: it raises exchanges and applies no policy (which
+//! requests hit tracker endpoints, and whose hosts they are, is attribution's business).
 
 mod app;
 #[cfg(test)]
@@ -18,23 +21,18 @@ mod h1;
 mod h2;
 pub mod hello;
 pub mod keylog;
-pub mod model;
-pub mod record;
 #[cfg(test)]
 mod rfc8448;
 pub mod schedule;
 #[cfg(test)]
 mod tests;
-pub mod tracker;
 
 pub use app::{MAX_PLAIN_BYTES, PlainBuf};
 pub use conn::{Feed, MAX_CIPHERTEXT, Stop, TlsConn};
-pub use h1::MAX_PENDING_REQUESTS;
 pub use h2::{MAX_HEADER_BLOCK, MAX_HPACK_TABLE, MAX_OPEN_STREAMS};
 pub use keylog::{KeyLog, KeyLogStats, Secrets};
-pub use model::{Exchange, HttpVersion, SameSite, SetCookie};
-pub use record::RequestRecord;
-pub use tracker::TrackerHit;
+
+use crate::observation::Exchange;
 
 /// Run the HTTP layer over plaintext as if it had been decrypted: `chunks` are (from client,
 /// bytes) in arrival order. For fuzzing the HTTP/1.1 and HTTP/2 parsers without keys.

@@ -1,24 +1,22 @@
 //! Payload analyzers of a flow: which parser reads which bytes, and what each one raises.
 
 use crate::decrypt::{self, KeyLog, TlsConn};
-use crate::observation::{DeviceId, Ech, Observation, Via, is_local_addr};
+use crate::observation::{DeviceId, EchSeen, Exchange, Observation, Via, is_local_addr};
 use crate::stats::Counters;
 use crate::time::Timestamp;
 use crate::wire::Parsed;
 use crate::wire::dhcp;
 use crate::wire::dns::{self, Flavor};
-use crate::wire::http::{self, Body};
+use crate::wire::http::looks_like_request;
 use crate::wire::quic;
 use crate::wire::tls::{self, ClientHello};
 
 use super::dns_cache::DnsCache;
 use super::engine::{Segment, Sink};
+use super::http;
 use super::quic::{QuicTracker, Seen};
 use super::table::{App, Flow};
 use super::tcp::{MAX_STREAM_BYTES, StreamBuf};
-
-/// Public names of ECH providers: an outer SNI equal to one of these hides the destination.
-pub const ECH_PUBLIC_NAMES: &[&str] = &["cloudflare-ech.com", "cover.defo.ie"];
 
 /// Client bytes after which a stream that is neither TLS nor HTTP is left alone.
 const SNIFF_BYTES: usize = 16;
@@ -166,7 +164,7 @@ fn tcp_flow(
             found
         }
         App::Http => {
-            http_stream(flow, seg.ts, from_client, weirds, sink);
+            http::stream(flow, seg.ts, from_client, weirds, sink);
             None
         }
         App::Dns => Some(Found::DnsMessages(dns_stream(
@@ -185,7 +183,7 @@ fn tcp_flow(
 fn sniff(head: &[u8]) -> App {
     if tls::looks_like_tls(head) {
         App::Tls
-    } else if http::looks_like_request(head) {
+    } else if looks_like_request(head) {
         App::Http
     } else if head.len() >= SNIFF_BYTES {
         App::Done
@@ -224,111 +222,6 @@ fn tls_hello(flow: &mut Flow, weirds: &mut Counters, decrypting: bool) -> Option
         }
     }
     None
-}
-
-fn http_stream(
-    flow: &mut Flow,
-    ts: Timestamp,
-    from_client: bool,
-    weirds: &mut Counters,
-    sink: &mut impl Sink,
-) {
-    loop {
-        let stream = if from_client {
-            &mut flow.up
-        } else {
-            &mut flow.down
-        };
-        if stream.is_closed() || stream.data().is_empty() {
-            return;
-        }
-        let (head_len, body) = if from_client {
-            match http::parse_request(stream.data()) {
-                Parsed::Done(req) => {
-                    let (len, body) = (req.head_len, req.body);
-                    http_request(flow, ts, req, sink);
-                    (len, body)
-                }
-                other => return http_stall(stream, other.map(|_| ()), weirds),
-            }
-        } else {
-            match http::parse_response(stream.data()) {
-                Parsed::Done(resp) => {
-                    sink.observe(Observation::HttpResponse {
-                        ts,
-                        device: flow.device,
-                        flow: flow.key,
-                        status: resp.status,
-                        set_cookie_names: resp.set_cookie_names,
-                    });
-                    (resp.head_len, resp.body)
-                }
-                other => return http_stall(stream, other.map(|_| ()), weirds),
-            }
-        };
-        let stream = if from_client {
-            &mut flow.up
-        } else {
-            &mut flow.down
-        };
-        stream.consume(head_len);
-        match body {
-            Body::None => {}
-            Body::Length(n) => stream.skip(n),
-            Body::UntilClose => return stream.close(),
-            Body::Chunked => match http::chunked_len(stream.data()) {
-                Parsed::Done(n) => stream.consume(n),
-                // A chunked body the buffer cannot hold ends what this direction can follow.
-                other => {
-                    if !matches!(other, Parsed::Incomplete { .. }) {
-                        weirds.bump("http.bad_chunked_body");
-                    } else {
-                        weirds.bump("http.chunked_body_not_followed");
-                    }
-                    return stream.close();
-                }
-            },
-        }
-    }
-}
-
-fn http_stall(stream: &mut StreamBuf, outcome: Parsed<()>, weirds: &mut Counters) {
-    match outcome {
-        Parsed::Incomplete { .. } if stream.data().len() < MAX_STREAM_BYTES => {}
-        Parsed::Incomplete { .. } => {
-            weirds.bump("http.head_exceeds_buffer");
-            stream.close();
-        }
-        Parsed::Malformed(w) => {
-            weirds.bump(w);
-            stream.close();
-        }
-        Parsed::NotThis | Parsed::Done(()) => {
-            weirds.bump("http.not_http");
-            stream.close();
-        }
-    }
-}
-
-fn http_request(flow: &mut Flow, ts: Timestamp, req: http::Request, sink: &mut impl Sink) {
-    if flow.name.is_none()
-        && let Some(host) = req.host.as_deref()
-    {
-        let name = host_name(host);
-        if !name.is_empty() {
-            flow.name = Some((name, Via::Http));
-        }
-    }
-    sink.observe(Observation::HttpRequest {
-        ts,
-        device: flow.device,
-        flow: flow.key,
-        method: req.method,
-        host: req.host,
-        path: req.path,
-        referer: req.referer,
-        has_cookie: req.has_cookie,
-    });
 }
 
 /// A segment of a decrypted TLS flow, pushed in slices that leave the stream buffer room for
@@ -394,37 +287,24 @@ fn decrypt_streams(
     emit_requests(flow, out, sink);
 }
 
-/// A flow ends: requests decrypted but still waiting for a response are handed out.
-pub(super) fn flush_decrypted(flow: &mut Flow, sink: &mut impl Sink) {
+/// A flow ends: requests (plain or decrypted) still waiting for a response are handed out.
+pub(super) fn flush_requests(flow: &mut Flow, sink: &mut impl Sink) {
     if let Some(mut conn) = flow.tls.take() {
         let mut out = Vec::new();
         conn.finish(&mut out);
         emit_requests(flow, out, sink);
     }
-}
-
-fn emit_requests(flow: &Flow, out: Vec<decrypt::Exchange>, sink: &mut impl Sink) {
-    for exchange in out {
-        sink.observe(Observation::Request {
-            device: flow.device,
-            flow: flow.key,
-            exchange: Box::new(exchange),
-        });
+    if let Some(mut pending) = flow.exchanges.take() {
+        for exchange in pending.drain() {
+            http::emit(flow, exchange, sink);
+        }
     }
 }
 
-/// The name part of a Host header: lower case, without port or IPv6 brackets.
-pub fn host_name(host: &str) -> String {
-    let host = host.trim();
-    let bare = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().unwrap_or(rest)
-    } else {
-        match host.rsplit_once(':') {
-            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-            _ => host,
-        }
-    };
-    bare.trim_end_matches('.').to_ascii_lowercase()
+fn emit_requests(flow: &Flow, out: Vec<Exchange>, sink: &mut impl Sink) {
+    for exchange in out {
+        http::emit(flow, exchange, sink);
+    }
 }
 
 fn dns_stream(stream: &mut StreamBuf, weirds: &mut Counters) -> Vec<Vec<u8>> {
@@ -523,7 +403,8 @@ fn dns_message(ctx: &mut Context<'_>, seg: &Segment<'_>, bytes: &[u8], sink: &mu
     }
 }
 
-/// A ClientHello completed on `flow` (TLS over TCP, or QUIC): name the flow, decide ECH.
+/// A ClientHello completed on `flow` (TLS over TCP, or QUIC): name the flow, note what it shows
+/// of ECH (attribution decides whether it hid the destination).
 fn hello(
     flow: &mut Flow,
     dns: &DnsCache,
@@ -533,27 +414,25 @@ fn hello(
     h: ClientHello,
     sink: &mut impl Sink,
 ) {
-    let ech = h.ech_extension.then(|| {
-        let outer = h.sni.as_deref().map(str::to_ascii_lowercase);
-        let known_public = outer
-            .as_deref()
-            .is_some_and(|o| ECH_PUBLIC_NAMES.contains(&o));
-        // The host the client resolved had an ECH config: the SNI is a cover name.
-        let resolved_with_ech = flow.cached_name.as_deref().is_some_and(|host| {
-            Some(host) != outer.as_deref() && dns.has_ech_config(flow.device, host)
+    let sni = h
+        .sni
+        .as_deref()
+        .map(|s| s.trim_end_matches('.').to_ascii_lowercase())
+        .filter(|s| !s.is_empty());
+    if h.ech_extension {
+        let outer_sni = h.sni.as_deref().map(str::to_ascii_lowercase);
+        // The host the client resolved had an ECH config: the SNI may be a cover name.
+        let resolved_has_ech_config = flow.cached_name.as_deref().is_some_and(|host| {
+            Some(host) != outer_sni.as_deref() && dns.has_ech_config(flow.device, host)
         });
-        if known_public || resolved_with_ech {
-            Ech::Real
-        } else {
-            Ech::Grease
-        }
-    });
-    flow.ech = ech;
-    if let Some(sni) = h.sni.as_deref() {
-        let name = sni.trim_end_matches('.').to_ascii_lowercase();
-        if !name.is_empty() {
-            flow.name = Some((name, via));
-        }
+        flow.ech = Some(Box::new(EchSeen {
+            outer_sni,
+            resolved: flow.cached_name.clone(),
+            resolved_has_ech_config,
+        }));
+    }
+    if let Some(name) = sni {
+        flow.name = Some((name, via));
     }
     sink.observe(Observation::Hello {
         ts,
@@ -562,22 +441,12 @@ fn hello(
         via,
         quic_version,
         hello: h,
-        ech,
     });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn host_name_strips_port_brackets_and_case() {
-        assert_eq!(host_name("WWW.Example.com:8080"), "www.example.com");
-        assert_eq!(host_name("[2001:db8::1]:80"), "2001:db8::1");
-        assert_eq!(host_name("[2001:db8::1]"), "2001:db8::1");
-        assert_eq!(host_name("192.168.111.154"), "192.168.111.154");
-        assert_eq!(host_name("example.com."), "example.com");
-    }
 
     #[test]
     fn sniff_decides_after_enough_bytes() {

@@ -254,9 +254,9 @@ impl Engine {
     }
 }
 
-/// A flow ends: requests still waiting in its decryption state first, then its totals.
+/// A flow ends: requests still waiting for a response first, then its totals.
 fn end_flow(mut flow: Flow, sink: &mut impl Sink) {
-    analyze::flush_decrypted(&mut flow, sink);
+    analyze::flush_requests(&mut flow, sink);
     sink.observe(Observation::FlowEnd(flow.into_summary()));
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
-use crate::observation::{DeviceId, Ech, FlowKey, FlowSummary, Proto, Via};
+use crate::observation::{DeviceId, EchSeen, FlowKey, FlowSummary, Proto, Via};
 use crate::time::Timestamp;
 
 use super::tcp::StreamBuf;
@@ -60,8 +60,8 @@ pub struct Flow {
     pub name: Option<(String, Via)>,
     /// Name of the server address from the DNS cache, looked up when the flow began.
     pub cached_name: Option<String>,
-    /// ECH state of the hello.
-    pub ech: Option<Ech>,
+    /// What the hello showed of ECH, when it carried the extension.
+    pub ech: Option<Box<EchSeen>>,
     /// The client speaks a QUIC version sporfri cannot read (and no readable hello came).
     pub quic_unreadable: Option<u32>,
     /// The analyzer.
@@ -78,6 +78,8 @@ pub struct Flow {
     pub rst: bool,
     /// Decryption state when a key log is loaded and the flow is TLS.
     pub tls: Option<Box<crate::decrypt::TlsConn>>,
+    /// Plain-HTTP requests waiting for their responses.
+    pub exchanges: Option<Box<super::http::Exchanges>>,
 }
 
 impl Flow {
@@ -103,6 +105,7 @@ impl Flow {
             fin_down: false,
             rst: false,
             tls: None,
+            exchanges: None,
         }
     }
 
@@ -130,15 +133,13 @@ impl Flow {
         }
     }
 
-    /// Totals and final name of a flow that ends: the flow's own name first, else the DNS
-    /// cache's, else the address. The names move into the summary instead of being copied.
+    /// Totals and name of a flow that ends: the flow's own name first, else the DNS cache's,
+    /// else the address. The names move into the summary instead of being copied.
     pub fn into_summary(mut self) -> FlowSummary {
-        let (name, via) = match (self.name.take(), self.cached_name.take(), self.ech) {
-            // Real ECH hides the destination: the outer SNI is the provider's public name.
-            (_, Some(cached), Some(Ech::Real)) => (cached, Via::DnsCache),
-            (Some((n, v)), _, _) => (n, v),
-            (None, Some(cached), _) => (cached, Via::DnsCache),
-            (None, None, _) => (self.key.server.ip().to_string(), Via::Ip),
+        let (name, via) = match (self.name.take(), self.cached_name.take()) {
+            (Some((n, v)), _) => (n, v),
+            (None, Some(cached)) => (cached, Via::DnsCache),
+            (None, None) => (self.key.server.ip().to_string(), Via::Ip),
         };
         FlowSummary {
             key: self.key,
@@ -151,7 +152,7 @@ impl Flow {
             packets_down: self.packets_down,
             name,
             via,
-            ech: self.ech,
+            ech: self.ech.map(|e| *e),
             quic_unreadable: self.quic_unreadable,
             dns: self.app == App::Dns,
         }
@@ -362,20 +363,17 @@ mod tests {
 
     #[test]
     fn summary_prefers_own_name_then_cache_then_address() {
-        let with = |cached: Option<&str>, own: Option<&str>, ech: Option<Ech>| {
+        let with = |cached: Option<&str>, own: Option<&str>| {
             let mut f = flow(1, 0);
             f.cached_name = cached.map(Into::into);
             f.name = own.map(|n| (n.into(), Via::Tls));
-            f.ech = ech;
             let s = f.into_summary();
             (s.name, s.via)
         };
-        assert_eq!(with(None, None, None), ("10.0.0.2".into(), Via::Ip));
+        assert_eq!(with(None, None), ("10.0.0.2".into(), Via::Ip));
         let cdn = Some("cdn.example");
-        assert_eq!(with(cdn, None, None), ("cdn.example".into(), Via::DnsCache));
+        assert_eq!(with(cdn, None), ("cdn.example".into(), Via::DnsCache));
         let own = Some("www.example");
-        assert_eq!(with(cdn, own, None), ("www.example".into(), Via::Tls));
-        let real = Some(Ech::Real);
-        assert_eq!(with(cdn, own, real), ("cdn.example".into(), Via::DnsCache));
+        assert_eq!(with(cdn, own), ("www.example".into(), Via::Tls));
     }
 }

@@ -83,18 +83,18 @@ pub enum LiveError {
     #[error(transparent)]
     Signatures(#[from] SignatureError),
     /// The runtime, a signal handler, the thread or the `--write` file could not be set up.
-    #[error("{what}: {source}")]
+    #[error("{what}: {cause}")]
     Setup {
         /// What was being set up.
         what: String,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: std::io::Error,
     },
 }
 
 fn setup(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> LiveError {
     let what = what.into();
-    move |source| LiveError::Setup { what, source }
+    move |cause| LiveError::Setup { what, cause }
 }
 
 /// Ends a live run from elsewhere (the control socket's "end session", a test); cheap to clone,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::attribute::{Category, Party};
+use crate::attribute::{Category, Hidden, Party};
 use crate::contact::{Contact, Device, Scope};
 use crate::observation::{DeviceId, Ech};
 
@@ -113,9 +113,9 @@ fn notes(c: &Contact) -> String {
     if let Some(h) = a.hidden {
         n.push(format!("HIDDEN: {}", h.as_str()));
     }
-    match c.ech {
-        Some(Ech::Real) => n.push("ech".into()),
-        Some(Ech::Grease) | None => {}
+    // Real ECH hides the name, so it is usually also the `hidden` reason: say it once.
+    if c.ech == Some(Ech::Real) && a.hidden != Some(Hidden::Ech) {
+        n.push("ech".into());
     }
     if a.declared.is_some() {
         n.push("declared by site".into());

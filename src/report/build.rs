@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::localtime::when;
+use super::meta::{AttributedWith, SignatureInfo};
 use super::verdict::{findings, is_tracking};
 use super::{
     AllowedInfo, CategoryRow, Item, MarkInfo, Meta, OrgRow, REPORT_VERSION, Report, SessionInfo,
@@ -64,15 +65,6 @@ fn kinds(c: &ContactRecord) -> Vec<String> {
     set.into_iter().map(str::to_owned).collect()
 }
 
-/// The first kept observation of each kind: what a human reads; JSON carries them all.
-pub(super) fn first_per_kind(i: &Item) -> Vec<&crate::session::Evidence> {
-    let mut seen = BTreeSet::new();
-    i.evidence
-        .iter()
-        .filter(|e| seen.insert(e.kind.as_str()))
-        .collect()
-}
-
 /// A contact cited as evidence, with `detail` for the finding that cites it.
 pub(super) fn item(session: &Session, c: &ContactRecord, detail: Option<String>) -> Item {
     let a = &c.attribution;
@@ -89,6 +81,7 @@ pub(super) fn item(session: &Session, c: &ContactRecord, detail: Option<String>)
         last_seen: when(c.last_seen),
         via: c.via.clone(),
         evidence_kinds: kinds(c),
+        via_evidence: super::evidence::per_via(c),
         evidence: c.evidence.clone(),
         detail,
     }
@@ -116,9 +109,9 @@ pub fn site_info(f: &SiteFacts) -> SiteInfo {
     }
 }
 
-/// The report of `session` with its `contacts` (as stored). `site` is the session's site
-/// profile as loaded now (`None` when it names none or it is not found); `meta` says which
-/// sporfri and signatures render it.
+/// The report of `session` with its `contacts` (as stored, or attributed again). `site` is the
+/// session's site profile as stored (`None` when it names none or it is not found); `meta` says
+/// which sporfri renders it and which signatures the contacts were attributed with.
 pub fn build(
     session: &Session,
     contacts: &[ContactRecord],
@@ -128,8 +121,8 @@ pub fn build(
     build_with_requests(session, contacts, &[], site, meta)
 }
 
-/// [`build`] with the session's decrypted requests (lab decryption, `Store::requests`): the
-/// "Cookies and requests" section and findings 6 and 7.
+/// [`build`] with the session's requests (plain HTTP, and decrypted with a key log;
+/// `Store::requests`): the "Cookies and requests" section and findings 6 and 7.
 pub fn build_with_requests(
     session: &Session,
     contacts: &[ContactRecord],
@@ -161,12 +154,19 @@ pub fn build_with_requests(
         contacts,
         &cookies_and_requests,
     ));
+    let caveats = caveats(
+        session,
+        contacts,
+        site.as_ref(),
+        &meta.signatures,
+        &cookies_and_requests,
+    );
     Report {
         report_version: REPORT_VERSION,
         meta,
         session: session_info(session),
         summary: summary(contacts, &findings),
-        caveats: caveats(session, contacts, site.as_ref()),
+        caveats,
         site,
         frame: FRAME.iter().map(|s| (*s).to_owned()).collect(),
         findings,
@@ -260,12 +260,31 @@ fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
     }
 }
 
-fn caveats(session: &Session, contacts: &[ContactRecord], site: Option<&SiteInfo>) -> Vec<String> {
+fn caveats(
+    session: &Session,
+    contacts: &[ContactRecord],
+    site: Option<&SiteInfo>,
+    signatures: &SignatureInfo,
+    requests: &super::requests::CookiesAndRequests,
+) -> Vec<String> {
     let mut out = vec![
         "Only the devices and the time span of this capture are covered; traffic outside them, \
          or on another network path, is not."
             .to_owned(),
     ];
+    match signatures.attribution {
+        AttributedWith::Recorded => {}
+        AttributedWith::Reattributed => out.push(
+            "Contacts were attributed again with this sporfri's signatures (--reattribute), not \
+             with those the session was recorded with; the evidence metadata names both."
+                .to_owned(),
+        ),
+        AttributedWith::NotStored => out.push(
+            "The session was recorded by a sporfri that did not store its signatures: contacts \
+             are attributed as recorded, the site profile is as loaded for this report."
+                .to_owned(),
+        ),
+    }
     let hidden = contacts
         .iter()
         .filter(|c| c.attribution.hidden.is_some())
@@ -283,7 +302,8 @@ fn caveats(session: &Session, contacts: &[ContactRecord], site: Option<&SiteInfo
                 .to_owned(),
         ),
         (Some(name), None) => out.push(format!(
-            "The site profile {name} was not found when rendering; attribution is as recorded."
+            "The site profile {name} was neither stored with the session nor found when \
+             rendering; attribution is as recorded, declarations are unknown."
         )),
         (Some(_), Some(p)) => out.push(format!(
             "First-party names are those of the site profile {} ({}); its source: {}",
@@ -306,20 +326,8 @@ fn caveats(session: &Session, contacts: &[ContactRecord], site: Option<&SiteInfo
             session.last_flush.map(|t| t.rfc3339()).unwrap_or_default()
         ));
     }
+    out.extend(super::requests::caveat(requests));
     let st = &session.stats;
-    if st.requests > 0 {
-        out.push(format!(
-            "{} request(s) were decrypted with the browser's TLS key log (lab decryption): \
-             cookies and page addresses in them are shown; requests over HTTP/3 (QUIC) and \
-             connections without a key are not decrypted, so those lists are lower bounds.{}",
-            st.requests,
-            if st.requests_dropped > 0 {
-                format!(" {} more were not kept (limit).", st.requests_dropped)
-            } else {
-                String::new()
-            }
-        ));
-    }
     if st.dropped > 0 || st.unstored > 0 {
         out.push(format!(
             "{} contact(s) were not kept (memory limit) and {} not stored (database errors).",

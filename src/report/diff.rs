@@ -12,7 +12,8 @@ use serde::Serialize;
 use super::build::{org_key, word};
 use super::esc::{html as h, md as m};
 use super::localtime::when;
-use super::{Meta, REPORT_VERSION, When};
+use super::meta::{SignatureInfo, describe};
+use super::{REPORT_VERSION, When};
 use crate::attribute::{Category, Party};
 use crate::session::{ContactRecord, Phase, Session, SessionId, Source};
 
@@ -54,6 +55,19 @@ pub struct SideInfo {
     pub started: Option<When>,
     /// Consent marks, as `kind@offset` words.
     pub consent: Vec<String>,
+    /// The signatures its contacts were attributed with.
+    pub signatures: SignatureInfo,
+}
+
+/// One session to compare: its record, its contacts and the signatures they were attributed with.
+#[derive(Debug, Clone, Copy)]
+pub struct DiffSide<'a> {
+    /// The session.
+    pub session: &'a Session,
+    /// Its contacts.
+    pub contacts: &'a [ContactRecord],
+    /// What they were attributed with.
+    pub signatures: &'a SignatureInfo,
 }
 
 /// One name compared.
@@ -116,8 +130,8 @@ pub struct DiffSummary {
 pub struct Diff {
     /// Report JSON shape version.
     pub report_version: u32,
-    /// Versions and hashes.
-    pub meta: Meta,
+    /// `CARGO_PKG_VERSION` of the sporfri that rendered it.
+    pub sporfri_version: String,
     /// Session A.
     pub a: SideInfo,
     /// Session B.
@@ -149,8 +163,10 @@ fn by_name(contacts: &[ContactRecord]) -> BTreeMap<&str, Seen<'_>> {
     map
 }
 
-fn side_info(s: &Session) -> SideInfo {
+fn side_info(side: DiffSide<'_>) -> SideInfo {
+    let s = side.session;
     SideInfo {
+        signatures: side.signatures.clone(),
         id: s.id,
         label: s.label.clone(),
         site: s.site.clone(),
@@ -248,8 +264,8 @@ fn organisations(rows: &[DiffRow]) -> Vec<OrgDiff> {
 }
 
 /// Compare session `a` (with its contacts) to session `b`.
-pub fn diff(a: (&Session, &[ContactRecord]), b: (&Session, &[ContactRecord]), meta: Meta) -> Diff {
-    let names = rows(a.1, b.1);
+pub fn diff(a: DiffSide<'_>, b: DiffSide<'_>) -> Diff {
+    let names = rows(a.contacts, b.contacts);
     let count = |s: Side, third: bool| {
         names
             .iter()
@@ -258,9 +274,9 @@ pub fn diff(a: (&Session, &[ContactRecord]), b: (&Session, &[ContactRecord]), me
     };
     Diff {
         report_version: REPORT_VERSION,
-        meta,
-        a: side_info(a.0),
-        b: side_info(b.0),
+        sporfri_version: env!("CARGO_PKG_VERSION").to_owned(),
+        a: side_info(a),
+        b: side_info(b),
         summary: DiffSummary {
             only_a: count(Side::OnlyA, false),
             only_b: count(Side::OnlyB, false),
@@ -329,7 +345,7 @@ fn title(d: &Diff) -> String {
 pub fn md(d: &Diff) -> String {
     let s = &d.summary;
     let mut out = format!(
-        "# {}\n\nNames only in A: {} ({} third party); only in B: {} ({} third party); in both: {}.\n\nA consent marks: {}; B consent marks: {}.\n",
+        "# {}\n\nNames only in A: {} ({} third party); only in B: {} ({} third party); in both: {}.\n\nA consent marks: {}; B consent marks: {}.\n\nA attributed {}.\n\nB attributed {}.\n",
         m(&title(d)),
         s.only_a,
         s.third_only_a,
@@ -337,7 +353,9 @@ pub fn md(d: &Diff) -> String {
         s.third_only_b,
         s.both,
         m(&d.a.consent.join(" ")),
-        m(&d.b.consent.join(" "))
+        m(&d.b.consent.join(" ")),
+        m(&describe(&d.a.signatures)),
+        m(&describe(&d.b.signatures)),
     );
     out.push_str("\n## By organisation\n\n| Side | Organisation | Party | Phases A | Phases B | Only A | Only B | Both |\n|---|---|---|---|---|---|---|---|\n");
     for o in &d.organisations {
@@ -376,7 +394,7 @@ pub fn html(d: &Diff) -> String {
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title>\
          <style>body{{font:15px/1.45 system-ui,sans-serif;max-width:1100px;margin:0 auto;padding:12px}}.scroll{{overflow-x:auto}}table{{border-collapse:collapse;width:100%;font-size:.88em}}th,td{{border:1px solid #d5d8dc;padding:3px 6px;text-align:left;vertical-align:top}}th{{background:#f2f3f4}}tr.only-a td:first-child{{color:#a04000}}tr.only-b td:first-child{{color:#1f618d}}@media print{{.scroll{{overflow:visible}}tr{{break-inside:avoid}}}}</style></head><body><h1>{t}</h1>\
-         <p class=\"summary\">Names only in A: {} ({} third party); only in B: {} ({} third party); in both: {}.</p><p>A consent marks: {}; B consent marks: {}.</p>",
+         <p class=\"summary\">Names only in A: {} ({} third party); only in B: {} ({} third party); in both: {}.</p><p>A consent marks: {}; B consent marks: {}.</p><p class=\"attribution\">A attributed {}.<br>B attributed {}.</p>",
         s.only_a,
         s.third_only_a,
         s.only_b,
@@ -384,6 +402,8 @@ pub fn html(d: &Diff) -> String {
         s.both,
         h(&d.a.consent.join(" ")),
         h(&d.b.consent.join(" ")),
+        h(&describe(&d.a.signatures)),
+        h(&describe(&d.b.signatures)),
         t = h(&title(d)),
     );
     out.push_str("<h2>By organisation</h2><div class=\"scroll\"><table><tr><th>Side</th><th>Organisation</th><th>Party</th><th>Phases A</th><th>Phases B</th><th>Only A</th><th>Only B</th><th>Both</th></tr>");

@@ -55,19 +55,8 @@ fn list<T: serde::Serialize>(v: &[T]) -> String {
 
 fn evidence(i: &Item) -> String {
     let mut s = e(&i.evidence_kinds.join(" "));
-    for ev in super::build::first_per_kind(i) {
-        let flow = ev
-            .flow
-            .as_deref()
-            .map(|f| format!(" {f}"))
-            .unwrap_or_default();
-        let _ = write!(
-            s,
-            "<div class=\"ev\">{} {}{}</div>",
-            e(&ev.ts.rfc3339()),
-            e(&ev.kind),
-            e(&flow)
-        );
+    for line in super::evidence::lines(&i.via_evidence, &i.evidence) {
+        let _ = write!(s, "<div class=\"ev\">{}</div>", e(&line));
     }
     s
 }
@@ -169,15 +158,14 @@ fn cookies(out: &mut String, cookies: &[CookieRow]) {
 fn cookies_and_requests(out: &mut String, r: &Report) {
     let s = &r.cookies_and_requests;
     out.push_str("<h2 id=\"cookies-and-requests\">Cookies and requests</h2>");
-    if s.decrypted_requests == 0 {
-        out.push_str("<p class=\"note\">No request was decrypted (no TLS key log): what went inside TLS is not shown.</p>");
-        return;
-    }
     let _ = write!(
         out,
-        "<p class=\"note\">{} request(s) decrypted with the browser's TLS key log (lab decryption); HTTP/3 requests are not decrypted.</p>",
-        s.decrypted_requests
+        "<p class=\"note\">{}</p>",
+        e(&super::requests::summary_line(s))
     );
+    if s.decrypted_requests + s.plain_requests == 0 {
+        return;
+    }
     for p in &s.third_parties {
         let _ = write!(
             out,
@@ -306,7 +294,9 @@ fn metadata(out: &mut String, r: &Report) {
     dd(out, "sporfri version", &e(&r.meta.sporfri_version));
     let sig = &r.meta.signatures;
     let mut sigs = format!(
-        "builtin: sha256 {} ({} files)",
+        "<span class=\"attribution\" data-attribution=\"{}\">{}</span><br>builtin: sha256 {} ({} files)",
+        word(&sig.attribution),
+        e(&super::describe(sig)),
         e(&sig.builtin.sha256),
         sig.builtin.files
     );
@@ -318,6 +308,17 @@ fn metadata(out: &mut String, r: &Report) {
             e(&l.sha256),
             l.files
         );
+    }
+    if let Some(p) = &sig.site {
+        let _ = write!(
+            sigs,
+            "<br>site profile {}: sha256 {}",
+            e(&p.file),
+            e(&p.sha256)
+        );
+    }
+    if let Some(rec) = &r.meta.recorded_signatures {
+        let _ = write!(sigs, "<br>recorded with: {}", e(&super::describe_set(rec)));
     }
     let _ = write!(sigs, "<br><span class=\"note\">{}</span>", e(&sig.note));
     dd(out, "Signatures", &sigs);

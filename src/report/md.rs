@@ -16,18 +16,7 @@ fn when(w: &When) -> String {
 }
 
 fn evidence(i: &Item) -> String {
-    super::build::first_per_kind(i)
-        .into_iter()
-        .map(|ev| {
-            let flow = ev
-                .flow
-                .as_deref()
-                .map(|f| format!(" {f}"))
-                .unwrap_or_default();
-            format!("{} {}{}", ev.ts.rfc3339(), ev.kind, flow)
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    super::evidence::lines(&i.via_evidence, &i.evidence).join("; ")
 }
 
 fn items(out: &mut String, items: &[Item]) {
@@ -129,18 +118,10 @@ fn cookies(out: &mut String, cookies: &[CookieRow]) {
 fn cookies_and_requests(out: &mut String, r: &Report) {
     let s = &r.cookies_and_requests;
     let _ = writeln!(out, "\n## Cookies and requests\n");
-    if s.decrypted_requests == 0 {
-        let _ = writeln!(
-            out,
-            "No request was decrypted (no TLS key log): what went inside TLS is not shown."
-        );
+    let _ = writeln!(out, "{}", super::requests::summary_line(s));
+    if s.decrypted_requests + s.plain_requests == 0 {
         return;
     }
-    let _ = writeln!(
-        out,
-        "{} request(s) decrypted with the browser's TLS key log; third parties below.",
-        s.decrypted_requests
-    );
     for p in &s.third_parties {
         let _ = writeln!(out, "\n### {}\n", e(&p.label));
         let _ = writeln!(out, "- hosts: {}", e(&p.hosts.join(" ")));
@@ -254,6 +235,7 @@ fn metadata(out: &mut String, r: &Report) {
     let _ = writeln!(out, "\n## Session and evidence\n");
     let _ = writeln!(out, "- sporfri version: {}", e(&r.meta.sporfri_version));
     let sig = &r.meta.signatures;
+    let _ = writeln!(out, "- attribution: {}", e(&super::describe(sig)));
     let _ = writeln!(
         out,
         "- signatures: builtin sha256 {} ({} files)",
@@ -267,6 +249,17 @@ fn metadata(out: &mut String, r: &Report) {
             l.sha256,
             l.files
         );
+    }
+    if let Some(p) = &sig.site {
+        let _ = writeln!(
+            out,
+            "- site profile file: {} sha256 {}",
+            e(&p.file),
+            p.sha256
+        );
+    }
+    if let Some(rec) = &r.meta.recorded_signatures {
+        let _ = writeln!(out, "- recorded with: {}", e(&super::describe_set(rec)));
     }
     match &s.source {
         Source::File { path, sha256 } => {

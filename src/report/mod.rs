@@ -13,6 +13,7 @@ mod build;
 pub mod csv;
 pub mod diff;
 mod esc;
+mod evidence;
 pub mod html;
 pub mod json;
 pub mod localtime;
@@ -34,14 +35,20 @@ use crate::session::{
 };
 
 pub use build::{build, build_with_requests, site_info};
-pub use meta::{LayerInfo, Meta, SignatureInfo, builtin_signatures, files_sha256};
+pub use evidence::ViaEvidence;
+pub use meta::{
+    AttributedWith, LayerInfo, Meta, SignatureInfo, SiteSource, builtin_signatures, describe,
+    describe_set, files_sha256,
+};
 pub use requests::{
     CookieRow, CookiesAndRequests, MAX_REPORT_REQUESTS_PER_PARTY, PartyRequests, RequestRow,
 };
 pub use verdict::{REPORT_TRACKING_CATEGORIES, findings, is_tracking};
 
 /// Version of the report's JSON shape; bumped when a field changes meaning or disappears.
-pub const REPORT_VERSION: u32 = 1;
+/// 2: `meta.signatures` names the set the contacts were attributed with (stored with the
+/// session), no longer the files loaded when rendering; the diff's `meta` moved into each side.
+pub const REPORT_VERSION: u32 = 2;
 
 /// An instant in UTC and in Copenhagen local time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -205,7 +212,9 @@ pub struct Item {
     pub via: Vec<String>,
     /// Distinct kinds of the kept evidence (`dns-query`, `tls-hello`, ...).
     pub evidence_kinds: Vec<String>,
-    /// The first observations (time, kind, flow).
+    /// Each way it was seen ([`Item::via`]) with the first observation that shows it.
+    pub via_evidence: Vec<ViaEvidence>,
+    /// Every kept observation (time, kind, way, flow), in time order.
     pub evidence: Vec<Evidence>,
     /// What else matters for this finding (CNAME chain, declaration, hiding, continuation).
     pub detail: Option<String>,

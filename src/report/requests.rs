@@ -1,7 +1,7 @@
-//! "Cookies and requests": what lab decryption (a TLS key log) shows per third party, and the
-//! findings about third-party cookies set before consent and after "reject". Pure policy over
-//! the stored requests; a session without decrypted requests gets an empty section and
-//! not-applicable findings.
+//! "Cookies and requests": what plain HTTP and lab decryption (a TLS key log) show per third
+//! party, and the findings about third-party cookies set before consent and after "reject". Pure
+//! policy over the stored requests; a session without requests gets an empty section and
+//! not-applicable findings, and one without decrypted requests says that TLS was not looked in.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,7 +17,7 @@ use crate::session::{ContactRecord, MarkKind, Phase, RequestEntry, Session};
 /// store; past this the section says how many were left out).
 pub const MAX_REPORT_REQUESTS_PER_PARTY: usize = 200;
 
-/// One decrypted request as the report shows it.
+/// One request (plain HTTP or decrypted) as the report shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RequestRow {
     /// Request time.
@@ -42,6 +42,8 @@ pub struct RequestRow {
     pub page: Option<String>,
     /// Names of the cookies the request sent back.
     pub cookies_sent: Vec<String>,
+    /// Decrypted from TLS; `false`: plain HTTP.
+    pub encrypted: bool,
 }
 
 /// One cookie a third party set.
@@ -75,6 +77,8 @@ pub struct CookieRow {
     pub device: String,
     /// The request whose response set it.
     pub url: String,
+    /// Set inside TLS (decrypted); `false`: over plain HTTP.
+    pub encrypted: bool,
 }
 
 /// One third party's requests and cookies.
@@ -105,6 +109,8 @@ pub struct PartyRequests {
 pub struct CookiesAndRequests {
     /// Requests decrypted in the session (all parties).
     pub decrypted_requests: u64,
+    /// Plain-HTTP requests in the session (all parties).
+    pub plain_requests: u64,
     /// Requests not kept by the recorder (limit).
     pub requests_dropped: u64,
     /// Third parties, earliest first.
@@ -132,6 +138,7 @@ fn cookie_rows(session: &Session, r: &RequestEntry) -> impl Iterator<Item = Cook
         offset_s: off,
         device: r.device.clone(),
         url: r.url.clone(),
+        encrypted: r.encrypted,
     })
 }
 
@@ -148,6 +155,7 @@ fn row(session: &Session, r: &RequestEntry) -> RequestRow {
         site_id: r.tracker.as_ref().and_then(|t| t.site_id.clone()),
         page: r.tracker.as_ref().and_then(|t| t.page.clone()),
         cookies_sent: r.cookies_sent.clone(),
+        encrypted: r.encrypted,
     }
 }
 
@@ -168,8 +176,10 @@ pub fn section(session: &Session, requests: &[RequestEntry]) -> CookiesAndReques
         let first = |p: &PartyRequests| p.requests.first().map(|r| r.time.utc.clone());
         (first(a), &a.label).cmp(&(first(b), &b.label))
     });
+    let decrypted = requests.iter().filter(|r| r.encrypted).count() as u64;
     CookiesAndRequests {
-        decrypted_requests: session.stats.requests,
+        decrypted_requests: decrypted,
+        plain_requests: requests.len() as u64 - decrypted,
         requests_dropped: session.stats.requests_dropped,
         third_parties,
     }
@@ -216,7 +226,10 @@ pub fn cookie_findings(
     contacts: &[ContactRecord],
     section: &CookiesAndRequests,
 ) -> [Finding; 2] {
-    let decrypted = section.decrypted_requests > 0;
+    let seen = Seen {
+        decrypted: section.decrypted_requests > 0,
+        plain: section.plain_requests > 0,
+    };
     let cookies: Vec<&CookieRow> = section
         .third_parties
         .iter()
@@ -241,13 +254,8 @@ pub fn cookie_findings(
         .iter()
         .any(|m| m.kind == MarkKind::ConsentRejected);
     [
-        explain(before, decrypted, true, "before any consent decision"),
-        explain(
-            after,
-            decrypted,
-            rejected,
-            "after the consent-rejected mark",
-        ),
+        explain(before, seen, true, "before any consent decision"),
+        explain(after, seen, rejected, "after the consent-rejected mark"),
     ]
 }
 
@@ -286,8 +294,66 @@ fn cookie_finding<'a>(
     f
 }
 
-fn explain(mut f: Finding, decrypted: bool, applies: bool, when: &str) -> Finding {
-    if !decrypted {
+/// Which requests the session has: decrypted ones, plain-HTTP ones.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    decrypted: bool,
+    plain: bool,
+}
+
+/// The line that opens the "Cookies and requests" section in every rendering.
+pub fn summary_line(s: &CookiesAndRequests) -> String {
+    match (s.decrypted_requests, s.plain_requests) {
+        (0, 0) => "No request was decrypted (no TLS key log): what went inside TLS is not shown."
+            .to_owned(),
+        (0, p) => format!(
+            "{p} plain-HTTP request(s); none was decrypted (no TLS key log): what went inside \
+             TLS is not shown."
+        ),
+        (d, 0) => format!(
+            "{d} request(s) decrypted with the browser's TLS key log (lab decryption); HTTP/3 \
+             requests are not decrypted."
+        ),
+        (d, p) => format!(
+            "{d} request(s) decrypted with the browser's TLS key log (lab decryption) and {p} \
+             plain-HTTP request(s); HTTP/3 requests are not decrypted."
+        ),
+    }
+}
+
+/// A caveat about the requests behind the section and findings 6 and 7, if there are any.
+pub fn caveat(s: &CookiesAndRequests) -> Option<String> {
+    let dropped = if s.requests_dropped > 0 {
+        format!(" {} more were not kept (limit).", s.requests_dropped)
+    } else {
+        String::new()
+    };
+    let plain = if s.plain_requests > 0 {
+        format!(
+            " {} plain-HTTP request(s) are shown as well.",
+            s.plain_requests
+        )
+    } else {
+        String::new()
+    };
+    match (s.decrypted_requests, s.plain_requests) {
+        (0, 0) => None,
+        (0, p) => Some(format!(
+            "{p} plain-HTTP request(s) are shown with the cookies they set; no request was \
+             decrypted (no TLS key log), so cookies and page addresses inside TLS are not shown \
+             and those lists are lower bounds.{dropped}"
+        )),
+        (d, _) => Some(format!(
+            "{d} request(s) were decrypted with the browser's TLS key log (lab decryption): \
+             cookies and page addresses in them are shown; requests over HTTP/3 (QUIC) and \
+             connections without a key are not decrypted, so those lists are lower \
+             bounds.{plain}{dropped}"
+        )),
+    }
+}
+
+fn explain(mut f: Finding, seen: Seen, applies: bool, when: &str) -> Finding {
+    if !seen.decrypted && !seen.plain {
         f.status = FindingStatus::NotApplicable;
         f.statement = "No request was decrypted in this session (no TLS key log): cookies \
                        inside TLS cannot be seen. Record with --keylog (lab decryption) to \
@@ -300,8 +366,23 @@ fn explain(mut f: Finding, decrypted: bool, applies: bool, when: &str) -> Findin
         f.statement = "No consent-rejected mark in this session.".to_owned();
         return f;
     }
+    if !seen.decrypted && f.cookies.is_empty() {
+        // Plain HTTP alone cannot show that no cookie was set inside TLS.
+        f.status = FindingStatus::NotApplicable;
+        f.statement = format!(
+            "No third-party cookie was set {when} over plain HTTP, and no request was \
+             decrypted (no TLS key log): cookies inside TLS cannot be seen. Record with \
+             --keylog (lab decryption) to answer this."
+        );
+        return f;
+    }
     f.statement = if f.cookies.is_empty() {
-        format!("No third-party cookie was set {when} in the decrypted requests.")
+        let requests = if seen.plain {
+            "decrypted and plain-HTTP requests"
+        } else {
+            "decrypted requests"
+        };
+        format!("No third-party cookie was set {when} in the {requests}.")
     } else {
         let orgs: BTreeSet<String> = f
             .cookies
@@ -313,9 +394,15 @@ fn explain(mut f: Finding, decrypted: bool, applies: bool, when: &str) -> Findin
             .iter()
             .filter_map(|c| c.lifetime_days)
             .fold(0.0, f64::max);
+        let bound = if seen.decrypted {
+            "HTTP/3 requests are not decrypted, so this is a lower bound."
+        } else {
+            "They came over plain HTTP; no request was decrypted (no TLS key log), so cookies \
+             inside TLS are not counted and this is a lower bound."
+        };
         format!(
             "{} third-party cookie{} from {} organisation{} {} set {when}; the longest lives \
-             {longest} days. HTTP/3 requests are not decrypted, so this is a lower bound.",
+             {longest} days. {bound}",
             f.cookies.len(),
             if f.cookies.len() == 1 { "" } else { "s" },
             orgs.len(),

@@ -52,7 +52,8 @@ fn contact(
         attribution: a,
         evidence: vec![Evidence {
             ts: t(first),
-            kind: "dns-query".into(),
+            kind: crate::session::EvidenceKind::DnsQuery,
+            via: Some(crate::observation::Via::Dns),
             flow: None,
         }],
     }

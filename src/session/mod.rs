@@ -5,12 +5,16 @@
 //! I/O and reads no clock: every instant comes from a packet or from the caller. `store/`
 //! persists what it produces.
 
+mod evidence;
 mod mark;
+mod reattribute;
 mod record;
 mod recorder;
 mod request;
 pub mod ts;
 
+#[cfg(test)]
+mod evidence_tests;
 #[cfg(test)]
 mod request_tests;
 #[cfg(test)]
@@ -20,14 +24,18 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-pub use mark::{Mark, MarkKind, MarkSpec, MarkTime, Phase, phase_at};
-pub(crate) use record::quote;
-pub use record::{CSV_HEADER, ContactRecord, Evidence, csv_row};
-pub use recorder::{MAX_EVIDENCE, MAX_PENDING_EVIDENCE, MAX_REQUESTS, Recorder};
-pub use request::{
-    CookieSet, REQUEST_CSV_HEADER, RequestEntry, TrackerInfo, attribute_host, request_csv_row,
+pub use evidence::{
+    ALL_VIAS, Evidence, EvidenceBook, EvidenceKind, MAX_EARLY_EVIDENCE, MAX_EVIDENCE,
+    MAX_PENDING_HELLOS, parse_via,
 };
+pub use mark::{Mark, MarkKind, MarkSpec, MarkTime, Phase, phase_at};
+pub use reattribute::reattribute;
+pub(crate) use record::quote;
+pub use record::{CSV_HEADER, ContactRecord, csv_row};
+pub use recorder::{MAX_PENDING_EVIDENCE, MAX_REQUESTS, Recorder};
+pub use request::{CookieSet, REQUEST_CSV_HEADER, RequestEntry, request_csv_row};
 
+use crate::attribute::SignatureSet;
 use crate::observation::DeviceId;
 use crate::time::Timestamp;
 
@@ -114,10 +122,10 @@ pub struct SessionStats {
     /// Times the capture interface went away during the session (live capture).
     #[serde(default)]
     pub outages: u64,
-    /// Requests decrypted with a TLS key log and kept (lab decryption).
+    /// HTTP requests kept: plain HTTP, and decrypted with a TLS key log (lab decryption).
     #[serde(default)]
     pub requests: u64,
-    /// Decrypted requests not kept because [`MAX_REQUESTS`] was reached.
+    /// Requests not kept because [`MAX_REQUESTS`] was reached.
     #[serde(default)]
     pub requests_dropped: u64,
 }
@@ -224,8 +232,10 @@ pub struct Batch {
     pub session: Session,
     /// Contacts new or changed since the last committed batch.
     pub contacts: Vec<ContactRecord>,
-    /// Decrypted requests since the last committed batch (lab decryption; each is stored once).
+    /// Requests (plain HTTP, or decrypted) since the last committed batch (each is stored once).
     pub requests: Vec<RequestEntry>,
+    /// What the session is attributed with, until a batch carrying it is committed (stored once).
+    pub signatures: Option<SignatureSet>,
     /// Make it durable before returning (marks and session end), not just written.
     pub durable: bool,
 }

@@ -6,24 +6,11 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Phase, SessionId, ts};
+use super::{Evidence, Phase, SessionId, ts};
 use crate::attribute::Attribution;
 use crate::contact::{Contact, Scope};
 use crate::observation::{Ech, Proto};
 use crate::time::Timestamp;
-
-/// One observation kept as evidence for a contact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Evidence {
-    /// Packet time.
-    #[serde(with = "ts")]
-    pub ts: Timestamp,
-    /// `dns-query`, `dns-chain`, `tls-hello`, `quic-hello`, `http-request`, `http-response`,
-    /// `flow-end`.
-    pub kind: String,
-    /// The flow as `tcp 192.168.1.2:50000 -> 93.184.216.34:443`, for flow observations.
-    pub flow: Option<String>,
-}
 
 /// A contact of one session, as stored and exported (one JSON line per contact).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,7 +63,8 @@ pub struct ContactRecord {
     /// Who is behind it.
     #[serde(flatten)]
     pub attribution: Attribution,
-    /// The first observations of this contact (at most [`super::MAX_EVIDENCE`]).
+    /// Observations behind this contact: the first of each way it was seen and of each kind,
+    /// and the first few in time order (at most [`super::MAX_EVIDENCE`]), in time order.
     pub evidence: Vec<Evidence>,
 }
 
@@ -174,7 +162,8 @@ pub const CSV_HEADER: &[&str] = &[
 ];
 
 /// One CSV row (already quoted, no line end) for `r`, columns as [`CSV_HEADER`]. Lists are
-/// joined with spaces; evidence is `time kind` pairs joined with `; `.
+/// joined with spaces; evidence is `time kind via` joined with `; ` (`time kind` for sessions
+/// recorded before the way was kept).
 pub fn csv_row(r: &ContactRecord) -> String {
     let a = &r.attribution;
     let join = |v: &[String]| v.join(" ");
@@ -182,7 +171,10 @@ pub fn csv_row(r: &ContactRecord) -> String {
     let evidence: Vec<String> = r
         .evidence
         .iter()
-        .map(|e| format!("{} {}", e.ts.rfc3339(), e.kind))
+        .map(|e| match e.via {
+            Some(via) => format!("{} {} {}", e.ts.rfc3339(), e.kind, via.as_str()),
+            None => format!("{} {}", e.ts.rfc3339(), e.kind),
+        })
         .collect();
     let cells: Vec<String> = vec![
         r.session.to_string(),

@@ -4,29 +4,24 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::evidence::EvidenceBook;
 use super::{
-    Batch, CaptureStats, ContactRecord, DeviceRecord, Evidence, Mark, MarkSpec, RequestEntry,
-    Session, SessionState, attribute_host,
+    Batch, CaptureStats, ContactRecord, DeviceRecord, Mark, MarkSpec, RequestEntry, Session,
+    SessionState,
 };
-use crate::attribute::{Attribution, Attributor};
+use crate::attribute::{Attribution, Attributor, SignatureSet};
 use crate::contact::Contacts;
-use crate::decrypt::Exchange;
-use crate::flow::analyze::host_name;
-use crate::observation::{DeviceId, FlowKey, Observation, Proto, Via};
+use crate::observation::{DeviceId, Exchange, FlowKey, Observation};
 use crate::time::Timestamp;
 
-/// Observations kept as evidence per contact (the earliest ones).
-pub const MAX_EVIDENCE: usize = 5;
 /// Names with evidence kept at once; past this new names get no evidence (counted).
 pub const MAX_PENDING_EVIDENCE: usize = crate::contact::MAX_CONTACTS;
-/// Decrypted requests kept per session (lab decryption); later ones are counted in
+/// Requests kept per session (plain HTTP and lab decryption); later ones are counted in
 /// `stats.requests_dropped`. A request is at most ~10 KiB (URL and Referer are cut at 8 KiB).
 pub const MAX_REQUESTS: usize = 20_000;
 /// Packet time between two batches.
 const FLUSH_EVERY_NS: u64 = 1_000_000_000;
 
-/// A contact's identity: (device, name), as in [`Contacts`].
-type Key = (DeviceId, String);
 type Hasher = foldhash::fast::RandomState;
 
 /// Records one session from observations.
@@ -37,10 +32,8 @@ pub struct Recorder {
     contacts: Contacts,
     devices: Vec<DeviceId>,
     pending_marks: Vec<MarkSpec>,
-    evidence: HashMap<Key, Vec<Evidence>, Hasher>,
-    evidence_dropped: u64,
-    /// [`MAX_PENDING_EVIDENCE`], lowered by tests to hit it.
-    pub(super) evidence_limit: usize,
+    /// Evidence of each contact, attached to the contact [`Contacts::observe`] counted.
+    pub(super) evidence: EvidenceBook,
     dhcp: BTreeMap<DeviceId, (Option<String>, Option<String>)>,
     /// What the store holds of each contact, to send only changes.
     committed: HashMap<Vec<u8>, ContactRecord, Hasher>,
@@ -50,10 +43,12 @@ pub struct Recorder {
     next_flush: Option<Timestamp>,
     /// Something was observed since the last batch (else only the session record is sent).
     dirty: bool,
-    /// Decrypted requests not yet in a committed batch.
+    /// Requests (plain HTTP or decrypted) not yet in a committed batch.
     pending_requests: Vec<RequestEntry>,
     /// [`MAX_REQUESTS`], lowered by tests to hit it.
     pub(super) request_limit: usize,
+    /// What the attributor was loaded from, until the store has it.
+    unstored_signatures: Option<SignatureSet>,
 }
 
 impl Recorder {
@@ -68,13 +63,12 @@ impl Recorder {
     ) -> Recorder {
         Recorder {
             session,
+            unstored_signatures: attributor.signature_set().cloned(),
             attributor,
             contacts: Contacts::default(),
             devices,
             pending_marks: marks,
-            evidence: HashMap::default(),
-            evidence_dropped: 0,
-            evidence_limit: MAX_PENDING_EVIDENCE,
+            evidence: EvidenceBook::new(MAX_PENDING_EVIDENCE),
             dhcp: BTreeMap::new(),
             committed: HashMap::default(),
             unstored: HashSet::default(),
@@ -103,7 +97,7 @@ impl Recorder {
 
     /// Names that got no evidence because [`MAX_PENDING_EVIDENCE`] was reached.
     pub fn evidence_dropped(&self) -> u64 {
-        self.evidence_dropped
+        self.evidence.dropped()
     }
 
     /// A packet arrived at `ts` (call before ingesting it). Returns a batch when a second of
@@ -142,7 +136,8 @@ impl Recorder {
         if !self.devices.is_empty() && !self.devices.contains(&device_of(obs)) {
             return;
         }
-        self.contacts.observe(obs);
+        let touched = self.contacts.observe(obs);
+        self.evidence.attach(obs, touched);
         self.dirty = true;
         if let Observation::Dhcp {
             device,
@@ -152,9 +147,6 @@ impl Recorder {
         } = obs
         {
             self.dhcp(*device, host_name.clone(), vendor_class.clone());
-        }
-        if let Some((key, ev)) = evidence_of(obs) {
-            self.add_evidence(key, ev);
         }
         if let Observation::Request {
             device,
@@ -166,7 +158,7 @@ impl Recorder {
         }
     }
 
-    /// Keep a decrypted request with the phase at its time (bounded by [`MAX_REQUESTS`]).
+    /// Keep a request with the phase at its time (bounded by [`MAX_REQUESTS`]).
     fn request(&mut self, device: DeviceId, flow: &FlowKey, ex: &Exchange) {
         let stats = &mut self.session.stats;
         if stats.requests >= self.request_limit as u64 {
@@ -174,7 +166,7 @@ impl Recorder {
             return;
         }
         let phase = self.session.phase_at(ex.ts);
-        let who = attribute_host(&self.attributor, &ex.host, flow);
+        let who = self.attributor.request(ex, flow);
         let mut entry = RequestEntry::new(self.session.id, device, flow, ex, phase, &who);
         entry.seq = self.session.stats.requests;
         self.session.stats.requests += 1;
@@ -234,6 +226,9 @@ impl Recorder {
 
     /// The store wrote `batch`.
     pub fn committed(&mut self, batch: Batch) {
+        if batch.signatures.is_some() {
+            self.unstored_signatures = None;
+        }
         for c in batch.contacts {
             let key = c.key();
             self.unstored.remove(&key);
@@ -265,14 +260,14 @@ impl Recorder {
                 session: self.session.clone(),
                 contacts: changed,
                 requests: Vec::new(),
+                signatures: self.unstored_signatures.clone(),
                 durable,
             };
         }
         let all = self.contacts.attributed(&self.attributor);
         let requests = self.take_requests(&all);
         for c in &all {
-            let key = (c.device, c.name.clone());
-            let evidence = self.evidence.get(&key).cloned().unwrap_or_default();
+            let evidence = self.evidence.of(c.device, &c.name).to_vec();
             let phase = self.session.phase_at(c.first_seen);
             let rec = ContactRecord::new(self.session.id, phase, c, evidence);
             if self.committed.get(&rec.key()) != Some(&rec) {
@@ -286,6 +281,7 @@ impl Recorder {
             session: self.session.clone(),
             contacts: changed,
             requests,
+            signatures: self.unstored_signatures.clone(),
             durable,
         }
     }
@@ -332,20 +328,6 @@ impl Recorder {
             })
             .collect()
     }
-
-    fn add_evidence(&mut self, key: Key, ev: Evidence) {
-        if !self.evidence.contains_key(&key) && self.evidence.len() >= self.evidence_limit {
-            self.evidence_dropped += 1;
-            return;
-        }
-        let list = self.evidence.entry(key).or_default();
-        // Keep the earliest MAX_EVIDENCE, in time order (flows end after later packets).
-        let at = list.partition_point(|e| e.ts <= ev.ts);
-        if at < MAX_EVIDENCE {
-            list.insert(at, ev);
-            list.truncate(MAX_EVIDENCE);
-        }
-    }
 }
 
 fn device_of(obs: &Observation) -> DeviceId {
@@ -358,81 +340,5 @@ fn device_of(obs: &Observation) -> DeviceId {
         | Observation::Dhcp { device, .. }
         | Observation::Request { device, .. } => *device,
         Observation::FlowEnd(f) => f.device,
-    }
-}
-
-fn flow_text(f: &FlowKey) -> String {
-    let proto = match f.proto {
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
-    };
-    format!("{proto} {} -> {}", f.client, f.server)
-}
-
-/// The contact key an observation counts for (as [`Contacts`] computes it) and its evidence.
-fn evidence_of(obs: &Observation) -> Option<(Key, Evidence)> {
-    let ev = |ts, kind: &str, flow| Evidence {
-        ts,
-        kind: kind.to_owned(),
-        flow,
-    };
-    match obs {
-        Observation::DnsQuery {
-            ts,
-            device,
-            client,
-            server,
-            name,
-            ..
-        } => {
-            let name = name.trim_end_matches('.').to_lowercase();
-            if name.is_empty() || name == "<root>" {
-                return None;
-            }
-            let flow = Some(format!("{client} -> {server}"));
-            Some(((*device, name), ev(*ts, "dns-query", flow)))
-        }
-        Observation::DnsChain {
-            ts, device, name, ..
-        } => Some(((*device, name.clone()), ev(*ts, "dns-chain", None))),
-        Observation::Hello {
-            ts,
-            device,
-            flow,
-            via,
-            hello,
-            ..
-        } => {
-            let name = host_name(hello.sni.as_deref()?);
-            let kind = if *via == Via::Quic {
-                "quic-hello"
-            } else {
-                "tls-hello"
-            };
-            let key = (*device, name);
-            Some((key, ev(*ts, kind, Some(flow_text(flow)))))
-        }
-        Observation::HttpRequest {
-            ts,
-            device,
-            flow,
-            host,
-            ..
-        } => {
-            let name = host
-                .as_deref()
-                .map(host_name)
-                .unwrap_or_else(|| flow.server.ip().to_string());
-            let key = (*device, name);
-            Some((key, ev(*ts, "http-request", Some(flow_text(flow)))))
-        }
-        Observation::HttpResponse { .. }
-        | Observation::Dhcp { .. }
-        | Observation::Request { .. } => None,
-        Observation::FlowEnd(f) if !f.dns => {
-            let key = (f.device, f.name.clone());
-            Some((key, ev(f.first, "flow", Some(flow_text(&f.key)))))
-        }
-        Observation::FlowEnd(_) => None,
     }
 }

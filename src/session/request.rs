@@ -1,37 +1,21 @@
-//! The persisted form of a decrypted request (lab decryption with a TLS key log): what a third
-//! party received and set, with the consent phase at the request time. Metadata only: cookie
-//! names and lifetimes, never values; no bodies.
+//! The persisted form of an HTTP request, plain or decrypted (lab decryption with a TLS key log):
+//! what a third party received and set, with the consent phase at the request time. Metadata
+//! only: cookie names and lifetimes, never values; no bodies.
 
-use std::collections::BTreeSet;
+use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Phase, SessionId, ts};
-use crate::attribute::{Attribution, Attributor, Category, Facts, Party};
-use crate::decrypt::{Exchange, HttpVersion, SetCookie};
-use crate::observation::{DeviceId, FlowKey, Proto, Via};
+use crate::attribute::{Attribution, Category, Party, RequestAttribution, TrackerHit};
+use crate::observation::{DeviceId, Exchange, FlowKey, SetCookie};
 use crate::time::Timestamp;
 
-/// One cookie a response set, without its value: the decrypted [`SetCookie`] as stored.
+/// One cookie a response set, without its value: the [`SetCookie`] as stored.
 pub type CookieSet = SetCookie;
 
-/// The decoded identifying parameters of a known tracker endpoint hit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TrackerInfo {
-    /// Endpoint name (`ga4-collect`, `meta-pixel`, ...).
-    pub endpoint: String,
-    /// Measurement or pixel id sent.
-    pub site_id: Option<String>,
-    /// The page address sent.
-    pub page: Option<String>,
-    /// The referring page address sent.
-    pub referrer: Option<String>,
-    /// The event name sent.
-    pub event: Option<String>,
-}
-
-/// One decrypted request of a session, as stored and exported (`sessions export --requests`).
-/// The first fields are those of `replay --requests`.
+/// One request of a session, plain HTTP or decrypted, as stored and exported
+/// (`sessions export --requests`). The first fields are those of `replay --requests`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestEntry {
     /// Request time (the packet that completed the request head).
@@ -69,6 +53,10 @@ pub struct RequestEntry {
     pub content_type: Option<String>,
     /// `http/1.1` or `h2`.
     pub http: String,
+    /// Carried inside TLS and decrypted (`false`: plain HTTP). Requests stored before plain
+    /// HTTP was kept were all decrypted.
+    #[serde(default = "decrypted")]
+    pub encrypted: bool,
     /// Service of the organisation.
     pub service: Option<String>,
     /// Category of the service.
@@ -76,7 +64,11 @@ pub struct RequestEntry {
     /// The flow as `tcp 192.168.1.2:50000 -> 93.184.216.34:443`.
     pub flow: String,
     /// Decoded tracker parameters.
-    pub tracker: Option<TrackerInfo>,
+    pub tracker: Option<TrackerHit>,
+}
+
+fn decrypted() -> bool {
+    true
 }
 
 impl RequestEntry {
@@ -87,8 +79,9 @@ impl RequestEntry {
         flow: &FlowKey,
         ex: &Exchange,
         phase: Phase,
-        who: &Attribution,
+        attribution: &RequestAttribution,
     ) -> RequestEntry {
+        let RequestAttribution { who, tracker } = attribution;
         RequestEntry {
             time: ex.ts,
             device: device.to_string(),
@@ -98,7 +91,7 @@ impl RequestEntry {
             org: who.org.clone(),
             party: who.party,
             phase,
-            tracker_endpoint: ex.tracker.as_ref().map(|t| t.endpoint.to_owned()),
+            tracker_endpoint: tracker.as_ref().map(|t| t.endpoint.clone()),
             set_cookies: ex.set_cookies.clone(),
             cookies_sent: ex.cookies_sent.clone(),
             session,
@@ -106,21 +99,12 @@ impl RequestEntry {
             host: ex.host.clone(),
             referer: ex.referer.clone(),
             content_type: ex.content_type.clone(),
-            http: match ex.version {
-                HttpVersion::Http1 => "http/1.1",
-                HttpVersion::Http2 => "h2",
-            }
-            .to_owned(),
+            http: ex.version.as_str().to_owned(),
+            encrypted: ex.encrypted,
             service: who.service.clone(),
             category: who.category,
             flow: format!("tcp {} -> {}", flow.client, flow.server),
-            tracker: ex.tracker.as_ref().map(|t| TrackerInfo {
-                endpoint: t.endpoint.to_owned(),
-                site_id: t.site_id.clone(),
-                page: t.page.clone(),
-                referrer: t.referrer.clone(),
-                event: t.event.clone(),
-            }),
+            tracker: tracker.clone(),
         }
     }
 
@@ -132,20 +116,17 @@ impl RequestEntry {
         self.category = who.category;
         self.party = who.party;
     }
-}
 
-/// The attribution of a request's host on its own (no CNAME chain known).
-pub fn attribute_host(attributor: &Attributor, host: &str, flow: &FlowKey) -> Attribution {
-    attributor.attribute(&Facts {
-        name: host,
-        cname_chain: &[],
-        via: BTreeSet::from([Via::Tls]),
-        server_ports: BTreeSet::from([(Proto::Tcp, flow.server.port())]),
-        server_ips: BTreeSet::from([flow.server.ip()]),
-        ech: None,
-        local: false,
-        quic_unreadable: false,
-    })
+    /// Take the tracker endpoint `hit` (as known by the signatures attributing the request).
+    pub fn track(&mut self, hit: Option<TrackerHit>) {
+        self.tracker_endpoint = hit.as_ref().map(|t| t.endpoint.clone());
+        self.tracker = hit;
+    }
+
+    /// The server of the request's flow, as stored (`tcp 192.168.1.2:50000 -> 93.184.216.34:443`).
+    pub fn server(&self) -> Option<SocketAddr> {
+        self.flow.rsplit(" -> ").next().and_then(|s| s.parse().ok())
+    }
 }
 
 /// Columns of `sessions export --requests --format csv`, in order.
@@ -170,6 +151,7 @@ pub const REQUEST_CSV_HEADER: &[&str] = &[
     "http",
     "set_cookies",
     "cookies_sent",
+    "encrypted",
 ];
 
 /// One CSV row for `r` (columns as [`REQUEST_CSV_HEADER`]). Set cookies are
@@ -209,6 +191,7 @@ pub fn request_csv_row(r: &RequestEntry) -> String {
         r.http.clone(),
         cookies.join(" "),
         r.cookies_sent.join(" "),
+        r.encrypted.to_string(),
     ];
     cells
         .iter()

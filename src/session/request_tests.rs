@@ -4,9 +4,7 @@ use std::net::SocketAddr;
 
 use super::*;
 use crate::attribute::Attributor;
-use crate::decrypt::model::parse_set_cookie;
-use crate::decrypt::{Exchange, HttpVersion};
-use crate::observation::{DeviceId, FlowKey, Observation, Proto};
+use crate::observation::{DeviceId, Exchange, FlowKey, HttpVersion, Observation, Proto, SetCookie};
 use crate::time::Timestamp;
 
 const PHONE: DeviceId = DeviceId::Mac([2, 0x11, 0x22, 0x33, 0x44, 0x55]);
@@ -30,10 +28,10 @@ fn recorder(marks: &[&str]) -> Recorder {
 }
 
 fn request(secs: f64, host: &str, target: &str) -> Observation {
-    let mut ex = Exchange::request(t(secs), HttpVersion::Http2, "GET", host, target);
+    let mut ex = Exchange::request(t(secs), HttpVersion::Http2, true, "GET", host, target);
     ex.status = Some(200);
     ex.set_cookies
-        .push(parse_set_cookie(b"_fbp=secret-value; Max-Age=7776000; Secure", None).unwrap());
+        .push(SetCookie::parse(b"_fbp=secret-value; Max-Age=7776000; Secure", None).unwrap());
     ex.cookies_sent.push("fr".into());
     Observation::Request {
         device: PHONE,
@@ -131,5 +129,6 @@ fn request_csv_has_a_column_per_header_and_no_values() {
     );
     assert!(row.contains(",_fbp=7776000,fr"), "{row}");
     assert!(!row.contains("secret-value"));
-    assert_eq!(REQUEST_CSV_HEADER.len(), 20);
+    assert!(row.ends_with(",h2,_fbp=7776000,fr,true"), "{row}");
+    assert_eq!(REQUEST_CSV_HEADER.len(), 21);
 }

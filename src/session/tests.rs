@@ -8,19 +8,19 @@ use crate::observation::{DeviceId, FlowKey, FlowSummary, Observation, Proto, Via
 use crate::time::Timestamp;
 use crate::wire::dns::Flavor;
 
-const PHONE: DeviceId = DeviceId::Mac([2, 0x11, 0x22, 0x33, 0x44, 0x55]);
+pub(super) const PHONE: DeviceId = DeviceId::Mac([2, 0x11, 0x22, 0x33, 0x44, 0x55]);
 const OTHER: DeviceId = DeviceId::Mac([2, 0, 0, 0, 0, 9]);
 const T0: u64 = 1_700_000_000_000_000_000;
 
-fn t(secs: f64) -> Timestamp {
+pub(super) fn t(secs: f64) -> Timestamp {
     Timestamp(T0 + (secs * 1e9) as u64)
 }
 
-fn ip(last: u8) -> IpAddr {
+pub(super) fn ip(last: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(192, 168, 1, last))
 }
 
-fn query(secs: f64, device: DeviceId, name: &str) -> Observation {
+pub(super) fn query(secs: f64, device: DeviceId, name: &str) -> Observation {
     Observation::DnsQuery {
         ts: t(secs),
         device,
@@ -33,12 +33,22 @@ fn query(secs: f64, device: DeviceId, name: &str) -> Observation {
 }
 
 fn flow_end(first: f64, name: &str, port: u16) -> Observation {
+    flow_end_via(first, name, port, Via::Tls)
+}
+
+/// The TCP flow from the phone's `port` to port 443.
+pub(super) fn flow_key(port: u16) -> FlowKey {
+    FlowKey {
+        proto: Proto::Tcp,
+        client: SocketAddr::new(ip(10), port),
+        server: SocketAddr::new(IpAddr::V4(Ipv4Addr::new(93, 184, 216, 34)), 443),
+    }
+}
+
+/// A flow of the phone from `port`, named `name` learned `via`, that began at `first`.
+pub(super) fn flow_end_via(first: f64, name: &str, port: u16, via: Via) -> Observation {
     Observation::FlowEnd(FlowSummary {
-        key: FlowKey {
-            proto: Proto::Tcp,
-            client: SocketAddr::new(ip(10), port),
-            server: SocketAddr::new(IpAddr::V4(Ipv4Addr::new(93, 184, 216, 34)), 443),
-        },
+        key: flow_key(port),
         device: PHONE,
         first: t(first),
         last: t(first + 0.5),
@@ -47,14 +57,14 @@ fn flow_end(first: f64, name: &str, port: u16) -> Observation {
         packets_up: 3,
         packets_down: 4,
         name: name.to_owned(),
-        via: Via::Tls,
+        via,
         ech: None,
         quic_unreadable: None,
         dns: false,
     })
 }
 
-fn recorder(marks: &[&str]) -> Recorder {
+pub(super) fn recorder(marks: &[&str]) -> Recorder {
     let mut s = Session::new(
         "test",
         None,
@@ -219,26 +229,29 @@ fn refused_batches_are_counted_and_sent_again() {
 }
 
 #[test]
-fn evidence_keeps_the_earliest_observations_up_to_the_limit() {
+fn evidence_keeps_the_earliest_observations_in_time_order() {
     let mut r = recorder(&[]);
     r.packet(t(0.0));
-    // Flows end out of order: evidence is sorted by time and cut at MAX_EVIDENCE.
-    for i in (0..MAX_EVIDENCE + 3).rev() {
+    // Flows end out of order: evidence is sorted by time; past the first few, a flow of a way
+    // and kind already shown is not kept.
+    for i in (0..MAX_EARLY_EVIDENCE + 3).rev() {
         r.observe(&flow_end(10.0 + i as f64, "cdn.example", 50000 + i as u16));
     }
     r.observe(&query(1.0, PHONE, "cdn.example"));
     let b = r.finish();
     let c = &b.contacts[0];
-    assert_eq!(c.evidence.len(), MAX_EVIDENCE);
-    assert_eq!(c.evidence[0].kind, "dns-query");
-    assert_eq!(c.evidence[1].kind, "flow");
+    assert_eq!(c.evidence.len(), MAX_EARLY_EVIDENCE);
+    assert_eq!(c.evidence[0].kind, EvidenceKind::DnsQuery);
+    assert_eq!(c.evidence[0].via, Some(Via::Dns));
+    assert_eq!(c.evidence[1].kind, EvidenceKind::Flow);
+    assert_eq!(c.evidence[1].via, Some(Via::Tls));
     assert_eq!(c.evidence[1].ts, t(10.0));
     assert_eq!(
         c.evidence[1].flow.as_deref(),
         Some("tcp 192.168.1.10:50000 -> 93.184.216.34:443")
     );
     assert!(c.evidence.windows(2).all(|w| w[0].ts <= w[1].ts));
-    assert_eq!(c.flows, MAX_EVIDENCE as u64 + 3);
+    assert_eq!(c.flows, MAX_EARLY_EVIDENCE as u64 + 3);
 }
 
 #[test]
@@ -293,7 +306,7 @@ fn csv_quotes_and_defuses_cells() {
 #[test]
 fn evidence_stops_at_max_pending_evidence_names() {
     let mut r = recorder(&[]);
-    r.evidence_limit = 3;
+    r.evidence.limit = 3;
     r.packet(t(0.0));
     for i in 0..5 {
         r.observe(&query(0.0, PHONE, &format!("n{i}.example")));
@@ -305,7 +318,7 @@ fn evidence_stops_at_max_pending_evidence_names() {
         b.contacts.iter().filter(|c| c.evidence.is_empty()).count(),
         2
     );
-    assert_eq!(MAX_PENDING_EVIDENCE, recorder(&[]).evidence_limit);
+    assert_eq!(MAX_PENDING_EVIDENCE, recorder(&[]).evidence.limit);
 }
 
 #[test]
@@ -322,4 +335,24 @@ fn a_refused_batch_is_resent_even_when_nothing_new_is_seen() {
     assert!(b.contacts.is_empty());
     assert_eq!(b.session.last_flush, Some(t(3.0)));
     assert_eq!(b.session.stats.unstored, 0);
+}
+
+#[test]
+fn the_signature_set_is_sent_until_a_batch_with_it_is_committed() {
+    let mut r = recorder(&[]);
+    r.packet(t(0.0));
+    r.observe(&query(0.0, PHONE, "a.example"));
+    let b = r.packet(t(1.0)).unwrap();
+    let set = b.signatures.clone().expect("the first batch carries it");
+    assert_eq!(set.builtin, crate::attribute::provenance::builtin_info());
+    r.failed(&b);
+    let b = r.packet(t(2.0)).unwrap();
+    assert_eq!(
+        b.signatures.as_ref(),
+        Some(&set),
+        "sent again after a refusal"
+    );
+    r.committed(b);
+    assert!(r.packet(t(3.0)).unwrap().signatures.is_none());
+    assert!(r.finish().signatures.is_none());
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::StoreError;
 
 /// File in the database directory naming the process that holds it.
-const OWNER_FILE: &str = "owner.pid";
+pub(super) const OWNER_FILE: &str = "owner.pid";
 
 /// `$STATE_DIRECTORY/db` under systemd (`StateDirectory=sporfri` gives /var/lib/sporfri), else
 /// `$XDG_DATA_HOME/sporfri/db`, else `~/.local/share/sporfri/db`, else /var/lib/sporfri/db.
@@ -37,7 +37,7 @@ pub fn default_path() -> PathBuf {
 pub fn create_private_dir(path: &Path) -> Result<(), StoreError> {
     let io = |source| StoreError::Io {
         path: path.display().to_string(),
-        source,
+        cause: source,
     };
     if !path.exists() {
         fs::DirBuilder::new()
@@ -54,7 +54,7 @@ pub fn create_private_dir(path: &Path) -> Result<(), StoreError> {
 pub fn make_private(path: &Path) -> Result<(), StoreError> {
     let io = |source| StoreError::Io {
         path: path.display().to_string(),
-        source,
+        cause: source,
     };
     fs::set_permissions(path, fs::Permissions::from_mode(0o700)).map_err(io)?;
     for entry in fs::read_dir(path).map_err(io)?.flatten() {

@@ -10,6 +10,7 @@
 //! | `'s'` id(u64 BE)                            | [`Session`] as JSON                |
 //! | `'c'` id(u64 BE) device `0x00` name          | [`ContactRecord`] as JSON          |
 //! | `'r'` id(u64 BE) seq(u64 BE)                 | [`RequestEntry`] as JSON (schema 2) |
+//! | `'a'` id(u64 BE)                            | [`SignatureSet`] as JSON (schema 3) |
 //! | `'l'` device                                | the tester's label for a device    |
 //!
 //! One process owns the database (sled locks it); within it one [`Store`] is the writer. Writes
@@ -20,6 +21,7 @@
 //! metadata only, but it is still a record of what someone did.
 
 mod fs;
+mod open;
 #[cfg(test)]
 mod tests;
 mod writer;
@@ -28,6 +30,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use crate::attribute::SignatureSet;
 use crate::session::{
     Batch, ContactRecord, Mark, RequestEntry, Session, SessionId, SessionState, ts as session_ts,
 };
@@ -37,7 +40,7 @@ pub use fs::default_path;
 pub use writer::BatchWriter;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// Longest wall time between two background syncs while recording.
 pub const SYNC_EVERY: Duration = Duration::from_millis(250);
 
@@ -47,12 +50,16 @@ const SESSION: u8 = b's';
 const CONTACT: u8 = b'c';
 const LABEL: u8 = b'l';
 const REQUEST: u8 = b'r';
+const ATTRIBUTION: u8 = b'a';
 
 /// Migrations: entry `v` turns schema `v` into `v + 1`.
 const MIGRATIONS: &[fn(&sled::Db) -> sled::Result<()>] = &[
     // 0 → 1: the layout before the version key existed is the same; only the key is added.
     |_| Ok(()),
     // 1 → 2: decrypted requests under 'r'; an older database simply has none.
+    |_| Ok(()),
+    // 2 → 3: what a session was attributed with under 'a'; an older session has none, and its
+    // report says so.
     |_| Ok(()),
 ];
 
@@ -85,36 +92,36 @@ pub enum StoreError {
         supported: u32,
     },
     /// The database could not be opened (permissions, read-only file system, damage).
-    #[error("cannot open the database {path}: {source} (check permissions and free space)")]
+    #[error("cannot open the database {path}: {cause} (check permissions and free space)")]
     Open {
         /// Database directory.
         path: String,
-        /// Cause.
-        source: sled::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: sled::Error,
     },
     /// A write or fsync failed; what was written before is intact.
-    #[error("cannot write to the database {path}: {source} (disk full or read-only?)")]
+    #[error("cannot write to the database {path}: {cause} (disk full or read-only?)")]
     Write {
         /// Database directory.
         path: String,
-        /// Cause.
-        source: sled::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: sled::Error,
     },
     /// Creating the directory or setting its permissions failed.
-    #[error("cannot prepare {path}: {source}")]
+    #[error("cannot prepare {path}: {cause}")]
     Io {
         /// Path.
         path: String,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: std::io::Error,
     },
     /// A record could not be decoded.
-    #[error("damaged record in the database ({what}): {source}")]
+    #[error("damaged record in the database ({what}): {cause}")]
     Decode {
         /// Which record.
         what: String,
-        /// Cause.
-        source: serde_json::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: serde_json::Error,
     },
     /// No session with this id.
     #[error("no session {0} (see `sporfri sessions list`)")]
@@ -122,6 +129,23 @@ pub enum StoreError {
     /// No session is being recorded.
     #[error("no session is being recorded: start one with `sporfri replay --label` or live")]
     NoRecording,
+    /// A command that does not record was given a path with no database.
+    #[error(
+        "no database at {path}: record a session first (`sporfri replay FILE --label L` or \
+         `sporfri live`), or pass the --db PATH of an existing one"
+    )]
+    Missing {
+        /// Database directory.
+        path: String,
+    },
+    /// A database that cannot be written could not be copied to be read either.
+    #[error("cannot read the database {path}: {cause}")]
+    Copy {
+        /// Database directory.
+        path: String,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: std::io::Error,
+    },
 }
 
 /// The session database, opened for reading and writing.
@@ -129,6 +153,8 @@ pub enum StoreError {
 pub struct Store {
     db: sled::Db,
     path: PathBuf,
+    /// The private copy read instead of a database that cannot be written (`open_read`).
+    copy: Option<open::TempCopy>,
 }
 
 impl Store {
@@ -141,6 +167,7 @@ impl Store {
         let mut store = Store {
             db,
             path: path.to_owned(),
+            copy: None,
         };
         store.check_schema()?;
         store.sync()?;
@@ -235,6 +262,9 @@ impl Store {
         for r in &batch.requests {
             b.insert(request_key(session.id, r.seq).to_vec(), encode(r)?);
         }
+        if let Some(set) = &batch.signatures {
+            b.insert(prefix(ATTRIBUTION, session.id).to_vec(), encode(set)?);
+        }
         b.insert(session_key(session.id).to_vec(), encode(&session)?);
         self.db.apply_batch(b).map_err(|e| self.write_err(e))?;
         if batch.durable {
@@ -246,7 +276,7 @@ impl Store {
     /// fsync everything written so far and keep files private.
     pub fn sync(&mut self) -> Result<(), StoreError> {
         self.db.flush().map_err(|e| self.write_err(e))?;
-        fs::make_private(&self.path)
+        fs::make_private(self.copy.as_ref().map_or(&self.path, |c| c.dir()))
     }
 
     /// Every session, oldest first.
@@ -296,8 +326,8 @@ impl Store {
         Ok(all)
     }
 
-    /// A session's decrypted requests (lab decryption), in the order they were made; empty for
-    /// a session recorded without a key log or by an older sporfri.
+    /// A session's HTTP requests (plain, and decrypted by lab decryption), in the order they
+    /// were made; empty for a session without any or recorded by an older sporfri.
     pub fn requests(&self, id: SessionId) -> Result<Vec<RequestEntry>, StoreError> {
         self.session(id)?;
         self.db
@@ -307,6 +337,19 @@ impl Store {
                 decode(&v, &format!("request of session {id}"))
             })
             .collect()
+    }
+
+    /// What a session's contacts were attributed with; `None` for a session recorded by a
+    /// sporfri that did not store it (schema 2 and older) or with signatures not loaded
+    /// through a [`SignatureSet`].
+    pub fn signatures(&self, id: SessionId) -> Result<Option<SignatureSet>, StoreError> {
+        self.session(id)?;
+        let v = self
+            .db
+            .get(prefix(ATTRIBUTION, id))
+            .map_err(|e| self.write_err(e))?;
+        v.map(|v| decode(&v, &format!("signatures of session {id}")))
+            .transpose()
     }
 
     /// Add a mark to the newest session still recording; durable on return.
@@ -337,6 +380,7 @@ impl Store {
                 b.remove(k);
             }
         }
+        b.remove(prefix(ATTRIBUTION, id).to_vec());
         self.db.apply_batch(b).map_err(|e| self.write_err(e))?;
         self.db
             .remove(session_key(id))
@@ -394,7 +438,7 @@ impl Store {
     fn write_err(&self, source: sled::Error) -> StoreError {
         StoreError::Write {
             path: self.path.display().to_string(),
-            source,
+            cause: source,
         }
     }
 }
@@ -439,14 +483,14 @@ fn contact_key(id: SessionId, c: &ContactRecord) -> Vec<u8> {
 fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(v).map_err(|source| StoreError::Decode {
         what: "encoding".to_owned(),
-        source,
+        cause: source,
     })
 }
 
 fn decode<T: serde::de::DeserializeOwned>(v: &[u8], what: &str) -> Result<T, StoreError> {
     serde_json::from_slice(v).map_err(|source| StoreError::Decode {
         what: what.to_owned(),
-        source,
+        cause: source,
     })
 }
 
@@ -486,7 +530,7 @@ fn open_error(path: &Path, e: sled::Error) -> StoreError {
     } else {
         StoreError::Open {
             path: path.display().to_string(),
-            source: e,
+            cause: e,
         }
     }
 }

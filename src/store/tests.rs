@@ -57,14 +57,16 @@ fn batch(s: &Session, names: &[&str], durable: bool) -> Batch {
         session: s.clone(),
         contacts: names.iter().map(|n| contact(s.id, n)).collect(),
         requests: vec![],
+        signatures: None,
         durable,
     }
 }
 
 fn request(session: SessionId, seq: u64, url: &str) -> RequestEntry {
-    let ex = crate::decrypt::Exchange::request(
+    let ex = crate::observation::Exchange::request(
         crate::time::Timestamp::from_parts(1_700_000_000 + seq, 0),
-        crate::decrypt::HttpVersion::Http2,
+        crate::observation::HttpVersion::Http2,
+        true,
         "GET",
         "www.facebook.com",
         url,
@@ -81,7 +83,10 @@ fn request(session: SessionId, seq: u64, url: &str) -> RequestEntry {
         &flow,
         &ex,
         Phase::BeforeConsent,
-        &Attribution::unknown(),
+        &crate::attribute::RequestAttribution {
+            who: Attribution::unknown(),
+            tracker: None,
+        },
     );
     r.seq = seq;
     r
@@ -137,9 +142,61 @@ fn a_schema_1_database_opens_with_no_requests() {
         store.db.flush().unwrap();
     }
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), Some(2));
+    assert_eq!(store.schema_version().unwrap(), Some(SCHEMA_VERSION));
     assert_eq!(store.contacts(1).unwrap().len(), 1);
     assert!(store.requests(1).unwrap().is_empty());
+}
+
+/// A session recorded before sessions stored their signatures, with evidence written before it
+/// had a way (`via`): the database opens, the contact reads, the session has no signatures.
+#[test]
+fn a_schema_2_database_opens_with_no_stored_signatures() {
+    let path = dir("schema2");
+    {
+        let mut store = Store::open(&path).unwrap();
+        let s = store.create_session(session("old")).unwrap();
+        let c = contact(s.id, "x.example");
+        store.write(&batch(&s, &[], true)).unwrap();
+        let mut json: serde_json::Value = serde_json::to_value(&c).unwrap();
+        json["evidence"] = serde_json::json!([
+            {"ts": "2023-11-14T22:13:20.000001Z", "kind": "tls-hello", "flow": null}
+        ]);
+        let bytes = serde_json::to_vec(&json).unwrap();
+        store.db.insert(contact_key(s.id, &c), bytes).unwrap();
+        store.db.insert(VERSION_KEY, &2u32.to_be_bytes()).unwrap();
+        store.db.flush().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), Some(SCHEMA_VERSION));
+    let contacts = store.contacts(1).unwrap();
+    assert_eq!(
+        contacts[0].evidence[0].kind,
+        crate::session::EvidenceKind::TlsHello
+    );
+    assert_eq!(contacts[0].evidence[0].via, None);
+    assert_eq!(store.signatures(1).unwrap(), None);
+}
+
+#[test]
+fn signatures_are_stored_with_their_session_and_deleted_with_it() {
+    let path = dir("signatures");
+    let mut store = Store::open(&path).unwrap();
+    let a = store.create_session(session("a")).unwrap();
+    let b = store.create_session(session("b")).unwrap();
+    let set = crate::attribute::SignatureSet::read(&[]).unwrap();
+    let mut bt = batch(&a, &["x.example"], true);
+    bt.signatures = Some(set.clone());
+    store.write(&bt).unwrap();
+    // Later batches carry none; what was stored stays.
+    store.write(&batch(&a, &["y.example"], true)).unwrap();
+    assert_eq!(store.signatures(a.id).unwrap(), Some(set));
+    assert_eq!(store.signatures(b.id).unwrap(), None);
+    assert!(store.delete(a.id).unwrap());
+    assert_eq!(store.db.scan_prefix([ATTRIBUTION]).count(), 0);
+    assert!(matches!(
+        store.signatures(a.id),
+        Err(StoreError::NoSession(1))
+    ));
 }
 
 #[test]

@@ -223,7 +223,11 @@ impl Model {
         Some(About {
             service: m.service.name.clone(),
             purpose: m.service.purpose.clone(),
-            source: m.service.source.clone(),
+            source: a
+                .matched
+                .as_deref()
+                .map_or(m.service.source.as_str(), |d| m.service.source_of(d))
+                .to_owned(),
             layer: m.layer.to_owned(),
         })
     }

@@ -432,7 +432,8 @@ fn a_contact_update_without_evidence_keeps_the_evidence() {
     );
     with.evidence.push(crate::session::Evidence {
         ts: with.first_seen,
-        kind: "dns-query".into(),
+        kind: crate::session::EvidenceKind::DnsQuery,
+        via: Some(crate::observation::Via::Dns),
         flow: None,
     });
     update(&mut m, Msg::Contacts(vec![with.clone()]));

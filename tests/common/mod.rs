@@ -84,7 +84,11 @@ impl Pcap {
             }
             out.extend_from_slice(frame);
         }
-        std::fs::write(&path, out).unwrap();
+        // Written aside and renamed: tests running at once may write the same file while
+        // another reads it, and must never see it half written.
+        let part = dir.join(format!("{name}.{:?}.part", std::thread::current().id()));
+        std::fs::write(&part, out).unwrap();
+        std::fs::rename(&part, &path).unwrap();
         path
     }
 }

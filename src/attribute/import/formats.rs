@@ -6,7 +6,10 @@ use super::{Builder, ImportError, ImportFormat, ImportOptions, Imported};
 use crate::attribute::Category;
 
 fn json(text: &str, format: &'static str) -> Result<Value, ImportError> {
-    serde_json::from_str(text).map_err(|source| ImportError::Json { format, source })
+    serde_json::from_str(text).map_err(|source| ImportError::Json {
+        format,
+        cause: source,
+    })
 }
 
 /// Disconnect's category words → ours.

@@ -105,20 +105,20 @@ pub struct Imported {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// File or directory.
         path: String,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: std::io::Error,
     },
     /// The list is not valid JSON.
-    #[error("not a {format} list: {source}")]
+    #[error("not a {format} list: {cause}")]
     Json {
         /// The format expected.
         format: &'static str,
-        /// Cause.
-        source: serde_json::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: serde_json::Error,
     },
     /// The JSON does not have the expected shape.
     #[error("not a {format} list: {why}")]
@@ -291,7 +291,7 @@ pub struct Written {
 fn clear_own(orgs_dir: &Path, prefix: &str) -> Result<(), ImportError> {
     let io = |p: &Path, source| ImportError::Io {
         path: p.display().to_string(),
-        source,
+        cause: source,
     };
     let start = format!("{prefix}-");
     for entry in std::fs::read_dir(orgs_dir).map_err(|e| io(orgs_dir, e))? {
@@ -361,7 +361,7 @@ pub fn write_overlay(
     let orgs_dir = out.join("orgs");
     std::fs::create_dir_all(&orgs_dir).map_err(|source| ImportError::Io {
         path: orgs_dir.display().to_string(),
-        source,
+        cause: source,
     })?;
     let prefix = slug(prefix);
     clear_own(&orgs_dir, &prefix)?;
@@ -386,7 +386,7 @@ pub fn write_overlay(
         let path = orgs_dir.join(format!("{name}.toml"));
         std::fs::write(&path, text).map_err(|source| ImportError::Io {
             path: path.display().to_string(),
-            source,
+            cause: source,
         })?;
         written.files.push(path);
     }

@@ -109,12 +109,12 @@ pub enum FeedError {
     #[error(transparent)]
     Live(#[from] crate::control::ControlError),
     /// Hashing the capture failed.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Io {
         /// File.
         path: String,
-        /// Cause.
-        source: std::io::Error,
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: std::io::Error,
     },
 }
 

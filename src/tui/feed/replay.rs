@@ -306,7 +306,7 @@ impl Driver {
         let sha256 =
             crate::capture::file_sha256(&self.opts.file).map_err(|source| FeedError::Io {
                 path: self.opts.file.display().to_string(),
-                source,
+                cause: source,
             })?;
         if self.store.is_none() {
             let mut store = Store::open(&self.opts.db)?;

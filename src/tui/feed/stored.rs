@@ -20,7 +20,7 @@ pub struct StoredFeed {
 impl StoredFeed {
     /// Open the database at `db` and read session `id` (fails before any terminal is touched).
     pub fn open(db: &Path, id: SessionId) -> Result<StoredFeed, FeedError> {
-        let store = Store::open(db)?;
+        let store = Store::open_existing(db)?;
         let session = store.session(id)?;
         let contacts = store.contacts(id)?;
         Ok(StoredFeed {

@@ -4,10 +4,14 @@
 //! a head is delimited, so that pipelined messages on one connection can be stepped over.
 
 mod chunked;
+pub mod cookie;
+pub mod date;
 #[cfg(test)]
 mod tests;
 
 pub use chunked::{MAX_CHUNK_LINE_BYTES, chunked_len};
+pub use cookie::{SetCookieHeader, cookie_names, parse_set_cookie};
+pub use date::{date_of, http_date};
 
 use std::mem::MaybeUninit;
 
@@ -149,6 +153,43 @@ pub fn parse_response(buf: &[u8]) -> Parsed<Response> {
         Err(httparse::Error::TooManyHeaders) => Parsed::Malformed("http.too_many_headers"),
         Err(_) => Parsed::Malformed("http.bad_response"),
     }
+}
+
+/// Call `f` with the name and value of each header of a complete request head (`request`) or
+/// response head, one [`parse_request`] or [`parse_response`] accepted; nothing for other bytes.
+pub fn each_header(head: &[u8], request: bool, mut f: impl FnMut(&[u8], &[u8])) {
+    let mut storage = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
+    let headers: &[httparse::Header<'_>] = if !request {
+        let mut resp = httparse::Response::new(&mut storage);
+        match resp.parse(head) {
+            Ok(httparse::Status::Complete(_)) => resp.headers,
+            _ => &[],
+        }
+    } else {
+        let mut req = httparse::Request::new(&mut storage);
+        match req.parse(head) {
+            Ok(httparse::Status::Complete(_)) => req.headers,
+            _ => &[],
+        }
+    };
+    for h in headers {
+        f(h.name.as_bytes(), h.value);
+    }
+}
+
+/// The name part of a Host header or `:authority`: lower case, without port, IPv6 brackets or
+/// trailing dot.
+pub fn host_name(host: &str) -> String {
+    let host = host.trim();
+    let bare = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        match host.rsplit_once(':') {
+            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => host,
+        }
+    };
+    bare.trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// What an unfinished head means: more bytes to come, or a head beyond [`MAX_HEAD_BYTES`].

@@ -399,3 +399,33 @@ fn capture_request_over_vlan() {
     assert_eq!(r.host.as_deref(), Some("bro.org"));
     assert_eq!(r.method, "GET");
 }
+
+#[test]
+fn host_name_strips_port_brackets_and_case() {
+    assert_eq!(host_name("WWW.Example.com:8080"), "www.example.com");
+    assert_eq!(host_name("[2001:db8::1]:80"), "2001:db8::1");
+    assert_eq!(host_name("[2001:db8::1]"), "2001:db8::1");
+    assert_eq!(host_name("192.168.111.154"), "192.168.111.154");
+    assert_eq!(host_name(" example.com. "), "example.com");
+}
+
+#[test]
+fn each_header_walks_a_complete_head_only() {
+    let collect = |head: &[u8], request: bool| {
+        let mut seen = Vec::new();
+        each_header(head, request, |n, v| {
+            seen.push(format!(
+                "{}={}",
+                String::from_utf8_lossy(n),
+                String::from_utf8_lossy(v)
+            ))
+        });
+        seen
+    };
+    let req = b"GET / HTTP/1.1\r\nHost: a.dk\r\nCookie: x=1\r\n\r\n";
+    assert_eq!(collect(req, true), ["Host=a.dk", "Cookie=x=1"]);
+    let resp = b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\n\r\n";
+    assert_eq!(collect(resp, false), ["Set-Cookie=a=1"]);
+    assert!(collect(b"GET / HTTP/1.1\r\nHost: a", true).is_empty());
+    assert!(collect(resp, true).is_empty(), "a response is no request");
+}

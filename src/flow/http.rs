@@ -1,0 +1,221 @@
+//! HTTP/1.x on a flow: the plain-HTTP analyzer (request and response heads of both directions,
+//! bodies stepped over) and the pairing of requests with their responses that plain and
+//! decrypted HTTP/1.x share. Each request comes out twice: at once as
+//! [`Observation::HttpRequest`] (a contact was reached), and as an [`Observation::Request`] with
+//! its response's status and cookies (names and lifetimes, never values) when the response came
+//! or the flow ended.
+
+use std::collections::VecDeque;
+
+use crate::observation::{Exchange, Observation, Via};
+use crate::stats::Counters;
+use crate::time::Timestamp;
+use crate::wire::Parsed;
+use crate::wire::http::{self, Body};
+
+use super::engine::Sink;
+use super::table::Flow;
+use super::tcp::{MAX_STREAM_BYTES, StreamBuf};
+
+/// Requests waiting for their response on one connection (pipelining is rare; more is odd).
+pub const MAX_PENDING_REQUESTS: usize = 64;
+
+/// Requests of one HTTP/1.x connection waiting for their responses, which come in order.
+#[derive(Debug, Default)]
+pub struct Exchanges {
+    pending: VecDeque<Exchange>,
+}
+
+impl Exchanges {
+    /// Queue a request. At [`MAX_PENDING_REQUESTS`] the oldest leaves without its response and
+    /// is returned, for the caller to hand out and count.
+    pub fn push(&mut self, ex: Exchange) -> Option<Exchange> {
+        let evicted = if self.pending.len() >= MAX_PENDING_REQUESTS {
+            self.pending.pop_front()
+        } else {
+            None
+        };
+        self.pending.push_back(ex);
+        evicted
+    }
+
+    /// The next response answers a HEAD request: it has no body, whatever its head says.
+    pub fn answers_head(&self) -> bool {
+        self.pending.front().is_some_and(|e| e.method == "HEAD")
+    }
+
+    /// A response head (`head`: the bytes [`http::parse_response`] read): the request it
+    /// answers, complete. An informational (1xx) response answers none.
+    pub fn respond(&mut self, status: u16, head: &[u8]) -> Option<Exchange> {
+        if (100..200).contains(&status) {
+            return None;
+        }
+        let mut ex = self.pending.pop_front()?;
+        ex.respond(status, head);
+        Some(ex)
+    }
+
+    /// The connection ended: the requests that got no response, oldest first.
+    pub fn drain(&mut self) -> impl Iterator<Item = Exchange> + '_ {
+        self.pending.drain(..)
+    }
+}
+
+/// Read the heads a plain-HTTP flow's direction holds, stepping over bodies.
+pub(super) fn stream(
+    flow: &mut Flow,
+    ts: Timestamp,
+    from_client: bool,
+    weirds: &mut Counters,
+    sink: &mut impl Sink,
+) {
+    loop {
+        let stream = if from_client {
+            &mut flow.up
+        } else {
+            &mut flow.down
+        };
+        if stream.is_closed() || stream.data().is_empty() {
+            return;
+        }
+        let step = if from_client {
+            request_head(flow, ts, weirds, sink)
+        } else {
+            response_head(flow, ts, weirds, sink)
+        };
+        let Some((head_len, body)) = step else {
+            return;
+        };
+        let stream = if from_client {
+            &mut flow.up
+        } else {
+            &mut flow.down
+        };
+        stream.consume(head_len);
+        match body {
+            Body::None => {}
+            Body::Length(n) => stream.skip(n),
+            Body::UntilClose => return stream.close(),
+            Body::Chunked => match http::chunked_len(stream.data()) {
+                Parsed::Done(n) => stream.consume(n),
+                // A chunked body the buffer cannot hold ends what this direction can follow.
+                other => {
+                    if !matches!(other, Parsed::Incomplete { .. }) {
+                        weirds.bump("http.bad_chunked_body");
+                    } else {
+                        weirds.bump("http.chunked_body_not_followed");
+                    }
+                    return stream.close();
+                }
+            },
+        }
+    }
+}
+
+/// The request head at the start of the client stream: observed, and queued for its response.
+/// `None` when there is none (yet).
+fn request_head(
+    flow: &mut Flow,
+    ts: Timestamp,
+    weirds: &mut Counters,
+    sink: &mut impl Sink,
+) -> Option<(usize, Body)> {
+    let req = match http::parse_request(flow.up.data()) {
+        Parsed::Done(req) => req,
+        other => {
+            stall(&mut flow.up, other.map(|_| ()), weirds);
+            return None;
+        }
+    };
+    let head = flow.up.data().get(..req.head_len).unwrap_or_default();
+    let exchange = Exchange::of_head(ts, false, &req, head, None);
+    if flow.name.is_none()
+        && let Some(host) = req.host.as_deref()
+    {
+        let name = http::host_name(host);
+        if !name.is_empty() {
+            flow.name = Some((name, Via::Http));
+        }
+    }
+    let step = (req.head_len, req.body);
+    sink.observe(Observation::HttpRequest {
+        ts,
+        device: flow.device,
+        flow: flow.key,
+        method: req.method,
+        host: req.host,
+        path: req.path,
+        referer: req.referer,
+        has_cookie: req.has_cookie,
+    });
+    let evicted = flow.exchanges.get_or_insert_default().push(exchange);
+    if let Some(old) = evicted {
+        weirds.bump("http.pending_full");
+        emit(flow, old, sink);
+    }
+    Some(step)
+}
+
+/// The response head at the start of the server stream: observed, and the request it answers
+/// handed out. `None` when there is none (yet).
+fn response_head(
+    flow: &mut Flow,
+    ts: Timestamp,
+    weirds: &mut Counters,
+    sink: &mut impl Sink,
+) -> Option<(usize, Body)> {
+    let resp = match http::parse_response(flow.down.data()) {
+        Parsed::Done(resp) => resp,
+        other => {
+            stall(&mut flow.down, other.map(|_| ()), weirds);
+            return None;
+        }
+    };
+    let head = flow.down.data().get(..resp.head_len).unwrap_or_default();
+    let head_request = flow.exchanges.as_ref().is_some_and(|p| p.answers_head());
+    let answered = flow
+        .exchanges
+        .as_mut()
+        .and_then(|p| p.respond(resp.status, head));
+    let body = if head_request { Body::None } else { resp.body };
+    let step = (resp.head_len, body);
+    sink.observe(Observation::HttpResponse {
+        ts,
+        device: flow.device,
+        flow: flow.key,
+        status: resp.status,
+        set_cookie_names: resp.set_cookie_names,
+    });
+    if let Some(ex) = answered {
+        emit(flow, ex, sink);
+    }
+    Some(step)
+}
+
+/// Hand out one request with what its response said.
+pub(super) fn emit(flow: &Flow, exchange: Exchange, sink: &mut impl Sink) {
+    sink.observe(Observation::Request {
+        device: flow.device,
+        flow: flow.key,
+        exchange: Box::new(exchange),
+    });
+}
+
+/// A head that did not parse: wait for more bytes, or stop following this direction.
+fn stall(stream: &mut StreamBuf, outcome: Parsed<()>, weirds: &mut Counters) {
+    match outcome {
+        Parsed::Incomplete { .. } if stream.data().len() < MAX_STREAM_BYTES => {}
+        Parsed::Incomplete { .. } => {
+            weirds.bump("http.head_exceeds_buffer");
+            stream.close();
+        }
+        Parsed::Malformed(w) => {
+            weirds.bump(w);
+            stream.close();
+        }
+        Parsed::NotThis | Parsed::Done(()) => {
+            weirds.bump("http.not_http");
+            stream.close();
+        }
+    }
+}
