@@ -16,7 +16,7 @@ use crate::wire::tls::{self, ClientHello};
 use super::dns_cache::DnsCache;
 use super::engine::{Segment, Sink};
 use super::http;
-use super::quic::QuicTracker;
+use super::quic::{QuicTracker, Seen};
 use super::table::{App, Flow};
 use super::tcp::{MAX_STREAM_BYTES, StreamBuf};
 
@@ -79,15 +79,27 @@ pub(super) fn udp(
             if Flavor::for_ports(seg.src.port(), seg.dst.port()).is_some() {
                 flow.app = App::Dns;
                 dns_message(ctx, seg, seg.payload, sink);
-            } else if quic::looks_like_long_header(seg.payload) {
+            } else if quic::looks_like_quic(seg.payload) {
                 flow.app = App::Quic;
-                let found = ctx
+                match ctx
                     .quic
-                    .ingest(seg.ts, seg.src, seg.dst, seg.payload, ctx.weirds);
-                if let Some(h) = found {
-                    // The hello is all sporfri reads of QUIC: later packets cost nothing.
-                    flow.app = App::Done;
-                    hello(flow, ctx.dns, seg.ts, Via::Quic, h.version, h.hello, sink);
+                    .ingest(seg.ts, seg.src, seg.dst, seg.payload, ctx.weirds)
+                {
+                    Seen::Hello(h) => {
+                        // The hello is all sporfri reads of QUIC: later packets cost nothing.
+                        flow.app = App::Done;
+                        flow.quic_unreadable = None;
+                        hello(flow, ctx.dns, seg.ts, Via::Quic, h.version, h.hello, sink);
+                    }
+                    // Kept until a readable hello on the same addresses (after Version
+                    // Negotiation) clears it.
+                    Seen::Unreadable { version } if from_client => {
+                        if flow.quic_unreadable.is_none() {
+                            ctx.weirds.bump("quic.unreadable_version");
+                        }
+                        flow.quic_unreadable = Some(version);
+                    }
+                    Seen::Unreadable { .. } | Seen::Nothing => {}
                 }
             } else if from_client && flow.app == App::Undecided {
                 flow.app = App::Done;
