@@ -70,7 +70,7 @@ fn plaintext_buffer_is_capped() {
 fn pending_http1_requests_are_capped() {
     let mut app = App::new();
     let req = b"GET /r HTTP/1.1\r\nHost: a.dk\r\n\r\n"
-        .repeat(crate::flow::http::MAX_PENDING_REQUESTS + 1);
+        .repeat(crate::observation::MAX_PENDING_REQUESTS + 1);
     app.data(true, &req);
     assert_eq!(app.weirds.get("decrypt.http_pending_full"), 1);
     assert_eq!(

@@ -2,8 +2,7 @@
 //! bodies stepped over, responses matched to requests in order as on plain HTTP
 //! ([`Exchanges`]).
 
-use crate::flow::http::Exchanges;
-use crate::observation::Exchange;
+use crate::observation::{Exchange, Exchanges};
 use crate::wire::Parsed;
 use crate::wire::http::{self, Body};
 

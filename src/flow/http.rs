@@ -1,11 +1,9 @@
 //! HTTP/1.x on a flow: the plain-HTTP analyzer (request and response heads of both directions,
-//! bodies stepped over) and the pairing of requests with their responses that plain and
-//! decrypted HTTP/1.x share. Each request comes out twice: at once as
+//! bodies stepped over), pairing requests with their responses as decrypted HTTP/1.x does
+//! ([`Exchanges`](crate::observation::Exchanges)). Each request comes out twice: at once as
 //! [`Observation::HttpRequest`] (a contact was reached), and as an [`Observation::Request`] with
 //! its response's status and cookies (names and lifetimes, never values) when the response came
 //! or the flow ended.
-
-use std::collections::VecDeque;
 
 use crate::observation::{Exchange, Observation, Via};
 use crate::stats::Counters;
@@ -16,50 +14,6 @@ use crate::wire::http::{self, Body};
 use super::engine::Sink;
 use super::table::Flow;
 use super::tcp::{MAX_STREAM_BYTES, StreamBuf};
-
-/// Requests waiting for their response on one connection (pipelining is rare; more is odd).
-pub const MAX_PENDING_REQUESTS: usize = 64;
-
-/// Requests of one HTTP/1.x connection waiting for their responses, which come in order.
-#[derive(Debug, Default)]
-pub struct Exchanges {
-    pending: VecDeque<Exchange>,
-}
-
-impl Exchanges {
-    /// Queue a request. At [`MAX_PENDING_REQUESTS`] the oldest leaves without its response and
-    /// is returned, for the caller to hand out and count.
-    pub fn push(&mut self, ex: Exchange) -> Option<Exchange> {
-        let evicted = if self.pending.len() >= MAX_PENDING_REQUESTS {
-            self.pending.pop_front()
-        } else {
-            None
-        };
-        self.pending.push_back(ex);
-        evicted
-    }
-
-    /// The next response answers a HEAD request: it has no body, whatever its head says.
-    pub fn answers_head(&self) -> bool {
-        self.pending.front().is_some_and(|e| e.method == "HEAD")
-    }
-
-    /// A response head (`head`: the bytes [`http::parse_response`] read): the request it
-    /// answers, complete. An informational (1xx) response answers none.
-    pub fn respond(&mut self, status: u16, head: &[u8]) -> Option<Exchange> {
-        if (100..200).contains(&status) {
-            return None;
-        }
-        let mut ex = self.pending.pop_front()?;
-        ex.respond(status, head);
-        Some(ex)
-    }
-
-    /// The connection ended: the requests that got no response, oldest first.
-    pub fn drain(&mut self) -> impl Iterator<Item = Exchange> + '_ {
-        self.pending.drain(..)
-    }
-}
 
 /// Read the heads a plain-HTTP flow's direction holds, stepping over bodies.
 pub(super) fn stream(

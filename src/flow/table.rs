@@ -79,7 +79,7 @@ pub struct Flow {
     /// Decryption state when a key log is loaded and the flow is TLS.
     pub tls: Option<Box<crate::decrypt::TlsConn>>,
     /// Plain-HTTP requests waiting for their responses.
-    pub exchanges: Option<Box<super::http::Exchanges>>,
+    pub exchanges: Option<Box<crate::observation::Exchanges>>,
 }
 
 impl Flow {

@@ -1,0 +1,435 @@
+//! The crate's layering, checked on its source (ARCHITECTURE.md draws the same table).
+//!
+//! Every module sits in a layer and names the modules it may use; a module may use only
+//! those, and they sit in lower layers, so dependencies point one way. Test code (`tests.rs`,
+//! `*_tests.rs`, anything under `#[cfg(test)]`) may reach further: a test of the DNS cache may
+//! build its input with the flow table's constants. Inside a module, its files form no cycle
+//! either, except the few listed in [`CYCLES`] with the reason they stay.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+#[path = "architecture/scan.rs"]
+mod scan;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use scan::{Reference, SourceFile, read_crate, references};
+
+/// The layers, lowest first; in each, the modules and what each may use.
+///
+/// The main line is the data's way through the program: `wire` parses, `flow` (driving the
+/// `decrypt` analyzer) keeps state and raises observations in the `observation` vocabulary,
+/// `attribute` applies policy, `contact` and `session` aggregate, `store` persists, and the
+/// front ends (`cli`, `tui`, `report`, `output`) present. The vocabulary sits low, beside
+/// `capture`: the analyzers that raise observations and the policy that reads them both
+/// import it, and it imports no analyzer.
+const LAYERS: &[&[(&str, &[&str])]] = &[
+    // Leaves: time values, English text helpers, weird counters.
+    &[("time", &[]), ("text", &[]), ("stats", &[])],
+    // Pure parsers over borrowed bytes.
+    &[("wire", &["time"])],
+    // Packets in; the vocabulary the analyzers speak.
+    &[
+        ("capture", &["time", "wire"]),
+        ("observation", &["time", "wire"]),
+    ],
+    // The lab decryption analyzer (TLS, HTTP/1.x, HTTP/2 from a key log): the flow engine
+    // feeds it records and it raises observations; it knows no flow table.
+    &[("decrypt", &["time", "stats", "wire", "observation"])],
+    // State: the flow table, reassembly, the DNS cache, the analyzers' engine.
+    &[(
+        "flow",
+        &["time", "stats", "wire", "capture", "observation", "decrypt"],
+    )],
+    // Policy: signatures, sites, parties.
+    &[("attribute", &["time", "text", "wire", "observation"])],
+    // Contacts per device.
+    &[(
+        "contact",
+        &["time", "text", "wire", "observation", "attribute"],
+    )],
+    // Sessions: what a recording keeps (evidence, requests, marks, counters).
+    &[(
+        "session",
+        &["time", "text", "observation", "attribute", "contact"],
+    )],
+    // The one loop (source → engine → consumer); the control socket's protocol.
+    &[
+        (
+            "pipeline",
+            &[
+                "time",
+                "capture",
+                "observation",
+                "decrypt",
+                "flow",
+                "contact",
+                "session",
+            ],
+        ),
+        ("control", &["time", "observation", "session"]),
+    ],
+    // Persistence (sled), the only module that touches the database.
+    &[("store", &["time", "observation", "attribute", "session"])],
+    // Live capture on the access point: threads around the pipeline, the store writer.
+    &[(
+        "live",
+        &[
+            "time",
+            "stats",
+            "wire",
+            "capture",
+            "observation",
+            "decrypt",
+            "attribute",
+            "contact",
+            "session",
+            "pipeline",
+            "control",
+            "store",
+        ],
+    )],
+    // Presentation: replay's output, reports, the dashboard.
+    &[
+        (
+            "output",
+            &["time", "text", "observation", "attribute", "contact"],
+        ),
+        (
+            "report",
+            &["time", "text", "observation", "attribute", "session"],
+        ),
+        (
+            "tui",
+            &[
+                "time",
+                "text",
+                "capture",
+                "observation",
+                "attribute",
+                "session",
+                "pipeline",
+                "control",
+                "store",
+            ],
+        ),
+    ],
+    // Entry points: the binary's commands, the fuzz targets' harness.
+    &[
+        (
+            "cli",
+            &[
+                "time",
+                "text",
+                "capture",
+                "observation",
+                "decrypt",
+                "flow",
+                "attribute",
+                "contact",
+                "session",
+                "pipeline",
+                "control",
+                "store",
+                "live",
+                "output",
+                "report",
+                "tui",
+            ],
+        ),
+        (
+            "fuzzing",
+            &[
+                "time",
+                "stats",
+                "wire",
+                "capture",
+                "observation",
+                "decrypt",
+                "flow",
+                "contact",
+                "pipeline",
+                "output",
+            ],
+        ),
+    ],
+];
+
+/// Cycles between the files of one module that stay, each with its reason: `(module, files)`.
+const CYCLES: &[(&str, &[&str])] = &[
+    // Being taken apart (#16): listed here until they are, so the check guards the rest.
+    ("attribute", &["attributor", "provenance"]),
+    ("decrypt", &["app", "conn", "h1", "h2"]),
+    ("flow", &["analyze", "engine", "http"]),
+    ("report", &["build", "requests", "verdict"]),
+    ("tui", &["model", "view"]),
+];
+
+fn src() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// The layer of each module, and what it may use.
+fn table() -> BTreeMap<&'static str, (usize, &'static [&'static str])> {
+    let mut t = BTreeMap::new();
+    for (layer, modules) in LAYERS.iter().enumerate() {
+        for &(name, uses) in *modules {
+            assert!(t.insert(name, (layer, uses)).is_none(), "{name} twice");
+        }
+    }
+    t
+}
+
+/// The top-level module a file belongs to (`cli` for the binary); `None` for `lib.rs`.
+fn owner(file: &SourceFile) -> Option<String> {
+    if file.binary {
+        return Some("cli".to_owned());
+    }
+    file.module.first().cloned()
+}
+
+/// Every cross-module reference of non-test code the table does not allow, as
+/// `file:line: owner -> path`.
+fn layer_violations(files: &[SourceFile]) -> Vec<String> {
+    let table = table();
+    let mut bad = Vec::new();
+    for file in files.iter().filter(|f| !f.test_only) {
+        let Some(me) = owner(file) else { continue };
+        let allowed = table.get(me.as_str()).map_or(&[][..], |(_, uses)| *uses);
+        for Reference { line, path } in references(file) {
+            let Some(target) = path.first() else { continue };
+            if *target == me || (file.binary && target == "cli") {
+                continue;
+            }
+            if !allowed.contains(&target.as_str()) {
+                bad.push(format!(
+                    "src/{}:{line}: {me} -> {}",
+                    file.rel,
+                    path.join("::")
+                ));
+            }
+        }
+    }
+    bad
+}
+
+/// The files (child modules) of each module and which siblings each names.
+fn sibling_graph(files: &[SourceFile]) -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
+    let children: BTreeSet<(String, String)> = files
+        .iter()
+        .filter(|f| f.module.len() >= 2 && !f.binary)
+        .map(|f| (f.module[0].clone(), f.module[1].clone()))
+        .collect();
+    let mut graph: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for file in files.iter().filter(|f| !f.test_only && !f.binary) {
+        let [top, me, ..] = file.module.as_slice() else {
+            continue;
+        };
+        let edges = graph.entry(top.clone()).or_default();
+        let mine = edges.entry(me.clone()).or_default();
+        for r in references(file) {
+            if let [t, child, ..] = r.path.as_slice() {
+                if t == top && child != me && children.contains(&(t.clone(), child.clone())) {
+                    mine.insert(child.clone());
+                }
+            }
+        }
+    }
+    graph
+}
+
+/// The cycles (strongly connected sets of two or more) of a graph, each sorted.
+fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    // Two nodes share a cycle when each reaches the other.
+    let reach = |from: &String| {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![from.clone()];
+        while let Some(n) = todo.pop() {
+            for next in graph.get(&n).into_iter().flatten() {
+                if seen.insert(next.clone()) {
+                    todo.push(next.clone());
+                }
+            }
+        }
+        seen
+    };
+    let reaches: BTreeMap<&String, BTreeSet<String>> =
+        graph.keys().map(|n| (n, reach(n))).collect();
+    let mut found: BTreeSet<Vec<String>> = BTreeSet::new();
+    for (n, r) in &reaches {
+        let set: Vec<String> = reaches
+            .iter()
+            .filter(|(m, mr)| r.contains(**m) && mr.contains(*n))
+            .map(|(m, _)| (*m).clone())
+            .collect();
+        if set.len() >= 2 {
+            found.insert(set);
+        }
+    }
+    found.into_iter().collect()
+}
+
+#[test]
+fn every_module_has_a_place_in_the_table() {
+    let files = read_crate(&src());
+    let modules: BTreeSet<String> = files.iter().filter_map(owner).collect();
+    let table = table();
+    let listed: BTreeSet<String> = table.keys().map(|m| (*m).to_owned()).collect();
+    assert_eq!(modules, listed, "modules in src/ vs. LAYERS");
+}
+
+#[test]
+fn the_table_points_one_way() {
+    let table = table();
+    for (name, (layer, uses)) in &table {
+        for used in *uses {
+            let (theirs, _) = table
+                .get(used)
+                .unwrap_or_else(|| panic!("{name} may use {used}, which is not in the table"));
+            assert!(
+                theirs < layer,
+                "{name} (layer {layer}) may use {used} (layer {theirs}): not a lower layer"
+            );
+        }
+    }
+}
+
+#[test]
+fn modules_use_only_what_their_layer_allows() {
+    let bad = layer_violations(&read_crate(&src()));
+    assert!(
+        bad.is_empty(),
+        "uses the layering does not allow (see LAYERS in tests/architecture.rs):\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn the_files_of_a_module_form_no_cycle() {
+    let graph = sibling_graph(&read_crate(&src()));
+    let mut bad = Vec::new();
+    for (module, edges) in &graph {
+        for cycle in cycles(edges) {
+            let accepted = CYCLES.iter().any(|(m, files)| {
+                m == module && files.iter().copied().eq(cycle.iter().map(String::as_str))
+            });
+            if !accepted {
+                bad.push(format!("{module}: {}", cycle.join(" <-> ")));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "cycles between the files of a module:\n{}",
+        bad.join("\n")
+    );
+}
+
+/// The scanner itself: a check that cannot see a violation proves nothing.
+mod scanner {
+    use super::scan::{SourceFile, blank, drop_test_items, module_of, references};
+    use super::{cycles, layer_violations};
+    use std::collections::{BTreeMap, BTreeSet};
+
+    fn file(rel: &str, text: &str) -> SourceFile {
+        let (code, _) = drop_test_items(&blank(text));
+        SourceFile {
+            rel: rel.to_owned(),
+            module: module_of(rel),
+            binary: rel.starts_with("cli/"),
+            test_only: false,
+            code,
+        }
+    }
+
+    fn paths(f: &SourceFile) -> Vec<String> {
+        references(f)
+            .into_iter()
+            .map(|r| format!("{}:{}", r.line, r.path.join("::")))
+            .collect()
+    }
+
+    #[test]
+    fn finds_use_lines_groups_and_qualified_paths() {
+        let f = file(
+            "session/evidence.rs",
+            "use crate::contact::Touched;\nuse crate::{observation::{Via, FlowKey}, time};\n\
+             const N: usize = crate::flow::table::MAX_FLOWS;\nuse super::ts;\n",
+        );
+        assert_eq!(
+            paths(&f),
+            [
+                "1:contact::Touched",
+                "2:observation::Via",
+                "2:observation::FlowKey",
+                "2:time",
+                "3:flow::table::MAX_FLOWS",
+                "4:session::ts"
+            ]
+        );
+    }
+
+    #[test]
+    fn resolves_super_from_nested_files() {
+        let f = file(
+            "tui/view/detail.rs",
+            "use super::super::model::Model;\nuse super::style;",
+        );
+        assert_eq!(paths(&f), ["1:tui::model::Model", "2:tui::view::style"]);
+        let top = file("flow/mod.rs", "fn f() { super::wire::parse(); }");
+        assert_eq!(paths(&top), ["1:wire::parse"]);
+    }
+
+    #[test]
+    fn skips_comments_strings_and_test_code() {
+        let f = file(
+            "wire/dns.rs",
+            "// crate::flow in a comment\n/* crate::store /* nested */ crate::tui */\n\
+             const S: &str = \"crate::session\";\nconst R: &str = r#\"crate::\"report\"#;\n\
+             const C: char = '\"'; fn f<'a>(x: &'a str) {}\n\
+             #[cfg(test)]\nmod tests { use crate::flow::Engine; }\n\
+             #[cfg(test)]\n#[path = \"x_tests.rs\"]\nmod x;\nuse crate::time::Timestamp;\n",
+        );
+        assert_eq!(paths(&f), ["11:time::Timestamp"]);
+        assert_eq!(
+            drop_test_items(&blank("#[cfg(test)]\nmod dns_tests;")).1,
+            ["dns_tests"]
+        );
+    }
+
+    #[test]
+    fn the_binary_names_the_library_as_sporfri() {
+        let f = file(
+            "cli/replay.rs",
+            "use sporfri::flow::Engine;\nuse crate::cli::common;",
+        );
+        assert_eq!(paths(&f), ["1:flow::Engine"]);
+    }
+
+    #[test]
+    fn a_use_against_the_direction_is_a_violation() {
+        let files = [
+            file("decrypt/h1.rs", "use crate::flow::http::Exchanges;"),
+            file("flow/http.rs", "use crate::decrypt::KeyLog;"),
+            file(
+                "wire/dns.rs",
+                "#[cfg(test)]\nmod tests { use crate::flow::Engine; }",
+            ),
+        ];
+        assert_eq!(
+            layer_violations(&files),
+            ["src/decrypt/h1.rs:1: decrypt -> flow::http::Exchanges"]
+        );
+    }
+
+    #[test]
+    fn finds_cycles() {
+        let g: BTreeMap<String, BTreeSet<String>> =
+            [("a", "b"), ("b", "c"), ("c", "a"), ("d", "a")]
+                .into_iter()
+                .map(|(x, y)| (x.to_owned(), BTreeSet::from([y.to_owned()])))
+                .collect();
+        assert_eq!(cycles(&g), [vec!["a", "b", "c"]]);
+    }
+}
