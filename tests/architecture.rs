@@ -279,6 +279,61 @@ fn every_module_has_a_place_in_the_table() {
     assert_eq!(modules, listed, "modules in src/ vs. LAYERS");
 }
 
+/// The table as ARCHITECTURE.md draws it: the first code block under "## Layers", columns
+/// layer (7 characters), module (13), then what it may use (continued on lines with no module).
+fn documented_table() -> BTreeMap<String, (usize, BTreeSet<String>)> {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md"))
+            .expect("ARCHITECTURE.md");
+    let section = doc.split("## Layers").nth(1).expect("a Layers section");
+    let block = section.split("```").nth(1).expect("a code block");
+    let mut table = BTreeMap::new();
+    let (mut layer, mut module) = (None, None);
+    for line in block.lines().skip(2) {
+        let col = |from: usize, to: usize| {
+            line.chars()
+                .skip(from)
+                .take(to.saturating_sub(from))
+                .collect::<String>()
+        };
+        if let Ok(l) = col(0, 7).trim().parse::<usize>() {
+            layer = Some(l);
+        }
+        let name = col(7, 20).trim().to_owned();
+        if !name.is_empty() {
+            let l = layer.expect("a layer before its modules");
+            table.insert(name.clone(), (l, BTreeSet::new()));
+            module = Some(name);
+        }
+        let m = module.clone().expect("a module before what it uses");
+        let uses = &mut table.get_mut(&m).expect("inserted").1;
+        uses.extend(
+            col(20, line.chars().count())
+                .split_whitespace()
+                .map(str::to_owned),
+        );
+    }
+    table
+}
+
+#[test]
+fn architecture_md_draws_this_table() {
+    let code: BTreeMap<String, (usize, BTreeSet<String>)> = table()
+        .into_iter()
+        .map(|(m, (l, uses))| {
+            (
+                m.to_owned(),
+                (l, uses.iter().map(|u| (*u).to_owned()).collect()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        documented_table(),
+        code,
+        "ARCHITECTURE.md's layer table vs. LAYERS"
+    );
+}
+
 #[test]
 fn the_table_points_one_way() {
     let table = table();
