@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use super::build::word;
 use super::esc::html as e;
+use super::finding::word;
 use super::md::{attributes, lifetime};
 use super::svg::timeline;
 use super::{CookieRow, Finding, Item, Report, When};

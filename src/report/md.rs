@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use super::build::word;
 use super::esc::md as e;
+use super::finding::word;
 use super::{CookieRow, Finding, Item, Report, When};
 use crate::session::Source;
 

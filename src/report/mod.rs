@@ -15,6 +15,7 @@ pub mod csv;
 pub mod diff;
 mod esc;
 mod evidence;
+mod finding;
 pub mod html;
 pub mod json;
 pub mod localtime;
@@ -39,6 +40,7 @@ use crate::session::{
 
 pub use build::{build, build_with_requests, site_info};
 pub use evidence::ViaEvidence;
+pub use finding::{REPORT_TRACKING_CATEGORIES, is_tracking};
 pub use meta::{
     AttributedWith, LayerInfo, Meta, SignatureInfo, SiteSource, builtin_signatures, describe,
     describe_set, files_sha256,
@@ -46,7 +48,7 @@ pub use meta::{
 pub use requests::{
     CookieRow, CookiesAndRequests, MAX_REPORT_REQUESTS_PER_PARTY, PartyRequests, RequestRow,
 };
-pub use verdict::{REPORT_TRACKING_CATEGORIES, findings, is_tracking};
+pub use verdict::findings;
 
 /// Version of the report's JSON shape; bumped when a field changes meaning or disappears.
 /// 2: `meta.signatures` names the set the contacts were attributed with (stored with the
