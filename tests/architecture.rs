@@ -162,7 +162,6 @@ const CYCLES: &[(&str, &[&str])] = &[
     ("attribute", &["attributor", "provenance"]),
     ("decrypt", &["app", "conn", "h1", "h2"]),
     ("flow", &["analyze", "engine", "http"]),
-    ("tui", &["model", "view"]),
 ];
 
 fn src() -> std::path::PathBuf {
