@@ -140,47 +140,8 @@ pub(super) fn read_name(
             return Err(weird);
         }
     };
-    let Walk {
-        out,
-        too_long,
-        printable,
-        hops,
-        known,
-        labels,
-        ..
-    } = walk;
-    if too_long {
-        out.truncate(text_start);
-        out.extend_from_slice(TOO_LONG.as_bytes());
-    } else if out.len() == text_start {
-        out.extend_from_slice(ROOT.as_bytes());
-    } else if printable {
-        // Nearly every name is printable ASCII: kept as copied, and its labels remembered.
-        let end = u32::try_from(out.len()).ok();
-        let first = known.len;
-        for e in known.entries.iter_mut().skip(first).take(labels) {
-            match (end, u8::try_from(hops - usize::from(e.hops_after)).ok()) {
-                (Some(end), Some(after)) => {
-                    e.end = end;
-                    e.hops_after = after;
-                    known.len += 1;
-                }
-                _ => break,
-            }
-        }
-    } else {
-        let mut raw = [0u8; MAX_NAME_BYTES];
-        let len = out.len() - text_start;
-        let copied = raw.get_mut(..len).zip(out.get(text_start..));
-        if let Some((dst, src)) = copied {
-            dst.copy_from_slice(src);
-        }
-        out.truncate(text_start);
-        let mut text = String::with_capacity(len * 4);
-        format_text_into(raw.get(..len).unwrap_or_default(), &mut text);
-        out.extend_from_slice(text.as_bytes());
-    }
-    Ok((text_start..out.len(), end))
+    let text_end = walk.finish();
+    Ok((text_start..text_end, end))
 }
 
 /// The walk over one name's labels and pointers, appending the raw name (label bytes joined
@@ -207,6 +168,54 @@ struct Walk<'b> {
 }
 
 impl Walk<'_> {
+    /// The name as the walk left it, made its display form: [`TOO_LONG`], [`ROOT`], kept as
+    /// copied (its labels remembered in `known`), or escaped when not printable. Returns the end
+    /// of the name's text in `out`.
+    fn finish(self) -> usize {
+        let Walk {
+            out,
+            text_start,
+            too_long,
+            printable,
+            hops,
+            known,
+            labels,
+            ..
+        } = self;
+        if too_long {
+            out.truncate(text_start);
+            out.extend_from_slice(TOO_LONG.as_bytes());
+        } else if out.len() == text_start {
+            out.extend_from_slice(ROOT.as_bytes());
+        } else if printable {
+            // Nearly every name is printable ASCII: kept as copied, and its labels remembered.
+            let end = u32::try_from(out.len()).ok();
+            let first = known.len;
+            for e in known.entries.iter_mut().skip(first).take(labels) {
+                match (end, u8::try_from(hops - usize::from(e.hops_after)).ok()) {
+                    (Some(end), Some(after)) => {
+                        e.end = end;
+                        e.hops_after = after;
+                        known.len += 1;
+                    }
+                    _ => break,
+                }
+            }
+        } else {
+            let mut raw = [0u8; MAX_NAME_BYTES];
+            let len = out.len() - text_start;
+            let copied = raw.get_mut(..len).zip(out.get(text_start..));
+            if let Some((dst, src)) = copied {
+                dst.copy_from_slice(src);
+            }
+            out.truncate(text_start);
+            let mut text = String::with_capacity(len * 4);
+            format_text_into(raw.get(..len).unwrap_or_default(), &mut text);
+            out.extend_from_slice(text.as_bytes());
+        }
+        out.len()
+    }
+
     /// Walk the name at `start`: the offset just after it at its original position.
     fn run(&mut self, msg: &[u8], start: usize) -> Result<usize, &'static str> {
         let mut pos = start;
