@@ -25,10 +25,10 @@ use scan::{Reference, SourceFile, read_crate, references};
 /// `capture`: the analyzers that raise observations and the policy that reads them both
 /// import it, and it imports no analyzer.
 const LAYERS: &[&[(&str, &[&str])]] = &[
-    // Leaves: time values, English text helpers, weird counters.
-    &[("time", &[]), ("text", &[]), ("stats", &[])],
-    // Pure parsers over borrowed bytes.
-    &[("wire", &["time"])],
+    // Leaves: time values, English text helpers, the catalogue of weirds.
+    &[("time", &[]), ("text", &[]), ("weird", &[])],
+    // Pure parsers over borrowed bytes; the weird counters.
+    &[("wire", &["time", "weird"]), ("stats", &["weird"])],
     // Packets in; the vocabulary the analyzers speak.
     &[
         ("capture", &["time", "wire"]),
@@ -36,11 +36,22 @@ const LAYERS: &[&[(&str, &[&str])]] = &[
     ],
     // The lab decryption analyzer (TLS, HTTP/1.x, HTTP/2 from a key log): the flow engine
     // feeds it records and it raises observations; it knows no flow table.
-    &[("decrypt", &["time", "stats", "wire", "observation"])],
+    &[(
+        "decrypt",
+        &["time", "stats", "weird", "wire", "observation"],
+    )],
     // State: the flow table, reassembly, the DNS cache, the analyzers' engine.
     &[(
         "flow",
-        &["time", "stats", "wire", "capture", "observation", "decrypt"],
+        &[
+            "time",
+            "stats",
+            "weird",
+            "wire",
+            "capture",
+            "observation",
+            "decrypt",
+        ],
     )],
     // Policy: signatures, sites, parties.
     &[("attribute", &["time", "text", "wire", "observation"])],

@@ -5,6 +5,7 @@ use super::conn::Feed;
 use super::h1::H1;
 use super::h2::H2;
 use crate::observation::Exchange;
+use crate::weird::Weird;
 
 /// Plaintext bytes buffered per direction (a request or response head, or an HTTP/2 header
 /// block); a head that does not fit ends the following of that connection.
@@ -34,7 +35,7 @@ impl PlainBuf {
             bytes = bytes.get(n..).unwrap_or_default();
         }
         if self.buf.len() + bytes.len() > MAX_PLAIN_BYTES {
-            feed.weirds.bump("decrypt.plain_buffer_full");
+            feed.weirds.bump(Weird::DecryptPlainBufferFull);
             self.close();
             return;
         }

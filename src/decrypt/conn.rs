@@ -6,6 +6,7 @@
 
 use crate::stats::Counters;
 use crate::time::Timestamp;
+use crate::weird::Weird;
 use crate::wire::Parsed;
 
 use super::app::AppLayer;
@@ -41,11 +42,11 @@ pub enum Stop {
 
 impl Stop {
     /// The weird counted for this stop.
-    pub fn weird(self) -> &'static str {
+    pub fn weird(self) -> Weird {
         match self {
-            Stop::NoKey => "decrypt.no_key",
-            Stop::BadRecord => "decrypt.bad_record",
-            Stop::UnsupportedSuite => "decrypt.unsupported_suite",
+            Stop::NoKey => Weird::DecryptNoKey,
+            Stop::BadRecord => Weird::DecryptBadRecord,
+            Stop::UnsupportedSuite => Weird::DecryptUnsupportedSuite,
         }
     }
 }
@@ -402,7 +403,7 @@ impl TlsConn {
         let Some(inner) = opened else {
             if may_skip {
                 side.skipped += 1;
-                feed.weirds.bump("decrypt.handshake_record_skipped");
+                feed.weirds.bump(Weird::DecryptHandshakeRecordSkipped);
                 return Step::Next;
             }
             return Step::Stop(Stop::BadRecord);
@@ -458,7 +459,7 @@ fn server_hello_message(bytes: &[u8]) -> Parsed<(ServerHello, usize)> {
         return Parsed::Incomplete { needed: Some(4) };
     };
     if kind != HS_SERVER_HELLO {
-        return Parsed::Malformed("tls.not_server_hello");
+        return Parsed::Malformed(Weird::TlsNotServerHello);
     }
     let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
     match bytes.get(4..4 + len) {

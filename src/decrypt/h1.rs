@@ -3,6 +3,7 @@
 //! ([`Exchanges`]).
 
 use crate::observation::{Exchange, Exchanges};
+use crate::weird::Weird;
 use crate::wire::Parsed;
 use crate::wire::http::{self, Body};
 
@@ -70,7 +71,7 @@ impl H1 {
         let head = up.data().get(..req.head_len).unwrap_or_default();
         let ex = Exchange::of_head(feed.ts, true, &req, head, sni);
         if let Some(old) = self.pending.push(ex) {
-            feed.weirds.bump("decrypt.http_pending_full");
+            feed.weirds.bump(Weird::DecryptHttpPendingFull);
             feed.out.push(old);
         }
         up.consume(req.head_len);
@@ -148,7 +149,7 @@ fn step_chunked(
         Chunked::Size | Chunked::Trailer => {
             let Some(eol) = buf.data().windows(2).position(|w| w == b"\r\n") else {
                 if buf.data().len() > MAX_CHUNK_LINE {
-                    feed.weirds.bump("http.bad_chunked_body");
+                    feed.weirds.bump(Weird::HttpBadChunkedBody);
                     buf.close();
                 }
                 return false;
@@ -173,7 +174,7 @@ fn step_chunked(
                     Some(0) => BodyState::Chunked(Chunked::Trailer),
                     Some(n) => BodyState::Chunked(Chunked::Data(n.saturating_add(2))),
                     None => {
-                        feed.weirds.bump("http.bad_chunked_body");
+                        feed.weirds.bump(Weird::HttpBadChunkedBody);
                         buf.close();
                         return false;
                     }
@@ -190,7 +191,7 @@ fn stall(buf: &mut PlainBuf, outcome: Parsed<()>, feed: &mut Feed<'_>) -> bool {
     match outcome {
         Parsed::Incomplete { .. } if buf.data().len() < MAX_PLAIN_BYTES => {}
         Parsed::Incomplete { .. } => {
-            feed.weirds.bump("http.head_exceeds_buffer");
+            feed.weirds.bump(Weird::HttpHeadExceedsBuffer);
             buf.close();
         }
         Parsed::Malformed(w) => {
@@ -198,7 +199,7 @@ fn stall(buf: &mut PlainBuf, outcome: Parsed<()>, feed: &mut Feed<'_>) -> bool {
             buf.close();
         }
         Parsed::NotThis | Parsed::Done(()) => {
-            feed.weirds.bump("http.not_http");
+            feed.weirds.bump(Weird::HttpNotHttp);
             buf.close();
         }
     }

@@ -4,6 +4,7 @@
 //! HPACK is stateful: every header block of a direction must be decoded in order, including the
 //! ones sporfri has no use for, or later blocks decode wrong.
 
+use crate::weird::Weird;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -120,7 +121,7 @@ impl H2 {
             ex.request_header(n, v);
         }
         if self.open.len() >= MAX_OPEN_STREAMS {
-            feed.weirds.bump("decrypt.h2_streams_full");
+            feed.weirds.bump(Weird::DecryptH2StreamsFull);
             if let Some(&oldest) = self.open.keys().min() {
                 if let Some(old) = self.open.remove(&oldest) {
                     feed.out.push(old);
@@ -176,7 +177,7 @@ fn next_block(r: &mut Reader, buf: &mut PlainBuf, feed: &mut Feed<'_>) -> Option
             continue;
         }
         if len > MAX_HEADER_BLOCK {
-            return give_up(buf, feed, "decrypt.h2_header_block_too_large");
+            return give_up(buf, feed, Weird::DecryptH2HeaderBlockTooLarge);
         }
         let payload = buf
             .data()
@@ -184,7 +185,7 @@ fn next_block(r: &mut Reader, buf: &mut PlainBuf, feed: &mut Feed<'_>) -> Option
             .to_vec();
         buf.consume(FRAME_HEADER_LEN + len);
         let Some(fragment) = fragment(kind, flags, &payload) else {
-            return give_up(buf, feed, "decrypt.h2_bad_frame");
+            return give_up(buf, feed, Weird::DecryptH2BadFrame);
         };
         let block = match (kind, r.block.take()) {
             (CONTINUATION, Some((id, mut so_far))) if id == stream => {
@@ -192,12 +193,12 @@ fn next_block(r: &mut Reader, buf: &mut PlainBuf, feed: &mut Feed<'_>) -> Option
                 so_far
             }
             (CONTINUATION, _) | (HEADERS | PUSH_PROMISE, Some(_)) => {
-                return give_up(buf, feed, "decrypt.h2_bad_frame");
+                return give_up(buf, feed, Weird::DecryptH2BadFrame);
             }
             _ => fragment.to_vec(),
         };
         if block.len() > MAX_HEADER_BLOCK {
-            return give_up(buf, feed, "decrypt.h2_header_block_too_large");
+            return give_up(buf, feed, Weird::DecryptH2HeaderBlockTooLarge);
         }
         if flags & END_HEADERS == 0 {
             r.block = Some((stream, block));
@@ -208,7 +209,7 @@ fn next_block(r: &mut Reader, buf: &mut PlainBuf, feed: &mut Feed<'_>) -> Option
             headers.push((n.into_owned(), v.into_owned()))
         });
         if decoded.is_err() {
-            return give_up(buf, feed, "decrypt.hpack_error");
+            return give_up(buf, feed, Weird::DecryptHpackError);
         }
         if kind == PUSH_PROMISE {
             continue;
@@ -217,7 +218,7 @@ fn next_block(r: &mut Reader, buf: &mut PlainBuf, feed: &mut Feed<'_>) -> Option
     }
 }
 
-fn give_up(buf: &mut PlainBuf, feed: &mut Feed<'_>, weird: &'static str) -> Option<Block> {
+fn give_up(buf: &mut PlainBuf, feed: &mut Feed<'_>, weird: Weird) -> Option<Block> {
     feed.weirds.bump(weird);
     buf.close();
     None

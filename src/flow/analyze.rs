@@ -1,5 +1,6 @@
 //! Payload analyzers of a flow: which parser reads which bytes, and what each one raises.
 
+use crate::weird::Weird;
 use std::net::IpAddr;
 
 use crate::decrypt::{self, KeyLog, TlsConn};
@@ -95,7 +96,7 @@ pub(super) fn udp(
                     // Negotiation) clears it.
                     Seen::Unreadable { version } if from_client => {
                         if flow.quic_unreadable.is_none() {
-                            ctx.weirds.bump("quic.unreadable_version");
+                            ctx.weirds.bump(Weird::QuicUnreadableVersion);
                         }
                         flow.quic_unreadable = Some(version);
                     }
@@ -214,7 +215,7 @@ fn tls_hello(flow: &mut Flow, weirds: &mut Counters, decrypting: bool) -> Option
         }
         Parsed::Incomplete { .. } if flow.up.data().len() < MAX_STREAM_BYTES => {}
         Parsed::Incomplete { .. } => {
-            weirds.bump("tls.hello_exceeds_buffer");
+            weirds.bump(Weird::TlsHelloExceedsBuffer);
             done(flow);
         }
         Parsed::NotThis => done(flow),
@@ -319,12 +320,12 @@ fn dns_stream(stream: &mut StreamBuf, weirds: &mut Counters) -> Vec<Vec<u8>> {
             }
             Parsed::Incomplete { .. } if stream.data().len() < MAX_STREAM_BYTES => break,
             Parsed::Incomplete { .. } => {
-                weirds.bump("dns.tcp_message_exceeds_buffer");
+                weirds.bump(Weird::DnsTcpMessageExceedsBuffer);
                 stream.close();
                 break;
             }
             Parsed::NotThis | Parsed::Malformed(_) => {
-                weirds.bump("dns.bad_tcp_framing");
+                weirds.bump(Weird::DnsBadTcpFraming);
                 stream.close();
                 break;
             }
@@ -357,7 +358,7 @@ fn dhcp_message(seg: &Segment<'_>, weirds: &mut Counters, sink: &mut impl Sink) 
             });
         }
         Parsed::Malformed(w) => weirds.bump(w),
-        Parsed::Incomplete { .. } => weirds.bump("dhcp.truncated"),
+        Parsed::Incomplete { .. } => weirds.bump(Weird::DhcpTruncated),
         Parsed::NotThis => {}
     }
 }
@@ -367,8 +368,8 @@ fn dns_message(ctx: &mut Context<'_>, seg: &Segment<'_>, bytes: &[u8], sink: &mu
     let msg = &mut *ctx.dns_msg;
     match dns::parse_into(msg, bytes) {
         Parsed::Done(()) => {}
-        Parsed::Incomplete { .. } => return ctx.weirds.bump("dns.truncated"),
-        Parsed::NotThis => return ctx.weirds.bump("dns.not_dns"),
+        Parsed::Incomplete { .. } => return ctx.weirds.bump(Weird::DnsTruncated),
+        Parsed::NotThis => return ctx.weirds.bump(Weird::DnsNotDns),
         Parsed::Malformed(w) => return ctx.weirds.bump(w),
     }
     if let Some(w) = msg.damage {

@@ -19,6 +19,7 @@
 //!   [`MAX_NAMES_PER_ADDRESS`] names per pair (`dns_cache.names_per_address_full`) and
 //!   [`MAX_CHAIN`] CNAME steps (`dns_cache.chain_too_long`).
 
+use crate::weird::Weird;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
@@ -76,8 +77,8 @@ impl DnsCache {
     /// An empty cache.
     pub fn new() -> Self {
         DnsCache {
-            by_address: Bounded::new(MAX_ENTRIES, "dns_cache.evicted"),
-            ech: Bounded::new(MAX_ECH_NAMES, "dns_cache.ech_evicted"),
+            by_address: Bounded::new(MAX_ENTRIES, Weird::DnsCacheEvicted),
+            ech: Bounded::new(MAX_ECH_NAMES, Weird::DnsCacheEchEvicted),
         }
     }
 
@@ -165,7 +166,7 @@ impl DnsCache {
             return;
         }
         if names.len() >= MAX_NAMES_PER_ADDRESS {
-            weirds.bump("dns_cache.names_per_address_full");
+            weirds.bump(Weird::DnsCacheNamesPerAddressFull);
             if let Some(oldest) = (0..names.len()).min_by_key(|&i| names.get(i).map(|r| r.learned))
             {
                 names.swap_remove(oldest);
@@ -302,7 +303,7 @@ impl<'m> Cnames<'m> {
                 break;
             }
             let Some(slot) = walk.steps.get_mut(walk.len) else {
-                weirds.bump("dns_cache.chain_too_long");
+                weirds.bump(Weird::DnsCacheChainTooLong);
                 break;
             };
             *slot = owner;
@@ -361,11 +362,11 @@ struct Bounded<K, V> {
     order: VecDeque<(u64, K)>,
     next: u64,
     max: usize,
-    weird: &'static str,
+    weird: Weird,
 }
 
 impl<K: Clone + Eq + Hash, V: Default> Bounded<K, V> {
-    fn new(max: usize, weird: &'static str) -> Self {
+    fn new(max: usize, weird: Weird) -> Self {
         Bounded {
             map: FastMap::default(),
             order: VecDeque::new(),

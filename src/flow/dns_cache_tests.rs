@@ -157,7 +157,7 @@ fn cname_loop_and_long_chain_are_bounded() {
     let weirds = learn(&mut cache, 0, &response("n0.example", answers));
     let r = cache.lookup(CLIENT, ip(2), t(0)).expect("resolved");
     assert_eq!(r.chain.len(), MAX_CHAIN);
-    assert_eq!(weirds.get("dns_cache.chain_too_long"), 1);
+    assert_eq!(weirds.get(Weird::DnsCacheChainTooLong), 1);
 }
 
 #[test]
@@ -230,7 +230,7 @@ fn names_per_address_bound() {
         !names.iter().any(|r| r.name == "n0.example"),
         "oldest dropped"
     );
-    assert_eq!(weirds.get("dns_cache.names_per_address_full"), 1);
+    assert_eq!(weirds.get(Weird::DnsCacheNamesPerAddressFull), 1);
 }
 
 #[test]
@@ -309,7 +309,7 @@ fn evicts_oldest_at_max_entries() {
         cache.learn(t(u64::from(i)), CLIENT, &msg, &mut weirds);
     }
     assert_eq!(cache.len(), MAX_ENTRIES);
-    assert_eq!(weirds.get("dns_cache.evicted"), 1);
+    assert_eq!(weirds.get(Weird::DnsCacheEvicted), 1);
     let first = IpAddr::V4(Ipv4Addr::from(0x0a00_0000));
     let second = IpAddr::V4(Ipv4Addr::from(0x0a00_0001));
     let now = t(MAX_ENTRIES as u64);
@@ -339,7 +339,7 @@ fn ech_flags_bounded() {
         cache.learn(t(0), CLIENT, &msg, &mut weirds);
     }
     assert_eq!(cache.ech.map.len(), MAX_ECH_NAMES);
-    assert_eq!(weirds.get("dns_cache.ech_evicted"), 2);
+    assert_eq!(weirds.get(Weird::DnsCacheEchEvicted), 2);
     assert!(!cache.has_ech_config(CLIENT, "n0.example"));
     assert!(cache.has_ech_config(CLIENT, "n1.example"));
     assert!(cache.is_empty(), "no hints, no addresses");

@@ -1,5 +1,6 @@
 //! The engine: packets in, observations out. One per capture; replay and live share it.
 
+use crate::weird::Weird;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::capture::Packet;
@@ -112,8 +113,8 @@ impl Engine {
                 self.stats.non_ip += 1;
                 return;
             }
-            Parsed::Incomplete { .. } => return self.weirds.bump("link.truncated"),
-            Parsed::Malformed(w) => return self.weirds.bump(w),
+            Parsed::Incomplete { .. } => return self.weirds.bump(Weird::LinkTruncated),
+            Parsed::Malformed(w) => return self.weirds.bump(*w),
         };
         let macs = Macs {
             src: &frame.src_mac,
@@ -189,7 +190,7 @@ impl Engine {
                 0,
             ),
             Parsed::Done(Transport::Other(_)) | Parsed::NotThis => return,
-            Parsed::Incomplete { .. } => return self.weirds.bump("transport.truncated"),
+            Parsed::Incomplete { .. } => return self.weirds.bump(Weird::TransportTruncated),
             Parsed::Malformed(w) => return self.weirds.bump(w),
         };
         let canon = Canon::of_parts(proto, (ip.src, sport), (ip.dst, dport));
@@ -221,7 +222,7 @@ impl Engine {
             start_flow(proto, &seg, macs, dns)
         });
         if !evicted.is_empty() {
-            weirds.add("flow.evicted_table_full", evicted.len() as u64);
+            weirds.add(Weird::FlowEvictedTableFull, evicted.len() as u64);
             for old in evicted {
                 end_flow(old, sink);
             }

@@ -8,6 +8,7 @@
 use crate::observation::{Exchange, Observation, Via};
 use crate::stats::Counters;
 use crate::time::Timestamp;
+use crate::weird::Weird;
 use crate::wire::Parsed;
 use crate::wire::http::{self, Body};
 
@@ -55,9 +56,9 @@ pub(super) fn stream(
                 // A chunked body the buffer cannot hold ends what this direction can follow.
                 other => {
                     if !matches!(other, Parsed::Incomplete { .. }) {
-                        weirds.bump("http.bad_chunked_body");
+                        weirds.bump(Weird::HttpBadChunkedBody);
                     } else {
-                        weirds.bump("http.chunked_body_not_followed");
+                        weirds.bump(Weird::HttpChunkedBodyNotFollowed);
                     }
                     return stream.close();
                 }
@@ -104,7 +105,7 @@ fn request_head(
     });
     let evicted = flow.exchanges.get_or_insert_default().push(exchange);
     if let Some(old) = evicted {
-        weirds.bump("http.pending_full");
+        weirds.bump(Weird::HttpPendingFull);
         emit(flow, old, sink);
     }
     Some(step)
@@ -160,7 +161,7 @@ fn stall(stream: &mut StreamBuf, outcome: Parsed<()>, weirds: &mut Counters) {
     match outcome {
         Parsed::Incomplete { .. } if stream.data().len() < MAX_STREAM_BYTES => {}
         Parsed::Incomplete { .. } => {
-            weirds.bump("http.head_exceeds_buffer");
+            weirds.bump(Weird::HttpHeadExceedsBuffer);
             stream.close();
         }
         Parsed::Malformed(w) => {
@@ -168,7 +169,7 @@ fn stall(stream: &mut StreamBuf, outcome: Parsed<()>, weirds: &mut Counters) {
             stream.close();
         }
         Parsed::NotThis | Parsed::Done(()) => {
-            weirds.bump("http.not_http");
+            weirds.bump(Weird::HttpNotHttp);
             stream.close();
         }
     }

@@ -6,6 +6,7 @@
 //! analyzer is done (a ClientHello parsed), the stream is closed and frees its memory.
 
 use crate::stats::Counters;
+use crate::weird::Weird;
 
 /// Contiguous bytes buffered per direction; a parser that needs more gives up.
 pub const MAX_STREAM_BYTES: usize = 32 * 1024;
@@ -107,7 +108,7 @@ impl StreamBuf {
         }
         let room = MAX_STREAM_BYTES.saturating_sub(self.buf.len());
         if fresh.len() > room {
-            weirds.bump("tcp.stream_buffer_full");
+            weirds.bump(Weird::TcpStreamBufferFull);
         }
         self.buf
             .extend_from_slice(fresh.get(..room.min(fresh.len())).unwrap_or_default());
@@ -117,7 +118,7 @@ impl StreamBuf {
         if self.pending.len() >= MAX_PENDING_SEGMENTS
             || self.pending_bytes + data.len() > MAX_PENDING_BYTES
         {
-            weirds.bump("tcp.pending_full");
+            weirds.bump(Weird::TcpPendingFull);
             return;
         }
         if self
@@ -234,7 +235,7 @@ mod tests {
         let big = vec![0u8; MAX_STREAM_BYTES + 10];
         s.push(1, &big, &mut w);
         assert_eq!(s.data().len(), MAX_STREAM_BYTES);
-        assert_eq!(w.get("tcp.stream_buffer_full"), 1);
+        assert_eq!(w.get(Weird::TcpStreamBufferFull), 1);
     }
 
     #[test]
@@ -245,7 +246,7 @@ mod tests {
         for i in 0..=MAX_PENDING_SEGMENTS as u32 {
             s.push(100 + i * 10, b"x", &mut w);
         }
-        assert_eq!(w.get("tcp.pending_full"), 1);
+        assert_eq!(w.get(Weird::TcpPendingFull), 1);
     }
 
     #[test]

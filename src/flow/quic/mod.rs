@@ -12,6 +12,7 @@
 
 mod crypto;
 
+use crate::weird::Weird;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
@@ -176,7 +177,7 @@ impl QuicTracker {
                 Seen::Nothing
             }
             Parsed::Incomplete { .. } | Parsed::NotThis => {
-                weirds.bump("quic.bad_client_hello");
+                weirds.bump(Weird::QuicBadClientHello);
                 Seen::Nothing
             }
         }
@@ -227,7 +228,7 @@ impl QuicTracker {
                 (PacketKind::VersionNegotiation, _) => {
                     // Counted, not followed: the client's next Initial (another version, same
                     // addresses) starts over.
-                    weirds.bump("quic.version_negotiation");
+                    weirds.bump(Weird::QuicVersionNegotiation);
                     None
                 }
                 (PacketKind::UnknownVersion, _) if datagram.len() >= MIN_UNREADABLE_DATAGRAM => {
@@ -349,7 +350,7 @@ impl QuicTracker {
                 Some(Err(_)) => {}
             }
         }
-        let mut failure = "quic.decrypt_failed";
+        let mut failure = Weird::QuicDecryptFailed;
         for &salt in p.salts {
             self.keys_derived += 1;
             let keys = InitialKeys::client(salt, h.dcid)?;
@@ -423,7 +424,7 @@ impl QuicTracker {
         id: u64,
         h: &LongHeader<'_>,
         ts: Timestamp,
-    ) -> Option<Result<(Opened, FrameFormat), &'static str>> {
+    ) -> Option<Result<(Opened, FrameFormat), Weird>> {
         let conn = self.conns.get_mut(&id)?;
         conn.last_seen = ts;
         let Opener::Initial(keys, format) = conn.opener.as_ref()? else {
@@ -461,7 +462,7 @@ impl QuicTracker {
                 break;
             };
             if self.remove(oldest).is_some_and(|c| c.opener.is_some()) {
-                weirds.bump("quic.evicted");
+                weirds.bump(Weird::QuicEvicted);
             }
         }
         let id = self.next_id;

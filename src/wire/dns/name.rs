@@ -17,6 +17,7 @@
 //! A name of more than [`MAX_NAME_BYTES`] display bytes is shown as `<Name too long>`, the
 //! empty name as `<Root>`, both like tshark (verified with crafted packets through tshark 4.0.17).
 
+use crate::weird::Weird;
 use std::ops::Range;
 
 /// Longest name (label bytes plus dots) tshark shows; longer ones become [`TOO_LONG`].
@@ -30,18 +31,18 @@ pub const TOO_LONG: &str = "<Name too long>";
 
 /// The offset just after the name at `start`, without reading it (owner names of records
 /// nobody looks at need not be built).
-pub(super) fn skip_name(msg: &[u8], start: usize) -> Result<usize, &'static str> {
+pub(super) fn skip_name(msg: &[u8], start: usize) -> Result<usize, Weird> {
     let mut pos = start;
     loop {
-        let len = *msg.get(pos).ok_or("dns.truncated_name")?;
+        let len = *msg.get(pos).ok_or(Weird::DnsTruncatedName)?;
         match len & 0xc0 {
             0x00 if len == 0 => return Ok(pos + 1),
             0x00 => pos += 1 + usize::from(len),
             0xc0 => {
-                msg.get(pos + 1).ok_or("dns.truncated_name")?;
+                msg.get(pos + 1).ok_or(Weird::DnsTruncatedName)?;
                 return Ok(pos + 2);
             }
-            _ => return Err("dns.bad_label_type"),
+            _ => return Err(Weird::DnsBadLabelType),
         }
     }
 }
@@ -109,7 +110,7 @@ pub(super) fn read_name(
     start: usize,
     out: &mut Vec<u8>,
     known: &mut Known,
-) -> Result<(Range<usize>, usize), &'static str> {
+) -> Result<(Range<usize>, usize), Weird> {
     if let Some(&[first, low]) = msg.get(start..start + 2)
         && first & 0xc0 == 0xc0
     {
@@ -217,20 +218,20 @@ impl Walk<'_> {
     }
 
     /// Walk the name at `start`: the offset just after it at its original position.
-    fn run(&mut self, msg: &[u8], start: usize) -> Result<usize, &'static str> {
+    fn run(&mut self, msg: &[u8], start: usize) -> Result<usize, Weird> {
         let mut pos = start;
         let mut end: Option<usize> = None;
         loop {
             // The labels from `run` on are to be copied; `None` once the name is too long.
             let mut run = (!self.too_long).then_some(pos);
             let label_len = loop {
-                let label_len = *msg.get(pos).ok_or("dns.truncated_name")?;
+                let label_len = *msg.get(pos).ok_or(Weird::DnsTruncatedName)?;
                 if label_len == 0 || label_len & 0xc0 != 0 {
                     break label_len;
                 }
                 let next = pos + 1 + usize::from(label_len);
                 if next > msg.len() {
-                    return Err("dns.truncated_name");
+                    return Err(Weird::DnsTruncatedName);
                 }
                 if !self.too_long {
                     let dot = usize::from(self.len != 0);
@@ -255,16 +256,16 @@ impl Walk<'_> {
             match label_len & 0xc0 {
                 0x00 => return Ok(*end.get_or_insert(pos + 1)),
                 0xc0 => {
-                    let low = *msg.get(pos + 1).ok_or("dns.truncated_name")?;
+                    let low = *msg.get(pos + 1).ok_or(Weird::DnsTruncatedName)?;
                     end.get_or_insert(pos + 2);
                     self.hops += 1;
                     if self.hops > MAX_POINTER_HOPS {
-                        return Err("dns.name_pointer_loop");
+                        return Err(Weird::DnsNamePointerLoop);
                     }
                     pos = (usize::from(label_len & 0x3f) << 8) | usize::from(low);
                 }
                 // 0x40 (extended, RFC 6891 deprecated) and 0x80 (reserved) label types.
-                _ => return Err("dns.bad_label_type"),
+                _ => return Err(Weird::DnsBadLabelType),
             }
         }
     }

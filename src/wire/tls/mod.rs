@@ -12,6 +12,7 @@ pub(crate) mod testpcap;
 #[cfg(test)]
 mod tests;
 
+use crate::weird::Weird;
 use std::borrow::Cow;
 
 use super::Parsed;
@@ -99,18 +100,18 @@ fn is_handshake_record_prefix(bytes: &[u8]) -> bool {
 }
 
 /// Total length (header included) of the ClientHello message starting `msg`, once known.
-fn hello_message_len(msg: &[u8]) -> Result<Option<usize>, &'static str> {
+fn hello_message_len(msg: &[u8]) -> Result<Option<usize>, Weird> {
     match msg.first() {
         None => return Ok(None),
         Some(&HANDSHAKE_CLIENT_HELLO) => {}
-        Some(_) => return Err("tls.not_client_hello"),
+        Some(_) => return Err(Weird::TlsNotClientHello),
     }
     let Some(&[_, a, b, c]) = msg.get(..HANDSHAKE_HEADER_LEN) else {
         return Ok(None);
     };
     let body_len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
     if body_len > MAX_HELLO_BYTES {
-        return Err("tls.hello_too_large");
+        return Err(Weird::TlsHelloTooLarge);
     }
     Ok(Some(HANDSHAKE_HEADER_LEN + body_len))
 }
@@ -135,21 +136,21 @@ fn handshake_from_records(stream: &[u8]) -> Parsed<Cow<'_, [u8]>> {
         let rest = stream.get(pos..).unwrap_or_default();
         let Some(&[content_type, major, minor, hi, lo]) = rest.get(..RECORD_HEADER_LEN) else {
             if !is_handshake_record_prefix(rest) {
-                return Parsed::Malformed("tls.hello_interrupted");
+                return Parsed::Malformed(Weird::TlsHelloInterrupted);
             }
             let needed = (pos > 0).then(|| missing_lower_bound(pos, want, msg.len()));
             return Parsed::Incomplete { needed };
         };
         if !is_handshake_record_prefix(&[content_type, major, minor]) {
-            return Parsed::Malformed("tls.hello_interrupted");
+            return Parsed::Malformed(Weird::TlsHelloInterrupted);
         }
         let len = usize::from(u16::from_be_bytes([hi, lo]));
         if len > MAX_RECORD_LEN {
-            return Parsed::Malformed("tls.record_too_large");
+            return Parsed::Malformed(Weird::TlsRecordTooLarge);
         }
         if len == 0 {
             // RFC 8446 §5.1 forbids empty handshake fragments; refusing them also bounds the loop.
-            return Parsed::Malformed("tls.empty_record");
+            return Parsed::Malformed(Weird::TlsEmptyRecord);
         }
         let end = pos + RECORD_HEADER_LEN + len;
         let Some(payload) = stream.get(pos + RECORD_HEADER_LEN..end) else {
