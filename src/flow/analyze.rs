@@ -1,6 +1,6 @@
 //! Payload analyzers of a flow: which parser reads which bytes, and what each one raises.
 
-use crate::decrypt::{self, KeyLog, TlsConn};
+use crate::decrypt::{self, KeyLog, QuicDecrypt, TlsConn};
 use crate::observation::{DeviceId, EchSeen, Exchange, Observation, Via, is_local_addr};
 use crate::stats::Counters;
 use crate::time::Timestamp;
@@ -13,6 +13,7 @@ use crate::wire::tls::{self, ClientHello};
 
 use super::dns_cache::DnsCache;
 use super::engine::{Segment, Sink};
+use super::h3;
 use super::http;
 use super::quic::QuicTracker;
 use super::table::{App, Flow};
@@ -25,6 +26,8 @@ const SNIFF_BYTES: usize = 16;
 pub(super) struct Context<'e> {
     pub dns: &'e mut DnsCache,
     pub quic: &'e mut QuicTracker,
+    /// QUIC connections being decrypted (used only when `keys` is set).
+    pub h3: &'e mut QuicDecrypt,
     pub weirds: &'e mut Counters,
     /// TLS secrets when decryption is on.
     pub keys: Option<&'e KeyLog>,
@@ -73,12 +76,20 @@ pub(super) fn udp(
     match flow.app {
         App::Done | App::Tls | App::Http | App::Decrypt => {}
         App::Dns => dns_message(ctx, seg, seg.payload, sink),
+        App::QuicDecrypt => {
+            if let Some(keys) = ctx.keys {
+                h3::datagram(flow, seg, from_client, keys, ctx.h3, ctx.weirds, sink);
+            }
+        }
         App::Undecided | App::Quic => {
             if Flavor::for_ports(seg.src.port(), seg.dst.port()).is_some() {
                 flow.app = App::Dns;
                 dns_message(ctx, seg, seg.payload, sink);
             } else if quic::looks_like_long_header(seg.payload) {
                 flow.app = App::Quic;
+                if ctx.keys.is_some() {
+                    return h3::initial(flow, seg, ctx, sink);
+                }
                 let found = ctx
                     .quic
                     .ingest(seg.ts, seg.src, seg.dst, seg.payload, ctx.weirds);
@@ -87,6 +98,11 @@ pub(super) fn udp(
                     flow.app = App::Done;
                     hello(flow, ctx.dns, seg.ts, Via::Quic, h.version, h.hello, sink);
                 }
+            } else if let Some(keys) = ctx.keys
+                && flow.app == App::Undecided
+                && h3::adopt(flow, from_client, seg, ctx.h3)
+            {
+                h3::datagram(flow, seg, from_client, keys, ctx.h3, ctx.weirds, sink);
             } else if from_client && flow.app == App::Undecided {
                 flow.app = App::Done;
             }
@@ -131,7 +147,7 @@ fn tcp_flow(
     let wanted = match flow.app {
         App::Undecided | App::Tls => from_client,
         App::Http | App::Dns | App::Decrypt => true,
-        App::Quic | App::Done => false,
+        App::Quic | App::QuicDecrypt | App::Done => false,
     };
     if !wanted || !stream.push(seg.seq, seg.payload, weirds) {
         return None;
@@ -163,7 +179,7 @@ fn tcp_flow(
             },
             weirds,
         ))),
-        App::Undecided | App::Quic | App::Done | App::Decrypt => None,
+        App::Undecided | App::Quic | App::QuicDecrypt | App::Done | App::Decrypt => None,
     }
 }
 
@@ -393,7 +409,7 @@ fn dns_message(ctx: &mut Context<'_>, seg: &Segment<'_>, bytes: &[u8], sink: &mu
 
 /// A ClientHello completed on `flow` (TLS over TCP, or QUIC): name the flow, note what it shows
 /// of ECH (attribution decides whether it hid the destination).
-fn hello(
+pub(super) fn hello(
     flow: &mut Flow,
     dns: &DnsCache,
     ts: Timestamp,
