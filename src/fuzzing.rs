@@ -7,7 +7,6 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use crate::capture::{FileSource, Packet, PacketSource};
 use crate::contact::Contacts;
 use crate::decrypt::{Feed, KeyLog, TlsConn, plaintext_exchanges};
-use crate::flow::Engine;
 use crate::flow::quic::QuicTracker;
 use crate::output::extract::Extraction;
 use crate::stats::Counters;
@@ -113,11 +112,11 @@ pub fn capture_file(data: &[u8]) {
     }
 }
 
-/// The engine over frames `[link pick][time step][len hi][len lo] bytes...`.
+/// The library's pipeline over frames `[link pick][time step][len hi][len lo] bytes...`.
 pub fn pipeline(data: &[u8]) {
-    let mut engine = Engine::new();
-    let mut contacts = Contacts::default();
     let mut extraction = Extraction::new(true);
+    let extract = |o: &crate::observation::Observation| extraction.observe(o);
+    let mut pipeline = crate::pipeline::Pipeline::new((Contacts::default(), extract));
     let mut ts = 1_700_000_000_000_000_000u64;
     let mut rest = data;
     while let [pick, step, hi, lo, tail @ ..] = rest {
@@ -135,17 +134,11 @@ pub fn pipeline(data: &[u8]) {
             data: frame,
             orig_len: len as u32,
         };
-        engine.ingest(&packet, &mut |o| {
-            contacts.observe(&o);
-            extraction.observe(&o);
-        });
+        pipeline.ingest(&packet);
         rest = next;
     }
-    engine.finish(&mut |o| {
-        contacts.observe(&o);
-        extraction.observe(&o);
-    });
-    let _ = contacts.list();
+    pipeline.finish();
+    let _ = pipeline.consumer().0.list();
 }
 
 /// Key log text, TLS streams without matching keys, HTTP/1.1 and HTTP/2 over plaintext; chunks

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sporfri::capture::FileSource;
-use sporfri::flow::Engine;
+use sporfri::observation::Observation;
 use sporfri::output::extract::Extraction;
-use sporfri::replay;
+use sporfri::pipeline::Pipeline;
 
 fn shared_captures() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/captures");
@@ -24,14 +24,8 @@ fn shared_captures() -> PathBuf {
 
 fn extract(pcap: &Path, flows: bool) -> BTreeSet<String> {
     let mut source = FileSource::open(pcap).unwrap();
-    let mut engine = Engine::new();
     let mut extraction = Extraction::new(flows);
-    let end = replay::run(
-        &mut source,
-        &mut engine,
-        &mut |o| extraction.observe(&o),
-        |_| {},
-    );
+    let end = Pipeline::new(|o: &Observation| extraction.observe(o)).run(&mut source, &mut ());
     assert!(end.error.is_none(), "{}: {:?}", pcap.display(), end.error);
     extraction.lines().map(str::to_owned).collect()
 }

@@ -1,5 +1,7 @@
 //! Payload analyzers of a flow: which parser reads which bytes, and what each one raises.
 
+use std::net::IpAddr;
+
 use crate::decrypt::{self, KeyLog, QuicDecrypt, TlsConn};
 use crate::observation::{DeviceId, EchSeen, Exchange, Observation, Via, is_local_addr};
 use crate::stats::Counters;
@@ -376,9 +378,13 @@ fn dns_message(ctx: &mut Context<'_>, seg: &Segment<'_>, bytes: &[u8], sink: &mu
     if let Some(w) = msg.damage {
         ctx.weirds.bump(w);
     }
+    let flavor = Flavor::for_ports(seg.src.port(), seg.dst.port()).unwrap_or(Flavor::Dns);
     if msg.response {
         // Answers sent to a multicast group name no client's flows; unicast ones do.
         if !is_local_addr(seg.dst.ip()) {
+            if flavor == Flavor::Dns && !msg.truncated {
+                dns_answers(msg, seg, sink);
+            }
             // Keyed by device, not address: phones resolve over IPv4 and connect over IPv6.
             let chains = ctx.dns.learn(seg.ts, seg.dst_device, msg, ctx.weirds);
             for (name, chain) in chains {
@@ -393,7 +399,6 @@ fn dns_message(ctx: &mut Context<'_>, seg: &Segment<'_>, bytes: &[u8], sink: &mu
         }
         return;
     }
-    let flavor = Flavor::for_ports(seg.src.port(), seg.dst.port()).unwrap_or(Flavor::Dns);
     for q in &msg.questions {
         sink.observe(Observation::DnsQuery {
             ts: seg.ts,
@@ -403,6 +408,37 @@ fn dns_message(ctx: &mut Context<'_>, seg: &Segment<'_>, bytes: &[u8], sink: &mu
             flavor,
             name: msg.name(q.name).to_string(),
             qtype: q.qtype,
+        });
+    }
+}
+
+/// What a unicast DNS response answered to each of its questions: the response code and the
+/// A/AAAA addresses of its answer section (a truncated response is retried over TCP, so it is
+/// left out: its empty answer would look like NODATA).
+fn dns_answers(msg: &dns::Message, seg: &Segment<'_>, sink: &mut impl Sink) {
+    let addresses: Vec<IpAddr> = msg
+        .answers
+        .iter()
+        .filter_map(|rr| match rr.data {
+            dns::RecordData::A(a) => Some(IpAddr::V4(a)),
+            dns::RecordData::Aaaa(a) => Some(IpAddr::V6(a)),
+            _ => None,
+        })
+        .collect();
+    let answers = u16::try_from(msg.answers.len()).unwrap_or(u16::MAX);
+    for q in &msg.questions {
+        let name = msg.name(q.name);
+        sink.observe(Observation::DnsAnswer {
+            ts: seg.ts,
+            device: seg.dst_device,
+            client: seg.dst.ip(),
+            resolver: seg.src.ip(),
+            name: name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase(),
+            qtype: q.qtype,
+            rcode: msg.rcode,
+            recursion_available: msg.recursion_available,
+            answers,
+            addresses: addresses.clone(),
         });
     }
 }

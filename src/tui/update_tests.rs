@@ -30,6 +30,10 @@ fn rec(device: &str, name: &str, secs: u64, party: Party, org: Option<&str>) -> 
         http_requests: 0,
         cookie_sent: false,
         cookies_set: Default::default(),
+        resolved_private: false,
+        blocked: None,
+        blocked_answer: None,
+        reachable: false,
         attribution: Attribution {
             org: org.map(str::to_owned),
             party,
