@@ -5,7 +5,8 @@
 //! packets are then found by connection ID: the client's SCID, the server's SCIDs from its long
 //! headers, and every CID a NEW_CONNECTION_ID frame announces, so a client that migrates to
 //! another address keeps its requests. Zero-length CIDs (Chromium's client uses them) are found
-//! by the address pair instead. Handshake and 1-RTT packets are opened in both directions;
+//! by the address pair instead. Handshake and 1-RTT packets are opened in both directions, 0-RTT
+//! packets when the key log has the client's early secret;
 //! STREAM frames go to the connection's HTTP/3 layer. Requests keep the flow and device of the
 //! connection's hello, so they join its contact.
 //!
@@ -339,7 +340,18 @@ impl QuicDecrypt {
                     out,
                 );
             }
-            PacketKind::ZeroRtt if d.from_client => weirds.bump("decrypt.quic_0rtt_skipped"),
+            PacketKind::ZeroRtt if d.from_client => {
+                self.packet(
+                    id,
+                    Space::Early,
+                    h.packet,
+                    h.pn_offset,
+                    d,
+                    keys,
+                    weirds,
+                    out,
+                );
+            }
             _ => {}
         }
     }
@@ -421,6 +433,10 @@ impl QuicDecrypt {
         };
         let payload = match ck.open(d.from_client, space, packet, pn_offset, conn.version) {
             Ok(p) => p,
+            // 0-RTT without the early secret: requests may be in it (a resumed connection).
+            Err(OpenError::NoKey) if space == Space::Early => {
+                return weirds.bump("decrypt.quic_0rtt_skipped");
+            }
             Err(OpenError::NoKey) => return,
             Err(OpenError::Bad) => return weirds.bump("decrypt.quic_bad_packet"),
             Err(OpenError::GiveUp) => {
@@ -446,7 +462,7 @@ impl QuicDecrypt {
                     offset,
                     data,
                     ..
-                } if space == Space::Application => {
+                } if space != Space::Handshake => {
                     conn.h3
                         .stream(d.from_client, stream, offset, data, &mut feed);
                 }

@@ -1,5 +1,5 @@
 //! The packet keys of one QUIC connection, both directions: Handshake keys from the handshake
-//! traffic secrets, 1-RTT keys from the application traffic secrets, key updates (RFC 9001 §6),
+//! traffic secrets, 0-RTT keys from the client's early secret, 1-RTT keys from the application traffic secrets, key updates (RFC 9001 §6),
 //! and the cipher suite found by the first packet that opens.
 
 use super::keylog::Secrets;
@@ -10,25 +10,28 @@ use super::quic_keys::{
 /// Packets tried before the cipher suite is known; then the connection is given up.
 pub const MAX_KEY_TRIALS: u32 = 16;
 
-/// A packet number space with keys sporfri derives.
+/// The kinds of packet sporfri derives keys for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Space {
     /// Handshake packets (long header).
     Handshake,
+    /// 0-RTT packets (long header, client only).
+    Early,
     /// 1-RTT packets (short header).
     Application,
 }
 
 impl Space {
+    /// The packet number space: 0-RTT and 1-RTT share one (RFC 9000 §12.3).
     fn index(self) -> usize {
         match self {
             Space::Handshake => 0,
-            Space::Application => 1,
+            Space::Early | Space::Application => 1,
         }
     }
 }
 
-/// Handshake keys of one direction.
+/// Handshake or 0-RTT keys of one direction.
 #[derive(Debug)]
 struct Epoch {
     header: HeaderKey,
@@ -52,6 +55,8 @@ struct AppKeys {
 #[derive(Debug, Default)]
 struct Side {
     handshake: Option<Epoch>,
+    /// 0-RTT keys (the client's side, when the key log has its early secret).
+    early: Option<Epoch>,
     app: Option<AppKeys>,
     /// Largest packet number opened, per space.
     largest: [Option<u64>; 2],
@@ -96,6 +101,7 @@ impl ConnKeys {
             &secrets.server_handshake,
             &secrets.client_traffic,
             &secrets.server_traffic,
+            &secrets.client_early,
         ]
         .iter()
         .any(|s| s.is_some())
@@ -132,6 +138,7 @@ impl ConnKeys {
             &secrets.server_traffic,
             &secrets.client_handshake,
             &secrets.server_handshake,
+            &secrets.client_early,
         ]
         .into_iter()
         .find_map(|s| s.as_ref().map(Vec::len))
@@ -152,6 +159,9 @@ impl ConnKeys {
                     &secrets.server_traffic,
                 ),
             ];
+            if let Some(client) = sides.first_mut() {
+                client.early = Epoch::new(suite, labels, &secrets.client_early);
+            }
             let Some(side) = sides.get_mut(dir) else {
                 continue;
             };
@@ -181,12 +191,7 @@ impl Side {
         handshake: &Option<Vec<u8>>,
         traffic: &Option<Vec<u8>>,
     ) -> Side {
-        let handshake = handshake.as_deref().and_then(|s| {
-            Some(Epoch {
-                header: HeaderKey::derive(suite, labels, s)?,
-                packet: PacketKey::derive(suite, labels, s)?,
-            })
-        });
+        let handshake = Epoch::new(suite, labels, handshake);
         let app = traffic.as_deref().and_then(|s| {
             Some(AppKeys {
                 header: HeaderKey::derive(suite, labels, s)?,
@@ -199,6 +204,7 @@ impl Side {
         });
         Side {
             handshake,
+            early: None,
             app,
             largest: [None; 2],
         }
@@ -214,8 +220,13 @@ impl Side {
     ) -> Result<Vec<u8>, OpenError> {
         let largest = self.largest.get(space.index()).copied().flatten();
         let (pn, plain) = match space {
-            Space::Handshake => {
-                let keys = self.handshake.as_ref().ok_or(OpenError::NoKey)?;
+            Space::Handshake | Space::Early => {
+                let keys = if space == Space::Early {
+                    self.early.as_ref()
+                } else {
+                    self.handshake.as_ref()
+                };
+                let keys = keys.ok_or(OpenError::NoKey)?;
                 let u = unmask(&keys.header, packet, pn_offset, true).ok_or(OpenError::Bad)?;
                 let pn = decode_pn(largest, u.truncated_pn, u.pn_len);
                 let plain = quic_keys::open(&keys.packet, pn, &u).ok_or(OpenError::Bad)?;
@@ -232,6 +243,16 @@ impl Side {
             *l = Some(l.map_or(pn, |l| l.max(pn)));
         }
         Ok(plain)
+    }
+}
+
+impl Epoch {
+    fn new(suite: QuicSuite, labels: Labels, secret: &Option<Vec<u8>>) -> Option<Epoch> {
+        let secret = secret.as_deref()?;
+        Some(Epoch {
+            header: HeaderKey::derive(suite, labels, secret)?,
+            packet: PacketKey::derive(suite, labels, secret)?,
+        })
     }
 }
 

@@ -84,6 +84,31 @@ fn key_updates_follow_the_phase_bit() {
 }
 
 #[test]
+fn zero_rtt_shares_the_application_number_space() {
+    let s = suite(Cipher::Aes128Gcm);
+    let mut keys = ConnKeys::new(secrets(32));
+    let early = Sealer::new(s, VERSION_1, &[5; 32]);
+    for pn in 0..3 {
+        let p = early.zero_rtt(&DCID, &[], pn, &[0x01]);
+        assert!(
+            keys.open(true, Space::Early, &p, 13, VERSION_1).is_ok(),
+            "{pn}"
+        );
+    }
+    // 1-RTT numbers go on from the 0-RTT ones; the server never sends 0-RTT.
+    let p = Sealer::new(s, VERSION_1, &[3; 32]).short(&DCID, 3, false, &[0x01]);
+    assert!(
+        keys.open(true, Space::Application, &p, 5, VERSION_1)
+            .is_ok()
+    );
+    let p = early.zero_rtt(&DCID, &[], 4, &[0x01]);
+    assert_eq!(
+        keys.open(false, Space::Early, &p, 13, VERSION_1),
+        Err(OpenError::NoKey)
+    );
+}
+
+#[test]
 fn wrong_secrets_give_up_after_the_trial_limit() {
     let s = suite(Cipher::Aes128Gcm);
     let mut keys = ConnKeys::new(secrets(32));

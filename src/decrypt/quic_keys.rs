@@ -133,15 +133,13 @@ impl PacketKey {
             .ok()
     }
 
-    /// Encrypt a payload (tests only): the payload followed by its tag.
-    #[cfg(test)]
-    pub(crate) fn seal(&self, pn: u64, header: &[u8], plain: &[u8]) -> Vec<u8> {
-        #![allow(clippy::unwrap_used)]
+    /// Encrypt a payload: the payload followed by its tag (for [`seal`]).
+    fn seal(&self, pn: u64, header: &[u8], plain: &[u8]) -> Option<Vec<u8>> {
         let mut body = plain.to_vec();
         self.key
             .seal_in_place_append_tag(self.nonce(pn), Aad::from(header), &mut body)
-            .unwrap();
-        body
+            .ok()?;
+        Some(body)
     }
 }
 
@@ -164,9 +162,37 @@ impl HeaderKey {
             .map(HeaderKey)
     }
 
-    pub(super) fn mask(&self, sample: &[u8]) -> Option<[u8; 5]> {
+    fn mask(&self, sample: &[u8]) -> Option<[u8; 5]> {
         self.0.new_mask(sample).ok()
     }
+}
+
+/// Protect a packet: the inverse of [`unmask`] and [`open`]. `header` is the unprotected
+/// header, its packet number (of the length its first byte says) at `pn_offset`. sporfri never
+/// sends packets: this is for the fuzz target, which must reach the code behind decryption, and
+/// for tests.
+pub fn seal(
+    header_key: &HeaderKey,
+    key: &PacketKey,
+    header: &[u8],
+    pn_offset: usize,
+    pn: u64,
+    frames: &[u8],
+) -> Option<Vec<u8>> {
+    let mut packet = header.to_vec();
+    packet.extend(key.seal(pn, header, frames)?);
+    let sample_at = pn_offset.checked_add(4)?;
+    let sample = packet.get(sample_at..sample_at.checked_add(SAMPLE_LEN)?)?;
+    let [first_mask, pn_mask @ ..] = header_key.mask(sample)?;
+    let first = packet.first_mut()?;
+    let long = *first & 0x80 != 0;
+    let pn_len = usize::from(*first & 0x03) + 1;
+    *first ^= first_mask & if long { 0x0f } else { 0x1f };
+    let pn_bytes = packet.get_mut(pn_offset..pn_offset + pn_len)?;
+    for (b, m) in pn_bytes.iter_mut().zip(pn_mask) {
+        *b ^= m;
+    }
+    Some(packet)
 }
 
 /// The secret after a key update (RFC 9001 §6.1).

@@ -1,6 +1,6 @@
 //! Protected QUIC packets for tests: the inverse of what `quic_keys` removes.
 
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(clippy::unwrap_used)]
 
 use super::keylog::Secrets;
 use super::quic_keys::{HeaderKey, Labels, PacketKey, QuicSuite};
@@ -20,20 +20,10 @@ impl Sealer {
         }
     }
 
-    /// Protect a packet whose unprotected header is `header` (packet number last, `pn_len`
-    /// bytes at `pn_offset`).
+    /// Protect a packet whose unprotected header is `header` (packet number last, at
+    /// `pn_offset`).
     pub(crate) fn seal(&self, header: &[u8], pn_offset: usize, pn: u64, frames: &[u8]) -> Vec<u8> {
-        let long = header[0] & 0x80 != 0;
-        let mut packet = header.to_vec();
-        packet.extend(self.packet.seal(pn, header, frames));
-        let sample = packet[pn_offset + 4..pn_offset + 20].to_vec();
-        let mask = self.header.mask(&sample).unwrap();
-        let pn_len = usize::from(packet[0] & 0x03) + 1;
-        packet[0] ^= mask[0] & if long { 0x0f } else { 0x1f };
-        for i in 0..pn_len {
-            packet[pn_offset + i] ^= mask[1 + i];
-        }
-        packet
+        super::quic_keys::seal(&self.header, &self.packet, header, pn_offset, pn, frames).unwrap()
     }
 
     /// A 1-RTT packet to `dcid` (2-byte packet number), padded to a sample's length.
@@ -55,11 +45,24 @@ impl Sealer {
         pn: u64,
         frames: &[u8],
     ) -> Vec<u8> {
-        let type_bits: u8 = if version == crate::wire::quic::VERSION_2 {
-            3
-        } else {
-            2
-        };
+        let v2 = version == crate::wire::quic::VERSION_2;
+        self.long(if v2 { 3 } else { 2 }, version, dcid, scid, pn, frames)
+    }
+
+    /// A 0-RTT packet (QUIC v1) from `scid` to `dcid`.
+    pub(crate) fn zero_rtt(&self, dcid: &[u8], scid: &[u8], pn: u64, frames: &[u8]) -> Vec<u8> {
+        self.long(1, crate::wire::quic::VERSION_1, dcid, scid, pn, frames)
+    }
+
+    fn long(
+        &self,
+        type_bits: u8,
+        version: u32,
+        dcid: &[u8],
+        scid: &[u8],
+        pn: u64,
+        frames: &[u8],
+    ) -> Vec<u8> {
         let mut header = vec![0xc1 | type_bits << 4];
         header.extend_from_slice(&version.to_be_bytes());
         header.push(dcid.len() as u8);
@@ -85,6 +88,7 @@ pub(crate) fn secrets(len: usize) -> Secrets {
         server_handshake: s(2),
         client_traffic: s(3),
         server_traffic: s(4),
+        client_early: s(5),
     }
 }
 

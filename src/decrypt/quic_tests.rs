@@ -48,7 +48,9 @@ fn client_initial() -> Vec<u8> {
     p
 }
 
-fn key_log(random: [u8; 32]) -> KeyLog {
+/// Secrets 1 to 4 (handshake and traffic, client then server); with `early`, secret 5 is the
+/// client's 0-RTT secret.
+fn key_log(random: [u8; 32], early: bool) -> KeyLog {
     let r = hex(&random);
     let mut text = String::new();
     for (label, b) in [
@@ -56,8 +58,11 @@ fn key_log(random: [u8; 32]) -> KeyLog {
         ("SERVER_HANDSHAKE_TRAFFIC_SECRET", 2),
         ("CLIENT_TRAFFIC_SECRET_0", 3),
         ("SERVER_TRAFFIC_SECRET_0", 4),
+        ("CLIENT_EARLY_TRAFFIC_SECRET", 5),
     ] {
-        text.push_str(&format!("{label} {r} {}\n", hex(&[b; 32])));
+        if b < 5 || early {
+            text.push_str(&format!("{label} {r} {}\n", hex(&[b; 32])));
+        }
     }
     KeyLog::parse(text.as_bytes())
 }
@@ -77,7 +82,7 @@ impl Lab {
         let seal = [1u8, 2, 3, 4].map(|b| Sealer::new(suite, VERSION_1, &[b; 32]));
         let mut lab = Lab {
             q: QuicDecrypt::new(),
-            keys: key_log(random),
+            keys: key_log(random, false),
             weirds: Counters::default(),
             out: Vec::new(),
             flow: flow("[2001:db8:77::10]:39617"),
@@ -178,6 +183,50 @@ fn requests_of_a_connection_that_migrates_and_updates_keys() {
     assert!(lab.out.iter().all(|r| r.flow == lab.flow));
     assert_eq!(lab.out[1].exchange.status, Some(204));
     assert_eq!(lab.out[0].exchange.set_cookies[0].name, "_gcl");
+}
+
+#[test]
+fn zero_rtt_requests_open_with_the_early_secret() {
+    let mut lab = Lab::new([4; 32]);
+    lab.keys = key_log([4; 32], true);
+    let client = lab.flow.client;
+    let suite = QuicSuite::candidates(32)[0];
+    let early = Sealer::new(suite, VERSION_1, &[5; 32]);
+    // Before any server packet: to the original DCID, from the client's empty SCID.
+    let p = early.zero_rtt(
+        &[0x64; 8],
+        &[],
+        0,
+        &request_stream(0, "/g/collect?v=2&en=page_view"),
+    );
+    lab.send(client, true, &p);
+    lab.send(
+        client,
+        false,
+        &lab.seal[1].handshake(VERSION_1, &[], &SERVER_CID, 0, &[0x01]),
+    );
+    // 0-RTT and 1-RTT share a packet number space: the next 1-RTT packet is number 1.
+    let p = lab.seal[2].short(&SERVER_CID, 1, false, &request_stream(4, "/second"));
+    lab.send(client, true, &p);
+    let mut answers = response_stream(0, "204", "_ga=1; Max-Age=63072000");
+    answers.extend(response_stream(4, "200", "x=1"));
+    lab.send(client, false, &lab.seal[3].short(&[], 0, false, &answers));
+    assert!(lab.weirds.is_empty(), "{:?}", lab.weirds);
+    let got: Vec<(&str, Option<u16>)> = lab
+        .out
+        .iter()
+        .map(|r| (r.exchange.url.as_str(), r.exchange.status))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "https://www.googletagmanager.com/g/collect?v=2&en=page_view",
+                Some(204)
+            ),
+            ("https://www.googletagmanager.com/second", Some(200)),
+        ]
+    );
 }
 
 #[test]

@@ -46,6 +46,17 @@ pub(super) fn initial(
         ts: seg.ts,
     };
     ctx.h3.start(start, ctx.weirds, &mut out);
+    if let Some(keys) = ctx.keys {
+        // 0-RTT packets may follow the Initial in the same datagram.
+        let d = Datagram {
+            ts: seg.ts,
+            client: flow.key.client,
+            server: flow.key.server,
+            from_client: true,
+            payload: seg.payload,
+        };
+        ctx.h3.datagram(d, keys, ctx.weirds, &mut out);
+    }
     hello(flow, ctx.dns, seg.ts, Via::Quic, hs.version, h, sink);
     emit(out, sink);
 }

@@ -312,12 +312,12 @@ pub fn summary_line(s: &CookiesAndRequests) -> String {
         ),
         (d, 0) => format!(
             "{d} request(s) decrypted with the browser's TLS key log (lab decryption), HTTP/3 \
-             included; connections without a key and 0-RTT early data are not decrypted."
+             included; connections without a key and some 0-RTT early data are not decrypted."
         ),
         (d, p) => format!(
             "{d} request(s) decrypted with the browser's TLS key log (lab decryption), HTTP/3 \
-             included, and {p} plain-HTTP request(s); connections without a key and 0-RTT early \
-             data are not decrypted."
+             included, and {p} plain-HTTP request(s); connections without a key and some 0-RTT \
+             early data are not decrypted."
         ),
     }
 }
@@ -347,7 +347,7 @@ pub fn caveat(s: &CookiesAndRequests) -> Option<String> {
         (d, _) => Some(format!(
             "{d} request(s) were decrypted with the browser's TLS key log (lab decryption): \
              cookies and page addresses in them are shown (HTTP/3 included); connections \
-             without a key and 0-RTT early data are not decrypted, so those lists are lower \
+             without a key and some 0-RTT early data are not decrypted, so those lists are lower \
              bounds.{plain}{dropped}"
         )),
     }
@@ -396,7 +396,7 @@ fn explain(mut f: Finding, seen: Seen, applies: bool, when: &str) -> Finding {
             .filter_map(|c| c.lifetime_days)
             .fold(0.0, f64::max);
         let bound = if seen.decrypted {
-            "Connections without a key and 0-RTT early data are not decrypted, so this is a \
+            "Connections without a key and some 0-RTT early data are not decrypted, so this is a \
              lower bound."
         } else {
             "They came over plain HTTP; no request was decrypted (no TLS key log), so cookies \
