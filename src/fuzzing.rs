@@ -169,6 +169,10 @@ pub fn decrypt(data: &[u8]) {
     let _ = plaintext_exchanges(Some("fuzz.example".into()), &chunks, &mut weirds);
 }
 
+/// The `h3` target's client.
+const H3_CLIENT: SocketAddr = SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 50_000);
+/// The `h3` target's server.
+const H3_SERVER: SocketAddr = SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 443);
 /// The server's connection ID in the `h3` target's connection.
 const FUZZ_SERVER_CID: [u8; 4] = [0x8b, 0xf0, 0x73, 0xd6];
 
@@ -247,14 +251,7 @@ fn h3_connection(weirds: &mut Counters) -> (QuicDecrypt, KeyLog, Datagram<'stati
         text.push_str(&format!("{label} {hex} {}\n", b.repeat(32)));
     }
     let keys = KeyLog::parse(text.as_bytes());
-    let client = SocketAddr::new(
-        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
-        50_000,
-    );
-    let server = SocketAddr::new(
-        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2)),
-        443,
-    );
+    let (client, server) = (H3_CLIENT, H3_SERVER);
     let flow = crate::observation::FlowKey {
         proto: crate::observation::Proto::Udp,
         client,

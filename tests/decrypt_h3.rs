@@ -11,8 +11,10 @@ use sporfri::attribute::Attributor;
 use sporfri::capture::FileSource;
 use sporfri::decrypt::KeyLog;
 use sporfri::flow::Engine;
-use sporfri::observation::{Exchange, FlowKey, HttpVersion, Observation, Proto, SameSite};
+use sporfri::observation::{Exchange, FlowKey, HttpVersion, Observation, Proto};
 use sporfri::pipeline::Pipeline;
+
+mod common;
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -76,23 +78,7 @@ fn every_suite_gives_every_request_with_its_cookies() {
             assert_eq!(r.referer.as_deref(), Some("https://www.borger.dk/page"));
             assert_eq!(r.content_type.as_deref(), Some("text/html"));
             assert_eq!(r.cookies_sent, ["consent", "_fbp"], "{name}");
-            let lifetimes: Vec<(&str, Option<i64>)> = r
-                .set_cookies
-                .iter()
-                .map(|c| (c.name.as_str(), c.lifetime_s))
-                .collect();
-            assert_eq!(
-                lifetimes,
-                [
-                    ("lab_id", Some(34_560_000)),
-                    ("lab_session", None),
-                    ("lab_exp", Some(30 * 86_400))
-                ],
-                "{name}"
-            );
-            let id = &r.set_cookies[0];
-            assert_eq!(id.domain.as_deref(), Some("lab.example"));
-            assert!(id.secure && id.http_only && id.same_site == Some(SameSite::None));
+            common::assert_lab_cookies(r, name);
         }
         let pixel = &requests[1].1;
         let hit = attributor.tracker_hit(&pixel.host, &pixel.url).unwrap();
