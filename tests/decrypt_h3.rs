@@ -118,3 +118,59 @@ fn missing_and_damaged_secrets_are_counted_never_a_crash() {
         "{w:?}"
     );
 }
+
+#[test]
+fn http3_cookies_are_stored_with_the_session_and_reach_finding_6() {
+    let dir = std::env::temp_dir().join(format!("sporfri-h3-session-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("db");
+    let (db, pcap, keys) = (
+        db.to_str().unwrap(),
+        data("h3-chacha.pcap"),
+        data("h3-chacha.keys"),
+    );
+    let (code, _, err) = common::sporfri(&[
+        "replay",
+        pcap.to_str().unwrap(),
+        "--keylog",
+        keys.to_str().unwrap(),
+        "--db",
+        db,
+        "--label",
+        "h3",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, err) = common::sporfri(&["sessions", "export", "1", "--requests", "--db", db]);
+    let stored: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(stored.len(), 3, "{err}");
+    for r in &stored {
+        assert_eq!(r["http"], "h3");
+        assert!(
+            r["flow"].as_str().unwrap().starts_with("udp 127.0.0.1:"),
+            "{r}"
+        );
+        assert_eq!(r["phase"], "before-consent");
+    }
+    assert_eq!(stored[1]["tracker_endpoint"], "meta-pixel");
+    let (_, out, err) = common::sporfri(&["report", "1", "--db", db, "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{err}"));
+    let six = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["number"] == 6)
+        .unwrap();
+    assert_eq!(six["status"], "observed", "{six}");
+    let names: Vec<&str> = six["cookies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(names.contains(&"lab_id"), "{six}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
