@@ -23,8 +23,8 @@ const LINKS: [u32; 13] = [0, 1, 9, 12, 14, 50, 101, 108, 113, 228, 229, 239, 276
 const PIPE_LINKS: [u32; 6] = [1, 1, 1, 101, 113, 276];
 
 /// Target names, as in `fuzz/Cargo.toml`.
-pub const TARGETS: [&str; 9] = [
-    "link", "dns", "tls", "http", "quic", "capture", "pipeline", "decrypt", "h3",
+pub const TARGETS: [&str; 10] = [
+    "link", "dns", "tls", "http", "quic", "gquic", "capture", "pipeline", "decrypt", "h3",
 ];
 
 /// Run the target called `name` on `data`; false for an unknown name.
@@ -35,6 +35,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "tls" => tls_hello(data),
         "http" => http_heads(data),
         "quic" => quic_datagrams(data),
+        "gquic" => gquic_packets(data),
         "capture" => capture_file(data),
         "pipeline" => pipeline(data),
         "decrypt" => decrypt(data),
@@ -106,6 +107,35 @@ pub fn quic_datagrams(data: &[u8]) {
         };
         let _ = tracker.ingest(Timestamp(i as u64), src, dst, dg, &mut weirds);
     }
+}
+
+/// Google QUIC's parsers on the same bytes: the public header and its hash, the Q046 long
+/// header, the frames (directly too, since a fuzzer cannot forge the hash) and the `CHLO`
+/// in every piece of handshake data they yield, and the message on its own.
+pub fn gquic_packets(data: &[u8]) {
+    use crate::wire::quic::{chlo, gquic, versions};
+    let walk = |payload: &[u8]| {
+        for pn_len in [1, 6] {
+            for chunk in gquic::walk_frames(payload, pn_len).crypto {
+                let _ = chlo::parse(chunk.data);
+            }
+        }
+    };
+    if let Parsed::Done(ph) = gquic::parse_public_header(data)
+        && let Ok(payload) = gquic::open_null(ph.header, ph.rest)
+    {
+        walk(payload);
+    }
+    for h in quic::coalesced(data).flatten() {
+        let _ = h.offered_versions().count();
+        let _ = versions::reading(h.version);
+        if let Some((header, rest)) = gquic::q046_parts(&h) {
+            let _ = gquic::open_null(header, rest);
+        }
+    }
+    walk(data);
+    let _ = chlo::message_len(data);
+    let _ = chlo::parse(data);
 }
 
 /// The capture reader over file bytes.
@@ -257,15 +287,13 @@ fn h3_connection(weirds: &mut Counters) -> (QuicDecrypt, KeyLog, Datagram<'stati
         client,
         server,
     };
-    let mut hello = vec![1, 0, 0, 38, 3, 3];
-    hello.extend_from_slice(&random);
     let mut q = QuicDecrypt::new();
     let mut out = Vec::new();
     let start = QuicStart {
         version: quic::VERSION_1,
         flow,
         device: crate::observation::DeviceId::Ip(client.ip()),
-        client_hello: &hello,
+        random,
         sni: Some("fuzz.example"),
         datagram: &[0xc0, 0, 0, 0, 1, 0, 0, 0, 1, 0],
         ts: Timestamp::default(),

@@ -317,6 +317,9 @@ pub struct FlowSummary {
     pub via: Via,
     /// What the flow's hello showed of ECH, when it carried the extension.
     pub ech: Option<EchSeen>,
+    /// The client spoke a QUIC version sporfri cannot read (the version): the server name
+    /// it sent is unseen.
+    pub quic_unreadable: Option<u32>,
     /// The flow carried DNS-family traffic (its own names are reported as queries).
     pub dns: bool,
 }

@@ -31,16 +31,35 @@ fn extract(pcap: &Path, flows: bool) -> BTreeSet<String> {
 }
 
 /// Lines of an oracle file, keeping only the kinds `sporfri extract` reports.
+///
+/// Google QUIC's server name (Q043, Q046, Q050) is a `CHLO` tag to tshark (`gquic.tag.sni`,
+/// the `gquic-sni` kind of `oracle.sh -x`), and an `sni` line to sporfri, as TLS and QUIC
+/// server names are: those lines are taken from the flows file (the only one made with
+/// `-x`) and renamed, without the client column when `path` is the plain file.
 fn oracle(path: &Path) -> BTreeSet<String> {
-    std::fs::read_to_string(path)
-        .unwrap()
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines: BTreeSet<String> = text
         .lines()
         .filter(|l| {
             let kind = l.split('\t').next().unwrap_or("");
             matches!(kind, "dns" | "sni" | "http")
         })
         .map(str::to_owned)
-        .collect()
+        .collect();
+    let name = path.to_string_lossy();
+    let flows_file = name.replace(".oracle.tsv", ".oracle.flows.tsv");
+    let flows = std::fs::read_to_string(&flows_file).unwrap_or_default();
+    for line in flows.lines() {
+        if let Some(rest) = line.strip_prefix("gquic-sni\t") {
+            lines.insert(if name.ends_with(".oracle.flows.tsv") {
+                format!("sni\t{rest}")
+            } else {
+                let name = rest.split_once('\t').map_or(rest, |(_, n)| n);
+                format!("sni\t{name}")
+            });
+        }
+    }
+    lines
 }
 
 /// (capture, "+" extra in sporfri | "-" missing in sporfri, line) from the allow-list.

@@ -125,6 +125,8 @@ pub enum Hidden {
     PrivateRelay,
     /// VPN-like UDP (WireGuard, OpenVPN, IPsec): everything inside is invisible.
     Vpn,
+    /// QUIC of a version sporfri cannot read: the server name the client sent is unseen.
+    QuicUnreadable,
 }
 
 /// A first-party name whose DNS CNAME chain ends at a tracker.
@@ -155,6 +157,8 @@ pub struct Facts<'a> {
     /// The contact is local by how it was seen: an mDNS/LLMNR query, or no name at a LAN,
     /// multicast or broadcast address (the contact's scope).
     pub local: bool,
+    /// Some of its flows spoke a QUIC version sporfri cannot read.
+    pub quic_unreadable: bool,
 }
 
 /// Who is behind a contact.
@@ -255,6 +259,7 @@ impl Hidden {
             Hidden::DnsOverHttps => "dns-over-https",
             Hidden::PrivateRelay => "private-relay",
             Hidden::Vpn => "vpn",
+            Hidden::QuicUnreadable => "quic-unreadable",
         }
     }
 }

@@ -211,5 +211,5 @@ fn hidden(name: Option<&str>, own: Option<&Match<'_>>, facts: &Facts<'_>) -> Opt
     if facts.ech == Some(Ech::Real) {
         return Some(Hidden::Ech);
     }
-    None
+    facts.quic_unreadable.then_some(Hidden::QuicUnreadable)
 }

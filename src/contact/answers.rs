@@ -170,6 +170,7 @@ mod tests {
             name: name.to_owned(),
             via: Via::Tls,
             ech: None,
+            quic_unreadable: None,
             dns: false,
         })
     }

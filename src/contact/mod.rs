@@ -80,6 +80,12 @@ pub struct Contact {
     pub cname_chain: Vec<String>,
     /// Encrypted Client Hello: `real` hides the destination, `grease` is a decoy.
     pub ech: Option<Ech>,
+    /// QUIC versions its flows spoke that sporfri cannot read (`0xff000014`, ...).
+    #[serde(
+        skip_serializing_if = "BTreeSet::is_empty",
+        serialize_with = "versions"
+    )]
+    pub quic_unreadable: BTreeSet<u32>,
     /// DNS-family queries for the name.
     pub dns_queries: u64,
     /// Plaintext HTTP requests.
@@ -108,6 +114,10 @@ fn ports<S: serde::Serializer>(p: &BTreeSet<(Proto, u16)>, s: S) -> Result<S::Ok
         Proto::Tcp => format!("tcp/{port}"),
         Proto::Udp => format!("udp/{port}"),
     }))
+}
+
+fn versions<S: serde::Serializer>(v: &BTreeSet<u32>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|v| format!("{v:#010x}")))
 }
 
 fn rfc3339<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
@@ -145,6 +155,7 @@ fn new_contact(device: DeviceId, client_ip: IpAddr, name: &str, ts: Timestamp) -
         server_ports: BTreeSet::new(),
         cname_chain: Vec::new(),
         ech: None,
+        quic_unreadable: BTreeSet::new(),
         dns_queries: 0,
         http_requests: 0,
         cookie_sent: false,
@@ -360,6 +371,7 @@ impl Contacts {
         answers::reached(c, f.key.server.ip());
         // Real ECH on any flow means some of this contact was hidden.
         c.ech = c.ech.max(ech);
+        c.quic_unreadable.extend(f.quic_unreadable);
         touched(c, via)
     }
 
@@ -463,6 +475,7 @@ fn facts(c: &Contact) -> Facts<'_> {
         server_ips: c.server_ips.clone(),
         ech: c.ech,
         local: c.scope == Scope::Local,
+        quic_unreadable: !c.quic_unreadable.is_empty(),
     }
 }
 

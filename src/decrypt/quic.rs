@@ -50,8 +50,8 @@ pub struct QuicStart<'a> {
     pub flow: FlowKey,
     /// The client device.
     pub device: DeviceId,
-    /// The ClientHello handshake message (type, length, body).
-    pub client_hello: &'a [u8],
+    /// The ClientHello's random (finds the secrets in the key log).
+    pub random: [u8; 32],
     /// SNI of the hello.
     pub sni: Option<&'a str>,
     /// The datagram that completed the hello (its Initial names the client's CID).
@@ -148,9 +148,6 @@ impl QuicDecrypt {
     /// Follow the connection of a ClientHello (a connection on the same addresses before it
     /// ends first).
     pub fn start(&mut self, s: QuicStart<'_>, weirds: &mut Counters, out: &mut Vec<H3Request>) {
-        let Parsed::Done(random) = super::hello::client_random(s.client_hello) else {
-            return weirds.bump("decrypt.quic_bad_hello");
-        };
         let path = (s.flow.client, s.flow.server);
         if let Some(&old) = self.by_path.get(&path) {
             self.end(old, weirds, out);
@@ -167,7 +164,7 @@ impl QuicDecrypt {
         self.conns.insert(
             id,
             Conn {
-                random,
+                random: s.random,
                 version: s.version,
                 flow: s.flow,
                 device: s.device,

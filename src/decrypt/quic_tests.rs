@@ -31,13 +31,6 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A ClientHello message long enough to carry its random.
-fn client_hello(random: [u8; 32]) -> Vec<u8> {
-    let mut m = vec![1, 0, 0, 38, 3, 3];
-    m.extend_from_slice(&random);
-    m
-}
-
 /// A client Initial whose protected part is opaque (the tracker opened it; here only the CIDs
 /// matter): zero-length SCID, as Chromium sends.
 fn client_initial() -> Vec<u8> {
@@ -88,13 +81,12 @@ impl Lab {
             flow: flow("[2001:db8:77::10]:39617"),
             seal,
         };
-        let hello = client_hello(random);
         let initial = client_initial();
         let start = QuicStart {
             version: VERSION_1,
             flow: lab.flow,
             device: DeviceId::Ip(lab.flow.client.ip()),
-            client_hello: &hello,
+            random,
             sni: Some("www.googletagmanager.com"),
             datagram: &initial,
             ts: Timestamp(1),
@@ -312,14 +304,13 @@ fn connections_and_cids_are_bounded_and_expire() {
     );
     assert!(lab.q.is_empty() && lab.q.by_cid.is_empty() && lab.q.by_path.is_empty());
     // The table of connections is bounded.
-    let hello = client_hello([1; 32]);
     for port in 0..=MAX_QUIC_CONNECTIONS as u16 {
         let f = flow(&format!("[2001:db8:77::10]:{}", 10_000 + port));
         let start = QuicStart {
             version: VERSION_1,
             flow: f,
             device: DeviceId::Ip(f.client.ip()),
-            client_hello: &hello,
+            random: [1; 32],
             sni: None,
             datagram: &[],
             ts: Timestamp(1),

@@ -17,7 +17,7 @@ use super::dns_cache::DnsCache;
 use super::engine::{Segment, Sink};
 use super::h3;
 use super::http;
-use super::quic::QuicTracker;
+use super::quic::{QuicTracker, Seen};
 use super::table::{App, Flow};
 use super::tcp::{MAX_STREAM_BYTES, StreamBuf};
 
@@ -87,18 +87,35 @@ pub(super) fn udp(
             if Flavor::for_ports(seg.src.port(), seg.dst.port()).is_some() {
                 flow.app = App::Dns;
                 dns_message(ctx, seg, seg.payload, sink);
-            } else if quic::looks_like_long_header(seg.payload) {
+            } else if quic::looks_like_quic(seg.payload) {
                 flow.app = App::Quic;
-                if ctx.keys.is_some() {
-                    return h3::initial(flow, seg, ctx, sink);
-                }
-                let found = ctx
+                match ctx
                     .quic
-                    .ingest(seg.ts, seg.src, seg.dst, seg.payload, ctx.weirds);
-                if let Some(h) = found {
-                    // The hello is all sporfri reads of QUIC: later packets cost nothing.
-                    flow.app = App::Done;
-                    hello(flow, ctx.dns, seg.ts, Via::Quic, h.version, h.hello, sink);
+                    .ingest(seg.ts, seg.src, seg.dst, seg.payload, ctx.weirds)
+                {
+                    Seen::Hello(h) => {
+                        // The hello is all sporfri reads of QUIC: later packets cost nothing
+                        // (unless a key log is loaded: then they are decrypted).
+                        flow.app = App::Done;
+                        flow.quic_unreadable = None;
+                        let decrypted = match (ctx.keys, h.client_random) {
+                            (Some(keys), Some(random)) => {
+                                h3::start(flow, seg, keys, random, &h, ctx)
+                            }
+                            _ => Vec::new(),
+                        };
+                        hello(flow, ctx.dns, seg.ts, Via::Quic, h.version, h.hello, sink);
+                        h3::emit(decrypted, sink);
+                    }
+                    // Kept until a readable hello on the same addresses (after Version
+                    // Negotiation) clears it.
+                    Seen::Unreadable { version } if from_client => {
+                        if flow.quic_unreadable.is_none() {
+                            ctx.weirds.bump("quic.unreadable_version");
+                        }
+                        flow.quic_unreadable = Some(version);
+                    }
+                    Seen::Unreadable { .. } | Seen::Nothing => {}
                 }
             } else if let Some(keys) = ctx.keys
                 && flow.app == App::Undecided

@@ -4,61 +4,46 @@
 //! migrated: it is followed too. Without a key log none of this runs; QUIC costs what it did.
 
 use crate::decrypt::{Datagram, H3Request, KeyLog, QuicDecrypt, QuicStart};
-use crate::observation::{Observation, Via};
+use crate::observation::Observation;
 use crate::stats::Counters;
-use crate::wire::Parsed;
-use crate::wire::tls;
 
-use super::analyze::{Context, hello};
+use super::analyze::Context;
 use super::engine::{Segment, Sink};
+use super::quic::QuicHello;
 use super::table::{App, Flow};
 
-/// A QUIC long-header datagram of a flow waiting for its hello, with decryption on: the hello
-/// completes the same way as without keys, and also registers the connection.
-pub(super) fn initial(
+/// A QUIC ClientHello completed with decryption on: the connection is followed from here, and
+/// the rest of the datagram read (0-RTT packets may follow the Initial). The requests this
+/// gives (0-RTT, or those of a connection the new one replaces) go out after the hello.
+pub(super) fn start(
     flow: &mut Flow,
     seg: &Segment<'_>,
+    keys: &KeyLog,
+    random: [u8; 32],
+    h: &QuicHello,
     ctx: &mut Context<'_>,
-    sink: &mut impl Sink,
-) {
-    let Some(hs) = ctx
-        .quic
-        .ingest_handshake(seg.ts, seg.src, seg.dst, seg.payload, ctx.weirds)
-    else {
-        return;
-    };
-    let h = match tls::client_hello_from_handshake(&hs.message) {
-        Parsed::Done(h) => h,
-        Parsed::Malformed(weird) => return ctx.weirds.bump(weird),
-        Parsed::Incomplete { .. } | Parsed::NotThis => {
-            return ctx.weirds.bump("quic.bad_client_hello");
-        }
-    };
+) -> Vec<H3Request> {
     flow.app = App::QuicDecrypt;
     let mut out = Vec::new();
     let start = QuicStart {
-        version: hs.version,
+        version: h.version,
         flow: flow.key,
         device: flow.device,
-        client_hello: &hs.message,
-        sni: h.sni.as_deref(),
+        random,
+        sni: h.hello.sni.as_deref(),
         datagram: seg.payload,
         ts: seg.ts,
     };
     ctx.h3.start(start, ctx.weirds, &mut out);
-    if let Some(keys) = ctx.keys {
-        // 0-RTT packets may follow the Initial in the same datagram.
-        let d = Datagram {
-            ts: seg.ts,
-            client: flow.key.client,
-            server: flow.key.server,
-            from_client: true,
-            payload: seg.payload,
-        };
-        ctx.h3.datagram(d, keys, ctx.weirds, &mut out);
-    }
-    hello(flow, ctx.dns, seg.ts, Via::Quic, hs.version, h, sink);
-    emit(out, sink);
+    let d = Datagram {
+        ts: seg.ts,
+        client: flow.key.client,
+        server: flow.key.server,
+        from_client: true,
+        payload: seg.payload,
+    };
+    ctx.h3.datagram(d, keys, ctx.weirds, &mut out);
+    out
 }
 
 /// A datagram of a followed QUIC flow.

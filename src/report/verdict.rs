@@ -322,5 +322,8 @@ pub(super) fn hidden_why(h: crate::attribute::Hidden) -> &'static str {
         Hidden::DnsOverHttps => "dns-over-https (the names looked up are invisible)",
         Hidden::PrivateRelay => "private-relay (traffic leaves through Apple's relays)",
         Hidden::Vpn => "vpn (everything inside the tunnel is invisible)",
+        Hidden::QuicUnreadable => {
+            "quic-unreadable (QUIC of a version sporfri cannot read: the server name is unseen)"
+        }
     }
 }
