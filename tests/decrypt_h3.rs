@@ -1,7 +1,8 @@
 //! HTTP/3 lab decryption on captures of a QUIC stack sporfri was not written against: aioquic's
 //! client and server (`tests/decrypt-data/make-h3.sh`), one capture per cipher suite, each with
 //! QPACK's dynamic table and Huffman strings (ls-qpack), a key update in both directions and a
-//! switch to connection IDs announced by NEW_CONNECTION_ID before the last request.
+//! switch to connection IDs announced by NEW_CONNECTION_ID before the last request; and one
+//! where the client also moves to another port with that switch (`migrate.py`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -173,4 +174,23 @@ fn http3_cookies_are_stored_with_the_session_and_reach_finding_6() {
         .collect();
     assert!(names.contains(&"lab_id"), "{six}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_client_that_migrates_keeps_its_requests_on_the_hello_flow() {
+    // h3-migrated: the client's port changes with its switch to a new connection ID.
+    let name = "h3-migrated";
+    let (requests, engine) = decrypt(name, KeyLog::parse(keys_of(name).as_bytes()));
+    assert!(
+        engine.weirds().iter().next().is_none(),
+        "{:?}",
+        engine.weirds()
+    );
+    let urls: Vec<&str> = requests.iter().map(|(_, r)| r.url.as_str()).collect();
+    assert_eq!(urls.len(), 3, "{urls:?}");
+    assert_eq!(urls[2], "https://lab.example/after-key-update?cid=new");
+    let first = requests[0].0;
+    assert!(requests.iter().all(|(flow, _)| *flow == first));
+    assert_ne!(first.client.port(), 50123);
+    assert_eq!(requests[2].1.status, Some(200));
 }

@@ -396,7 +396,7 @@ impl QuicDecrypt {
         );
     }
 
-    /// Open one Handshake or 1-RTT packet of connection `id` and take its frames.
+    /// Open one Handshake, 0-RTT or 1-RTT packet of connection `id` and take its frames.
     #[allow(clippy::too_many_arguments)]
     fn packet(
         &mut self,
@@ -413,35 +413,73 @@ impl QuicDecrypt {
             return;
         };
         conn.last_seen = d.ts;
-        if conn.stopped || conn.closed {
+        let Some(payload) = conn.open(space, packet, pn_offset, d.from_client, keys, weirds) else {
             return;
+        };
+        let new_cids = conn.frames(space, &payload, d, weirds, out);
+        for cid in new_cids {
+            // Announced by the sender: the other side addresses it with this CID.
+            self.add_cid(id, !d.from_client, &cid, weirds);
         }
-        if conn.keys.is_none() {
-            match keys.get(&conn.random) {
-                Some(s) if ConnKeys::usable(s) => conn.keys = Some(ConnKeys::new(s.clone())),
+    }
+}
+
+impl Conn {
+    /// Remove a packet's protection, looking the secrets up on the first one; `None` (counted)
+    /// when it does not open.
+    fn open(
+        &mut self,
+        space: Space,
+        packet: &[u8],
+        pn_offset: usize,
+        from_client: bool,
+        keys: &KeyLog,
+        weirds: &mut Counters,
+    ) -> Option<Vec<u8>> {
+        if self.stopped || self.closed {
+            return None;
+        }
+        if self.keys.is_none() {
+            match keys.get(&self.random) {
+                Some(s) if ConnKeys::usable(s) => self.keys = Some(ConnKeys::new(s.clone())),
                 _ => {
-                    conn.stopped = true;
-                    return weirds.bump("decrypt.quic_no_key");
+                    self.stopped = true;
+                    weirds.bump("decrypt.quic_no_key");
+                    return None;
                 }
             }
         }
-        let Some(ck) = conn.keys.as_mut() else {
-            return;
-        };
-        let payload = match ck.open(d.from_client, space, packet, pn_offset, conn.version) {
-            Ok(p) => p,
+        let result = self
+            .keys
+            .as_mut()?
+            .open(from_client, space, packet, pn_offset, self.version);
+        match result {
+            Ok(payload) => return Some(payload),
             // 0-RTT without the early secret: requests may be in it (a resumed connection).
             Err(OpenError::NoKey) if space == Space::Early => {
-                return weirds.bump("decrypt.quic_0rtt_skipped");
+                weirds.bump("decrypt.quic_0rtt_skipped");
             }
-            Err(OpenError::NoKey) => return,
-            Err(OpenError::Bad) => return weirds.bump("decrypt.quic_bad_packet"),
+            Err(OpenError::NoKey) => {}
+            Err(OpenError::Bad) => weirds.bump("decrypt.quic_bad_packet"),
             Err(OpenError::GiveUp) => {
-                conn.stopped = true;
-                return weirds.bump("decrypt.quic_bad_packet");
+                self.stopped = true;
+                weirds.bump("decrypt.quic_bad_packet");
             }
-        };
-        let (frames, err) = quic_frames::walk(&payload);
+        }
+        None
+    }
+
+    /// The frames of an opened packet: STREAM data to HTTP/3, the close; answers the CIDs
+    /// NEW_CONNECTION_ID announced.
+    fn frames(
+        &mut self,
+        space: Space,
+        payload: &[u8],
+        d: &Datagram<'_>,
+        weirds: &mut Counters,
+        out: &mut Vec<H3Request>,
+    ) -> Vec<Vec<u8>> {
+        let (frames, err) = quic_frames::walk(payload);
         if let Some(e) = err {
             weirds.bump(e.weird());
         }
@@ -455,27 +493,20 @@ impl QuicDecrypt {
         for frame in frames {
             match frame {
                 Frame::Stream {
-                    id: stream,
-                    offset,
-                    data,
-                    ..
+                    id, offset, data, ..
                 } if space != Space::Handshake => {
-                    conn.h3
-                        .stream(d.from_client, stream, offset, data, &mut feed);
+                    self.h3.stream(d.from_client, id, offset, data, &mut feed);
                 }
                 Frame::NewConnectionId(cid) => new_cids.push(cid.to_vec()),
-                Frame::Close => conn.closed = true,
+                Frame::Close => self.closed = true,
                 Frame::Stream { .. } => feed.weirds.bump("decrypt.quic_bad_frame"),
             }
         }
-        if conn.closed {
-            conn.h3.finish(weirds, &mut done);
+        if self.closed {
+            self.h3.finish(weirds, &mut done);
         }
-        hand_out(conn, done, out);
-        for cid in new_cids {
-            // Announced by the sender: the other side addresses it with this CID.
-            self.add_cid(id, !d.from_client, &cid, weirds);
-        }
+        hand_out(self, done, out);
+        new_cids
     }
 }
 

@@ -145,23 +145,7 @@ impl ConnKeys {
         .unwrap_or(0);
         let mut missing = true;
         for &suite in QuicSuite::candidates(len) {
-            let mut sides = [
-                Side::new(
-                    suite,
-                    labels,
-                    &secrets.client_handshake,
-                    &secrets.client_traffic,
-                ),
-                Side::new(
-                    suite,
-                    labels,
-                    &secrets.server_handshake,
-                    &secrets.server_traffic,
-                ),
-            ];
-            if let Some(client) = sides.first_mut() {
-                client.early = Epoch::new(suite, labels, &secrets.client_early);
-            }
+            let mut sides = Side::both(suite, labels, secrets);
             let Some(side) = sides.get_mut(dir) else {
                 continue;
             };
@@ -185,6 +169,24 @@ impl ConnKeys {
 }
 
 impl Side {
+    /// The client's and the server's keys of a suite.
+    fn both(suite: QuicSuite, labels: Labels, secrets: &Secrets) -> [Side; 2] {
+        let mut client = Side::new(
+            suite,
+            labels,
+            &secrets.client_handshake,
+            &secrets.client_traffic,
+        );
+        client.early = Epoch::new(suite, labels, &secrets.client_early);
+        let server = Side::new(
+            suite,
+            labels,
+            &secrets.server_handshake,
+            &secrets.server_traffic,
+        );
+        [client, server]
+    }
+
     fn new(
         suite: QuicSuite,
         labels: Labels,

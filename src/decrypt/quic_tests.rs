@@ -320,3 +320,28 @@ fn connections_and_cids_are_bounded_and_expire() {
     assert_eq!(lab.q.len(), MAX_QUIC_CONNECTIONS);
     assert_eq!(lab.weirds.get("decrypt.quic_evicted"), 1);
 }
+
+#[test]
+fn paths_per_connection_are_bounded_and_cids_still_find_it() {
+    let mut lab = Lab::new([3; 32]);
+    let client = lab.flow.client;
+    lab.send(
+        client,
+        false,
+        &lab.seal[1].handshake(VERSION_1, &[], &SERVER_CID, 0, &[0x01]),
+    );
+    for i in 0..MAX_PATHS_PER_CONNECTION as u64 + 2 {
+        let moved = addr(&format!("[2001:db8:77::10]:{}", 50_000 + i));
+        let path = format!("/p{i}");
+        let p = lab.seal[2].short(&SERVER_CID, i, false, &request_stream(4 * i, &path));
+        lab.send(moved, true, &p);
+    }
+    assert_eq!(lab.q.by_path.len(), MAX_PATHS_PER_CONNECTION);
+    lab.q.finish(&mut lab.weirds, &mut lab.out);
+    assert_eq!(
+        lab.out.len(),
+        MAX_PATHS_PER_CONNECTION + 2,
+        "{:?}",
+        lab.weirds
+    );
+}

@@ -18,4 +18,8 @@ for suite in aes128 aes256 chacha; do
   # pcap, like the other lab captures: the key log stays beside it.
   editcap -F pcap "$tmp/$name.pcapng" "$here/$name.pcap"
 done
+# A client that migrates: the AES-128 capture with the client's port changed from its switch to
+# a new connection ID on.
+python3 "$here/migrate.py" "$here/h3-aes128.pcap" "$here/h3-migrated.pcap" 50123
+cp "$here/h3-aes128.keys" "$here/h3-migrated.keys"
 rm -rf "$tmp"
