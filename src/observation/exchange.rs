@@ -25,14 +25,18 @@ pub enum HttpVersion {
     /// HTTP/2.
     #[serde(rename = "h2")]
     Http2,
+    /// HTTP/3 (over QUIC).
+    #[serde(rename = "h3")]
+    Http3,
 }
 
 impl HttpVersion {
-    /// The word used in every output format: `http/1.1` or `h2`.
+    /// The word used in every output format: `http/1.1`, `h2` or `h3`.
     pub fn as_str(self) -> &'static str {
         match self {
             HttpVersion::Http1 => "http/1.1",
             HttpVersion::Http2 => "h2",
+            HttpVersion::Http3 => "h3",
         }
     }
 }
