@@ -32,6 +32,9 @@ const MAX_RSS_MB: f64 = 16.0;
 /// Peak RSS counts as flat when the largest file needs at most this much more than the smallest.
 const FLAT_RSS_MB: f64 = 1.0;
 
+/// The median run of each program on one file (`None`: it failed).
+type Row = Vec<(Tool, Option<Run>)>;
+
 struct Args {
     size_mb: u64,
     rss_mb: Vec<u64>,
@@ -126,7 +129,7 @@ fn main() {
 
 /// Median run of each tool on one file, the tools alternating within each round; a warm-up
 /// read first, so every run finds the file in the page cache.
-fn time_row(args: &Args, path: &Path, tools: &[Tool]) -> Vec<(Tool, Option<Run>)> {
+fn time_row(args: &Args, path: &Path, tools: &[Tool]) -> Row {
     let _ = run(Tool::Cat, &args.bin, path);
     let mut runs: Vec<Vec<Run>> = vec![Vec::new(); tools.len()];
     for _ in 0..args.rounds {
@@ -197,7 +200,7 @@ fn verdict(met: bool) -> &'static str {
 }
 
 /// The targets, on the first (largest mixed) file and, for memory, on every file.
-fn verdicts(results: &[(u64, Vec<(Tool, Option<Run>)>)]) {
+fn verdicts(results: &[(u64, Row)]) {
     let Some((mb, first)) = results.first() else {
         return;
     };

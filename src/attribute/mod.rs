@@ -14,8 +14,10 @@
 //! CONTRACT FILE: types here are shared by the attribution, session and report code.
 
 mod attributor;
+mod category;
 mod checker;
 pub mod citation;
+mod compiled;
 pub mod ech;
 pub mod endpoints;
 pub mod import;
@@ -38,6 +40,7 @@ pub use attributor::{
     Attributor, Layer, Match, OVERLAY_ENV, builtin_layer, dir_layer, embedded_files, embedded_raw,
     overlay_dir,
 };
+pub use category::Category;
 pub use endpoints::TrackerHit;
 pub use matcher::SuffixIndex;
 pub use policy::{
@@ -46,44 +49,6 @@ pub use policy::{
 };
 pub use provenance::{LayerInfo, SignatureSet, files_sha256};
 pub use request::RequestAttribution;
-
-/// What a signature says a service does (the fixed vocabulary of `signatures/README.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Category {
-    /// Audience measurement, statistics.
-    Analytics,
-    /// Ad serving, ad measurement, retargeting.
-    Advertising,
-    /// Social networks, share buttons, pixels of social networks.
-    Social,
-    /// Tag managers loading other scripts.
-    TagManager,
-    /// Session recording, heatmaps.
-    SessionReplay,
-    /// Consent management platforms (cookie banners).
-    ConsentManagement,
-    /// Content delivery networks and script/file hosting.
-    Cdn,
-    /// Web fonts.
-    Fonts,
-    /// Video hosting and embedded players.
-    Video,
-    /// Maps.
-    Maps,
-    /// CAPTCHAs, bot detection, fraud prevention.
-    CaptchaSecurity,
-    /// Embedded widgets: chat, read-aloud, search, feedback.
-    Widget,
-    /// Log-in and identity providers.
-    IdentityLogin,
-    /// DNS resolvers (plain, DoT, DoH).
-    DnsResolver,
-    /// The operating system's own traffic: connectivity checks, push, time, updates, telemetry.
-    OsBackground,
-    /// Public-sector services.
-    PublicSector,
-}
 
 /// Whose a contact is, relative to the service under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -336,7 +336,11 @@ mod tests {
         // Units that cross chunk borders, and one larger than a chunk (gathered apart), so
         // fresh, recycled and gathered-around buffers are all read into.
         let big = CHUNK_BYTES + HEADROOM + 17;
-        walk(Input::new(Box::new(reader)), &data, &[1500, 60, big, 9000, 3]);
+        walk(
+            Input::new(Box::new(reader)),
+            &data,
+            &[1500, 60, big, 9000, 3],
+        );
         let seen = seen.lock().unwrap();
         assert!(seen.len() > 6, "{} reads", seen.len());
         assert!(
