@@ -35,6 +35,9 @@ fn contact(session: u64, name: &str, flows: u64) -> ContactRecord {
         http_requests: 0,
         cookie_sent: false,
         cookies_set: vec![],
+        resolved_private: false,
+        blocked: None,
+        blocked_answer: None,
         attribution: Attribution::unknown(),
         evidence: vec![],
     }

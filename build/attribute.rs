@@ -5,6 +5,8 @@
 // The build script uses the parser and the checker, not the lookups beside them.
 #![allow(dead_code)]
 
+#[path = "../src/attribute/browsers.rs"]
+pub mod browsers;
 #[path = "../src/attribute/category.rs"]
 mod category;
 #[path = "../src/attribute/checker.rs"]
@@ -22,7 +24,7 @@ pub mod signatures;
 #[path = "../src/attribute/site.rs"]
 pub mod site;
 
-pub use category::Category;
+pub use category::{Category, TRACKING_CATEGORIES};
 
 /// The library's `SignatureError`, as far as the format's code uses it.
 #[derive(Debug)]

@@ -97,6 +97,22 @@ pub fn rust_source(sigs: &Signatures, sha256: &str, files: usize) -> String {
             lit(&f.file)
         );
     }
+    out.push_str("];\npub(super) static BROWSERS: &[&str] = ");
+    out.push_str(&list(sigs.browsers().names()));
+    out.push_str(";\npub(super) static BACKGROUND: &[Bg] = &[\n");
+    for (ix, b) in sigs.browsers().services().iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "    Bg {{ browser: {}, purpose: {}, source: {}, possibly_site: {}, origin: {}, \
+             domains: {} }},",
+            b.browser,
+            lit(&b.purpose),
+            lit(&b.source),
+            b.possibly_site,
+            lit(&b.origin),
+            list(sigs.browsers().domains_of(ix))
+        );
+    }
     out.push_str("];\npub(super) static ENDPOINTS: &[Ep] = &[\n");
     for e in sigs.endpoints().list() {
         let _ = writeln!(

@@ -67,8 +67,14 @@ for cap in CAPS:
         put("dns", p)
     for p in tshark_hex(cap, "tls.handshake.type == 1 and tcp", "tcp.payload"):
         put("tls", p)
-    for p in tshark_hex(cap, "quic", "udp.payload"):
+    for p in tshark_hex(cap, "quic or gquic", "udp.payload"):
         put("quic", p)
+    for p in tshark_hex(cap, "gquic", "udp.payload"):
+        # The whole packet, and its frames after a Q043 (26 bytes) or Q046 (30 bytes) header
+        # and hash: a fuzzer cannot forge the hash to reach them.
+        put("gquic", p)
+        put("gquic", p[26:])
+        put("gquic", p[30:])
     for p in tshark_hex(cap, "http", "tcp.payload"):
         put("http", p)
 

@@ -7,7 +7,6 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use crate::capture::{FileSource, Packet, PacketSource};
 use crate::contact::Contacts;
 use crate::decrypt::{Feed, KeyLog, TlsConn, plaintext_exchanges};
-use crate::flow::Engine;
 use crate::flow::quic::QuicTracker;
 use crate::output::extract::Extraction;
 use crate::stats::Counters;
@@ -21,8 +20,8 @@ const LINKS: [u32; 13] = [0, 1, 9, 12, 14, 50, 101, 108, 113, 228, 229, 239, 276
 const PIPE_LINKS: [u32; 6] = [1, 1, 1, 101, 113, 276];
 
 /// Target names, as in `fuzz/Cargo.toml`.
-pub const TARGETS: [&str; 8] = [
-    "link", "dns", "tls", "http", "quic", "capture", "pipeline", "decrypt",
+pub const TARGETS: [&str; 9] = [
+    "link", "dns", "tls", "http", "quic", "gquic", "capture", "pipeline", "decrypt",
 ];
 
 /// Run the target called `name` on `data`; false for an unknown name.
@@ -33,6 +32,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "tls" => tls_hello(data),
         "http" => http_heads(data),
         "quic" => quic_datagrams(data),
+        "gquic" => gquic_packets(data),
         "capture" => capture_file(data),
         "pipeline" => pipeline(data),
         "decrypt" => decrypt(data),
@@ -105,6 +105,35 @@ pub fn quic_datagrams(data: &[u8]) {
     }
 }
 
+/// Google QUIC's parsers on the same bytes: the public header and its hash, the Q046 long
+/// header, the frames (directly too, since a fuzzer cannot forge the hash) and the `CHLO`
+/// in every piece of handshake data they yield, and the message on its own.
+pub fn gquic_packets(data: &[u8]) {
+    use crate::wire::quic::{chlo, gquic, versions};
+    let walk = |payload: &[u8]| {
+        for pn_len in [1, 6] {
+            for chunk in gquic::walk_frames(payload, pn_len).crypto {
+                let _ = chlo::parse(chunk.data);
+            }
+        }
+    };
+    if let Parsed::Done(ph) = gquic::parse_public_header(data)
+        && let Ok(payload) = gquic::open_null(ph.header, ph.rest)
+    {
+        walk(payload);
+    }
+    for h in quic::coalesced(data).flatten() {
+        let _ = h.offered_versions().count();
+        let _ = versions::reading(h.version);
+        if let Some((header, rest)) = gquic::q046_parts(&h) {
+            let _ = gquic::open_null(header, rest);
+        }
+    }
+    walk(data);
+    let _ = chlo::message_len(data);
+    let _ = chlo::parse(data);
+}
+
 /// The capture reader over file bytes.
 pub fn capture_file(data: &[u8]) {
     let reader = Box::new(std::io::Cursor::new(data.to_vec()));
@@ -113,11 +142,11 @@ pub fn capture_file(data: &[u8]) {
     }
 }
 
-/// The engine over frames `[link pick][time step][len hi][len lo] bytes...`.
+/// The library's pipeline over frames `[link pick][time step][len hi][len lo] bytes...`.
 pub fn pipeline(data: &[u8]) {
-    let mut engine = Engine::new();
-    let mut contacts = Contacts::default();
     let mut extraction = Extraction::new(true);
+    let extract = |o: &crate::observation::Observation| extraction.observe(o);
+    let mut pipeline = crate::pipeline::Pipeline::new((Contacts::default(), extract));
     let mut ts = 1_700_000_000_000_000_000u64;
     let mut rest = data;
     while let [pick, step, hi, lo, tail @ ..] = rest {
@@ -135,17 +164,11 @@ pub fn pipeline(data: &[u8]) {
             data: frame,
             orig_len: len as u32,
         };
-        engine.ingest(&packet, &mut |o| {
-            contacts.observe(&o);
-            extraction.observe(&o);
-        });
+        pipeline.ingest(&packet);
         rest = next;
     }
-    engine.finish(&mut |o| {
-        contacts.observe(&o);
-        extraction.observe(&o);
-    });
-    let _ = contacts.list();
+    pipeline.finish();
+    let _ = pipeline.consumer().0.list();
 }
 
 /// Key log text, TLS streams without matching keys, HTTP/1.1 and HTTP/2 over plaintext; chunks

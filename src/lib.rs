@@ -1,7 +1,9 @@
 //! sporfri: a passive analyzer that proves, packet by packet, which parties a device contacts.
 //!
 //! Data flows `capture` → `wire` → `flow` → [`observation::Observation`] → `contact`;
-//! see `../shared/DESIGN.md`. `main.rs` is a thin CLI over this library.
+//! see `../shared/DESIGN.md`. [`pipeline::Pipeline`] runs that chain for every command (replay,
+//! extract, the dashboard's replay, live), with the I/O around it injected. `main.rs` is a thin
+//! CLI over this library.
 //!
 //! Everything here reads bytes from the network: no indexing that can panic, anywhere.
 #![deny(clippy::indexing_slicing)]
@@ -17,7 +19,7 @@ pub mod fuzzing;
 pub mod live;
 pub mod observation;
 pub mod output;
-pub mod replay;
+pub mod pipeline;
 pub mod report;
 pub mod session;
 pub mod stats;

@@ -176,6 +176,31 @@ pub enum Observation {
         /// CNAME targets in order.
         chain: Vec<String>,
     },
+    /// A unicast DNS response to a question the device asked: its response code and the
+    /// addresses it gave (evidence for lookups a DNS blocker stopped, and for names that
+    /// resolved to private addresses). One per question; truncated responses are left out.
+    DnsAnswer {
+        /// Packet time.
+        ts: Timestamp,
+        /// The device the answer went to.
+        device: DeviceId,
+        /// Its address.
+        client: IpAddr,
+        /// The resolver that answered.
+        resolver: IpAddr,
+        /// The name asked for (lower case, no trailing dot).
+        name: String,
+        /// Question type.
+        qtype: u16,
+        /// Response code (low 4 bits).
+        rcode: u8,
+        /// The RA bit: a recursive resolver answered.
+        recursion_available: bool,
+        /// Records in the answer section, of any type.
+        answers: u16,
+        /// A and AAAA addresses of the answer section, in order.
+        addresses: Vec<IpAddr>,
+    },
     /// A TLS or QUIC ClientHello.
     Hello {
         /// Packet time of the segment that completed the hello.
@@ -254,6 +279,7 @@ impl Observation {
         match self {
             Observation::DnsQuery { ts, .. }
             | Observation::DnsChain { ts, .. }
+            | Observation::DnsAnswer { ts, .. }
             | Observation::Hello { ts, .. }
             | Observation::HttpRequest { ts, .. }
             | Observation::HttpResponse { ts, .. }
@@ -291,6 +317,9 @@ pub struct FlowSummary {
     pub via: Via,
     /// What the flow's hello showed of ECH, when it carried the extension.
     pub ech: Option<EchSeen>,
+    /// The client spoke a QUIC version sporfri cannot read (the version): the server name
+    /// it sent is unseen.
+    pub quic_unreadable: Option<u32>,
     /// The flow carried DNS-family traffic (its own names are reported as queries).
     pub dns: bool,
 }

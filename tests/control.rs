@@ -86,7 +86,7 @@ fn subscribe_mark_and_end_over_the_socket() {
     });
     let started = Instant::now();
     while !client.is_finished() && started.elapsed() < Duration::from_secs(10) {
-        hook.tick();
+        hook.tick(Timestamp::from_parts(1_700_000_003, 0));
         std::thread::sleep(Duration::from_millis(10));
     }
     let (events, marked) = client.join().unwrap();

@@ -11,7 +11,7 @@ use sporfri::capture::FileSource;
 use sporfri::decrypt::KeyLog;
 use sporfri::flow::Engine;
 use sporfri::observation::{Exchange, Observation};
-use sporfri::replay;
+use sporfri::pipeline::Pipeline;
 
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -24,18 +24,18 @@ const TLS12: &str = "tls-1.2-stream-keylog.pcap";
 /// Replay `file` with `keys`; the decrypted requests and the engine.
 fn decrypt(file: &Path, keys: Option<KeyLog>) -> (Vec<Exchange>, Engine) {
     let mut source = FileSource::open(file).unwrap();
-    let mut engine = Engine::new();
-    if let Some(keys) = keys {
-        engine.set_key_log(keys);
-    }
     let mut requests = Vec::new();
-    let mut sink = |obs| {
+    let mut pipeline = Pipeline::new(|obs: &Observation| {
         if let Observation::Request { exchange, .. } = obs {
-            requests.push(*exchange);
+            requests.push((**exchange).clone());
         }
-    };
-    let end = replay::run(&mut source, &mut engine, &mut sink, |_| {});
+    });
+    if let Some(keys) = keys {
+        pipeline.decrypt_with(keys);
+    }
+    let end = pipeline.run(&mut source, &mut ());
     assert!(end.error.is_none());
+    let (engine, _) = pipeline.into_parts();
     (requests, engine)
 }
 
@@ -154,26 +154,16 @@ fn a_wrong_key_counts_bad_record() {
 /// Replay a pcapng whose secrets sit in Decryption Secrets Blocks, as `replay --requests` does.
 fn decrypt_with_dsb(file: &Path) -> (Vec<Exchange>, Engine) {
     let mut source = FileSource::open(file).unwrap();
-    let mut engine = Engine::new();
-    engine.set_key_log(KeyLog::new());
     let mut requests = Vec::new();
-    let mut sink = |obs| {
+    let mut pipeline = Pipeline::new(|obs: &Observation| {
         if let Observation::Request { exchange, .. } = obs {
-            requests.push(*exchange);
+            requests.push((**exchange).clone());
         }
-    };
-    loop {
-        let secrets = source.take_secrets();
-        if !secrets.is_empty() {
-            engine.add_key_log_text(&secrets);
-        }
-        use sporfri::capture::PacketSource;
-        match source.next_packet().unwrap() {
-            Some(p) => engine.ingest(&p, &mut sink),
-            None => break,
-        }
-    }
-    engine.finish(&mut sink);
+    });
+    pipeline.decrypt_with(KeyLog::new());
+    let end = pipeline.run(&mut source, &mut ());
+    assert!(end.error.is_none());
+    let (engine, _) = pipeline.into_parts();
     (requests, engine)
 }
 
@@ -399,10 +389,9 @@ fn damaged_lab_captures_never_panic() {
             else {
                 continue;
             };
-            let mut engine = Engine::new();
-            engine.set_key_log(keys.clone());
-            let mut sink = |_obs| {};
-            replay::run(&mut source, &mut engine, &mut sink, |_| {});
+            let mut pipeline = Pipeline::new(|_: &Observation| {});
+            pipeline.decrypt_with(keys.clone());
+            pipeline.run(&mut source, &mut ());
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The real-browser lab's captures (`captures/lab-*.pcapng`, made by `tests/lab/lab.sh`) checked
-//! against their ground truth, the servers' own logs (`*.truth.tsv`), and against tshark
+//! The real-browser lab's captures (`captures/lab-*.pcapng`, made by `tests/lab/lab.sh`: Chromium
+//! and Firefox, servers on public or private addresses, with or without a blocking resolver)
+//! checked against their ground truth, the servers' own logs (`*.truth.tsv`), and against tshark
 //! (`*.oracle.tsv`), by running the `sporfri` binary as a user would.
 //!
 //! With `SPORFRI_LAB_DIR` set (as `.ci/lab` does), freshly generated captures in that directory
@@ -7,9 +8,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod labcap;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use labcap::{
+    Capture, background_names, beside, expected_org, lab_captures, lab_hosts, lab_site_args, root,
+    sporfri_json, sporfri_raw,
+};
 
 /// A (kind, name) line of an extraction or a truth file.
 type Line = (String, String);
@@ -17,44 +24,6 @@ type Line = (String, String);
 /// Truth kinds that `sporfri extract` and contacts answer; the others (`request`, `cookie` and
 /// their `-h3` / `-http` forms) are requests: decrypted, or plain HTTP.
 const METADATA_KINDS: [&str; 4] = ["dns", "sni", "quic", "http"];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The lab captures to check: `lab-*.pcapng` with a `.truth.tsv` beside them.
-fn lab_captures() -> Vec<PathBuf> {
-    let dir = std::env::var_os("SPORFRI_LAB_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("captures"));
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name.starts_with("lab-") && name.ends_with(".pcapng")
-        })
-        .collect();
-    found.sort();
-    assert!(
-        found.len() >= 2,
-        "{}: expected the lab's captures (home, login), found {found:?}",
-        dir.display()
-    );
-    found
-}
-
-fn beside(pcap: &Path, suffix: &str) -> PathBuf {
-    let mut name = pcap.file_name().unwrap().to_os_string();
-    name.push(suffix);
-    pcap.with_file_name(name)
-}
-
-/// The capture's name without directory, as the allow-list names it.
-fn capture_name(pcap: &Path) -> String {
-    pcap.file_name().unwrap().to_string_lossy().into_owned()
-}
 
 fn parse_lines(text: &str) -> BTreeSet<Line> {
     text.lines()
@@ -72,20 +41,9 @@ fn parse_lines(text: &str) -> BTreeSet<Line> {
 }
 
 fn sporfri(args: &[&str], pcap: &Path) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_sporfri"))
-        // A developer\'s own signature overlay must not change test results.
-        .env("SPORFRI_SIGNATURES_OVERLAY", "/nonexistent/sporfri-overlay")
-        .args(args)
-        .arg(pcap)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "sporfri {args:?} {}: {}",
-        pcap.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let mut all = args.to_vec();
+    all.push(pcap.to_str().unwrap());
+    sporfri_raw(&all).0
 }
 
 /// The truth as `sporfri extract` reports it: QUIC ClientHellos are `sni` lines too.
@@ -148,45 +106,29 @@ fn differences(
 #[test]
 fn extraction_equals_server_truth_and_tshark() {
     let mut failures = Vec::new();
-    for pcap in lab_captures() {
-        let name = capture_name(&pcap);
-        let got = parse_lines(&sporfri(&["extract"], &pcap));
-        let truth = parse_lines(&std::fs::read_to_string(beside(&pcap, ".truth.tsv")).unwrap());
+    for cap in lab_captures() {
+        let name = &cap.name;
+        let got = parse_lines(&sporfri(&["extract"], &cap.path));
+        let truth = parse_lines(&std::fs::read_to_string(cap.beside(".truth.tsv")).unwrap());
         assert!(truth.len() >= 10, "{name}: truth is too small: {truth:?}");
         failures.extend(differences(
-            &name,
+            name,
             &got,
             &truth_as_extract(&truth),
             "the servers' logs",
         ));
         let oracle: BTreeSet<Line> =
-            parse_lines(&std::fs::read_to_string(beside(&pcap, ".oracle.tsv")).unwrap())
+            parse_lines(&std::fs::read_to_string(cap.beside(".oracle.tsv")).unwrap())
                 .into_iter()
                 .filter(|(k, _)| matches!(k.as_str(), "dns" | "sni" | "http"))
                 .collect();
-        failures.extend(differences(&name, &got, &oracle, "tshark"));
+        failures.extend(differences(name, &got, &oracle, "tshark"));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Rows of tests/lab/hosts.tsv: (name, ipv4, ipv6, serve).
-fn lab_hosts() -> Vec<[String; 4]> {
-    std::fs::read_to_string(root().join("tests/lab/hosts.tsv"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            [f[0], f[1], f[2], f[3]].map(str::to_owned)
-        })
-        .collect()
-}
-
 fn contacts(pcap: &Path) -> Vec<serde_json::Value> {
-    sporfri(&["replay", "--format", "jsonl"], pcap)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    sporfri_json(&["replay", "--format", "jsonl"], pcap).0
 }
 
 fn has_via(contacts: &[serde_json::Value], name: &str, via: &str) -> bool {
@@ -199,16 +141,11 @@ fn has_via(contacts: &[serde_json::Value], name: &str, via: &str) -> bool {
 #[test]
 fn replay_shows_every_truth_name_with_its_evidence() {
     let hosts = lab_hosts();
-    let lab_addresses: BTreeSet<String> = hosts
-        .iter()
-        .flat_map(|h| [h[1].clone(), h[2].clone()])
-        .filter(|a| a != "-")
-        .collect();
     let mut failures = Vec::new();
-    for pcap in lab_captures() {
-        let name = capture_name(&pcap);
-        let truth = parse_lines(&std::fs::read_to_string(beside(&pcap, ".truth.tsv")).unwrap());
-        let c = contacts(&pcap);
+    for cap in lab_captures() {
+        let name = cap.label();
+        let truth = parse_lines(&std::fs::read_to_string(cap.beside(".truth.tsv")).unwrap());
+        let c = contacts(&cap.path);
         for (kind, host) in &truth {
             let via = match kind.as_str() {
                 "sni" => "tls",
@@ -219,29 +156,37 @@ fn replay_shows_every_truth_name_with_its_evidence() {
             }
         }
         // Nothing the servers did not see: every named contact is a truth name; contacts
-        // without a name are flows to the lab's own server addresses.
+        // without a name are flows to the lab's own server addresses (this variant's: public or
+        // private), and every flow went to one of them.
         let names: BTreeSet<&str> = truth.iter().map(|(_, n)| n.as_str()).collect();
+        let servers = &cap.variant.servers;
         for contact in &c {
             let n = contact["name"].as_str().unwrap();
             let ok = names.contains(n)
-                || (contact["via"] == serde_json::json!(["ip"]) && lab_addresses.contains(n));
+                || (contact["via"] == serde_json::json!(["ip"]) && servers.contains(n));
             if !ok {
                 failures.push(format!(
                     "{name}: contact {n} is not in the truth: {contact}"
                 ));
+            }
+            for ip in contact["server_ips"].as_array().unwrap() {
+                let ip = ip.as_str().unwrap();
+                if !servers.contains(ip) && !cap.variant.resolvers.contains(ip) {
+                    failures.push(format!("{name}: {n}: server {ip} is not a lab server"));
+                }
             }
             if contact["ech"] == "real" {
                 failures.push(format!("{name}: {n}: the lab has no ECH, yet ech=real"));
             }
         }
         // CNAME cloaking: the first-party alias shows the tracker it points to.
-        for h in hosts.iter().filter(|h| h[3].starts_with("cname:")) {
-            if !names.contains(h[0].as_str()) {
+        for h in hosts.iter().filter(|h| h.serve.starts_with("cname:")) {
+            if !names.contains(h.name.as_str()) {
                 continue;
             }
-            let target = &h[3]["cname:".len()..];
+            let target = &h.serve["cname:".len()..];
             let chained = c.iter().any(|x| {
-                x["name"] == h[0].as_str()
+                x["name"] == h.name.as_str()
                     && x["cname_chain"]
                         .as_array()
                         .unwrap()
@@ -249,7 +194,122 @@ fn replay_shows_every_truth_name_with_its_evidence() {
                         .any(|t| t == target)
             });
             if !chained {
-                failures.push(format!("{name}: {} has no cname_chain to {target}", h[0]));
+                failures.push(format!("{name}: {} has no cname_chain to {target}", h.name));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Is `ip` in the private ranges the lab's private variant uses (RFC 1918 10/8, RFC 4193 fc00::/7)?
+fn is_private(ip: &str) -> bool {
+    match ip.parse::<std::net::IpAddr>().unwrap() {
+        std::net::IpAddr::V4(a) => a.is_private(),
+        std::net::IpAddr::V6(a) => (a.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
+#[test]
+fn the_lab_covers_both_browsers_and_every_variant() {
+    let caps = lab_captures();
+    let have: BTreeSet<(&str, &str, &str, &str)> = caps
+        .iter()
+        .map(|c| {
+            let v = &c.variant;
+            (
+                c.scenario.as_str(),
+                v.engine.as_str(),
+                v.net.as_str(),
+                v.blocker.as_str(),
+            )
+        })
+        .collect();
+    // The matrix of `tests/lab/lab.sh matrix` (what .ci/lab runs and captures/ holds).
+    for engine in ["chromium", "firefox"] {
+        for (scenario, net, blocker) in [
+            ("home", "public", "none"),
+            ("login", "public", "none"),
+            ("home", "private", "none"),
+            ("home", "public", "pihole"),
+        ] {
+            assert!(
+                have.contains(&(scenario, engine, net, blocker)),
+                "no {scenario} capture of {engine} {net} {blocker}: {have:?}"
+            );
+        }
+    }
+    // Each variant is what it says: its servers and resolver on the right kind of address, its
+    // blocklist only with a blocker.
+    for c in &caps {
+        let v = &c.variant;
+        assert!(!v.servers.is_empty(), "{}: no server addresses", c.label());
+        for a in v.servers.iter().chain(&v.resolvers) {
+            assert_eq!(
+                is_private(a),
+                v.net == "private",
+                "{}: address {a}",
+                c.label()
+            );
+        }
+        assert_eq!(v.blocklist.is_empty(), v.blocker == "none", "{}", c.label());
+        let browser = match v.engine.as_str() {
+            "chromium" => "Chromium",
+            _ => "Firefox",
+        };
+        assert!(v.browser.contains(browser), "{}: {}", c.label(), v.browser);
+    }
+}
+
+#[test]
+fn the_blocking_resolver_answered_as_its_blocklist_says() {
+    let mut failures = Vec::new();
+    for c in lab_captures().iter().filter(|c| c.variant.answers_in_truth) {
+        let blocked = c.truth_blocked();
+        let asked = c.truth_names("dns");
+        for (host, answer) in &c.variant.blocklist {
+            if asked.contains(host) && blocked.get(host) != Some(answer) {
+                failures.push(format!(
+                    "{}: {host}: blocklist says {answer}, resolver answered {:?}",
+                    c.label(),
+                    blocked.get(host)
+                ));
+            }
+        }
+        // No lab host is blocked unless the blocklist says so.
+        for h in lab_hosts() {
+            if blocked.contains_key(&h.name) && !c.variant.blocklist.contains_key(&h.name) {
+                failures.push(format!("{}: {} not answered", c.label(), h.name));
+            }
+        }
+        // The home page attempts every blocked name: the capture shows a blocker at work.
+        if c.scenario == "home" {
+            for host in c.variant.blocklist.keys() {
+                if !asked.contains(host) {
+                    failures.push(format!("{}: {host} was never asked for", c.label()));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_other_name_is_a_known_browser_background_lookup() {
+    // A name no replica page uses comes from the browser itself (tests/lab/background.tsv): a new
+    // browser version's new background lookup is noticed here, and named there.
+    let hosts: BTreeSet<String> = lab_hosts().into_iter().map(|h| h.name).collect();
+    let background = background_names();
+    let mut failures = Vec::new();
+    for c in lab_captures() {
+        for name in c.truth_names("dns") {
+            let known = hosts.contains(&name)
+                || background.contains(&(c.variant.engine.clone(), name.clone()));
+            if !known {
+                failures.push(format!(
+                    "{}: {name} is neither a lab host nor a known {} background lookup",
+                    c.label(),
+                    c.variant.engine
+                ));
             }
         }
     }
@@ -258,79 +318,53 @@ fn replay_shows_every_truth_name_with_its_evidence() {
 
 #[test]
 fn lab_captures_show_real_browser_behaviour() {
-    // The point of the lab: the front page uses QUIC, plain HTTP and a cloaked CNAME.
-    let home = lab_captures()
+    // The point of the lab: the front page uses QUIC, plain HTTP and a cloaked CNAME, in every
+    // browser and variant (bar what the blocker stops).
+    let homes: Vec<Capture> = lab_captures()
         .into_iter()
-        .find(|p| capture_name(p) == "lab-borger-home.pcapng")
-        .expect("lab-borger-home.pcapng");
-    let truth = parse_lines(&std::fs::read_to_string(beside(&home, ".truth.tsv")).unwrap());
-    for kind in ["dns", "sni", "quic", "http"] {
-        assert!(
-            truth.iter().any(|(k, _)| k == kind),
-            "home capture has no {kind} truth"
-        );
-    }
-    for must in [
-        ("quic", "www.googletagmanager.com"),
-        ("http", "b.scorecardresearch.com"),
-        ("dns", "metrics.borger.test"),
-        ("sni", "metrics.borger.test"),
-    ] {
-        let line = (must.0.to_owned(), must.1.to_owned());
-        assert!(truth.contains(&line), "home truth lacks {line:?}");
-    }
-}
-
-/// The organisation behind each lab host group (tests/lab/hosts.tsv), or `None` for the first
-/// party of the lab's site profile.
-fn expected_org(group: &str) -> Option<&'static str> {
-    match group {
-        "google" => Some("Google LLC"),
-        "facebook" => Some("Meta Platforms, Inc."),
-        "adobe" => Some("Adobe Inc."),
-        "cookiebot" => Some("Usercentrics GmbH"),
-        "siteimprove" => Some("Siteimprove A/S"),
-        "comscore" => Some("comScore, Inc."),
-        _ => None,
+        .filter(|c| c.scenario == "home")
+        .collect();
+    for home in &homes {
+        let truth = parse_lines(&std::fs::read_to_string(home.beside(".truth.tsv")).unwrap());
+        for kind in ["dns", "sni", "quic", "http"] {
+            assert!(
+                truth.iter().any(|(k, _)| k == kind),
+                "{}: no {kind} truth",
+                home.label()
+            );
+        }
+        for (kind, host) in [
+            ("quic", "www.googletagmanager.com"),
+            ("http", "b.scorecardresearch.com"),
+            ("dns", "metrics.borger.test"),
+            ("sni", "metrics.borger.test"),
+        ] {
+            let line = (kind.to_owned(), host.to_owned());
+            let stopped = kind != "dns" && home.variant.blocklist.contains_key(host);
+            assert!(
+                stopped || truth.contains(&line),
+                "{}: truth lacks {line:?}",
+                home.label()
+            );
+        }
     }
 }
 
 #[test]
 fn every_lab_third_party_is_attributed_and_the_cloaked_subdomain_flagged() {
-    let groups: Vec<(String, String)> = std::fs::read_to_string(root().join("tests/lab/hosts.tsv"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            (f[0].to_owned(), f[4].to_owned())
-        })
-        .collect();
     let mut failures = Vec::new();
-    for pcap in lab_captures() {
-        let name = capture_name(&pcap);
-        let site = root().join("tests/lab/signatures");
-        let out = sporfri(
-            &[
-                "replay",
-                "--format",
-                "jsonl",
-                "--site",
-                "borger.test",
-                "--signatures",
-                site.to_str().unwrap(),
-            ],
-            &pcap,
-        );
-        let contacts: Vec<serde_json::Value> = out
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        for (host, group) in &groups {
+    for cap in lab_captures() {
+        let name = cap.label();
+        let mut args: Vec<String> = vec!["replay".into(), "--format".into(), "jsonl".into()];
+        args.extend(lab_site_args());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (contacts, _) = sporfri_json(&args, &cap.path);
+        for h in lab_hosts() {
+            let host = &h.name;
             let Some(c) = contacts.iter().find(|c| c["name"] == host.as_str()) else {
                 continue;
             };
-            match expected_org(group) {
+            match expected_org(&h.group) {
                 Some(org) => {
                     if c["org"] != org || c["party"] != "third" {
                         failures.push(format!(
@@ -349,7 +383,7 @@ fn every_lab_third_party_is_attributed_and_the_cloaked_subdomain_flagged() {
             if cloaked != (host == "metrics.borger.test") {
                 failures.push(format!("{name}: {host}: cloaked={cloaked}"));
             }
-            if group == "siteimprove" && c["declared"].is_null() {
+            if h.group == "siteimprove" && c["declared"].is_null() {
                 failures.push(format!(
                     "{name}: {host}: declared by the lab profile, not marked"
                 ));
@@ -380,24 +414,6 @@ fn decryption_truth(pcap: &Path) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// `sporfri ARGS FILE`: stdout as JSON lines, and stderr.
-fn sporfri_json(args: &[&str], pcap: &Path) -> (Vec<serde_json::Value>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sporfri"))
-        .env("SPORFRI_SIGNATURES_OVERLAY", "/nonexistent/sporfri-overlay")
-        .args(args)
-        .arg(pcap)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "sporfri {args:?}: {stderr}");
-    let lines = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    (lines, stderr)
-}
-
 /// The lifetime as the truth writes it: seconds, or empty for a session cookie.
 fn lifetime(v: &serde_json::Value) -> String {
     v.as_i64().map(|n| n.to_string()).unwrap_or_default()
@@ -406,15 +422,15 @@ fn lifetime(v: &serde_json::Value) -> String {
 #[test]
 fn decryption_reports_every_https_request_and_every_cookie_the_servers_set() {
     let mut failures = Vec::new();
-    for pcap in lab_captures() {
-        let name = capture_name(&pcap);
-        let truth = decryption_truth(&pcap);
+    for cap in lab_captures() {
+        let (pcap, name) = (&cap.path, cap.label());
+        let truth = decryption_truth(pcap);
         assert!(
             truth.iter().any(|(k, _)| k == "request"),
             "{name}: no request truth (made before lab decryption?)"
         );
         // The capture carries its key log (Decryption Secrets Block): no --keylog needed.
-        let (requests, stderr) = sporfri_json(&["replay", "--requests"], &pcap);
+        let (requests, stderr) = sporfri_json(&["replay", "--requests"], pcap);
         for weird in [
             "decrypt.no_key",
             "decrypt.bad_record",
@@ -479,10 +495,10 @@ fn decryption_reports_every_https_request_and_every_cookie_the_servers_set() {
             );
         }
         // The key log beside the capture is the one inside it.
-        let keys = beside(&pcap, "").with_extension("keys");
+        let keys = cap.keys();
         let (again, _) = sporfri_json(
             &["replay", "--requests", "--keylog", keys.to_str().unwrap()],
-            &pcap,
+            pcap,
         );
         if again != requests {
             failures.push(format!(
@@ -496,30 +512,45 @@ fn decryption_reports_every_https_request_and_every_cookie_the_servers_set() {
 
 #[test]
 fn home_truth_has_the_cookies_of_the_lab_third_parties() {
-    let home = lab_captures()
-        .into_iter()
-        .find(|p| capture_name(p) == "lab-borger-home.pcapng")
-        .expect("lab-borger-home.pcapng");
-    let truth = decryption_truth(&home);
-    let has = |kind: &str, host: &str, cookie: &str| {
-        truth
-            .iter()
-            .any(|(k, r)| k.starts_with(kind) && r.len() == 3 && r[0] == host && r[1] == cookie)
-    };
-    // GA4 may travel over HTTP/3 (HTTPS record): then it is a cookie-h3 line.
-    for (host, cookie) in [
-        ("www.facebook.com", "fr"),
-        ("metrics.borger.test", "s_vi"),
-        ("metrics.borger.test", "s_sess"),
-        ("consent.cookiebot.com", "CookieConsentBulkTicket"),
-        ("region1.google-analytics.com", "_ga_collect"),
-        ("b.scorecardresearch.com", "UID"),
-    ] {
-        assert!(
-            has("cookie", host, cookie),
-            "home truth lacks {host} {cookie}"
-        );
+    let homes = default_homes();
+    for home in &homes {
+        let truth = decryption_truth(&home.path);
+        let has = |kind: &str, host: &str, cookie: &str| {
+            truth
+                .iter()
+                .any(|(k, r)| k.starts_with(kind) && r.len() == 3 && r[0] == host && r[1] == cookie)
+        };
+        // A host may travel over HTTP/3 (HTTPS record, Alt-Svc): then it is a cookie-h3 line.
+        for (host, cookie) in [
+            ("www.facebook.com", "fr"),
+            ("metrics.borger.test", "s_vi"),
+            ("metrics.borger.test", "s_sess"),
+            ("consent.cookiebot.com", "CookieConsentBulkTicket"),
+            ("region1.google-analytics.com", "_ga_collect"),
+            ("b.scorecardresearch.com", "UID"),
+        ] {
+            assert!(
+                has("cookie", host, cookie),
+                "{}: truth lacks {host} {cookie}",
+                home.label()
+            );
+        }
     }
+}
+
+/// The home captures of the default variant (public servers, no blocker), one per browser.
+fn default_homes() -> Vec<Capture> {
+    let homes: Vec<Capture> = lab_captures()
+        .into_iter()
+        .filter(|c| c.scenario == "home" && c.is_default_variant())
+        .collect();
+    let engines: BTreeSet<&str> = homes.iter().map(|c| c.variant.engine.as_str()).collect();
+    assert_eq!(
+        engines,
+        BTreeSet::from(["chromium", "firefox"]),
+        "{homes:?}"
+    );
+    homes
 }
 
 /// `pcap` without its Decryption Secrets Blocks (pcapng block type 10), written to a temp file.
@@ -546,7 +577,7 @@ fn without_secrets(pcap: &Path) -> PathBuf {
     let path = std::env::temp_dir().join(format!(
         "sporfri-lab-{}-nosecrets-{}",
         std::process::id(),
-        capture_name(pcap)
+        pcap.file_name().unwrap().to_string_lossy()
     ));
     std::fs::write(&path, out).unwrap();
     path
@@ -554,11 +585,13 @@ fn without_secrets(pcap: &Path) -> PathBuf {
 
 #[test]
 fn missing_and_wrong_keys_are_counted_never_a_crash() {
-    let home = lab_captures()
-        .into_iter()
-        .find(|p| capture_name(p) == "lab-borger-home.pcapng")
-        .expect("lab-borger-home.pcapng");
-    let bare = without_secrets(&home);
+    for home in default_homes() {
+        keys_missing_or_wrong(&home.path);
+    }
+}
+
+fn keys_missing_or_wrong(home: &Path) {
+    let bare = without_secrets(home);
     // Without secrets, --requests counts every TLS connection as without a key; plain HTTP
     // needs none.
     let (plain, stderr) = sporfri_json(&["replay", "--requests"], &bare);
@@ -570,7 +603,7 @@ fn missing_and_wrong_keys_are_counted_never_a_crash() {
     // ... and a plain replay does not decrypt at all.
     let (_, stderr) = sporfri_json(&["replay", "--format", "jsonl"], &bare);
     assert!(!stderr.contains("decrypt"), "{stderr}");
-    let (all, _) = sporfri_json(&["replay", "--requests"], &home);
+    let (all, _) = sporfri_json(&["replay", "--requests"], home);
     let keys = std::fs::read_to_string(home.with_extension("keys")).unwrap();
     // Keep every other connection's lines, and damage one secret of the rest.
     let randoms: Vec<&str> = {
@@ -588,8 +621,11 @@ fn missing_and_wrong_keys_are_counted_never_a_crash() {
             }
         }
     }
-    let file =
-        std::env::temp_dir().join(format!("sporfri-lab-{}-partial.keys", std::process::id()));
+    let file = std::env::temp_dir().join(format!(
+        "sporfri-lab-{}-partial-{}",
+        std::process::id(),
+        keys_name(home)
+    ));
     std::fs::write(&file, partial).unwrap();
     let (some, stderr) = sporfri_json(
         &["replay", "--requests", "--keylog", file.to_str().unwrap()],
@@ -606,6 +642,16 @@ fn missing_and_wrong_keys_are_counted_never_a_crash() {
     );
     // Contacts do not depend on keys.
     let (c_bare, _) = sporfri_json(&["replay", "--format", "jsonl"], &bare);
-    let (c_keys, _) = sporfri_json(&["replay", "--format", "jsonl"], &home);
-    assert_eq!(c_bare, c_keys);
+    let (c_keys, _) = sporfri_json(&["replay", "--format", "jsonl"], home);
+    assert_eq!(c_bare, c_keys, "{}", home.display());
+    let _ = std::fs::remove_file(&bare);
+    let _ = std::fs::remove_file(&file);
+}
+
+fn keys_name(pcap: &Path) -> String {
+    pcap.with_extension("keys")
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
 }

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use sporfri::capture::FileSource;
 use sporfri::contact::Contacts;
-use sporfri::flow::Engine;
+use sporfri::observation::Observation;
 use sporfri::output::extract::Extraction;
-use sporfri::replay;
+use sporfri::pipeline::Pipeline;
 
 /// xorshift64*: small, deterministic, good enough to pick offsets and bits.
 struct Rng(u64);
@@ -56,18 +56,13 @@ fn analyse(path: &Path) -> (BTreeSet<String>, bool) {
         Ok(s) => s,
         Err(_) => return (BTreeSet::new(), true),
     };
-    let mut engine = Engine::new();
     let mut contacts = Contacts::default();
     let mut extraction = Extraction::new(true);
-    let end = replay::run(
-        &mut source,
-        &mut engine,
-        &mut |o| {
-            contacts.observe(&o);
-            extraction.observe(&o);
-        },
-        |_| {},
-    );
+    let end = Pipeline::new(|o: &Observation| {
+        contacts.observe(o);
+        extraction.observe(o);
+    })
+    .run(&mut source, &mut ());
     let _ = contacts.sorted();
     (
         extraction.lines().map(str::to_owned).collect(),

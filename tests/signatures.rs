@@ -384,6 +384,9 @@ fn the_default_category_of_the_big_catch_alls_is_pinned() {
         ("unlisted.samsung.com", Category::OsBackground),
         ("unlisted.unity3d.com", Category::Cdn),
         ("unlisted.digicert.com", Category::OsBackground),
+        ("unlisted.globalsign.com", Category::OsBackground),
+        ("unlisted.google.fi", Category::Advertising),
+        ("unlisted.pinterest.com", Category::Social),
         // Exact hosts that must not fall into their domain's catch-all.
         ("www.google.com", Category::OsBackground),
         ("docs.google.com", Category::Widget),
@@ -392,6 +395,17 @@ fn the_default_category_of_the_big_catch_alls_is_pinned() {
         ("siteintercept.qualtrics.com", Category::Analytics),
         ("consent.cmp.oath.com", Category::ConsentManagement),
         ("captive.apple.com", Category::OsBackground),
+        // microsoft.com is not one catch-all: Windows' own traffic, app telemetry, Teams.
+        ("v10.events.data.microsoft.com", Category::OsBackground),
+        ("settings-win.data.microsoft.com", Category::OsBackground),
+        ("mobile.events.data.microsoft.com", Category::Analytics),
+        ("teams.microsoft.com", Category::Widget),
+        ("crashlyticsreports-pa.googleapis.com", Category::Analytics),
+        (
+            "mobileanalytics.us-east-1.amazonaws.com",
+            Category::Analytics,
+        ),
+        ("ct.pinterest.com", Category::Advertising),
     ];
     let mut wrong = Vec::new();
     for (host, want) in pinned {

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::SignatureError;
+use super::browsers::BackgroundMatch;
 use super::name::{Host, normalize};
 use super::provenance::SignatureSet;
 use super::signatures::{Organisation, Service, Signatures, SourceFile, kind_of, read_dir};
@@ -151,6 +152,13 @@ impl Attributor {
         self.layers
             .iter()
             .find_map(|l| l.signatures.lookup(&h).map(|(d, _)| d.to_owned()))
+    }
+
+    /// What the first layer whose browser files list `host` (normalised) says of it.
+    pub fn background<'a>(&'a self, host: &'a str) -> Option<BackgroundMatch<'a>> {
+        self.layers
+            .iter()
+            .find_map(|l| l.signatures.browsers().lookup(host))
     }
 
     /// Lookup of an already normalised host.

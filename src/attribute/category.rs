@@ -40,3 +40,12 @@ pub enum Category {
     /// Public-sector services.
     PublicSector,
 }
+
+/// Categories of tracking services. A `cloaking_target` service must be in one of them or be a
+/// tag manager (the checker says so): a CDN or hosting name is never a cloaking target.
+pub const TRACKING_CATEGORIES: [Category; 4] = [
+    Category::Analytics,
+    Category::Advertising,
+    Category::SessionReplay,
+    Category::Social,
+];

@@ -5,6 +5,7 @@
 //! files, and a test holds the two equal.
 
 use super::Category;
+use super::browsers::{BackgroundService, Browsers};
 use super::endpoints::Endpoint;
 use super::signatures::{Organisation, Service, Signatures, Sourced};
 use super::site::{Allowed, SiteFacts};
@@ -56,6 +57,16 @@ pub(super) struct Allow {
     domains: &'static [&'static str],
     reason: &'static str,
     reference: &'static str,
+}
+
+/// A browser background entry ([`BackgroundService`]) with its domains.
+pub(super) struct Bg {
+    browser: usize,
+    purpose: &'static str,
+    source: &'static str,
+    possibly_site: bool,
+    origin: &'static str,
+    domains: &'static [&'static str],
 }
 
 /// A tracker endpoint ([`Endpoint`]).
@@ -120,7 +131,7 @@ pub(super) fn signatures() -> Signatures {
             origin: s.origin.to_owned(),
         })
         .collect();
-    Signatures::from_checked(orgs, services, sites(), endpoints())
+    Signatures::from_checked(orgs, services, sites(), browsers(), endpoints())
 }
 
 fn sites() -> Vec<SiteFacts> {
@@ -147,6 +158,23 @@ fn sites() -> Vec<SiteFacts> {
             file: s.file.to_owned(),
         })
         .collect()
+}
+
+fn browsers() -> Browsers {
+    let entries = data::BACKGROUND
+        .iter()
+        .map(|b| {
+            let service = BackgroundService {
+                browser: b.browser,
+                purpose: b.purpose.to_owned(),
+                source: b.source.to_owned(),
+                possibly_site: b.possibly_site,
+                origin: b.origin.to_owned(),
+            };
+            (service, strings(b.domains))
+        })
+        .collect();
+    Browsers::from_checked(strings(data::BROWSERS), entries)
 }
 
 fn endpoints() -> Vec<Endpoint> {
@@ -183,6 +211,17 @@ mod tests {
         assert_eq!(compiled.services(), parsed.services());
         assert_eq!(compiled.domain_count(), parsed.domain_count());
         assert_eq!(compiled.endpoints().list(), parsed.endpoints().list());
+        let (cb, pb) = (compiled.browsers(), parsed.browsers());
+        assert!(!pb.services().is_empty());
+        assert_eq!(cb.names(), pb.names());
+        assert_eq!(cb.services(), pb.services());
+        assert_eq!(cb.domain_count(), pb.domain_count());
+        for ix in 0..pb.services().len() {
+            assert_eq!(cb.domains_of(ix), pb.domains_of(ix));
+            for d in pb.domains_of(ix) {
+                assert_eq!(cb.lookup(d), pb.lookup(d), "{d}");
+            }
+        }
         let facts = |s: &Signatures| -> Vec<SiteFacts> {
             s.sites().values().map(|p| p.facts.clone()).collect()
         };

@@ -72,6 +72,7 @@ mod tests {
             name: name.into(),
             via: Via::Tls,
             ech,
+            quic_unreadable: None,
             dns: false,
         }
     }

@@ -14,6 +14,8 @@
 //! CONTRACT FILE: types here are shared by the attribution, session and report code.
 
 mod attributor;
+pub mod blocking;
+pub mod browsers;
 mod category;
 mod checker;
 pub mod citation;
@@ -21,6 +23,7 @@ mod compiled;
 pub mod ech;
 pub mod endpoints;
 pub mod import;
+mod locality;
 mod matcher;
 pub mod name;
 mod policy;
@@ -40,13 +43,12 @@ pub use attributor::{
     Attributor, Layer, Match, OVERLAY_ENV, builtin_layer, dir_layer, embedded_files, embedded_raw,
     overlay_dir,
 };
-pub use category::Category;
+pub use blocking::{AnswerFacts, AnswerVerdict, Blocked, judge_answer};
+pub use category::{Category, TRACKING_CATEGORIES};
 pub use endpoints::TrackerHit;
+pub use locality::{LOCAL_SUFFIXES, is_lan_addr, is_local_name, is_private_addr, is_sinkhole_addr};
 pub use matcher::SuffixIndex;
-pub use policy::{
-    DOH_HOSTS, DOT_PORT, HTTPS_PORT, LOCAL_SUFFIXES, PRIVATE_RELAY_NAMES, TRACKING_CATEGORIES,
-    VPN_UDP_PORTS, is_lan_addr,
-};
+pub use policy::{DOH_HOSTS, DOT_PORT, HTTPS_PORT, PRIVATE_RELAY_NAMES, VPN_UDP_PORTS};
 pub use provenance::{LayerInfo, SignatureSet, files_sha256};
 pub use request::RequestAttribution;
 
@@ -60,7 +62,13 @@ pub enum Party {
     Third,
     /// The phone's own background traffic, not caused by the site.
     OsBackground,
-    /// The local network (mDNS, LLMNR, LAN addresses).
+    /// A name the browser or OS contacts on its own that sites also embed
+    /// (`accounts.google.com`: Chrome's account service and sites' Google Sign-In): shown
+    /// apart, neither counted against the site nor dropped, until an idle baseline decides
+    /// ([`Attribution::settle_with_baseline`]).
+    BackgroundOrSite,
+    /// The local network: names that exist only there (mDNS, LLMNR, `.local`, `.lan`, ...) and
+    /// contacts with no name at a LAN address.
     Local,
     /// Not enough known to tell (e.g. no name and no signature).
     Unknown,
@@ -80,6 +88,8 @@ pub enum Hidden {
     PrivateRelay,
     /// VPN-like UDP (WireGuard, OpenVPN, IPsec): everything inside is invisible.
     Vpn,
+    /// QUIC of a version sporfri cannot read: the server name the client sent is unseen.
+    QuicUnreadable,
 }
 
 /// A first-party name whose DNS CNAME chain ends at a tracker.
@@ -102,12 +112,16 @@ pub struct Facts<'a> {
     pub via: BTreeSet<Via>,
     /// Server ports of its flows.
     pub server_ports: BTreeSet<(Proto, u16)>,
-    /// Server addresses.
+    /// Server addresses (never decide the party: a public name resolved to a private address
+    /// keeps its attribution).
     pub server_ips: BTreeSet<IpAddr>,
     /// ECH state.
     pub ech: Option<Ech>,
-    /// The contact is local (mDNS/LLMNR/multicast/link-local).
+    /// The contact is local by how it was seen: an mDNS/LLMNR query, or no name at a LAN,
+    /// multicast or broadcast address (the contact's scope).
     pub local: bool,
+    /// Some of its flows spoke a QUIC version sporfri cannot read.
+    pub quic_unreadable: bool,
 }
 
 /// Who is behind a contact.
@@ -130,6 +144,9 @@ pub struct Attribution {
     pub cloaked: Option<Cloaking>,
     /// Set when the capture could not see (all of) this contact's traffic.
     pub hidden: Option<Hidden>,
+    /// The browsers whose own background services use this name (`signatures/browsers/`),
+    /// e.g. `Chromium / Google Chrome`; `None` when no browser file lists it.
+    pub browser_background: Option<String>,
 }
 
 impl Attribution {
@@ -144,6 +161,21 @@ impl Attribution {
             declared: None,
             cloaked: None,
             hidden: None,
+            browser_background: None,
+        }
+    }
+
+    /// Decide a `background-or-site` name with an idle baseline: the same browser and device,
+    /// left alone without the site, for as long as the visit (issue 18). A name the idle
+    /// browser contacted too is its own background; one it did not was caused by the visit
+    /// and is a third party. Every other party stays as it is.
+    pub fn settle_with_baseline(&mut self, seen_idle: bool) {
+        if self.party == Party::BackgroundOrSite {
+            self.party = if seen_idle {
+                Party::OsBackground
+            } else {
+                Party::Third
+            };
         }
     }
 }
@@ -174,6 +206,7 @@ impl Party {
             Party::First => "first",
             Party::Third => "third",
             Party::OsBackground => "os-background",
+            Party::BackgroundOrSite => "background-or-site",
             Party::Local => "local",
             Party::Unknown => "unknown",
         }
@@ -189,6 +222,7 @@ impl Hidden {
             Hidden::DnsOverHttps => "dns-over-https",
             Hidden::PrivateRelay => "private-relay",
             Hidden::Vpn => "vpn",
+            Hidden::QuicUnreadable => "quic-unreadable",
         }
     }
 }

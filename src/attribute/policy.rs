@@ -1,8 +1,7 @@
 //! The rules: party, CNAME cloaking, hidden traffic and declared third parties.
 
-use std::net::IpAddr;
-
 use super::attributor::{Attributor, Match};
+use super::locality::{is_lan_addr, is_local_name, under};
 use super::name::{Host, normalize};
 use super::{Attribution, Category, Cloaking, Facts, Hidden, Party};
 use crate::observation::{Ech, Proto, Via};
@@ -27,56 +26,31 @@ pub const DOH_HOSTS: [&str; 9] = [
     "doh.mullvad.net",
     "doh.cleanbrowsing.org",
 ];
-/// Name suffixes that only exist on the local network (mDNS, RFC 8375 home networks).
-pub const LOCAL_SUFFIXES: [&str; 3] = ["local", "home.arpa", "localhost"];
-/// Categories whose domains count as trackers when a CNAME chain reaches them.
-pub const TRACKING_CATEGORIES: [Category; 4] = [
-    Category::Analytics,
-    Category::Advertising,
-    Category::SessionReplay,
-    Category::Social,
-];
 
-/// `host` is `domain` or a subdomain of it.
-fn under(host: &str, domain: &str) -> bool {
-    host.strip_suffix(domain)
-        .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
-}
-
-/// An address that belongs to the local network (private, loopback, link-local, multicast).
-pub fn is_lan_addr(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || v4.is_unspecified()
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments().first().copied().unwrap_or(0);
-            v6.is_loopback()
-                || v6.is_multicast()
-                || v6.is_unspecified()
-                || v6.is_unicast_link_local()
-                || (first & 0xfe00) == 0xfc00
-        }
-    }
-}
-
-fn is_tracker(m: &Match<'_>) -> bool {
-    m.service.cloaking_target || TRACKING_CATEGORIES.contains(&m.service.category)
+/// A CNAME chain that reaches `m` hides a tracker behind the name that was asked for.
+///
+/// Only names flagged `cloaking_target` count: a tracker's own collection domains that it
+/// documents (or research found) as CNAME targets behind its customers' names. A tracking
+/// category alone is not enough: the chain of `www.weibo.com` ends at CDNetworks'
+/// `www.weibo.com.cdngc.net`, and `cdngc.net` once stood in a session-replay signature (a
+/// Clicktale host was served from it), which made a plain CDN customer a "cloaked
+/// session-replay" finding. An accusation against the site needs the tracker's own domain.
+fn is_cloaking_target(m: &Match<'_>) -> bool {
+    m.service.cloaking_target
 }
 
 impl Attributor {
     /// Attribute one contact.
     ///
-    /// Party rules, first that applies: local (the contact is local, a LAN address literal, a
-    /// local-only name, or every server address is on the LAN); third when cloaked; first when
-    /// the name is in the site profile's first-party set; os-background when the matched
-    /// service's category is os-background; third for every other name (known or not); unknown
-    /// for an internet address literal without a name.
+    /// Party rules, first that applies: third when cloaked (checked for every name); local
+    /// when the name only exists on the local network, the contact was seen over mDNS/LLMNR,
+    /// or it has no name and its address is on the LAN; first when the name is in the site
+    /// profile's first-party set; os-background when the matched service's category is
+    /// os-background; third for every other name (known or not); unknown for an internet
+    /// address literal without a name. Between first and os-background: a name a browser file
+    /// lists is os-background, or background-or-site when sites embed it too. The server
+    /// addresses of a name never decide its party: a public name resolved to a private address
+    /// keeps its attribution.
     pub fn attribute(&self, facts: &Facts<'_>) -> Attribution {
         let mut a = Attribution::unknown();
         let host = normalize(facts.name);
@@ -93,14 +67,21 @@ impl Attributor {
             a.matched = Some(d.to_owned());
         }
         let cloak = name.and_then(|h| self.cloaking(h, own.as_ref().map(|(m, _)| m), facts));
-        a.party = if is_local(&host, facts) {
-            Party::Local
-        } else if let Some((target, matched, cloaking)) = cloak {
+        a.party = if let Some((target, matched, cloaking)) = cloak {
             fill(&mut a, &target, matched);
             a.cloaked = Some(cloaking);
             Party::Third
+        } else if is_local(&host, facts) {
+            Party::Local
         } else if first.is_some() {
             Party::First
+        } else if let Some(bg) = name.and_then(|h| self.background(h)) {
+            a.browser_background = Some(bg.browsers_text());
+            if bg.possibly_site {
+                Party::BackgroundOrSite
+            } else {
+                Party::OsBackground
+            }
         } else if a.category == Some(Category::OsBackground) {
             Party::OsBackground
         } else if name.is_some() {
@@ -109,7 +90,10 @@ impl Attributor {
             Party::Unknown
         };
         a.hidden = hidden(name, own.as_ref().map(|(m, _)| m), facts);
-        if matches!(a.party, Party::Third | Party::OsBackground) {
+        if matches!(
+            a.party,
+            Party::Third | Party::OsBackground | Party::BackgroundOrSite
+        ) {
             a.declared = self.declared(name, &a);
         }
         a
@@ -135,7 +119,7 @@ impl Attributor {
             let Some(m) = self.lookup_host(&target) else {
                 continue;
             };
-            if !is_tracker(&m) {
+            if !is_cloaking_target(&m) {
                 continue;
             }
             let same_org = own.is_some_and(|o| {
@@ -177,14 +161,15 @@ fn fill(a: &mut Attribution, m: &Match<'_>, matched: Option<String>) {
     a.matched = matched;
 }
 
+/// Local by the name alone (or by the address when there is no name); never by the server
+/// addresses of a name (see [`super::locality`]).
 fn is_local(host: &Host, facts: &Facts<'_>) -> bool {
     facts.local
         || match host {
             Host::Ip(ip) => is_lan_addr(*ip),
-            Host::Name(h) => LOCAL_SUFFIXES.iter().any(|s| under(h, s)),
+            Host::Name(h) => is_local_name(h),
             Host::Invalid => false,
         }
-        || (!facts.server_ips.is_empty() && facts.server_ips.iter().all(|ip| is_lan_addr(*ip)))
 }
 
 /// Why the capture could not see (all of) this contact; the most hiding reason first.
@@ -218,5 +203,5 @@ fn hidden(name: Option<&str>, own: Option<&Match<'_>>, facts: &Facts<'_>) -> Opt
     if facts.ech == Some(Ech::Real) {
         return Some(Hidden::Ech);
     }
-    None
+    facts.quic_unreadable.then_some(Hidden::QuicUnreadable)
 }

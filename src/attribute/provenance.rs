@@ -34,6 +34,8 @@ pub enum CopyKind {
     Site,
     /// `endpoints/<name>.toml`.
     Endpoints,
+    /// `browsers/<browser>.toml`.
+    Browser,
 }
 
 /// One signatures file as it was read.
@@ -208,6 +210,7 @@ fn copy_dir(dir: &Path, label: String, overlay: bool) -> Result<LayerCopy, Signa
                 FileKind::Org => CopyKind::Org,
                 FileKind::Site => CopyKind::Site,
                 FileKind::Endpoints => CopyKind::Endpoints,
+                FileKind::Browser => CopyKind::Browser,
             },
             path: f.path,
             text: f.text,
@@ -229,6 +232,7 @@ fn source_files(files: &[FileCopy]) -> Vec<SourceFile> {
                 CopyKind::Org => FileKind::Org,
                 CopyKind::Site => FileKind::Site,
                 CopyKind::Endpoints => FileKind::Endpoints,
+                CopyKind::Browser => FileKind::Browser,
             },
             text: f.text.clone(),
         })

@@ -52,6 +52,7 @@ impl Attributor {
             server_ips: server.map(|s| s.ip()).into_iter().collect(),
             ech: None,
             local: false,
+            quic_unreadable: false,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! The signatures format (`signatures/orgs/*.toml`, `signatures/sites/*.toml`,
-//! `signatures/endpoints/*.toml`): parsing and the checker's rules, with every problem reported
+//! `signatures/endpoints/*.toml`, `signatures/browsers/*.toml`): parsing and the checker's
+//! rules, with every problem reported
 //! as `file:line: message`.
 
 use std::collections::{BTreeMap, HashMap};
@@ -8,11 +9,12 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::browsers::Browsers;
 use super::checker::{Checker, Text};
 use super::endpoints::{Endpoint, Endpoints};
 use super::matcher::SuffixIndex;
 use super::site::{Allowed, SiteFacts, SiteProfile};
-use super::{Category, SignatureError};
+use super::{Category, SignatureError, TRACKING_CATEGORIES};
 
 /// Files read from one signatures directory before parsing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +34,8 @@ pub enum FileKind {
     Org,
     /// `sites/<site>.toml`.
     Site,
+    /// `browsers/<browser>.toml` (see [`super::browsers`]).
+    Browser,
     /// `endpoints/<name>.toml`: known tracker endpoints.
     Endpoints,
 }
@@ -101,6 +105,7 @@ pub struct Signatures {
     services: Vec<Service>,
     index: SuffixIndex<usize>,
     sites: BTreeMap<String, SiteProfile>,
+    browsers: Browsers,
     endpoints: Endpoints,
 }
 
@@ -237,6 +242,7 @@ impl Signatures {
             match f.kind {
                 FileKind::Org => sigs.add_org_file(&mut ck, &mut origins),
                 FileKind::Site => sigs.add_site_file(&mut ck),
+                FileKind::Browser => sigs.browsers.add_file(&mut ck),
                 FileKind::Endpoints => sigs.endpoints.add_file(&mut ck),
             }
             found.sort_by_key(|(line, _)| *line);
@@ -256,6 +262,7 @@ impl Signatures {
         orgs: Vec<Organisation>,
         services: Vec<Service>,
         sites: Vec<SiteFacts>,
+        browsers: Browsers,
         endpoints: Vec<Endpoint>,
     ) -> Signatures {
         let mut index = SuffixIndex::default();
@@ -273,11 +280,13 @@ impl Signatures {
             services,
             index,
             sites,
+            browsers,
             endpoints: Endpoints::from_list(endpoints),
         }
     }
 
-    /// Parse and check `dir/orgs/*.toml`, `dir/sites/*.toml` and `dir/endpoints/*.toml` (a
+    /// Parse and check `dir/orgs/*.toml`, `dir/sites/*.toml`, `dir/endpoints/*.toml` and
+    /// `dir/browsers/*.toml` (a
     /// missing subdirectory is empty).
     pub fn from_dir(dir: &Path) -> Result<Signatures, SignatureError> {
         Signatures::from_files(&read_dir(dir)?)
@@ -358,6 +367,18 @@ impl Signatures {
         else {
             return;
         };
+        if raw.cloaking_target
+            && !(TRACKING_CATEGORIES.contains(&category) || category == Category::TagManager)
+        {
+            ck.problem(
+                at,
+                format!(
+                    "cloaking_target on a {} service: only a tracker's own domains (analytics, \
+                     advertising, session-replay, social, tag-manager) can be cloaking targets",
+                    category.as_str()
+                ),
+            );
+        }
         for d in &all {
             self.index.insert(d, ix);
         }
@@ -459,6 +480,10 @@ impl Signatures {
         &self.sites
     }
 
+    /// Browser background names.
+    pub fn browsers(&self) -> &Browsers {
+        &self.browsers
+    }
     /// Known tracker endpoints.
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
@@ -509,7 +534,8 @@ fn allowed_entries(ck: &mut Checker<'_>, entries: Vec<Spanned<AllowedRaw>>) -> V
     allowed
 }
 
-/// Read `dir/orgs/*.toml`, `dir/sites/*.toml` and `dir/endpoints/*.toml`, sorted by path.
+/// Read `dir/orgs/*.toml`, `dir/sites/*.toml`, `dir/endpoints/*.toml` and
+/// `dir/browsers/*.toml`, sorted by path.
 pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, SignatureError> {
     let io = |path: &Path, source| SignatureError::Io {
         path: path.display().to_string(),
@@ -523,6 +549,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, SignatureError> {
     for (sub, kind) in [
         ("orgs", FileKind::Org),
         ("sites", FileKind::Site),
+        ("browsers", FileKind::Browser),
         ("endpoints", FileKind::Endpoints),
     ] {
         let d = dir.join(sub);
@@ -558,6 +585,7 @@ pub fn kind_of(rel: &str) -> Option<FileKind> {
     match dir {
         "orgs" => Some(FileKind::Org),
         "sites" => Some(FileKind::Site),
+        "browsers" => Some(FileKind::Browser),
         "endpoints" => Some(FileKind::Endpoints),
         _ => None,
     }

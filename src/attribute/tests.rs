@@ -109,15 +109,64 @@ fn party_rules() {
     let mut local = facts("_googlecast._tcp.local");
     local.local = true;
     assert_eq!(a.attribute(&local).party, Party::Local);
-    // A name whose every server address is on the LAN is local too.
-    let mut lan = facts("router.example");
-    lan.server_ips = BTreeSet::from(["192.168.1.1".parse().unwrap()]);
-    assert_eq!(a.attribute(&lan).party, Party::Local);
+    for n in [
+        "router.lan",
+        "nas.internal",
+        "box.localdomain",
+        "wpad",
+        "localhost",
+    ] {
+        assert_eq!(a.attribute(&facts(n)).party, Party::Local, "{n}");
+    }
     // Without a site profile no name is first party.
     assert_eq!(
         attributor(None).attribute(&facts("www.example.dk")).party,
         Party::Third
     );
+}
+
+/// Issue 15: a lab or split-horizon DNS put every server on 10.x and every tracker became
+/// `local`. The party comes from the name; the addresses never decide it.
+#[test]
+fn public_names_keep_their_party_on_private_addresses() {
+    let a = attributor(Some("example.dk"));
+    let private: BTreeSet<std::net::IpAddr> = ["10.0.113.31", "fd00:113::31", "127.0.0.1"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let on_lan = |name: &'static str| Facts {
+        name,
+        server_ips: private.clone(),
+        ..Facts::default()
+    };
+    let ga = a.attribute(&on_lan("region1.google-analytics.com"));
+    assert_eq!(
+        (ga.party, ga.org.as_deref()),
+        (Party::Third, Some("Google LLC"))
+    );
+    assert_eq!(a.attribute(&on_lan("www.example.dk")).party, Party::First);
+    let os = a.attribute(&on_lan("connectivitycheck.gstatic.com"));
+    assert_eq!(os.party, Party::OsBackground);
+    assert_eq!(
+        a.attribute(&on_lan("tracker.unknown-vendor.example")).party,
+        Party::Third
+    );
+    // Cloaking is checked for every name, whatever its addresses.
+    let chain = vec!["example.dk.sc.omtrdc.net".to_owned()];
+    let f = Facts {
+        name: "metrics.example.dk",
+        cname_chain: &chain,
+        server_ips: private.clone(),
+        ..Facts::default()
+    };
+    let r = a.attribute(&f);
+    assert_eq!(
+        (r.party, r.org.as_deref()),
+        (Party::Third, Some("Adobe Inc."))
+    );
+    assert!(r.cloaked.is_some());
+    // No name at a LAN address is still local.
+    assert_eq!(a.attribute(&facts("10.0.113.31")).party, Party::Local);
 }
 
 #[test]
@@ -440,4 +489,105 @@ fn every_category_word_round_trips() {
         assert_eq!(json, format!("\"{}\"", c.as_str()));
     }
     assert_eq!(Category::parse("ads"), None);
+}
+
+/// The built-in signatures only (no overlay), with the lab's site profile when `lab` is set.
+fn builtin(lab: bool) -> Attributor {
+    let mut layers = vec![builtin_layer().unwrap()];
+    let mut site = None;
+    if lab {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/lab/signatures");
+        layers.push(dir_layer(&dir).unwrap());
+        site = Some("borger.test");
+    }
+    Attributor::from_layers(layers, site).unwrap()
+}
+
+fn with_chain<'a>(name: &'a str, chain: &'a [String]) -> Facts<'a> {
+    Facts {
+        name,
+        cname_chain: chain,
+        ..Facts::default()
+    }
+}
+
+/// Issue 15.6: on a real capture `www.weibo.com` (CNAME `www.weibo.com.cdngc.net`, CDNetworks)
+/// became a cloaked Contentsquare session-replay finding, because `cdngc.net` stood in the
+/// Contentsquare signature and any tracking category counted as a cloaking target. A CDN in a
+/// chain is never an accusation; only flagged trackers' own domains are.
+#[test]
+fn regression_real_cdn_cname_chains_are_not_cloaking() {
+    let a = builtin(false);
+    let chains: [(&str, &[&str]); 4] = [
+        ("www.weibo.com", &["www.weibo.com.cdngc.net"]),
+        // Blogger custom domains point at ghs.google.com (a google.com host: advertising).
+        ("blog.example.dk", &["ghs.google.com"]),
+        (
+            "www.apple.com",
+            &[
+                "www.apple.com.edgekey.net",
+                "www.apple.com.edgekey.net.globalredir.akadns.net",
+                "e6858.dscx.akamaiedge.net",
+            ],
+        ),
+        ("www.reddit.com", &["reddit.map.fastly.net"]),
+    ];
+    for (name, chain) in chains {
+        let chain: Vec<String> = chain.iter().map(|s| (*s).to_owned()).collect();
+        let r = a.attribute(&with_chain(name, &chain));
+        assert_eq!(r.cloaked, None, "{name} -> {chain:?}: {r:?}");
+        assert_ne!(r.category, Some(Category::SessionReplay), "{name}");
+    }
+    // The CDN host itself is the CDN's, not a session-replay vendor's.
+    let cdn = a.attribute(&facts("www.weibo.com.cdngc.net"));
+    assert_eq!(cdn.category, Some(Category::Cdn));
+    assert_eq!(cdn.org.as_deref(), Some("CDNetworks Co., Ltd."));
+    // Clicktale's own host on that CDN is still Contentsquare's.
+    let own = a.attribute(&facts("clicktalecdn.sslcs.cdngc.net"));
+    assert_eq!(own.org.as_deref(), Some("Contentsquare SAS"));
+}
+
+/// The lab's Adobe case stays cloaked with the built-in signatures.
+#[test]
+fn adobe_first_party_cname_in_the_lab_stays_cloaked() {
+    let a = builtin(true);
+    let chain = vec!["borger.sc.omtrdc.net".to_owned()];
+    let r = a.attribute(&with_chain("metrics.borger.test", &chain));
+    assert_eq!(r.party, Party::Third);
+    assert_eq!(r.org.as_deref(), Some("Adobe Inc."));
+    let c = r.cloaked.unwrap();
+    assert_eq!(c.chain, ["metrics.borger.test", "borger.sc.omtrdc.net"]);
+    // Without the chain it is the site's own name.
+    assert_eq!(
+        a.attribute(&facts("metrics.borger.test")).party,
+        Party::First
+    );
+}
+
+/// A tracking category is not enough: only `cloaking_target` services are cloaking targets,
+/// and the checker refuses the flag on a service that is no tracker.
+#[test]
+fn only_flagged_tracker_domains_are_cloaking_targets() {
+    let replay = org(
+        "orgs/replay.toml",
+        "Replay Ltd",
+        "session-replay",
+        "replay.example",
+    );
+    let layer = Layer {
+        label: "test".into(),
+        signatures: Signatures::from_files(&[replay]).unwrap(),
+    };
+    let a = Attributor::from_layers(vec![layer], None).unwrap();
+    let chain = vec!["shop.example.replay.example".to_owned()];
+    assert_eq!(
+        a.attribute(&with_chain("www.shop.example", &chain)).cloaked,
+        None
+    );
+    let mut flagged_cdn = org("orgs/cdn.toml", "Cdn Ltd", "cdn", "cdn.example");
+    flagged_cdn.text.push_str("cloaking_target = true\n");
+    let err = Signatures::from_files(&[flagged_cdn])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cloaking_target on a cdn service"), "{err}");
 }

@@ -1,8 +1,10 @@
-//! What several commands share: running a file with progress, throughput, the exit code.
+//! What several commands share: running the pipeline over a file with progress, throughput,
+//! the exit code, `--device`.
 
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal};
-use std::path::Path;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -13,8 +15,7 @@ use sporfri::capture::FileSource;
 use sporfri::contact::{Contact, Device};
 use sporfri::flow::Engine;
 use sporfri::observation::DeviceId;
-use sporfri::observation::Observation;
-use sporfri::replay::{self, RunEnd};
+use sporfri::pipeline::{Consumer, Pipeline, Progress, RunEnd, Watch};
 
 use super::EXIT_DAMAGED_CAPTURE;
 
@@ -43,17 +44,32 @@ fn peak_rss_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Run the engine over a file with a progress bar on a terminal.
-pub fn run_file(file: &Path, mut observe: impl FnMut(Observation)) -> Result<(Engine, RunEnd)> {
-    let mut source = FileSource::open(file)?;
-    let bar = progress_bar(source.total_bytes());
-    let mut engine = Engine::new();
-    let mut sink = |obs| observe(obs);
-    let end = replay::run(&mut source, &mut engine, &mut sink, |s| {
-        bar.set_position(s.bytes_read())
-    });
-    bar.finish_and_clear();
-    Ok((engine, end))
+/// Open one capture file (`-`: standard input), or several read as one capture in time order.
+pub fn open(files: &[PathBuf]) -> Result<FileSource> {
+    Ok(FileSource::open_all(files)?)
+}
+
+/// Run `pipeline` over `source` with a progress bar on a terminal.
+pub fn run_file<C: Consumer>(mut source: FileSource, pipeline: &mut Pipeline<C>) -> RunEnd {
+    let mut bar = Bar(progress_bar(source.total_bytes()));
+    let end = pipeline.run(&mut source, &mut bar);
+    bar.0.finish_and_clear();
+    end
+}
+
+/// The progress bar as the pipeline's [`Watch`].
+struct Bar(ProgressBar);
+
+/// Packets between two updates of the bar.
+const PROGRESS_EVERY: u64 = 8192;
+
+impl<C> Watch<C> for Bar {
+    fn after(&mut self, _: &mut Pipeline<C>, progress: Progress) -> ControlFlow<()> {
+        if progress.packets % PROGRESS_EVERY == 0 {
+            self.0.set_position(progress.bytes_read);
+        }
+        ControlFlow::Continue(())
+    }
 }
 
 pub(super) fn progress_bar(total: u64) -> ProgressBar {

@@ -6,13 +6,19 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
+use sporfri::capture::FileSource;
+use sporfri::observation::Observation;
 use sporfri::output::extract::Extraction;
+use sporfri::pipeline::Pipeline;
 
 use super::common::{finish, run_file};
 
 pub fn run(file: &Path, flows: bool) -> Result<ExitCode> {
     let mut extraction = Extraction::new(flows);
-    let (engine, end) = run_file(file, |obs| extraction.observe(&obs))?;
+    let source = FileSource::open(file)?;
+    let mut pipeline = Pipeline::new(|obs: &Observation| extraction.observe(obs));
+    let end = run_file(source, &mut pipeline);
+    let (engine, _) = pipeline.into_parts();
     let mut out = BufWriter::new(io::stdout().lock());
     for line in extraction.lines() {
         writeln!(out, "{line}")?;

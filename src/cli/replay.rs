@@ -1,6 +1,7 @@
 //! `sporfri replay`: contacts per device from a capture file; with `--label`, also recorded as
 //! a session in the database.
 
+use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,21 +9,20 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use sporfri::attribute::Attributor;
+use sporfri::attribute::{Attributor, SignatureError};
 use sporfri::capture::{FileSource, PacketSource};
-use sporfri::contact::{Contact, Contacts};
+use sporfri::contact::{Contact, Contacts, Device};
 use sporfri::decrypt::KeyLog;
-use sporfri::flow::Engine;
 use sporfri::observation::DeviceId;
 use sporfri::observation::Observation;
 use sporfri::output::{jsonl, table};
-use sporfri::replay::RunEnd;
+use sporfri::pipeline::{BatchSink, Pipeline, Recording};
 use sporfri::session::{Batch, MarkSpec, Recorder, Session, Source};
 use sporfri::store::{BatchWriter, Store, StoreError, default_path};
 use sporfri::text::count;
 
-use super::common::{device_count, finish, only_devices, progress_bar, throughput};
-use super::keys::{load_key_log, run_keyed, take_secrets};
+use super::common::{device_count, finish, only_devices, open, run_file, throughput};
+use super::keys::load_key_log;
 use super::{EXIT_DAMAGED_CAPTURE, Format};
 
 /// Analyze `file`; `site` names the site profile of the service under test. With `keylog` (or
@@ -39,37 +39,30 @@ pub fn run(
     let started = Instant::now();
     // Attribution is needed only once every packet is read: load the signatures beside the
     // analysis (a broken signature file is still an error, reported after it).
-    let dirs = signature_dirs.to_vec();
-    let site_name = site.map(str::to_owned);
-    let loading = std::thread::Builder::new()
-        .name("sporfri-signatures".into())
-        .spawn(move || {
-            let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
-            Attributor::builtin_with(&dirs, site_name.as_deref())
-        })
-        .context("starting the signature loader")?;
+    let loading = load_signatures_beside(signature_dirs, site)?;
     let keys = keylog.map(load_key_log).transpose()?;
     let mut contacts = Contacts::default();
     let mut requests = 0u64;
-    let (engine, end) = run_keyed(files, keys, |_, obs| {
-        if let Observation::Request { exchange, .. } = &obs
+    let source = open(files)?;
+    let mut pipeline = Pipeline::new(|obs: &Observation| {
+        if let Observation::Request { exchange, .. } = obs
             && exchange.encrypted
         {
             requests += 1;
         }
-        contacts.observe(&obs);
-    })?;
+        contacts.observe(obs);
+    });
+    if let Some(keys) = keys {
+        pipeline.decrypt_with(keys);
+    }
+    let end = run_file(source, &mut pipeline);
+    let (engine, _) = pipeline.into_parts();
     let attributor = loading
         .join()
         .map_err(|_| anyhow::anyhow!("the signature loader failed"))??;
     contacts.attribute(&attributor);
     let list = only_devices(contacts.list(), devices);
-    let mut out = BufWriter::new(io::stdout().lock());
-    match format {
-        Format::Table => table::write(&mut out, &list, contacts.devices())?,
-        Format::Jsonl => jsonl::write(&mut out, &list)?,
-    }
-    out.flush()?;
+    print_contacts(format, &list, contacts.devices())?;
     eprintln!(
         "sporfri: {}, {}, {} from {}",
         count(end.packets, "packet"),
@@ -170,9 +163,9 @@ pub fn record(
         ));
     };
     let started = Instant::now();
-    let mut source = FileSource::open(file)?;
+    let source = FileSource::open(file)?;
     let keys: Option<KeyLog> = keylog.map(load_key_log).transpose()?;
-    let (mut store, mut rec) = match start_session(file, site, signature_dirs, args) {
+    let (store, rec) = match start_session(file, site, signature_dirs, args) {
         Ok(started) => started,
         // No database to record into (read-only or full disk, permissions): the analysis
         // still runs to the end and prints its contacts, then the run fails.
@@ -183,42 +176,38 @@ pub fn record(
         }
         Err(e) => return Err(e),
     };
-    let mut writer = Writer::default();
-    let mut engine = Engine::new();
+    let mut pipeline = Pipeline::new(Recording::new(rec, StoreSink::new(store)));
     if let Some(keys) = keys {
-        engine.set_key_log(keys);
+        pipeline.decrypt_with(keys);
     }
-    let bar = progress_bar(source.total_bytes());
-    let mut packets = 0u64;
-    let error = loop {
-        take_secrets(&mut source, &mut engine);
-        match source.next_packet() {
-            Ok(Some(p)) => {
-                if let Some(b) = rec.packet(p.ts) {
-                    writer.write(&mut store, &mut rec, b);
-                }
-                engine.ingest(&p, &mut |obs: Observation| rec.observe(&obs));
-                packets += 1;
-                if packets % 8192 == 0 {
-                    bar.set_position(source.bytes_read());
-                }
-            }
-            Ok(None) => break None,
-            Err(e) => break Some(e),
-        }
-    };
-    bar.finish_and_clear();
-    engine.finish(&mut |obs: Observation| rec.observe(&obs));
-    let end = rec.finish();
-    writer.write(&mut store, &mut rec, end);
+    let end = run_file(source, &mut pipeline);
+    pipeline.consumer_mut().finish();
+    let (
+        engine,
+        Recording {
+            recorder: rec,
+            out: StoreSink { store, writer },
+        },
+    ) = pipeline.into_parts();
     let owned = rec.contacts().attributed(rec.attributor());
     let list: Vec<&Contact> = owned.iter().collect();
-    let mut out = BufWriter::new(io::stdout().lock());
-    match format {
-        Format::Table => table::write(&mut out, &list, rec.contacts().devices())?,
-        Format::Jsonl => jsonl::write(&mut out, &list)?,
+    print_contacts(format, &list, rec.contacts().devices())?;
+    report_session(&rec, &store, engine.key_log().is_some(), started);
+    let code = finish(&engine, end);
+    let s = rec.session();
+    if let Some(e) = writer.first_error {
+        anyhow::bail!(
+            "{} of session {} could not be stored ({} refused): {e}",
+            count(s.stats.unstored, "contact"),
+            s.id,
+            count(s.stats.failed_batches, "batch")
+        );
     }
-    out.flush()?;
+    Ok(code)
+}
+
+/// Tell the tester what was recorded.
+fn report_session(rec: &Recorder, store: &Store, decrypting: bool, started: Instant) {
     let s = rec.session();
     eprintln!(
         "sporfri: session {} \"{}\": {}, {}, database {}",
@@ -228,7 +217,7 @@ pub fn record(
         count(s.marks.len() as u64, "mark"),
         store.path().display()
     );
-    if engine.key_log().is_some() || s.stats.requests > 0 {
+    if decrypting || s.stats.requests > 0 {
         eprintln!(
             "sporfri: {} recorded (plain HTTP and decrypted){}",
             count(s.stats.requests, "request"),
@@ -240,17 +229,37 @@ pub fn record(
         );
     }
     eprintln!("sporfri: {}", throughput(s.stats.packets, started));
-    let packets = s.stats.packets;
-    let code = finish(&engine, RunEnd { packets, error });
-    if let Some(e) = writer.0.first_error {
-        anyhow::bail!(
-            "{} of session {} could not be stored ({} refused): {e}",
-            count(s.stats.unstored, "contact"),
-            s.id,
-            count(s.stats.failed_batches, "batch")
-        );
+}
+
+/// Load the signatures on a thread of their own while the caller analyses.
+fn load_signatures_beside(
+    signature_dirs: &[PathBuf],
+    site: Option<&str>,
+) -> Result<std::thread::JoinHandle<Result<Attributor, SignatureError>>> {
+    let dirs = signature_dirs.to_vec();
+    let site = site.map(str::to_owned);
+    std::thread::Builder::new()
+        .name("sporfri-signatures".into())
+        .spawn(move || {
+            let dirs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+            Attributor::builtin_with(&dirs, site.as_deref())
+        })
+        .context("starting the signature loader")
+}
+
+/// The contacts on standard output, as a table or JSON lines.
+fn print_contacts(
+    format: Format,
+    list: &[&Contact],
+    devices: &BTreeMap<DeviceId, Device>,
+) -> Result<()> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    match format {
+        Format::Table => table::write(&mut out, list, devices)?,
+        Format::Jsonl => jsonl::write(&mut out, list)?,
     }
-    Ok(code)
+    out.flush()?;
+    Ok(())
 }
 
 /// Open the database, note sessions a killed process left, and create this one.
@@ -281,12 +290,23 @@ fn start_session(
 }
 
 /// Hands batches to the store; tells the tester once when the store refuses one.
-#[derive(Default)]
-struct Writer(BatchWriter);
+struct StoreSink {
+    store: Store,
+    writer: BatchWriter,
+}
 
-impl Writer {
-    fn write(&mut self, store: &mut Store, rec: &mut Recorder, batch: Batch) {
-        if let Some(e) = self.0.write(store, rec, batch) {
+impl StoreSink {
+    fn new(store: Store) -> StoreSink {
+        StoreSink {
+            store,
+            writer: BatchWriter::default(),
+        }
+    }
+}
+
+impl BatchSink for StoreSink {
+    fn write(&mut self, recorder: &mut Recorder, batch: Batch) {
+        if let Some(e) = self.writer.write(&mut self.store, recorder, batch) {
             eprintln!("sporfri: {e}; analysis goes on, unstored contacts are counted");
         }
     }

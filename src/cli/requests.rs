@@ -10,14 +10,16 @@ use anyhow::{Context, Result};
 use sporfri::attribute::Attributor;
 use sporfri::observation::Observation;
 use sporfri::output::requests::RequestRecord;
+use sporfri::pipeline::{Consumer, Pipeline};
 use sporfri::session::{Mark, MarkSpec, phase_at};
+use sporfri::time::Timestamp;
 
-use super::common::finish;
-use super::keys::{load_key_log, run_keyed};
+use super::common::{finish, open, run_file};
+use super::keys::load_key_log;
 
-/// Print the requests of `file`: plain HTTP, and those decrypted with the key log at `keylog`
-/// (and any Decryption Secrets Blocks in it); `marks` (resolved against the first packet) give
-/// each its phase.
+/// Print the requests of `files`: plain HTTP, and those decrypted with the key log at `keylog`
+/// (and any Decryption Secrets Blocks in them); `marks` (resolved against the first packet)
+/// give each its phase.
 pub fn run(
     files: &[PathBuf],
     keylog: Option<&Path>,
@@ -30,41 +32,26 @@ pub fn run(
         Some(path) => load_key_log(path)?,
         None => sporfri::decrypt::KeyLog::new(),
     };
-    let mut out = BufWriter::new(io::stdout().lock());
-    let (mut written, mut decrypted) = (0u64, 0u64);
-    let mut failed: Option<io::Error> = None;
-    let mut resolved: Option<Vec<Mark>> = None;
-    let sink = |first, obs| {
-        let Observation::Request {
-            device,
-            flow,
-            exchange,
-        } = obs
-        else {
-            return;
-        };
-        let phase = (!marks.is_empty()).then(|| {
-            let marks = resolved.get_or_insert_with(|| resolve(marks, first));
-            phase_at(marks, exchange.ts).as_str().to_owned()
-        });
-        let who = attributor.request(&exchange, &flow);
-        let rec = RequestRecord::new(device, &exchange, &who, phase);
-        let line = serde_json::to_writer(&mut out, &rec)
-            .map_err(io::Error::from)
-            .and_then(|()| out.write_all(b"\n"));
-        match line {
-            Ok(()) => {
-                written += 1;
-                decrypted += u64::from(exchange.encrypted);
-            }
-            Err(e) => failed = failed.take().or(Some(e)),
-        }
+    let source = open(files)?;
+    let printer = Printer {
+        out: BufWriter::new(io::stdout().lock()),
+        attributor: &attributor,
+        marks,
+        first: None,
+        resolved: None,
+        written: 0,
+        decrypted: 0,
+        failed: None,
     };
-    let (engine, end) = run_keyed(files, Some(keys), sink)?;
-    if let Some(e) = failed {
+    let mut pipeline = Pipeline::new(printer);
+    pipeline.decrypt_with(keys);
+    let end = run_file(source, &mut pipeline);
+    let (engine, mut printer) = pipeline.into_parts();
+    if let Some(e) = printer.failed {
         return Err(e).context("writing requests");
     }
-    out.flush()?;
+    printer.out.flush()?;
+    let (written, decrypted) = (printer.written, printer.decrypted);
     eprintln!(
         "sporfri: {}, {} ({decrypted} decrypted, {} plain HTTP)",
         sporfri::text::count(end.packets, "packet"),
@@ -74,8 +61,57 @@ pub fn run(
     Ok(finish(&engine, end))
 }
 
+/// Prints each request as one JSON line.
+struct Printer<'a, W: Write> {
+    out: W,
+    attributor: &'a Attributor,
+    marks: &'a [MarkSpec],
+    /// Time of the first packet: the marks' origin.
+    first: Option<Timestamp>,
+    resolved: Option<Vec<Mark>>,
+    written: u64,
+    decrypted: u64,
+    failed: Option<io::Error>,
+}
+
+impl<W: Write> Consumer for Printer<'_, W> {
+    fn packet(&mut self, ts: Timestamp) {
+        self.first.get_or_insert(ts);
+    }
+
+    fn observe(&mut self, obs: &Observation) {
+        let Observation::Request {
+            device,
+            flow,
+            exchange,
+        } = obs
+        else {
+            return;
+        };
+        let phase = (!self.marks.is_empty()).then(|| {
+            let first = self.first.unwrap_or_default();
+            let marks = self
+                .resolved
+                .get_or_insert_with(|| resolve(self.marks, first));
+            phase_at(marks, exchange.ts).as_str().to_owned()
+        });
+        let who = self.attributor.request(exchange, flow);
+        let rec = RequestRecord::new(*device, exchange, &who, phase);
+        let line = serde_json::to_writer(&mut self.out, &rec)
+            .map_err(io::Error::from)
+            .and_then(|()| self.out.write_all(b"\n"));
+        match line {
+            Ok(()) => {
+                self.written += 1;
+                self.decrypted += u64::from(exchange.encrypted);
+            }
+            Err(e) => self.failed = self.failed.take().or(Some(e)),
+        }
+    }
+}
+
 /// Marks in time order, as a session would hold them.
-fn resolve(specs: &[MarkSpec], first: sporfri::time::Timestamp) -> Vec<Mark> {
+fn resolve(specs: &[MarkSpec], first: Timestamp) -> Vec<Mark> {
     let mut marks: Vec<Mark> = specs.iter().map(|s| s.resolve(first)).collect();
     marks.sort_by_key(|m| m.ts);
     marks

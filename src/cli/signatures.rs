@@ -127,12 +127,14 @@ fn check(dir: Option<&Path>) -> Result<ExitCode> {
     match result {
         Ok(s) => {
             println!(
-                "ok: {} organisations, {} services, {} domains, {} site profiles, {} tracker \
-                 endpoints ({label})",
+                "ok: {} organisations, {} services, {} domains, {} site profiles, {} browsers \
+                 with {} background domains, {} tracker endpoints ({label})",
                 s.organisations().len(),
                 s.services().len(),
                 s.domain_count(),
                 s.sites().len(),
+                s.browsers().names().len(),
+                s.browsers().domain_count(),
                 s.endpoints().list().len()
             );
             Ok(ExitCode::SUCCESS)
@@ -202,6 +204,15 @@ fn lookup(
     }
     if let Some(h) = r.hidden {
         row("hidden", h.as_str());
+    }
+    if let Some(bg) = a.background(&host) {
+        row(
+            "background",
+            &format!("{} (matched {})", bg.browsers_text(), bg.domain),
+        );
+        for s in &bg.services {
+            row("", &format!("{} [{}]", s.purpose, s.origin));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,18 +2,22 @@
 //!
 //! A contact is keyed by (device, name), whatever address of the device was used; it collects
 //! how the name was seen, when, over how many flows and bytes, and to which server addresses.
+//! Its scope comes from the name (an address only when there is no name); what the DNS answers
+//! said (blocked lookups, private addresses) is gathered in `answers`.
+
+mod answers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::attribute::{Attribution, Attributor, Facts, ech};
-use crate::observation::{
-    DeviceId, Ech, FlowKey, FlowSummary, Observation, Proto, Via, is_local_addr,
-};
+use crate::attribute::{Attribution, Attributor, Blocked, Facts, ech, is_lan_addr, is_local_name};
+use crate::observation::{DeviceId, Ech, FlowKey, FlowSummary, Observation, Proto, Via};
 use crate::time::Timestamp;
 use crate::wire::http::host_name;
+
+pub use answers::BlockedAnswer;
 
 /// Contacts kept at once; past this new names are counted, not stored.
 pub const MAX_CONTACTS: usize = 100_000;
@@ -22,10 +26,21 @@ pub const MAX_CONTACTS: usize = 100_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
-    /// Reached over the internet (or at least not provably local).
+    /// A public name, wherever it resolved to, or an internet address without a name.
     Internet,
-    /// mDNS/LLMNR names, `.local`, multicast, broadcast and link-local addresses.
+    /// Names that exist only on the local network (mDNS, LLMNR, `.local`, `.lan`, single
+    /// labels, ...) and LAN, multicast and broadcast addresses without a name.
     Local,
+}
+
+/// The scope a contact's name gives it: an address literal by its address, a name by whether
+/// it can exist in public DNS (never by what it resolved to).
+pub fn scope_of(name: &str) -> Scope {
+    let local = match name.parse::<IpAddr>() {
+        Ok(ip) => is_lan_addr(ip),
+        Err(_) => is_local_name(name),
+    };
+    if local { Scope::Local } else { Scope::Internet }
 }
 
 /// One remote name a device contacted.
@@ -65,6 +80,12 @@ pub struct Contact {
     pub cname_chain: Vec<String>,
     /// Encrypted Client Hello: `real` hides the destination, `grease` is a decoy.
     pub ech: Option<Ech>,
+    /// QUIC versions its flows spoke that sporfri cannot read (`0xff000014`, ...).
+    #[serde(
+        skip_serializing_if = "BTreeSet::is_empty",
+        serialize_with = "versions"
+    )]
+    pub quic_unreadable: BTreeSet<u32>,
     /// DNS-family queries for the name.
     pub dns_queries: u64,
     /// Plaintext HTTP requests.
@@ -73,6 +94,16 @@ pub struct Contact {
     pub cookie_sent: bool,
     /// Names of cookies set over plaintext HTTP (never values).
     pub cookies_set: BTreeSet<String>,
+    /// The public name resolved to, or was reached at, a private, link-local or loopback
+    /// address (split-horizon DNS, a lab, a local proxy); its attribution is unchanged.
+    pub resolved_private: bool,
+    /// The network stopped the lookup (a DNS blocker's answer) and nothing reached the name.
+    pub blocked: Option<Blocked>,
+    /// The DNS answer behind `blocked` (the strongest one).
+    pub blocked_answer: Option<BlockedAnswer>,
+    /// An answer or a flow reached a usable address: no later answer makes it blocked.
+    #[serde(skip)]
+    pub reachable: bool,
     /// Who is behind it (filled by [`Contacts::attributed`]).
     #[serde(flatten)]
     pub attribution: Attribution,
@@ -83,6 +114,10 @@ fn ports<S: serde::Serializer>(p: &BTreeSet<(Proto, u16)>, s: S) -> Result<S::Ok
         Proto::Tcp => format!("tcp/{port}"),
         Proto::Udp => format!("udp/{port}"),
     }))
+}
+
+fn versions<S: serde::Serializer>(v: &BTreeSet<u32>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|v| format!("{v:#010x}")))
 }
 
 fn rfc3339<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
@@ -104,17 +139,12 @@ pub struct Device {
 
 /// A contact first seen at `ts`.
 fn new_contact(device: DeviceId, client_ip: IpAddr, name: &str, ts: Timestamp) -> Contact {
-    let scope = if name.ends_with(".local") || name == "local" {
-        Scope::Local
-    } else {
-        Scope::Internet
-    };
     Contact {
         device,
         client_ip,
         client_ips: BTreeSet::new(),
         name: name.to_owned(),
-        scope,
+        scope: scope_of(name),
         via: BTreeSet::new(),
         first_seen: ts,
         last_seen: ts,
@@ -125,10 +155,15 @@ fn new_contact(device: DeviceId, client_ip: IpAddr, name: &str, ts: Timestamp) -
         server_ports: BTreeSet::new(),
         cname_chain: Vec::new(),
         ech: None,
+        quic_unreadable: BTreeSet::new(),
         dns_queries: 0,
         http_requests: 0,
         cookie_sent: false,
         cookies_set: BTreeSet::new(),
+        resolved_private: false,
+        blocked: None,
+        blocked_answer: None,
+        reachable: false,
         attribution: Attribution::unknown(),
     }
 }
@@ -201,7 +236,7 @@ impl Contacts {
                 };
                 c.via.insert(via);
                 if *flavor != crate::wire::dns::Flavor::Dns {
-                    c.scope = Scope::Local;
+                    c.make_local();
                 }
                 c.dns_queries += 1;
                 touched(c, via)
@@ -263,6 +298,37 @@ impl Contacts {
                 }
                 touched(c, Via::Dns)
             }
+            Observation::DnsAnswer {
+                ts,
+                device,
+                client,
+                resolver,
+                name,
+                qtype,
+                rcode,
+                recursion_available,
+                answers,
+                addresses,
+            } => {
+                let name = name.trim_end_matches('.').to_lowercase();
+                if name.is_empty() || name == "<root>" {
+                    return Touched::Nothing;
+                }
+                let Some(c) = self.contact(*device, *client, &name, *ts) else {
+                    return Touched::Nothing;
+                };
+                let a = answers::Answer {
+                    ts: *ts,
+                    resolver: *resolver,
+                    qtype: *qtype,
+                    rcode: *rcode,
+                    recursion_available: *recursion_available,
+                    answers: *answers,
+                    addresses,
+                };
+                answers::answer(c, &a);
+                touched(c, Via::Dns)
+            }
             Observation::Dhcp {
                 device,
                 host_name,
@@ -302,11 +368,10 @@ impl Contacts {
         c.bytes_down += f.bytes_down;
         c.server_ips.insert(f.key.server.ip());
         c.server_ports.insert((f.key.proto, f.key.server.port()));
-        if is_local_addr(f.key.server.ip()) {
-            c.scope = Scope::Local;
-        }
+        answers::reached(c, f.key.server.ip());
         // Real ECH on any flow means some of this contact was hidden.
         c.ech = c.ech.max(ech);
+        c.quic_unreadable.extend(f.quic_unreadable);
         touched(c, via)
     }
 
@@ -410,6 +475,7 @@ fn facts(c: &Contact) -> Facts<'_> {
         server_ips: c.server_ips.clone(),
         ech: c.ech,
         local: c.scope == Scope::Local,
+        quic_unreadable: !c.quic_unreadable.is_empty(),
     }
 }
 

@@ -1,5 +1,7 @@
 //! Payload analyzers of a flow: which parser reads which bytes, and what each one raises.
 
+use std::net::IpAddr;
+
 use crate::decrypt::{self, KeyLog, TlsConn};
 use crate::observation::{DeviceId, EchSeen, Exchange, Observation, Via, is_local_addr};
 use crate::stats::Counters;
@@ -14,7 +16,7 @@ use crate::wire::tls::{self, ClientHello};
 use super::dns_cache::DnsCache;
 use super::engine::{Segment, Sink};
 use super::http;
-use super::quic::QuicTracker;
+use super::quic::{QuicTracker, Seen};
 use super::table::{App, Flow};
 use super::tcp::{MAX_STREAM_BYTES, StreamBuf};
 
@@ -77,15 +79,27 @@ pub(super) fn udp(
             if Flavor::for_ports(seg.src.port(), seg.dst.port()).is_some() {
                 flow.app = App::Dns;
                 dns_message(ctx, seg, seg.payload, sink);
-            } else if quic::looks_like_long_header(seg.payload) {
+            } else if quic::looks_like_quic(seg.payload) {
                 flow.app = App::Quic;
-                let found = ctx
+                match ctx
                     .quic
-                    .ingest(seg.ts, seg.src, seg.dst, seg.payload, ctx.weirds);
-                if let Some(h) = found {
-                    // The hello is all sporfri reads of QUIC: later packets cost nothing.
-                    flow.app = App::Done;
-                    hello(flow, ctx.dns, seg.ts, Via::Quic, h.version, h.hello, sink);
+                    .ingest(seg.ts, seg.src, seg.dst, seg.payload, ctx.weirds)
+                {
+                    Seen::Hello(h) => {
+                        // The hello is all sporfri reads of QUIC: later packets cost nothing.
+                        flow.app = App::Done;
+                        flow.quic_unreadable = None;
+                        hello(flow, ctx.dns, seg.ts, Via::Quic, h.version, h.hello, sink);
+                    }
+                    // Kept until a readable hello on the same addresses (after Version
+                    // Negotiation) clears it.
+                    Seen::Unreadable { version } if from_client => {
+                        if flow.quic_unreadable.is_none() {
+                            ctx.weirds.bump("quic.unreadable_version");
+                        }
+                        flow.quic_unreadable = Some(version);
+                    }
+                    Seen::Unreadable { .. } | Seen::Nothing => {}
                 }
             } else if from_client && flow.app == App::Undecided {
                 flow.app = App::Done;
@@ -360,9 +374,13 @@ fn dns_message(ctx: &mut Context<'_>, seg: &Segment<'_>, bytes: &[u8], sink: &mu
     if let Some(w) = msg.damage {
         ctx.weirds.bump(w);
     }
+    let flavor = Flavor::for_ports(seg.src.port(), seg.dst.port()).unwrap_or(Flavor::Dns);
     if msg.response {
         // Answers sent to a multicast group name no client's flows; unicast ones do.
         if !is_local_addr(seg.dst.ip()) {
+            if flavor == Flavor::Dns && !msg.truncated {
+                dns_answers(msg, seg, sink);
+            }
             // Keyed by device, not address: phones resolve over IPv4 and connect over IPv6.
             let chains = ctx.dns.learn(seg.ts, seg.dst_device, msg, ctx.weirds);
             for (name, chain) in chains {
@@ -377,7 +395,6 @@ fn dns_message(ctx: &mut Context<'_>, seg: &Segment<'_>, bytes: &[u8], sink: &mu
         }
         return;
     }
-    let flavor = Flavor::for_ports(seg.src.port(), seg.dst.port()).unwrap_or(Flavor::Dns);
     for q in &msg.questions {
         sink.observe(Observation::DnsQuery {
             ts: seg.ts,
@@ -387,6 +404,37 @@ fn dns_message(ctx: &mut Context<'_>, seg: &Segment<'_>, bytes: &[u8], sink: &mu
             flavor,
             name: msg.name(q.name).to_string(),
             qtype: q.qtype,
+        });
+    }
+}
+
+/// What a unicast DNS response answered to each of its questions: the response code and the
+/// A/AAAA addresses of its answer section (a truncated response is retried over TCP, so it is
+/// left out: its empty answer would look like NODATA).
+fn dns_answers(msg: &dns::Message, seg: &Segment<'_>, sink: &mut impl Sink) {
+    let addresses: Vec<IpAddr> = msg
+        .answers
+        .iter()
+        .filter_map(|rr| match rr.data {
+            dns::RecordData::A(a) => Some(IpAddr::V4(a)),
+            dns::RecordData::Aaaa(a) => Some(IpAddr::V6(a)),
+            _ => None,
+        })
+        .collect();
+    let answers = u16::try_from(msg.answers.len()).unwrap_or(u16::MAX);
+    for q in &msg.questions {
+        let name = msg.name(q.name);
+        sink.observe(Observation::DnsAnswer {
+            ts: seg.ts,
+            device: seg.dst_device,
+            client: seg.dst.ip(),
+            resolver: seg.src.ip(),
+            name: name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase(),
+            qtype: q.qtype,
+            rcode: msg.rcode,
+            recursion_available: msg.recursion_available,
+            answers,
+            addresses: addresses.clone(),
         });
     }
 }

@@ -500,6 +500,7 @@ mod tests {
             answers: vec![],
             edns: None,
             truncated: false,
+            recursion_available: true,
             additional: vec![],
             damage: None,
         };

@@ -62,6 +62,8 @@ pub struct Flow {
     pub cached_name: Option<String>,
     /// What the hello showed of ECH, when it carried the extension.
     pub ech: Option<Box<EchSeen>>,
+    /// The client speaks a QUIC version sporfri cannot read (and no readable hello came).
+    pub quic_unreadable: Option<u32>,
     /// The analyzer.
     pub app: App,
     /// Client → server bytes.
@@ -95,6 +97,7 @@ impl Flow {
             name: None,
             cached_name: None,
             ech: None,
+            quic_unreadable: None,
             app: App::Undecided,
             up: StreamBuf::default(),
             down: StreamBuf::default(),
@@ -150,6 +153,7 @@ impl Flow {
             name,
             via,
             ech: self.ech.map(|e| *e),
+            quic_unreadable: self.quic_unreadable,
             dns: self.app == App::Dns,
         }
     }

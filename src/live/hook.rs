@@ -110,8 +110,9 @@ pub trait LiveHook {
     fn started(&mut self, _info: &LiveInfo) {}
     /// Every observation, as the engine emits it.
     fn observation(&mut self, _obs: &Observation) {}
-    /// Once per publish interval (about a second), with or without traffic.
-    fn tick(&mut self) {}
+    /// Once per publish interval (about a second), with or without traffic; `now` is the run's
+    /// clock.
+    fn tick(&mut self, _now: Timestamp) {}
     /// Contacts new or changed since the last publication (at most every publish interval).
     fn contacts(&mut self, _events: &[ContactEvent]) {}
     /// The interface went down or came back.
@@ -135,8 +136,8 @@ impl LiveHook for Hooks<'_> {
     fn observation(&mut self, obs: &Observation) {
         self.0.iter_mut().for_each(|h| h.observation(obs));
     }
-    fn tick(&mut self) {
-        self.0.iter_mut().for_each(|h| h.tick());
+    fn tick(&mut self, now: Timestamp) {
+        self.0.iter_mut().for_each(|h| h.tick(now));
     }
     fn contacts(&mut self, events: &[ContactEvent]) {
         self.0.iter_mut().for_each(|h| h.contacts(events));

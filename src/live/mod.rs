@@ -2,12 +2,15 @@
 //!
 //! Owns the threads, the channel, shutdown on SIGINT/SIGTERM, reopening a lost interface, the
 //! drop counters and the optional raw pcapng file. libpcap itself is behind
-//! `crate::capture::live`; everything after the channel is the same engine replay uses.
+//! `crate::capture::live`; everything after the channel is the same pipeline replay uses.
 //! [`LiveHook`] is where sessions, the store and the TUI subscribe.
 //!
-//! `batch`, `feed`, `hook`, `link`, `pcapng` and `stats` are plain Rust and always built; the
-//! capture thread and the tokio task need the cargo feature `live`.
+//! The analysis step itself is [`analysis::Analysis`] over the library's
+//! [`crate::pipeline::Pipeline`], with the clock injected. It and `batch`, `feed`, `hook`,
+//! `link`, `pcapng` and `stats` are plain Rust and always built; the capture thread and the
+//! tokio task need the cargo feature `live`.
 
+pub mod analysis;
 pub mod batch;
 #[cfg(feature = "live")]
 pub mod capture;

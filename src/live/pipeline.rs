@@ -1,5 +1,6 @@
-//! The analysis task: batches → engine → contacts → hooks, on a tokio current-thread runtime,
-//! with periodic publication, stats, idle-flow expiry, and a clean end on SIGINT/SIGTERM.
+//! The threads of a live run: the capture thread → a bounded channel → the analysis task on a
+//! tokio current-thread runtime, which hands batches, timer ticks (publication, stats, key log)
+//! and link events to [`Analysis`] (the library's pipeline), and ends cleanly on SIGINT/SIGTERM.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,18 +13,13 @@ use tokio::time::{Instant, interval_at};
 use crate::attribute::{Attributor, SignatureError};
 use crate::capture::CaptureError;
 use crate::capture::live::{LiveConfig, LiveSource};
-use crate::contact::Contacts;
-use crate::flow::Engine;
-use crate::observation::Observation;
 
-use super::batch::Batch;
+use super::analysis::{Analysis, Clock, WallClock};
 use super::capture::{self, CaptureHandle, Msg};
-use super::feed::ContactFeed;
 use super::hook::{LiveEnd, LiveHook, LiveInfo};
-use super::keylog::{Held, KEYLOG_DELAY, KEYLOG_POLL, KeyLogTail};
-use super::pcapng::{DropCounts, PcapngWriter};
+use super::keylog::KEYLOG_POLL;
+use super::pcapng::PcapngWriter;
 use super::stats::LiveCounters;
-use super::wall_now;
 
 /// Batches the channel holds: with [`super::batch::MAX_BATCH_PACKETS`] that is up to 32k
 /// packets of slack while the analysis task is busy.
@@ -54,7 +50,7 @@ pub struct LiveOptions {
     /// How often counters are reported.
     pub stats_every: Duration,
     /// A TLS key log the browser writes while the run goes on (lab decryption): followed, and
-    /// packets wait [`KEYLOG_DELAY`] for their secrets.
+    /// packets wait [`super::keylog::KEYLOG_DELAY`] for their secrets.
     pub keylog: Option<PathBuf>,
 }
 
@@ -145,32 +141,24 @@ pub fn run_until(
         .map_err(setup("starting the tokio runtime"))?;
     let counters = Arc::new(LiveCounters::default());
     let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
-    let mut engine = Engine::new();
-    if options.keylog.is_some() {
-        engine.set_key_log(crate::decrypt::KeyLog::new());
+    let clock = WallClock;
+    let mut task = Analysis::new(attributor, hook, &clock);
+    if let Some(path) = &options.keylog {
+        task.follow_key_log(path);
     }
-    let mut task = Analysis {
-        engine,
-        keylog: options.keylog.as_deref().map(KeyLogTail::new),
-        held: Held::new(KEYLOG_DELAY),
-        keylog_warned: false,
-        contacts: Contacts::default(),
-        feed: ContactFeed::default(),
-        attributor,
-        hook,
-        writer,
-        dirty: false,
-    };
-    task.hook.started(&LiveInfo {
+    if let Some(w) = writer {
+        task.write_to(w);
+    }
+    task.hook().started(&LiveInfo {
         interface: options.capture.interface.clone(),
         filter: options.capture.filter.clone(),
         site: options.site.clone(),
         label: options.label.clone(),
-        started: wall_now(),
+        started: clock.now(),
     });
     let capture = capture::spawn(source, options.capture.clone(), Arc::clone(&counters), tx)
         .map_err(setup("starting the capture thread"))?;
-    let result = runtime.block_on(task.run(rx, options, &counters, &capture, stop));
+    let result = runtime.block_on(serve(&mut task, rx, options, &counters, &capture, stop));
     // A panic in a capture thread is reported as the end reason, not re-raised.
     let panicked = !capture.join();
     let reason = match (result, panicked) {
@@ -178,223 +166,64 @@ pub fn run_until(
         (Ok(reason), false) => reason,
         (Err(e), false) => return Err(e),
     };
-    Ok(task.end(&counters, reason))
+    Ok(task.end(counters.snapshot(), reason))
 }
 
-struct Analysis<'h> {
-    engine: Engine,
-    /// `--keylog`: the file followed; batches wait in `held` for their secrets.
-    keylog: Option<KeyLogTail>,
-    held: Held<Batch>,
-    keylog_warned: bool,
-    contacts: Contacts,
-    feed: ContactFeed,
-    attributor: Attributor,
-    hook: &'h mut dyn LiveHook,
-    writer: Option<PcapngWriter>,
-    dirty: bool,
-}
-
-impl Analysis<'_> {
-    /// Serve the channel until a signal or the end of capture; answers why it stopped.
-    async fn run(
-        &mut self,
-        mut rx: mpsc::Receiver<Msg>,
-        options: &LiveOptions,
-        counters: &LiveCounters,
-        capture: &CaptureHandle,
-        stop: &Stop,
-    ) -> Result<String, LiveError> {
-        let mut sigint = signal(SignalKind::interrupt()).map_err(setup("handling SIGINT"))?;
-        let mut sigterm = signal(SignalKind::terminate()).map_err(setup("handling SIGTERM"))?;
-        let start = Instant::now();
-        let mut publish = interval_at(start + options.publish_every, options.publish_every);
-        let mut stats = interval_at(start + options.stats_every, options.stats_every);
-        let mut keys = interval_at(start, KEYLOG_POLL);
-        let follow = self.keylog.is_some();
-        let reason = loop {
-            tokio::select! {
-                msg = rx.recv() => match msg {
-                    Some(msg) => self.handle(msg),
-                    None => break "the capture ended".to_owned(),
-                },
-                _ = publish.tick() => self.publish(),
-                _ = stats.tick() => self.hook.stats(&counters.snapshot()),
-                _ = keys.tick(), if follow => self.release(false),
-                _ = sigint.recv() => break "SIGINT".to_owned(),
-                _ = sigterm.recv() => break "SIGTERM".to_owned(),
-                _ = stop.0.notified() => break "stopped".to_owned(),
-            }
-        };
-        // Let the capture thread send its last batch, then drain everything still queued.
-        capture.stop();
-        loop {
-            tokio::select! {
-                msg = rx.recv() => match msg {
-                    Some(msg) => self.handle(msg),
-                    None => break,
-                },
-                _ = tokio::time::sleep(Duration::from_millis(20)) => {
-                    if capture.finished() {
-                        while let Ok(msg) = rx.try_recv() {
-                            self.handle(msg);
-                        }
-                        break;
+/// Serve the channel until a signal or the end of capture; answers why it stopped.
+async fn serve(
+    task: &mut Analysis<'_>,
+    mut rx: mpsc::Receiver<Msg>,
+    options: &LiveOptions,
+    counters: &LiveCounters,
+    capture: &CaptureHandle,
+    stop: &Stop,
+) -> Result<String, LiveError> {
+    let mut sigint = signal(SignalKind::interrupt()).map_err(setup("handling SIGINT"))?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(setup("handling SIGTERM"))?;
+    let start = Instant::now();
+    let mut publish = interval_at(start + options.publish_every, options.publish_every);
+    let mut stats = interval_at(start + options.stats_every, options.stats_every);
+    let mut keys = interval_at(start, KEYLOG_POLL);
+    let follow = task.follows_key_log();
+    let reason = loop {
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Some(msg) => handle(task, msg),
+                None => break "the capture ended".to_owned(),
+            },
+            _ = publish.tick() => task.publish(),
+            _ = stats.tick() => task.stats(&counters.snapshot()),
+            _ = keys.tick(), if follow => task.release(false),
+            _ = sigint.recv() => break "SIGINT".to_owned(),
+            _ = sigterm.recv() => break "SIGTERM".to_owned(),
+            _ = stop.0.notified() => break "stopped".to_owned(),
+        }
+    };
+    // Let the capture thread send its last batch, then drain everything still queued.
+    capture.stop();
+    loop {
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Some(msg) => handle(task, msg),
+                None => break,
+            },
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {
+                if capture.finished() {
+                    while let Ok(msg) = rx.try_recv() {
+                        handle(task, msg);
                     }
+                    break;
                 }
             }
         }
-        self.release(true);
-        Ok(reason)
     }
+    task.release(true);
+    Ok(reason)
+}
 
-    fn handle(&mut self, msg: Msg) {
-        match msg {
-            Msg::Batch(batch) if self.keylog.is_some() => {
-                if let Some(early) = self.held.push(std::time::Instant::now(), batch) {
-                    self.read_keys();
-                    self.batch(&early);
-                }
-            }
-            Msg::Batch(batch) => self.batch(&batch),
-            Msg::Link(event) => self.hook.link(&event),
-        }
-    }
-
-    fn batch(&mut self, batch: &Batch) {
-        let Analysis {
-            engine,
-            contacts,
-            hook,
-            writer,
-            ..
-        } = self;
-        let mut sink = |obs: Observation| {
-            hook.observation(&obs);
-            contacts.observe(&obs);
-        };
-        let mut write_error = None;
-        for packet in batch.packets() {
-            engine.ingest(&packet, &mut sink);
-            if let Some(w) = writer.as_mut()
-                && let Err(e) = w.write(packet.ts, packet.link, packet.data, packet.orig_len)
-            {
-                write_error = Some(e);
-            }
-        }
-        if let Some(e) = write_error {
-            // A full disk must not stop the analysis; the file stops, and the tester is told.
-            self.writer = None;
-            self.hook
-                .warning(&format!("writing the raw capture stopped: {e}"));
-        }
-        self.dirty = true;
-    }
-
-    /// Read the key log's new lines into the engine.
-    fn read_keys(&mut self) {
-        let Some(tail) = self.keylog.as_mut() else {
-            return;
-        };
-        match tail.poll() {
-            Ok(lines) if !lines.is_empty() => self.engine.add_key_log_text(&lines),
-            Ok(_) => {}
-            Err(e) if !self.keylog_warned => {
-                self.keylog_warned = true;
-                let path = tail.path().display().to_string();
-                self.hook.warning(&format!(
-                    "reading the key log {path} failed ({e}); connections without secrets stay \
-                     metadata (counted as decrypt.no_key)"
-                ));
-            }
-            Err(_) => {}
-        }
-    }
-
-    /// Read the key log, then analyse the held batches that waited long enough (all: `all`).
-    fn release(&mut self, all: bool) {
-        self.read_keys();
-        let now = std::time::Instant::now();
-        let due: Vec<Batch> = if all {
-            self.held.drain().collect()
-        } else {
-            std::iter::from_fn(|| self.held.due(now)).collect()
-        };
-        for b in &due {
-            self.batch(b);
-        }
-    }
-
-    fn publish(&mut self) {
-        let Analysis {
-            engine,
-            contacts,
-            hook,
-            ..
-        } = self;
-        // Wall time ends idle flows even when no packet arrives to carry the time; their
-        // flow ends change contacts (flows, bytes), which must be published too.
-        let mut ended = false;
-        let mut sink = |obs: Observation| {
-            ended = true;
-            hook.observation(&obs);
-            contacts.observe(&obs);
-        };
-        engine.tick(wall_now(), &mut sink);
-        self.dirty |= ended;
-        self.hook.tick();
-        if let Some(w) = self.writer.as_mut() {
-            let _ = w.flush();
-        }
-        if !std::mem::take(&mut self.dirty) {
-            return;
-        }
-        let events = self.feed.changes(&self.contacts, &self.attributor);
-        if !events.is_empty() {
-            self.hook.contacts(&events);
-        }
-    }
-
-    fn end(mut self, counters: &LiveCounters, reason: String) -> LiveEnd {
-        let Analysis {
-            engine,
-            contacts,
-            hook,
-            ..
-        } = &mut self;
-        let mut sink = |obs: Observation| {
-            hook.observation(&obs);
-            contacts.observe(&obs);
-        };
-        engine.finish(&mut sink);
-        self.dirty = true;
-        self.publish();
-        let stats = counters.snapshot();
-        let mut files = Vec::new();
-        if let Some(w) = self.writer.as_mut() {
-            let drops = DropCounts {
-                received: stats.received,
-                if_dropped: stats.kernel_dropped + stats.if_dropped,
-                os_dropped: stats.channel_dropped,
-            };
-            if let Err(e) = w.finish(drops) {
-                self.hook
-                    .warning(&format!("closing the raw capture failed: {e}"));
-            }
-            files = w.files().to_vec();
-        }
-        self.hook.stats(&stats);
-        let end = LiveEnd {
-            ended: wall_now(),
-            stats,
-            packets: self.engine.stats().packets,
-            flows: self.engine.stats().flows,
-            contacts: self.contacts.sorted().len(),
-            weirds: LiveEnd::weirds_of(self.engine.weirds()),
-            files,
-            reason,
-        };
-        self.hook.ended(&end);
-        end
+fn handle(task: &mut Analysis<'_>, msg: Msg) {
+    match msg {
+        Msg::Batch(batch) => task.batch_arrived(batch),
+        Msg::Link(event) => task.link(&event),
     }
 }

@@ -7,7 +7,6 @@ use crate::store::{BatchWriter, Store};
 
 use super::hook::{LiveEnd, LiveHook};
 use super::stats::LiveStats;
-use super::wall_now;
 
 /// The session side of a live run.
 pub struct SessionHook {
@@ -97,7 +96,7 @@ impl LiveHook for SessionHook {
         self.rec.observe(obs);
     }
 
-    fn tick(&mut self) {
+    fn tick(&mut self, now: crate::time::Timestamp) {
         self.commands();
         if let Some(server) = self.control.as_ref().filter(|s| s.has_pending()) {
             let snapshot: Vec<String> = [
@@ -109,7 +108,7 @@ impl LiveHook for SessionHook {
             .collect();
             server.admit(&snapshot);
         }
-        if let Some(b) = self.rec.tick(wall_now()) {
+        if let Some(b) = self.rec.tick(now) {
             self.write(b);
         }
     }

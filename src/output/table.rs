@@ -7,7 +7,27 @@ use crate::attribute::{Category, Hidden, Party};
 use crate::contact::{Contact, Device, Scope};
 use crate::observation::{DeviceId, Ech};
 
-/// Write contacts grouped by device.
+/// The groups of a device's block, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Section {
+    /// Internet contacts.
+    Internet,
+    /// Names the browser or OS contacts on its own that sites also embed: apart.
+    BackgroundOrSite,
+    /// The local network.
+    Local,
+}
+
+fn section(c: &Contact) -> Section {
+    match (c.scope, c.attribution.party) {
+        (Scope::Local, _) => Section::Local,
+        (Scope::Internet, Party::BackgroundOrSite) => Section::BackgroundOrSite,
+        (Scope::Internet, _) => Section::Internet,
+    }
+}
+
+/// Write contacts grouped by device: internet contacts, then the names the browser or OS may
+/// have contacted on its own, then the local network (each in the order given).
 pub fn write(
     out: &mut impl Write,
     contacts: &[&Contact],
@@ -16,8 +36,11 @@ pub fn write(
     if contacts.is_empty() {
         return writeln!(out, "no contacts found");
     }
-    let mut current: Option<(DeviceId, Scope)> = None;
-    for &c in contacts {
+    let mut ordered: Vec<&Contact> = contacts.to_vec();
+    // Stable: within a device and section the given order stays.
+    ordered.sort_by_key(|c| (c.device, section(c)));
+    let mut current: Option<(DeviceId, Section)> = None;
+    for c in ordered {
         if current.map(|(d, _)| d) != Some(c.device) {
             if current.is_some() {
                 writeln!(out)?;
@@ -25,9 +48,17 @@ pub fn write(
             device_header(out, c.device, devices.get(&c.device))?;
             current = None;
         }
-        if current != Some((c.device, c.scope)) {
-            if c.scope == Scope::Local {
-                writeln!(out, "  -- local network (mDNS, LLMNR, multicast) --")?;
+        if current != Some((c.device, section(c))) {
+            match section(c) {
+                Section::Internet => {}
+                Section::BackgroundOrSite => writeln!(
+                    out,
+                    "  -- browser or OS, possibly the site (contacted by the browser on its own; sites embed them too) --"
+                )?,
+                Section::Local => writeln!(
+                    out,
+                    "  -- local network (mDNS, LLMNR, local-only names, LAN addresses without a name) --"
+                )?,
             }
             writeln!(
                 out,
@@ -42,7 +73,7 @@ pub fn write(
                 "UP",
                 "DOWN"
             )?;
-            current = Some((c.device, c.scope));
+            current = Some((c.device, section(c)));
         }
         row(out, c)?;
     }
@@ -81,6 +112,7 @@ fn row(out: &mut impl Write, c: &Contact) -> io::Result<()> {
         Party::First => "first",
         Party::Third => "third",
         Party::OsBackground => "os",
+        Party::BackgroundOrSite => "bg?",
         Party::Local => "local",
         Party::Unknown => "?",
     };
@@ -103,7 +135,8 @@ fn row(out: &mut impl Write, c: &Contact) -> io::Result<()> {
     writeln!(out, "{}", line.trim_end())
 }
 
-/// What a reader must not miss about a row: hidden or cloaked traffic, ECH, declarations.
+/// What a reader must not miss about a row: hidden or cloaked traffic, a lookup the network
+/// blocked, a public name on a private address, ECH, declarations.
 fn notes(c: &Contact) -> String {
     let a = &c.attribution;
     let mut n: Vec<String> = Vec::new();
@@ -112,6 +145,23 @@ fn notes(c: &Contact) -> String {
     }
     if let Some(h) = a.hidden {
         n.push(format!("HIDDEN: {}", h.as_str()));
+    }
+    match (&c.blocked, &c.blocked_answer) {
+        (Some(b), Some(answer)) => n.push(format!(
+            "BLOCKED ({}): attempted, {}",
+            b.as_str(),
+            answer.summary()
+        )),
+        (Some(b), None) => n.push(format!("BLOCKED ({}): attempted", b.as_str())),
+        (None, _) if c.resolved_private => n.push("resolved to a private address".into()),
+        (None, _) => {}
+    }
+    match (&a.browser_background, a.party) {
+        (Some(b), Party::BackgroundOrSite) => {
+            n.push(format!("browser or OS, possibly the site ({b})"));
+        }
+        (Some(b), _) => n.push(format!("browser background ({b})")),
+        (None, _) => {}
     }
     // Real ECH hides the name, so it is usually also the `hidden` reason: say it once.
     if c.ech == Some(Ech::Real) && a.hidden != Some(Hidden::Ech) {

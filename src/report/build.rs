@@ -26,12 +26,39 @@ const FRAME: [&str; 4] = [
     "Each finding states what the capture shows, with the observations behind it (name, time, \
      consent phase, evidence kinds, device). It is evidence for a person to assess, not a legal \
      conclusion and not legal advice.",
-    "A contact shows that the device reached a name; sporfri sees network metadata (DNS names, \
-     TLS and QUIC server names, plaintext HTTP hosts and cookie names), never page contents, so \
-     it cannot tell which data was sent or whether a cookie was stored.",
+    METADATA_ONLY,
     "Consent phases come from the tester's marks: a contact belongs to the phase of its first \
      observation.",
 ];
+
+/// The frame's third paragraph for a session without decrypted requests.
+const METADATA_ONLY: &str = "A contact shows that the device reached a name; sporfri sees network \
+     metadata (DNS names, TLS and QUIC server names, plaintext HTTP hosts and cookie names), never \
+     page contents, so it cannot tell which data was sent or whether a cookie was stored.";
+
+/// The frame of `session`: with decrypted requests (lab decryption) it does see some contents,
+/// and must not say it never does.
+fn frame(session: &Session) -> Vec<String> {
+    let requests = session.stats.requests;
+    FRAME
+        .iter()
+        .map(|p| {
+            if *p == METADATA_ONLY && requests > 0 {
+                format!(
+                    "A contact shows that the device reached a name; sporfri sees network metadata \
+                     (DNS names, TLS and QUIC server names, plaintext HTTP hosts and cookie \
+                     names). In this session it also decrypted {requests} request(s) with the \
+                     test browser's TLS key log: for those it shows the URLs, statuses, page \
+                     addresses sent and the cookies set and sent (names and lifetimes, never \
+                     values or bodies). For every other connection it cannot tell which data was \
+                     sent or whether a cookie was stored."
+                )
+            } else {
+                (*p).to_owned()
+            }
+        })
+        .collect()
+}
 
 /// The serde word of a unit enum variant (`tag-manager`, `os-background`).
 pub(super) fn word<T: Serialize>(v: &T) -> String {
@@ -83,7 +110,9 @@ pub(super) fn item(session: &Session, c: &ContactRecord, detail: Option<String>)
         evidence_kinds: kinds(c),
         via_evidence: super::evidence::per_via(c),
         evidence: c.evidence.clone(),
-        detail,
+        detail: super::attempts::detail_with_notes(detail, c),
+        blocked: c.blocked,
+        resolved_private: c.resolved_private,
     }
 }
 
@@ -168,11 +197,12 @@ pub fn build_with_requests(
         summary: summary(contacts, &findings),
         caveats,
         site,
-        frame: FRAME.iter().map(|s| (*s).to_owned()).collect(),
+        frame: frame(session),
         findings,
         organisations: organisations(&main),
         categories: categories(&main),
         os_background: apart(Party::OsBackground),
+        background_or_site: apart(Party::BackgroundOrSite),
         local: apart(Party::Local),
         cookies_and_requests,
         contacts: contacts.to_vec(),
@@ -224,7 +254,13 @@ fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
             .find(|f| f.key == k)
             .map_or(0, |f| f.items.len())
     };
-    let headline = if third == 0 {
+    let maybe = n(Party::BackgroundOrSite);
+    let blocked = contacts.iter().filter(|c| c.blocked.is_some()).count();
+    let blocked_third = contacts
+        .iter()
+        .filter(|c| c.blocked.is_some() && c.attribution.party == Party::Third)
+        .count();
+    let mut headline = if third == 0 {
         format!(
             "Tracking-free within what the capture could see: no third-party contact among {} \
              contacts ({} first party, {} OS background, {} local). See the caveats and \
@@ -246,6 +282,18 @@ fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
             items("cloaked")
         )
     };
+    if blocked_third > 0 {
+        headline.push_str(&format!(
+            " {blocked_third} of the third-party names {} attempted but blocked by the network.",
+            if blocked_third == 1 { "was" } else { "were" }
+        ));
+    }
+    if maybe > 0 {
+        headline.push_str(&format!(
+            " {maybe} name(s) the browser or OS contacts on its own may also have been the \
+             site's: listed apart as \"browser or OS, possibly the site\"."
+        ));
+    }
     Summary {
         tracking_free: third == 0,
         headline,
@@ -254,6 +302,8 @@ fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
         third_party_organisations: orgs.len(),
         first_party_contacts: n(Party::First),
         os_background_contacts: n(Party::OsBackground),
+        background_or_site_contacts: maybe,
+        blocked_contacts: blocked,
         local_contacts: n(Party::Local),
         unknown_contacts: n(Party::Unknown),
         hidden_contacts: hidden,
@@ -334,6 +384,7 @@ fn caveats(
             st.dropped, st.unstored
         ));
     }
+    out.extend(super::attempts::caveats(contacts));
     out
 }
 
@@ -421,8 +472,9 @@ fn party_rank(p: Party) -> u8 {
         Party::Third => 0,
         Party::First => 1,
         Party::Unknown => 2,
-        Party::OsBackground => 3,
-        Party::Local => 4,
+        Party::BackgroundOrSite => 3,
+        Party::OsBackground => 4,
+        Party::Local => 5,
     }
 }
 

@@ -68,9 +68,12 @@ fn items(out: &mut String, items: &[Item], finding: Option<u8>) {
          <th>Evidence</th><th>Detail</th></tr></thead><tbody>",
     );
     for i in items {
-        let attr = finding
+        let mut attr = finding
             .map(|n| format!(" data-finding=\"{n}\""))
             .unwrap_or_default();
+        if let Some(b) = i.blocked {
+            attr.push_str(&format!(" data-blocked=\"{}\"", b.as_str()));
+        }
         let _ = write!(
             out,
             "<tr class=\"item\" data-name=\"{}\" data-phase=\"{}\"{attr}><td class=\"name\">{}</td><td>{}{}</td><td>{}</td>\
@@ -279,6 +282,8 @@ fn tables(out: &mut String, r: &Report) {
     cookies_and_requests(out, r);
     out.push_str("<h2 id=\"os-background\">OS background traffic</h2><p class=\"note\">The device's own traffic (connectivity checks, updates, browser services), not caused by the site and not counted in the findings.</p>");
     items(out, &r.os_background, None);
+    out.push_str("<h2 id=\"background-or-site\">Browser or OS, possibly the site</h2><p class=\"note\">Names the browser or OS contacts on its own that sites also embed (browser sign-in, new-tab top sites): not counted as third parties in the findings, and not the site's either until an idle baseline of the same browser decides.</p>");
+    items(out, &r.background_or_site, None);
     out.push_str("<h2 id=\"local\">Local network</h2>");
     items(out, &r.local, None);
 }

@@ -226,6 +226,13 @@ fn tables(out: &mut String, r: &Report) {
         "\n## OS background traffic\n\nThe device's own traffic, not caused by the site:"
     );
     items(out, &r.os_background);
+    let _ = writeln!(
+        out,
+        "\n## Browser or OS, possibly the site\n\nNames the browser or OS contacts on its own \
+         that sites also embed: not counted as third parties, not the site's either until an \
+         idle baseline of the same browser decides:"
+    );
+    items(out, &r.background_or_site);
     let _ = writeln!(out, "\n## Local network");
     items(out, &r.local);
 }

@@ -9,6 +9,7 @@
 //! Findings state what the capture shows, each with the observations behind it; they are never
 //! a legal conclusion.
 
+mod attempts;
 mod build;
 pub mod csv;
 pub mod diff;
@@ -24,11 +25,13 @@ mod svg;
 mod verdict;
 
 #[cfg(test)]
+mod policy_tests;
+#[cfg(test)]
 mod tests;
 
 use serde::Serialize;
 
-use crate::attribute::{Category, Hidden, Party};
+use crate::attribute::{Blocked, Category, Hidden, Party};
 use crate::session::{
     ContactRecord, DeviceRecord, Evidence, MarkKind, Phase, SessionId, SessionState, SessionStats,
     Source,
@@ -216,8 +219,14 @@ pub struct Item {
     pub via_evidence: Vec<ViaEvidence>,
     /// Every kept observation (time, kind, way, flow), in time order.
     pub evidence: Vec<Evidence>,
-    /// What else matters for this finding (CNAME chain, declaration, hiding, continuation).
+    /// What else matters for this finding (CNAME chain, declaration, hiding, continuation),
+    /// then what the network and the browser did: "attempted; blocked by the network" with
+    /// the DNS answer, a private address, browser background.
     pub detail: Option<String>,
+    /// The network stopped the lookup (see the contact's `blocked_answer`).
+    pub blocked: Option<Blocked>,
+    /// The public name resolved to a private or loopback address.
+    pub resolved_private: bool,
 }
 
 /// The session at a glance.
@@ -237,6 +246,10 @@ pub struct Summary {
     pub first_party_contacts: usize,
     /// The operating system's own traffic.
     pub os_background_contacts: usize,
+    /// Names the browser or OS contacts on its own that sites also embed.
+    pub background_or_site_contacts: usize,
+    /// Contacts whose lookup the network blocked.
+    pub blocked_contacts: usize,
     /// Local network.
     pub local_contacts: usize,
     /// Internet addresses without a name.
@@ -330,6 +343,9 @@ pub struct Report {
     pub categories: Vec<CategoryRow>,
     /// The operating system's own traffic, apart.
     pub os_background: Vec<Item>,
+    /// Names the browser or OS contacts on its own that sites also embed, apart: neither
+    /// counted as third parties nor dropped.
+    pub background_or_site: Vec<Item>,
     /// Local network traffic, apart.
     pub local: Vec<Item>,
     /// What lab decryption (a TLS key log) showed per third party.

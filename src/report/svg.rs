@@ -27,6 +27,7 @@ fn colour(p: Party) -> &'static str {
         Party::Third => "#d35400",
         Party::First => "#2471a3",
         Party::OsBackground => "#7f8c8d",
+        Party::BackgroundOrSite => "#b7950b",
         Party::Unknown => "#8e44ad",
         Party::Local => "#16a085",
     }
@@ -46,8 +47,9 @@ fn rank(p: Party) -> u8 {
         Party::Third => 0,
         Party::First => 1,
         Party::Unknown => 2,
-        Party::OsBackground => 3,
-        Party::Local => 4,
+        Party::BackgroundOrSite => 3,
+        Party::OsBackground => 4,
+        Party::Local => 5,
     }
 }
 

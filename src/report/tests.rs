@@ -11,11 +11,11 @@ use crate::time::Timestamp;
 
 const T0: u64 = 1_700_000_000;
 
-fn t(s: u64) -> Timestamp {
+pub(super) fn t(s: u64) -> Timestamp {
     Timestamp::from_parts(T0 + s, 0)
 }
 
-fn contact(
+pub(super) fn contact(
     name: &str,
     party: Party,
     cat: Option<Category>,
@@ -49,6 +49,9 @@ fn contact(
         http_requests: 0,
         cookie_sent: false,
         cookies_set: vec![],
+        resolved_private: false,
+        blocked: None,
+        blocked_answer: None,
         attribution: a,
         evidence: vec![Evidence {
             ts: t(first),
@@ -59,7 +62,7 @@ fn contact(
     }
 }
 
-fn session(marks: &[(u64, MarkKind)], site: Option<&str>) -> Session {
+pub(super) fn session(marks: &[(u64, MarkKind)], site: Option<&str>) -> Session {
     let mut s = Session::new(
         "test",
         site,

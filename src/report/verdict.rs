@@ -1,11 +1,14 @@
 //! The verdict: five findings computed from a session's contacts. Pure policy.
 //!
 //! A "third party" here is a contact whose attribution party is `third` (cloaked first-party
-//! names included); the OS's own background traffic, the local network and first-party names
-//! never count against the site.
+//! names included, and attempts a DNS blocker stopped, marked as such); the OS's own
+//! background traffic, the local network and first-party names never count against the site.
+//! Names the browser or OS contacts on its own that sites also embed (`background-or-site`)
+//! are not counted either, but findings 1 and 2 say how many there were.
 
 use std::collections::BTreeSet;
 
+use super::attempts::{background_sentence, blocked_clause};
 use super::build::{item, org_key, word};
 use super::{Finding, FindingStatus, Item, SiteInfo};
 use crate::attribute::{Category, Party};
@@ -131,8 +134,9 @@ fn before_consent(session: &Session, contacts: &[ContactRecord]) -> Finding {
         s.push_str("No third-party contact was first seen before a consent decision.");
     } else {
         s.push_str(&format!(
-            "{} were contacted before any consent decision. Categories: {}.",
+            "{} were contacted before any consent decision{}. Categories: {}.",
             count(&f.items),
+            blocked_clause(&f.items),
             if f.categories.is_empty() {
                 "none known".to_owned()
             } else {
@@ -141,6 +145,11 @@ fn before_consent(session: &Session, contacts: &[ContactRecord]) -> Finding {
         ));
         s.push_str(&tracking_sentence(&f));
     }
+    let maybe: Vec<&ContactRecord> = contacts
+        .iter()
+        .filter(|c| c.phase == Phase::BeforeConsent)
+        .collect();
+    s.push_str(&background_sentence(&maybe));
     f.statement = s;
     f
 }
@@ -181,14 +190,20 @@ fn after_reject(session: &Session, contacts: &[ContactRecord]) -> Finding {
         )
     } else {
         let mut s = format!(
-            "After the consent-rejected mark at {}, {} were contacted: {new} first seen after \
+            "After the consent-rejected mark at {}, {} were contacted{}: {new} first seen after \
              it, {continued} first seen before it and still in use.",
             reject.ts.rfc3339(),
-            count(&f.items)
+            count(&f.items),
+            blocked_clause(&f.items)
         );
         s.push_str(&tracking_sentence(&f));
         s
     };
+    let maybe: Vec<&ContactRecord> = contacts
+        .iter()
+        .filter(|c| c.phase == Phase::ConsentRejected)
+        .collect();
+    f.statement.push_str(&background_sentence(&maybe));
     f
 }
 
@@ -229,9 +244,10 @@ fn undeclared(session: &Session, contacts: &[ContactRecord], site: Option<&SiteI
         )),
     }
     s.push_str(&format!(
-        "{} {} not declared in the profile's allowed list; {} declared.",
+        "{} {} not declared in the profile's allowed list{}; {} declared.",
         count(&f.items),
         if f.items.len() == 1 { "is" } else { "are" },
+        blocked_clause(&f.items),
         f.declared.len()
     ));
     f.statement = s;
@@ -306,5 +322,8 @@ pub(super) fn hidden_why(h: crate::attribute::Hidden) -> &'static str {
         Hidden::DnsOverHttps => "dns-over-https (the names looked up are invisible)",
         Hidden::PrivateRelay => "private-relay (traffic leaves through Apple's relays)",
         Hidden::Vpn => "vpn (everything inside the tunnel is invisible)",
+        Hidden::QuicUnreadable => {
+            "quic-unreadable (QUIC of a version sporfri cannot read: the server name is unseen)"
+        }
     }
 }

@@ -292,8 +292,11 @@ fn evidence_kind(obs: &Observation) -> Option<(Timestamp, EvidenceKind)> {
         Observation::DnsChain { ts, .. } => Some((*ts, EvidenceKind::DnsChain)),
         Observation::HttpRequest { ts, .. } => Some((*ts, EvidenceKind::HttpRequest)),
         Observation::FlowEnd(f) => Some((f.first, EvidenceKind::Flow)),
+        // A blocking answer is kept on the contact itself (`blocked_answer`), with its code and
+        // addresses, which an evidence entry could not hold.
         Observation::Hello { .. }
         | Observation::HttpResponse { .. }
+        | Observation::DnsAnswer { .. }
         | Observation::Dhcp { .. }
         | Observation::Request { .. } => None,
     }
@@ -308,6 +311,7 @@ fn flow_of(obs: &Observation) -> Option<String> {
         }
         Observation::FlowEnd(f) => Some(flow_text(&f.key)),
         Observation::DnsChain { .. }
+        | Observation::DnsAnswer { .. }
         | Observation::HttpResponse { .. }
         | Observation::Dhcp { .. }
         | Observation::Request { .. } => None,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::{ContactRecord, RequestEntry, parse_via};
-use crate::attribute::{Attribution, Attributor, Facts};
+use crate::attribute::{Attribution, Attributor, Facts, Hidden};
 use crate::observation::{Ech, Proto};
 
 impl ContactRecord {
@@ -23,6 +23,8 @@ impl ContactRecord {
                 _ => None,
             },
             local: self.scope == "local",
+            // The record keeps no QUIC versions; its hidden word says whether one was unreadable.
+            quic_unreadable: self.attribution.hidden == Some(Hidden::QuicUnreadable),
         }
     }
 }

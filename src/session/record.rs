@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use super::{Evidence, Phase, SessionId, ts};
-use crate::attribute::Attribution;
-use crate::contact::{Contact, Scope};
+use crate::attribute::{Attribution, Blocked};
+use crate::contact::{BlockedAnswer, Contact, Scope};
 use crate::observation::{Ech, Proto};
 use crate::time::Timestamp;
 
@@ -60,6 +60,15 @@ pub struct ContactRecord {
     pub cookie_sent: bool,
     /// Names of cookies set over plaintext HTTP (never values).
     pub cookies_set: Vec<String>,
+    /// The public name resolved to, or was reached at, a private or loopback address.
+    #[serde(default)]
+    pub resolved_private: bool,
+    /// The network stopped the lookup: `sinkhole`, `nxdomain`, `refused`, `nodata`.
+    #[serde(default)]
+    pub blocked: Option<Blocked>,
+    /// The DNS answer behind `blocked`.
+    #[serde(default)]
+    pub blocked_answer: Option<BlockedAnswer>,
     /// Who is behind it.
     #[serde(flatten)]
     pub attribution: Attribution,
@@ -110,6 +119,9 @@ impl ContactRecord {
             http_requests: c.http_requests,
             cookie_sent: c.cookie_sent,
             cookies_set: c.cookies_set.iter().cloned().collect(),
+            resolved_private: c.resolved_private,
+            blocked: c.blocked,
+            blocked_answer: c.blocked_answer.clone(),
             attribution: c.attribution.clone(),
             evidence,
         }
@@ -158,6 +170,9 @@ pub const CSV_HEADER: &[&str] = &[
     "cloaked_chain",
     "cloaked_target",
     "hidden",
+    "resolved_private",
+    "blocked",
+    "blocked_answer",
     "evidence",
 ];
 
@@ -217,6 +232,12 @@ pub fn csv_row(r: &ContactRecord) -> String {
             .map(|c| c.target.clone())
             .unwrap_or_default(),
         a.hidden.as_ref().map(word).unwrap_or_default(),
+        r.resolved_private.to_string(),
+        r.blocked.map(|b| b.as_str().to_owned()).unwrap_or_default(),
+        r.blocked_answer
+            .as_ref()
+            .map(BlockedAnswer::summary)
+            .unwrap_or_default(),
         evidence.join("; "),
     ];
     cells.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",")

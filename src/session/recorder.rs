@@ -334,6 +334,7 @@ fn device_of(obs: &Observation) -> DeviceId {
     match obs {
         Observation::DnsQuery { device, .. }
         | Observation::DnsChain { device, .. }
+        | Observation::DnsAnswer { device, .. }
         | Observation::Hello { device, .. }
         | Observation::HttpRequest { device, .. }
         | Observation::HttpResponse { device, .. }

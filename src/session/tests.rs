@@ -59,6 +59,7 @@ pub(super) fn flow_end_via(first: f64, name: &str, port: u16, via: Via) -> Obser
         name: name.to_owned(),
         via,
         ech: None,
+        quic_unreadable: None,
         dns: false,
     })
 }

@@ -47,6 +47,9 @@ fn contact(session: SessionId, name: &str) -> ContactRecord {
         http_requests: 0,
         cookie_sent: false,
         cookies_set: vec![],
+        resolved_private: false,
+        blocked: None,
+        blocked_answer: None,
         attribution: Attribution::unknown(),
         evidence: vec![],
     }

@@ -44,14 +44,18 @@ pub fn party_slot(p: Party) -> usize {
         Party::OsBackground => 2,
         Party::Local => 3,
         Party::Unknown => 4,
+        Party::BackgroundOrSite => 5,
     }
 }
+
+/// Number of party slots.
+pub const PARTY_SLOTS: usize = 6;
 
 /// Counts of new contacts per bucket, by party slot ([`party_slot`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timeline {
     step: usize,
-    buckets: BTreeMap<u64, [u32; 5]>,
+    buckets: BTreeMap<u64, [u32; PARTY_SLOTS]>,
     limit: usize,
 }
 
@@ -82,7 +86,7 @@ impl Timeline {
     /// A contact of `party` was first seen at `ts`.
     pub fn add(&mut self, ts: Timestamp, party: Party) {
         let b = ts.0 / self.bucket_ns();
-        let counts = self.buckets.entry(b).or_insert([0; 5]);
+        let counts = self.buckets.entry(b).or_insert([0; PARTY_SLOTS]);
         if let Some(c) = counts.get_mut(party_slot(party)) {
             *c = c.saturating_add(1);
         }
@@ -95,9 +99,9 @@ impl Timeline {
         let old = self.bucket_ns();
         self.step += 1;
         let factor = self.bucket_ns() / old;
-        let mut merged: BTreeMap<u64, [u32; 5]> = BTreeMap::new();
+        let mut merged: BTreeMap<u64, [u32; PARTY_SLOTS]> = BTreeMap::new();
         for (b, counts) in std::mem::take(&mut self.buckets) {
-            let e = merged.entry(b / factor).or_insert([0; 5]);
+            let e = merged.entry(b / factor).or_insert([0; PARTY_SLOTS]);
             for (d, s) in e.iter_mut().zip(counts) {
                 *d = d.saturating_add(s);
             }
@@ -129,10 +133,10 @@ impl Timeline {
 
     /// Counts per column of `col_ns` starting at `from` (aligned down to a column), `columns`
     /// columns wide.
-    pub fn columns(&self, from: Timestamp, col_ns: u64, columns: u16) -> Vec<[u32; 5]> {
+    pub fn columns(&self, from: Timestamp, col_ns: u64, columns: u16) -> Vec<[u32; PARTY_SLOTS]> {
         let col_ns = col_ns.max(1);
         let start = from.0 / col_ns;
-        let mut out = vec![[0u32; 5]; usize::from(columns)];
+        let mut out = vec![[0u32; PARTY_SLOTS]; usize::from(columns)];
         let bucket = self.bucket_ns();
         for (b, counts) in &self.buckets {
             let col = (b.saturating_mul(bucket) / col_ns).checked_sub(start);

@@ -26,10 +26,15 @@ fn rec(device: &str, name: &str, secs: u64, party: Party, org: Option<&str>) -> 
         server_ports: Default::default(),
         cname_chain: Vec::new(),
         ech: None,
+        quic_unreadable: Default::default(),
         dns_queries: 1,
         http_requests: 0,
         cookie_sent: false,
         cookies_set: Default::default(),
+        resolved_private: false,
+        blocked: None,
+        blocked_answer: None,
+        reachable: false,
         attribution: Attribution {
             org: org.map(str::to_owned),
             party,
@@ -442,4 +447,30 @@ fn a_contact_update_without_evidence_keeps_the_evidence() {
     update(&mut m, Msg::Contacts(vec![later]));
     let row = &m.rows[&("dev-a".to_owned(), "tracker.example".to_owned())];
     assert_eq!((row.record.flows, row.record.evidence.len()), (5, 1));
+}
+
+#[test]
+fn unreadable_quic_raises_the_hidden_warning() {
+    let mut m = model();
+    assert!(m.hidden().is_empty());
+    let mut r = rec("dev-b", "graph.facebook.example", 9, Party::Third, None);
+    r.attribution.hidden = Some(crate::attribute::Hidden::QuicUnreadable);
+    update(&mut m, Msg::Contacts(vec![r]));
+    assert_eq!(
+        m.hidden().into_iter().collect::<Vec<_>>(),
+        [("quic-unreadable", 1)]
+    );
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 20)).unwrap();
+    term.draw(|f| crate::tui::view::view(&m, f)).unwrap();
+    let text: String = term
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(
+        text.contains("traffic partly hidden (quic-unreadable 1)"),
+        "{text}"
+    );
 }

@@ -1,32 +1,48 @@
 #!/usr/bin/env bash
-# lab.sh - the sporfri real-browser lab: real Chromium through a simulated access-point link.
+# lab.sh - the sporfri real-browser lab: real browsers through a simulated access-point link.
 #
 # Usage:
-#   tests/lab/lab.sh run [--out DIR] [SCENARIO...]   capture SCENARIOs (default: home login)
-#   tests/lab/lab.sh cleanup                          remove what an interrupted run left behind
+#   tests/lab/lab.sh run [--out DIR] [--engine chromium|firefox] [--net public|private]
+#                        [--blocker none|pihole] [SCENARIO...]
+#                                         capture SCENARIOs (default: home login)
+#   tests/lab/lab.sh matrix [--out DIR]   every capture the project keeps (captures/README.md) and
+#                                         .ci/lab checks: both browsers, home and login on the
+#                                         default variant, home on --net private and --blocker pihole
+#   tests/lab/lab.sh cleanup              remove what an interrupted run left behind
+#
+# Variants (the defaults first; README.md "Variants"):
+#   --engine   chromium: Debian's headless Chromium | firefox: Debian's Firefox ESR, headless,
+#              driven by Marionette
+#   --net      public: servers on documentation ranges | private: the same servers on
+#              10.113.0.0/24 and fd00:113::/64 (a lab mirror, split-horizon DNS)
+#   --blocker  none | pihole: the resolver answers the names of blocklist.tsv with 0.0.0.0 / ::
+#              or NXDOMAIN, as Pi-hole and AdGuard Home do
 #
 # Scenarios (replica pages in tests/lab/site/, names in tests/lab/hosts.tsv):
 #   home    http://borger.test/              typed bare name: plain-HTTP landing page, then the
 #                                            portal's front page and its third parties
 #   login   https://www.borger.test/log-ind/  a log-in page with fewer third parties
 #
-# For each scenario DIR gets lab-borger-SCENARIO.pcapng (captured on the link between the phone
-# and the internet, where an access point sees it; the browser's TLS key log is injected into it
-# as a pcapng Decryption Secrets Block) and beside it: .keys, the same key log as Chromium wrote
-# it (SSLKEYLOGFILE); .truth.tsv, kind<TAB>name from the servers' own logs (dnsmasq queries;
-# caddy TLS handshakes, requests and the cookies it set); .oracle.tsv / .oracle.flows.tsv:
-# tshark's extraction of the capture without its secrets (tests/tools/oracle.sh, or $ORACLE).
+# For each scenario DIR gets lab-borger-SCENARIO[-firefox][-private][-pihole].pcapng (captured on
+# the link between the phone and the internet, where an access point sees it; the browser's TLS
+# key log is injected into it as a pcapng Decryption Secrets Block) and beside it: .keys, the same
+# key log as the browser wrote it (SSLKEYLOGFILE); .lab.tsv, the variant (engine and browser
+# version, addresses, blocklist); .truth.tsv, kind<TAB>name from the servers' own logs (dnsmasq
+# queries and answers; caddy TLS handshakes, requests and the cookies it set); .oracle.tsv /
+# .oracle.flows.tsv: tshark's extraction of the capture without its secrets
+# (tests/tools/oracle.sh, or $ORACLE).
 #
 # SAFETY: no packet leaves the lab. Two network namespaces are created (sporfri-lab-phone,
 # sporfri-lab-net), joined only to each other by one veth pair made inside them: no interface in
 # the host's namespace, no route to the host, no NAT, no forwarding. The "internet" namespace owns
-# every server address (documentation ranges 203.0.113.0/24, 198.51.100.0/24, 2001:db8::/32) and
+# every server address (documentation ranges 203.0.113.0/24, 198.51.100.0/24, 2001:db8::/32, or
+# with --net private 10.113.0.0/24, 10.53.0.0/24, fd00:113::/64, fd00:53::/64) and
 # answers every name itself - including real tracker names such as www.googletagmanager.com, which
 # are served by the lab's own caddy with certificates from a lab CA made for this run. Names the
 # lab does not know get NXDOMAIN; addresses it does not own are unreachable.
 #
 # Processes are started by this script only, recorded by PID in /run/sporfri-lab/pids and ended
-# by PID (Chromium by its own process group) on exit, Ctrl-C or TERM; `cleanup` does the same for
+# by PID (the browser by its own process group) on exit, Ctrl-C or TERM; `cleanup` does the same for
 # a run that was killed, then deletes the namespaces.
 set -euo pipefail
 
@@ -37,9 +53,17 @@ STATE=/run/sporfri-lab
 PHONE_MAC=02:1a:b0:00:00:10
 AP_MAC=02:1a:b0:00:00:01
 CHROMIUM=${CHROMIUM:-chromium}
+FIREFOX=${FIREFOX:-firefox-esr}
+ENGINE=chromium
+NET=public
+BLOCKER=none
 PY=$(command -v python3)
 ORACLE=${ORACLE:-$LAB/../tools/oracle.sh}
 VIRTUAL_TIME_MS=${LAB_VIRTUAL_TIME_MS:-10000}
+# Firefox has no virtual time: the page counts as loaded once its resources stop growing for
+# SETTLE_MS (real time), within BUDGET_MS
+SETTLE_MS=${LAB_SETTLE_MS:-1500}
+BUDGET_MS=${LAB_BUDGET_MS:-15000}
 BROWSER_TIMEOUT_S=${LAB_BROWSER_TIMEOUT_S:-60}
 
 log() { printf 'lab: %s\n' "$*" >&2; }
@@ -134,7 +158,7 @@ make_network() {
     esac
   done <"$WORK/addresses"
   mkdir -p "/etc/netns/$NS_PHONE"
-  echo "nameserver 198.51.100.53" >"/etc/netns/$NS_PHONE/resolv.conf"
+  cp "$WORK/resolver" "/etc/netns/$NS_PHONE/resolv.conf"
   # the safety claim, checked: the only non-loopback link of each namespace is the veth pair
   # (server addresses sit on the internet side's loopback), and the internet namespace has no default route
   [ -z "$(ip -n "$NS_NET" route show default)" ] || die "internet namespace has a default route"
@@ -179,8 +203,16 @@ start_capture() {
   die "dumpcap did not start (see $WORK/dumpcap.err)"
 }
 
-# Runs Chromium once in the phone namespace; its own process group, a hard timeout.
+# Runs the browser once in the phone namespace: its own process group, a hard timeout; the page's
+# DOM ends up in PROFILE.dom.html, the TLS key log in PROFILE.keys.
 browse() {
+  case "$ENGINE" in
+    chromium) browse_chromium "$@" ;;
+    firefox) browse_firefox "$@" ;;
+  esac
+}
+
+browse_chromium() {
   local url=$1 profile=$2 rc=0
   rm -rf "$profile" "$profile.keys"
   # SSLKEYLOGFILE: Chromium appends the secrets of every TLS and QUIC connection (NSS key log)
@@ -198,15 +230,42 @@ browse() {
   return "$rc"
 }
 
+# Firefox ESR: a fresh profile (user.js from labconf.py, an NSS database trusting the lab CA),
+# started headless with Marionette and no page; marionette.py opens the URL as a user would type
+# it, waits until the page has settled, writes the DOM and quits Firefox.
+browse_firefox() {
+  local url=$1 profile=$2 expect=$3 rc=0
+  rm -rf "$profile" "$profile.keys"
+  mkdir -p "$profile"
+  cp "$WORK/firefox-prefs.js" "$profile/user.js"
+  "$PY" "$LAB/labconf.py" trust "$profile" "$WORK/certs/ca.crt"
+  # SSLKEYLOGFILE: NSS appends the secrets of every TLS and QUIC connection
+  ip netns exec "$NS_PHONE" env HOME="$WORK/home" SSLKEYLOGFILE="$profile.keys" MOZ_HEADLESS=1 \
+    setsid timeout -k 5 "$BROWSER_TIMEOUT_S" "$FIREFOX" --headless --marionette --no-remote \
+    --profile "$profile" >"$profile.out" 2>"$profile.err" &
+  local pid=$!
+  track "$pid" timeout
+  ip netns exec "$NS_PHONE" timeout -k 5 "$BROWSER_TIMEOUT_S" "$PY" "$LAB/marionette.py" "$url" \
+    "$profile.dom.html" --expect "$expect" --settle-ms "$SETTLE_MS" --budget-ms "$BUDGET_MS" \
+    2>>"$profile.err" || rc=$?
+  if [ "$rc" = 0 ]; then
+    wait "$pid" || rc=$?
+  else
+    end_pid "$pid" timeout
+  fi
+  return "$rc"
+}
+
 # One scenario: fresh servers, capture, one browser visit, then ground truth from the logs.
 scenario() {
   local name=$1 url=$2 out=$3 t0 attempt
-  local pcap="$out/lab-borger-$name.pcapng"
+  local base="$out/lab-borger-$name$(variant_suffix)"
+  local pcap="$base.pcapng"
   for attempt in 1 2; do
     t0=$(date +%s%N)
     start_servers
     start_capture "$pcap"
-    if browse "$url" "$WORK/profile-$name"; then
+    if browse "$url" "$WORK/profile-$name" "$(landing_of "$name")"; then
       sleep 1 # the browser's closing packets (FIN, QUIC CONNECTION_CLOSE) reach the wire
       stop_tracked
       break
@@ -228,17 +287,45 @@ scenario() {
   fi
   # lab decryption: the key log beside the capture, and inside it (Decryption Secrets Block), so
   # that `sporfri replay` decrypts the file without --keylog
-  local keys="$out/lab-borger-$name.keys"
-  [ -s "$WORK/profile-$name.keys" ] || die "$name: Chromium wrote no key log"
+  local keys="$base.keys"
+  [ -s "$WORK/profile-$name.keys" ] || die "$name: $ENGINE wrote no key log"
   cp "$WORK/profile-$name.keys" "$keys"
   chmod 644 "$keys"
   editcap --inject-secrets "tls,$keys" "$pcap" "$pcap.tmp"
   mv "$pcap.tmp" "$pcap"
   chmod 644 "$pcap"
+  # dns-answers: the truth has the resolver's answers (blocked lines; captures made before the lab
+  # recorded them have no such line)
+  { printf 'engine\t%s\nbrowser\t%s\ndns-answers\tin-truth\n' "$ENGINE" "$(browser_version)"
+    cat "$WORK/variant.tsv"; } >"$pcap.lab.tsv"
   cp "$WORK/dnsmasq.log" "$WORK/$name.dnsmasq.log"
   cp "$WORK/caddy.log" "$WORK/$name.caddy.log"
   log "$name: $(wc -c <"$pcap") bytes, $(wc -l <"$pcap.truth.tsv") truth lines," \
     "$(( ($(date +%s%N) - t0) / 1000000 )) ms -> $pcap"
+}
+
+# The address the page must end on (the home page's landing page moves on by script).
+landing_of() {
+  case "$1" in
+    home) echo "https://www.borger.test/" ;;
+    login) echo "https://www.borger.test/log-ind/" ;;
+  esac
+}
+
+# File-name suffix of the variant: nothing for the defaults, so the default captures keep their names.
+variant_suffix() {
+  local s=""
+  [ "$ENGINE" = chromium ] || s="$s-$ENGINE"
+  [ "$NET" = public ] || s="$s-$NET"
+  [ "$BLOCKER" = none ] || s="$s-$BLOCKER"
+  echo "$s"
+}
+
+browser_version() {
+  case "$ENGINE" in
+    chromium) "$CHROMIUM" --version 2>/dev/null | grep -v 'unexpected operator' | head -1 ;;
+    firefox) "$FIREFOX" --version 2>/dev/null | head -1 ;;
+  esac
 }
 
 url_of() {
@@ -255,15 +342,23 @@ main_run() {
   while [ $# -gt 0 ]; do
     case "$1" in
       --out) out=$2; shift 2 ;;
+      --engine) ENGINE=$2; shift 2 ;;
+      --net) NET=$2; shift 2 ;;
+      --blocker) BLOCKER=$2; shift 2 ;;
       -*) die "unknown option $1" ;;
       *) url_of "$1" >/dev/null; scenarios+=("$1"); shift ;;
     esac
   done
+  case "$ENGINE" in chromium | firefox) ;; *) die "--engine chromium|firefox, not $ENGINE" ;; esac
+  case "$NET" in public | private) ;; *) die "--net public|private, not $NET" ;; esac
+  case "$BLOCKER" in none | pihole) ;; *) die "--blocker none|pihole, not $BLOCKER" ;; esac
   [ ${#scenarios[@]} -gt 0 ] || scenarios=(home login)
+  local browser=$CHROMIUM
+  [ "$ENGINE" = firefox ] && browser=$FIREFOX
   mkdir -p "$out"
   out=$(cd "$out" && pwd)
   local t
-  for t in ip dnsmasq caddy dumpcap editcap "$CHROMIUM" certutil openssl setsid ss ethtool; do
+  for t in ip dnsmasq caddy dumpcap editcap "$browser" certutil openssl setsid ss ethtool; do
     command -v "$t" >/dev/null || die "missing tool: $t (tests/lab/README.md lists the packages)"
   done
   if [ -d "$STATE" ] || ip netns list | grep -qE "sporfri-lab-"; then
@@ -277,15 +372,35 @@ main_run() {
   trap 'rc=$?; trap - EXIT INT TERM; [ -n "${LAB_KEEP_WORK:-}" ] && rm -f "$STATE/work" && log "work dir kept: $WORK"; cleanup; exit $rc' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  "$PY" "$LAB/labconf.py" gen "$WORK"
+  "$PY" "$LAB/labconf.py" gen "$WORK" --net "$NET" --blocker "$BLOCKER"
   make_network
   local s
   for s in "${scenarios[@]}"; do scenario "$s" "$(url_of "$s")" "$out"; done
 }
 
+# The lab's matrix: one lab run per variant (each builds and removes its own namespaces).
+main_matrix() {
+  local out=.
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --out) out=$2; shift 2 ;;
+      *) die "matrix: unknown argument $1" ;;
+    esac
+  done
+  local engine t0
+  for engine in chromium firefox; do
+    t0=$(date +%s%N)
+    bash "$0" run --out "$out" --engine "$engine" home login
+    bash "$0" run --out "$out" --engine "$engine" --net private home
+    bash "$0" run --out "$out" --engine "$engine" --blocker pihole home
+    log "matrix: $engine in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+  done
+}
+
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
 case "${1:-}" in
   run) shift; main_run "$@" ;;
+  matrix) shift; main_matrix "$@" ;;
   cleanup) cleanup ;;
-  *) sed -n '2,7p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,19p' "$0" >&2; exit 2 ;;
 esac

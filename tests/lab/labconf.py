@@ -1,10 +1,20 @@
 #!/usr/bin/env python3
 """Configuration and ground truth for the sporfri real-browser lab (see lab.sh, README.md).
 
-  labconf.py gen WORK          write WORK/{Caddyfile,dnsmasq.conf,certs/,home/.pki/nssdb,chrome-flags}
+  labconf.py gen WORK [--net public|private] [--blocker none|pihole]
+      write WORK/{Caddyfile,dnsmasq.conf,certs/,home/.pki/nssdb,chrome-flags,firefox-prefs.js,
+      addresses,resolver,variant.tsv}
+  labconf.py gen - [OPTIONS]   print only variant.tsv
+  labconf.py trust NSSDIR CA   a fresh NSS database in NSSDIR trusting CA
   labconf.py truth WORK OUT    turn the servers' own logs in WORK into OUT (kind<TAB>name lines)
 
-Everything is derived from hosts.tsv beside this file. Only the standard library is used.
+Everything is derived from hosts.tsv (and blocklist.tsv) beside this file. The lab variants:
+  --net public     servers on documentation ranges (203.0.113.0/24, 2001:db8:113::/64), the default
+  --net private    the same servers renumbered onto private ranges (10.113.0.0/24, fd00:113::/64),
+                   as a lab mirror or a staging site behind split-horizon DNS is
+  --blocker pihole the resolver answers the names of blocklist.tsv as a DNS blocker does
+                   (Pi-hole, AdGuard Home): 0.0.0.0 / :: or NXDOMAIN
+Only the standard library is used.
 """
 import base64
 import hashlib
@@ -17,6 +27,13 @@ import sys
 LAB = os.path.dirname(os.path.abspath(__file__))
 DNS_IPV4 = "198.51.100.53"
 DNS_IPV6 = "2001:db8:53::53"
+# The private variant's renumbering: documentation prefix -> private prefix (RFC 1918, RFC 4193).
+PRIVATE = [
+    ("203.0.113.", "10.113.0."),
+    ("198.51.100.", "10.53.0."),
+    ("2001:db8:113::", "fd00:113::"),
+    ("2001:db8:53::", "fd00:53::"),
+]
 # HTTPS record (RFC 9460) rdata: priority 1, target ".", alpn="h3","h2".
 HTTPS_RR_H3 = "0001" "00" "0001" "0006" "02" + b"h3".hex() + "02" + b"h2".hex()
 # Content types for lab files whose paths carry no extension (as the real services' URLs do).
@@ -48,21 +65,52 @@ COOKIES = {
 }
 
 
+# The variant being generated (set by main from the command line).
+NET = "public"
+BLOCKER = "none"
+
+
+def renumber(addr):
+    """A lab address as the current network variant has it."""
+    if NET != "private":
+        return addr
+    for public, private in PRIVATE:
+        if addr.startswith(public):
+            return private + addr[len(public):]
+    return addr
+
+
+def rows(file):
+    """Tab-separated rows of a lab table, comments and blank lines left out."""
+    with open(os.path.join(LAB, file), encoding="utf-8") as f:
+        return [line.rstrip("\n").split("\t") for line in f
+                if not line.startswith("#") and line.strip()]
+
+
 def hosts():
-    """Rows of hosts.tsv as dicts."""
-    rows = []
-    with open(os.path.join(LAB, "hosts.tsv"), encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("#") or not line.strip():
-                continue
-            name, v4, v6, serve, group, role = line.rstrip("\n").split("\t")
-            rows.append(dict(name=name, v4=v4, v6=v6, serve=serve, group=group, role=role))
-    return rows
+    """Rows of hosts.tsv as dicts, with the variant's addresses."""
+    out = []
+    for name, v4, v6, serve, group, role in rows("hosts.tsv"):
+        v4, v6 = (a if a == "-" else renumber(a) for a in (v4, v6))
+        out.append(dict(name=name, v4=v4, v6=v6, serve=serve, group=group, role=role))
+    return out
+
+
+def blocked():
+    """name -> "sinkhole" | "nxdomain": what the blocking resolver answers (none without one)."""
+    if BLOCKER == "none":
+        return {}
+    return {name: answer for name, answer, _why in rows("blocklist.tsv")}
+
+
+def resolver():
+    """The lab resolver's IPv4 and IPv6 address in the current variant."""
+    return renumber(DNS_IPV4), renumber(DNS_IPV6)
 
 
 def server_addresses():
     """Every address the internet namespace must own (servers and the resolver)."""
-    out = [DNS_IPV4, DNS_IPV6]
+    out = list(resolver())
     for h in hosts():
         for a in (h["v4"], h["v6"]):
             if a != "-" and a not in out:
@@ -148,12 +196,26 @@ def caddyfile(work):
 
 
 def dnsmasq_conf(work):
+    v4, v6 = resolver()
     out = ["no-resolv", "no-hosts", "no-poll", "bind-interfaces",
-           f"listen-address={DNS_IPV4}", f"listen-address={DNS_IPV6}", "port=53", "user=root",
+           f"listen-address={v4}", f"listen-address={v6}", "port=53", "user=root",
            "log-queries", f"log-facility={work}/dnsmasq.log", "cache-size=0",
            # Names outside the lab do not exist: NXDOMAIN, as for a typo on the real internet.
            "address=/#/"]
+    block = blocked()
+    for name, answer in sorted(block.items()):
+        if answer == "sinkhole":
+            # Pi-hole's default (NULL) blocking: A 0.0.0.0, AAAA ::, NODATA for other types
+            # (local= keeps dnsmasq >= 2.86 from forwarding the HTTPS query instead)
+            out += [f"address=/{name}/0.0.0.0", f"address=/{name}/::", f"local=/{name}/"]
+        elif answer == "nxdomain":
+            # Pi-hole's NXDOMAIN mode, AdGuard Home's "NXDOMAIN" blocking mode
+            out.append(f"address=/{name}/")
+        else:
+            raise SystemExit(f"blocklist.tsv: {name}: unknown answer {answer}")
     for h in hosts():
+        if h["name"] in block:
+            continue  # the blocker answers before the lab's authoritative data
         if h["serve"].startswith("cname:"):
             out.append(f"cname={h['name']},{h['serve'][6:]},300")
         else:
@@ -184,23 +246,87 @@ def chrome_flags(work):
             "--ignore-certificate-errors-spki-list=" + ",".join(pins))
 
 
+def firefox_prefs():
+    """user.js of the Firefox profile: the lab's resolver sees every name (DoH off), HTTP/3 on and
+    forced for the hosts.tsv serve=quic origins as Chromium's --origin-to-force-quic-on does, and
+    accepted on the lab CA (Firefox turns HTTP/3 off when a chain ends at a root it did not ship).
+    Background services keep their defaults: a fresh Firefox's own lookups are part of what the
+    lab records (README: browser background)."""
+    quic = ",".join(f'{h["name"]};h3=":443"' for h in hosts() if h["serve"] == "quic")
+    prefs = [
+        ("network.trr.mode", 5),
+        ("network.http.http3.enable", True),
+        ("network.http.http3.disable_when_third_party_roots_found", False),
+        ("network.http.http3.alt-svc-mapping-for-testing", quic),
+        # Marionette's "recommended" prefs would switch most background services off; the lab
+        # wants a fresh Firefox as a user gets it (Chromium keeps its own flags, see lab.sh)
+        ("remote.prefs.recommended", False),
+        ("marionette.port", 2828),
+        ("browser.shell.checkDefaultBrowser", False),
+    ]
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return str(v)
+        return json.dumps(v)
+    return "".join(f'user_pref("{k}", {value(v)});\n' for k, v in prefs)
+
+
+def variant_tsv():
+    """What a capture of this variant needs to be checked: key<TAB>value lines."""
+    lines = [("net", NET), ("blocker", BLOCKER)]
+    lines += [("resolver", a) for a in resolver()]
+    lines += [("server", a) for a in server_addresses()[2:]]
+    lines += [("blocklist", f"{n}\t{a}") for n, a in sorted(blocked().items())]
+    return "".join(f"{k}\t{v}\n" for k, v in lines)
+
+
 def gen(work):
     ca = make_certs(work)
-    with open(os.path.join(work, "Caddyfile"), "w") as f:
-        f.write(caddyfile(work))
-    with open(os.path.join(work, "dnsmasq.conf"), "w") as f:
-        f.write(dnsmasq_conf(work))
-    with open(os.path.join(work, "chrome-flags"), "w") as f:
-        f.write(chrome_flags(work) + "\n")
-    with open(os.path.join(work, "addresses"), "w") as f:
-        f.write("\n".join(server_addresses()) + "\n")
+    files = {
+        "Caddyfile": caddyfile(work),
+        "dnsmasq.conf": dnsmasq_conf(work),
+        "chrome-flags": chrome_flags(work) + "\n",
+        "firefox-prefs.js": firefox_prefs(),
+        "addresses": "\n".join(server_addresses()) + "\n",
+        "resolver": "".join(f"nameserver {a}\n" for a in resolver()[:1]),
+        "variant.tsv": variant_tsv(),
+    }
+    for name, text in files.items():
+        with open(os.path.join(work, name), "w") as f:
+            f.write(text)
     nss = os.path.join(work, "home", ".pki", "nssdb")
     os.makedirs(nss, exist_ok=True)
+    trust_ca(nss, ca)
+
+
+def trust_ca(nss, ca):
+    """A fresh NSS database at nss (Chromium's ~/.pki/nssdb, or a Firefox profile) that trusts the
+    lab CA for TLS servers."""
     run("certutil", "-N", "-d", f"sql:{nss}", "--empty-password")
     run("certutil", "-A", "-d", f"sql:{nss}", "-t", "C,,", "-n", "sporfri lab CA", "-i", ca)
 
 
 DNS_QUERY = re.compile(r"query\[[^\]]+\] (\S+) from ")
+DNS_ANSWER = re.compile(r"(?:config|cached|reply) (\S+) is (\S+)")
+SINKHOLE = re.compile(r"^(0\.0\.0\.0|::|127\.\d+\.\d+\.\d+|::1)$")
+
+
+def blocked_names(answers):
+    """blocked<TAB>name<TAB>sinkhole|nxdomain for each name the resolver did not answer with an
+    address, from dnsmasq's own answer lines: a blocker's 0.0.0.0 / :: (or loopback), or NXDOMAIN
+    (a blocker's, or for a name the lab does not know, such as a browser's background lookups).
+    A name that got any real answer (an address, a CNAME) is not blocked."""
+    out = set()
+    for name, values in answers.items():
+        if any(not (v == "NXDOMAIN" or v.startswith("NODATA") or SINKHOLE.match(v)) for v in values):
+            continue
+        if any(SINKHOLE.match(v) for v in values):
+            out.add(("blocked", f"{name}\tsinkhole"))
+        elif "NXDOMAIN" in values:
+            out.add(("blocked", f"{name}\tnxdomain"))
+    return out
 
 
 def max_age(header):
@@ -237,15 +363,21 @@ def request_lines(e):
 
 def truth(work, out):
     """kind<TAB>name from the servers' logs: dnsmasq queries, caddy handshakes and requests,
+    the names the resolver did not answer (blocked<TAB>name<TAB>sinkhole|nxdomain),
     and (lab decryption) every request URL and every cookie caddy set:
     request<TAB>URL and cookie<TAB>host<TAB>name<TAB>lifetime_s ("" for a session cookie), with
     the kinds request-h3 / cookie-h3 for HTTP/3 and request-http / cookie-http for plain HTTP."""
     lines = set()
+    answers = {}
     with open(os.path.join(work, "dnsmasq.log"), encoding="utf-8", errors="replace") as f:
         for line in f:
             m = DNS_QUERY.search(line)
             if m:
                 lines.add(("dns", m.group(1).lower()))
+            m = DNS_ANSWER.search(line)
+            if m:
+                answers.setdefault(m.group(1).lower(), set()).add(m.group(2))
+    lines |= blocked_names(answers)
     with open(os.path.join(work, "caddy.log"), encoding="utf-8", errors="replace") as f:
         for line in f:
             try:
@@ -277,8 +409,27 @@ def truth(work, out):
 
 
 def main(argv):
-    if len(argv) == 3 and argv[1] == "gen":
-        gen(argv[2])
+    global NET, BLOCKER
+    if len(argv) >= 3 and argv[1] == "gen":
+        opts = argv[3:]
+        while opts:
+            if len(opts) < 2 or opts[0] not in ("--net", "--blocker"):
+                sys.stderr.write(__doc__)
+                return 2
+            if opts[0] == "--net" and opts[1] in ("public", "private"):
+                NET = opts[1]
+            elif opts[0] == "--blocker" and opts[1] in ("none", "pihole"):
+                BLOCKER = opts[1]
+            else:
+                sys.stderr.write(f"labconf.py: bad {opts[0]} {opts[1]}\n")
+                return 2
+            opts = opts[2:]
+        if argv[2] == "-":
+            sys.stdout.write(variant_tsv())  # the variant alone, for a capture made without it
+        else:
+            gen(argv[2])
+    elif len(argv) == 4 and argv[1] == "trust":
+        trust_ca(argv[2], argv[3])
     elif len(argv) == 4 and argv[1] == "truth":
         truth(argv[2], argv[3])
     elif len(argv) == 2 and argv[1] == "addresses":

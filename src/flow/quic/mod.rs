@@ -1,12 +1,16 @@
-//! QUIC connections: Initial keys per connection and CRYPTO reassembly up to the ClientHello.
+//! QUIC connections: Initial keys per connection and crypto-stream reassembly up to the
+//! client's first handshake message, for every version `wire::quic::versions` reads.
 //!
-//! A connection is born from a client Initial whose keys (derived from its DCID) open it.
+//! A connection is born from a client Initial whose keys (derived from its DCID) open it, or
+//! from an unencrypted Google QUIC hello packet whose hash checks out (Q043, Q046).
 //! It is found again by that DCID, by any later DCID the client switches to (after the
 //! server's first reply the client addresses the server's SCID but keeps the original keys),
 //! and by its client/server address pair. After a Retry the client's next Initial carries a
 //! new DCID and new keys: it opens with fresh keys and replaces the unfinished connection.
-//! Once the ClientHello is complete the connection keeps only its identity, so later packets
+//! Once the hello is complete the connection keeps only its identity, so later packets
 //! cost a map look-up and no decryption.
+
+mod crypto;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -14,8 +18,13 @@ use std::net::SocketAddr;
 use crate::stats::Counters;
 use crate::time::Timestamp;
 use crate::wire::Parsed;
-use crate::wire::quic::{self, Family, InitialKeys, LongHeader, Opened, PacketKind};
+use crate::wire::quic::{
+    self, FrameFormat, Frames, Handshake, InitialKeys, LongHeader, Opened, PacketKind, Protected,
+    Reading, chlo, gquic, versions,
+};
 use crate::wire::tls::{self, ClientHello};
+
+use crypto::CryptoStream;
 
 /// Handshakes tracked at once; the oldest is evicted (`quic.evicted` if still unfinished).
 pub const MAX_CONNECTIONS: usize = 4_096;
@@ -27,31 +36,64 @@ pub const MAX_CRYPTO_RANGES: usize = 64;
 pub const MAX_DCIDS_PER_CONNECTION: usize = 4;
 /// A handshake with no client Initial for this long is forgotten.
 pub const IDLE_TIMEOUT_SECS: u64 = 30;
+/// A datagram of a QUIC version sporfri cannot read says "unreadable" only from this size on:
+/// a client's first flight is padded (RFC 9000 §14.1: 1200 bytes; Google QUIC pads its hello
+/// to 1024 bytes and more), which a stray UDP packet with the right first bytes rarely is.
+pub const MIN_UNREADABLE_DATAGRAM: usize = 1000;
 
-/// A ClientHello recovered from a client's Initial packets.
+/// A client hello recovered from a client's first packets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuicHello {
-    /// QUIC version of the Initial packets.
+    /// QUIC version of the packets.
     pub version: u32,
     /// The client's address.
     pub client: SocketAddr,
     /// The server's address.
     pub server: SocketAddr,
-    /// What the ClientHello says.
+    /// What the hello says (a Google `CHLO` fills in the server name only).
     pub hello: ClientHello,
+    /// The user agent a Google `CHLO` names (`UAID`).
+    pub user_agent: Option<String>,
 }
 
-/// A complete ClientHello handshake message (type, u24 length, body) and where it came from.
+/// A complete first handshake message and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuicHandshake {
-    /// QUIC version of the Initial packets.
+    /// QUIC version of the packets.
     pub version: u32,
     /// The client's address.
     pub client: SocketAddr,
     /// The server's address.
     pub server: SocketAddr,
-    /// The reassembled message, exactly as long as its length field says.
+    /// What kind of message it is.
+    pub handshake: Handshake,
+    /// The reassembled message, exactly as long as its length fields say (a TLS
+    /// ClientHello handshake message: type, u24 length, body; or a whole `CHLO`).
     pub message: Vec<u8>,
+}
+
+/// What one datagram told the tracker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen<T> {
+    /// Nothing new.
+    Nothing,
+    /// The hello is complete (once per connection).
+    Hello(T),
+    /// A client's first flight of a QUIC version sporfri cannot read.
+    Unreadable {
+        /// The version.
+        version: u32,
+    },
+}
+
+impl<T> Seen<T> {
+    /// The hello, if this was it.
+    pub fn hello(self) -> Option<T> {
+        match self {
+            Seen::Hello(h) => Some(h),
+            Seen::Nothing | Seen::Unreadable { .. } => None,
+        }
+    }
 }
 
 /// Tracks QUIC handshakes in progress.
@@ -68,13 +110,23 @@ pub struct QuicTracker {
 /// (client, version, DCID): a DCID is chosen by one client for one version.
 type DcidKey = (SocketAddr, u32, Vec<u8>);
 
+/// How a connection's packets are opened.
+#[derive(Debug)]
+enum Opener {
+    /// Initial keys, and the frame format inside.
+    Initial(Box<InitialKeys>, FrameFormat),
+    /// Google QUIC's null encryption: a hash to check (Q043, Q046).
+    Null,
+}
+
 #[derive(Debug)]
 struct Conn {
     version: u32,
     client: SocketAddr,
     server: SocketAddr,
-    /// `None` once the ClientHello is out (or given up): nothing more to decrypt.
-    keys: Option<InitialKeys>,
+    /// `None` once the hello is out (or given up): nothing more to decrypt.
+    opener: Option<Opener>,
+    handshake: Handshake,
     crypto: CryptoStream,
     dcids: Vec<Vec<u8>>,
     last_seen: Timestamp,
@@ -86,8 +138,8 @@ impl QuicTracker {
         QuicTracker::default()
     }
 
-    /// Feed one UDP datagram from `src` to `dst`; returns the ClientHello once complete
-    /// (once per connection).
+    /// Feed one UDP datagram from `src` to `dst`; the hello once complete (once per
+    /// connection), or word that a client speaks a version sporfri cannot read.
     pub fn ingest(
         &mut self,
         ts: Timestamp,
@@ -95,28 +147,43 @@ impl QuicTracker {
         dst: SocketAddr,
         datagram: &[u8],
         weirds: &mut Counters,
-    ) -> Option<QuicHello> {
-        let hs = self.ingest_handshake(ts, src, dst, datagram, weirds)?;
-        match tls::client_hello_from_handshake(&hs.message) {
-            Parsed::Done(hello) => Some(QuicHello {
+    ) -> Seen<QuicHello> {
+        let hs = match self.ingest_handshake(ts, src, dst, datagram, weirds) {
+            Seen::Hello(hs) => hs,
+            Seen::Nothing => return Seen::Nothing,
+            Seen::Unreadable { version } => return Seen::Unreadable { version },
+        };
+        let parsed = match hs.handshake {
+            Handshake::Tls => tls::client_hello_from_handshake(&hs.message).map(|h| (h, None)),
+            Handshake::Chlo => chlo::parse(&hs.message).map(|c| {
+                let hello = ClientHello {
+                    sni: c.sni,
+                    ..ClientHello::default()
+                };
+                (hello, c.uaid)
+            }),
+        };
+        match parsed {
+            Parsed::Done((hello, user_agent)) => Seen::Hello(QuicHello {
                 version: hs.version,
                 client: hs.client,
                 server: hs.server,
                 hello,
+                user_agent,
             }),
             Parsed::Malformed(weird) => {
                 weirds.bump(weird);
-                None
+                Seen::Nothing
             }
             Parsed::Incomplete { .. } | Parsed::NotThis => {
                 weirds.bump("quic.bad_client_hello");
-                None
+                Seen::Nothing
             }
         }
     }
 
-    /// Like [`QuicTracker::ingest`], but returns the reassembled handshake message instead
-    /// of parsing it (once per connection).
+    /// Like [`QuicTracker::ingest`], but answers the reassembled handshake message instead
+    /// of parsing it.
     pub fn ingest_handshake(
         &mut self,
         ts: Timestamp,
@@ -124,29 +191,93 @@ impl QuicTracker {
         dst: SocketAddr,
         datagram: &[u8],
         weirds: &mut Counters,
-    ) -> Option<QuicHandshake> {
+    ) -> Seen<QuicHandshake> {
         if self.by_pair.contains_key(&(dst, src)) {
             // The server's side of a known connection: nothing the observer needs.
-            return None;
+            return Seen::Nothing;
+        }
+        if gquic::looks_like_public_header(datagram) {
+            return self.public_header_packet(ts, src, dst, datagram, weirds);
         }
         for packet in quic::coalesced(datagram) {
-            match packet {
+            let h = match packet {
+                Ok(h) => h,
                 Err(weird) => {
                     weirds.bump(weird);
                     break;
                 }
-                Ok(h) if h.kind == PacketKind::Initial => {
-                    if let Some(hs) = self.client_initial(ts, src, dst, &h, weirds) {
-                        return Some(hs);
-                    }
+            };
+            let found = match (h.kind, versions::reading(h.version)) {
+                (PacketKind::Initial, Some(Reading::Protected(p))) => {
+                    self.client_initial(ts, src, dst, &h, p, weirds)
                 }
-                Ok(h) if h.kind == PacketKind::UnknownVersion => {
-                    weirds.bump("quic.unsupported_version");
+                (PacketKind::Initial, Some(Reading::Q046)) => {
+                    let Some((header, rest)) = gquic::q046_parts(&h) else {
+                        continue;
+                    };
+                    let packet = NullPacket {
+                        version: h.version,
+                        cid: h.dcid,
+                        header,
+                        rest,
+                        pn_len: h.pn_len,
+                    };
+                    self.null_packet(ts, src, dst, &packet, weirds)
                 }
-                Ok(_) => {}
+                (PacketKind::VersionNegotiation, _) => {
+                    // Counted, not followed: the client's next Initial (another version, same
+                    // addresses) starts over.
+                    weirds.bump("quic.version_negotiation");
+                    None
+                }
+                (PacketKind::UnknownVersion, _) if datagram.len() >= MIN_UNREADABLE_DATAGRAM => {
+                    return Seen::Unreadable { version: h.version };
+                }
+                _ => None,
+            };
+            if let Some(hs) = found {
+                return Seen::Hello(hs);
             }
         }
-        None
+        Seen::Nothing
+    }
+
+    /// A Google QUIC packet with a public header (Q043; older versions are unreadable).
+    fn public_header_packet(
+        &mut self,
+        ts: Timestamp,
+        src: SocketAddr,
+        dst: SocketAddr,
+        datagram: &[u8],
+        weirds: &mut Counters,
+    ) -> Seen<QuicHandshake> {
+        match gquic::parse_public_header(datagram) {
+            Parsed::Done(ph) => {
+                let packet = NullPacket {
+                    version: ph.version,
+                    cid: ph.cid,
+                    header: ph.header,
+                    rest: ph.rest,
+                    pn_len: ph.pn_len,
+                };
+                match self.null_packet(ts, src, dst, &packet, weirds) {
+                    Some(hs) => Seen::Hello(hs),
+                    None => Seen::Nothing,
+                }
+            }
+            Parsed::NotThis if datagram.len() >= MIN_UNREADABLE_DATAGRAM => {
+                let version = datagram
+                    .get(9..13)
+                    .and_then(|v| <[u8; 4]>::try_from(v).ok())
+                    .map_or(0, u32::from_be_bytes);
+                Seen::Unreadable { version }
+            }
+            Parsed::Malformed(weird) => {
+                weirds.bump(weird);
+                Seen::Nothing
+            }
+            Parsed::NotThis | Parsed::Incomplete { .. } => Seen::Nothing,
+        }
     }
 
     /// Forget handshakes idle for too long.
@@ -185,12 +316,16 @@ impl QuicTracker {
         src: SocketAddr,
         dst: SocketAddr,
         h: &LongHeader<'_>,
+        p: Protected,
         weirds: &mut Counters,
     ) -> Option<QuicHandshake> {
         let dcid_key = (src, h.version, h.dcid.to_vec());
         if let Some(&id) = self.by_dcid.get(&dcid_key) {
             return match self.open(id, h, ts)? {
-                Ok(opened) => self.absorb(id, &opened, weirds),
+                Ok((opened, format)) => {
+                    let frames = walk(format, &opened.payload, opened.pn_len);
+                    self.absorb(id, &frames, weirds)
+                }
                 Err(weird) => {
                     weirds.bump(weird);
                     None
@@ -206,26 +341,80 @@ impl QuicTracker {
                     self.alias(id, dcid_key);
                     return None;
                 }
-                Some(Ok(opened)) => {
+                Some(Ok((opened, format))) => {
                     self.alias(id, dcid_key);
-                    return self.absorb(id, &opened, weirds);
+                    let frames = walk(format, &opened.payload, opened.pn_len);
+                    return self.absorb(id, &frames, weirds);
                 }
                 Some(Err(_)) => {}
             }
         }
-        let family = Family::of(h.version)?;
-        self.keys_derived += 1;
-        let keys = InitialKeys::client(family, h.dcid)?;
-        match quic::open_initial(&keys, h) {
-            Ok(opened) => {
-                let id = self.create(ts, src, dst, h, keys, weirds);
-                self.absorb(id, &opened, weirds)
-            }
-            Err(weird) => {
-                weirds.bump(weird);
-                None
+        let mut failure = "quic.decrypt_failed";
+        for &salt in p.salts {
+            self.keys_derived += 1;
+            let keys = InitialKeys::client(salt, h.dcid)?;
+            match quic::open_initial(&keys, h) {
+                Ok(opened) => {
+                    let frames = walk(p.frames, &opened.payload, opened.pn_len);
+                    let new = NewConn {
+                        version: h.version,
+                        dcid: h.dcid,
+                        opener: Opener::Initial(Box::new(keys), p.frames),
+                        handshake: p.handshake,
+                    };
+                    let id = self.create(ts, src, dst, new, weirds);
+                    return self.absorb(id, &frames, weirds);
+                }
+                Err(weird) => failure = weird,
             }
         }
+        weirds.bump(failure);
+        None
+    }
+
+    /// A null-encrypted Google QUIC packet: check its hash, then take its stream-1 data.
+    fn null_packet(
+        &mut self,
+        ts: Timestamp,
+        src: SocketAddr,
+        dst: SocketAddr,
+        packet: &NullPacket<'_>,
+        weirds: &mut Counters,
+    ) -> Option<QuicHandshake> {
+        let key = (src, packet.version, packet.cid.to_vec());
+        let known = self
+            .by_dcid
+            .get(&key)
+            .or_else(|| self.by_pair.get(&(src, dst)));
+        if let Some(&id) = known {
+            let conn = self.conns.get_mut(&id)?;
+            conn.last_seen = ts;
+            if !matches!(conn.opener, Some(Opener::Null)) {
+                // Finished, or another version on the same addresses (counted nowhere).
+                return None;
+            }
+        }
+        let payload = match gquic::open_null(packet.header, packet.rest) {
+            Ok(payload) => payload,
+            Err(weird) => {
+                weirds.bump(weird);
+                return None;
+            }
+        };
+        let frames = gquic::walk_frames(payload, packet.pn_len);
+        let id = match known {
+            Some(&id) => id,
+            None => {
+                let new = NewConn {
+                    version: packet.version,
+                    dcid: packet.cid,
+                    opener: Opener::Null,
+                    handshake: Handshake::Chlo,
+                };
+                self.create(ts, src, dst, new, weirds)
+            }
+        };
+        self.absorb(id, &frames, weirds)
     }
 
     /// Decrypt with a connection's keys: `None` when it is finished (nothing to do).
@@ -234,11 +423,14 @@ impl QuicTracker {
         id: u64,
         h: &LongHeader<'_>,
         ts: Timestamp,
-    ) -> Option<Result<Opened, &'static str>> {
+    ) -> Option<Result<(Opened, FrameFormat), &'static str>> {
         let conn = self.conns.get_mut(&id)?;
         conn.last_seen = ts;
-        let keys = conn.keys.as_ref()?;
-        Some(quic::open_initial(keys, h))
+        let Opener::Initial(keys, format) = conn.opener.as_ref()? else {
+            return None;
+        };
+        let format = *format;
+        Some(quic::open_initial(keys, h).map(|o| (o, format)))
     }
 
     /// Remember another DCID of a connection (up to [`MAX_DCIDS_PER_CONNECTION`]; later
@@ -257,8 +449,7 @@ impl QuicTracker {
         ts: Timestamp,
         client: SocketAddr,
         server: SocketAddr,
-        h: &LongHeader<'_>,
-        keys: InitialKeys,
+        new: NewConn<'_>,
         weirds: &mut Counters,
     ) -> u64 {
         if let Some(&old) = self.by_pair.get(&(client, server)) {
@@ -269,23 +460,24 @@ impl QuicTracker {
             let Some((&oldest, _)) = self.conns.first_key_value() else {
                 break;
             };
-            if self.remove(oldest).is_some_and(|c| c.keys.is_some()) {
+            if self.remove(oldest).is_some_and(|c| c.opener.is_some()) {
                 weirds.bump("quic.evicted");
             }
         }
         let id = self.next_id;
         self.next_id += 1;
         let conn = Conn {
-            version: h.version,
+            version: new.version,
             client,
             server,
-            keys: Some(keys),
+            opener: Some(new.opener),
+            handshake: new.handshake,
             crypto: CryptoStream::default(),
-            dcids: vec![h.dcid.to_vec()],
+            dcids: vec![new.dcid.to_vec()],
             last_seen: ts,
         };
         self.by_dcid
-            .insert((client, h.version, h.dcid.to_vec()), id);
+            .insert((client, new.version, new.dcid.to_vec()), id);
         self.by_pair.insert((client, server), id);
         self.conns.insert(id, conn);
         id
@@ -306,10 +498,14 @@ impl QuicTracker {
         Some(conn)
     }
 
-    /// Take the CRYPTO frames of a decrypted Initial; the message once complete.
-    fn absorb(&mut self, id: u64, opened: &Opened, weirds: &mut Counters) -> Option<QuicHandshake> {
+    /// Take the handshake data of one packet's frames; the message once complete.
+    fn absorb(
+        &mut self,
+        id: u64,
+        frames: &Frames<'_>,
+        weirds: &mut Counters,
+    ) -> Option<QuicHandshake> {
         let conn = self.conns.get_mut(&id)?;
-        let frames = quic::walk_frames(&opened.payload);
         if let Some(weird) = frames.weird {
             weirds.bump(weird);
         }
@@ -320,12 +516,13 @@ impl QuicTracker {
                 return None;
             }
         }
-        match conn.crypto.client_hello() {
+        match conn.crypto.first_message(conn.handshake) {
             Parsed::Done(message) => {
                 let hs = QuicHandshake {
                     version: conn.version,
                     client: conn.client,
                     server: conn.server,
+                    handshake: conn.handshake,
                     message,
                 };
                 conn.finish();
@@ -341,87 +538,44 @@ impl QuicTracker {
     }
 }
 
+/// What a new connection starts with.
+struct NewConn<'a> {
+    version: u32,
+    dcid: &'a [u8],
+    opener: Opener,
+    handshake: Handshake,
+}
+
+/// The parts of a null-encrypted Google QUIC packet (Q043 public header or Q046 long header).
+struct NullPacket<'a> {
+    version: u32,
+    /// The connection ID the client chose.
+    cid: &'a [u8],
+    /// Flags through packet number.
+    header: &'a [u8],
+    /// Hash and frames.
+    rest: &'a [u8],
+    pn_len: usize,
+}
+
+/// The frames of a decrypted payload, in its version's format.
+fn walk(format: FrameFormat, payload: &[u8], pn_len: usize) -> Frames<'_> {
+    match format {
+        FrameFormat::Ietf => quic::walk_frames(payload),
+        FrameFormat::Google => gquic::walk_frames(payload, pn_len),
+    }
+}
+
 impl Conn {
     /// Drop keys and buffer; the connection stays only to recognise its later packets.
     fn finish(&mut self) {
-        self.keys = None;
+        self.opener = None;
         self.crypto = CryptoStream::default();
-    }
-}
-
-/// The Initial crypto stream of one connection, filled out of order.
-#[derive(Debug, Default)]
-struct CryptoStream {
-    bytes: Vec<u8>,
-    /// Received ranges, sorted, disjoint and not touching.
-    ranges: Vec<(usize, usize)>,
-}
-
-impl CryptoStream {
-    /// Place `data` at `offset`; overlapping retransmissions simply overwrite.
-    fn insert(&mut self, offset: u64, data: &[u8]) -> Result<(), &'static str> {
-        const TOO_BIG: &str = "quic.crypto_too_big";
-        if data.is_empty() {
-            return Ok(());
-        }
-        let start = usize::try_from(offset).map_err(|_| TOO_BIG)?;
-        let end = start.checked_add(data.len()).ok_or(TOO_BIG)?;
-        if end > MAX_CRYPTO_BYTES {
-            return Err(TOO_BIG);
-        }
-        if self.bytes.len() < end {
-            self.bytes.resize(end, 0);
-        }
-        self.bytes
-            .get_mut(start..end)
-            .ok_or(TOO_BIG)?
-            .copy_from_slice(data);
-        self.ranges.push((start, end));
-        self.ranges.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(self.ranges.len());
-        for &(s, e) in &self.ranges {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
-            }
-        }
-        self.ranges = merged;
-        if self.ranges.len() > MAX_CRYPTO_RANGES {
-            return Err("quic.crypto_too_fragmented");
-        }
-        Ok(())
-    }
-
-    /// The bytes received without a gap from offset 0.
-    fn prefix(&self) -> &[u8] {
-        match self.ranges.first() {
-            Some(&(0, end)) => self.bytes.get(..end).unwrap_or_default(),
-            _ => &[],
-        }
-    }
-
-    /// The ClientHello handshake message once all of it is here.
-    fn client_hello(&self) -> Parsed<Vec<u8>> {
-        let prefix = self.prefix();
-        let Some(&[kind, a, b, c]) = prefix.get(..4).and_then(|h| <&[u8; 4]>::try_from(h).ok())
-        else {
-            return Parsed::Incomplete { needed: None };
-        };
-        if kind != 0x01 {
-            return Parsed::Malformed("quic.not_client_hello");
-        }
-        let needed = 4 + (usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c));
-        if needed > MAX_CRYPTO_BYTES {
-            return Parsed::Malformed("quic.crypto_too_big");
-        }
-        match prefix.get(..needed) {
-            Some(message) => Parsed::Done(message.to_vec()),
-            None => Parsed::Incomplete {
-                needed: Some(needed),
-            },
-        }
     }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod versions_tests;

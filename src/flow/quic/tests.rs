@@ -77,6 +77,7 @@ fn crypto_frames(stream: &[u8], pieces: &[(usize, usize)]) -> Vec<u8> {
 
 fn feed(tr: &mut QuicTracker, w: &mut Counters, secs: u64, dg: &[u8]) -> Option<QuicHandshake> {
     tr.ingest_handshake(t(secs), addr(CLIENT), addr(SERVER), dg, w)
+        .hello()
 }
 
 #[test]
@@ -153,7 +154,7 @@ fn later_initials_with_the_servers_cid_keep_the_original_keys() {
     let reply = seal_initial(VERSION_1, &[1, 2, 3, 4], &[9; 8], 0, &[0x01; 30]);
     assert_eq!(
         tr.ingest_handshake(t(0), addr(SERVER), addr(CLIENT), &reply, &mut w),
-        None
+        Seen::Nothing
     );
     let server_cid = [0xaa; 8];
     let rest = crypto_frames(&hello, &[(1000, 1500)]);
@@ -210,7 +211,7 @@ fn crypto_beyond_max_bytes_is_refused() {
     let c2: SocketAddr = addr("192.0.2.11:1");
     assert_eq!(
         tr.ingest_handshake(t(0), c2, addr(SERVER), &other, &mut w),
-        None
+        Seen::Nothing
     );
     assert_eq!(w.get("quic.crypto_too_big"), 2);
 }
@@ -245,7 +246,7 @@ fn oldest_unfinished_handshake_is_evicted_at_max_connections() {
         let dg = seal_initial(VERSION_1, &dcid, &dcid, 0, &frames);
         assert_eq!(
             tr.ingest_handshake(t(0), client, addr(SERVER), &dg, &mut w),
-            None
+            Seen::Nothing
         );
     }
     assert_eq!(tr.len(), MAX_CONNECTIONS);
@@ -304,6 +305,7 @@ fn ingest_parses_the_hello_with_the_tls_parser() {
     let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
     let qh = tr
         .ingest(t(0), addr(CLIENT), addr(SERVER), &packet, &mut w)
+        .hello()
         .unwrap();
     assert_eq!(qh.hello.sni.as_deref(), Some("example.com"));
     assert_eq!(qh.version, VERSION_1);
@@ -311,7 +313,7 @@ fn ingest_parses_the_hello_with_the_tls_parser() {
         let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
         let snis: Vec<_> = udp_datagrams(file)
             .into_iter()
-            .filter_map(|(ts, s, d, dg)| tr.ingest(ts, s, d, &dg, &mut w))
+            .filter_map(|(ts, s, d, dg)| tr.ingest(ts, s, d, &dg, &mut w).hello())
             .map(|h| h.hello.sni.unwrap_or_default())
             .collect();
         assert_eq!(snis, [sni], "{file}");
@@ -346,8 +348,8 @@ fn every_quic_capture_matches_its_oracle() {
         let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
         let mut found = Vec::new();
         for (ts, src, dst, dg) in udp_datagrams(file) {
-            if quic::looks_like_long_header(&dg)
-                && let Some(hs) = tr.ingest_handshake(ts, src, dst, &dg, &mut w)
+            if quic::looks_like_quic(&dg)
+                && let Some(hs) = tr.ingest_handshake(ts, src, dst, &dg, &mut w).hello()
             {
                 found.push(sni_of(&hs.message).unwrap_or_default());
             }
@@ -452,4 +454,25 @@ fn dcids_per_connection_are_bounded_and_the_pair_still_finds_it() {
     );
     assert_eq!(feed(&mut tr, &mut w, 0, &last).unwrap().message, hello);
     assert!(w.is_empty(), "{w:?}");
+}
+
+#[test]
+fn the_draft_vectors_yield_their_sni() {
+    use crate::wire::quic::rfc_vectors::{DRAFT22_A2_CLIENT_INITIAL, DRAFT27_A2_CLIENT_INITIAL};
+    for (vector, version) in [
+        (DRAFT22_A2_CLIENT_INITIAL, 0xff00_0015),
+        (DRAFT27_A2_CLIENT_INITIAL, 0xff00_001b),
+    ] {
+        let packet = crate::wire::quic::tests::hex(vector);
+        let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
+        let h = tr
+            .ingest(t(0), addr(CLIENT), addr(SERVER), &packet, &mut w)
+            .hello()
+            .unwrap();
+        assert_eq!(
+            (h.version, h.hello.sni.as_deref()),
+            (version, Some("server"))
+        );
+        assert!(w.is_empty(), "{w:?}");
+    }
 }

@@ -1,15 +1,16 @@
-//! A capture replayed at a chosen pace through the whole pipeline, recorded as a session when a
-//! label is given (the same [`Recorder`] and [`Store`] as `sporfri replay --label`).
+//! A capture replayed at a chosen pace through the library's [`Pipeline`] (with the capture's
+//! own secrets, as `sporfri replay` does), recorded as a session when a label is given (the
+//! same [`Recorder`] and [`Store`] as `sporfri replay --label`).
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
 use super::{Control, Feed, FeedError, Speed};
 use crate::attribute::Attributor;
-use crate::capture::{FileSource, PacketSource};
-use crate::flow::Engine;
-use crate::observation::Observation;
+use crate::capture::FileSource;
+use crate::pipeline::{Pipeline, Progress, Recording, Watch};
 use crate::session::{Batch, ContactRecord, Mark, MarkSpec, Recorder, Session, Source};
 use crate::store::Store;
 use crate::time::Timestamp;
@@ -41,15 +42,19 @@ pub struct ReplayOptions {
 /// A capture being replayed into the dashboard.
 pub struct ReplayFeed {
     source: FileSource,
+    pipeline: Replay,
     driver: Driver,
 }
 
-/// Everything but the packet source, so controls can be handled while a packet is held.
+/// The pipeline of a replay: the recorder's batches wait in a list until the driver writes and
+/// shows them, between packets.
+type Replay = Pipeline<Recording<Vec<Batch>>>;
+
+/// Everything but the packet source and the pipeline: the database, what is being recorded,
+/// where the replay is.
 #[derive(Debug)]
 struct Driver {
     opts: ReplayOptions,
-    engine: Engine,
-    rec: Recorder,
     store: Option<Store>,
     recording: bool,
     finished: bool,
@@ -64,7 +69,7 @@ impl ReplayFeed {
         let attributor = attributor(&opts)?;
         let mut feed = ReplayFeed::with_attributor(opts, attributor, "", Vec::new())?;
         if let Some(label) = feed.driver.opts.label.clone() {
-            feed.driver.new_session(&label)?;
+            feed.driver.new_session(&mut feed.pipeline, &label)?;
         }
         Ok(feed)
     }
@@ -82,12 +87,12 @@ impl ReplayFeed {
             opts.site.as_deref(),
             file_source(&opts.file, String::new()),
         );
+        let recorder = Recorder::new(session, attributor, Vec::new(), marks);
         Ok(ReplayFeed {
             source,
+            pipeline: Pipeline::new(Recording::new(recorder, Vec::new())),
             driver: Driver {
-                rec: Recorder::new(session, attributor, Vec::new(), marks),
                 opts,
-                engine: Engine::new(),
                 store: None,
                 recording: false,
                 finished: false,
@@ -103,37 +108,37 @@ impl ReplayFeed {
     pub fn drive(self, out: &mut dyn FnMut(Msg) -> bool, controls: Option<&Receiver<Control>>) {
         let ReplayFeed {
             mut source,
+            mut pipeline,
             mut driver,
         } = self;
-        let d = &mut driver;
-        if !(out(Msg::Source(d.info())) && out(Msg::Session(Box::new(d.rec.session().clone())))) {
-            return d.end_session(&mut |_| true);
+        let (d, p) = (&mut driver, &mut pipeline);
+        if !(out(Msg::Source(d.info())) && out(Msg::Session(Box::new(session(p).clone())))) {
+            return d.end_session(p, &mut |_| true);
         }
-        let mut pacer = Pacer::new(d.opts.speed);
-        let error = loop {
-            let p = match source.next_packet() {
-                Ok(Some(p)) => p,
-                Ok(None) => break None,
-                Err(e) => break Some(e.to_string()),
+        let end = {
+            let pacer = Pacer::new(d.opts.speed);
+            let mut watch = Paced {
+                d: &mut *d,
+                pacer,
+                controls,
+                out: &mut *out,
+                first: false,
             };
-            let go = match controls {
-                Some(c) => pacer.wait(p.ts, d, c, out),
-                None => true,
-            };
-            if !(go && d.packet(&p, out) && pacer.show(d, out)) {
-                return d.end_session(&mut |_| true);
-            }
+            p.run(&mut source, &mut watch)
         };
-        d.end_of_capture(error, out);
+        if end.stopped {
+            return d.end_session(p, &mut |_| true);
+        }
+        d.end_of_capture(p, end.error.map(|e| e.to_string()), out);
         let Some(controls) = controls else {
             return;
         };
         while let Ok(c) = controls.recv() {
-            if !d.control(c, out) {
+            if !d.control(p, c, out) {
                 return;
             }
         }
-        d.end_session(&mut |_| true);
+        d.end_session(p, &mut |_| true);
     }
 }
 
@@ -198,13 +203,13 @@ impl Pacer {
     fn wait(
         &mut self,
         ts: Timestamp,
-        d: &mut Driver,
+        (d, p): (&mut Driver, &mut Replay),
         controls: &Receiver<Control>,
         out: &mut dyn FnMut(Msg) -> bool,
     ) -> bool {
         let Speed::Times(x) = self.speed else {
             while let Ok(c) = controls.try_recv() {
-                if !d.control(c, out) {
+                if !d.control(p, c, out) {
                     return false;
                 }
             }
@@ -219,7 +224,7 @@ impl Pacer {
             }
             match controls.recv_timeout((due - now).min(PROGRESS_EVERY)) {
                 Ok(c) => {
-                    if !d.control(c, out) {
+                    if !d.control(p, c, out) {
                         return false;
                     }
                 }
@@ -230,18 +235,54 @@ impl Pacer {
     }
 
     /// Send progress (and, when paced, all contacts) if it is time; `false` to stop.
-    fn show(&mut self, d: &Driver, out: &mut dyn FnMut(Msg) -> bool) -> bool {
+    fn show(&mut self, d: &Driver, p: &Replay, out: &mut dyn FnMut(Msg) -> bool) -> bool {
         if self.last_progress.elapsed() < PROGRESS_EVERY {
             return true;
         }
         self.last_progress = Instant::now();
         if self.speed != Speed::Max && self.last_snapshot.elapsed() >= SNAPSHOT_EVERY {
             self.last_snapshot = Instant::now();
-            if !out(Msg::Contacts(d.snapshot())) {
+            if !out(Msg::Contacts(snapshot(p))) {
                 return false;
             }
         }
-        out(d.progress())
+        out(d.progress(p))
+    }
+}
+
+/// The dashboard between packets: pace and controls before one, batches and progress after.
+struct Paced<'a> {
+    d: &'a mut Driver,
+    pacer: Pacer,
+    controls: Option<&'a Receiver<Control>>,
+    out: &'a mut dyn FnMut(Msg) -> bool,
+    /// The packet being analysed is the replay's first.
+    first: bool,
+}
+
+impl Watch<Recording<Vec<Batch>>> for Paced<'_> {
+    fn before(&mut self, p: &mut Replay, ts: Timestamp) -> ControlFlow<()> {
+        if let Some(c) = self.controls
+            && !self.pacer.wait(ts, (&mut *self.d, p), c, &mut *self.out)
+        {
+            return ControlFlow::Break(());
+        }
+        self.first = self.d.last_ts.is_none();
+        self.d.last_ts = Some(self.d.last_ts.map_or(ts, |t| t.max(ts)));
+        ControlFlow::Continue(())
+    }
+
+    fn after(&mut self, p: &mut Replay, _: Progress) -> ControlFlow<()> {
+        let out = &mut *self.out;
+        let mut ok = self.d.emit_pending(p, out);
+        if self.first {
+            ok &= out(Msg::Session(Box::new(session(p).clone()))) && out(self.d.progress(p));
+        }
+        if ok && self.pacer.show(self.d, p, out) {
+            ControlFlow::Continue(())
+        } else {
+            ControlFlow::Break(())
+        }
     }
 }
 
@@ -264,44 +305,39 @@ impl Driver {
         }
     }
 
-    /// Analyse one packet; `false` to stop.
-    fn packet(&mut self, p: &crate::capture::Packet<'_>, out: &mut dyn FnMut(Msg) -> bool) -> bool {
-        let first = self.last_ts.is_none();
+    /// Store and show the batches the recorder cut while analysing a packet; `false` to stop.
+    fn emit_pending(&mut self, p: &mut Replay, out: &mut dyn FnMut(Msg) -> bool) -> bool {
         let mut ok = true;
-        if let Some(b) = self.rec.packet(p.ts) {
-            ok = self.emit(b, out);
-        }
-        let rec = &mut self.rec;
-        self.engine
-            .ingest(p, &mut |obs: Observation| rec.observe(&obs));
-        self.last_ts = Some(self.last_ts.map_or(p.ts, |t| t.max(p.ts)));
-        if first {
-            ok &= out(Msg::Session(Box::new(self.rec.session().clone()))) && out(self.progress());
+        for b in std::mem::take(&mut p.consumer_mut().out) {
+            ok &= self.emit(p, b, out);
         }
         ok
     }
 
-    /// The capture ended (or broke): flows end, the session's last batch is written.
-    fn end_of_capture(&mut self, error: Option<String>, out: &mut dyn FnMut(Msg) -> bool) {
-        let rec = &mut self.rec;
-        self.engine
-            .finish(&mut |obs: Observation| rec.observe(&obs));
+    /// The capture ended (or broke) and its flows with it: the session's last batch is written.
+    fn end_of_capture(
+        &mut self,
+        p: &mut Replay,
+        error: Option<String>,
+        out: &mut dyn FnMut(Msg) -> bool,
+    ) {
+        self.emit_pending(p, out);
         if !self.finished {
-            let b = self.rec.finish();
+            let b = recorder(p).finish();
             self.finished = true;
-            self.emit(b, out);
+            self.emit(p, b, out);
         }
         self.eof = true;
-        let packets = self.rec.session().stats.packets;
+        let packets = session(p).stats.packets;
         let status = match error {
             None => format!("end of capture: {packets} packets"),
             Some(e) => format!("capture stopped after {packets} packets: {e}"),
         };
-        let _ = out(Msg::Source(self.info())) && out(self.progress()) && out(Msg::Status(status));
+        let _ = out(Msg::Source(self.info())) && out(self.progress(p)) && out(Msg::Status(status));
     }
 
     /// End the current session (if recording) and record a new one from the next packet.
-    fn new_session(&mut self, label: &str) -> Result<Session, FeedError> {
+    fn new_session(&mut self, p: &mut Replay, label: &str) -> Result<Session, FeedError> {
         let attributor = attributor(&self.opts)?;
         let sha256 =
             crate::capture::file_sha256(&self.opts.file).map_err(|source| FeedError::Io {
@@ -313,7 +349,7 @@ impl Driver {
             store.recover_interrupted()?;
             self.store = Some(store);
         }
-        self.end_session(&mut |_| true);
+        self.end_session(p, &mut |_| true);
         let session = Session::new(
             label,
             self.opts.site.as_deref(),
@@ -323,38 +359,40 @@ impl Driver {
             return Ok(session);
         };
         let session = store.create_session(session)?;
-        self.rec = Recorder::new(session.clone(), attributor, Vec::new(), Vec::new());
+        *recorder(p) = Recorder::new(session.clone(), attributor, Vec::new(), Vec::new());
         self.recording = true;
         self.finished = false;
         Ok(session)
     }
 
     /// Finish and store the session being recorded.
-    fn end_session(&mut self, out: &mut dyn FnMut(Msg) -> bool) {
+    fn end_session(&mut self, p: &mut Replay, out: &mut dyn FnMut(Msg) -> bool) {
         if self.recording && !self.finished {
-            let b = self.rec.finish();
+            self.emit_pending(p, out);
+            let b = recorder(p).finish();
             self.finished = true;
-            self.emit(b, out);
+            self.emit(p, b, out);
         }
         self.recording = false;
     }
 
     /// Store a batch when recording, and show it; `false` to stop.
-    fn emit(&mut self, batch: Batch, out: &mut dyn FnMut(Msg) -> bool) -> bool {
+    fn emit(&mut self, p: &mut Replay, batch: Batch, out: &mut dyn FnMut(Msg) -> bool) -> bool {
         let session = Box::new(batch.session.clone());
         let contacts = batch.contacts.clone();
         let mut status = None;
+        let rec = recorder(p);
         match self.store.as_mut().filter(|_| self.recording) {
             Some(store) => match store.write(&batch) {
-                Ok(()) => self.rec.committed(batch),
+                Ok(()) => rec.committed(batch),
                 Err(e) => {
-                    self.rec.failed(&batch);
+                    rec.failed(&batch);
                     status = Some(format!(
                         "{e}; analysis goes on, unstored contacts are counted"
                     ));
                 }
             },
-            None => self.rec.committed(batch),
+            None => rec.committed(batch),
         }
         let ok = out(Msg::Session(session)) && out(Msg::Contacts(contacts));
         match status {
@@ -363,34 +401,23 @@ impl Driver {
         }
     }
 
-    /// Every contact now, attributed, without evidence (the model keeps what it has).
-    fn snapshot(&self) -> Vec<ContactRecord> {
-        let s = self.rec.session();
-        self.rec
-            .contacts()
-            .attributed(self.rec.attributor())
-            .iter()
-            .map(|c| ContactRecord::new(s.id, s.phase_at(c.first_seen), c, Vec::new()))
-            .collect()
-    }
-
-    fn progress(&self) -> Msg {
+    fn progress(&self, p: &Replay) -> Msg {
         Msg::Progress {
             now: self.last_ts.unwrap_or_default(),
-            packets: self.rec.session().stats.packets,
+            packets: session(p).stats.packets,
             drops: 0,
         }
     }
 
     /// Handle one control; `false` when the feed must stop.
-    fn control(&mut self, c: Control, out: &mut dyn FnMut(Msg) -> bool) -> bool {
+    fn control(&mut self, p: &mut Replay, c: Control, out: &mut dyn FnMut(Msg) -> bool) -> bool {
         match c {
             Control::Stop => {
-                self.end_session(out);
+                self.end_session(p, out);
                 false
             }
-            Control::Mark(kind, text) => self.mark(kind, text, out),
-            Control::NewSession(label) => match self.new_session(&label) {
+            Control::Mark(kind, text) => self.mark(p, kind, text, out),
+            Control::NewSession(label) => match self.new_session(p, &label) {
                 Ok(s) => {
                     out(Msg::Session(Box::new(s.clone())))
                         && out(Msg::Source(self.info()))
@@ -402,8 +429,8 @@ impl Driver {
                 Err(e) => out(Msg::Status(e.to_string())),
             },
             Control::EndSession => {
-                self.end_session(out);
-                let id = self.rec.session().id;
+                self.end_session(p, out);
+                let id = session(p).id;
                 out(Msg::Source(self.info())) && out(Msg::Status(format!("session {id} ended")))
             }
             Control::LabelDevice { device, label } => out(self.label(&device, &label)),
@@ -412,6 +439,7 @@ impl Driver {
 
     fn mark(
         &mut self,
+        p: &mut Replay,
         kind: crate::session::MarkKind,
         text: Option<String>,
         out: &mut dyn FnMut(Msg) -> bool,
@@ -419,11 +447,11 @@ impl Driver {
         let Some(ts) = self.last_ts else {
             return out(Msg::Status("no packet yet: nothing to mark".to_owned()));
         };
-        let b = self.rec.mark(Mark { ts, kind, text });
-        let ok = self.emit(b, out);
-        let at = crate::tui::view::offset(ts, self.rec.session().started);
+        let b = recorder(p).mark(Mark { ts, kind, text });
+        let ok = self.emit(p, b, out);
+        let at = crate::tui::view::offset(ts, session(p).started);
         let how = if self.recording {
-            format!("stored in session {}", self.rec.session().id)
+            format!("stored in session {}", session(p).id)
         } else {
             "not stored: no session is being recorded".to_owned()
         };
@@ -446,6 +474,25 @@ impl Driver {
             Err(e) => Msg::Status(e.to_string()),
         }
     }
+}
+
+fn recorder(p: &mut Replay) -> &mut Recorder {
+    &mut p.consumer_mut().recorder
+}
+
+fn session(p: &Replay) -> &Session {
+    p.consumer().recorder.session()
+}
+
+/// Every contact now, attributed, without evidence (the model keeps what it has).
+fn snapshot(p: &Replay) -> Vec<ContactRecord> {
+    let rec = &p.consumer().recorder;
+    let s = rec.session();
+    rec.contacts()
+        .attributed(rec.attributor())
+        .iter()
+        .map(|c| ContactRecord::new(s.id, s.phase_at(c.first_seen), c, Vec::new()))
+        .collect()
 }
 
 fn attributor(opts: &ReplayOptions) -> Result<Attributor, FeedError> {

@@ -80,6 +80,7 @@ fn lines(model: &Model, r: &Row) -> Vec<Line<'static>> {
     if let Some(h) = a.hidden {
         out.push(field("hidden", h.as_str()));
     }
+    out.extend(network_lines(rec));
     out.push(field(
         "via",
         format!(
@@ -133,6 +134,40 @@ fn lines(model: &Model, r: &Row) -> Vec<Line<'static>> {
             "source",
             format!("{} [{}]", about.source, about.layer),
         ));
+    }
+    out
+}
+
+/// What the network and the browser did: a blocked attempt with its DNS answer, a private
+/// address, browser background.
+fn network_lines(rec: &crate::session::ContactRecord) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    if let Some(b) = rec.blocked {
+        let answer = rec
+            .blocked_answer
+            .as_ref()
+            .map(|a| format!(" · DNS answer {} at {}", a.summary(), a.time))
+            .unwrap_or_default();
+        out.push(Line::from(Span::styled(
+            format!(
+                " BLOCKED   attempted; blocked by the network ({}){answer}",
+                b.as_str()
+            ),
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        )));
+    } else if rec.resolved_private {
+        out.push(field(
+            "address",
+            "resolved to a private address; attributed by its name",
+        ));
+    }
+    if let Some(browsers) = &rec.attribution.browser_background {
+        let what = if rec.attribution.party == crate::attribute::Party::BackgroundOrSite {
+            format!("{browsers} contacts it on its own; sites embed it too: possibly the site")
+        } else {
+            format!("background service of {browsers}")
+        };
+        out.push(field("browser", what));
     }
     out
 }

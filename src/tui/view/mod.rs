@@ -149,6 +149,7 @@ pub fn party_style(p: Party) -> Style {
         Party::Third => Style::new().add_modifier(Modifier::BOLD),
         Party::First => Style::new().fg(Color::Green),
         Party::OsBackground => Style::new().fg(Color::DarkGray),
+        Party::BackgroundOrSite => Style::new().fg(Color::Yellow),
         Party::Local => Style::new()
             .fg(Color::DarkGray)
             .add_modifier(Modifier::ITALIC),
@@ -162,6 +163,7 @@ pub fn party_color(p: Party) -> Color {
         Party::Third => Color::Red,
         Party::First => Color::Green,
         Party::OsBackground => Color::DarkGray,
+        Party::BackgroundOrSite => Color::Yellow,
         Party::Local => Color::Blue,
         Party::Unknown => Color::White,
     }
@@ -173,6 +175,7 @@ pub fn party_short(p: Party) -> &'static str {
         Party::First => "first",
         Party::Third => "THIRD",
         Party::OsBackground => "os",
+        Party::BackgroundOrSite => "bg?",
         Party::Local => "local",
         Party::Unknown => "?",
     }

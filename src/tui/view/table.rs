@@ -173,6 +173,22 @@ fn evidence(r: &Row) -> Cell<'_> {
             Style::new().fg(Color::Yellow),
         ));
     }
+    if r.record.blocked.is_some() {
+        // The kind and the DNS answer are in the detail pane; the column is narrow.
+        return Cell::from(Span::styled(
+            "BLOCKED",
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        ));
+    }
+    if a.party == Party::BackgroundOrSite {
+        return Cell::from(Span::styled(
+            "browser/site?",
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    if r.record.resolved_private {
+        return Cell::from(Span::styled("private-ip", Style::new().fg(Color::Cyan)));
+    }
     let words: Vec<&str> = r
         .record
         .via

@@ -121,6 +121,7 @@ pub fn render_strip(model: &Model, frame: &mut Frame, area: Rect) {
             &[
                 Party::First,
                 Party::OsBackground,
+                Party::BackgroundOrSite,
                 Party::Local,
                 Party::Unknown,
             ],
@@ -134,7 +135,7 @@ pub fn render_strip(model: &Model, frame: &mut Frame, area: Rect) {
 
 /// The timeline screen: a row per party, marks, and the list of marks.
 pub fn render_full(model: &Model, frame: &mut Frame, area: Rect) {
-    let [top, bottom] = Layout::vertical([Constraint::Length(9), Constraint::Min(0)]).areas(area);
+    let [top, bottom] = Layout::vertical([Constraint::Length(10), Constraint::Min(0)]).areas(area);
     let block = Block::bordered();
     let inner = block.inner(top);
     let Some(s) = scale(model, inner.width) else {
@@ -148,6 +149,7 @@ pub fn render_full(model: &Model, frame: &mut Frame, area: Rect) {
         ("third", Party::Third),
         ("first", Party::First),
         ("os", Party::OsBackground),
+        ("bg?", Party::BackgroundOrSite),
         ("local", Party::Local),
         ("?", Party::Unknown),
     ];

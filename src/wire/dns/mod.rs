@@ -162,6 +162,9 @@ pub struct Message {
     pub edns: Option<Edns>,
     /// TC bit: the sender cut the message (over UDP); the client will retry over TCP.
     pub truncated: bool,
+    /// RA bit: the server offers recursion (a resolver answering a device, not an
+    /// authoritative server answering a resolver with a referral).
+    pub recursion_available: bool,
     /// Additional section records except OPT (mDNS puts the addresses of a PTR/SRV answer
     /// here).
     pub additional: Vec<Record>,
@@ -257,6 +260,7 @@ pub fn parse_into(msg: &mut Message, data: &[u8]) -> Parsed<()> {
     msg.opcode = ((flags >> 11) & 0x0f) as u8;
     msg.rcode = (flags & 0x0f) as u8;
     msg.truncated = flags & 0x0200 != 0;
+    msg.recursion_available = flags & 0x0080 != 0;
     let mut p = Parser {
         names: std::mem::take(&mut msg.names).into_bytes(),
         msg,

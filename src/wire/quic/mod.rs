@@ -1,82 +1,63 @@
-//! QUIC long headers and Initial packet protection (RFC 8999, 9000, 9001, 9369).
+//! QUIC long headers and Initial packet protection (RFC 8999, 9000, 9001, 9369), for every
+//! published version (drafts 22 to 34, mvfst, Google QUIC): see `versions`.
 //!
 //! Owns: recognising long-header packets of every version, walking the packets coalesced in
 //! one datagram, deriving the client's Initial keys from the Destination Connection ID,
-//! removing Initial protection and walking the frames of an Initial payload. Connection
+//! removing Initial protection and walking the frames of an Initial payload; Google QUIC's
+//! unencrypted hello packets (`gquic`) and its tag-value client hello (`chlo`). Connection
 //! state (which keys belong to which client, CRYPTO reassembly) lives in `flow::quic`.
 
+pub mod chlo;
+#[cfg(test)]
+pub(crate) mod encode;
 mod frames;
+#[cfg(test)]
+mod generated;
+pub mod gquic;
 mod protection;
 #[cfg(test)]
 pub(crate) mod rfc_vectors;
+pub mod versions;
 
 pub use frames::{CryptoChunk, Frames, read_varint, walk_frames};
 pub use protection::{InitialKeys, Opened, open_initial};
+pub use versions::{
+    FrameFormat, Handshake, Protected, Reading, Salt, VERSION_1, VERSION_2, VERSION_NEGOTIATION,
+};
 
 #[cfg(test)]
-pub(crate) use protection::seal_initial;
+pub(crate) use protection::{seal_initial, seal_rest};
 
 use super::Parsed;
 
-/// QUIC version 1 (RFC 9000).
-pub const VERSION_1: u32 = 0x0000_0001;
-/// QUIC version 2 (RFC 9369).
-pub const VERSION_2: u32 = 0x6b33_43cf;
-/// The version field of a Version Negotiation packet.
-pub const VERSION_NEGOTIATION: u32 = 0;
-/// Connection IDs of versions 1 and 2 are at most 20 bytes (RFC 9000 §17.2).
+/// Connection IDs of the versions sporfri reads are at most 20 bytes (RFC 9000 §17.2, since
+/// draft-22); other versions may use up to 255 (RFC 8999 §5.1) and still parse.
 pub const MAX_CID_LEN: usize = 20;
 
-/// Cheap test: the datagram starts with a QUIC long header (form bit and fixed bit set).
+/// Cheap test: the datagram starts with a long header (form bit and fixed bit set) of a QUIC
+/// version, readable or not.
 ///
 /// Version Negotiation packets may clear the fixed bit; they carry nothing a passive
 /// observer needs, so one byte test is all non-QUIC UDP pays.
 ///
-/// Only versions sporfri can read (or Version Negotiation, which answers them) count: other UDP
-/// protocols whose first byte happens to have both high bits set must not look like QUIC.
+/// Only QUIC's version space counts (registered ranges, drafts, GREASE): other UDP protocols
+/// whose first byte happens to have both high bits set must not look like QUIC.
 pub fn looks_like_long_header(datagram: &[u8]) -> bool {
     match datagram {
         [b, v0, v1, v2, v3, ..] if b & 0xc0 == 0xc0 => {
             let version = u32::from_be_bytes([*v0, *v1, *v2, *v3]);
-            version == VERSION_NEGOTIATION || Family::of(version).is_some()
+            version == VERSION_1
+                || version == VERSION_NEGOTIATION
+                || versions::is_quic_version(version)
         }
         _ => false,
     }
 }
 
-/// How the Initial packets of a version are protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// RFC 9000 / RFC 9001 (and drafts 29 to 34, which share its wire image).
-    V1,
-    /// Drafts 29 to 32: the v1 wire image with the draft initial salt.
-    Draft,
-    /// RFC 9369: other long-header type bits, salt and labels.
-    V2,
-}
-
-impl Family {
-    /// The family of a version number, when its Initial packets can be opened.
-    pub fn of(version: u32) -> Option<Family> {
-        match version {
-            VERSION_1 => Some(Family::V1),
-            VERSION_2 => Some(Family::V2),
-            // draft-29..32 use the draft-29 salt; 33 and 34 already use the v1 salt.
-            0xff00_001d..=0xff00_0020 => Some(Family::Draft),
-            0xff00_0021..=0xff00_0022 => Some(Family::V1),
-            _ => None,
-        }
-    }
-
-    /// The rustls name for the key schedule of this family (tests seal with rustls).
-    #[cfg(test)]
-    pub(crate) fn rustls(self) -> rustls::quic::Version {
-        match self {
-            Family::V1 => rustls::quic::Version::V1,
-            Family::Draft => rustls::quic::Version::V1Draft,
-            Family::V2 => rustls::quic::Version::V2,
-        }
-    }
+/// Cheap test for any QUIC a client may start with: a long header of a QUIC version, or the
+/// public header of Google QUIC up to Q043.
+pub fn looks_like_quic(datagram: &[u8]) -> bool {
+    looks_like_long_header(datagram) || gquic::looks_like_public_header(datagram)
 }
 
 /// The kind of a long-header packet.
@@ -109,15 +90,32 @@ pub struct LongHeader<'a> {
     pub scid: &'a [u8],
     /// The token of an Initial packet (empty otherwise).
     pub token: &'a [u8],
-    /// Offset of the (protected) packet number in `packet`; 0 for packets without one.
+    /// Offset of the packet number in `packet`; 0 for packets without one.
     pub pn_offset: usize,
-    /// The whole packet: header, packet number and protected payload.
+    /// Length of an unprotected packet number (Google Q046); 0 while header protection hides it.
+    pub pn_len: usize,
+    /// The whole packet: header, packet number and (protected) payload.
     pub packet: &'a [u8],
+}
+
+impl<'a> LongHeader<'a> {
+    /// The versions a Version Negotiation packet offers (RFC 8999 §6), in order; a trailing
+    /// partial entry is ignored. Empty for other packets.
+    pub fn offered_versions(&self) -> impl Iterator<Item = u32> + 'a {
+        let start = 7 + self.dcid.len() + self.scid.len();
+        let list = match self.kind {
+            PacketKind::VersionNegotiation => self.packet.get(start..).unwrap_or_default(),
+            _ => &[],
+        };
+        list.chunks_exact(4)
+            .map(|c| c.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)))
+    }
 }
 
 /// Split the first long-header packet off a datagram: the packet and the bytes after it.
 ///
-/// Retry, Version Negotiation and unknown versions extend to the end of the datagram.
+/// Retry, Version Negotiation, Google Q046 and unknown versions extend to the end of the
+/// datagram (they have no Length field).
 pub fn parse_long_header(datagram: &[u8]) -> Parsed<(LongHeader<'_>, &[u8])> {
     let mut r = Reader::new(datagram);
     let Some(first) = r.u8() else {
@@ -129,27 +127,41 @@ pub fn parse_long_header(datagram: &[u8]) -> Parsed<(LongHeader<'_>, &[u8])> {
     let Some(version) = r.u32() else {
         return Parsed::Incomplete { needed: None };
     };
-    let family = Family::of(version);
-    let (dcid, scid) = match (r.cid(), r.cid()) {
-        (Some(d), Some(s)) => (d, s),
-        // Google QUIC Q046+ and other pre-invariant versions pack the CID lengths differently.
-        _ if family.is_none() && version != VERSION_NEGOTIATION => (&[][..], &[][..]),
-        _ => return Parsed::Incomplete { needed: None },
+    let reading = versions::reading(version);
+    if reading == Some(Reading::Q046) {
+        return gquic::parse_q046(datagram, first, r);
+    }
+    let nibbles = matches!(reading, Some(Reading::Protected(p)) if p.nibble_cids);
+    let cids = if nibbles {
+        r.nibble_cids()
+    } else {
+        r.cid().zip(r.cid())
     };
-    let whole = |kind| LongHeader {
-        version,
-        kind,
-        dcid,
-        scid,
-        token: &[],
-        pn_offset: 0,
-        packet: datagram,
+    let Some((dcid, scid)) = cids else {
+        return if reading.is_some() || version == VERSION_NEGOTIATION {
+            Parsed::Malformed("quic.truncated")
+        } else {
+            Parsed::Done((
+                whole(datagram, version, PacketKind::UnknownVersion, &[], &[]),
+                &[],
+            ))
+        };
     };
     if version == VERSION_NEGOTIATION {
-        return Parsed::Done((whole(PacketKind::VersionNegotiation), &[]));
+        let vn = whole(
+            datagram,
+            version,
+            PacketKind::VersionNegotiation,
+            dcid,
+            scid,
+        );
+        return Parsed::Done((vn, &[]));
     }
-    let Some(family) = family else {
-        return Parsed::Done((whole(PacketKind::UnknownVersion), &[]));
+    let Some(Reading::Protected(_)) = reading else {
+        return Parsed::Done((
+            whole(datagram, version, PacketKind::UnknownVersion, dcid, scid),
+            &[],
+        ));
     };
     if first & 0x40 == 0 {
         return Parsed::Malformed("quic.fixed_bit_clear");
@@ -157,9 +169,9 @@ pub fn parse_long_header(datagram: &[u8]) -> Parsed<(LongHeader<'_>, &[u8])> {
     if dcid.len() > MAX_CID_LEN || scid.len() > MAX_CID_LEN {
         return Parsed::Malformed("quic.bad_cid_length");
     }
-    let kind = kind_of(family, first);
+    let kind = kind_of(version, first);
     if kind == PacketKind::Retry {
-        return Parsed::Done((whole(kind), &[]));
+        return Parsed::Done((whole(datagram, version, kind, dcid, scid), &[]));
     }
     let Some((token, pn_offset, packet, rest)) = protected_part(&mut r, datagram, kind) else {
         return Parsed::Malformed("quic.truncated");
@@ -171,9 +183,30 @@ pub fn parse_long_header(datagram: &[u8]) -> Parsed<(LongHeader<'_>, &[u8])> {
         scid,
         token,
         pn_offset,
+        pn_len: 0,
         packet,
     };
     Parsed::Done((header, rest))
+}
+
+/// A packet that runs to the end of its datagram and has no packet number sporfri reads.
+fn whole<'a>(
+    datagram: &'a [u8],
+    version: u32,
+    kind: PacketKind,
+    dcid: &'a [u8],
+    scid: &'a [u8],
+) -> LongHeader<'a> {
+    LongHeader {
+        version,
+        kind,
+        dcid,
+        scid,
+        token: &[],
+        pn_offset: 0,
+        pn_len: 0,
+        packet: datagram,
+    }
 }
 
 /// After the CIDs of an Initial, 0-RTT or Handshake packet: the token, the packet number
@@ -197,12 +230,13 @@ fn protected_part<'a>(
 }
 
 /// The packet type from the (unprotected) type bits of the first byte.
-fn kind_of(family: Family, first: u8) -> PacketKind {
+fn kind_of(version: u32, first: u8) -> PacketKind {
     let bits = (first >> 4) & 0x03;
-    let bits = match family {
-        // RFC 9369 §3.2 rotates the type bits by one.
-        Family::V2 => (bits + 3) & 0x03,
-        Family::V1 | Family::Draft => bits,
+    // RFC 9369 §3.2 rotates the type bits by one.
+    let bits = if versions::rotates_type_bits(version) {
+        (bits + 3) & 0x03
+    } else {
+        bits
     };
     match bits {
         0 => PacketKind::Initial,
@@ -275,7 +309,7 @@ impl<'a> Reader<'a> {
         self.take(1).and_then(|s| s.first().copied())
     }
 
-    fn u32(&mut self) -> Option<u32> {
+    pub(crate) fn u32(&mut self) -> Option<u32> {
         let s = self.take(4)?;
         Some(u32::from_be_bytes(s.try_into().ok()?))
     }
@@ -283,6 +317,23 @@ impl<'a> Reader<'a> {
     fn cid(&mut self) -> Option<&'a [u8]> {
         let len = self.u8()?;
         self.take(u64::from(len))
+    }
+
+    /// Two CIDs whose lengths share one byte, each `n + 3` when not 0 (draft-21 and older,
+    /// Google Q046).
+    pub(crate) fn nibble_cids(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        let len = |nibble: u8| {
+            if nibble == 0 {
+                0
+            } else {
+                u64::from(nibble) + 3
+            }
+        };
+        let lengths = self.u8()?;
+        Some((
+            self.take(len(lengths >> 4))?,
+            self.take(len(lengths & 0x0f))?,
+        ))
     }
 
     pub(crate) fn varint(&mut self) -> Option<u64> {

@@ -9,10 +9,11 @@ use std::fmt;
 
 use ring::aead::quic::{AES_128, HeaderProtectionKey};
 use ring::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-use ring::hkdf::{self, HKDF_SHA256, KeyType, Prk, Salt};
+use ring::hkdf::{self, HKDF_SHA256, KeyType, Prk};
 use rustls::crypto::cipher::{Iv, Nonce as PacketNonce};
 
-use super::{Family, LongHeader, PacketKind};
+use super::versions::Salt;
+use super::{LongHeader, PacketKind};
 
 /// Bytes of header-protection sample (RFC 9001 §5.4.2: 16 for AES).
 const SAMPLE_LEN: usize = 16;
@@ -26,13 +27,13 @@ pub struct InitialKeys {
     header: HeaderProtectionKey,
     packet: LessSafeKey,
     iv: Iv,
-    family: Family,
+    salt: Salt,
 }
 
 impl fmt::Debug for InitialKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InitialKeys")
-            .field("family", &self.family)
+            .field("salt", &self.salt)
             .finish_non_exhaustive()
     }
 }
@@ -46,29 +47,52 @@ impl KeyType for Len {
     }
 }
 
-/// The initial salt of a version family (RFC 9001 §5.2, draft-29 §5.2, RFC 9369 §3.3.1).
-fn initial_salt(family: Family) -> &'static [u8; 20] {
-    match family {
-        Family::V1 => &[
-            0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8,
-            0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a,
-        ],
-        Family::Draft => &[
-            0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97, 0x86, 0xf1, 0x9c, 0x61,
-            0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99,
-        ],
-        Family::V2 => &[
-            0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26,
-            0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9,
-        ],
+/// The bytes of an Initial salt (sources in `versions`), as the drafts print them.
+fn initial_salt(salt: Salt) -> &'static [u8; 20] {
+    const DRAFT22: [u8; 20] = hex20(*b"7fbcdb0e7c66bbe9193a96cd21519ebd7a02644a");
+    const DRAFT23: [u8; 20] = hex20(*b"c3eef712c72ebb5a11a7d2432bb46365bef9f502");
+    const DRAFT29: [u8; 20] = hex20(*b"afbfec289993d24c9e9786f19c6111e04390a899");
+    const V1: [u8; 20] = hex20(*b"38762cf7f55934b34d179ae6a4c80cadccbb7f0a");
+    const V2: [u8; 20] = hex20(*b"0dede3def700a6db819381be6e269dcbf9bd2ed9");
+    const Q050: [u8; 20] = hex20(*b"504574efd066fe2f9d945cfcdbd3a7f0d3b56b45");
+    const T050: [u8; 20] = hex20(*b"7ff579e5acd072915580304c43a2367c60488310");
+    const T051: [u8; 20] = hex20(*b"7a4edef4e7ccee5fa4506c19124fc8ccda6e033d");
+    match salt {
+        Salt::Draft22 => &DRAFT22,
+        Salt::Draft23 => &DRAFT23,
+        Salt::Draft29 => &DRAFT29,
+        Salt::V1 => &V1,
+        Salt::V2 => &V2,
+        Salt::Q050 => &Q050,
+        Salt::T050 => &T050,
+        Salt::T051 => &T051,
     }
 }
 
-/// The packet key, IV and header-protection labels of a version family (RFC 9369 §3.3.2).
-fn labels(family: Family) -> [&'static [u8]; 3] {
-    match family {
-        Family::V1 | Family::Draft => [b"quic key", b"quic iv", b"quic hp"],
-        Family::V2 => [b"quicv2 key", b"quicv2 iv", b"quicv2 hp"],
+/// 40 hex digits as 20 bytes, evaluated at compile time only (a bad digit fails the build).
+#[allow(clippy::indexing_slicing)]
+const fn hex20(digits: [u8; 40]) -> [u8; 20] {
+    const fn nibble(c: u8) -> u8 {
+        match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => panic!("not a hex digit"),
+        }
+    }
+    let mut out = [0u8; 20];
+    let mut i = 0;
+    while i < 20 {
+        out[i] = nibble(digits[2 * i]) << 4 | nibble(digits[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+/// The packet key, IV and header-protection labels (RFC 9369 §3.3.2 for v2).
+fn labels(salt: Salt) -> [&'static [u8]; 3] {
+    match salt {
+        Salt::V2 => [b"quicv2 key", b"quicv2 iv", b"quicv2 hp"],
+        _ => [b"quic key", b"quic iv", b"quic hp"],
     }
 }
 
@@ -90,12 +114,12 @@ fn expand_label<L: KeyType, T>(
 impl InitialKeys {
     /// Derive the client's Initial keys from the Destination Connection ID of its first
     /// Initial (or of the Initial that follows a Retry).
-    pub fn client(family: Family, dcid: &[u8]) -> Option<InitialKeys> {
-        let initial = Salt::new(HKDF_SHA256, initial_salt(family)).extract(dcid);
+    pub fn client(salt: Salt, dcid: &[u8]) -> Option<InitialKeys> {
+        let initial = hkdf::Salt::new(HKDF_SHA256, initial_salt(salt)).extract(dcid);
         let client: Prk = expand_label(&initial, b"client in", HKDF_SHA256, |okm| {
             Some(Prk::from(okm))
         })?;
-        let [key_label, iv_label, hp_label] = labels(family);
+        let [key_label, iv_label, hp_label] = labels(salt);
         let packet = expand_label(&client, key_label, &AES_128_GCM, |okm| {
             Some(LessSafeKey::new(UnboundKey::from(okm)))
         })?;
@@ -111,13 +135,13 @@ impl InitialKeys {
             header,
             packet,
             iv,
-            family,
+            salt,
         })
     }
 
-    /// The version family these keys belong to.
-    pub fn family(&self) -> Family {
-        self.family
+    /// The salt these keys were derived with.
+    pub fn salt(&self) -> Salt {
+        self.salt
     }
 
     /// Remove header protection (RFC 9001 §5.4.1, long header: 4 bits of the first byte);
@@ -138,6 +162,8 @@ impl InitialKeys {
 pub struct Opened {
     /// The packet number as sent (truncated; Initial numbers start near zero).
     pub packet_number: u64,
+    /// Bytes of the packet number (Google QUIC's STOP_WAITING frame is sized by it).
+    pub pn_len: usize,
     /// The decrypted frames.
     pub payload: Vec<u8>,
 }
@@ -180,12 +206,14 @@ pub fn open_initial(keys: &InitialKeys, header: &LongHeader<'_>) -> Result<Opene
     buf.drain(..header_len);
     Ok(Opened {
         packet_number,
+        pn_len,
         payload: buf,
     })
 }
 
-/// Build a protected client Initial (tests only): `key_dcid` derives the keys, `dcid` goes
-/// in the header (they differ after the server's first Initial).
+/// Build a protected client Initial (tests only): `key_dcid` derives the keys with the first
+/// salt of `version`, `dcid` goes in the header (they differ after the server's first
+/// Initial). The packet number is sent in 4 bytes.
 #[cfg(test)]
 pub(crate) fn seal_initial(
     version: u32,
@@ -195,36 +223,51 @@ pub(crate) fn seal_initial(
     frames: &[u8],
 ) -> Vec<u8> {
     #![allow(clippy::indexing_slicing, clippy::unwrap_used)]
-    use rustls::Side;
-    use rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
-    let family = Family::of(version).unwrap();
-    let suite = TLS13_AES_128_GCM_SHA256
-        .tls13()
-        .unwrap()
-        .quic_suite()
-        .unwrap();
-    let keys = suite.keys(key_dcid, Side::Client, family.rustls()).local;
-    let type_bits: u8 = if family == Family::V2 { 1 } else { 0 };
+    let Some(super::versions::Reading::Protected(p)) = super::versions::reading(version) else {
+        panic!("{version:#x} has no Initial protection");
+    };
+    let keys = InitialKeys::client(p.salts[0], key_dcid).unwrap();
+    let type_bits: u8 = if super::versions::rotates_type_bits(version) {
+        1
+    } else {
+        0
+    };
     let mut packet = vec![0xc3 | (type_bits << 4)];
     packet.extend_from_slice(&version.to_be_bytes());
     packet.push(dcid.len() as u8);
     packet.extend_from_slice(dcid);
     packet.extend_from_slice(&[0x00, 0x00]); // no SCID, no token
-    let length = 4 + frames.len() + 16;
+    let length = 4 + frames.len() + TAG_LEN;
     packet.extend_from_slice(&(0x4000u16 | length as u16).to_be_bytes());
+    seal_rest(&keys, packet, pn, frames)
+}
+
+/// Append packet number and payload to `header`, encrypt, then protect the header (tests).
+#[cfg(test)]
+pub(crate) fn seal_rest(
+    keys: &InitialKeys,
+    mut packet: Vec<u8>,
+    pn: u32,
+    frames: &[u8],
+) -> Vec<u8> {
+    #![allow(clippy::indexing_slicing, clippy::unwrap_used)]
     let pn_offset = packet.len();
     packet.extend_from_slice(&pn.to_be_bytes());
     let mut payload = frames.to_vec();
+    let nonce = Nonce::assume_unique_for_key(PacketNonce::new(&keys.iv, u64::from(pn)).0);
     let tag = keys
         .packet
-        .encrypt_in_place(u64::from(pn), &packet, &mut payload)
+        .seal_in_place_separate_tag(nonce, Aad::from(&packet[..]), &mut payload)
         .unwrap();
     packet.extend_from_slice(&payload);
     packet.extend_from_slice(tag.as_ref());
-    let (head, tail) = packet.split_at_mut(pn_offset + 4);
-    let (start, pn_bytes) = head.split_at_mut(pn_offset);
-    keys.header
-        .encrypt_in_place(&tail[..16], &mut start[0], pn_bytes)
+    let sample: [u8; SAMPLE_LEN] = packet[pn_offset + 4..pn_offset + 4 + SAMPLE_LEN]
+        .try_into()
         .unwrap();
+    let mask = keys.header.new_mask(&sample).unwrap();
+    packet[0] ^= mask[0] & 0x0f;
+    for (b, m) in packet[pn_offset..pn_offset + 4].iter_mut().zip(&mask[1..]) {
+        *b ^= m;
+    }
     packet
 }

@@ -1,6 +1,7 @@
 #![allow(clippy::indexing_slicing, clippy::unwrap_used)]
 
 use super::rfc_vectors::*;
+use super::versions;
 use super::*;
 
 pub(crate) fn hex(s: &str) -> Vec<u8> {
@@ -17,7 +18,10 @@ fn open_vector(packet: &[u8]) -> (LongHeader<'_>, Opened) {
         panic!("vector does not parse");
     };
     assert!(rest.is_empty());
-    let keys = InitialKeys::client(Family::of(header.version).unwrap(), header.dcid).unwrap();
+    let Some(Reading::Protected(p)) = versions::reading(header.version) else {
+        panic!("not protected");
+    };
+    let keys = InitialKeys::client(p.salts[0], header.dcid).unwrap();
     let opened = open_initial(&keys, &header).unwrap();
     (header, opened)
 }
@@ -70,19 +74,19 @@ fn wrong_keys_and_tampering_fail_closed() {
     let Parsed::Done((header, _)) = parse_long_header(&packet) else {
         panic!()
     };
-    let v2_keys = InitialKeys::client(Family::V2, &DCID).unwrap();
+    let v2_keys = InitialKeys::client(Salt::V2, &DCID).unwrap();
     assert_eq!(open_initial(&v2_keys, &header), Err("quic.decrypt_failed"));
     let mut tampered = packet.clone();
     tampered[500] ^= 0x01;
     let (header, _) = parse_long_header(&tampered).done().unwrap();
-    let keys = InitialKeys::client(Family::V1, &DCID).unwrap();
+    let keys = InitialKeys::client(Salt::V1, &DCID).unwrap();
     assert_eq!(open_initial(&keys, &header), Err("quic.decrypt_failed"));
 }
 
 #[test]
 fn every_prefix_and_bit_flip_is_safe() {
     let packet = hex(RFC9001_A2_CLIENT_INITIAL);
-    let keys = InitialKeys::client(Family::V1, &DCID).unwrap();
+    let keys = InitialKeys::client(Salt::V1, &DCID).unwrap();
     for n in 0..packet.len() {
         for h in coalesced(&packet[..n]).flatten() {
             assert!(open_initial(&keys, &h).is_err());
@@ -143,21 +147,103 @@ fn retry_and_version_negotiation_are_not_misparsed() {
 }
 
 #[test]
-fn versions_and_families() {
-    assert_eq!(Family::of(1), Some(Family::V1));
-    assert_eq!(Family::of(0x6b33_43cf), Some(Family::V2));
-    assert_eq!(Family::of(0xff00_001d), Some(Family::Draft), "draft-29");
-    assert_eq!(Family::of(0xff00_001b), None, "draft-27 has another salt");
-    assert_eq!(Family::of(0x5130_3530), None, "gQUIC Q050");
+fn headers_by_version() {
     let unknown = [0xc0, 0x1a, 0x2a, 0x3a, 0x4a, 0, 0, 1, 2, 3];
     assert_eq!(
         parse_long_header(&unknown).done().unwrap().0.kind,
         PacketKind::UnknownVersion
     );
-    // gQUIC Q046 packs both CID lengths in one byte: still just an unknown version.
-    let q046 = [0xc3, b'Q', b'0', b'4', b'6', 0x50, 1, 2, 3, 4, 5, 6, 7, 8];
+    // Unknown versions may have CIDs up to 255 bytes (RFC 8999): never a weird.
+    let mut long = vec![0xc0, 0xff, 0x00, 0x00, 0x14, 200];
+    long.extend_from_slice(&[7; 200]);
+    long.push(40);
+    long.extend_from_slice(&[8; 40]);
+    long.extend_from_slice(&[0; 900]);
+    let (h, rest) = parse_long_header(&long).done().unwrap();
+    assert_eq!(
+        (h.kind, h.dcid.len(), h.scid.len(), rest.len()),
+        (PacketKind::UnknownVersion, 200, 40, 0)
+    );
+    assert_eq!(coalesced(&long).count(), 1);
+    // Cut inside the CIDs of an unknown version: still just an unknown version.
+    let (h, _) = parse_long_header(&long[..30]).done().unwrap();
+    assert_eq!(h.kind, PacketKind::UnknownVersion);
+    // gQUIC Q046 packs both CID lengths in one byte: DCID 8 (5 + 3), no SCID, 4-byte PN.
+    let q046 = [
+        0xc3, b'Q', b'0', b'4', b'6', 0x50, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 1, 0xaa,
+    ];
     let (h, rest) = parse_long_header(&q046).done().unwrap();
-    assert_eq!((h.kind, rest.len()), (PacketKind::UnknownVersion, 0));
+    assert_eq!(
+        (h.kind, h.dcid, h.scid, h.pn_offset, h.pn_len, rest.len()),
+        (PacketKind::Initial, &q046[6..14], &[][..], 14, 4, 0)
+    );
+    assert_eq!(
+        parse_long_header(&q046[..16]),
+        Parsed::Malformed("gquic.truncated")
+    );
+}
+
+/// A client Initial sealed by rustls (an independent implementation of RFC 9001) for the
+/// versions it knows.
+fn rustls_sealed(version: rustls::quic::Version, wire: u32, frames: &[u8]) -> Vec<u8> {
+    use rustls::Side;
+    use rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
+    let suite = TLS13_AES_128_GCM_SHA256
+        .tls13()
+        .unwrap()
+        .quic_suite()
+        .unwrap();
+    let keys = suite.keys(&DCID, Side::Client, version).local;
+    let type_bits: u8 = if wire == VERSION_2 { 1 } else { 0 };
+    let mut packet = vec![0xc3 | (type_bits << 4)];
+    packet.extend_from_slice(&wire.to_be_bytes());
+    packet.push(DCID.len() as u8);
+    packet.extend_from_slice(&DCID);
+    packet.extend_from_slice(&[0x00, 0x00]);
+    let length = 4 + frames.len() + 16;
+    packet.extend_from_slice(&(0x4000u16 | length as u16).to_be_bytes());
+    let pn_offset = packet.len();
+    packet.extend_from_slice(&5u32.to_be_bytes());
+    let mut payload = frames.to_vec();
+    let tag = keys
+        .packet
+        .encrypt_in_place(5, &packet, &mut payload)
+        .unwrap();
+    packet.extend_from_slice(&payload);
+    packet.extend_from_slice(tag.as_ref());
+    let (head, tail) = packet.split_at_mut(pn_offset + 4);
+    let (start, pn_bytes) = head.split_at_mut(pn_offset);
+    keys.header
+        .encrypt_in_place(&tail[..16], &mut start[0], pn_bytes)
+        .unwrap();
+    packet
+}
+
+#[test]
+fn rustls_sealed_initials_open_and_match_our_sealing() {
+    let frames = [0x06, 0x00, 0x03, 0x01, 0x00, 0x00, 0x00, 0x01];
+    for (version, wire) in [
+        (rustls::quic::Version::V1, VERSION_1),
+        (rustls::quic::Version::V1Draft, 0xff00_001d),
+        (rustls::quic::Version::V2, VERSION_2),
+    ] {
+        let theirs = rustls_sealed(version, wire, &frames);
+        let (h, _) = parse_long_header(&theirs).done().unwrap();
+        let Some(Reading::Protected(p)) = versions::reading(wire) else {
+            panic!()
+        };
+        let keys = InitialKeys::client(p.salts[0], h.dcid).unwrap();
+        let opened = open_initial(&keys, &h).unwrap();
+        assert_eq!(
+            (opened.packet_number, &opened.payload[..]),
+            (5, &frames[..])
+        );
+        assert_eq!(
+            seal_initial(wire, &DCID, &DCID, 5, &frames),
+            theirs,
+            "{wire:#x}"
+        );
+    }
 }
 
 #[test]
@@ -165,13 +251,13 @@ fn draft29_initial_round_trips_with_the_draft_salt() {
     let frames = [0x06, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00];
     let packet = seal_initial(0xff00_001d, &DCID, &DCID, 7, &frames);
     let (h, _) = parse_long_header(&packet).done().unwrap();
-    let draft = InitialKeys::client(Family::Draft, h.dcid).unwrap();
+    let draft = InitialKeys::client(Salt::Draft29, h.dcid).unwrap();
     let opened = open_initial(&draft, &h).unwrap();
     assert_eq!(
         (opened.packet_number, &opened.payload[..]),
         (7, &frames[..])
     );
-    let v1 = InitialKeys::client(Family::V1, h.dcid).unwrap();
+    let v1 = InitialKeys::client(Salt::V1, h.dcid).unwrap();
     assert_eq!(open_initial(&v1, &h), Err("quic.decrypt_failed"));
 }
 
@@ -189,9 +275,47 @@ fn malformed_headers_are_named() {
     assert!(looks_like_long_header(&[0xd0, 0x6b, 0x33, 0x43, 0xcf]));
     assert!(looks_like_long_header(&[0xc3, 0xff, 0, 0, 0x1d]));
     assert!(!looks_like_long_header(&[0x80, 0, 0, 0, 0]));
-    // Both high bits set, but no version sporfri reads: another UDP protocol, or GREASE.
-    assert!(!looks_like_long_header(&[0xc0, 0x1a, 0x2a, 0x3a, 0x4a]));
+    // Both high bits set, but outside QUIC's version space: another UDP protocol.
+    assert!(!looks_like_long_header(&[0xc0, 0x12, 0x34, 0x56, 0x78]));
+    // QUIC versions sporfri does not read still look like QUIC (GREASE, draft-20, Q044).
+    assert!(looks_like_long_header(&[0xc0, 0x1a, 0x2a, 0x3a, 0x4a]));
+    assert!(looks_like_long_header(&[0xc0, 0xff, 0, 0, 0x14]));
+    assert!(looks_like_long_header(&[0xc3, b'Q', b'0', b'4', b'4']));
     assert!(!looks_like_long_header(&[0xc0]));
     assert!(!looks_like_long_header(&[0x40, 0xc0]));
     assert!(!looks_like_long_header(&[]));
+}
+
+#[test]
+fn draft27_a2_client_initial_decrypts_with_the_draft23_salt() {
+    let packet = hex(DRAFT27_A2_CLIENT_INITIAL);
+    assert_eq!(packet.len(), 1200);
+    let (header, opened) = open_vector(&packet);
+    assert_eq!((header.version, header.dcid), (0xff00_001b, &DCID[..]));
+    let frame = hex(DRAFT27_A2_CRYPTO_FRAME);
+    assert_eq!(opened.packet_number, 2);
+    assert_eq!(opened.payload.len(), 1162);
+    assert_eq!(&opened.payload[..frame.len()], &frame[..]);
+    assert!(opened.payload[frame.len()..].iter().all(|b| *b == 0));
+    let frames = walk_frames(&opened.payload);
+    assert_eq!((frames.weird, frames.crypto[0].data), (None, &frame[4..]));
+    // The v1 salt does not open it.
+    let v1 = InitialKeys::client(Salt::V1, &DCID).unwrap();
+    assert_eq!(open_initial(&v1, &header), Err("quic.decrypt_failed"));
+}
+
+#[test]
+fn draft22_a2_client_initial_decrypts_with_nibble_cids_and_the_draft22_salt() {
+    let packet = hex(DRAFT22_A2_CLIENT_INITIAL);
+    assert_eq!(packet.len(), 1200);
+    let (header, opened) = open_vector(&packet);
+    assert_eq!(
+        (header.version, header.dcid, header.scid),
+        (0xff00_0015, &DCID[..], &[][..])
+    );
+    assert_eq!(header.pn_offset, 17);
+    let frame = hex(DRAFT27_A2_CRYPTO_FRAME);
+    assert_eq!((opened.packet_number, opened.payload.len()), (2, 1163));
+    assert_eq!(&opened.payload[..frame.len()], &frame[..]);
+    assert!(opened.payload[frame.len()..].iter().all(|b| *b == 0));
 }

@@ -72,7 +72,7 @@ fn a_query() {
         &question(&wire_name("www.example.com"), 1),
     ));
     assert_eq!(m.id, 0x1234);
-    assert!(!m.response && !m.truncated);
+    assert!(!m.response && !m.truncated && !m.recursion_available);
     assert_eq!(m.opcode, 0);
     assert_eq!(questions(&m), vec![("www.example.com", 1)]);
     assert!(m.answers.is_empty() && m.edns.is_none() && m.damage.is_none());
@@ -327,6 +327,7 @@ fn truncated_messages() {
     let resp = message(0x8380, [1, 1, 0, 0], &body);
     let m = done(&resp[..resp.len() - 2]);
     assert!(m.truncated, "TC bit");
+    assert!(m.recursion_available, "RA bit");
     assert_eq!(m.questions.len(), 1);
     assert!(m.answers.is_empty());
     assert_eq!(m.damage, Some("dns.truncated_record"));

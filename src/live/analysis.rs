@@ -1,0 +1,259 @@
+//! The analysis step of a live run: the capture thread's batches → the library's [`Pipeline`]
+//! → contacts and the run's [`LiveHook`]s, with the `--keylog` hold, periodic publication, the
+//! raw pcapng file and the end.
+//!
+//! Plain Rust without threads or libpcap: the `live` feature's tokio task calls it between
+//! channel messages and timer ticks, and tests drive it with batches from memory and a
+//! [`Clock`] of their own. The clock is the one thing a live run reads that a replay does not:
+//! it ends idle flows when no packet carries the time forward, and times the key log hold.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::attribute::Attributor;
+use crate::contact::Contacts;
+use crate::decrypt::KeyLog;
+use crate::observation::Observation;
+use crate::pipeline::{Consumer, Pipeline};
+use crate::time::Timestamp;
+
+use super::batch::Batch;
+use super::feed::ContactFeed;
+use super::hook::{LinkEvent, LiveEnd, LiveHook};
+use super::keylog::{Held, KEYLOG_DELAY, KeyLogTail};
+use super::pcapng::{DropCounts, PcapngWriter};
+use super::stats::LiveStats;
+use super::wall_now;
+
+/// Where a live run's time comes from.
+pub trait Clock {
+    /// Wall-clock time, as a packet timestamp.
+    fn now(&self) -> Timestamp;
+    /// Monotonic time, for how long batches have waited.
+    fn instant(&self) -> Instant;
+}
+
+/// The system's clocks.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WallClock;
+
+impl Clock for WallClock {
+    fn now(&self) -> Timestamp {
+        wall_now()
+    }
+
+    fn instant(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// The pipeline's consumer in a live run: the run's contacts, and every hook.
+struct Observers<'h> {
+    contacts: Contacts,
+    hook: &'h mut dyn LiveHook,
+}
+
+impl Consumer for Observers<'_> {
+    fn observe(&mut self, obs: &Observation) {
+        self.hook.observation(obs);
+        self.contacts.observe(obs);
+    }
+}
+
+/// The analysis of one live run.
+pub struct Analysis<'h> {
+    pipeline: Pipeline<Observers<'h>>,
+    /// `--keylog`: the file followed; batches wait in `held` for their secrets.
+    keylog: Option<KeyLogTail>,
+    held: Held<Batch>,
+    keylog_warned: bool,
+    feed: ContactFeed,
+    attributor: Attributor,
+    writer: Option<PcapngWriter>,
+    /// Contacts may have changed since the last publication.
+    dirty: bool,
+    clock: &'h dyn Clock,
+}
+
+impl<'h> Analysis<'h> {
+    /// Analyse into `hook`, attributing with `attributor`, timed by `clock`.
+    pub fn new(attributor: Attributor, hook: &'h mut dyn LiveHook, clock: &'h dyn Clock) -> Self {
+        let contacts = Contacts::default();
+        Analysis {
+            pipeline: Pipeline::new(Observers { contacts, hook }),
+            keylog: None,
+            held: Held::new(KEYLOG_DELAY),
+            keylog_warned: false,
+            feed: ContactFeed::default(),
+            attributor,
+            writer: None,
+            dirty: false,
+            clock,
+        }
+    }
+
+    /// Follow the key log at `path` (it need not exist yet) and hold batches for their secrets;
+    /// decryption is on from the start, so connections without secrets are counted.
+    pub fn follow_key_log(&mut self, path: &Path) {
+        self.pipeline.decrypt_with(KeyLog::new());
+        self.keylog = Some(KeyLogTail::new(path));
+    }
+
+    /// Also write every packet analysed to `writer`.
+    pub fn write_to(&mut self, writer: PcapngWriter) {
+        self.writer = Some(writer);
+    }
+
+    /// A key log is followed (its file must be read every [`super::keylog::KEYLOG_POLL`]).
+    pub fn follows_key_log(&self) -> bool {
+        self.keylog.is_some()
+    }
+
+    /// The run's hooks.
+    pub fn hook(&mut self) -> &mut dyn LiveHook {
+        &mut *self.pipeline.consumer_mut().hook
+    }
+
+    /// The run's contacts so far (unattributed).
+    pub fn contacts(&self) -> &Contacts {
+        &self.pipeline.consumer().contacts
+    }
+
+    /// A batch arrived from the capture thread: analysed now, or held for its secrets.
+    pub fn batch_arrived(&mut self, batch: Batch) {
+        if self.keylog.is_none() {
+            return self.batch(&batch);
+        }
+        if let Some(early) = self.held.push(self.clock.instant(), batch) {
+            self.read_keys();
+            self.batch(&early);
+        }
+    }
+
+    /// The interface went down or came back.
+    pub fn link(&mut self, event: &LinkEvent) {
+        self.hook().link(event);
+    }
+
+    /// Periodic counters.
+    pub fn stats(&mut self, stats: &LiveStats) {
+        self.hook().stats(stats);
+    }
+
+    fn batch(&mut self, batch: &Batch) {
+        let mut write_error = None;
+        for packet in batch.packets() {
+            self.pipeline.ingest(&packet);
+            if let Some(w) = self.writer.as_mut()
+                && let Err(e) = w.write(packet.ts, packet.link, packet.data, packet.orig_len)
+            {
+                write_error = Some(e);
+            }
+        }
+        if let Some(e) = write_error {
+            // A full disk must not stop the analysis; the file stops, and the tester is told.
+            self.writer = None;
+            self.hook()
+                .warning(&format!("writing the raw capture stopped: {e}"));
+        }
+        self.dirty = true;
+    }
+
+    /// Read the key log's new lines into the engine.
+    fn read_keys(&mut self) {
+        let Some(tail) = self.keylog.as_mut() else {
+            return;
+        };
+        match tail.poll() {
+            Ok(lines) if !lines.is_empty() => self.pipeline.add_secrets(&lines),
+            Ok(_) => {}
+            Err(e) if !self.keylog_warned => {
+                self.keylog_warned = true;
+                let path = tail.path().display().to_string();
+                self.hook().warning(&format!(
+                    "reading the key log {path} failed ({e}); connections without secrets stay \
+                     metadata (counted as decrypt.no_key)"
+                ));
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Read the key log, then analyse the held batches that waited long enough (all: `all`).
+    pub fn release(&mut self, all: bool) {
+        self.read_keys();
+        let now = self.clock.instant();
+        let due: Vec<Batch> = if all {
+            self.held.drain().collect()
+        } else {
+            std::iter::from_fn(|| self.held.due(now)).collect()
+        };
+        for b in &due {
+            self.batch(b);
+        }
+    }
+
+    /// The publish interval passed: idle flows end by the clock, hooks tick, and contacts new
+    /// or changed since the last publication go out.
+    pub fn publish(&mut self) {
+        let now = self.clock.now();
+        // Wall time ends idle flows even when no packet arrives to carry the time; their
+        // flow ends change contacts (flows, bytes), which must be published too.
+        self.dirty |= self.pipeline.tick(now);
+        self.hook().tick(now);
+        if let Some(w) = self.writer.as_mut() {
+            let _ = w.flush();
+        }
+        if !std::mem::take(&mut self.dirty) {
+            return;
+        }
+        let events = self
+            .feed
+            .changes(&self.pipeline.consumer().contacts, &self.attributor);
+        if !events.is_empty() {
+            self.hook().contacts(&events);
+        }
+    }
+
+    /// The run is over (`reason`), with these final counters: flows end, the last contacts and
+    /// counters are published, the raw capture is closed.
+    pub fn end(mut self, stats: LiveStats, reason: String) -> LiveEnd {
+        self.pipeline.finish();
+        self.dirty = true;
+        self.publish();
+        let files = self.close_raw_capture(&stats);
+        self.hook().stats(&stats);
+        let engine = self.pipeline.engine();
+        let end = LiveEnd {
+            ended: self.clock.now(),
+            stats,
+            packets: engine.stats().packets,
+            flows: engine.stats().flows,
+            contacts: self.pipeline.consumer().contacts.sorted().len(),
+            weirds: LiveEnd::weirds_of(engine.weirds()),
+            files,
+            reason,
+        };
+        self.hook().ended(&end);
+        end
+    }
+
+    /// Finish the `--write` file with the drop counters; the files written.
+    fn close_raw_capture(&mut self, stats: &LiveStats) -> Vec<PathBuf> {
+        let Some(w) = self.writer.as_mut() else {
+            return Vec::new();
+        };
+        let drops = DropCounts {
+            received: stats.received,
+            if_dropped: stats.kernel_dropped + stats.if_dropped,
+            os_dropped: stats.channel_dropped,
+        };
+        let closed = w.finish(drops);
+        let files = w.files().to_vec();
+        if let Err(e) = closed {
+            self.hook()
+                .warning(&format!("closing the raw capture failed: {e}"));
+        }
+        files
+    }
+}
