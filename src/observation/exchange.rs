@@ -210,10 +210,11 @@ impl Exchange {
     /// [`http::parse_response`] read).
     pub fn respond(&mut self, status: u16, head: &[u8]) {
         self.status = Some(status);
-        let mut headers = Vec::new();
-        http::each_header(head, false, |n, v| headers.push((n.to_vec(), v.to_vec())));
-        let date = http::date_of(headers.iter().map(|(n, v)| (n.as_slice(), v.as_slice())));
-        for (n, v) in &headers {
+        // Borrowed from the head: the Date header may come after the cookies it dates.
+        let mut headers: Vec<(&[u8], &[u8])> = Vec::new();
+        http::each_header(head, false, |n, v| headers.push((n, v)));
+        let date = http::date_of(headers.iter().copied());
+        for &(n, v) in &headers {
             self.response_header(n, v, date);
         }
     }
