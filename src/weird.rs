@@ -51,6 +51,18 @@ catalogue! {
     DecryptH2HeaderBlockTooLarge = "decrypt.h2_header_block_too_large",
     /// An HTTP/2 connection opened more streams than are followed at once; the new one is not followed.
     DecryptH2StreamsFull = "decrypt.h2_streams_full",
+    /// An HTTP/3 frame's payload did not parse; the stream is no longer followed.
+    DecryptH3BadFrame = "decrypt.h3_bad_frame",
+    /// An HTTP/3 frame was longer than is buffered; the stream is no longer followed.
+    DecryptH3FrameTooLarge = "decrypt.h3_frame_too_large",
+    /// More HTTP/3 requests waited for their responses than are kept; the oldest went out without one.
+    DecryptH3RequestsFull = "decrypt.h3_requests_full",
+    /// An HTTP/3 response came on a stream whose request was not seen.
+    DecryptH3ResponseWithoutRequest = "decrypt.h3_response_without_request",
+    /// Too many bytes of a QUIC stream waited past a gap; the stream is no longer followed.
+    DecryptH3StreamGapTooLarge = "decrypt.h3_stream_gap_too_large",
+    /// A QUIC connection opened more streams than are followed at once; the new one is not followed.
+    DecryptH3StreamsFull = "decrypt.h3_streams_full",
     /// An encrypted handshake record could not be opened and was skipped (application data may still decrypt).
     DecryptHandshakeRecordSkipped = "decrypt.handshake_record_skipped",
     /// HPACK decoding of an HTTP/2 header block failed; the connection's HTTP/2 is no longer followed.
@@ -61,6 +73,42 @@ catalogue! {
     DecryptNoKey = "decrypt.no_key",
     /// Decrypted application data outgrew its buffer; the connection is no longer followed.
     DecryptPlainBufferFull = "decrypt.plain_buffer_full",
+    /// A QPACK Huffman-coded string did not decode; the direction is no longer followed.
+    DecryptQpackBadHuffman = "decrypt.qpack_bad_huffman",
+    /// A QPACK field referred to an entry that is not in the table; the direction is no longer followed.
+    DecryptQpackBadIndex = "decrypt.qpack_bad_index",
+    /// A QPACK field section still waited for table entries when the connection ended; its request is lost.
+    DecryptQpackBlockedAtEnd = "decrypt.qpack_blocked_at_end",
+    /// More QPACK field sections waited for table entries than are kept; the new one was dropped.
+    DecryptQpackBlockedFull = "decrypt.qpack_blocked_full",
+    /// A QPACK encoder instruction was longer than is buffered; the direction is no longer followed.
+    DecryptQpackInstructionTooLarge = "decrypt.qpack_instruction_too_large",
+    /// A QPACK field section or instruction was cut short or impossible; the direction is no longer followed.
+    DecryptQpackMalformed = "decrypt.qpack_malformed",
+    /// A QPACK field section decoded to more than is kept; the direction is no longer followed.
+    DecryptQpackSectionTooLarge = "decrypt.qpack_section_too_large",
+    /// A QPACK field section needed table entries from an encoder stream that is no longer followed.
+    DecryptQpackTableLost = "decrypt.qpack_table_lost",
+    /// A QPACK encoder set a table capacity above the limit; the direction is no longer followed.
+    DecryptQpackTableTooLarge = "decrypt.qpack_table_too_large",
+    /// A QUIC 0-RTT packet could not be decrypted: the key log held no early secret.
+    DecryptQuic0rttSkipped = "decrypt.quic_0rtt_skipped",
+    /// A decrypted QUIC packet's frames were malformed.
+    DecryptQuicBadFrame = "decrypt.quic_bad_frame",
+    /// A QUIC packet did not decrypt with the logged secrets.
+    DecryptQuicBadPacket = "decrypt.quic_bad_packet",
+    /// A QUIC connection announced more connection IDs than are kept; the new one is not followed.
+    DecryptQuicCidsFull = "decrypt.quic_cids_full",
+    /// The table of decrypted QUIC connections was full; the oldest was ended.
+    DecryptQuicEvicted = "decrypt.quic_evicted",
+    /// The key log held no secret for a QUIC connection; it is not decrypted.
+    DecryptQuicNoKey = "decrypt.quic_no_key",
+    /// A decrypted QUIC packet held more frames than are read.
+    DecryptQuicTooManyFrames = "decrypt.quic_too_many_frames",
+    /// A QUIC short-header packet matched no connection ID being followed.
+    DecryptQuicUnknownConnection = "decrypt.quic_unknown_connection",
+    /// A decrypted QUIC packet held a frame type sporfri does not know; the rest of the packet is skipped.
+    DecryptQuicUnknownFrame = "decrypt.quic_unknown_frame",
     /// A TLS connection negotiated a cipher suite sporfri cannot decrypt.
     DecryptUnsupportedSuite = "decrypt.unsupported_suite",
     /// A DHCP message carried more options than are read.

@@ -172,7 +172,6 @@ const CYCLES: &[(&str, &[&str])] = &[
     // Being taken apart (#16): listed here until they are, so the check guards the rest.
     ("attribute", &["attributor", "provenance"]),
     ("decrypt", &["app", "conn", "h1", "h2"]),
-    ("flow", &["analyze", "engine", "http"]),
 ];
 
 fn src() -> std::path::PathBuf {
@@ -373,6 +372,7 @@ fn modules_use_only_what_their_layer_allows() {
 fn the_files_of_a_module_form_no_cycle() {
     let graph = sibling_graph(&read_crate(&src()));
     let mut bad = Vec::new();
+    let mut found = Vec::new();
     for (module, edges) in &graph {
         for cycle in cycles(edges) {
             let accepted = CYCLES.iter().any(|(m, files)| {
@@ -381,6 +381,19 @@ fn the_files_of_a_module_form_no_cycle() {
             if !accepted {
                 bad.push(format!("{module}: {}", cycle.join(" <-> ")));
             }
+            found.push((module.clone(), cycle));
+        }
+    }
+    // A listed cycle that is gone is taken off the list, so the list stays the truth.
+    for (module, files) in CYCLES {
+        let present = found.iter().any(|(m, cycle)| {
+            m == module && files.iter().copied().eq(cycle.iter().map(String::as_str))
+        });
+        if !present {
+            bad.push(format!(
+                "{module}: {} is listed in CYCLES but is no cycle any more",
+                files.join(" <-> ")
+            ));
         }
     }
     assert!(

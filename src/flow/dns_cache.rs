@@ -19,12 +19,12 @@
 //!   [`MAX_NAMES_PER_ADDRESS`] names per pair (`dns_cache.names_per_address_full`) and
 //!   [`MAX_CHAIN`] CNAME steps (`dns_cache.chain_too_long`).
 
-use crate::weird::Weird;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use crate::observation::DeviceId;
+use crate::weird::Weird;
 
 use crate::stats::Counters;
 use crate::time::Timestamp;

@@ -1,13 +1,13 @@
 //! The engine: packets in, observations out. One per capture; replay and live share it.
 
-use crate::weird::Weird;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::capture::Packet;
-use crate::decrypt::KeyLog;
+use crate::decrypt::{KeyLog, QuicDecrypt};
 use crate::observation::{DeviceId, FlowKey, Observation, Proto};
 use crate::stats::Counters;
 use crate::time::Timestamp;
+use crate::weird::Weird;
 use crate::wire::Parsed;
 use crate::wire::link::{self, IpPacket, TcpFlags, Transport};
 
@@ -15,22 +15,12 @@ use super::analyze;
 use super::dns_cache::DnsCache;
 use super::ipfrag::Defragmenter;
 use super::quic::QuicTracker;
+use super::segment::Segment;
+pub use super::segment::Sink;
 use super::table::{Canon, Flow, FlowTable};
 
 /// How often (in packet time) idle flows and stale reassemblies are swept.
 const SWEEP_SECS: u64 = 5;
-
-/// Where observations go.
-pub trait Sink {
-    /// Take one observation.
-    fn observe(&mut self, obs: Observation);
-}
-
-impl<F: FnMut(Observation)> Sink for F {
-    fn observe(&mut self, obs: Observation) {
-        self(obs)
-    }
-}
 
 /// Counts of what went through the engine.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -50,6 +40,8 @@ pub struct Engine {
     pub(super) dns: DnsCache,
     defrag: Defragmenter,
     pub(super) quic: QuicTracker,
+    /// QUIC connections decrypted with the key log (empty without one).
+    h3: QuicDecrypt,
     pub(super) weirds: Counters,
     /// The DNS message being analyzed, kept between packets for its buffers.
     dns_msg: crate::wire::dns::Message,
@@ -159,10 +151,18 @@ impl Engine {
         }
         self.defrag.expire(self.now, &mut self.weirds);
         self.quic.expire(self.now);
+        if !self.h3.is_empty() {
+            let mut out = Vec::new();
+            self.h3.expire(self.now, &mut self.weirds, &mut out);
+            super::h3::emit(out, sink);
+        }
     }
 
     /// End of input: every open flow ends.
     pub fn finish(&mut self, sink: &mut impl Sink) {
+        let mut out = Vec::new();
+        self.h3.finish(&mut self.weirds, &mut out);
+        super::h3::emit(out, sink);
         for flow in self.flows.drain() {
             end_flow(flow, sink);
         }
@@ -211,6 +211,7 @@ impl Engine {
             flows,
             dns,
             quic,
+            h3,
             weirds,
             stats,
             keys,
@@ -233,6 +234,7 @@ impl Engine {
         let mut ctx = analyze::Context {
             dns,
             quic,
+            h3,
             weirds,
             keys,
             dns_msg,
@@ -279,19 +281,6 @@ fn start_flow(proto: Proto, seg: &Segment<'_>, macs: Macs<'_>, dns: &DnsCache) -
         .lookup(device, server.ip(), seg.ts)
         .map(|r| r.name.clone());
     flow
-}
-
-/// The packet being analyzed, in transport terms.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Segment<'a> {
-    pub ts: Timestamp,
-    pub src: SocketAddr,
-    pub dst: SocketAddr,
-    pub src_device: DeviceId,
-    pub dst_device: DeviceId,
-    pub payload: &'a [u8],
-    pub flags: TcpFlags,
-    pub seq: u32,
 }
 
 fn device_of(mac: Option<[u8; 6]>, ip: IpAddr) -> DeviceId {

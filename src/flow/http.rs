@@ -12,7 +12,7 @@ use crate::weird::Weird;
 use crate::wire::Parsed;
 use crate::wire::http::{self, Body};
 
-use super::engine::Sink;
+use super::segment::Sink;
 use super::table::Flow;
 use super::tcp::{MAX_STREAM_BYTES, StreamBuf};
 

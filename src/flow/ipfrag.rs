@@ -12,12 +12,12 @@
 //! and [`MAX_BYTES_TOTAL`] buffered (the oldest is evicted, `ipfrag.evicted`), and
 //! [`TIMEOUT_SECS`] after the first fragment (`ipfrag.timeout`).
 
-use crate::weird::Weird;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use crate::stats::Counters;
 use crate::time::Timestamp;
+use crate::weird::Weird;
 use crate::wire::link::Fragment;
 
 /// Seconds after its first fragment that an incomplete datagram is dropped.

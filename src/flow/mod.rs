@@ -6,9 +6,11 @@
 pub mod analyze;
 pub mod dns_cache;
 pub mod engine;
+mod h3;
 pub mod http;
 pub mod ipfrag;
 pub mod quic;
+mod segment;
 pub mod table;
 pub mod tcp;
 

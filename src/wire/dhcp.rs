@@ -4,8 +4,9 @@
 //! Option overload (option 52: more options in `sname`/`file`) is not followed: clients put
 //! their host name in the main options in practice.
 
-use crate::weird::Weird;
 use std::net::Ipv4Addr;
+
+use crate::weird::Weird;
 
 use super::Parsed;
 

@@ -23,7 +23,6 @@
 //!   question, and whatever answers fit.
 //! - Unknown types, RRSIG, private types, EDNS options and binary labels never fail a message.
 
-use crate::weird::Weird;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::Parsed;
@@ -34,6 +33,8 @@ mod rdata;
 mod tests;
 
 pub use name::{MAX_KNOWN, MAX_NAME_BYTES, MAX_POINTER_HOPS, ROOT, TOO_LONG, format_text};
+
+use crate::weird::Weird;
 
 /// Most questions kept from one message (mDNS may ask many at once).
 pub const MAX_QUESTIONS: usize = 256;

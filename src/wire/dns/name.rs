@@ -17,8 +17,9 @@
 //! A name of more than [`MAX_NAME_BYTES`] display bytes is shown as `<Name too long>`, the
 //! empty name as `<Root>`, both like tshark (verified with crafted packets through tshark 4.0.17).
 
-use crate::weird::Weird;
 use std::ops::Range;
+
+use crate::weird::Weird;
 
 /// Longest name (label bytes plus dots) tshark shows; longer ones become [`TOO_LONG`].
 pub const MAX_NAME_BYTES: usize = 253;

@@ -1,7 +1,8 @@
 //! Resource records and the record data the flow layer uses (A, AAAA, CNAME, SVCB/HTTPS).
 
-use crate::weird::Weird;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::weird::Weird;
 
 use super::name::skip_name;
 use super::{NameRef, Parser, Record, RecordData, be16, be32};

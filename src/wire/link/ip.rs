@@ -1,10 +1,10 @@
 //! IPv4 and IPv6 headers: addresses, protocol after extension headers, fragments, payload
 //! cut to the IP length (so Ethernet padding never reaches the transport layer).
 
-use crate::weird::Weird;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{Fragment, IpPacket, be16, be32};
+use crate::weird::Weird;
 use crate::wire::Parsed;
 
 /// Most IPv6 extension headers followed before giving up on a packet.

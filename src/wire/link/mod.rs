@@ -9,8 +9,9 @@ pub mod ip;
 pub mod l2;
 pub mod tunnel;
 
-use crate::weird::Weird;
 use std::net::IpAddr;
+
+use crate::weird::Weird;
 
 use super::Parsed;
 

@@ -5,8 +5,9 @@
 //! padding, then per entry a 4-byte tag and the little-endian u32 end offset of its value,
 //! then the values back to back. sporfri takes `SNI` (server name) and `UAID` (user agent).
 
-use super::Parsed;
 use crate::weird::Weird;
+
+use super::Parsed;
 
 /// Entries in one message at most (Chromium's `kMaxEntries`).
 pub const MAX_TAGS: usize = 128;

@@ -1,7 +1,8 @@
 //! The frames of a decrypted Initial payload (RFC 9000 §12.4, §19).
 
-use super::Reader;
 use crate::weird::Weird;
+
+use super::Reader;
 
 /// The most CRYPTO frames taken from one packet; a real Initial carries at most a dozen.
 pub const MAX_CRYPTO_FRAMES_PER_PACKET: usize = 64;

@@ -12,10 +12,11 @@
 //! Chromium's `null_encrypter.cc` / `null_decrypter.cc` (the hash, its "Client" suffix and its
 //! 96-bit little-endian serialisation), with the test vector of `null_encrypter_test.cc`.
 
+use crate::weird::Weird;
+
 use super::frames::{CryptoChunk, Frames, MAX_CRYPTO_FRAMES_PER_PACKET};
 use super::versions::Q043;
 use super::{LongHeader, PacketKind, Parsed, Reader, kind_of};
-use crate::weird::Weird;
 
 /// Bytes of the message authentication hash of a null-encrypted packet.
 pub const HASH_LEN: usize = 12;

@@ -25,11 +25,12 @@ pub use versions::{
     FrameFormat, Handshake, Protected, Reading, Salt, VERSION_1, VERSION_2, VERSION_NEGOTIATION,
 };
 
+use crate::weird::Weird;
+
 #[cfg(test)]
 pub(crate) use protection::{seal_initial, seal_rest};
 
 use super::Parsed;
-use crate::weird::Weird;
 
 /// Connection IDs of the versions sporfri reads are at most 20 bytes (RFC 9000 §17.2, since
 /// draft-22); other versions may use up to 255 (RFC 8999 §5.1) and still parse.

@@ -5,13 +5,14 @@
 //! derived: the observer never opens what the server sends, and deriving both directions
 //! (as `rustls::quic::Keys::initial` does) costs twice the HKDF and AES key set-up.
 
-use crate::weird::Weird;
 use std::fmt;
 
 use ring::aead::quic::{AES_128, HeaderProtectionKey};
 use ring::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::hkdf::{self, HKDF_SHA256, KeyType, Prk};
 use rustls::crypto::cipher::{Iv, Nonce as PacketNonce};
+
+use crate::weird::Weird;
 
 use super::versions::Salt;
 use super::{LongHeader, PacketKind};

@@ -12,8 +12,9 @@ pub(crate) mod testpcap;
 #[cfg(test)]
 mod tests;
 
-use crate::weird::Weird;
 use std::borrow::Cow;
+
+use crate::weird::Weird;
 
 use super::Parsed;
 
