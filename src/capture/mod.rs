@@ -6,7 +6,7 @@
 pub mod file;
 mod input;
 #[cfg(feature = "live")]
-pub mod live;
+pub mod interface;
 mod merge;
 mod source;
 

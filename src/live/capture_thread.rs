@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{self, error::TrySendError};
 
-use crate::capture::live::{Breaker, LiveConfig, LiveSource};
+use crate::capture::interface::{Breaker, LiveConfig, LiveSource};
 
 use super::batch::Batch;
 use super::hook::LinkEvent;
