@@ -169,42 +169,12 @@ impl Engine {
     }
 
     fn ip(&mut self, ts: Timestamp, macs: Macs<'_>, ip: &IpPacket<'_>, sink: &mut impl Sink) {
-        let (proto, sport, dport, payload, flags, seq) = match link::transport(ip) {
-            Parsed::Done(Transport::Tcp {
-                src_port,
-                dst_port,
-                seq,
-                flags,
-                payload,
-            }) => (Proto::Tcp, src_port, dst_port, payload, flags, seq),
-            Parsed::Done(Transport::Udp {
-                src_port,
-                dst_port,
-                payload,
-            }) => (
-                Proto::Udp,
-                src_port,
-                dst_port,
-                payload,
-                TcpFlags::default(),
-                0,
-            ),
-            Parsed::Done(Transport::Other(_)) | Parsed::NotThis => return,
-            Parsed::Incomplete { .. } => return self.weirds.bump(Weird::TransportTruncated),
-            Parsed::Malformed(w) => return self.weirds.bump(w),
+        let Some((proto, seg)) = self.segment(ts, macs, ip) else {
+            return;
         };
+        let (sport, dport) = (seg.src.port(), seg.dst.port());
         let canon = Canon::of_parts(proto, (ip.src, sport), (ip.dst, dport));
-        let seg = Segment {
-            ts,
-            src: SocketAddr::new(ip.src, sport),
-            dst: SocketAddr::new(ip.dst, dport),
-            src_device: device_of(*macs.src, ip.src),
-            dst_device: device_of(*macs.dst, ip.dst),
-            payload,
-            flags,
-            seq,
-        };
-        if proto == Proto::Tcp && flags.syn && !flags.ack {
+        if proto == Proto::Tcp && seg.flags.syn && !seg.flags.ack {
             self.restart_reused(proto, &seg, sink);
         }
         let Engine {
@@ -243,6 +213,57 @@ impl Engine {
             Proto::Tcp => analyze::tcp(flow, &seg, from_client, &mut ctx, sink),
             Proto::Udp => analyze::udp(flow, &seg, from_client, &mut ctx, sink),
         }
+    }
+
+    /// The packet's transport segment, or `None` when it has none sporfri follows (a
+    /// truncated or malformed transport header is counted).
+    fn segment<'p>(
+        &mut self,
+        ts: Timestamp,
+        macs: Macs<'_>,
+        ip: &IpPacket<'p>,
+    ) -> Option<(Proto, Segment<'p>)> {
+        let (proto, sport, dport, payload, flags, seq) = match link::transport(ip) {
+            Parsed::Done(Transport::Tcp {
+                src_port,
+                dst_port,
+                seq,
+                flags,
+                payload,
+            }) => (Proto::Tcp, src_port, dst_port, payload, flags, seq),
+            Parsed::Done(Transport::Udp {
+                src_port,
+                dst_port,
+                payload,
+            }) => (
+                Proto::Udp,
+                src_port,
+                dst_port,
+                payload,
+                TcpFlags::default(),
+                0,
+            ),
+            Parsed::Done(Transport::Other(_)) | Parsed::NotThis => return None,
+            Parsed::Incomplete { .. } => {
+                self.weirds.bump(Weird::TransportTruncated);
+                return None;
+            }
+            Parsed::Malformed(w) => {
+                self.weirds.bump(w);
+                return None;
+            }
+        };
+        let seg = Segment {
+            ts,
+            src: SocketAddr::new(ip.src, sport),
+            dst: SocketAddr::new(ip.dst, dport),
+            src_device: device_of(*macs.src, ip.src),
+            dst_device: device_of(*macs.dst, ip.dst),
+            payload,
+            flags,
+            seq,
+        };
+        Some((proto, seg))
     }
 
     /// A SYN on a 5-tuple that already carried a connection starts a new flow.

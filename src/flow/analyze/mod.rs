@@ -20,6 +20,7 @@ use super::http;
 use super::quic::{QuicTracker, Seen};
 use super::segment::{Segment, Sink};
 use super::table::{App, Flow};
+use super::tcp::StreamBuf;
 
 use dhcp::{dhcp_message, is_dhcp};
 use dns::{dns_message, dns_stream};
@@ -142,6 +143,37 @@ fn tcp_flow(
     keys: Option<&KeyLog>,
     sink: &mut impl Sink,
 ) -> Option<Found> {
+    track(flow, seg, from_client);
+    if flow.app == App::Decrypt
+        && let Some(keys) = keys
+    {
+        decrypt_segment(flow, seg, from_client, keys, weirds, sink);
+        return None;
+    }
+    let wanted = match flow.app {
+        App::Undecided | App::Tls => from_client,
+        App::Http | App::Dns | App::Decrypt => true,
+        App::Quic | App::QuicDecrypt | App::Done => false,
+    };
+    let stream = stream_of(flow, from_client);
+    if !wanted || !stream.push(seg.seq, seg.payload, weirds) {
+        return None;
+    }
+    read_streams(flow, seg, from_client, weirds, keys, sink)
+}
+
+/// The stream of one direction of `flow`.
+fn stream_of(flow: &mut Flow, from_client: bool) -> &mut StreamBuf {
+    if from_client {
+        &mut flow.up
+    } else {
+        &mut flow.down
+    }
+}
+
+/// What a segment says about its connection besides its bytes: RST, FIN, the DNS port, the
+/// initial sequence number of its direction.
+fn track(flow: &mut Flow, seg: &Segment<'_>, from_client: bool) {
     flow.rst |= seg.flags.rst;
     if seg.flags.fin {
         if from_client {
@@ -154,28 +186,21 @@ fn tcp_flow(
     if flow.app == App::Undecided && dns_port {
         flow.app = App::Dns;
     }
-    let stream = if from_client {
-        &mut flow.up
-    } else {
-        &mut flow.down
-    };
     if seg.flags.syn {
-        stream.syn(seg.seq);
+        stream_of(flow, from_client).syn(seg.seq);
     }
-    if flow.app == App::Decrypt
-        && let Some(keys) = keys
-    {
-        decrypt_segment(flow, seg, from_client, keys, weirds, sink);
-        return None;
-    }
-    let wanted = match flow.app {
-        App::Undecided | App::Tls => from_client,
-        App::Http | App::Dns | App::Decrypt => true,
-        App::Quic | App::QuicDecrypt | App::Done => false,
-    };
-    if !wanted || !stream.push(seg.seq, seg.payload, weirds) {
-        return None;
-    }
+}
+
+/// New bytes in a stream of `flow`: the application is sniffed if still undecided, then its
+/// analyzer reads the streams.
+fn read_streams(
+    flow: &mut Flow,
+    seg: &Segment<'_>,
+    from_client: bool,
+    weirds: &mut Counters,
+    keys: Option<&KeyLog>,
+    sink: &mut impl Sink,
+) -> Option<Found> {
     if flow.app == App::Undecided {
         flow.app = sniff(flow.up.data());
         if flow.app == App::Done {
@@ -196,11 +221,7 @@ fn tcp_flow(
             None
         }
         App::Dns => Some(Found::DnsMessages(dns_stream(
-            if from_client {
-                &mut flow.up
-            } else {
-                &mut flow.down
-            },
+            stream_of(flow, from_client),
             weirds,
         ))),
         App::Undecided | App::Quic | App::QuicDecrypt | App::Done | App::Decrypt => None,
