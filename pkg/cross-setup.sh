@@ -28,7 +28,7 @@ dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture a
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross pkg-config libpcap-dev libpcap-dev:arm64 \
-    lintian mmdebstrap systemd-container iproute2 >/dev/null
+    lintian mmdebstrap arch-test systemd-container iproute2 >/dev/null
 apt-get install -y -qq --no-install-recommends "${qemu_from[@]}" qemu-user >/dev/null
 qemu_version=$(qemu-aarch64 --version | sed -n '1s/.*version \([0-9]*\).*/\1/p')
 [ "${qemu_version:-0}" -ge 8 ] || {
