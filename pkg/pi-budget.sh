@@ -36,8 +36,7 @@ if [ ! -x "$vg/usr/bin/valgrind.bin" ]; then
     dpkg-deb -x "$work"/valgrind_*_arm64.deb "$vg"
 fi
 arm_valgrind() {
-    VALGRIND_LIB=$vg/usr/libexec/valgrind qemu-aarch64 -L /usr/aarch64-linux-gnu \
-        "$vg/usr/bin/valgrind.bin" "$@"
+    VALGRIND_LIB=$vg/usr/libexec/valgrind qemu-aarch64 "$vg/usr/bin/valgrind.bin" "$@"
 }
 
 # The benchmark's mixes: SIZE MB and SIZE/4 MB of all traces, SIZE/4 MB QUIC, SIZE/4 MB QUIC-free.
