@@ -4,14 +4,13 @@
 //! Keys are looked up in the key log only when the first protected record needs them, so a
 //! secret that arrives late (a Decryption Secrets Block after the handshake) still works.
 
-use crate::stats::Counters;
-use crate::time::Timestamp;
 use crate::weird::Weird;
 use crate::wire::Parsed;
 
 use super::app::AppLayer;
 use super::hello::{self, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO, ServerHello};
 use super::keylog::{KeyLog, RANDOM_LEN, Secrets};
+use super::plain::Feed;
 use super::schedule::{self, RecordKey, Suite};
 use crate::observation::Exchange;
 
@@ -131,18 +130,6 @@ pub struct TlsConn {
     down: Side,
     stopped: Option<Stop>,
     pub(super) app: AppLayer,
-}
-
-/// What the caller lends to one call: the key log, counters, the packet time, the output.
-pub struct Feed<'a> {
-    /// Secrets by client random.
-    pub keys: &'a KeyLog,
-    /// Weird counters.
-    pub weirds: &'a mut Counters,
-    /// Time of the packet that brought the bytes.
-    pub ts: Timestamp,
-    /// Requests completed by this call.
-    pub out: &'a mut Vec<Exchange>,
 }
 
 impl TlsConn {

@@ -7,8 +7,7 @@ use crate::weird::Weird;
 use crate::wire::Parsed;
 use crate::wire::http::{self, Body};
 
-use super::app::{MAX_PLAIN_BYTES, PlainBuf};
-use super::conn::Feed;
+use super::plain::{Feed, MAX_PLAIN_BYTES, PlainBuf};
 /// Longest chunk-size line accepted.
 pub const MAX_CHUNK_LINE: usize = 1024;
 

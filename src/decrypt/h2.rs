@@ -8,9 +8,8 @@ use std::collections::HashMap;
 
 use loona_hpack::Decoder;
 
-use super::app::PlainBuf;
-use super::conn::Feed;
 use super::fields::{self, Field};
+use super::plain::{Feed, PlainBuf};
 use crate::observation::{Exchange, HttpVersion};
 use crate::weird::Weird;
 
