@@ -387,6 +387,7 @@ fn the_default_category_of_the_big_catch_alls_is_pinned() {
         ("unlisted.globalsign.com", Category::OsBackground),
         ("unlisted.google.fi", Category::Advertising),
         ("unlisted.pinterest.com", Category::Social),
+        ("unlisted.mozilla.org", Category::OsBackground),
         // Exact hosts that must not fall into their domain's catch-all.
         ("www.google.com", Category::OsBackground),
         ("docs.google.com", Category::Widget),
@@ -415,6 +416,8 @@ fn the_default_category_of_the_big_catch_alls_is_pinned() {
         ("r3.o.lencr.org", Category::OsBackground),
         ("ocsp.usertrust.com", Category::OsBackground),
         ("component-ota-eu.allawnos.com", Category::OsBackground),
+        // Firefox's new-tab sponsored content is not part of Mozilla's catch-all.
+        ("ads.mozilla.org", Category::Advertising),
     ];
     let mut wrong = Vec::new();
     for (host, want) in pinned {
