@@ -387,6 +387,7 @@ fn the_default_category_of_the_big_catch_alls_is_pinned() {
         ("unlisted.globalsign.com", Category::OsBackground),
         ("unlisted.google.fi", Category::Advertising),
         ("unlisted.pinterest.com", Category::Social),
+        ("unlisted.mozilla.org", Category::OsBackground),
         // Exact hosts that must not fall into their domain's catch-all.
         ("www.google.com", Category::OsBackground),
         ("docs.google.com", Category::Widget),
@@ -406,6 +407,17 @@ fn the_default_category_of_the_big_catch_alls_is_pinned() {
             Category::Analytics,
         ),
         ("ct.pinterest.com", Category::Advertising),
+        // AudienceProject: its ad exchange host beats UserReport's survey/measurement domain.
+        ("bapi.userreport.com", Category::Advertising),
+        ("cdn.userreport.com", Category::Analytics),
+        // googleapis.com is a public suffix: its hosts are listed one by one.
+        ("notifications-pa.googleapis.com", Category::OsBackground),
+        // Certificate status and OEM update hosts are the device's own traffic.
+        ("r3.o.lencr.org", Category::OsBackground),
+        ("ocsp.usertrust.com", Category::OsBackground),
+        ("component-ota-eu.allawnos.com", Category::OsBackground),
+        // Firefox's new-tab sponsored content is not part of Mozilla's catch-all.
+        ("ads.mozilla.org", Category::Advertising),
     ];
     let mut wrong = Vec::new();
     for (host, want) in pinned {
