@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::mpsc;
@@ -197,10 +199,13 @@ fn resizes_cleanly() {
     }
 }
 
-fn db_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sporfri-tui-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+/// How long a wait for the feed may take before the test fails: a guard against a hang only,
+/// generous so that a loaded machine cannot fail the test.
+const GUARD: Duration = Duration::from_secs(120);
+
+/// A fresh directory for a database, removed on drop.
+fn db_dir(name: &str) -> common::Scratch {
+    common::scratch(&format!("tui-{name}"))
 }
 
 /// A recorded replay takes a mark through the feed's control channel, stores it, and the
@@ -222,7 +227,7 @@ fn replay_feed_stores_marks_and_the_session_browses() {
     let (ctl, ctl_rx) = mpsc::channel();
     let worker = std::thread::spawn(move || feed.run(tx, ctl_rx));
     let mut m = Model::new(attributor());
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + GUARD;
     while !m.source.ended {
         assert!(Instant::now() < deadline, "replay did not end");
         if let Ok(msg) = rx.recv_timeout(Duration::from_millis(100)) {
@@ -236,19 +241,19 @@ fn replay_feed_stores_marks_and_the_session_browses() {
     ))
     .unwrap();
     while m.session.as_ref().unwrap().marks.is_empty() {
-        let msg = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let msg = rx.recv_timeout(GUARD).unwrap();
         update(&mut m, msg);
     }
     // A new session from the same replay, then ended: session 2 in the database.
     ctl.send(Control::NewSession("second".into())).unwrap();
     while m.session.as_ref().unwrap().id != 2 {
-        let msg = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let msg = rx.recv_timeout(GUARD).unwrap();
         update(&mut m, msg);
     }
     assert!(m.rows.is_empty(), "a new session starts without contacts");
     ctl.send(Control::EndSession).unwrap();
     while m.source.recording {
-        let msg = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let msg = rx.recv_timeout(GUARD).unwrap();
         update(&mut m, msg);
     }
     ctl.send(Control::Stop).unwrap();
@@ -272,7 +277,6 @@ fn replay_feed_stores_marks_and_the_session_browses() {
     assert_eq!(second.label, "second");
     assert_eq!(second.state, sporfri::session::SessionState::Ended);
     drop(store);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -378,5 +382,4 @@ fn real_terminal_in_tmux() {
     assert!(text.contains("consent-accepted"), "{text}");
     assert!(text.contains("state:    ended"), "{text}");
     drop(tmux);
-    let _ = std::fs::remove_dir_all(&dir);
 }
