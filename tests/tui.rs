@@ -312,7 +312,7 @@ impl Tmux {
 
     /// Wait until the screen contains `text`.
     fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + GUARD;
         loop {
             let s = self.screen();
             if s.contains(text) {
@@ -346,10 +346,11 @@ fn real_terminal_in_tmux() {
     let dir = db_dir("tmux");
     let db = dir.join("db");
     let bin = env!("CARGO_BIN_EXE_sporfri");
+    // The sleep keeps the pane and its last screen until the Tmux guard kills the server.
     let command = format!(
         "cd {root} && SPORFRI_SIGNATURES_OVERLAY=/nonexistent {bin} tui --replay \
          captures/lab-borger-home.pcapng --speed max --signatures tests/lab/signatures \
-         --site borger.test --label t --db {db}; echo EXITED $?; sleep 60",
+         --site borger.test --label t --db {db}; echo EXITED $?; sleep 600",
         root = root().display(),
         db = db.display()
     );
