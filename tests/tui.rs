@@ -291,15 +291,17 @@ fn attach_without_a_source_says_what_to_do() {
     assert!(err.contains("--replay FILE"), "{err}");
 }
 
-/// tmux on a private socket, removed when dropped.
+/// tmux on a private socket in a temporary directory: the server is killed and the socket
+/// removed when dropped (`-L NAME` would leave the socket in /tmp/tmux-UID for every run).
 struct Tmux {
-    socket: String,
+    socket: common::Scratch,
 }
 
 impl Tmux {
     fn cmd(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
-            .args(["-L", &self.socket])
+            .arg("-S")
+            .arg(&*self.socket)
             .args(args)
             .output()
             .unwrap();
@@ -330,7 +332,9 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
+            .arg("-S")
+            .arg(&*self.socket)
+            .arg("kill-server")
             .output();
     }
 }
@@ -355,7 +359,7 @@ fn real_terminal_in_tmux() {
         db = db.display()
     );
     let tmux = Tmux {
-        socket: format!("sporfri-test-{}", std::process::id()),
+        socket: common::scratch("tmux").at("socket"),
     };
     tmux.cmd(&["new", "-d", "-x", "160", "-y", "48", "-s", "t", &command]);
     let s = tmux.wait_for("end of capture: 637 packets");
