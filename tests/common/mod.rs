@@ -122,11 +122,6 @@ impl Scratch {
         let path = self.dir.path().join(name);
         Scratch { path, ..self }
     }
-
-    /// The temporary directory (the parent of a path made by [`Scratch::at`]).
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
-    }
 }
 
 impl Deref for Scratch {
