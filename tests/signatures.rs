@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -12,11 +14,9 @@ fn fixtures(which: &str) -> PathBuf {
         .join(which)
 }
 
-fn temp(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sporfri-sigcli-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory, removed on drop.
+fn temp(tag: &str) -> common::Scratch {
+    common::scratch(&format!("sigcli-{tag}"))
 }
 
 /// Run sporfri with the overlay pointed at `overlay` (a missing directory: none).
@@ -284,7 +284,6 @@ fn import_each_format_into_an_overlay_that_lookup_then_uses() {
         "{}",
         stdout(&o)
     );
-    std::fs::remove_dir_all(&work).unwrap();
 }
 
 #[test]
@@ -336,7 +335,6 @@ fn import_defaults_to_the_xdg_config_directory() {
     );
     // An unknown --category is a bad argument (README: exit 2).
     assert_eq!(bad.status.code(), Some(2));
-    std::fs::remove_dir_all(&work).unwrap();
 }
 
 #[test]
