@@ -21,6 +21,10 @@ pub mod localtime;
 pub mod md;
 pub mod meta;
 mod requests;
+pub mod survey;
+pub mod survey_html;
+mod survey_matrix;
+pub mod survey_text;
 mod svg;
 mod verdict;
 

@@ -8,13 +8,13 @@ use super::*;
 use crate::attribute::Attribution;
 use crate::session::{MarkKind, Phase, Source};
 
-fn dir(name: &str) -> PathBuf {
+pub(super) fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("sporfri-store-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     d.join("db")
 }
 
-fn session(label: &str) -> Session {
+pub(super) fn session(label: &str) -> Session {
     Session::new(
         label,
         Some("borger.dk"),
@@ -24,7 +24,7 @@ fn session(label: &str) -> Session {
     )
 }
 
-fn contact(session: SessionId, name: &str) -> ContactRecord {
+pub(super) fn contact(session: SessionId, name: &str) -> ContactRecord {
     ContactRecord {
         session,
         phase: Phase::BeforeConsent,
@@ -55,7 +55,7 @@ fn contact(session: SessionId, name: &str) -> ContactRecord {
     }
 }
 
-fn batch(s: &Session, names: &[&str], durable: bool) -> Batch {
+pub(super) fn batch(s: &Session, names: &[&str], durable: bool) -> Batch {
     Batch {
         session: s.clone(),
         contacts: names.iter().map(|n| contact(s.id, n)).collect(),
@@ -65,7 +65,7 @@ fn batch(s: &Session, names: &[&str], durable: bool) -> Batch {
     }
 }
 
-fn request(session: SessionId, seq: u64, url: &str) -> RequestEntry {
+pub(super) fn request(session: SessionId, seq: u64, url: &str) -> RequestEntry {
     let ex = crate::observation::Exchange::request(
         crate::time::Timestamp::from_parts(1_700_000_000 + seq, 0),
         crate::observation::HttpVersion::Http2,
