@@ -31,6 +31,8 @@ mod verdict;
 #[cfg(test)]
 mod policy_tests;
 #[cfg(test)]
+mod survey_tests;
+#[cfg(test)]
 mod tests;
 
 use serde::Serialize;

@@ -440,7 +440,7 @@ impl SurveyBuilder {
 }
 
 /// `A`..`Z`, then `AA`, `AB`, ...: as spreadsheet columns.
-fn letters(mut n: usize) -> String {
+pub(super) fn letters(mut n: usize) -> String {
     let mut out = Vec::new();
     loop {
         out.push(b'A' + (n % 26) as u8);

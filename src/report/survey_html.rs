@@ -24,9 +24,10 @@ td.finding{text-align:right;white-space:nowrap}
 td.finding.observed{background:#fdf2e9;color:var(--warn);font-weight:600}
 td.finding.not-observed{color:var(--ok)}td.finding.not-applicable{color:var(--na)}
 td.mono,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;overflow-wrap:anywhere}
-.org{display:block;white-space:nowrap}.marks{font-weight:600;color:var(--warn)}
+span.tp{display:block}.marks{font-weight:600;color:var(--warn)}
 .differs{color:#fff;background:var(--warn);padding:0 5px;border-radius:8px;font-size:.85em}
-table.matrix th.org{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;max-height:18em;font-weight:500}
+table.matrix th.org{vertical-align:bottom;padding:4px 2px;font-weight:500}
+table.matrix th.org span{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;display:inline-block;max-height:16em;overflow:hidden;text-overflow:ellipsis}
 table.matrix th.org.tracking{color:var(--warn)}
 table.matrix td.cell{text-align:center;font-weight:600;color:var(--warn);min-width:2.2em}
 table.matrix td.cell.blocked{color:var(--na);text-decoration:line-through}
@@ -141,7 +142,7 @@ fn row(out: &mut String, r: &SessionRow) {
         let cats: Vec<String> = o.categories.iter().map(word).collect();
         let _ = write!(
             out,
-            "<span class=\"org\" data-org=\"{}\" data-marks=\"{}\">{} <span class=\"note\">{}</span> \
+            "<span class=\"tp\" data-org=\"{}\" data-marks=\"{}\">{} <span class=\"note\">{}</span> \
              <span class=\"marks\">{}</span>{}{}</span>",
             e(&o.label),
             marks(&o.marks),
@@ -230,8 +231,9 @@ fn matrix(out: &mut String, s: &Survey) {
         let cats: Vec<String> = c.categories.iter().map(word).collect();
         let _ = write!(
             out,
-            "<th class=\"org{}\" title=\"{}\">{}</th>",
+            "<th class=\"org{}\" title=\"{}: {}\"><span>{}</span></th>",
             if c.tracking { " tracking" } else { "" },
+            e(&c.label),
             e(&cats.join(", ")),
             e(&c.label)
         );

@@ -118,16 +118,25 @@ pub fn org_text(o: &OrgCell) -> String {
     s
 }
 
-/// Devices as `label (mac)`.
+/// Devices named in a row; the JSON lists them all.
+const DEVICES_SHOWN: usize = 3;
+
+/// Devices as `label (mac)`, the first [`DEVICES_SHOWN`] and how many more (a capture of a
+/// whole network has dozens; a test session has one phone).
 pub fn devices_text(r: &SessionRow) -> String {
-    let d: Vec<String> = r
+    let mut d: Vec<String> = r
         .devices
         .iter()
+        .take(DEVICES_SHOWN)
         .map(|d| match &d.label {
             Some(l) => format!("{l} ({})", d.device),
             None => d.device.clone(),
         })
         .collect();
+    if r.devices.len() > DEVICES_SHOWN {
+        let more = (r.devices.len() - DEVICES_SHOWN) as u64;
+        d.push(format!("and {more} more"));
+    }
     d.join(", ")
 }
 
