@@ -459,6 +459,11 @@ fn bundles_carry_sessions_to_one_database_and_the_survey_there_is_the_same() {
     assert_eq!(sessions.len(), 4);
     assert_eq!(sessions[0]["label"], "evaluator's own");
     assert_eq!(sessions[1]["imported"]["original_id"], 1);
+    let show = ok(&["sessions", "show", "2", "--db", &b]);
+    assert!(
+        show.contains("  imported: ") && show.contains("(session 1 there"),
+        "{show}"
+    );
     // The survey of the imported sessions is the appliance's, but for session numbers.
     let strip = |mut v: Value| {
         for r in v["sessions"].as_array_mut().unwrap() {
@@ -564,4 +569,18 @@ fn a_damaged_or_newer_bundle_imports_nothing_and_says_where() {
     assert_eq!(code, 1);
     assert!(!Path::new(&fresh).exists());
     ok(&["sessions", "import", &file, "--db", &fresh]);
+}
+
+#[test]
+fn the_readme_shows_the_matrix_query_ci_runs() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let sql = std::fs::read_to_string(root().join("tests/tools/survey-matrix.sql")).unwrap();
+    assert!(
+        readme.contains(&format!("```sql\n{sql}```")),
+        "README.md must quote tests/tools/survey-matrix.sql as it is"
+    );
+    let ci = std::fs::read_to_string(root().join(".ci/survey")).unwrap();
+    assert!(ci.contains("tests/tools/survey-matrix.sql"));
+    let run = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    assert!(run.contains("bash .ci/survey"));
 }

@@ -259,6 +259,13 @@ fn show(
         s.stats.packets
     )?;
     writeln!(out, "  state:    {}", state(s))?;
+    if let Some(i) = &s.imported {
+        writeln!(
+            out,
+            "  imported: {} at {} (session {} there, exported by sporfri {} at {})",
+            i.file, i.at, i.original_id, i.exported_by, i.exported
+        )?;
+    }
     signatures(out, set)?;
     if s.state == sporfri::session::SessionState::Interrupted {
         writeln!(

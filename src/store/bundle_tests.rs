@@ -14,9 +14,9 @@ use crate::session::{Mark, MarkKind};
 
 /// A store with one session (2 contacts, 2 requests, a mark, its signatures, a device label)
 /// and that session's bundle.
-fn recorded(name: &str) -> (Store, PathBuf, Bundle) {
-    let path = dir(name);
-    let mut store = Store::open(&path).unwrap();
+fn recorded(name: &str) -> (Scratch, Store, Bundle) {
+    let scratch = Scratch(dir(name));
+    let mut store = Store::open(&scratch.0).unwrap();
     let mut s = store
         .create_session(session("borger.dk, Pixel, reject"))
         .unwrap();
@@ -38,7 +38,7 @@ fn recorded(name: &str) -> (Store, PathBuf, Bundle) {
     store.write(&b).unwrap();
     store.set_label("02:11:22:33:44:55", "test Pixel").unwrap();
     let bundle = store.bundle(s.id).unwrap();
-    (store, path, bundle)
+    (scratch, store, bundle)
 }
 
 fn bytes(b: &Bundle) -> Vec<u8> {
@@ -55,14 +55,21 @@ fn plain(b: &Bundle) -> String {
     text
 }
 
-fn cleanup(store: Store, path: &Path) {
-    drop(store);
-    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+/// A test database's directory, removed when dropped, also when the test fails. Declared
+/// before its store so that it is dropped after it.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 #[test]
 fn a_bundle_reads_back_as_written_gzipped_or_plain() {
-    let (store, path, b) = recorded("bundle-roundtrip");
+    let (_scratch, _store, b) = recorded("bundle-roundtrip");
     assert_eq!(b.contacts.len(), 2);
     assert_eq!(b.requests.len(), 2);
     assert_eq!(b.device_labels["02:11:22:33:44:55"], "test Pixel");
@@ -74,12 +81,11 @@ fn a_bundle_reads_back_as_written_gzipped_or_plain() {
     assert_eq!(first["format"], "sporfri-session-bundle");
     assert_eq!(first["schema"], SCHEMA_VERSION);
     assert_eq!(first["bundle_version"], BUNDLE_VERSION);
-    cleanup(store, &path);
 }
 
 #[test]
 fn a_bundle_cut_anywhere_is_refused_whole() {
-    let (store, path, b) = recorded("bundle-cut");
+    let (_scratch, _store, b) = recorded("bundle-cut");
     let full = bytes(&b);
     for len in (0..full.len()).step_by(7) {
         let e = bundle::read(&full[..len]);
@@ -101,12 +107,11 @@ fn a_bundle_cut_anywhere_is_refused_whole() {
             other => assert!(lines == 1, "cut after line {lines}: {other}"),
         }
     }
-    cleanup(store, &path);
 }
 
 #[test]
 fn a_flipped_byte_anywhere_is_refused_or_changes_nothing() {
-    let (store, path, b) = recorded("bundle-flip");
+    let (_scratch, _store, b) = recorded("bundle-flip");
     let full = bytes(&b);
     // Bytes 4 to 9 of a gzip header are informational (time, compression level, OS).
     let content = (0..4).chain((10..full.len()).step_by(5));
@@ -118,7 +123,6 @@ fn a_flipped_byte_anywhere_is_refused_or_changes_nothing() {
             assert_eq!(read, b, "byte {at} flipped read as another session");
         }
     }
-    cleanup(store, &path);
 }
 
 /// Change line `n` (1-based) of the plain bundle.
@@ -131,7 +135,7 @@ fn edit(text: &str, n: usize, f: impl Fn(&str) -> String) -> String {
 
 #[test]
 fn damage_is_named_by_line() {
-    let (store, path, b) = recorded("bundle-lines");
+    let (_scratch, _store, b) = recorded("bundle-lines");
     let text = plain(&b);
     // Line 5 is the first contact (header, session, signatures, device label).
     assert!(
@@ -160,12 +164,11 @@ fn damage_is_named_by_line() {
     let after: String = text.clone() + text.lines().nth(4).unwrap() + "\n";
     let e = bundle::read(after.as_bytes()).unwrap_err().to_string();
     assert!(e.contains("content after the end line"), "{e}");
-    cleanup(store, &path);
 }
 
 #[test]
 fn a_newer_bundle_is_refused_before_its_records_are_read() {
-    let (store, path, b) = recorded("bundle-newer");
+    let (_scratch, _store, b) = recorded("bundle-newer");
     let text = plain(&b);
     for (key, what) in [
         ("schema", "store schema"),
@@ -185,7 +188,6 @@ fn a_newer_bundle_is_refused_before_its_records_are_read() {
         let e = e.to_string();
         assert!(e.contains(what) && e.contains("0.1.0 or newer"), "{e}");
     }
-    cleanup(store, &path);
 }
 
 #[test]
@@ -206,9 +208,9 @@ fn other_files_are_not_bundles() {
 
 #[test]
 fn an_import_is_a_new_session_and_a_second_one_is_refused_unless_again() {
-    let (src, src_path, b) = recorded("bundle-src");
-    let path = dir("bundle-dst");
-    let mut store = Store::open(&path).unwrap();
+    let (_src_scratch, _src, b) = recorded("bundle-src");
+    let dst = Scratch(dir("bundle-dst"));
+    let mut store = Store::open(&dst.0).unwrap();
     let mine = store.create_session(session("already here")).unwrap();
     store
         .set_label("02:11:22:33:44:55", "evaluator's name")
@@ -248,21 +250,17 @@ fn an_import_is_a_new_session_and_a_second_one_is_refused_unless_again() {
     assert_eq!(store.sessions().unwrap().len(), 2);
     let again = store.import(b, "x.bundle", true).unwrap();
     assert_eq!(again.id, s.id + 1);
-    cleanup(store, &path);
-    cleanup(src, &src_path);
 }
 
 #[test]
 fn a_session_still_recording_is_imported_as_interrupted() {
-    let (src, src_path, mut b) = recorded("bundle-recording");
+    let (_src_scratch, _src, mut b) = recorded("bundle-recording");
     b.session.state = SessionState::Recording;
     b.session.last_flush = Some(Timestamp(1_700_000_000_700_000_000));
-    let path = dir("bundle-recording-dst");
-    let mut store = Store::open(&path).unwrap();
+    let dst = Scratch(dir("bundle-recording-dst"));
+    let mut store = Store::open(&dst.0).unwrap();
     let s = store.import(b, "x.bundle", false).unwrap();
     assert_eq!(s.state, SessionState::Interrupted);
     assert_eq!(s.ended, s.last_flush);
     assert!(store.recover_interrupted().unwrap().is_empty());
-    cleanup(store, &path);
-    cleanup(src, &src_path);
 }
