@@ -621,7 +621,8 @@ fn notes(rows: &[SessionRow], sets: &[SetInfo]) -> Vec<String> {
         out.push(format!(
             "The sessions were attributed with {} different signature sets (rows marked): a \
              difference between services may come from the signatures rather than the \
-             services. `--reattribute` attributes every session with this sporfri's.",
+             services. Surveying with --reattribute attributes every session with this sporfri's \
+             signatures instead.",
             sets.len()
         ));
     }

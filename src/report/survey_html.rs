@@ -24,7 +24,7 @@ td.finding{text-align:right;white-space:nowrap}
 td.finding.observed{background:#fdf2e9;color:var(--warn);font-weight:600}
 td.finding.not-observed{color:var(--ok)}td.finding.not-applicable{color:var(--na)}
 td.mono,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;overflow-wrap:anywhere}
-span.tp{display:block}.marks{font-weight:600;color:var(--warn)}
+td.tps{min-width:17em}span.tp{display:block}.marks{font-weight:600;color:var(--warn)}
 .differs{color:#fff;background:var(--warn);padding:0 5px;border-radius:8px;font-size:.85em}
 table.matrix th.org{vertical-align:bottom;padding:4px 2px;font-weight:500}
 table.matrix th.org span{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;display:inline-block;max-height:16em;overflow:hidden;text-overflow:ellipsis}
@@ -137,7 +137,7 @@ fn row(out: &mut String, r: &SessionRow) {
             e(&cell_text(f))
         );
     }
-    out.push_str("<td>");
+    out.push_str("<td class=\"tps\">");
     for o in &r.third_parties {
         let cats: Vec<String> = o.categories.iter().map(word).collect();
         let _ = write!(
@@ -218,13 +218,24 @@ fn services(out: &mut String, s: &Survey) {
     out.push_str("</tbody></table></div>");
 }
 
+/// A matrix column's head: the organisation, or `? domain` for `unknown organisation
+/// (domain)`, so that the rotated head keeps the domain however long it is (the cell's title
+/// has the whole label).
+fn column_head(label: &str) -> String {
+    label
+        .strip_prefix("unknown organisation (")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .map_or_else(|| label.to_owned(), |domain| format!("? {domain}"))
+}
+
 fn matrix(out: &mut String, s: &Survey) {
     out.push_str(
         "<h2 id=\"matrix\">Services × third-party organisations</h2><p class=\"note\">B: \
          before any consent decision (finding 1); A: first seen after \"accept\"; R: after \
          \"reject\" (finding 2); the number: sessions of the service it was seen in; struck \
          through: every attempt was blocked by the network. Organisations in a tracking \
-         category are in orange.</p><div class=\"scroll\"><table class=\"matrix\"><thead><tr>\
+         category are in orange; \"? domain\": an organisation no signature knows, by its \
+         domain.</p><div class=\"scroll\"><table class=\"matrix\"><thead><tr>\
          <th>Service</th>",
     );
     for c in &s.organisations {
@@ -235,7 +246,7 @@ fn matrix(out: &mut String, s: &Survey) {
             if c.tracking { " tracking" } else { "" },
             e(&c.label),
             e(&cats.join(", ")),
-            e(&c.label)
+            e(&column_head(&c.label))
         );
     }
     out.push_str("</tr></thead><tbody>");
@@ -286,4 +297,19 @@ fn signature_sets(out: &mut String, s: &Survey) {
         );
     }
     out.push_str("</ul>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::column_head;
+
+    #[test]
+    fn unknown_organisations_head_their_matrix_column_by_domain() {
+        assert_eq!(column_head("unknown organisation (zeek.org)"), "? zeek.org");
+        assert_eq!(column_head("Google LLC"), "Google LLC");
+        assert_eq!(
+            column_head("unknown organisation (a.example"),
+            "unknown organisation (a.example"
+        );
+    }
 }
