@@ -1,5 +1,6 @@
 //! Commands: one file each; this file holds the argument tree and the dispatch.
 
+mod bundle;
 mod common;
 mod docs;
 mod doctor;
@@ -12,6 +13,7 @@ mod report;
 mod requests;
 mod sessions;
 mod signatures;
+mod survey;
 mod tui;
 
 use std::path::PathBuf;
@@ -68,7 +70,7 @@ pub enum Command {
         #[command(flatten)]
         session: replay::SessionArgs,
     },
-    /// Recorded test sessions: list, show, export, delete, purge.
+    /// Recorded test sessions: list, show, export, import, delete, purge.
     Sessions {
         /// Database directory (default $XDG_DATA_HOME/sporfri/db).
         #[arg(long, global = true, value_name = "PATH")]
@@ -111,6 +113,9 @@ pub enum Command {
         #[command(flatten)]
         render: report::RenderArgs,
     },
+    /// Many sessions in one table: a row per session with its findings, a per-service summary
+    /// and a matrix of services by organisations (html, md, json, csv: one line per contact).
+    Survey(survey::SurveyArgs),
     /// Signatures: check the files, explain a name, import a list into a local overlay.
     Signatures {
         #[command(subcommand)]
@@ -247,6 +252,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Doctor(args) => doctor::run(args),
         Command::Report { session, render } => report::report(session, &render),
         Command::Diff { a, b, render } => report::diff(a, b, &render),
+        Command::Survey(args) => survey::run(&args),
         Command::Tui(args) => tui::run(args),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { dir } => docs::man(dir.as_deref()),

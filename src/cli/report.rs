@@ -53,12 +53,50 @@ pub struct RenderArgs {
 
 /// A session as a report shows it: contacts and requests attributed as chosen, the site
 /// profile's facts, and which signatures they rest on.
-struct Attributed {
-    session: Session,
-    contacts: Vec<ContactRecord>,
-    requests: Vec<RequestEntry>,
-    site: Option<SiteFacts>,
-    meta: Meta,
+pub(super) struct Attributed {
+    pub session: Session,
+    pub contacts: Vec<ContactRecord>,
+    pub requests: Vec<RequestEntry>,
+    pub site: Option<SiteFacts>,
+    pub meta: Meta,
+    /// What the tester should know about how it was attributed, for standard error.
+    pub notes: Vec<Note>,
+}
+
+/// Something said on standard error about a session's attribution; the kind lets the survey
+/// say it once for many sessions.
+pub(super) struct Note {
+    pub kind: NoteKind,
+    pub text: String,
+}
+
+/// What a [`Note`] is about.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum NoteKind {
+    Reattributed,
+    SignaturesUnused,
+    SiteUnreadable,
+    NotStored,
+    SiteNotLoaded,
+}
+
+impl Attributed {
+    /// The report of this session, exactly as `sporfri report` builds it.
+    pub(super) fn report(&self) -> report::Report {
+        report::build_with_requests(
+            &self.session,
+            &self.contacts,
+            &self.requests,
+            self.site.as_ref(),
+            self.meta.clone(),
+        )
+    }
+
+    fn print_notes(&self) {
+        for n in &self.notes {
+            eprintln!("sporfri: {}", n.text);
+        }
+    }
 }
 
 impl Attributed {
@@ -72,7 +110,9 @@ impl Attributed {
 }
 
 /// Session `id` with the attribution it was recorded with, or today's with `--reattribute`.
-fn attributed(store: &Store, id: SessionId, args: &RenderArgs) -> Result<Attributed> {
+pub(super) fn attributed(store: &Store, id: SessionId, args: &RenderArgs) -> Result<Attributed> {
+    let mut notes = Vec::new();
+    let mut note = |kind, text: String| notes.push(Note { kind, text });
     let session = store.session(id)?;
     let mut contacts = store.contacts(id)?;
     let mut requests = store.requests(id)?;
@@ -94,28 +134,40 @@ fn attributed(store: &Store, id: SessionId, args: &RenderArgs) -> Result<Attribu
             .signature_set()
             .context("signatures loaded without their set")?;
         let meta = Meta::reattributed(today, stored.as_ref());
-        eprintln!(
-            "sporfri: session {id} re-attributed with this sporfri's signatures, not those it \
-             was recorded with ({})",
-            describe_set(&meta.signatures)
+        note(
+            NoteKind::Reattributed,
+            format!(
+                "session {id} re-attributed with this sporfri's signatures, not those it was \
+                 recorded with ({})",
+                describe_set(&meta.signatures)
+            ),
         );
         (attributor.site().map(|p| p.facts.clone()), meta)
     } else if let Some(set) = &stored {
         if !dirs.is_empty() {
-            eprintln!(
-                "sporfri: --signatures is not used: session {id} stored the signatures it was \
-                 recorded with (--reattribute attributes it with today's)"
+            note(
+                NoteKind::SignaturesUnused,
+                format!(
+                    "--signatures is not used: session {id} stored the signatures it was \
+                     recorded with (--reattribute attributes it with today's)"
+                ),
             );
         }
         let site = set.site_facts().unwrap_or_else(|e| {
-            eprintln!("sporfri: the stored site profile of session {id} does not read ({e})");
+            note(
+                NoteKind::SiteUnreadable,
+                format!("the stored site profile of session {id} does not read ({e})"),
+            );
             None
         });
         (site, Meta::recorded(set))
     } else {
-        eprintln!(
-            "sporfri: session {id} was recorded by a sporfri that did not store its signatures: \
-             contacts are as recorded, the site profile as loaded now"
+        note(
+            NoteKind::NotStored,
+            format!(
+                "session {id} was recorded by a sporfri that did not store its signatures: \
+                 contacts are as recorded, the site profile as loaded now"
+            ),
         );
         let set = SignatureSet::read(&dirs)?;
         let meta = Meta::current(set.layer_infos());
@@ -123,7 +175,10 @@ fn attributed(store: &Store, id: SessionId, args: &RenderArgs) -> Result<Attribu
         let site = match set.attributor(session.site.as_deref()) {
             Ok(a) => a.site().map(|p| p.facts.clone()),
             Err(e) => {
-                eprintln!("sporfri: site profile not loaded ({e}); the report says so");
+                note(
+                    NoteKind::SiteNotLoaded,
+                    format!("site profile not loaded ({e}); the report says so"),
+                );
                 None
             }
         };
@@ -135,10 +190,11 @@ fn attributed(store: &Store, id: SessionId, args: &RenderArgs) -> Result<Attribu
         requests,
         site,
         meta,
+        notes,
     })
 }
 
-fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
+pub(super) fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
     match output {
         Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
         None => {
@@ -155,13 +211,8 @@ pub fn report(id: SessionId, args: &RenderArgs) -> Result<ExitCode> {
     let store = Store::open_read(&args.db.clone().unwrap_or_else(default_path))?;
     let a = attributed(&store, id, args)?;
     drop(store);
-    let r = report::build_with_requests(
-        &a.session,
-        &a.contacts,
-        &a.requests,
-        a.site.as_ref(),
-        a.meta,
-    );
+    a.print_notes();
+    let r = a.report();
     let text = match args.format {
         ReportFormat::Html => report::html::render(&r),
         ReportFormat::Md => report::md::render(&r),
@@ -178,6 +229,8 @@ pub fn diff(a: SessionId, b: SessionId, args: &RenderArgs) -> Result<ExitCode> {
     let sa = attributed(&store, a, args)?;
     let sb = attributed(&store, b, args)?;
     drop(store);
+    sa.print_notes();
+    sb.print_notes();
     let d = report::diff::diff(sa.side(), sb.side());
     let text = match args.format {
         ReportFormat::Html => report::diff::html(&d),

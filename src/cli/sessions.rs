@@ -1,4 +1,4 @@
-//! `sporfri sessions`: list, show, export, delete and purge recorded sessions.
+//! `sporfri sessions`: list, show, export, import, delete and purge recorded sessions.
 
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
@@ -29,7 +29,8 @@ pub enum Action {
         /// Session number.
         id: SessionId,
     },
-    /// A session's contacts, one row each, with phase and attribution.
+    /// A session's contacts, one row each, with phase and attribution; or with --bundle the
+    /// whole session in one file for `sessions import` on another database.
     Export {
         /// Session number.
         id: SessionId,
@@ -40,6 +41,19 @@ pub enum Action {
         /// contacts.
         #[arg(long)]
         requests: bool,
+        /// Write the session with its marks, contacts, requests and the signatures it was
+        /// attributed with into FILE (gzip'd JSON lines; `-` is standard output).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["format", "requests"])]
+        bundle: Option<PathBuf>,
+    },
+    /// Add a session bundle to the database (created if there is none) as a new session.
+    Import {
+        /// The bundle (`sessions export ID --bundle FILE`; `-` is standard input).
+        file: PathBuf,
+        /// Import a recording (same capture SHA-256 and label) that is already in the database
+        /// as another session.
+        #[arg(long)]
+        again: bool,
     },
     /// Delete a session and its contacts.
     Delete {
@@ -82,6 +96,9 @@ pub enum ExportFormat {
 /// Run a `sessions` action against the database at `db` (default path when `None`).
 pub fn run(db: Option<PathBuf>, action: Action) -> Result<ExitCode> {
     let db = db.unwrap_or_else(default_path);
+    if let Action::Import { file, again } = &action {
+        return super::bundle::import(&db, file, *again).map(|()| ExitCode::SUCCESS);
+    }
     // Only recording creates a database; reading works on one that cannot be written.
     let mut store = match action {
         Action::List { .. } | Action::Show { .. } | Action::Export { .. } => Store::open_read(&db)?,
@@ -109,14 +126,22 @@ pub fn run(db: Option<PathBuf>, action: Action) -> Result<ExitCode> {
         }
         Action::Export {
             id,
+            bundle: Some(file),
+            ..
+        } => super::bundle::export(&store, id, &file)?,
+        Action::Export {
+            id,
             format,
             requests: false,
+            ..
         } => export(&mut out, &store.contacts(id)?, format)?,
         Action::Export {
             id,
             format,
             requests: true,
+            ..
         } => export_requests(&mut out, &store.requests(id)?, format)?,
+        Action::Import { .. } => {}
         Action::Delete { id } => {
             if !store.delete(id)? {
                 anyhow::bail!("no session {id} (see `sporfri sessions list`)");
@@ -234,6 +259,13 @@ fn show(
         s.stats.packets
     )?;
     writeln!(out, "  state:    {}", state(s))?;
+    if let Some(i) = &s.imported {
+        writeln!(
+            out,
+            "  imported: {} at {} (session {} there, exported by sporfri {} at {})",
+            i.file, i.at, i.original_id, i.exported_by, i.exported
+        )?;
+    }
     signatures(out, set)?;
     if s.state == sporfri::session::SessionState::Interrupted {
         writeln!(

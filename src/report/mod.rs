@@ -21,11 +21,17 @@ pub mod localtime;
 pub mod md;
 pub mod meta;
 mod requests;
+pub mod survey;
+pub mod survey_html;
+mod survey_matrix;
+pub mod survey_text;
 mod svg;
 mod verdict;
 
 #[cfg(test)]
 mod policy_tests;
+#[cfg(test)]
+mod survey_tests;
 #[cfg(test)]
 mod tests;
 
