@@ -15,6 +15,7 @@ use sporfri::capture::FileSource;
 use sporfri::contact::{Contact, Device};
 use sporfri::flow::Engine;
 use sporfri::observation::DeviceId;
+use sporfri::output::table;
 use sporfri::pipeline::{Consumer, Pipeline, Progress, RunEnd, Watch};
 
 use super::EXIT_DAMAGED_CAPTURE;
@@ -132,4 +133,51 @@ pub fn device_count(seen: &BTreeMap<DeviceId, Device>, devices: &[DeviceId]) -> 
         .keys()
         .filter(|d| devices.is_empty() || devices.contains(d));
     shown.count() as u64
+}
+
+/// `--color`: colours in the table for people.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// When standard output is a terminal and NO_COLOR is not set.
+    #[default]
+    Auto,
+    /// Always (overrides NO_COLOR, as an explicit flag should).
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    /// The table style for standard output now.
+    pub fn style(self) -> table::Style {
+        table::Style {
+            colour: self.colour(std::env::var_os("NO_COLOR"), io::stdout().is_terminal()),
+        }
+    }
+
+    /// Colour or not, given the NO_COLOR variable and whether stdout is a terminal
+    /// (<https://no-color.org>: set and not empty means no colour by default).
+    fn colour(self, no_color: Option<std::ffi::OsString>, terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColorChoice;
+
+    #[test]
+    fn colour_follows_the_flag_then_no_color_then_the_terminal() {
+        let set = Some("1".into());
+        assert!(ColorChoice::Auto.colour(None, true));
+        assert!(!ColorChoice::Auto.colour(None, false));
+        assert!(!ColorChoice::Auto.colour(set.clone(), true));
+        assert!(ColorChoice::Auto.colour(Some("".into()), true));
+        assert!(ColorChoice::Always.colour(set, false));
+        assert!(!ColorChoice::Never.colour(None, true));
+    }
 }

@@ -47,6 +47,10 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Colours in the table: auto (when standard output is a terminal and NO_COLOR is
+        /// not set), always, never.
+        #[arg(long, value_enum, value_name = "WHEN", default_value_t = common::ColorChoice::Auto)]
+        color: common::ColorChoice,
         /// Only read the packets, analyse nothing (the benchmark's baseline).
         #[arg(long)]
         null: bool,
@@ -214,10 +218,11 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             signature_dirs,
             session,
             keylog,
+            color,
             ..
         } if session.label.is_some() => replay::record(
             &files,
-            format,
+            (format, color.style()),
             site.as_deref(),
             &signature_dirs,
             &session,
@@ -230,10 +235,11 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             signature_dirs,
             keylog,
             session,
+            color,
             ..
         } => replay::run(
             &files,
-            format,
+            (format, color.style()),
             site.as_deref(),
             &signature_dirs,
             keylog.as_deref(),

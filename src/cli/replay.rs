@@ -30,7 +30,7 @@ use super::{EXIT_DAMAGED_CAPTURE, Format};
 /// are counted (`--requests` prints them, `--label` records them).
 pub fn run(
     files: &[PathBuf],
-    format: Format,
+    (format, style): (Format, table::Style),
     site: Option<&str>,
     signature_dirs: &[PathBuf],
     keylog: Option<&Path>,
@@ -62,7 +62,7 @@ pub fn run(
         .map_err(|_| anyhow::anyhow!("the signature loader failed"))??;
     contacts.attribute(&attributor);
     let list = only_devices(contacts.list(), devices);
-    print_contacts(format, &list, contacts.devices())?;
+    print_contacts((format, style), &list, contacts.devices())?;
     eprintln!(
         "sporfri: {}, {}, {} from {}",
         count(end.packets, "packet"),
@@ -149,7 +149,7 @@ pub struct SessionArgs {
 /// requests (`keylog`, or secrets in the pcapng file) are recorded with the session.
 pub fn record(
     files: &[PathBuf],
-    format: Format,
+    (format, style): (Format, table::Style),
     site: Option<&str>,
     signature_dirs: &[PathBuf],
     args: &SessionArgs,
@@ -171,7 +171,14 @@ pub fn record(
         // still runs to the end and prints its contacts, then the run fails.
         Err(e) if e.downcast_ref::<StoreError>().is_some() => {
             drop(source);
-            run(files, format, site, signature_dirs, keylog, &args.devices)?;
+            run(
+                files,
+                (format, style),
+                site,
+                signature_dirs,
+                keylog,
+                &args.devices,
+            )?;
             return Err(e.context("the session could not be stored"));
         }
         Err(e) => return Err(e),
@@ -191,7 +198,7 @@ pub fn record(
     ) = pipeline.into_parts();
     let owned = rec.contacts().attributed(rec.attributor());
     let list: Vec<&Contact> = owned.iter().collect();
-    print_contacts(format, &list, rec.contacts().devices())?;
+    print_contacts((format, style), &list, rec.contacts().devices())?;
     report_session(&rec, &store, engine.key_log().is_some(), started);
     let code = finish(&engine, end);
     let s = rec.session();
@@ -249,13 +256,13 @@ fn load_signatures_beside(
 
 /// The contacts on standard output, as a table or JSON lines.
 fn print_contacts(
-    format: Format,
+    (format, style): (Format, table::Style),
     list: &[&Contact],
     devices: &BTreeMap<DeviceId, Device>,
 ) -> Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
     match format {
-        Format::Table => table::write(&mut out, list, devices)?,
+        Format::Table => table::write(&mut out, list, devices, style)?,
         Format::Jsonl => jsonl::write(&mut out, list)?,
     }
     out.flush()?;
