@@ -96,15 +96,25 @@ pub fn finish(engine: &Engine, end: RunEnd) -> ExitCode {
     if !weirds.is_empty() {
         eprintln!("sporfri: skipped or limited: {}", weirds.join(" "));
     }
-    match end.error {
+    capture_exit(
+        end.error.map(|e| e.to_string()),
+        end.packets,
+        "results above cover everything before it",
+    )
+}
+
+/// The exit code of a capture that ended with `error` after `packets` packets: 3 when damaged
+/// after some packets (`shown` says what covers them), 1 when no packet could be read.
+pub fn capture_exit(error: Option<String>, packets: u64, shown: &str) -> ExitCode {
+    match error {
         None => ExitCode::SUCCESS,
         // Damage before the first packet: nothing was analysed, the file could not be read.
-        Some(e) if end.packets == 0 => {
+        Some(e) if packets == 0 => {
             eprintln!("sporfri: {e}; no packet could be read");
             ExitCode::FAILURE
         }
         Some(e) => {
-            eprintln!("sporfri: {e}; results above cover everything before it");
+            eprintln!("sporfri: {e}; {shown}");
             ExitCode::from(EXIT_DAMAGED_CAPTURE)
         }
     }
