@@ -11,12 +11,13 @@ use std::time::Instant;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use sporfri::capture::FileSource;
+use sporfri::capture::{FileSource, Filtered};
 use sporfri::contact::{Contact, Device};
 use sporfri::flow::Engine;
 use sporfri::observation::DeviceId;
 use sporfri::output::table;
-use sporfri::pipeline::{Consumer, Pipeline, Progress, RunEnd, Watch};
+use sporfri::pipeline::{Consumer, Pipeline, Progress, RunEnd, Source, Watch};
+use sporfri::text::count;
 
 use super::EXIT_DAMAGED_CAPTURE;
 
@@ -45,15 +46,28 @@ fn peak_rss_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Open one capture file (`-`: standard input), or several read as one capture in time order.
-pub fn open(files: &[PathBuf]) -> Result<FileSource> {
-    Ok(FileSource::open_all(files)?)
+/// Open one capture file (`-`: standard input), or several read as one capture in time order;
+/// only the packets `filter` (BPF) accepts, when given. A filter libpcap cannot compile is a bad
+/// argument.
+pub fn open(files: &[PathBuf], filter: Option<&str>) -> Result<Filtered<FileSource>> {
+    let source = FileSource::open_all(files)?;
+    Filtered::new(source, filter).map_err(|e| super::bad_arguments(&["replay"], &e.to_string()))
+}
+
+/// Say how many packets `--filter` let through, when there was one.
+pub fn filter_summary(source: &Filtered<FileSource>, filter: Option<&str>, analysed: u64) {
+    if let Some(f) = filter {
+        eprintln!(
+            "sporfri: --filter {f:?} accepted {analysed} of {}",
+            count(source.read(), "packet")
+        );
+    }
 }
 
 /// Run `pipeline` over `source` with a progress bar on a terminal.
-pub fn run_file<C: Consumer>(mut source: FileSource, pipeline: &mut Pipeline<C>) -> RunEnd {
-    let mut bar = Bar(progress_bar(source.total_bytes()));
-    let end = pipeline.run(&mut source, &mut bar);
+pub fn run_file<C: Consumer, S: Source>(source: &mut S, pipeline: &mut Pipeline<C>) -> RunEnd {
+    let mut bar = Bar(progress_bar(source.position().1));
+    let end = pipeline.run(source, &mut bar);
     bar.0.finish_and_clear();
     end
 }

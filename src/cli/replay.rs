@@ -21,7 +21,9 @@ use sporfri::session::{Batch, MarkSpec, Recorder, Session, Source};
 use sporfri::store::{BatchWriter, Store, StoreError, default_path};
 use sporfri::text::count;
 
-use super::common::{device_count, finish, only_devices, open, run_file, throughput};
+use super::common::{
+    device_count, filter_summary, finish, only_devices, open, run_file, throughput,
+};
 use super::keys::load_key_log;
 use super::{EXIT_DAMAGED_CAPTURE, Format};
 
@@ -30,6 +32,7 @@ use super::{EXIT_DAMAGED_CAPTURE, Format};
 /// are counted (`--requests` prints them, `--label` records them).
 pub fn run(
     files: &[PathBuf],
+    filter: Option<&str>,
     (format, style): (Format, table::Style),
     site: Option<&str>,
     signature_dirs: &[PathBuf],
@@ -43,7 +46,7 @@ pub fn run(
     let keys = keylog.map(load_key_log).transpose()?;
     let mut contacts = Contacts::default();
     let mut requests = 0u64;
-    let source = open(files)?;
+    let mut source = open(files, filter)?;
     let mut pipeline = Pipeline::new(|obs: &Observation| {
         if let Observation::Request { exchange, .. } = obs
             && exchange.encrypted
@@ -55,8 +58,9 @@ pub fn run(
     if let Some(keys) = keys {
         pipeline.decrypt_with(keys);
     }
-    let end = run_file(source, &mut pipeline);
+    let end = run_file(&mut source, &mut pipeline);
     let (engine, _) = pipeline.into_parts();
+    filter_summary(&source, filter, end.packets);
     let attributor = loading
         .join()
         .map_err(|_| anyhow::anyhow!("the signature loader failed"))??;
@@ -163,7 +167,7 @@ pub fn record(
         ));
     };
     let started = Instant::now();
-    let source = FileSource::open(file)?;
+    let mut source = FileSource::open(file)?;
     let keys: Option<KeyLog> = keylog.map(load_key_log).transpose()?;
     let (store, rec) = match start_session(file, site, signature_dirs, args) {
         Ok(started) => started,
@@ -173,6 +177,7 @@ pub fn record(
             drop(source);
             run(
                 files,
+                None,
                 (format, style),
                 site,
                 signature_dirs,
@@ -187,7 +192,7 @@ pub fn record(
     if let Some(keys) = keys {
         pipeline.decrypt_with(keys);
     }
-    let end = run_file(source, &mut pipeline);
+    let end = run_file(&mut source, &mut pipeline);
     pipeline.consumer_mut().finish();
     let (
         engine,
