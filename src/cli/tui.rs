@@ -115,8 +115,7 @@ pub fn run(args: TuiArgs) -> Result<ExitCode> {
         }))
 }
 
-const NEEDS_TERMINAL: &str = "sporfri tui needs a terminal (to analyse a capture without one: \
-                              sporfri replay FILE)";
+const NEEDS_TERMINAL: &str = "sporfri tui needs a terminal";
 /// "No such device or address": there is no terminal to open.
 const ENXIO: i32 = 6;
 
@@ -125,7 +124,8 @@ fn needs_terminal() -> Result<()> {
         Ok(())
     } else {
         Err(anyhow::anyhow!(
-            "{NEEDS_TERMINAL}: standard output is not one"
+            "{NEEDS_TERMINAL}: standard output is not one (without one, `sporfri replay FILE` \
+             analyses a capture and `sporfri sessions show ID` shows a stored session)"
         ))
     }
 }
