@@ -125,7 +125,7 @@ fn section_header(out: &mut impl Write, s: Section, w: Widths) -> io::Result<()>
     }
     writeln!(
         out,
-        "  {:<TIME$} {:<5} {:<cw$} {:<ow$} {:<nw$} {:<vw$} {:>5} {:>8} {:>8}  NOTES",
+        "  {:<TIME$} {:<5} {:<cw$} {:<ow$} {:<nw$} {:<vw$} {:>5} {:>8} {:>8}  NOTES; SERVERS",
         "FIRST (UTC)",
         "PARTY",
         "CATEGORY",
