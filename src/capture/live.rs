@@ -1,8 +1,9 @@
 //! Live capture from a network interface with libpcap (cargo feature `live`).
 //!
-//! The only module that touches libpcap. It opens the interface in immediate mode with a large
-//! kernel buffer, applies the BPF filter, and reads libpcap's drop counters. Reopening after an
-//! outage is the caller's policy (see `crate::live`): a [`LiveSource`] is one open handle.
+//! With `filter.rs` (BPF on file packets), the only module that touches libpcap. It opens the
+//! interface in immediate mode with a large kernel buffer, applies the BPF filter, and reads
+//! libpcap's drop counters. Reopening after an outage is the caller's policy (see
+//! `crate::live`): a [`LiveSource`] is one open handle.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -49,9 +49,17 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Colours in the table: auto (when standard output is a terminal and NO_COLOR is
+        /// not set), always, never.
+        #[arg(long, value_enum, value_name = "WHEN", default_value_t = common::ColorChoice::Auto)]
+        color: common::ColorChoice,
         /// Only read the packets, analyse nothing (the benchmark's baseline).
         #[arg(long)]
         null: bool,
+        /// Only the packets this BPF expression accepts, as `live --filter` (libpcap syntax,
+        /// e.g. "not port 22"; needs the `live` feature). Not with --label or --null.
+        #[arg(long, value_name = "BPF", conflicts_with = "null")]
+        filter: Option<String>,
         /// Site profile of the service under test (e.g. borger.dk): its names are first party.
         /// Without it, no name is first party.
         #[arg(long)]
@@ -190,6 +198,15 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             files, null: true, ..
         } => replay::null(&files),
         Command::Replay {
+            filter: Some(_),
+            session,
+            ..
+        } if session.label.is_some() => Err(bad_arguments(
+            &["replay"],
+            "--filter with --label: a session records the whole capture (its report could not \
+             say what a filter left out); filter the file first (tcpdump -r IN -w OUT 'FILTER')",
+        )),
+        Command::Replay {
             requests: true,
             session,
             ..
@@ -204,8 +221,15 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             keylog,
             site,
             session,
+            filter,
             ..
-        } => requests::run(&files, keylog.as_deref(), site.as_deref(), &session.marks),
+        } => requests::run(
+            &files,
+            filter.as_deref(),
+            keylog.as_deref(),
+            site.as_deref(),
+            &session.marks,
+        ),
         Command::Replay { session, .. } if !session.marks.is_empty() && session.label.is_none() => {
             Err(bad_arguments(
                 &["replay"],
@@ -219,10 +243,11 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             signature_dirs,
             session,
             keylog,
+            color,
             ..
         } if session.label.is_some() => replay::record(
             &files,
-            format,
+            (format, color.style()),
             site.as_deref(),
             &signature_dirs,
             &session,
@@ -235,10 +260,13 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             signature_dirs,
             keylog,
             session,
+            color,
+            filter,
             ..
         } => replay::run(
             &files,
-            format,
+            filter.as_deref(),
+            (format, color.style()),
             site.as_deref(),
             &signature_dirs,
             keylog.as_deref(),

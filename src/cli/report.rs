@@ -1,6 +1,6 @@
 //! `sporfri report` and `sporfri diff`: read sessions from the store, render, write.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -33,7 +33,9 @@ pub struct RenderArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
     pub format: ReportFormat,
-    /// Write to FILE instead of standard output.
+    /// Write to FILE (`-` for standard output). Without it, HTML goes to standard output
+    /// when that is not a terminal, else to sporfri-report-ID.html (sporfri-diff-A-B.html)
+    /// in the current directory, never over an existing file.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Database directory (default $XDG_DATA_HOME/sporfri/db).
@@ -194,10 +196,64 @@ pub(super) fn attributed(store: &Store, id: SessionId, args: &RenderArgs) -> Res
     })
 }
 
-pub(super) fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
+/// Where a rendering goes.
+#[derive(Debug, PartialEq, Eq)]
+enum Destination {
+    /// Standard output.
+    Stdout,
+    /// This file.
+    File(PathBuf),
+    /// A file named for the session(s), because HTML on a terminal is unreadable.
+    Default(PathBuf),
+}
+
+/// `-o FILE` is the file and `-o -` standard output; without `-o`, HTML meant for a terminal
+/// goes to `default` in the current directory instead (Markdown, JSON and CSV read there).
+fn destination(
+    output: Option<&Path>,
+    format: ReportFormat,
+    terminal: bool,
+    default: &str,
+) -> Destination {
     match output {
-        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display())),
-        None => {
+        Some(p) if p == Path::new("-") => Destination::Stdout,
+        Some(p) => Destination::File(p.to_owned()),
+        None if terminal && matches!(format, ReportFormat::Html) => {
+            Destination::Default(PathBuf::from(default))
+        }
+        None => Destination::Stdout,
+    }
+}
+
+pub(super) fn write_out(args: &RenderArgs, default: &str, text: &str) -> Result<()> {
+    let terminal = std::io::stdout().is_terminal();
+    match destination(args.output.as_deref(), args.format, terminal, default) {
+        Destination::File(p) => {
+            std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))
+        }
+        Destination::Default(p) => {
+            // Never over another file: the tester names one with -o.
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&p)
+                .with_context(|| {
+                    format!(
+                        "HTML is not for a terminal, and {} cannot be created: name a file \
+                         with -o FILE (or -o - for standard output)",
+                        p.display()
+                    )
+                })?;
+            file.write_all(text.as_bytes())
+                .with_context(|| format!("writing {}", p.display()))?;
+            eprintln!(
+                "sporfri: written to {} (HTML is not for a terminal; open it in a browser; \
+                 -o FILE names the file, -o - prints it)",
+                p.display()
+            );
+            Ok(())
+        }
+        Destination::Stdout => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;
             out.flush()?;
@@ -219,7 +275,7 @@ pub fn report(id: SessionId, args: &RenderArgs) -> Result<ExitCode> {
         ReportFormat::Json => report::json::render(&r)?,
         ReportFormat::Csv => report::csv::render(&r),
     };
-    write_out(args.output.as_deref(), &text)?;
+    write_out(args, &format!("sporfri-report-{id}.html"), &text)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -238,6 +294,25 @@ pub fn diff(a: SessionId, b: SessionId, args: &RenderArgs) -> Result<ExitCode> {
         ReportFormat::Json => report::diff::json(&d)?,
         ReportFormat::Csv => report::diff::csv(&d),
     };
-    write_out(args.output.as_deref(), &text)?;
+    write_out(args, &format!("sporfri-diff-{a}-{b}.html"), &text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_on_a_terminal_goes_to_a_file() {
+        let d = |o: Option<&str>, f, t| destination(o.map(Path::new), f, t, "r.html");
+        let html = ReportFormat::Html;
+        assert_eq!(d(None, html, true), Destination::Default("r.html".into()));
+        assert_eq!(d(None, html, false), Destination::Stdout);
+        assert_eq!(d(None, ReportFormat::Md, true), Destination::Stdout);
+        assert_eq!(d(Some("-"), html, true), Destination::Stdout);
+        assert_eq!(
+            d(Some("x.html"), html, true),
+            Destination::File("x.html".into())
+        );
+    }
 }

@@ -82,7 +82,7 @@ pub fn run(args: &SurveyArgs) -> Result<ExitCode> {
         ReportFormat::Json => survey_text::json(&survey)?,
         ReportFormat::Csv => survey_text::csv(&survey),
     };
-    write_out(args.render.output.as_deref(), &text)?;
+    write_out(&args.render, "sporfri-survey.html", &text)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -11,6 +11,7 @@
 
 mod attempts;
 mod build;
+mod cells;
 pub mod csv;
 pub mod diff;
 mod esc;

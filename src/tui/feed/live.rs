@@ -53,6 +53,7 @@ impl LiveFeed {
             Control::LabelDevice { .. } => {
                 return Some("device labels are set with `sporfri sessions label`".into());
             }
+            Control::Pace(_) => return Some("a live capture runs in real time".into()),
             Control::Stop => return None,
         };
         Some(answer.unwrap_or_else(|e| e.to_string()))
