@@ -51,15 +51,16 @@ impl LiveConfig {
     }
 }
 
-/// libpcap's counters of one handle, since it was opened.
+/// libpcap's counters of one handle since it was opened, as libpcap keeps them: 32-bit
+/// numbers that wrap around.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct KernelStats {
     /// Packets that passed the filter (`ps_recv`).
-    pub received: u64,
+    pub received: u32,
     /// Dropped for lack of buffer space (`ps_drop`).
-    pub dropped: u64,
+    pub dropped: u32,
     /// Dropped by the interface or driver (`ps_ifdrop`).
-    pub if_dropped: u64,
+    pub if_dropped: u32,
 }
 
 /// One open libpcap handle on a live interface.
@@ -137,16 +138,17 @@ impl LiveSource {
         read(&mut self.cap, self.link, &self.interface)
     }
 
-    /// libpcap's counters since this handle opened.
+    /// libpcap's counters since this handle opened, as it reports them: 32 bits, wrapping
+    /// (the caller accumulates differences).
     pub fn stats(&mut self) -> Result<KernelStats, CaptureError> {
         let s = self
             .cap
             .stats()
             .map_err(|e| live_error(&self.interface, e))?;
         Ok(KernelStats {
-            received: s.received.into(),
-            dropped: s.dropped.into(),
-            if_dropped: s.if_dropped.into(),
+            received: s.received,
+            dropped: s.dropped,
+            if_dropped: s.if_dropped,
         })
     }
 }

@@ -18,7 +18,7 @@ use crate::capture::live::{Breaker, LiveConfig, LiveSource};
 use super::batch::Batch;
 use super::hook::LinkEvent;
 use super::link::{LinkState, LinkWatch};
-use super::stats::LiveCounters;
+use super::stats::{LiveCounters, PcapCounts, PcapReading};
 use super::wall_now;
 
 /// A partly filled batch is sent after this long, so a quiet link still shows up promptly.
@@ -152,6 +152,7 @@ pub fn spawn(
         watchable,
         batch_started: Instant::now(),
         last_stats: Instant::now(),
+        reading: PcapReading::default(),
         backoff: FIRST_BACKOFF,
         next_try: Instant::now(),
     };
@@ -211,6 +212,8 @@ struct CaptureLoop {
     batch: Batch,
     batch_started: Instant,
     last_stats: Instant,
+    /// libpcap's last counters of the open handle.
+    reading: PcapReading,
     backoff: Duration,
     next_try: Instant,
 }
@@ -247,6 +250,9 @@ impl CaptureLoop {
         match source.poll() {
             Ok(Some(p)) => {
                 counters.captured.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .captured_bytes
+                    .fetch_add(u64::from(p.orig_len), Ordering::Relaxed);
                 if p.link != self.batch.link() {
                     let (ts, orig_len, data) = (p.ts, p.orig_len, p.data.to_vec());
                     let link = p.link;
@@ -277,9 +283,7 @@ impl CaptureLoop {
         if let Some(source) = self.source.as_mut()
             && let Ok(s) = source.stats()
         {
-            self.shared
-                .counters
-                .set_open(s.received, s.dropped, s.if_dropped);
+            self.shared.counters.add_pcap(&mut self.reading, counts(s));
         }
     }
 
@@ -319,11 +323,10 @@ impl CaptureLoop {
         }
         if let Some(mut source) = self.source.take() {
             if let Ok(s) = source.stats() {
-                self.shared
-                    .counters
-                    .set_open(s.received, s.dropped, s.if_dropped);
+                self.shared.counters.add_pcap(&mut self.reading, counts(s));
             }
-            self.shared.counters.close_open();
+            // The next handle's counters start from zero.
+            self.reading = PcapReading::default();
         }
         self.next_try = Instant::now() + FIRST_BACKOFF;
     }
@@ -343,5 +346,13 @@ impl CaptureLoop {
             // The analysis task is gone: the loop ends at its next turn.
             Err(TrySendError::Closed(_)) => {}
         }
+    }
+}
+
+fn counts(s: crate::capture::live::KernelStats) -> PcapCounts {
+    PcapCounts {
+        received: s.received,
+        dropped: s.dropped,
+        if_dropped: s.if_dropped,
     }
 }
