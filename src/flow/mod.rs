@@ -9,6 +9,8 @@ pub mod engine;
 pub mod http;
 pub mod ipfrag;
 pub mod quic;
+#[cfg(test)]
+mod reassembly_tests;
 pub mod table;
 pub mod tcp;
 
