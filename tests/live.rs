@@ -188,6 +188,18 @@ fn live_sees_dns_http_and_tls_from_a_phone_namespace() {
         "a contact was announced as new twice: {new:?}"
     );
     assert_stored_session(&run);
+    assert_read_while_recording(&run);
+}
+
+/// `sessions list` and `report` ran while `sporfri live` owned the database: they read it
+/// through its control socket and saw the session recording, with the round's contacts.
+fn assert_read_while_recording(run: &Run) {
+    let err = std::fs::read_to_string(run.dir.join("during.err")).unwrap_or_default();
+    let list = std::fs::read_to_string(run.dir.join("during-list.jsonl")).unwrap_or_default();
+    let s: Value = serde_json::from_str(list.lines().next().unwrap_or("null")).unwrap();
+    assert_eq!(s["state"], "recording", "{list}\n{err}");
+    let report = std::fs::read_to_string(run.dir.join("during-report.json")).unwrap_or_default();
+    assert!(report.contains("dns1.example.test"), "{report}\n{err}");
 }
 
 /// The live run was recorded: the session ended cleanly with the mark sent over the control
@@ -390,4 +402,87 @@ fn live_follows_a_growing_key_log_and_records_the_decrypted_request() {
         "{rows:?}\n{}",
         run.stderr
     );
+}
+
+/// A DNS query for `name` (id `id`), as a phone sends it.
+fn dns_query(id: u16, name: &str) -> Vec<u8> {
+    let mut q = id.to_be_bytes().to_vec();
+    q.extend_from_slice(&[0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]);
+    for label in name.split('.') {
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.extend_from_slice(&[0x00, 0x00, 0x01, 0x00, 0x01]);
+    q
+}
+
+/// A dashboard that stops reading while traffic flows costs the capture nothing: its events
+/// are dropped (counted as control.subscriber_lagged), never a packet.
+#[test]
+fn a_subscriber_that_stops_reading_causes_no_capture_drops() {
+    use sporfri::control::{Client, Server, socket_path};
+    use sporfri::live::session::SessionHook;
+    use sporfri::session::{Recorder, Session, Source};
+    use sporfri::store::Store;
+
+    if let Some(reason) = skip_reason() {
+        eprintln!("{reason}");
+        return;
+    }
+    const PORT: u16 = 53;
+    // Names asked again and again: every counters publication sends each again (its counts
+    // changed), megabytes a second to a client that reads none of it, while a debug build's
+    // analysis keeps up with the packets.
+    const NAMES: u32 = 1_500;
+    const QUERIES: u32 = 12_000;
+    let dir = tmpdir("slow-subscriber");
+    let db = dir.join("db");
+    let mut store = Store::open(&db).unwrap();
+    let source = Source::Interface { name: "lo".into() };
+    let session = store
+        .create_session(Session::new("slow subscriber", None, source))
+        .unwrap();
+    let attributor = sporfri::attribute::Attributor::builtin(None).unwrap();
+    let rec = Recorder::new(session, attributor, Vec::new(), Vec::new());
+    let sock = socket_path(&db);
+    let server = Server::start(&sock, Some(store.reader())).unwrap();
+    let mut hook = SessionHook::new(rec, store, Some(server), Box::new(|| {}));
+    let mut options = sporfri::live::LiveOptions::new("lo");
+    options.capture.filter = Some(format!("udp and dst port {PORT} and dst host 127.0.0.1"));
+    let stop = sporfri::live::Stop::new();
+    let stopper = stop.clone();
+    let client_sock = sock.clone();
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        // Subscribed, shown the state, and then never read again.
+        let stalled = Client::connect(&client_sock).unwrap().subscribe().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let pad = ["p".repeat(60), "q".repeat(60), "r".repeat(60)].join(".");
+        for i in 0..QUERIES {
+            let name = format!("n{}.{pad}.slow.test", i % NAMES);
+            let _ = socket.send_to(&dns_query(i as u16, &name), ("127.0.0.1", PORT));
+            if i % 10 == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        stopper.stop();
+        drop(stalled);
+    });
+    let end = sporfri::live::run_until(&options, &mut hook, &stop).unwrap();
+    sender.join().unwrap();
+    let lagged = hook.control().unwrap().stats().lagged;
+    let contacts = hook.recorder().session().stats.contacts;
+    drop(hook);
+    let _ = std::fs::remove_dir_all(&dir);
+    let s = end.stats;
+    eprintln!("slow subscriber: {s:?}; {lagged} events dropped for it; {contacts} contacts");
+    assert!(
+        lagged > 0,
+        "the stalled subscriber never fell behind: {s:?}"
+    );
+    assert_eq!(s.channel_dropped, 0, "{s:?}");
+    assert_eq!(s.kernel_dropped, 0, "{s:?}");
+    assert!(contacts >= u64::from(NAMES), "{contacts} contacts");
 }

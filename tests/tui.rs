@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::mpsc;
@@ -14,6 +16,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Modifier;
 
+use common::tmux::Tmux;
 use sporfri::attribute::{Attributor, builtin_layer, dir_layer};
 use sporfri::session::MarkSpec;
 use sporfri::store::Store;
@@ -287,50 +290,6 @@ fn attach_without_a_source_says_what_to_do() {
     assert!(err.contains("--replay FILE"), "{err}");
 }
 
-/// tmux on a private socket, removed when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    /// Wait until the screen contains `text`.
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waiting for {text:?}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
-
 /// The real binary in a real terminal: replay, press `a`, quit with `q` + `y`, then the
 /// stored session has the consent-accepted mark.
 #[test]
@@ -349,9 +308,7 @@ fn real_terminal_in_tmux() {
         root = root().display(),
         db = db.display()
     );
-    let tmux = Tmux {
-        socket: format!("sporfri-test-{}", std::process::id()),
-    };
+    let tmux = Tmux::new("tui");
     tmux.cmd(&["new", "-d", "-x", "160", "-y", "48", "-s", "t", &command]);
     let s = tmux.wait_for("end of capture: 637 packets");
     assert!(s.contains("BEFORE CONSENT"), "{s}");

@@ -72,6 +72,10 @@ pub struct Analysis<'h> {
     writer: Option<PcapngWriter>,
     /// Contacts may have changed since the last publication.
     dirty: bool,
+    /// Packets were analysed since the hooks were last told of changes.
+    fresh: bool,
+    /// When the hooks were last told of changes.
+    last_changes: Instant,
     clock: &'h dyn Clock,
 }
 
@@ -88,6 +92,8 @@ impl<'h> Analysis<'h> {
             attributor,
             writer: None,
             dirty: false,
+            fresh: false,
+            last_changes: clock.instant(),
             clock,
         }
     }
@@ -157,6 +163,26 @@ impl<'h> Analysis<'h> {
                 .warning(&format!("writing the raw capture stopped: {e}"));
         }
         self.dirty = true;
+        self.fresh = true;
+    }
+
+    /// When the changes of the packets analysed must be published: [`super::COALESCE`] after
+    /// the last publication (so at once after a quiet spell); `None` when nothing is waiting.
+    pub fn changes_due(&self) -> Option<Instant> {
+        self.fresh.then_some(self.last_changes + super::COALESCE)
+    }
+
+    /// Tell the hooks of the changes (called when [`Analysis::changes_due`] is reached).
+    pub fn publish_changes(&mut self) {
+        self.fresh = false;
+        self.last_changes = self.clock.instant();
+        self.hook().changes();
+    }
+
+    /// Live counters for the hooks (every [`super::COUNTERS_EVERY`]).
+    pub fn counters(&mut self, stats: &LiveStats) {
+        let now = self.clock.now();
+        self.hook().counters(stats, now);
     }
 
     /// Read the key log's new lines into the engine.
@@ -199,7 +225,9 @@ impl<'h> Analysis<'h> {
         let now = self.clock.now();
         // Wall time ends idle flows even when no packet arrives to carry the time; their
         // flow ends change contacts (flows, bytes), which must be published too.
-        self.dirty |= self.pipeline.tick(now);
+        let ended = self.pipeline.tick(now);
+        self.dirty |= ended;
+        self.fresh |= ended;
         self.hook().tick(now);
         if let Some(w) = self.writer.as_mut() {
             let _ = w.flush();
@@ -221,6 +249,7 @@ impl<'h> Analysis<'h> {
         self.pipeline.finish();
         self.dirty = true;
         self.publish();
+        self.publish_changes();
         let files = self.close_raw_capture(&stats);
         self.hook().stats(&stats);
         let engine = self.pipeline.engine();

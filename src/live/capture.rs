@@ -21,8 +21,9 @@ use super::link::{LinkState, LinkWatch};
 use super::stats::{LiveCounters, PcapCounts, PcapReading};
 use super::wall_now;
 
-/// A partly filled batch is sent after this long, so a quiet link still shows up promptly.
-pub const BATCH_MAX_AGE: Duration = Duration::from_millis(50);
+/// A partly filled batch is sent after this long even while packets keep coming; it is sent at
+/// once when a read finds no packet waiting.
+pub const BATCH_MAX_AGE: Duration = Duration::from_millis(5);
 /// How often libpcap's counters are read.
 pub const STATS_EVERY: Duration = Duration::from_secs(1);
 /// How often the link watcher reads the interface state.
@@ -225,12 +226,14 @@ impl CaptureLoop {
                 self.flush();
                 self.close();
             }
-            if self.source.is_some() {
-                self.read_one();
+            let idle = if self.source.is_some() {
+                !self.read_one()
             } else {
                 self.try_reopen();
-            }
-            if !self.batch.is_empty() && self.batch_started.elapsed() >= BATCH_MAX_AGE {
+                true
+            };
+            // Nothing more waiting: what was read goes to the analysis now, not a batch later.
+            if !self.batch.is_empty() && (idle || self.batch_started.elapsed() >= BATCH_MAX_AGE) {
                 self.flush();
             }
             if self.last_stats.elapsed() >= STATS_EVERY {
@@ -242,9 +245,10 @@ impl CaptureLoop {
         self.close();
     }
 
-    fn read_one(&mut self) {
+    /// Read one packet; `false` when none was waiting.
+    fn read_one(&mut self) -> bool {
         let Some(source) = self.source.as_mut() else {
-            return;
+            return false;
         };
         let counters = &self.shared.counters;
         match source.poll() {
@@ -269,12 +273,14 @@ impl CaptureLoop {
                 if self.batch.is_full() {
                     self.flush();
                 }
+                true
             }
-            Ok(None) => {}
+            Ok(None) => false,
             Err(e) => {
                 self.flush();
                 self.close();
                 self.shared.mark_down(&e.to_string());
+                false
             }
         }
     }

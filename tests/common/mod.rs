@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use etherparse::PacketBuilder;
 
 pub mod renumber;
+pub mod tmux;
 
 /// The phone.
 pub const PHONE_MAC: [u8; 6] = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];

@@ -1,5 +1,5 @@
-//! A running `sporfri live`, over its control socket: the dashboard follows the session as it is
-//! stored, and its marks go back over the socket.
+//! A running `sporfri live`, over its control socket: the dashboard follows the session's
+//! contacts as they change and its counters, and its marks go back over the socket.
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -112,6 +112,13 @@ fn follow(reader: impl BufRead, out: &SyncSender<Msg>, describe: String) {
         let msg = match serde_json::from_str::<Event>(&line) {
             Ok(Event::Session(s)) => Msg::Session(s),
             Ok(Event::Contacts(c)) => Msg::Contacts(c),
+            // The header's live counts (the session record's come once a second, with the
+            // store's flush).
+            Ok(Event::Counters(c)) => Msg::Progress {
+                now: c.now,
+                packets: c.packets,
+                drops: c.dropped,
+            },
             Err(_) => continue,
         };
         if out.send(msg).is_err() {
