@@ -9,6 +9,11 @@
 //! and a quiet one delays a packet by at most the timeout. Immediate mode (TPACKET_V2, a
 //! wake-up per packet) is kept as an option for comparison. Reopening after an
 //! outage is the caller's policy (see `crate::live`): a [`LiveSource`] is one open handle.
+//!
+//! The handle is non-blocking, and waiting is [`LiveSource::wait`]'s poll(2) with a timeout of
+//! our own: on Linux libpcap's blocking read ignores its read timeout with TPACKET_V3 and in
+//! immediate mode (it polls without one), so a blocking read returned only when the *next*
+//! packet came, and the last packet of a burst waited for it, seconds on a quiet network.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -103,6 +108,7 @@ impl LiveSource {
             .promisc(config.promisc)
             .timeout(config.timeout_ms)
             .open()
+            .and_then(Capture::setnonblock)
             .map_err(err)?;
         if let Some(filter) = &config.filter {
             cap.filter(filter, true).map_err(|e| CaptureError::Io {
@@ -142,10 +148,27 @@ impl LiveSource {
         Breaker(self.cap.breakloop_handle())
     }
 
-    /// The next packet, or `None` when the read timeout passed without one or the read was
-    /// interrupted by a [`Breaker`].
+    /// The next packet waiting, or `None` at once when none is (the handle never blocks).
     pub fn poll(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
         read(&mut self.cap, self.link, &self.interface)
+    }
+
+    /// Wait until a packet (a TPACKET_V3 block, handed over at the latest after the read
+    /// timeout) or an error is waiting, or `timeout` passed. Interrupted waits just return.
+    pub fn wait(&self, timeout: std::time::Duration) -> Result<(), CaptureError> {
+        use rustix::event::{PollFd, PollFlags, Timespec};
+        let timeout = Timespec {
+            tv_sec: i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(timeout.subsec_nanos()),
+        };
+        let mut fds = [PollFd::new(&self.cap, PollFlags::IN)];
+        match rustix::event::poll(&mut fds, Some(&timeout)) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => Ok(()),
+            Err(e) => Err(CaptureError::Io {
+                path: self.interface.clone(),
+                cause: e.into(),
+            }),
+        }
     }
 
     /// libpcap's counters since this handle opened, as it reports them: 32 bits, wrapping
@@ -201,6 +224,9 @@ impl PacketSource for LiveSource {
                 }
                 None => None,
             };
+            if got.is_none() {
+                self.wait(std::time::Duration::from_millis(100))?;
+            }
             if let Some((ts, orig_len)) = got {
                 return Ok(Some(Packet {
                     ts,

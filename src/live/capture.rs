@@ -24,6 +24,9 @@ use super::wall_now;
 /// A partly filled batch is sent after this long even while packets keep coming; it is sent at
 /// once when a read finds no packet waiting.
 pub const BATCH_MAX_AGE: Duration = Duration::from_millis(5);
+/// The longest a quiet capture waits for a packet before it looks at shutdown, reopening and
+/// libpcap's counters again (a packet ends the wait at once).
+pub const IDLE_WAIT: Duration = Duration::from_millis(50);
 /// How often libpcap's counters are read.
 pub const STATS_EVERY: Duration = Duration::from_secs(1);
 /// How often the link watcher reads the interface state.
@@ -239,6 +242,10 @@ impl CaptureLoop {
             if self.last_stats.elapsed() >= STATS_EVERY {
                 self.last_stats = Instant::now();
                 self.read_stats();
+            }
+            // Only once the batch went on: the wait lasts until the next packet.
+            if idle && let Some(source) = self.source.as_ref() {
+                let _ = source.wait(IDLE_WAIT);
             }
         }
         self.flush();
