@@ -36,6 +36,15 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// The test's directory, removed when dropped (also when an assertion fails).
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[test]
 fn a_recording_dashboard_lets_others_read_and_lets_go_when_its_replay_ends() {
     if Command::new("tmux").arg("-V").output().is_err() {
@@ -45,7 +54,8 @@ fn a_recording_dashboard_lets_others_read_and_lets_go_when_its_replay_ends() {
     let dir = std::env::temp_dir().join(format!("sporfri-owned-db-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("db");
+    let dir = TempDir(dir);
+    let db = dir.0.join("db");
     let sock = sporfri::control::socket_path(&db);
     // 1.4 s of capture at a tenth of real time: about 14 s of recording.
     let command = format!(
@@ -76,6 +86,10 @@ fn a_recording_dashboard_lets_others_read_and_lets_go_when_its_replay_ends() {
     assert_eq!(s["label"], "owned");
     let report = sporfri(&["report", "1", "--format", "json"], &db);
     assert!(report.status.success(), "{}", text(&report));
+    let diff = sporfri(&["diff", "1", "1", "--format", "json"], &db);
+    assert!(diff.status.success(), "{}", text(&diff));
+    let export = sporfri(&["sessions", "export", "1", "--format", "jsonl"], &db);
+    assert!(export.status.success(), "{}", text(&export));
     let show = sporfri(&["sessions", "show", "1"], &db);
     assert!(show.status.success(), "{}", text(&show));
     assert!(
@@ -127,5 +141,4 @@ fn a_recording_dashboard_lets_others_read_and_lets_go_when_its_replay_ends() {
     assert_eq!(sessions[0]["marks"][0]["kind"], "consent-accepted");
     assert_eq!(sessions[1]["label"], "second");
     drop(tmux);
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -140,3 +140,43 @@ fn wall_now() -> Timestamp {
         .unwrap_or_default();
     Timestamp::from_parts(d.as_secs(), u64::from(d.subsec_nanos()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::Counters;
+
+    /// The header's packets and drops come from the counters the live run publishes, and the
+    /// end of the subscription says the session ended.
+    #[test]
+    fn counters_become_the_headers_progress_and_the_end_is_shown() {
+        let counters = Counters {
+            now: Timestamp::from_parts(1_700_000_000, 0),
+            packets: 4_321,
+            bytes: 999_999,
+            dropped: 7,
+            subscriber_lagged: 0,
+        };
+        let lines = format!(
+            "{}\nnot json\n",
+            serde_json::to_string(&Event::Counters(counters)).unwrap_or_default()
+        );
+        let (tx, rx) = std::sync::mpsc::sync_channel(8);
+        follow(lines.as_bytes(), &tx, "live".into());
+        drop(tx);
+        let msgs: Vec<Msg> = rx.iter().collect();
+        assert_eq!(
+            msgs.first(),
+            Some(&Msg::Progress {
+                now: Timestamp::from_parts(1_700_000_000, 0),
+                packets: 4_321,
+                drops: 7,
+            })
+        );
+        assert!(
+            matches!(msgs.get(1), Some(Msg::Source(s)) if s.ended && s.describe == "live (ended)"),
+            "{msgs:?}"
+        );
+        assert_eq!(msgs.len(), 3, "{msgs:?}");
+    }
+}
