@@ -435,6 +435,10 @@ fn decryption_reports_every_https_request_and_every_cookie_the_servers_set() {
             "decrypt.no_key",
             "decrypt.bad_record",
             "decrypt.unsupported",
+            "decrypt.quic_no_key",
+            "decrypt.quic_bad_packet",
+            "decrypt.qpack",
+            "decrypt.h3",
         ] {
             if stderr.contains(weird) {
                 failures.push(format!("{name}: {weird} with the browser's own key log"));
@@ -449,19 +453,28 @@ fn decryption_reports_every_https_request_and_every_cookie_the_servers_set() {
                 .collect()
         };
         let (https, http) = (urls(true), urls(false));
+        let h3: BTreeSet<&str> = requests
+            .iter()
+            .filter(|r| r["http"] == "h3" && r["encrypted"] == true)
+            .filter_map(|r| r["url"].as_str())
+            .collect();
         for (kind, rest) in &truth {
             match (kind.as_str(), rest.as_slice()) {
                 ("request", [url]) if !https.contains(url.as_str()) => {
                     failures.push(format!("{name}: request {url} not reported"));
                 }
+                ("request-h3", [url]) if !h3.contains(url.as_str()) => {
+                    failures.push(format!("{name}: HTTP/3 request {url} not reported"));
+                }
                 ("request-http", [url]) if !http.contains(url.as_str()) => {
                     failures.push(format!("{name}: plain-HTTP request {url} not reported"));
                 }
-                ("cookie" | "cookie-http", [host, cookie, life]) => {
-                    let encrypted = kind == "cookie";
+                ("cookie" | "cookie-http" | "cookie-h3", [host, cookie, life]) => {
+                    let encrypted = kind != "cookie-http";
                     let seen = requests.iter().any(|r| {
                         r["host"] == host.as_str()
                             && r["encrypted"] == encrypted
+                            && (kind != "cookie-h3" || r["http"] == "h3")
                             && r["set_cookies"].as_array().unwrap().iter().any(|c| {
                                 c["name"] == cookie.as_str() && lifetime(&c["lifetime_s"]) == *life
                             })
@@ -472,9 +485,19 @@ fn decryption_reports_every_https_request_and_every_cookie_the_servers_set() {
                         ));
                     }
                 }
-                // HTTP/3 is not decrypted (README: how far it goes); the QUIC contact shows it.
                 _ => {}
             }
+        }
+        // Every HTTP/3 request reported is one the servers logged.
+        let h3_truth: BTreeSet<&str> = truth
+            .iter()
+            .filter(|(k, _)| k == "request-h3")
+            .filter_map(|(_, r)| r.first().map(String::as_str))
+            .collect();
+        if h3 != h3_truth {
+            failures.push(format!(
+                "{name}: HTTP/3 requests {h3:?}, servers saw {h3_truth:?}"
+            ));
         }
         for r in requests.iter().filter(|r| r["encrypted"] == false) {
             if r["http"] != "http/1.1" || !r["url"].as_str().unwrap().starts_with("http://") {
@@ -520,6 +543,15 @@ fn home_truth_has_the_cookies_of_the_lab_third_parties() {
                 .iter()
                 .any(|(k, r)| k.starts_with(kind) && r.len() == 3 && r[0] == host && r[1] == cookie)
         };
+        // Google Tag Manager answers over HTTP/3 (Alt-Svc) in both browsers: the HTTP/3 checks
+        // have something to check.
+        assert!(
+            truth.iter().any(|(k, r)| k == "request-h3"
+                && r.first()
+                    .is_some_and(|u| u.starts_with("https://www.googletagmanager.com/"))),
+            "{}: truth has no HTTP/3 request",
+            home.label()
+        );
         // A host may travel over HTTP/3 (HTTPS record, Alt-Svc): then it is a cookie-h3 line.
         for (host, cookie) in [
             ("www.facebook.com", "fr"),
@@ -596,6 +628,7 @@ fn keys_missing_or_wrong(home: &Path) {
     // needs none.
     let (plain, stderr) = sporfri_json(&["replay", "--requests"], &bare);
     assert!(stderr.contains("decrypt.no_key="), "{stderr}");
+    assert!(stderr.contains("decrypt.quic_no_key="), "{stderr}");
     assert!(
         !plain.is_empty() && plain.iter().all(|r| r["encrypted"] == false),
         "{plain:?}"

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use super::file::{Desc, Framer, MAX_SECRETS_BYTES};
-use super::input::{Input, READ_AHEAD_CHUNKS};
+use super::input::{Input, PageBuf, READ_AHEAD_CHUNKS};
 use super::merge::Merge;
 use super::{CaptureError, Packet, PacketSource};
 
@@ -34,7 +34,7 @@ enum Mode {
 /// One buffer's packets, framed by the thread.
 #[derive(Default)]
 struct Batch {
-    buf: Vec<u8>,
+    buf: PageBuf,
     packets: Vec<Desc>,
     /// Key log text met while framing them.
     secrets: Vec<u8>,
@@ -48,7 +48,7 @@ struct Batch {
 struct Ahead {
     path: String,
     batches: Receiver<Batch>,
-    used: SyncSender<Vec<u8>>,
+    used: SyncSender<PageBuf>,
     current: Batch,
     next: usize,
     secrets: Vec<u8>,
@@ -201,6 +201,7 @@ impl Ahead {
             data: self
                 .current
                 .buf
+                .bytes()
                 .get(d.at..d.at.saturating_add(d.caplen))
                 .unwrap_or(&[]),
             orig_len: d.orig_len,
@@ -209,7 +210,7 @@ impl Ahead {
 }
 
 /// The framing thread: one batch per buffer, until the end, an error, or the caller is gone.
-fn frame_ahead(mut framer: Framer, batches: &SyncSender<Batch>, used: &Receiver<Vec<u8>>) {
+fn frame_ahead(mut framer: Framer, batches: &SyncSender<Batch>, used: &Receiver<PageBuf>) {
     let mut packets: Vec<Desc> = Vec::new();
     loop {
         while let Ok(buf) = used.try_recv() {

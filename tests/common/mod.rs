@@ -177,3 +177,30 @@ pub fn find<'a>(contacts: &'a [serde_json::Value], name: &str) -> &'a serde_json
         .find(|c| c["name"] == name)
         .unwrap_or_else(|| panic!("no contact {name} in {contacts:#?}"))
 }
+
+/// The cookies every response of the decryption labs (`tests/decrypt-data`) sets, as `ex`
+/// must report them: names with lifetimes (Max-Age, none, Expires counted from Date) and the
+/// first one's attributes.
+pub fn assert_lab_cookies(ex: &sporfri::observation::Exchange, name: &str) {
+    use sporfri::observation::SameSite;
+    let lifetimes: Vec<(&str, Option<i64>)> = ex
+        .set_cookies
+        .iter()
+        .map(|c| (c.name.as_str(), c.lifetime_s))
+        .collect();
+    assert_eq!(
+        lifetimes,
+        [
+            ("lab_id", Some(34_560_000)),
+            ("lab_session", None),
+            ("lab_exp", Some(30 * 86_400))
+        ],
+        "{name}"
+    );
+    let id = &ex.set_cookies[0];
+    assert_eq!(id.domain.as_deref(), Some("lab.example"), "{name}");
+    assert!(
+        id.secure && id.http_only && id.same_site == Some(SameSite::None),
+        "{name}"
+    );
+}
