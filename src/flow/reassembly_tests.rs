@@ -9,6 +9,7 @@ use super::dns_cache::DnsCache;
 use super::engine::Segment;
 use super::quic::QuicTracker;
 use super::table::{App, Flow};
+use crate::decrypt::QuicDecrypt;
 use crate::observation::{DeviceId, FlowKey, Observation, Proto};
 use crate::stats::Counters;
 use crate::time::Timestamp;
@@ -21,6 +22,7 @@ struct Conn {
     quic: QuicTracker,
     weirds: Counters,
     msg: dns::Message,
+    h3: QuicDecrypt,
     seq: u32,
     out: Vec<Observation>,
 }
@@ -39,6 +41,7 @@ impl Conn {
             quic: QuicTracker::new(),
             weirds: Counters::default(),
             msg: dns::Message::default(),
+            h3: QuicDecrypt::new(),
             seq: 1_000,
             out: Vec::new(),
         };
@@ -71,6 +74,7 @@ impl Conn {
             weirds: &mut self.weirds,
             keys: None,
             dns_msg: &mut self.msg,
+            h3: &mut self.h3,
         };
         let out = &mut self.out;
         analyze::tcp(
