@@ -16,6 +16,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Modifier;
 
+use common::tmux::Tmux;
 use sporfri::attribute::{Attributor, builtin_layer, dir_layer};
 use sporfri::session::MarkSpec;
 use sporfri::store::Store;
@@ -477,54 +478,6 @@ fn attach_without_a_source_says_what_to_do() {
     assert!(err.contains("--replay FILE"), "{err}");
 }
 
-/// tmux on a private socket in a temporary directory: the server is killed and the socket
-/// removed when dropped (`-L NAME` would leave the socket in /tmp/tmux-UID for every run).
-struct Tmux {
-    socket: common::Scratch,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-S")
-            .arg(&*self.socket)
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    /// Wait until the screen contains `text`.
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + GUARD;
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waiting for {text:?}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-S")
-            .arg(&*self.socket)
-            .arg("kill-server")
-            .output();
-    }
-}
-
 /// The real binary in a real terminal: replay, press `a`, quit with `q` + `y`, then the
 /// stored session has the consent-accepted mark.
 #[test]
@@ -544,9 +497,7 @@ fn real_terminal_in_tmux() {
         root = root().display(),
         db = db.display()
     );
-    let tmux = Tmux {
-        socket: common::scratch("tmux").at("socket"),
-    };
+    let tmux = Tmux::new("tui");
     tmux.cmd(&["new", "-d", "-x", "160", "-y", "48", "-s", "t", &command]);
     let s = tmux.wait_for("end of capture: 637 packets");
     assert!(s.contains("BEFORE CONSENT"), "{s}");
@@ -592,9 +543,7 @@ fn truncated_capture_in_tmux_exits_3() {
         bin = env!("CARGO_BIN_EXE_sporfri"),
         cut = cut.display()
     );
-    let tmux = Tmux {
-        socket: common::scratch("tmux").at("socket"),
-    };
+    let tmux = Tmux::new("cut");
     tmux.cmd(&["new", "-d", "-x", "80", "-y", "24", "-s", "t", &command]);
     let s = tmux.wait_for("packets before it analysed");
     assert!(

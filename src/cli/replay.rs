@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 use sporfri::attribute::{Attributor, SignatureError};
 use sporfri::capture::{FileSource, PacketSource};
 use sporfri::contact::{Contact, Contacts, Device};
+use sporfri::control::{Server, socket_path};
 use sporfri::decrypt::KeyLog;
 use sporfri::observation::DeviceId;
 use sporfri::observation::Observation;
@@ -191,12 +192,15 @@ pub fn record(
         }
         Err(e) => return Err(e),
     };
+    // While this process owns the database, others read it (and ask for the session) here.
+    let control = serve_reads(&store, rec.session().id);
     let mut pipeline = Pipeline::new(Recording::new(rec, StoreSink::new(store)));
     if let Some(keys) = keys {
         pipeline.decrypt_with(keys);
     }
     let end = run_file(&mut source, &mut pipeline);
     pipeline.consumer_mut().finish();
+    drop(control);
     let (
         engine,
         Recording {
@@ -219,6 +223,28 @@ pub fn record(
         );
     }
     Ok(code)
+}
+
+/// Serve the control socket beside the database while recording session `id`, so that
+/// `sessions`, `report` and `diff` read through it; a socket that cannot be made is said, and
+/// the replay goes on.
+fn serve_reads(store: &Store, id: sporfri::session::SessionId) -> Option<Server> {
+    let sock = socket_path(store.path());
+    let hint = format!(
+        "session {id} is a replay of a capture file: its marks are given with \
+         `replay --mark KIND@WHEN`, and it ends with its capture"
+    );
+    match Server::replay(&sock, store.reader(), id, &hint) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!(
+                "sporfri: the control socket {} could not be served ({e}); other commands \
+                 cannot read the database until this replay ends",
+                sock.display()
+            );
+            None
+        }
+    }
 }
 
 /// Tell the tester what was recorded.

@@ -9,10 +9,11 @@ use clap::{Args, ValueEnum};
 
 use sporfri::attribute::SignatureSet;
 use sporfri::attribute::site::SiteFacts;
+use sporfri::control::{Database, SessionContacts};
 use sporfri::report::diff::DiffSide;
 use sporfri::report::{self, Meta, describe_set};
 use sporfri::session::{ContactRecord, RequestEntry, Session, SessionId, reattribute};
-use sporfri::store::{Store, default_path};
+use sporfri::store::default_path;
 
 /// Output formats of `report` and `diff`.
 #[derive(Clone, Copy, ValueEnum)]
@@ -112,13 +113,19 @@ impl Attributed {
 }
 
 /// Session `id` with the attribution it was recorded with, or today's with `--reattribute`.
-pub(super) fn attributed(store: &Store, id: SessionId, args: &RenderArgs) -> Result<Attributed> {
+pub(super) fn attributed(
+    database: &Database,
+    id: SessionId,
+    args: &RenderArgs,
+) -> Result<Attributed> {
     let mut notes = Vec::new();
     let mut note = |kind, text: String| notes.push(Note { kind, text });
-    let session = store.session(id)?;
-    let mut contacts = store.contacts(id)?;
-    let mut requests = store.requests(id)?;
-    let stored = store.signatures(id)?;
+    let SessionContacts {
+        session,
+        mut contacts,
+        signatures: stored,
+    } = database.contacts(id)?;
+    let mut requests = database.requests(id)?;
     let dirs: Vec<&Path> = args.signature_dirs.iter().map(PathBuf::as_path).collect();
     let (site, meta) = if args.reattribute {
         let set = match &stored {
@@ -264,9 +271,10 @@ pub(super) fn write_out(args: &RenderArgs, default: &str, text: &str) -> Result<
 
 /// `sporfri report SESSION`.
 pub fn report(id: SessionId, args: &RenderArgs) -> Result<ExitCode> {
-    let store = Store::open_read(&args.db.clone().unwrap_or_else(default_path))?;
-    let a = attributed(&store, id, args)?;
-    drop(store);
+    // Through the owner's control socket while a session is being recorded.
+    let database = Database::open_read(&args.db.clone().unwrap_or_else(default_path))?;
+    let a = attributed(&database, id, args)?;
+    drop(database);
     a.print_notes();
     let r = a.report();
     let text = match args.format {
@@ -281,10 +289,10 @@ pub fn report(id: SessionId, args: &RenderArgs) -> Result<ExitCode> {
 
 /// `sporfri diff A B`.
 pub fn diff(a: SessionId, b: SessionId, args: &RenderArgs) -> Result<ExitCode> {
-    let store = Store::open_read(&args.db.clone().unwrap_or_else(default_path))?;
-    let sa = attributed(&store, a, args)?;
-    let sb = attributed(&store, b, args)?;
-    drop(store);
+    let database = Database::open_read(&args.db.clone().unwrap_or_else(default_path))?;
+    let sa = attributed(&database, a, args)?;
+    let sb = attributed(&database, b, args)?;
+    drop(database);
     sa.print_notes();
     sb.print_notes();
     let d = report::diff::diff(sa.side(), sb.side());

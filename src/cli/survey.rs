@@ -12,7 +12,8 @@ use sporfri::report::localtime::copenhagen_offset;
 use sporfri::report::survey::SurveyBuilder;
 use sporfri::report::{html, survey_html, survey_text};
 use sporfri::session::{Session, SessionId, ts};
-use sporfri::store::{Store, default_path};
+use sporfri::control::Database;
+use sporfri::store::{StoreError, default_path};
 use sporfri::time::Timestamp;
 
 use super::report::{Note, NoteKind, RenderArgs, ReportFormat, attributed, write_out};
@@ -41,9 +42,10 @@ pub struct SurveyArgs {
 
 /// `sporfri survey`.
 pub fn run(args: &SurveyArgs) -> Result<ExitCode> {
-    let store = Store::open_read(&args.render.db.clone().unwrap_or_else(default_path))?;
-    let (chosen, selection) = select(&store, args)?;
-    let labels = store.labels()?;
+    // Through the owner's control socket while a session is being recorded, as `report`.
+    let database = Database::open_read(&args.render.db.clone().unwrap_or_else(default_path))?;
+    let (chosen, selection) = select(&database, args)?;
+    let labels = database.labels()?;
     if let Some(dir) = &args.reports {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -55,7 +57,7 @@ pub fn run(args: &SurveyArgs) -> Result<ExitCode> {
     let mut notes: BTreeMap<NoteKind, Vec<Note>> = BTreeMap::new();
     let mut links = BTreeMap::new();
     for s in &chosen {
-        let a = attributed(&store, s.id, &args.render)
+        let a = attributed(&database, s.id, &args.render)
             .with_context(|| format!("session {} (leave it out with --sessions)", s.id))?;
         let report = a.report();
         if let (Some(dir), Some(base)) = (&args.reports, &base) {
@@ -70,7 +72,7 @@ pub fn run(args: &SurveyArgs) -> Result<ExitCode> {
             notes.entry(n.kind).or_default().push(n);
         }
     }
-    drop(store);
+    drop(database);
     print_notes(&notes);
     let mut survey = survey.finish(&selection);
     for row in &mut survey.sessions {
@@ -102,13 +104,14 @@ fn print_notes(notes: &BTreeMap<NoteKind, Vec<Note>>) {
 }
 
 /// The sessions chosen, oldest first, and the choice in words.
-fn select(store: &Store, args: &SurveyArgs) -> Result<(Vec<Session>, String)> {
-    let all = store.sessions()?;
+fn select(database: &Database, args: &SurveyArgs) -> Result<(Vec<Session>, String)> {
+    let all = database.sessions()?;
     if let Some(ids) = &args.sessions {
         let wanted = parse_ids(ids).map_err(|m| super::bad_arguments(&["survey"], &m))?;
         let mut chosen = Vec::new();
         for id in wanted {
-            chosen.push(store.session(id)?);
+            let s = all.iter().find(|s| s.id == id).cloned();
+            chosen.push(s.ok_or(StoreError::NoSession(id))?);
         }
         return Ok((chosen, format!("Sessions {ids}.")));
     }

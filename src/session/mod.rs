@@ -7,6 +7,7 @@
 
 mod evidence;
 mod mark;
+mod publish;
 mod reattribute;
 mod record;
 mod recorder;

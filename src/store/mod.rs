@@ -183,6 +183,17 @@ impl Store {
         Ok(store)
     }
 
+    /// A second handle on this open database, to read it from another thread (sled's handles
+    /// share one database): a recording process answers reads on its control socket with it.
+    /// It sees every batch written through `self` at once.
+    pub fn reader(&self) -> Store {
+        Store {
+            db: self.db.clone(),
+            path: self.path.clone(),
+            copy: None,
+        }
+    }
+
     /// Where the database lives.
     pub fn path(&self) -> &Path {
         &self.path

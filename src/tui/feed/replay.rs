@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::{Control, Feed, FeedError, Speed};
 use crate::attribute::Attributor;
 use crate::capture::{CaptureError, FileSource};
+use crate::control::Server;
 use crate::pipeline::{Pipeline, Recording};
 use crate::session::{Batch, ContactRecord, Mark, MarkSpec, Recorder, Session, Source};
 use crate::store::Store;
@@ -58,7 +59,11 @@ type Replay = Pipeline<Recording<Vec<Batch>>>;
 #[derive(Debug)]
 struct Driver {
     opts: ReplayOptions,
+    /// The database, held only while a session is being recorded (and briefly to store a
+    /// mark or a label): a dashboard left open after its replay ended blocks no other command.
     store: Option<Store>,
+    /// The control socket served while the database is held, so that other commands read it.
+    control: Option<Server>,
     recording: bool,
     finished: bool,
     eof: bool,
@@ -111,6 +116,7 @@ impl ReplayFeed {
             driver: Driver {
                 opts,
                 store: None,
+                control: None,
                 recording: false,
                 finished: false,
                 eof: false,
@@ -250,6 +256,7 @@ impl Driver {
             self.emit(p, b, out);
         }
         self.eof = true;
+        self.release();
         let packets = session(p).stats.packets;
         // The essential first: what happened and where, then what was analysed (the file is
         // in the header).
@@ -278,11 +285,7 @@ impl Driver {
                 path: self.opts.file.display().to_string(),
                 cause: source,
             })?;
-        if self.store.is_none() {
-            let mut store = Store::open(&self.opts.db)?;
-            store.recover_interrupted()?;
-            self.store = Some(store);
-        }
+        self.open_store()?;
         self.end_session(p, &mut |_| true);
         let session = Session::new(
             label,
@@ -296,7 +299,47 @@ impl Driver {
         *recorder(p) = Recorder::new(session.clone(), attributor, Vec::new(), Vec::new());
         self.recording = true;
         self.finished = false;
+        self.serve(session.id);
         Ok(session)
+    }
+
+    /// Open the database (noting sessions a killed process left) unless it is open.
+    fn open_store(&mut self) -> Result<&mut Store, crate::store::StoreError> {
+        if self.store.is_none() {
+            let mut store = Store::open(&self.opts.db)?;
+            store.recover_interrupted()?;
+            self.store = Some(store);
+        }
+        match self.store.as_mut() {
+            Some(store) => Ok(store),
+            None => Err(crate::store::StoreError::NoRecording),
+        }
+    }
+
+    /// Serve the control socket beside the database while recording session `id`.
+    fn serve(&mut self, id: crate::session::SessionId) {
+        if let Some(server) = &self.control {
+            return server.set_session(id);
+        }
+        let Some(store) = &self.store else {
+            return;
+        };
+        let hint = format!(
+            "session {id} is recorded by a dashboard replaying a capture: its marks are set in \
+             the dashboard (keys a, r, p, n)"
+        );
+        let sock = crate::control::socket_path(&self.opts.db);
+        // Without the socket other commands cannot read the database meanwhile; the replay
+        // itself goes on.
+        self.control = Server::replay(&sock, store.reader(), id, &hint).ok();
+    }
+
+    /// Let go of the database unless a session is being recorded into it.
+    fn release(&mut self) {
+        if !self.recording || self.finished {
+            self.control = None;
+            self.store = None;
+        }
     }
 
     /// Finish and store the session being recorded.
@@ -315,9 +358,14 @@ impl Driver {
         let session = Box::new(batch.session.clone());
         let contacts = batch.contacts.clone();
         let mut status = None;
+        let store = if self.recording {
+            Some(self.open_store())
+        } else {
+            None
+        };
         let rec = recorder(p);
-        match self.store.as_mut().filter(|_| self.recording) {
-            Some(store) => match store.write(&batch) {
+        match store {
+            Some(Ok(store)) => match store.write(&batch) {
                 Ok(()) => rec.committed(batch),
                 Err(e) => {
                     rec.failed(&batch);
@@ -326,7 +374,14 @@ impl Driver {
                     ));
                 }
             },
+            Some(Err(e)) => {
+                rec.failed(&batch);
+                status = Some(format!("{e}; unstored contacts are counted"));
+            }
             None => rec.committed(batch),
+        }
+        if self.eof {
+            self.release();
         }
         let ok = out(Msg::Session(session)) && out(Msg::Contacts(contacts));
         match status {
@@ -406,10 +461,14 @@ impl Driver {
         let Some(store) = self.store.as_mut() else {
             return Msg::Status("no database".to_owned());
         };
-        match store.set_label(device, label).and_then(|()| store.labels()) {
+        let msg = match store.set_label(device, label).and_then(|()| store.labels()) {
             Ok(l) => Msg::Labels(l),
             Err(e) => Msg::Status(e.to_string()),
+        };
+        if self.eof || !self.recording {
+            self.release();
         }
+        msg
     }
 }
 
