@@ -195,7 +195,11 @@ fn pcapng_decryption_secrets_block_is_surfaced() {
 
 #[test]
 fn pcapng_with_injected_secrets_decrypts_without_a_key_file() {
-    let out = std::env::temp_dir().join(format!("sporfri-dsb-{}.pcapng", std::process::id()));
+    let dir = tempfile::Builder::new()
+        .prefix("sporfri-dsb-")
+        .tempdir()
+        .unwrap();
+    let out = dir.path().join("dsb.pcapng");
     let keys = capture(&format!("{TLS12}.keys"));
     let status = Command::new("editcap")
         .arg("--inject-secrets")
@@ -208,7 +212,6 @@ fn pcapng_with_injected_secrets_decrypts_without_a_key_file() {
         return;
     }
     let (requests, engine) = decrypt_with_dsb(&out);
-    let _ = std::fs::remove_file(&out);
     let urls: Vec<&str> = requests.iter().map(|r| r.url.as_str()).collect();
     assert_eq!(urls, HEISE_URLS, "weirds: {:?}", engine.weirds());
 }

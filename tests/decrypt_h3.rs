@@ -123,10 +123,7 @@ fn missing_and_damaged_secrets_are_counted_never_a_crash() {
 
 #[test]
 fn http3_cookies_are_stored_with_the_session_and_reach_finding_6() {
-    let dir = std::env::temp_dir().join(format!("sporfri-h3-session-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("db");
+    let db = common::scratch("h3-session").at("db");
     let (db, pcap, keys) = (
         db.to_str().unwrap(),
         data("h3-chacha.pcap"),
@@ -174,7 +171,6 @@ fn http3_cookies_are_stored_with_the_session_and_reach_finding_6() {
         .filter_map(|c| c["name"].as_str())
         .collect();
     assert!(names.contains(&"lab_id"), "{six}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -8,10 +8,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
 mod labcap;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use labcap::{
     Capture, background_names, beside, expected_org, lab_captures, lab_hosts, lab_site_args, root,
@@ -586,7 +587,7 @@ fn default_homes() -> Vec<Capture> {
 }
 
 /// `pcap` without its Decryption Secrets Blocks (pcapng block type 10), written to a temp file.
-fn without_secrets(pcap: &Path) -> PathBuf {
+fn without_secrets(pcap: &Path) -> common::Scratch {
     let data = std::fs::read(pcap).unwrap();
     let mut out = Vec::new();
     let mut at = 0;
@@ -606,13 +607,8 @@ fn without_secrets(pcap: &Path) -> PathBuf {
         }
         at += len;
     }
-    let path = std::env::temp_dir().join(format!(
-        "sporfri-lab-{}-nosecrets-{}",
-        std::process::id(),
-        pcap.file_name().unwrap().to_string_lossy()
-    ));
-    std::fs::write(&path, out).unwrap();
-    path
+    let name = pcap.file_name().unwrap().to_string_lossy();
+    common::temp_file(&format!("nosecrets-{name}"), &out)
 }
 
 #[test]
@@ -654,12 +650,7 @@ fn keys_missing_or_wrong(home: &Path) {
             }
         }
     }
-    let file = std::env::temp_dir().join(format!(
-        "sporfri-lab-{}-partial-{}",
-        std::process::id(),
-        keys_name(home)
-    ));
-    std::fs::write(&file, partial).unwrap();
+    let file = common::temp_file(&format!("partial-{}", keys_name(home)), partial.as_bytes());
     let (some, stderr) = sporfri_json(
         &["replay", "--requests", "--keylog", file.to_str().unwrap()],
         &bare,
@@ -677,8 +668,6 @@ fn keys_missing_or_wrong(home: &Path) {
     let (c_bare, _) = sporfri_json(&["replay", "--format", "jsonl"], &bare);
     let (c_keys, _) = sporfri_json(&["replay", "--format", "jsonl"], home);
     assert_eq!(c_bare, c_keys, "{}", home.display());
-    let _ = std::fs::remove_file(&bare);
-    let _ = std::fs::remove_file(&file);
 }
 
 fn keys_name(pcap: &Path) -> String {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 use serde_json::Value;
@@ -31,10 +31,8 @@ fn run(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn db(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sporfri-report-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d.join("db")
+fn db(name: &str) -> Scratch {
+    scratch(&format!("report-{name}")).at("db")
 }
 
 const LAB: &[&str] = &[
@@ -69,7 +67,7 @@ fn report(db: &Path, id: &str, format: &str) -> String {
 /// the tag manager and the Adobe beacon come before, the GA4 and Meta pixel hits after. The
 /// capture carries the browser's key log: Cookiebot and Adobe set cookies before the reject,
 /// GA4 and Meta after it.
-fn home_reject(name: &str) -> PathBuf {
+fn home_reject(name: &str) -> Scratch {
     let db = db(name);
     let mut extra = LAB.to_vec();
     extra.extend_from_slice(&[
@@ -302,12 +300,12 @@ fn home_reject_html_has_the_verdict_and_tables() {
         "id=\"finding-7\" data-key=\"cookies-after-reject\" data-status=\"observed\"",
     );
     assert!(f7.contains("data-host=\"www.facebook.com\" data-cookie=\"fr\" data-lifetime-s=\"7776000\" data-phase=\"consent-rejected\""));
-    assert!(f7.contains("<td>90.00 days</td>"));
+    assert!(f7.contains(">90.00 days</td>"));
     let cr = &html[html.find("id=\"cookies-and-requests\"").unwrap()
         ..html.find("id=\"os-background\"").unwrap()];
     assert!(cr.contains("<section class=\"party-requests\" data-org=\"Meta Platforms, Inc.\">"));
     assert!(cr.contains("https://www.facebook.com/tr/?id=100000000000001&amp;ev=PageView"));
-    assert!(cr.contains("<td>meta-pixel</td>"));
+    assert!(cr.contains(">meta-pixel</td>"));
     for org in [
         "Adobe Inc.",
         "Google LLC",
@@ -500,6 +498,58 @@ fn report_writes_a_file_with_o() {
     ]);
     let html = std::fs::read_to_string(out).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
+}
+
+/// Without -o on a terminal (a pseudo-terminal from `script`), HTML goes to a file named for
+/// the session, not onto the screen; a second run does not overwrite it; `-o -` prints.
+#[test]
+fn html_never_pours_onto_a_terminal() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED html_never_pours_onto_a_terminal: no `script` (util-linux)");
+        return;
+    }
+    let db = home_reject("tty");
+    let dir = db.parent().unwrap().to_owned();
+    let on_a_terminal = |args: &str| {
+        let command = format!(
+            "SPORFRI_SIGNATURES_OVERLAY=/nonexistent {} {args} --db {}",
+            env!("CARGO_BIN_EXE_sporfri"),
+            db.display()
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, screen) = on_a_terminal("report 1");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(!screen.contains("<!DOCTYPE"), "{screen}");
+    assert!(
+        screen.contains("written to sporfri-report-1.html"),
+        "{screen}"
+    );
+    let file = std::fs::read_to_string(dir.join("sporfri-report-1.html")).unwrap();
+    assert!(file.starts_with("<!DOCTYPE html>"));
+    let (code, screen) = on_a_terminal("report 1");
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains("-o FILE"), "{screen}");
+    let (code, screen) = on_a_terminal("diff 1 1");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(dir.join("sporfri-diff-1-1.html").exists(), "{screen}");
+    let (_, screen) = on_a_terminal("report 1 -o -");
+    assert!(screen.contains("<!DOCTYPE html>"), "-o - prints");
+    let (_, screen) = on_a_terminal("report 1 --format md");
+    assert!(screen.contains("# sporfri report"), "{screen}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -294,8 +294,11 @@ mod tests {
 
     #[test]
     fn a_directory_layer_is_copied_and_rebuilds_without_the_directory() {
-        let dir = std::env::temp_dir().join(format!("sporfri-provenance-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let tmp = tempfile::Builder::new()
+            .prefix("sporfri-provenance-")
+            .tempdir()
+            .unwrap();
+        let dir = tmp.path().join("set");
         std::fs::create_dir_all(dir.join("sites")).unwrap();
         for e in std::fs::read_dir(lab().join("sites")).unwrap().flatten() {
             std::fs::copy(e.path(), dir.join("sites").join(e.file_name())).unwrap();

@@ -218,14 +218,16 @@ mod tests {
 
     #[test]
     fn the_database_must_open() {
-        let dir = std::env::temp_dir().join(format!("sporfri-doctor-{}", std::process::id()));
-        let ok = database(&dir.join("db"));
+        let dir = tempfile::Builder::new()
+            .prefix("sporfri-doctor-")
+            .tempdir()
+            .unwrap();
+        let ok = database(&dir.path().join("db"));
         assert!(ok.ok, "{}", ok.what);
         assert!(ok.what.contains("0 sessions"), "{}", ok.what);
         let bad = database(Path::new("/proc/sporfri-doctor-nope/db"));
         assert!(!bad.ok);
         assert!(bad.fix.contains("StateDirectory"));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

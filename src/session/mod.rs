@@ -7,6 +7,7 @@
 
 mod evidence;
 mod mark;
+mod publish;
 mod reattribute;
 mod record;
 mod recorder;
@@ -177,6 +178,26 @@ pub struct Session {
     pub stats: SessionStats,
     /// Wall-clock times of the run.
     pub run: RunTimes,
+    /// Where the session came from when it was imported from a bundle (`sessions import`);
+    /// `None` for a session recorded into this database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported: Option<Imported>,
+}
+
+/// How a session came into this database from a bundle (`sessions export --bundle`, `sessions
+/// import`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Imported {
+    /// The bundle file as given on the command line.
+    pub file: String,
+    /// The session's number in the database it was exported from.
+    pub original_id: SessionId,
+    /// The sporfri version that exported it.
+    pub exported_by: String,
+    /// When it was exported (wall clock, RFC 3339).
+    pub exported: String,
+    /// When it was imported here (wall clock, RFC 3339).
+    pub at: String,
 }
 
 impl Session {
@@ -196,6 +217,7 @@ impl Session {
             devices: Vec::new(),
             stats: SessionStats::default(),
             run: RunTimes::default(),
+            imported: None,
         }
     }
 

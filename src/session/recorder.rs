@@ -27,9 +27,9 @@ type Hasher = foldhash::fast::RandomState;
 /// Records one session from observations.
 #[derive(Debug)]
 pub struct Recorder {
-    session: Session,
-    attributor: Attributor,
-    contacts: Contacts,
+    pub(super) session: Session,
+    pub(super) attributor: Attributor,
+    pub(super) contacts: Contacts,
     devices: Vec<DeviceId>,
     pending_marks: Vec<MarkSpec>,
     /// Evidence of each contact, attached to the contact [`Contacts::observe`] counted.
@@ -49,6 +49,8 @@ pub struct Recorder {
     pub(super) request_limit: usize,
     /// What the attributor was loaded from, until the store has it.
     unstored_signatures: Option<SignatureSet>,
+    /// Contacts to tell a live run's subscribers about (`None`: not published live).
+    pub(super) live: Option<Box<super::publish::Publication>>,
 }
 
 impl Recorder {
@@ -77,6 +79,7 @@ impl Recorder {
             dirty: false,
             pending_requests: Vec::new(),
             request_limit: MAX_REQUESTS,
+            live: None,
         }
     }
 
@@ -138,6 +141,9 @@ impl Recorder {
         }
         let touched = self.contacts.observe(obs);
         self.evidence.attach(obs, touched);
+        if let Some(live) = self.live.as_mut() {
+            live.touch(touched);
+        }
         self.dirty = true;
         if let Observation::Dhcp {
             device,

@@ -17,9 +17,12 @@ use super::Context;
 pub(super) fn dns_stream(stream: &mut StreamBuf, weirds: &mut Counters) -> Vec<Vec<u8>> {
     let mut messages = Vec::new();
     loop {
+        // The length prefix is read, the message copied once: linear with the O(1) consume.
+        stream.examine(2);
         match dns::tcp_message(stream.data()) {
             Parsed::Done((msg, consumed)) => {
                 messages.push(msg.to_vec());
+                stream.examine(consumed);
                 stream.consume(consumed);
             }
             Parsed::Incomplete { .. } if stream.data().len() < MAX_STREAM_BYTES => break,

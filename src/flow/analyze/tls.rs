@@ -7,7 +7,7 @@ use crate::stats::Counters;
 use crate::time::Timestamp;
 use crate::weird::Weird;
 use crate::wire::Parsed;
-use crate::wire::tls::{self, ClientHello};
+use crate::wire::tls::ClientHello;
 
 use crate::flow::dns_cache::DnsCache;
 use crate::flow::http;
@@ -18,7 +18,15 @@ use crate::flow::tcp::MAX_STREAM_BYTES;
 use super::Found;
 
 pub(super) fn tls_hello(flow: &mut Flow, weirds: &mut Counters, decrypting: bool) -> Option<Found> {
-    let outcome = tls::client_hello_from_records(flow.up.data());
+    // The records are read where the last segment left them: linear however the hello is cut.
+    let records = flow.hello.get_or_insert_default();
+    let before = records.examined();
+    let outcome = records.feed(flow.up.data());
+    let read = records.examined() - before;
+    flow.up.examine(read as usize);
+    if !matches!(outcome, Parsed::Incomplete { .. }) {
+        flow.hello = None;
+    }
     if decrypting && let Parsed::Done(h) = &outcome {
         // Keep both streams: the records from the hello on are decrypted.
         flow.app = App::Decrypt;
@@ -27,6 +35,7 @@ pub(super) fn tls_hello(flow: &mut Flow, weirds: &mut Counters, decrypting: bool
     }
     let done = |flow: &mut Flow| {
         flow.app = App::Done;
+        flow.hello = None;
         flow.up.close();
         flow.down.close();
     };

@@ -15,11 +15,17 @@ pub const KEYS: &[(&str, &str)] = &[
     ("n", "new session (label prompt); ends the current one"),
     ("e", "end the session being recorded"),
     (
+        "spc + -",
+        "replay: pause / resume (space); faster / slower (0.1x … 100x, max)",
+    ),
+    (
         "/",
         "filter by name, organisation, service, category (esc clears)",
     ),
-    ("1", "hide / show first-party rows"),
-    ("o", "hide / show OS background rows"),
+    (
+        "1 o",
+        "hide / show first-party rows (1), OS background rows (o)",
+    ),
     ("g", "newest first / grouped by organisation"),
     ("f", "follow the next device (then all again)"),
     ("enter", "detail of the selected contact (devices: follow)"),
@@ -46,8 +52,8 @@ pub fn render(frame: &mut Frame, area: Rect) {
         .collect();
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        " Bold rows are third parties; colour is the category. CLOAKED: a first-party name \
-         that resolves to a tracker.",
+        // One line at 80 columns, and the whole help fits at 80x24.
+        " Bold = third party, colour = category, CLOAKED = first-party name → tracker",
         Style::new().fg(Color::DarkGray),
     )));
     frame.render_widget(
