@@ -53,6 +53,9 @@ pub struct LiveArgs {
     /// 1.5 s late so that their secrets are read first.
     #[arg(long, value_name = "KEYS")]
     keylog: Option<PathBuf>,
+    /// Idle baselines: record one (--baseline), or the one this session is compared with.
+    #[command(flatten)]
+    baseline: super::baseline::BaselineArgs,
 }
 
 /// `100`, `64k`, `100M`, `2G` (powers of 1024).
@@ -73,7 +76,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
 #[cfg(not(feature = "live"))]
 /// Without the `live` feature there is no libpcap: say how to get it.
 pub fn run(args: LiveArgs) -> Result<ExitCode> {
-    let _ = (args.interface, args.rotate_size, args.keylog);
+    let _ = (args.interface, args.rotate_size, args.keylog, args.baseline);
     anyhow::bail!(
         "this sporfri was built without live capture; rebuild it with \
          `cargo build --release --features live` (needs the libpcap-dev package)"
@@ -101,7 +104,14 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     });
     let mut printer = print::Printer::new(args.format);
     let stop = sporfri::live::Stop::new();
-    let mut session = record::start(&args.interface, &options, &args.devices, args.db, &stop)?;
+    let mut session = record::start(
+        &args.interface,
+        &options,
+        &args.devices,
+        args.db,
+        &stop,
+        &args.baseline,
+    )?;
     let end = {
         let mut hooks = sporfri::live::Hooks(vec![&mut printer, &mut session]);
         sporfri::live::run_until(&options, &mut hooks, &stop)?
@@ -122,6 +132,7 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     if let Some(e) = session.store_error() {
         anyhow::bail!("some contacts of session {} could not be stored: {e}", s.id);
     }
+    super::baseline::after_recording(s)?;
     Ok(
         if end.reason.starts_with("SIG") || end.reason == "stopped" {
             ExitCode::SUCCESS
@@ -150,6 +161,7 @@ mod record {
         devices: &[String],
         db: Option<PathBuf>,
         stop: &Stop,
+        baseline: &super::super::baseline::BaselineArgs,
     ) -> Result<SessionHook> {
         let devices = devices
             .iter()
@@ -169,14 +181,19 @@ mod record {
         };
         let mut session = Session::new(&label, options.site.as_deref(), source);
         session.device_filter = devices.iter().map(ToString::to_string).collect();
+        session.baseline = baseline.baseline;
+        let plan = baseline.plan(&store, &session.device_filter)?;
         let session = store.create_session(session)?;
         let attributor = Attributor::builtin(options.site.as_deref())?;
-        let rec = Recorder::new(session, attributor, devices, Vec::new());
+        let mut rec = Recorder::new(session, attributor, devices, Vec::new());
+        if let Some(plan) = plan {
+            rec = rec.with_baseline(plan);
+        }
         let sock = socket_path(&db);
         let control = Server::start(&sock)
             .with_context(|| format!("serving the control socket {}", sock.display()))?;
         eprintln!(
-            "sporfri: recording session {} \"{label}\" in {}; marks: sporfri mark consent-accepted|consent-rejected|page --db {}",
+            "sporfri: recording session {} \"{label}\" in {}; marks: sporfri mark visit|consent-accepted|consent-rejected|page --db {}",
             rec.session().id,
             db.display(),
             db.display()

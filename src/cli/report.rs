@@ -11,7 +11,7 @@ use sporfri::attribute::SignatureSet;
 use sporfri::attribute::site::SiteFacts;
 use sporfri::report::diff::DiffSide;
 use sporfri::report::{self, Meta, describe_set};
-use sporfri::session::{ContactRecord, RequestEntry, Session, SessionId, reattribute};
+use sporfri::session::{ContactRecord, RequestEntry, Session, SessionId, reattribute, resettle};
 use sporfri::store::{Store, default_path};
 
 /// Output formats of `report` and `diff`.
@@ -90,6 +90,8 @@ fn attributed(store: &Store, id: SessionId, args: &RenderArgs) -> Result<Attribu
             )
         })?;
         reattribute(&mut contacts, &mut requests, &attributor);
+        // What the idle baseline said of each contact stays; its browser names settle again.
+        resettle(&mut contacts);
         let today = attributor
             .signature_set()
             .context("signatures loaded without their set")?;

@@ -6,21 +6,30 @@ use std::io::{self, Write};
 use crate::attribute::{Category, Hidden, Party};
 use crate::contact::{Contact, Device, Scope};
 use crate::observation::{DeviceId, Ech};
+use crate::session::{Background, BaselineFacts};
+
+/// A contact and what a recorded session's baseline and visit mark say of it (`None`: not
+/// recorded).
+pub type WithFacts<'a> = (&'a Contact, Option<&'a BaselineFacts>);
 
 /// The groups of a device's block, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Section {
     /// Internet contacts.
     Internet,
+    /// Seen while idle (the baseline) or before the visit mark: apart from the findings.
+    Background,
     /// Names the browser or OS contacts on its own that sites also embed: apart.
     BackgroundOrSite,
     /// The local network.
     Local,
 }
 
-fn section(c: &Contact) -> Section {
+fn section(c: &Contact, facts: Option<&BaselineFacts>) -> Section {
+    let background = facts.is_some_and(|f| f.background.is_some());
     match (c.scope, c.attribution.party) {
         (Scope::Local, _) => Section::Local,
+        (Scope::Internet, _) if background => Section::Background,
         (Scope::Internet, Party::BackgroundOrSite) => Section::BackgroundOrSite,
         (Scope::Internet, _) => Section::Internet,
     }
@@ -33,14 +42,28 @@ pub fn write(
     contacts: &[&Contact],
     devices: &BTreeMap<DeviceId, Device>,
 ) -> io::Result<()> {
+    let rows: Vec<WithFacts<'_>> = contacts.iter().map(|c| (*c, None)).collect();
+    write_with(out, &rows, devices)
+}
+
+/// [`write`] for a recorded session: contacts seen while idle or before the visit mark get a
+/// section of their own after the internet contacts, and every row says what the baseline
+/// said of it.
+pub fn write_with(
+    out: &mut impl Write,
+    contacts: &[WithFacts<'_>],
+    devices: &BTreeMap<DeviceId, Device>,
+) -> io::Result<()> {
     if contacts.is_empty() {
         return writeln!(out, "no contacts found");
     }
-    let mut ordered: Vec<&Contact> = contacts.to_vec();
+    let section = |(c, f): &WithFacts<'_>| section(c, *f);
+    let mut ordered: Vec<WithFacts<'_>> = contacts.to_vec();
     // Stable: within a device and section the given order stays.
-    ordered.sort_by_key(|c| (c.device, section(c)));
+    ordered.sort_by_key(|r| (r.0.device, section(r)));
     let mut current: Option<(DeviceId, Section)> = None;
-    for c in ordered {
+    for r in ordered {
+        let c = r.0;
         if current.map(|(d, _)| d) != Some(c.device) {
             if current.is_some() {
                 writeln!(out)?;
@@ -48,9 +71,13 @@ pub fn write(
             device_header(out, c.device, devices.get(&c.device))?;
             current = None;
         }
-        if current != Some((c.device, section(c))) {
-            match section(c) {
+        if current != Some((c.device, section(&r))) {
+            match section(&r) {
                 Section::Internet => {}
+                Section::Background => writeln!(
+                    out,
+                    "  -- background (seen while idle, or before the visit mark): not in findings 1-3 --"
+                )?,
                 Section::BackgroundOrSite => writeln!(
                     out,
                     "  -- browser or OS, possibly the site (contacted by the browser on its own; sites embed them too) --"
@@ -73,9 +100,9 @@ pub fn write(
                 "UP",
                 "DOWN"
             )?;
-            current = Some((c.device, section(c)));
+            current = Some((c.device, section(&r)));
         }
-        row(out, c)?;
+        row(out, c, r.1)?;
     }
     Ok(())
 }
@@ -99,7 +126,7 @@ fn device_header(out: &mut impl Write, id: DeviceId, dev: Option<&Device>) -> io
     writeln!(out)
 }
 
-fn row(out: &mut impl Write, c: &Contact) -> io::Result<()> {
+fn row(out: &mut impl Write, c: &Contact, facts: Option<&BaselineFacts>) -> io::Result<()> {
     let first = c.first_seen.rfc3339();
     let via = c
         .via
@@ -130,16 +157,19 @@ fn row(out: &mut impl Write, c: &Contact) -> io::Result<()> {
         c.flows,
         bytes(c.bytes_up),
         bytes(c.bytes_down),
-        notes(c)
+        notes(c, facts)
     );
     writeln!(out, "{}", line.trim_end())
 }
 
 /// What a reader must not miss about a row: hidden or cloaked traffic, a lookup the network
 /// blocked, a public name on a private address, ECH, declarations.
-fn notes(c: &Contact) -> String {
+fn notes(c: &Contact, facts: Option<&BaselineFacts>) -> String {
     let a = &c.attribution;
     let mut n: Vec<String> = Vec::new();
+    if let Some(f) = facts {
+        n.extend(baseline_note(f));
+    }
     if let Some(cloak) = &a.cloaked {
         n.push(format!("CLOAKED via {}", cloak.target));
     }
@@ -177,6 +207,20 @@ fn notes(c: &Contact) -> String {
         (Some(ip), k) => n.push(format!("{ip} +{}", k - 1)),
     }
     n.join("; ")
+}
+
+/// What the baseline and the visit mark said, for a row.
+fn baseline_note(f: &BaselineFacts) -> Option<String> {
+    let id = f
+        .baseline_id
+        .map(|id| format!(" (baseline {id})"))
+        .unwrap_or_default();
+    match f.background {
+        Some(Background::SeenWhileIdle) => Some(format!("seen while idle{id}")),
+        Some(Background::BeforeVisit) => Some("before the visit".to_owned()),
+        None if f.also_seen_while_idle => Some(format!("ALSO SEEN WHILE IDLE, grew{id}")),
+        None => None,
+    }
 }
 
 /// At most `width` characters, with an ellipsis when cut.

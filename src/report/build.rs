@@ -113,6 +113,9 @@ pub(super) fn item(session: &Session, c: &ContactRecord, detail: Option<String>)
         detail: super::attempts::detail_with_notes(detail, c),
         blocked: c.blocked,
         resolved_private: c.resolved_private,
+        background: c.baseline.background,
+        in_baseline: c.baseline.in_baseline,
+        also_seen_while_idle: c.baseline.also_seen_while_idle,
     }
 }
 
@@ -166,16 +169,21 @@ pub fn build_with_requests(
             matches!(
                 c.attribution.party,
                 Party::First | Party::Third | Party::Unknown
-            )
+            ) && !in_background(c)
         })
         .collect();
     let apart = |p: Party| -> Vec<Item> {
         contacts
             .iter()
-            .filter(|c| c.attribution.party == p)
+            .filter(|c| c.attribution.party == p && !in_background(c))
             .map(|c| item(session, c, None))
             .collect()
     };
+    let background = contacts
+        .iter()
+        .filter(|c| in_background(c))
+        .map(|c| item(session, c, None))
+        .collect();
     let mut findings = findings(session, contacts, site.as_ref());
     let cookies_and_requests = super::requests::section(session, requests);
     findings.extend(super::requests::cookie_findings(
@@ -194,13 +202,14 @@ pub fn build_with_requests(
         report_version: REPORT_VERSION,
         meta,
         session: session_info(session),
-        summary: summary(contacts, &findings),
+        summary: summary(session, contacts, &findings),
         caveats,
         site,
         frame: frame(session),
         findings,
         organisations: organisations(&main),
         categories: categories(&main),
+        background,
         os_background: apart(Party::OsBackground),
         background_or_site: apart(Party::BackgroundOrSite),
         local: apart(Party::Local),
@@ -233,17 +242,38 @@ fn session_info(s: &Session) -> SessionInfo {
         devices: s.devices.clone(),
         device_filter: s.device_filter.clone(),
         stats: s.stats.clone(),
+        baseline: s.baseline,
+        against: s.against.clone(),
+        against_text: s.against.as_ref().map(|a| a.describe(s.started)),
     }
 }
 
-fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
+/// Listed under "Background (seen while idle)": the baseline saw it or it came before the visit
+/// mark, and it is not local (the local network has its own list).
+fn in_background(c: &ContactRecord) -> bool {
+    c.baseline.background.is_some() && c.attribution.party != Party::Local
+}
+
+fn summary(session: &Session, contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
     let n = |p: Party| contacts.iter().filter(|c| c.attribution.party == p).count();
+    // Third parties the findings count: those seen while idle are listed apart.
+    let counted =
+        |c: &&ContactRecord| c.attribution.party == Party::Third && c.baseline.background.is_none();
     let orgs: BTreeSet<String> = contacts
         .iter()
-        .filter(|c| c.attribution.party == Party::Third)
+        .filter(counted)
         .map(|c| org_key(c.attribution.org.as_deref(), &c.name))
         .collect();
-    let third = n(Party::Third);
+    let third = contacts.iter().filter(counted).count();
+    let background: Vec<&ContactRecord> = contacts.iter().filter(|c| in_background(c)).collect();
+    let background_third = background
+        .iter()
+        .filter(|c| c.attribution.party == Party::Third)
+        .count();
+    let also = contacts
+        .iter()
+        .filter(|c| c.baseline.also_seen_while_idle)
+        .count();
     let hidden = contacts
         .iter()
         .filter(|c| c.attribution.hidden.is_some())
@@ -258,7 +288,8 @@ fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
     let blocked = contacts.iter().filter(|c| c.blocked.is_some()).count();
     let blocked_third = contacts
         .iter()
-        .filter(|c| c.blocked.is_some() && c.attribution.party == Party::Third)
+        .filter(counted)
+        .filter(|c| c.blocked.is_some())
         .count();
     let mut headline = if third == 0 {
         format!(
@@ -294,6 +325,7 @@ fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
              site's: listed apart as \"browser or OS, possibly the site\"."
         ));
     }
+    headline.push_str(&idle_clause(session, background_third, also));
     Summary {
         tracking_free: third == 0,
         headline,
@@ -307,7 +339,38 @@ fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
         local_contacts: n(Party::Local),
         unknown_contacts: n(Party::Unknown),
         hidden_contacts: hidden,
+        background_contacts: background.len(),
+        background_third_party_contacts: background_third,
+        before_visit_contacts: background
+            .iter()
+            .filter(|c| c.baseline.background == Some(crate::session::Background::BeforeVisit))
+            .count(),
+        also_seen_while_idle_contacts: also,
     }
+}
+
+/// The headline's words on the baseline: how many third parties it set apart, how many it
+/// kept because they grew.
+fn idle_clause(session: &Session, background_third: usize, also: usize) -> String {
+    let mut s = String::new();
+    if background_third > 0 {
+        let against = session
+            .against
+            .as_ref()
+            .and_then(|a| a.applied())
+            .map(|b| format!(" (baseline {})", b.id))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            " {background_third} third-party name(s) seen while the device was idle{against} or \
+             before the visit mark are listed apart as background, not counted."
+        ));
+    }
+    if also > 0 {
+        s.push_str(&format!(
+            " {also} name(s) also seen while idle are counted: their traffic grew with the visit."
+        ));
+    }
+    s
 }
 
 fn caveats(
@@ -385,6 +448,7 @@ fn caveats(
         ));
     }
     out.extend(super::attempts::caveats(contacts));
+    out.extend(super::idle::caveats(session, contacts));
     out
 }
 

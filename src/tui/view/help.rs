@@ -10,6 +10,10 @@ use ratatui::widgets::{Block, Paragraph};
 pub const KEYS: &[(&str, &str)] = &[
     ("a", "consent accepted: mark now (stored immediately)"),
     ("r", "consent rejected: mark now"),
+    (
+        "v",
+        "visit: mark now, as you open the service (before it: the device on its own)",
+    ),
     ("p", "page mark, with a text prompt (\"opened login\")"),
     ("m", "note mark, with a text prompt"),
     ("n", "new session (label prompt); ends the current one"),
@@ -20,6 +24,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("1", "hide / show first-party rows"),
     ("o", "hide / show OS background rows"),
+    (
+        "b",
+        "hide / show background rows (seen while idle or before the visit; dimmed)",
+    ),
     ("g", "newest first / grouped by organisation"),
     ("f", "follow the next device (then all again)"),
     ("enter", "detail of the selected contact (devices: follow)"),
