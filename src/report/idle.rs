@@ -29,7 +29,7 @@ fn idle_words(id: Option<u64>, m: &IdleMatch) -> String {
     let what = match m.by {
         MatchBy::Name => format!("{id} saw this name"),
         MatchBy::Service => format!(
-            "{id} saw the same organisation and service as {} (rotating host names)",
+            "{id} saw the same service under the same domain as {} (rotating host names)",
             m.name
         ),
     };
@@ -104,7 +104,8 @@ pub(super) fn caveats(session: &Session, contacts: &[ContactRecord]) -> Vec<Stri
         Some(a) if a.applied().is_some() => {
             out.push(format!(
                 "Compared with {}. Names the baseline saw (the same name; for non-tracking \
-                 services also the same organisation and service, for rotating host names) are \
+                 services also the same organisation and service under the same domain, for rotating \
+                 host names) are \
                  listed under \"Background (seen while idle)\" and not counted in findings 1 to \
                  3, unless their rate of flows or bytes during the visit was at least \
                  {GROWTH_FACTOR} times the idle rate (and {MIN_EXTRA_FLOWS} flows or {} more): \

@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::{ContactRecord, Session, SessionId, ts};
+use crate::attribute::name::registrable;
 use crate::attribute::{Category, Party, TRACKING_CATEGORIES};
 use crate::time::Timestamp;
 
@@ -200,14 +201,15 @@ impl Background {
 pub enum MatchBy {
     /// The same name.
     Name,
-    /// The same organisation and service (rotating host names), never for a tracking category.
+    /// The same organisation, service and registrable domain (rotating host names), never for a
+    /// tracking category.
     Service,
 }
 
 /// Idle and visit activity of a name, and whether it grew.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdleMatch {
-    /// Same name, or same organisation and service.
+    /// Same name, or same organisation, service and registrable domain.
     pub by: MatchBy,
     /// The baseline's name (for a service match, one of them).
     pub name: String,
@@ -267,20 +269,33 @@ pub struct IdleBaseline {
     pub reference: BaselineRef,
     window_ns: u64,
     by_name: HashMap<String, Activity>,
-    by_service: HashMap<(String, String), (Activity, String)>,
+    /// (organisation, service, registrable domain) → activity, and one of its names.
+    by_service: HashMap<ServiceKey, (Activity, String)>,
+}
+
+/// A service's rotating host names: organisation, service and registrable domain
+/// (`r3---sn-abc.googlevideo.com` and `r7---sn-xyz.googlevideo.com` are one; YouTube's top
+/// site and its embed domain are not).
+type ServiceKey = (String, String, String);
+
+/// The service key of a stored contact, when it has an organisation and a service.
+fn service_key(c: &ContactRecord) -> Option<ServiceKey> {
+    let a = &c.attribution;
+    let domain = registrable(&c.name).unwrap_or(&c.name).to_owned();
+    Some((a.org.clone()?, a.service.clone()?, domain))
 }
 
 impl IdleBaseline {
     /// The baseline `session` with its `contacts`.
     pub fn new(session: &Session, contacts: &[ContactRecord]) -> IdleBaseline {
         let mut by_name: HashMap<String, Activity> = HashMap::new();
-        let mut by_service: HashMap<(String, String), (Activity, String)> = HashMap::new();
+        let mut by_service: HashMap<ServiceKey, (Activity, String)> = HashMap::new();
         for c in contacts {
             let a = Activity::of(c);
             by_name.entry(c.name.clone()).or_default().add(a);
-            if let (Some(org), Some(service)) = (&c.attribution.org, &c.attribution.service) {
+            if let Some(key) = service_key(c) {
                 let e = by_service
-                    .entry((org.clone(), service.clone()))
+                    .entry(key)
                     .or_insert_with(|| (Activity::default(), c.name.clone()));
                 e.0.add(a);
             }
@@ -364,23 +379,17 @@ impl Judge<'_> {
     /// mark speaks for them.
     pub fn apply(&self, records: &mut [ContactRecord]) {
         let visit_ns = window(self.visit.or(self.started), self.now);
-        let mut by_service: HashMap<(String, String, String), Activity> = HashMap::new();
+        let mut by_service: HashMap<(String, ServiceKey), Activity> = HashMap::new();
         for c in records.iter() {
-            if let (Some(o), Some(s)) = (&c.attribution.org, &c.attribution.service) {
-                let key = (c.device.clone(), o.clone(), s.clone());
-                by_service
-                    .entry(key)
-                    .or_default()
-                    .add(self.visit_activity(c));
+            if let Some(key) = service_key(c) {
+                let total = by_service.entry((c.device.clone(), key)).or_default();
+                total.add(self.visit_activity(c));
             }
         }
         for c in records.iter_mut() {
-            let service_total = match (&c.attribution.org, &c.attribution.service) {
-                (Some(o), Some(s)) => by_service
-                    .get(&(c.device.clone(), o.clone(), s.clone()))
-                    .copied(),
-                _ => None,
-            };
+            let service_total = service_key(c)
+                .and_then(|key| by_service.get(&(c.device.clone(), key)))
+                .copied();
             self.judge(c, visit_ns, service_total);
         }
     }
@@ -453,8 +462,7 @@ impl Judge<'_> {
             if tracking(a.category) || a.party == Party::Local {
                 return None;
             }
-            let key = (a.org.clone()?, a.service.clone()?);
-            let (idle, name) = b.by_service.get(&key)?;
+            let (idle, name) = b.by_service.get(&service_key(c)?)?;
             (MatchBy::Service, name.clone(), *idle, service_total?)
         };
         Some(IdleMatch {

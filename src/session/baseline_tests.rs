@@ -155,7 +155,11 @@ fn rotating_names_match_by_service_but_trackers_only_by_name() {
     r.packet(t(100.0));
     r.observe(&query(101.0, PHONE, "r7---sn-xyz.googlevideo.com"));
     r.observe(&query(101.0, PHONE, "www.google-analytics.com"));
+    r.observe(&query(101.0, PHONE, "www.youtube-nocookie.com"));
     let rs = r.records();
+    // A browser's top site is not the same service as a page's embed under another domain.
+    let embed = record_of(&rs, "www.youtube-nocookie.com");
+    assert!(!embed.baseline.in_baseline, "{embed:?}");
     let video = record_of(&rs, "r7---sn-xyz.googlevideo.com");
     assert!(video.attribution.service.is_some(), "{video:?}");
     let m = video.baseline.idle.as_ref().unwrap();
