@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::idle::in_background;
 use super::localtime::when;
 use super::meta::{AttributedWith, SignatureInfo};
 use super::verdict::{findings, is_tracking};
@@ -248,12 +249,6 @@ fn session_info(s: &Session) -> SessionInfo {
     }
 }
 
-/// Listed under "Background (seen while idle)": the baseline saw it or it came before the visit
-/// mark, and it is not local (the local network has its own list).
-fn in_background(c: &ContactRecord) -> bool {
-    c.baseline.background.is_some() && c.attribution.party != Party::Local
-}
-
 fn summary(session: &Session, contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
     let n = |p: Party| contacts.iter().filter(|c| c.attribution.party == p).count();
     // Third parties the findings count: those seen while idle are listed apart.
@@ -265,15 +260,7 @@ fn summary(session: &Session, contacts: &[ContactRecord], findings: &[super::Fin
         .map(|c| org_key(c.attribution.org.as_deref(), &c.name))
         .collect();
     let third = contacts.iter().filter(counted).count();
-    let background: Vec<&ContactRecord> = contacts.iter().filter(|c| in_background(c)).collect();
-    let background_third = background
-        .iter()
-        .filter(|c| c.attribution.party == Party::Third)
-        .count();
-    let also = contacts
-        .iter()
-        .filter(|c| c.baseline.also_seen_while_idle)
-        .count();
+    let idle = super::idle::Counts::of(contacts);
     let hidden = contacts
         .iter()
         .filter(|c| c.attribution.hidden.is_some())
@@ -325,7 +312,7 @@ fn summary(session: &Session, contacts: &[ContactRecord], findings: &[super::Fin
              site's: listed apart as \"browser or OS, possibly the site\"."
         ));
     }
-    headline.push_str(&idle_clause(session, background_third, also));
+    headline.push_str(&idle.clause(session));
     Summary {
         tracking_free: third == 0,
         headline,
@@ -339,38 +326,11 @@ fn summary(session: &Session, contacts: &[ContactRecord], findings: &[super::Fin
         local_contacts: n(Party::Local),
         unknown_contacts: n(Party::Unknown),
         hidden_contacts: hidden,
-        background_contacts: background.len(),
-        background_third_party_contacts: background_third,
-        before_visit_contacts: background
-            .iter()
-            .filter(|c| c.baseline.background == Some(crate::session::Background::BeforeVisit))
-            .count(),
-        also_seen_while_idle_contacts: also,
+        background_contacts: idle.background,
+        background_third_party_contacts: idle.background_third,
+        before_visit_contacts: idle.before_visit,
+        also_seen_while_idle_contacts: idle.also,
     }
-}
-
-/// The headline's words on the baseline: how many third parties it set apart, how many it
-/// kept because they grew.
-fn idle_clause(session: &Session, background_third: usize, also: usize) -> String {
-    let mut s = String::new();
-    if background_third > 0 {
-        let against = session
-            .against
-            .as_ref()
-            .and_then(|a| a.applied())
-            .map(|b| format!(" (baseline {})", b.id))
-            .unwrap_or_default();
-        s.push_str(&format!(
-            " {background_third} third-party name(s) seen while the device was idle{against} or \
-             before the visit mark are listed apart as background, not counted."
-        ));
-    }
-    if also > 0 {
-        s.push_str(&format!(
-            " {also} name(s) also seen while idle are counted: their traffic grew with the visit."
-        ));
-    }
-    s
 }
 
 fn caveats(

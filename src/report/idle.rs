@@ -10,6 +10,72 @@ use crate::session::{
     MIN_EXTRA_FLOWS, MatchBy, Session,
 };
 
+/// Listed under "Background (seen while idle)": the baseline saw it or it came before the visit
+/// mark, and it is not local (the local network has its own list).
+pub(super) fn in_background(c: &ContactRecord) -> bool {
+    c.baseline.background.is_some() && c.attribution.party != Party::Local
+}
+
+/// The summary's counts of what was set apart.
+pub(super) struct Counts {
+    /// Contacts listed under "Background (seen while idle)".
+    pub background: usize,
+    /// Third parties among them.
+    pub background_third: usize,
+    /// Those first seen before the visit mark (and not in the baseline).
+    pub before_visit: usize,
+    /// Seen while idle but grown with the visit: counted.
+    pub also: usize,
+}
+
+impl Counts {
+    /// The counts of `contacts`.
+    pub fn of(contacts: &[ContactRecord]) -> Counts {
+        let background: Vec<&ContactRecord> =
+            contacts.iter().filter(|c| in_background(c)).collect();
+        Counts {
+            background: background.len(),
+            background_third: background
+                .iter()
+                .filter(|c| c.attribution.party == Party::Third)
+                .count(),
+            before_visit: background
+                .iter()
+                .filter(|c| c.baseline.background == Some(Background::BeforeVisit))
+                .count(),
+            also: contacts
+                .iter()
+                .filter(|c| c.baseline.also_seen_while_idle)
+                .count(),
+        }
+    }
+
+    /// The headline's words on the baseline: how many third parties it set apart, how many it
+    /// kept because they grew.
+    pub fn clause(&self, session: &Session) -> String {
+        let (background_third, also) = (self.background_third, self.also);
+        let mut s = String::new();
+        if background_third > 0 {
+            let against = session
+                .against
+                .as_ref()
+                .and_then(|a| a.applied())
+                .map(|b| format!(" (baseline {})", b.id))
+                .unwrap_or_default();
+            s.push_str(&format!(
+                " {background_third} third-party name(s) seen while the device was idle{against} or \
+                 before the visit mark are listed apart as background, not counted."
+            ));
+        }
+        if also > 0 {
+            s.push_str(&format!(
+                " {also} name(s) also seen while idle are counted: their traffic grew with the visit."
+            ));
+        }
+        s
+    }
+}
+
 /// `2 flows, 3.1 kB in 10.0 s`.
 fn activity(a: Activity, ms: u64) -> String {
     format!(

@@ -378,9 +378,14 @@ impl Judge<'_> {
     /// visit mark is set) and settle `background-or-site` names where a baseline or the visit
     /// mark speaks for them.
     pub fn apply(&self, records: &mut [ContactRecord]) {
+        if self.baseline.is_none() && self.visit.is_none() {
+            // Nothing to compare with: every record keeps the default facts.
+            return;
+        }
         let visit_ns = window(self.visit.or(self.started), self.now);
         let mut by_service: HashMap<(String, ServiceKey), Activity> = HashMap::new();
-        for c in records.iter() {
+        // Totals per service are only compared with a baseline's.
+        for c in records.iter().filter(|_| self.baseline.is_some()) {
             if let Some(key) = service_key(c) {
                 let total = by_service.entry((c.device.clone(), key)).or_default();
                 total.add(self.visit_activity(c));

@@ -298,3 +298,21 @@ fn old_records_and_sessions_read_without_the_new_fields() {
     let back: Session = serde_json::from_value(s).unwrap();
     assert!(!back.baseline && back.against.is_none());
 }
+
+#[test]
+fn reattributing_keeps_what_the_baseline_said_and_settles_again() {
+    let b = baseline(&["accounts.google.com"], &[]);
+    let mut r = recorder(&[]).with_baseline(BaselinePlan::named(b, false, 7));
+    r.packet(t(100.0));
+    r.observe(&query(101.0, PHONE, "accounts.google.com"));
+    r.observe(&query(101.0, PHONE, "www.google-analytics.com"));
+    let mut rs = r.records();
+    let before = rs.clone();
+    super::reattribute(&mut rs, &mut [], r.attributor());
+    assert_eq!(
+        record_of(&rs, "accounts.google.com").attribution.party,
+        Party::BackgroundOrSite
+    );
+    resettle(&mut rs);
+    assert_eq!(rs, before);
+}
