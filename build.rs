@@ -46,10 +46,12 @@ fn main() {
         if std::fs::read_to_string(&path).is_err() {
             continue;
         }
+        // The path is spelled from the crate's directory at compile time, not this script's
+        // absolute path: a build directory shared between two checkouts (CI builds the checkout
+        // and a clean clone with one target dir) may reuse this output without rerunning us.
         let _ = writeln!(
             code,
-            "    ({rel:?}, include_str!({:?})),",
-            path.display().to_string()
+            "    ({rel:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/signatures/\", {rel:?}))),"
         );
     }
     code.push_str("];\n");
