@@ -130,9 +130,10 @@ pub struct SessionArgs {
     /// Record a session with this label in the database (e.g. "borger.dk iPhone, reject").
     #[arg(long)]
     pub label: Option<String>,
-    /// A mark: KIND@WHEN[=TEXT], KIND one of consent-accepted, consent-rejected, page, note;
-    /// WHEN seconds after the first packet (12.5s) or an RFC 3339 time. Repeatable.
-    /// Example: --mark consent-rejected@12.5s --mark "page@30s=opened login".
+    /// A mark: KIND@WHEN[=TEXT], KIND one of consent-accepted, consent-rejected, page, note,
+    /// visit (the tester opened the service: what came before is background); WHEN seconds
+    /// after the first packet (12.5s) or an RFC 3339 time. Repeatable.
+    /// Example: --mark visit@4s --mark consent-rejected@12.5s --mark "page@30s=opened login".
     /// With --requests (no --label), the marks give each request its phase.
     #[arg(long = "mark", value_name = "KIND@WHEN[=TEXT]")]
     pub marks: Vec<MarkSpec>,

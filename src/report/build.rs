@@ -278,7 +278,17 @@ fn summary(session: &Session, contacts: &[ContactRecord], findings: &[super::Fin
         .filter(counted)
         .filter(|c| c.blocked.is_some())
         .count();
-    let mut headline = if third == 0 {
+    let mut headline = if third == 0 && idle.background_tracking > 0 {
+        // Never "tracking-free" while trackers were seen: the network cannot tell whether the
+        // visit used them too.
+        format!(
+            "No third-party contact is counted in the findings, but this is not called \
+             tracking-free: {} name(s) of a tracking category were also seen while the device \
+             was idle or before the visit mark, and the network cannot tell whether the visit \
+             used them too. See the caveats.",
+            idle.background_tracking
+        )
+    } else if third == 0 {
         format!(
             "Tracking-free within what the capture could see: no third-party contact among {} \
              contacts ({} first party, {} OS background, {} local). See the caveats and \
@@ -314,7 +324,7 @@ fn summary(session: &Session, contacts: &[ContactRecord], findings: &[super::Fin
     }
     headline.push_str(&idle.clause(session));
     Summary {
-        tracking_free: third == 0,
+        tracking_free: third == 0 && idle.background_tracking == 0,
         headline,
         contacts: contacts.len(),
         third_party_contacts: third,

@@ -16,12 +16,23 @@ pub(super) fn in_background(c: &ContactRecord) -> bool {
     c.baseline.background.is_some() && c.attribution.party != Party::Local
 }
 
+/// A third party of a tracking category.
+fn tracking_third(c: &ContactRecord) -> bool {
+    c.attribution.party == Party::Third
+        && c.attribution
+            .category
+            .is_some_and(super::verdict::is_tracking)
+}
+
 /// The summary's counts of what was set apart.
 pub(super) struct Counts {
     /// Contacts listed under "Background (seen while idle)".
     pub background: usize,
     /// Third parties among them.
     pub background_third: usize,
+    /// Third parties of a tracking category among them: the session is not called
+    /// tracking-free while there are any (the visit may have used them too).
+    pub background_tracking: usize,
     /// Those first seen before the visit mark (and not in the baseline).
     pub before_visit: usize,
     /// Seen while idle but grown with the visit: counted.
@@ -39,6 +50,7 @@ impl Counts {
                 .iter()
                 .filter(|c| c.attribution.party == Party::Third)
                 .count(),
+            background_tracking: background.iter().filter(|c| tracking_third(c)).count(),
             before_visit: background
                 .iter()
                 .filter(|c| c.baseline.background == Some(Background::BeforeVisit))
@@ -218,13 +230,7 @@ pub(super) fn caveats(session: &Session, contacts: &[ContactRecord]) -> Vec<Stri
     }
     let subtracted: Vec<&str> = contacts
         .iter()
-        .filter(|c| {
-            c.baseline.background.is_some()
-                && c.attribution.party == Party::Third
-                && c.attribution
-                    .category
-                    .is_some_and(super::verdict::is_tracking)
-        })
+        .filter(|c| in_background(c) && tracking_third(c))
         .map(|c| c.name.as_str())
         .collect();
     if !subtracted.is_empty() {

@@ -250,7 +250,8 @@ pub struct Item {
 /// The session at a glance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Summary {
-    /// No third-party contact was observed (the caveats still apply).
+    /// No third-party contact was observed (the caveats still apply), and none of a tracking
+    /// category was set apart as seen while idle or before the visit mark.
     pub tracking_free: bool,
     /// One sentence for the top of the report.
     pub headline: String,

@@ -338,3 +338,43 @@ fn names_seen_while_idle_are_background_and_named_in_the_caveats() {
     assert!(super::md::render(&r).contains("## Background (seen while idle)"));
     assert!(super::html::render(&r).contains("Compared with baseline 3"));
 }
+
+/// Issue 18: trackers set apart as seen while idle never make a session "tracking-free" (the
+/// visit may have used them too); other third parties set apart do not stand in its way.
+#[test]
+fn trackers_seen_while_idle_are_not_called_tracking_free() {
+    use crate::session::{Background, MarkKind};
+    let s = session(&[(50, MarkKind::Visit)], Some("x.dk"));
+    let apart = |name: &str, category| {
+        let mut c = contact(
+            name,
+            Party::Third,
+            Some(category),
+            Phase::BeforeConsent,
+            1,
+            60,
+        );
+        c.baseline.before_visit = true;
+        c.baseline.background = Some(Background::BeforeVisit);
+        c
+    };
+    let cdn = apart("cdn.example", Category::Cdn);
+    let free = build(&s, std::slice::from_ref(&cdn), None, Meta::current(vec![]));
+    assert!(free.summary.tracking_free, "{}", free.summary.headline);
+    let ga = apart("ga.example", Category::Analytics);
+    let r = build(&s, &[cdn, ga], None, Meta::current(vec![]));
+    assert_eq!(r.summary.third_party_contacts, 0);
+    assert!(!r.summary.tracking_free);
+    assert!(
+        r.summary
+            .headline
+            .starts_with("No third-party contact is counted in the findings, but this is not called tracking-free: 1 name(s) of a tracking category"),
+        "{}",
+        r.summary.headline
+    );
+    assert!(
+        r.caveats.iter().any(|c| c.contains(": ga.example.")),
+        "{:?}",
+        r.caveats
+    );
+}

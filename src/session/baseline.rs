@@ -116,6 +116,13 @@ impl Against {
         Some(test_started?.since(b.ended.or(b.started)?))
     }
 
+    /// How long after the test session's first packet the baseline began, when it was
+    /// recorded later (a tester may record it after the visit).
+    pub fn recorded_after_ns(&self, test_started: Option<Timestamp>) -> Option<u64> {
+        let (b, t) = (self.baseline.as_ref()?.started?, test_started?);
+        (b > t).then(|| b.since(t))
+    }
+
     /// The baseline is older than [`Against::max_age_days`].
     pub fn stale(&self, test_started: Option<Timestamp>) -> bool {
         self.age_ns(test_started)
@@ -147,7 +154,13 @@ impl Against {
                 b.devices.join(" ")
             ));
         }
-        if let Some(age) = self.age_ns(test_started) {
+        if let Some(later) = self.recorded_after_ns(test_started) {
+            // A baseline made after the visit has no age at it: say when it was made instead.
+            s.push_str(&format!(
+                ", recorded {} after this session",
+                age_words(later)
+            ));
+        } else if let Some(age) = self.age_ns(test_started) {
             s.push_str(&format!(", {} old", age_words(age)));
             if self.stale(test_started) {
                 s.push_str(&format!(", older than {} days", self.max_age_days));

@@ -276,6 +276,16 @@ fn an_old_baseline_is_named_old() {
         "{d}"
     );
     assert!(d.contains("older than 7 days"), "{d}");
+    // Recorded after the visit: no age, and never old.
+    let mut later = against.clone();
+    let b = later.baseline.as_mut().unwrap();
+    (b.started, b.ended) = (Some(t(3.0 * 3_600.0)), Some(t(3.0 * 3_600.0 + 10.0)));
+    let d = later.describe(Some(t(0.0)));
+    assert!(
+        d.ends_with("(the latest of the device, recorded 3.0 h after this session)"),
+        "{d}"
+    );
+    assert!(!later.stale(Some(t(0.0))));
 }
 
 #[test]
