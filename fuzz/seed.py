@@ -78,5 +78,10 @@ for cap in CAPS:
     for p in tshark_hex(cap, "http", "tcp.payload"):
         put("http", p)
 
+# h3: hand-made HTTP/3 connections (control and encoder streams, RFC 9204's QPACK examples,
+# reordering, GOAWAY, close), kept in the regression corpus.
+for seed in sorted((ROOT / "regressions" / "h3").iterdir()):
+    put("h3", seed.read_bytes())
+
 for t in sorted((ROOT / "corpus").iterdir()):
     print(t.name, len(list(t.iterdir())))

@@ -6,7 +6,10 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use crate::capture::{FileSource, Packet, PacketSource};
 use crate::contact::Contacts;
-use crate::decrypt::{Feed, KeyLog, TlsConn, plaintext_exchanges};
+use crate::decrypt::quic_keys::{self, HeaderKey, Labels, PacketKey, QuicSuite};
+use crate::decrypt::{
+    Datagram, Feed, KeyLog, QuicDecrypt, QuicStart, TlsConn, plaintext_exchanges, plaintext_h3,
+};
 use crate::flow::quic::QuicTracker;
 use crate::output::extract::Extraction;
 use crate::stats::Counters;
@@ -20,8 +23,8 @@ const LINKS: [u32; 13] = [0, 1, 9, 12, 14, 50, 101, 108, 113, 228, 229, 239, 276
 const PIPE_LINKS: [u32; 6] = [1, 1, 1, 101, 113, 276];
 
 /// Target names, as in `fuzz/Cargo.toml`.
-pub const TARGETS: [&str; 9] = [
-    "link", "dns", "tls", "http", "quic", "gquic", "capture", "pipeline", "decrypt",
+pub const TARGETS: [&str; 10] = [
+    "link", "dns", "tls", "http", "quic", "gquic", "capture", "pipeline", "decrypt", "h3",
 ];
 
 /// Run the target called `name` on `data`; false for an unknown name.
@@ -36,6 +39,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "capture" => capture_file(data),
         "pipeline" => pipeline(data),
         "decrypt" => decrypt(data),
+        "h3" => h3(data),
         _ => return false,
     }
     true
@@ -193,4 +197,146 @@ pub fn decrypt(data: &[u8]) {
     }
     conn.finish(&mut out);
     let _ = plaintext_exchanges(Some("fuzz.example".into()), &chunks, &mut weirds);
+}
+
+/// The `h3` target's client.
+const H3_CLIENT: SocketAddr = SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 50_000);
+/// The `h3` target's server.
+const H3_SERVER: SocketAddr = SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 443);
+/// The server's connection ID in the `h3` target's connection.
+const FUZZ_SERVER_CID: [u8; 4] = [0x8b, 0xf0, 0x73, 0xd6];
+
+/// HTTP/3 lab decryption. Chunks split at 0xff (the first bit of each picks the direction) run
+/// as decrypted 1-RTT payloads (frames, stream reassembly, HTTP/3, QPACK), then through a
+/// followed QUIC connection twice: sealed with its keys as 1-RTT packets, so that the fuzzer
+/// reaches what lies behind the AEAD, and as raw datagrams (long and short headers, CIDs, header
+/// protection, packets that do not open).
+pub fn h3(data: &[u8]) {
+    let _ = h3_requests(data);
+}
+
+/// The body of the `h3` target: requests decrypted (plaintext path, then the connection).
+fn h3_requests(data: &[u8]) -> (usize, usize) {
+    let chunks: Vec<(bool, &[u8])> = data
+        .split(|b| *b == 0xff)
+        .map(|c| (c.first().is_none_or(|b| b & 1 == 0), c))
+        .collect();
+    let mut weirds = Counters::default();
+    let plain = plaintext_h3(&chunks, &mut weirds).len();
+    let (mut q, keys, d) = h3_connection(&mut weirds);
+    let suite = QuicSuite::candidates(32).first().copied();
+    let labels = Labels::of(quic::VERSION_1);
+    let sealers: Vec<(HeaderKey, PacketKey)> = [[3u8; 32], [4u8; 32]]
+        .iter()
+        .filter_map(|secret| {
+            let suite = suite?;
+            Some((
+                HeaderKey::derive(suite, labels, secret)?,
+                PacketKey::derive(suite, labels, secret)?,
+            ))
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut pns = [0u16; 2];
+    for (from_client, chunk) in &chunks {
+        let side = usize::from(!from_client);
+        let dcid: &[u8] = if *from_client { &FUZZ_SERVER_CID } else { &[] };
+        let pn = pns.get(side).copied().unwrap_or(0);
+        if let Some(n) = pns.get_mut(side) {
+            *n = n.wrapping_add(1);
+        }
+        let mut header = vec![0x41];
+        header.extend_from_slice(dcid);
+        header.extend_from_slice(&pn.to_be_bytes());
+        let mut frames = chunk.to_vec();
+        frames.resize(frames.len().max(4), 0);
+        let sealed = sealers.get(side).and_then(|(hk, pk)| {
+            quic_keys::seal(hk, pk, &header, 1 + dcid.len(), u64::from(pn), &frames)
+        });
+        for payload in [sealed.as_deref().unwrap_or_default(), chunk] {
+            let dg = Datagram {
+                from_client: *from_client,
+                payload,
+                ..d
+            };
+            q.datagram(dg, &keys, &mut weirds, &mut out);
+        }
+    }
+    q.finish(&mut weirds, &mut out);
+    (plain, out.len())
+}
+
+/// A followed QUIC connection with known secrets: the hello registered, the server's CID
+/// learned from its Initial; and a datagram template of its flow.
+fn h3_connection(weirds: &mut Counters) -> (QuicDecrypt, KeyLog, Datagram<'static>) {
+    let random = [0x5a; 32];
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let mut text = String::new();
+    for (label, b) in [
+        ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "01"),
+        ("SERVER_HANDSHAKE_TRAFFIC_SECRET", "02"),
+        ("CLIENT_TRAFFIC_SECRET_0", "03"),
+        ("SERVER_TRAFFIC_SECRET_0", "04"),
+    ] {
+        text.push_str(&format!("{label} {hex} {}\n", b.repeat(32)));
+    }
+    let keys = KeyLog::parse(text.as_bytes());
+    let (client, server) = (H3_CLIENT, H3_SERVER);
+    let flow = crate::observation::FlowKey {
+        proto: crate::observation::Proto::Udp,
+        client,
+        server,
+    };
+    let mut q = QuicDecrypt::new();
+    let mut out = Vec::new();
+    let start = QuicStart {
+        version: quic::VERSION_1,
+        flow,
+        device: crate::observation::DeviceId::Ip(client.ip()),
+        random,
+        sni: Some("fuzz.example"),
+        datagram: &[0xc0, 0, 0, 0, 1, 0, 0, 0, 1, 0],
+        ts: Timestamp::default(),
+    };
+    q.start(start, weirds, &mut out);
+    // The server's Initial (opaque here): it names the CID the client sends to.
+    let mut initial = vec![0xc0, 0, 0, 0, 1, 0, 4];
+    initial.extend_from_slice(&FUZZ_SERVER_CID);
+    initial.extend_from_slice(&[0, 1, 0]);
+    let d = Datagram {
+        ts: Timestamp::default(),
+        client,
+        server,
+        from_client: false,
+        payload: &[],
+    };
+    q.datagram(
+        Datagram {
+            payload: &initial,
+            ..d
+        },
+        &keys,
+        weirds,
+        &mut out,
+    );
+    (q, keys, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn h3_target_reaches_http3_through_the_sealed_packets() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/h3");
+        for (seed, requests) in [
+            ("request-response-cookie", 1),
+            ("qpack-dynamic-blocked", 1),
+            ("reordered-goaway-close", 1),
+            ("qpack-b3-b5-huffman", 1),
+        ] {
+            let data = std::fs::read(dir.join(seed)).unwrap_or_default();
+            assert_eq!(h3_requests(&data), (requests, requests), "{seed}");
+        }
+    }
 }

@@ -8,7 +8,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::sporfri;
 use serde_json::Value;
@@ -24,12 +24,9 @@ fn home() -> String {
         .to_string()
 }
 
-/// A fresh directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sporfri-attribution-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory for one test, removed on drop.
+fn scratch(name: &str) -> common::Scratch {
+    common::scratch(&format!("attribution-{name}"))
 }
 
 /// A copy of the lab's signature directory (the borger.test site profile) at `dir`.

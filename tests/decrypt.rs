@@ -13,6 +13,8 @@ use sporfri::flow::Engine;
 use sporfri::observation::{Exchange, Observation};
 use sporfri::pipeline::Pipeline;
 
+mod common;
+
 fn capture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/captures")
@@ -192,7 +194,11 @@ fn pcapng_decryption_secrets_block_is_surfaced() {
 
 #[test]
 fn pcapng_with_injected_secrets_decrypts_without_a_key_file() {
-    let out = std::env::temp_dir().join(format!("sporfri-dsb-{}.pcapng", std::process::id()));
+    let dir = tempfile::Builder::new()
+        .prefix("sporfri-dsb-")
+        .tempdir()
+        .unwrap();
+    let out = dir.path().join("dsb.pcapng");
     let keys = capture(&format!("{TLS12}.keys"));
     let status = Command::new("editcap")
         .arg("--inject-secrets")
@@ -205,7 +211,6 @@ fn pcapng_with_injected_secrets_decrypts_without_a_key_file() {
         return;
     }
     let (requests, engine) = decrypt_with_dsb(&out);
-    let _ = std::fs::remove_file(&out);
     let urls: Vec<&str> = requests.iter().map(|r| r.url.as_str()).collect();
     assert_eq!(urls, HEISE_URLS, "weirds: {:?}", engine.weirds());
 }
@@ -250,7 +255,7 @@ fn lab(name: &str) -> (Vec<Exchange>, Engine) {
 
 #[test]
 fn lab_captures_every_suite_and_http_version() {
-    use sporfri::observation::{HttpVersion, SameSite};
+    use sporfri::observation::HttpVersion;
     let attributor = Attributor::builtin(None).unwrap();
     for (name, version) in [
         ("tls13-h2-aes128", HttpVersion::Http2),
@@ -286,23 +291,7 @@ fn lab_captures_every_suite_and_http_version() {
         assert_eq!(page.referer.as_deref(), Some("https://www.borger.dk/page"));
         assert_eq!(page.content_type.as_deref(), Some("text/html"));
         assert_eq!(page.cookies_sent, ["consent", "_fbp"], "{name}");
-        let lifetimes: Vec<(&str, Option<i64>)> = page
-            .set_cookies
-            .iter()
-            .map(|c| (c.name.as_str(), c.lifetime_s))
-            .collect();
-        assert_eq!(
-            lifetimes,
-            [
-                ("lab_id", Some(34_560_000)),
-                ("lab_session", None),
-                ("lab_exp", Some(30 * 86_400))
-            ],
-            "{name}"
-        );
-        let id = &page.set_cookies[0];
-        assert_eq!(id.domain.as_deref(), Some("lab.example"));
-        assert!(id.secure && id.http_only && id.same_site == Some(SameSite::None));
+        common::assert_lab_cookies(page, name);
         assert!(page.encrypted && pixel.encrypted, "{name}");
         let hit = attributor.tracker_hit(&pixel.host, &pixel.url).unwrap();
         assert_eq!(hit.endpoint, "meta-pixel");

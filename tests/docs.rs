@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::sporfri;
@@ -26,11 +26,9 @@ fn subcommands(path: &[&str]) -> Vec<String> {
         .collect()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sporfri-docs-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory for one test, removed on drop.
+fn scratch(name: &str) -> common::Scratch {
+    common::scratch(&format!("docs-{name}"))
 }
 
 fn has(program: &str) -> bool {
@@ -79,7 +77,6 @@ fn bash_completion_offers_every_subcommand() {
         assert!(complete("sporfri sessions ''", 2).contains(&name), "{name}");
     }
     assert!(complete("sporfri replay --for", 2).contains(&"--format".to_owned()));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -98,7 +95,6 @@ fn zsh_and_fish_completions_name_every_subcommand() {
             std::fs::write(&file, &script).unwrap();
             let out = Command::new(shell).arg("-n").arg(&file).output().unwrap();
             assert!(out.status.success(), "{shell} -n: {out:?}");
-            std::fs::remove_dir_all(dir).unwrap();
         }
     }
     let (code, _, err) = sporfri(&["completions", "tcsh"]);
@@ -175,7 +171,6 @@ fn man_writes_a_page_per_command_and_groff_reads_them_without_warnings() {
     } else {
         eprintln!("skipped: groff is not installed (CI installs groff-base)");
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -209,5 +204,4 @@ fn install_docs_installs_pages_and_completions_and_can_run_again() {
         let text = std::fs::read_to_string(prefix.join(file)).unwrap();
         assert!(text.contains("replay"), "{file}");
     }
-    std::fs::remove_dir_all(prefix).unwrap();
 }

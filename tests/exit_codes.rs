@@ -16,14 +16,6 @@ fn capture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn temp(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sporfri-exit-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
 /// `args` are refused as bad arguments, the way clap refuses its own, before any output.
 fn bad_arguments(args: &[&str], says: &str) {
     let (code, out, err) = sporfri(args);
@@ -125,7 +117,7 @@ fn a_file_with_a_damaged_header_and_no_packet_could_not_be_read() {
         ("cut-interface.pcapng", &cut_interface[..]),
         ("short-header.pcap", pcap_header),
     ] {
-        let path = temp(name, bytes);
+        let path = common::temp_file(name, bytes);
         let (code, _, err) = sporfri(&["replay", path.to_str().unwrap()]);
         assert_eq!(code, 1, "{name}: {err}");
         assert!(err.contains(name), "the file is named: {err}");
@@ -133,7 +125,7 @@ fn a_file_with_a_damaged_header_and_no_packet_could_not_be_read() {
         assert_eq!(code, 1, "{name}: {err}");
     }
     // A header and nothing else is an empty capture, not a damaged one.
-    let path = temp("empty.pcapng", &good);
+    let path = common::temp_file("empty.pcapng", &good);
     let (code, _, err) = sporfri(&["replay", path.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
 }
@@ -141,7 +133,7 @@ fn a_file_with_a_damaged_header_and_no_packet_could_not_be_read() {
 #[test]
 fn damage_after_the_first_packet_is_a_damaged_capture() {
     let data = std::fs::read(capture("wikipedia.pcap")).unwrap();
-    let path = temp("cut.pcap", &data[..data.len() / 2]);
+    let path = common::temp_file("cut.pcap", &data[..data.len() / 2]);
     let (code, out, err) = sporfri(&["replay", "--format", "jsonl", path.to_str().unwrap()]);
     assert_eq!(code, 3, "{err}");
     assert!(!out.is_empty());

@@ -15,11 +15,9 @@ fn capture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sporfri-messages-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory for one test, removed on drop.
+fn scratch(name: &str) -> common::Scratch {
+    common::scratch(&format!("messages-{name}"))
 }
 
 /// `message` names `what` exactly once and repeats none of its `: `-separated clauses.
@@ -84,7 +82,6 @@ fn a_database_that_cannot_be_made_says_why_once() {
     says_once(&err, "Not a directory");
     // The analysis still ran: its contacts were printed.
     assert!(out.contains("wikipedia.org"), "{out}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

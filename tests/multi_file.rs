@@ -15,11 +15,9 @@ fn capture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sporfri-multi-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory for one test, removed on drop.
+fn scratch(name: &str) -> common::Scratch {
+    common::scratch(&format!("multi-{name}"))
 }
 
 /// A little-endian microsecond pcap split into `parts` files, packet `i` going to file
@@ -74,7 +72,6 @@ fn files_dealt_packet_by_packet_merge_back_into_the_capture() {
     );
     assert_eq!(code, 2, "{err}");
     assert!(!Path::new("/nonexistent/db").exists());
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -100,7 +97,6 @@ fn a_damaged_file_is_named_and_the_others_are_read_to_the_end() {
     let (code, _, err) = replay(&[&parts[0], &missing], &[]);
     assert_eq!(code, 1);
     assert!(err.contains("missing.pcap: No such file"), "{err}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// A little-endian pcapng split into files of `chunk` packet blocks each: every file gets the
@@ -155,7 +151,6 @@ fn each_files_secrets_decrypt_the_merged_capture() {
     assert_eq!(requests(&parts), expected);
     // Without the first file's secrets the later files decrypt nothing.
     assert!(requests(&parts[..parts.len() - 1]).is_empty());
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

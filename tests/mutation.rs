@@ -41,12 +41,15 @@ fn captures() -> Vec<PathBuf> {
     v
 }
 
-fn temp(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sporfri-mutation-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
+/// `bytes` in a new temporary file whose name ends in `name`, removed on drop.
+fn temp(name: &str, bytes: &[u8]) -> tempfile::TempPath {
+    let mut file = tempfile::Builder::new()
+        .prefix("sporfri-mutation-")
+        .suffix(&format!("-{name}"))
+        .tempfile()
+        .unwrap();
+    std::io::Write::write_all(&mut file, bytes).unwrap();
+    file.into_temp_path()
 }
 
 /// Run the whole pipeline (engine, contacts, extraction); returns the extraction and whether the

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::renumber::{Move, checksums_ok, renumber};
-use common::{PHONE, Pcap, RESOLVER, dns_answer, dns_query, sporfri};
+use common::{PHONE, Pcap, RESOLVER, dns_answer, dns_query, scratch, sporfri, temp_file};
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -20,14 +20,6 @@ fn root() -> PathBuf {
 
 fn lab(name: &str) -> PathBuf {
     root().join("captures").join(name)
-}
-
-fn temp(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sporfri-party-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
 }
 
 /// The lab's servers (203.0.113.0/24, 2001:db8:113::/48) and resolver (198.51.100.0/24) on
@@ -85,7 +77,7 @@ fn regression_lab_on_private_addresses_keeps_every_party_and_org() {
             checksums_ok(&moved),
             "{capture}: checksums after renumbering"
         );
-        let private = temp(&format!("private-{capture}"), &moved);
+        let private = temp_file(&format!("private-{capture}"), &moved);
         let before = lab_contacts(&lab(capture));
         let after = lab_contacts(&private);
         assert_eq!(
@@ -124,12 +116,11 @@ fn regression_lab_on_private_addresses_keeps_every_party_and_org() {
 fn report_on_private_addresses_lists_every_tracker_in_finding_1() {
     let original = std::fs::read(lab("lab-borger-home.pcapng")).unwrap();
     let (moved, _) = renumber(&original, &private_moves());
-    let private = temp("report-private.pcapng", &moved);
+    let private = temp_file("report-private.pcapng", &moved);
     let sigs = root().join("tests/lab/signatures");
     let mut finding_1 = Vec::new();
-    for (i, pcap) in [lab("lab-borger-home.pcapng"), private].iter().enumerate() {
-        let db = std::env::temp_dir().join(format!("sporfri-party-db-{}-{i}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&db);
+    for pcap in [lab("lab-borger-home.pcapng"), private.to_path_buf()] {
+        let db = scratch("party-db").at("db");
         let (code, _, err) = sporfri(&[
             "replay",
             pcap.to_str().unwrap(),
@@ -163,7 +154,6 @@ fn report_on_private_addresses_lists_every_tracker_in_finding_1() {
             .collect();
         names.sort();
         finding_1.push(names);
-        let _ = std::fs::remove_dir_all(&db);
     }
     assert!(finding_1[0].len() >= 10, "{:?}", finding_1[0]);
     assert_eq!(finding_1[0], finding_1[1]);

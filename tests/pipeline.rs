@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -216,11 +218,9 @@ fn contacts_from_memory_equal_contacts_from_the_file() {
     }
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sporfri-pipeline-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory, removed on drop.
+fn temp_dir(name: &str) -> common::Scratch {
+    common::scratch(&format!("pipeline-{name}"))
 }
 
 /// The bug: the dashboard's replay loop never took the capture's own secrets, so
@@ -266,7 +266,6 @@ fn tui_replay_with_label_stores_the_same_decrypted_requests_as_replay_label() {
         (b.stats.requests, b.stats.packets)
     );
     drop((tui, replay));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A clock the test sets.
@@ -392,5 +391,4 @@ fn live_analysis_of_a_capture_publishes_what_replay_finds() {
     assert!(heard.ticks > 1);
     assert_eq!(heard.urls, seen.urls);
     assert_eq!(heard.contacts, expected);
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -85,8 +85,7 @@ fn quic_that_cannot_be_read_is_a_hidden_contact_named_from_dns() {
 
 #[test]
 fn the_report_counts_unreadable_quic_among_what_the_capture_could_not_see() {
-    let dir = std::env::temp_dir().join(format!("sporfri-quic-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = scratch("quic");
     let db = dir.join("db");
     let file = capture("gen-quic-unreadable.pcap");
     let (code, _, err) = sporfri(&[
@@ -137,5 +136,4 @@ fn the_report_counts_unreadable_quic_among_what_the_capture_could_not_see() {
         "{}",
         hidden["statement"]
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -218,8 +218,7 @@ fn table_groups_by_device() {
 fn a_truncated_capture_keeps_what_came_before_and_names_the_offset() {
     let data = std::fs::read(bundled()).unwrap();
     let cut = &data[..data.len() - 100];
-    let path = std::env::temp_dir().join(format!("sporfri-cut-{}.pcapng", std::process::id()));
-    std::fs::write(&path, cut).unwrap();
+    let path = temp_file("cut.pcapng", cut);
     let (code, out, err) = sporfri(&["replay", "--format", "jsonl", path.to_str().unwrap()]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("truncated at byte offset"), "{err}");
@@ -234,8 +233,7 @@ fn a_truncated_capture_keeps_what_came_before_and_names_the_offset() {
 
 #[test]
 fn not_a_capture_is_a_clear_error() {
-    let path = std::env::temp_dir().join(format!("sporfri-text-{}.pcap", std::process::id()));
-    std::fs::write(&path, b"hello, this is not a capture").unwrap();
+    let path = temp_file("text.pcap", b"hello, this is not a capture");
     let (code, out, err) = sporfri(&["replay", path.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(out.is_empty());

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 use serde_json::Value;
@@ -31,10 +31,8 @@ fn run(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn db(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sporfri-report-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d.join("db")
+fn db(name: &str) -> Scratch {
+    scratch(&format!("report-{name}")).at("db")
 }
 
 const LAB: &[&str] = &[
@@ -69,7 +67,7 @@ fn report(db: &Path, id: &str, format: &str) -> String {
 /// the tag manager and the Adobe beacon come before, the GA4 and Meta pixel hits after. The
 /// capture carries the browser's key log: Cookiebot and Adobe set cookies before the reject,
 /// GA4 and Meta after it.
-fn home_reject(name: &str) -> PathBuf {
+fn home_reject(name: &str) -> Scratch {
     let db = db(name);
     let mut extra = LAB.to_vec();
     extra.extend_from_slice(&[

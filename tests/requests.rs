@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 use serde_json::Value;
@@ -16,7 +16,7 @@ const SERVER: [u8; 4] = [203, 0, 113, 80];
 /// A LinkedIn pixel over plain HTTP on one pipelined connection: the hit sets `lidc` for a day,
 /// a HEAD request's response announces a body it does not carry, a third request is answered
 /// with 404 and a fourth gets no response before the capture ends.
-fn pixel_capture() -> PathBuf {
+fn pixel_capture() -> Scratch {
     let mut p = Pcap::default();
     let (phone, server) = ((PHONE, 40000), (SERVER, 80));
     p.tcp(1.0, phone, server, 0, "S", b"");
@@ -105,10 +105,8 @@ fn plain_http_requests_and_their_cookie_lifetimes_need_no_keys() {
     assert_eq!(px["cookies_set"], serde_json::json!(["lidc"]));
 }
 
-fn db(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sporfri-requests-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d.join("db")
+fn db(name: &str) -> Scratch {
+    scratch(&format!("requests-{name}")).at("db")
 }
 
 fn record(db: &Path, file: &Path) {

@@ -19,11 +19,9 @@ fn shared(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A fresh database directory for one test.
-fn db(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sporfri-sessions-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d.join("db")
+/// A fresh database path for one test, in a temporary directory removed on drop.
+fn db(name: &str) -> Scratch {
+    scratch(&format!("sessions-{name}")).at("db")
 }
 
 fn ok(args: &[&str]) -> String {
@@ -151,7 +149,7 @@ fn a_replay_is_stored_listed_shown_and_exported() {
 }
 
 /// DNS queries at 0 s, 5 s and 10 s; rejection at 4 s and acceptance at exactly 10 s.
-fn three_queries() -> PathBuf {
+fn three_queries() -> Scratch {
     let mut p = Pcap::default();
     p.udp(
         0.0,
@@ -316,7 +314,8 @@ fn delete_and_purge_remove_sessions_and_their_contacts() {
 
 #[test]
 fn the_database_is_private_at_the_default_path() {
-    let home = db("private").parent().unwrap().join("xdg");
+    let tmp = scratch("sessions-private");
+    let home = tmp.join("xdg");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sporfri"))
         .args([
             "replay",
@@ -374,7 +373,7 @@ fn mark_without_a_recording_session_says_so() {
 
 /// A pcap of `packets` packets: the shared Ethernet traces repeated, each repetition shifted
 /// by a minute so flows end and start again and batches are written all along.
-fn big_capture(name: &str, packets: usize) -> PathBuf {
+fn big_capture(name: &str, packets: usize) -> Scratch {
     let mut records = Vec::new();
     let mut names: Vec<PathBuf> = std::fs::read_dir(shared(""))
         .unwrap()
@@ -397,9 +396,8 @@ fn big_capture(name: &str, packets: usize) -> PathBuf {
             records.push((rel, pkt.data.to_vec()));
         }
     }
-    let path = db(name).parent().unwrap().join("big.pcap");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut w = BufWriter::new(std::fs::File::create(&path).unwrap());
+    let path = scratch(&format!("sessions-{name}")).at("big.pcap");
+    let mut w = BufWriter::new(std::fs::File::create(&*path).unwrap());
     w.write_all(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0])
         .unwrap();
     w.write_all(&65535u32.to_le_bytes()).unwrap();
@@ -432,6 +430,17 @@ fn big_capture(name: &str, packets: usize) -> PathBuf {
     path
 }
 
+/// Bytes process `pid` has handed the kernel with write(2) and kin so far (`wchar` of
+/// /proc/PID/io): its progress in writing the database, which a SIGKILL cannot take back.
+fn written(pid: u32) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("wchar:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
 #[test]
 fn a_replay_killed_with_sigkill_loses_at_most_a_second() {
     let db = db("kill9");
@@ -445,38 +454,56 @@ fn a_replay_killed_with_sigkill_loses_at_most_a_second() {
     );
     let before_session = without_run(sessions(&db)[0].clone());
     let before_rows = export(&db, 1);
+    // 200,000 packets (160 MB, removed with the test): a run long enough that the kill comes
+    // seconds into the recording, so "at most a second lost" says something.
     let big = big_capture("kill9-capture", 200_000);
-    // The same file to the end first, timed, so the kill lands half-way whatever the machine.
-    let t = Instant::now();
-    record(&db, &big, "complete", &["--mark", "consent-accepted@30s"]);
-    let full_time = t.elapsed();
+    let replay = |label: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sporfri"))
+            .args(["replay", big.to_str().unwrap(), "--label", label, "--db", d])
+            .args(["--mark", "consent-accepted@30s", "--format", "jsonl"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // The same file to the end first, watching how much it writes, so the kill below lands
+    // half-way through the recording however fast or loaded the machine is.
+    let mut child = replay("complete");
+    let mut complete_wrote = 0;
+    while child.try_wait().unwrap().is_none() {
+        complete_wrote = complete_wrote.max(written(child.id()).unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the complete replay failed: {err}");
     let full = export(&db, 2);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sporfri"))
-        .args([
-            "replay",
-            big.to_str().unwrap(),
-            "--label",
-            "killed",
-            "--db",
-            d,
-        ])
-        .args(["--mark", "consent-accepted@30s", "--format", "jsonl"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(full_time / 2);
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "the replay ended before the kill"
-    );
+    let mut child = replay("killed");
+    let spawned = Instant::now();
+    // A guard against a hung replay only; the kill waits for progress, not for time.
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the replay ended before the kill"
+        );
+        let wrote = written(child.id()).unwrap_or(0);
+        if wrote >= complete_wrote / 2 {
+            eprintln!(
+                "killed after {wrote} of {complete_wrote} bytes written, {:?} after the start",
+                spawned.elapsed()
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no progress: {wrote} bytes written"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
     child.kill().unwrap(); // SIGKILL
     let killed_at = SystemTime::now();
     child.wait().unwrap();
-    eprintln!(
-        "complete replay {full_time:?}; killed after {:?}",
-        full_time / 2
-    );
 
     // The next start can still mark the session the dead process left recording.
     ok(&["mark", "note", "--note", "after the crash", "--db", d]);
@@ -531,15 +558,19 @@ fn a_replay_killed_with_sigkill_loses_at_most_a_second() {
     // The database still takes new sessions.
     record(&db, &shared("wikipedia.pcap"), "after", &[]);
     assert_eq!(sessions(&db)[3]["state"], "ended");
-    std::fs::remove_dir_all(big.parent().unwrap()).unwrap();
 }
 
-/// A small tmpfs, unmounted on drop; `None` where mounting is not allowed (not root).
-struct Tmpfs(PathBuf);
+/// A small tmpfs in a temporary directory, unmounted on drop (before the directory is removed);
+/// `None` where mounting is not allowed (not root).
+struct Tmpfs {
+    mnt: PathBuf,
+    _dir: Scratch,
+}
 
 impl Tmpfs {
     fn mount(name: &str, size: &str) -> Option<Tmpfs> {
-        let dir = db(name).parent().unwrap().join("mnt");
+        let tmp = scratch(&format!("sessions-{name}"));
+        let dir = tmp.join("mnt");
         std::fs::create_dir_all(&dir).unwrap();
         let ok = std::process::Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
@@ -550,13 +581,16 @@ impl Tmpfs {
         if !ok {
             eprintln!("skipped: cannot mount a tmpfs here (needs root)");
         }
-        ok.then_some(Tmpfs(dir))
+        ok.then_some(Tmpfs {
+            mnt: dir,
+            _dir: tmp,
+        })
     }
 
     fn remount(&self, opts: &str) {
         let s = std::process::Command::new("mount")
             .args(["-o", &format!("remount,{opts}")])
-            .arg(&self.0)
+            .arg(&self.mnt)
             .status()
             .unwrap();
         assert!(s.success());
@@ -565,7 +599,18 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
+        let umount = |lazy: bool| {
+            std::process::Command::new("umount")
+                .args(lazy.then_some("--lazy"))
+                .arg(&self.mnt)
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        // Busy (a process of a failed test still inside): detach it, so removing the
+        // directory afterwards never empties a mounted file system or leaves a mount behind.
+        if !umount(false) && !umount(true) {
+            eprintln!("could not unmount {}", self.mnt.display());
+        }
     }
 }
 
@@ -574,15 +619,15 @@ fn a_full_disk_is_reported_counted_and_the_analysis_goes_on() {
     let Some(fs) = Tmpfs::mount("full", "3m") else {
         return;
     };
-    let db = fs.0.join("db");
+    let db = fs.mnt.join("db");
     let d = db.to_str().unwrap();
     record(&db, &shared("wikipedia.pcap"), "before", &[]);
     let before = export(&db, 1);
-    let fill = fs.0.join("fill");
+    let fill = fs.mnt.join("fill");
     // Leave room for the new session record, too little for the big session.
     let df = std::process::Command::new("df")
         .args(["--output=avail", "-B1"])
-        .arg(&fs.0)
+        .arg(&fs.mnt)
         .output()
         .unwrap();
     let avail: usize = String::from_utf8_lossy(&df.stdout)
@@ -593,7 +638,9 @@ fn a_full_disk_is_reported_counted_and_the_analysis_goes_on() {
         .parse()
         .unwrap();
     std::fs::write(&fill, vec![0u8; avail.saturating_sub(700_000)]).unwrap();
-    let big = big_capture("full-capture", 200_000);
+    // 40,000 packets (32 MB) overflow the room left about three times over (12,000 was measured
+    // to be enough, 8,000 not): no bigger a capture than the test needs.
+    let big = big_capture("full-capture", 40_000);
     let (code, out, err) = sporfri(
         &["replay", big.to_str().unwrap(), "--format", "jsonl"]
             .iter()
@@ -618,7 +665,6 @@ fn a_full_disk_is_reported_counted_and_the_analysis_goes_on() {
     assert_eq!(export(&db, 1), before);
     let list = sessions(&db);
     assert_eq!(list[1]["state"], "interrupted");
-    std::fs::remove_dir_all(big.parent().unwrap()).unwrap();
 }
 
 #[test]
@@ -626,7 +672,7 @@ fn a_read_only_database_is_read_and_recording_into_it_is_a_clear_error() {
     let Some(fs) = Tmpfs::mount("ro", "8m") else {
         return;
     };
-    let db = fs.0.join("db");
+    let db = fs.mnt.join("db");
     let d = db.to_str().unwrap();
     record(&db, &shared("wikipedia.pcap"), "before", &[]);
     let listed = sessions(&db);
@@ -665,7 +711,7 @@ fn a_read_only_database_is_read_and_recording_into_it_is_a_clear_error() {
 
 #[test]
 fn commands_that_do_not_record_never_create_a_database() {
-    let dir = db("missing").parent().unwrap().to_owned();
+    let dir = scratch("sessions-missing");
     let db = dir.join("nothing/db");
     let d = db.to_str().unwrap();
     for args in [
@@ -699,5 +745,4 @@ fn commands_that_do_not_record_never_create_a_database() {
     // Recording creates it.
     record(&db, &shared("wikipedia.pcap"), "first", &[]);
     assert_eq!(sessions(&db).len(), 1);
-    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::mpsc;
@@ -202,10 +204,13 @@ fn resizes_cleanly() {
     }
 }
 
-fn db_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sporfri-tui-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+/// How long a wait for the feed may take before the test fails: a guard against a hang only,
+/// generous so that a loaded machine cannot fail the test.
+const GUARD: Duration = Duration::from_secs(120);
+
+/// A fresh directory for a database, removed on drop.
+fn db_dir(name: &str) -> common::Scratch {
+    common::scratch(&format!("tui-{name}"))
 }
 
 /// A recorded replay takes a mark through the feed's control channel, stores it, and the
@@ -227,7 +232,7 @@ fn replay_feed_stores_marks_and_the_session_browses() {
     let (ctl, ctl_rx) = mpsc::channel();
     let worker = std::thread::spawn(move || feed.run(tx, ctl_rx));
     let mut m = Model::new(attributor());
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + GUARD;
     while !m.source.ended {
         assert!(Instant::now() < deadline, "replay did not end");
         if let Ok(msg) = rx.recv_timeout(Duration::from_millis(100)) {
@@ -241,19 +246,19 @@ fn replay_feed_stores_marks_and_the_session_browses() {
     ))
     .unwrap();
     while m.session.as_ref().unwrap().marks.is_empty() {
-        let msg = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let msg = rx.recv_timeout(GUARD).unwrap();
         update(&mut m, msg);
     }
     // A new session from the same replay, then ended: session 2 in the database.
     ctl.send(Control::NewSession("second".into())).unwrap();
     while m.session.as_ref().unwrap().id != 2 {
-        let msg = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let msg = rx.recv_timeout(GUARD).unwrap();
         update(&mut m, msg);
     }
     assert!(m.rows.is_empty(), "a new session starts without contacts");
     ctl.send(Control::EndSession).unwrap();
     while m.source.recording {
-        let msg = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let msg = rx.recv_timeout(GUARD).unwrap();
         update(&mut m, msg);
     }
     ctl.send(Control::Stop).unwrap();
@@ -277,7 +282,6 @@ fn replay_feed_stores_marks_and_the_session_browses() {
     assert_eq!(second.label, "second");
     assert_eq!(second.state, sporfri::session::SessionState::Ended);
     drop(store);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -292,15 +296,17 @@ fn attach_without_a_source_says_what_to_do() {
     assert!(err.contains("--replay FILE"), "{err}");
 }
 
-/// tmux on a private socket, removed when dropped.
+/// tmux on a private socket in a temporary directory: the server is killed and the socket
+/// removed when dropped (`-L NAME` would leave the socket in /tmp/tmux-UID for every run).
 struct Tmux {
-    socket: String,
+    socket: common::Scratch,
 }
 
 impl Tmux {
     fn cmd(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
-            .args(["-L", &self.socket])
+            .arg("-S")
+            .arg(&*self.socket)
             .args(args)
             .output()
             .unwrap();
@@ -313,7 +319,7 @@ impl Tmux {
 
     /// Wait until the screen contains `text`.
     fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + GUARD;
         loop {
             let s = self.screen();
             if s.contains(text) {
@@ -331,7 +337,9 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
+            .arg("-S")
+            .arg(&*self.socket)
+            .arg("kill-server")
             .output();
     }
 }
@@ -347,15 +355,16 @@ fn real_terminal_in_tmux() {
     let dir = db_dir("tmux");
     let db = dir.join("db");
     let bin = env!("CARGO_BIN_EXE_sporfri");
+    // The sleep keeps the pane and its last screen until the Tmux guard kills the server.
     let command = format!(
         "cd {root} && SPORFRI_SIGNATURES_OVERLAY=/nonexistent {bin} tui --replay \
          captures/lab-borger-home.pcapng --speed max --signatures tests/lab/signatures \
-         --site borger.test --label t --db {db}; echo EXITED $?; sleep 60",
+         --site borger.test --label t --db {db}; echo EXITED $?; sleep 600",
         root = root().display(),
         db = db.display()
     );
     let tmux = Tmux {
-        socket: format!("sporfri-test-{}", std::process::id()),
+        socket: common::scratch("tmux").at("socket"),
     };
     tmux.cmd(&["new", "-d", "-x", "160", "-y", "48", "-s", "t", &command]);
     let s = tmux.wait_for("end of capture: 637 packets");
@@ -383,7 +392,6 @@ fn real_terminal_in_tmux() {
     assert!(text.contains("consent-accepted"), "{text}");
     assert!(text.contains("state:    ended"), "{text}");
     drop(tmux);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Contacts first seen before the visit mark are background: dimmed, not counted in the

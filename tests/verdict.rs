@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
 mod labcap;
 
 use std::collections::BTreeSet;
@@ -48,12 +49,7 @@ impl Verdict {
 }
 
 fn record(cap: &Capture) -> Verdict {
-    let dir = std::env::temp_dir().join(format!(
-        "sporfri-verdict-{}-{}",
-        std::process::id(),
-        cap.name
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::scratch("verdict");
     let db = dir.join("db");
     let db = db.to_str().unwrap();
     let site = lab_site_args();
@@ -78,7 +74,6 @@ fn record(cap: &Capture) -> Verdict {
     let mut args = vec!["report", "1", "--format", "json", "--db", db];
     args.extend_from_slice(&site[2..]);
     let (json, _) = sporfri_raw(&args);
-    let _ = std::fs::remove_dir_all(&dir);
     Verdict {
         cap: cap.clone(),
         contacts,
@@ -376,12 +371,7 @@ fn a_report_a_year_later_gives_the_same_finding_1() {
     // profile's directory is gone, without --signatures, finding 1 is the same.
     let mut failures = Vec::new();
     for v in verdicts() {
-        let dir = std::env::temp_dir().join(format!(
-            "sporfri-verdict-later-{}-{}",
-            std::process::id(),
-            v.cap.name
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = common::scratch("verdict-later");
         let sigs = dir.join("signatures/sites");
         std::fs::create_dir_all(&sigs).unwrap();
         std::fs::copy(
@@ -407,7 +397,6 @@ fn a_report_a_year_later_gives_the_same_finding_1() {
         std::fs::remove_dir_all(dir.join("signatures")).unwrap();
         let (json, _) = sporfri_raw(&["report", "1", "--format", "json", "--db", db]);
         let later: Value = serde_json::from_str(&json).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
         let summary = |r: &Value| -> Vec<(String, String, String)> {
             let f1 = r["findings"]
                 .as_array()

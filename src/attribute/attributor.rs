@@ -174,11 +174,12 @@ impl Attributor {
     }
 }
 
-/// The built-in layer, parsed from the files embedded at build time.
+/// The built-in layer, as the build script compiled it from the files it embedded (parsed and
+/// checked there; `sporfri signatures check` parses the embedded files again).
 pub fn builtin_layer() -> Result<Layer, SignatureError> {
     Ok(Layer {
         label: "builtin".to_owned(),
-        signatures: Signatures::from_files(&embedded_files())?,
+        signatures: super::compiled::signatures(),
     })
 }
 

@@ -43,6 +43,8 @@ pub struct Browsers {
     index: SuffixIndex<usize>,
     /// The services that list each domain.
     by_domain: Vec<Vec<usize>>,
+    /// Each service's domains, in file order (parallel to `services`).
+    domains: Vec<Vec<String>>,
 }
 
 /// What the browser files say about one name.
@@ -142,6 +144,34 @@ impl Browsers {
         let (Some(purpose), Some(source)) = (purpose, source) else {
             return;
         };
+        let service = BackgroundService {
+            browser,
+            purpose,
+            source,
+            possibly_site: raw.possibly_site,
+            origin: ck.at(at),
+        };
+        self.push(service, kept);
+    }
+
+    /// Browsers and their entries checked before (the built-in set, compiled by the build
+    /// script), each entry with its domains: indexed as [`Browsers::add_file`] indexes them.
+    pub(super) fn from_checked(
+        names: Vec<String>,
+        entries: Vec<(BackgroundService, Vec<String>)>,
+    ) -> Browsers {
+        let mut b = Browsers {
+            names,
+            ..Browsers::default()
+        };
+        for (service, domains) in entries {
+            b.push(service, domains);
+        }
+        b
+    }
+
+    /// Add one checked entry with its domains.
+    fn push(&mut self, service: BackgroundService, kept: Vec<String>) {
         let ix = self.services.len();
         for d in &kept {
             let slot = match self.index.exact(d) {
@@ -157,13 +187,8 @@ impl Browsers {
                 list.push(ix);
             }
         }
-        self.services.push(BackgroundService {
-            browser,
-            purpose,
-            source,
-            possibly_site: raw.possibly_site,
-            origin: ck.at(at),
-        });
+        self.services.push(service);
+        self.domains.push(kept);
     }
 
     /// What the browser files say about `host` (normalised), if any lists it.
@@ -199,6 +224,11 @@ impl Browsers {
     /// Every background entry.
     pub fn services(&self) -> &[BackgroundService] {
         &self.services
+    }
+
+    /// The domains of the entry `services()[ix]`, in file order.
+    pub fn domains_of(&self, ix: usize) -> &[String] {
+        self.domains.get(ix).map_or(&[], Vec::as_slice)
     }
 
     /// Number of distinct domains.

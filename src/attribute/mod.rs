@@ -16,8 +16,10 @@
 mod attributor;
 pub mod blocking;
 pub mod browsers;
+mod category;
 mod checker;
 pub mod citation;
+mod compiled;
 pub mod ech;
 pub mod endpoints;
 pub mod import;
@@ -42,52 +44,13 @@ pub use attributor::{
     overlay_dir,
 };
 pub use blocking::{AnswerFacts, AnswerVerdict, Blocked, judge_answer};
+pub use category::{Category, TRACKING_CATEGORIES};
 pub use endpoints::TrackerHit;
 pub use locality::{LOCAL_SUFFIXES, is_lan_addr, is_local_name, is_private_addr, is_sinkhole_addr};
 pub use matcher::SuffixIndex;
-pub use policy::{
-    DOH_HOSTS, DOT_PORT, HTTPS_PORT, PRIVATE_RELAY_NAMES, TRACKING_CATEGORIES, VPN_UDP_PORTS,
-};
+pub use policy::{DOH_HOSTS, DOT_PORT, HTTPS_PORT, PRIVATE_RELAY_NAMES, VPN_UDP_PORTS};
 pub use provenance::{LayerInfo, SignatureSet, files_sha256};
 pub use request::RequestAttribution;
-
-/// What a signature says a service does (the fixed vocabulary of `signatures/README.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Category {
-    /// Audience measurement, statistics.
-    Analytics,
-    /// Ad serving, ad measurement, retargeting.
-    Advertising,
-    /// Social networks, share buttons, pixels of social networks.
-    Social,
-    /// Tag managers loading other scripts.
-    TagManager,
-    /// Session recording, heatmaps.
-    SessionReplay,
-    /// Consent management platforms (cookie banners).
-    ConsentManagement,
-    /// Content delivery networks and script/file hosting.
-    Cdn,
-    /// Web fonts.
-    Fonts,
-    /// Video hosting and embedded players.
-    Video,
-    /// Maps.
-    Maps,
-    /// CAPTCHAs, bot detection, fraud prevention.
-    CaptchaSecurity,
-    /// Embedded widgets: chat, read-aloud, search, feedback.
-    Widget,
-    /// Log-in and identity providers.
-    IdentityLogin,
-    /// DNS resolvers (plain, DoT, DoH).
-    DnsResolver,
-    /// The operating system's own traffic: connectivity checks, push, time, updates, telemetry.
-    OsBackground,
-    /// Public-sector services.
-    PublicSector,
-}
 
 /// Whose a contact is, relative to the service under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -26,14 +26,6 @@ pub const DOH_HOSTS: [&str; 9] = [
     "doh.mullvad.net",
     "doh.cleanbrowsing.org",
 ];
-/// Categories of tracking services. A `cloaking_target` service must be in one of them or be a
-/// tag manager (the checker says so): a CDN or hosting name is never a cloaking target.
-pub const TRACKING_CATEGORIES: [Category; 4] = [
-    Category::Analytics,
-    Category::Advertising,
-    Category::SessionReplay,
-    Category::Social,
-];
 
 /// A CNAME chain that reaches `m` hides a tracker behind the name that was asked for.
 ///

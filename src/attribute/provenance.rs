@@ -9,7 +9,7 @@ use ring::digest::{Context, SHA256, digest};
 use serde::{Deserialize, Serialize};
 
 use super::SignatureError;
-use super::attributor::{Attributor, Layer, builtin_layer, embedded_files, embedded_raw};
+use super::attributor::{Attributor, Layer, builtin_layer, embedded_raw};
 use super::signatures::{FileKind, Signatures, SourceFile, read_dir};
 use super::site::SiteFacts;
 
@@ -146,10 +146,11 @@ impl SignatureSet {
             .find(|f| f.path == facts.file)
             .map(|f| f.text.clone())
             .or_else(|| {
-                embedded_files()
-                    .into_iter()
-                    .find(|f| f.path == facts.file)
-                    .map(|f| f.text)
+                let rel = facts.file.strip_prefix("signatures/")?;
+                embedded_raw()
+                    .iter()
+                    .find(|(path, _)| *path == rel)
+                    .map(|(_, text)| (*text).to_owned())
             })
             .unwrap_or_default();
         SiteCopy {
@@ -258,13 +259,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The hash of every file embedded from `signatures/` at build time (README and licences too).
+/// The hash of every file embedded from `signatures/` at build time (README and licences too),
+/// computed by the build script (a test holds it equal to [`files_sha256`] of them).
 pub fn builtin_info() -> LayerInfo {
-    let raw = embedded_raw();
     LayerInfo {
         label: "builtin".to_owned(),
-        sha256: files_sha256(raw.iter().copied()),
-        files: raw.len(),
+        sha256: super::compiled::SHA256.to_owned(),
+        files: super::compiled::FILES,
     }
 }
 
@@ -293,8 +294,11 @@ mod tests {
 
     #[test]
     fn a_directory_layer_is_copied_and_rebuilds_without_the_directory() {
-        let dir = std::env::temp_dir().join(format!("sporfri-provenance-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let tmp = tempfile::Builder::new()
+            .prefix("sporfri-provenance-")
+            .tempdir()
+            .unwrap();
+        let dir = tmp.path().join("set");
         std::fs::create_dir_all(dir.join("sites")).unwrap();
         for e in std::fs::read_dir(lab().join("sites")).unwrap().flatten() {
             std::fs::copy(e.path(), dir.join("sites").join(e.file_name())).unwrap();

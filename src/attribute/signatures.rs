@@ -11,9 +11,9 @@ use toml::Spanned;
 
 use super::browsers::Browsers;
 use super::checker::{Checker, Text};
-use super::endpoints::Endpoints;
+use super::endpoints::{Endpoint, Endpoints};
 use super::matcher::SuffixIndex;
-use super::site::{Allowed, SiteProfile};
+use super::site::{Allowed, SiteFacts, SiteProfile};
 use super::{Category, SignatureError, TRACKING_CATEGORIES};
 
 /// Files read from one signatures directory before parsing.
@@ -252,6 +252,36 @@ impl Signatures {
             Ok(sigs)
         } else {
             Err(SignatureError::Invalid(problems))
+        }
+    }
+
+    /// A layer from parts checked before (the built-in set, which the build script parsed and
+    /// checked with [`Signatures::from_files`]): the domain index and the site profiles are
+    /// built as that builds them, services in order and each service's domains in order.
+    pub(super) fn from_checked(
+        orgs: Vec<Organisation>,
+        services: Vec<Service>,
+        sites: Vec<SiteFacts>,
+        browsers: Browsers,
+        endpoints: Vec<Endpoint>,
+    ) -> Signatures {
+        let mut index = SuffixIndex::default();
+        for (ix, s) in services.iter().enumerate() {
+            for d in &s.domains {
+                index.insert(d, ix);
+            }
+        }
+        let sites = sites
+            .into_iter()
+            .map(|f| (f.name.clone(), SiteProfile::new(f)))
+            .collect();
+        Signatures {
+            orgs,
+            services,
+            index,
+            sites,
+            browsers,
+            endpoints: Endpoints::from_list(endpoints),
         }
     }
 

@@ -13,7 +13,7 @@ use pcap_parser::{
     parse_pcap_frame_modified, parse_pcap_header, parse_sectionheaderblock,
 };
 
-use super::input::Input;
+use super::input::{Input, PageBuf};
 use super::{CaptureError, Packet, PacketSource};
 use crate::time::Timestamp;
 use crate::wire::link::LinkType;
@@ -491,7 +491,7 @@ impl Framer {
     }
 
     /// The current buffer, taken at the end (see [`Desc::at`]).
-    pub(super) fn into_buf(self) -> Vec<u8> {
+    pub(super) fn into_buf(self) -> PageBuf {
         self.input.into_buf()
     }
 

@@ -4,12 +4,15 @@ use super::*;
 use crate::capture::FileSource;
 use std::path::Path;
 
-fn write_temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("sporfri-file-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
+/// `bytes` in a new temporary file whose name ends in `name`, removed on drop.
+fn write_temp(name: &str, bytes: &[u8]) -> tempfile::TempPath {
+    let mut file = tempfile::Builder::new()
+        .prefix("sporfri-file-tests-")
+        .suffix(&format!("-{name}"))
+        .tempfile()
+        .unwrap();
+    std::io::Write::write_all(&mut file, bytes).unwrap();
+    file.into_temp_path()
 }
 
 fn put32(out: &mut Vec<u8>, v: u32, be: bool) {

@@ -55,7 +55,7 @@ pub fn run(args: DoctorArgs) -> Result<ExitCode> {
     checks.push(database(&db));
     checks.push(signatures(args.site.as_deref()));
     checks.push(forwarding());
-    checks.extend(["hostapd", "dnsmasq"].map(daemon));
+    checks.extend(["hostapd", "dnsmasq"].map(|d| daemon(d, &args.interface)));
     let mut failed = 0;
     for c in &checks {
         if c.ok {
@@ -101,7 +101,7 @@ fn interface(name: &str) -> Vec<Check> {
     } else {
         fail(
             format!("interface {name} is down"),
-            "systemctl restart sporfri-ap hostapd@sporfri (or: sudo ip link set IF up)",
+            format!("systemctl restart sporfri-ap hostapd@{name} (or: sudo ip link set {name} up)"),
         )
     }];
     out.push(if dir.join("phy80211").exists() || dir.join("wireless").exists() {
@@ -182,7 +182,9 @@ fn forwarding() -> Check {
     }
 }
 
-fn daemon(name: &str) -> Check {
+/// Whether a process called `name` runs; its fix names the unit: Debian's hostapd@IF (bound to the
+/// interface, reading /etc/hostapd/IF.conf, as sporfri-ap-setup sets it up) or the plain service.
+fn daemon(name: &str, interface: &str) -> Check {
     let running = std::fs::read_dir("/proc").ok().is_some_and(|dir| {
         dir.flatten()
             .any(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == name))
@@ -191,9 +193,9 @@ fn daemon(name: &str) -> Check {
         pass(format!("{name} is running"))
     } else {
         let unit = if name == "hostapd" {
-            "hostapd@sporfri"
+            format!("hostapd@{interface}")
         } else {
-            name
+            name.to_string()
         };
         fail(
             format!("{name} is not running"),
@@ -216,14 +218,16 @@ mod tests {
 
     #[test]
     fn the_database_must_open() {
-        let dir = std::env::temp_dir().join(format!("sporfri-doctor-{}", std::process::id()));
-        let ok = database(&dir.join("db"));
+        let dir = tempfile::Builder::new()
+            .prefix("sporfri-doctor-")
+            .tempdir()
+            .unwrap();
+        let ok = database(&dir.path().join("db"));
         assert!(ok.ok, "{}", ok.what);
         assert!(ok.what.contains("0 sessions"), "{}", ok.what);
         let bad = database(Path::new("/proc/sporfri-doctor-nope/db"));
         assert!(!bad.ok);
         assert!(bad.fix.contains("StateDirectory"));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

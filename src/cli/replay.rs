@@ -61,6 +61,9 @@ pub fn run(
         .join()
         .map_err(|_| anyhow::anyhow!("the signature loader failed"))??;
     contacts.attribute(&attributor);
+    // The process ends after printing: handing the signature set's few thousand strings back
+    // one by one would cost about as many instructions as building them (README § Performance).
+    std::mem::forget(attributor);
     let list = only_devices(contacts.list(), devices);
     print_contacts(format, &list, contacts.devices())?;
     eprintln!(

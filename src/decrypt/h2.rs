@@ -4,15 +4,14 @@
 //! HPACK is stateful: every header block of a direction must be decoded in order, including the
 //! ones sporfri has no use for, or later blocks decode wrong.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use loona_hpack::Decoder;
 
 use super::app::PlainBuf;
 use super::conn::Feed;
+use super::fields::{self, Field};
 use crate::observation::{Exchange, HttpVersion};
-use crate::wire::http::date_of;
 
 /// Streams with a request waiting for its response, per connection.
 pub const MAX_OPEN_STREAMS: usize = 256;
@@ -63,7 +62,7 @@ pub struct H2 {
 /// A complete header block, decoded.
 struct Block {
     stream: u32,
-    headers: Vec<(Vec<u8>, Vec<u8>)>,
+    headers: Vec<Field>,
 }
 
 impl H2 {
@@ -94,31 +93,9 @@ impl H2 {
         if self.open.contains_key(&block.stream) {
             return; // trailers
         }
-        let pseudo = |name: &[u8]| {
-            block
-                .headers
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| String::from_utf8_lossy(v))
-        };
-        let (Some(method), Some(path)) = (pseudo(b":method"), pseudo(b":path")) else {
+        let Some(ex) = fields::request(feed.ts, HttpVersion::Http2, &block.headers, sni) else {
             return;
         };
-        let authority = pseudo(b":authority")
-            .or_else(|| pseudo(b"host"))
-            .or_else(|| sni.map(Cow::Borrowed))
-            .unwrap_or_default();
-        let mut ex = Exchange::request(
-            feed.ts,
-            HttpVersion::Http2,
-            true,
-            &method,
-            &authority,
-            &path,
-        );
-        for (n, v) in &block.headers {
-            ex.request_header(n, v);
-        }
         if self.open.len() >= MAX_OPEN_STREAMS {
             feed.weirds.bump("decrypt.h2_streams_full");
             if let Some(&oldest) = self.open.keys().min() {
@@ -131,12 +108,7 @@ impl H2 {
     }
 
     fn response(&mut self, block: Block, feed: &mut Feed<'_>) {
-        let status = block
-            .headers
-            .iter()
-            .find(|(n, _)| n == b":status")
-            .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse::<u16>().ok());
-        let Some(status) = status else {
+        let Some(status) = fields::status(&block.headers) else {
             return; // trailers or a push promise
         };
         if (100..200).contains(&status) {
@@ -145,16 +117,7 @@ impl H2 {
         let Some(mut ex) = self.open.remove(&block.stream) else {
             return;
         };
-        ex.status = Some(status);
-        let date = date_of(
-            block
-                .headers
-                .iter()
-                .map(|(n, v)| (n.as_slice(), v.as_slice())),
-        );
-        for (n, v) in &block.headers {
-            ex.response_header(n, v, date);
-        }
+        fields::respond(&mut ex, status, &block.headers);
         feed.out.push(ex);
     }
 }

@@ -1,7 +1,7 @@
 //! NSS key log files (`SSLKEYLOGFILE`): the secrets a browser exports, by client random.
 //!
 //! Lines are `LABEL <client_random hex> <secret hex>`; `#` starts a comment. Unknown labels
-//! (early traffic, exporter secrets, ECH) are counted but not kept. The same text arrives from
+//! (exporter secrets, ECH) are counted but not kept. The same text arrives from
 //! a `--keylog` file or from pcapng Decryption Secrets Blocks.
 
 use std::collections::HashMap;
@@ -27,6 +27,8 @@ pub struct Secrets {
     pub client_traffic: Option<Vec<u8>>,
     /// TLS 1.3 `SERVER_TRAFFIC_SECRET_0`.
     pub server_traffic: Option<Vec<u8>>,
+    /// TLS 1.3 `CLIENT_EARLY_TRAFFIC_SECRET` (0-RTT; QUIC decryption uses it).
+    pub client_early: Option<Vec<u8>>,
 }
 
 /// What reading key log text found.
@@ -34,7 +36,7 @@ pub struct Secrets {
 pub struct KeyLogStats {
     /// Lines whose secret was kept.
     pub kept: u64,
-    /// Lines with a label sporfri does not use (early data, exporter, ECH).
+    /// Lines with a label sporfri does not use (exporter, ECH).
     pub other_labels: u64,
     /// Lines that are not `LABEL hex hex` or whose lengths are wrong.
     pub malformed: u64,
@@ -129,6 +131,7 @@ impl KeyLog {
             b"CLIENT_HANDSHAKE_TRAFFIC_SECRET" => &mut entry.client_handshake,
             b"SERVER_HANDSHAKE_TRAFFIC_SECRET" => &mut entry.server_handshake,
             b"CLIENT_TRAFFIC_SECRET_0" => &mut entry.client_traffic,
+            b"CLIENT_EARLY_TRAFFIC_SECRET" => &mut entry.client_early,
             _ => &mut entry.server_traffic,
         };
         *slot = Some(secret);
@@ -144,6 +147,7 @@ fn is_used_label(label: &[u8]) -> bool {
             | b"SERVER_HANDSHAKE_TRAFFIC_SECRET"
             | b"CLIENT_TRAFFIC_SECRET_0"
             | b"SERVER_TRAFFIC_SECRET_0"
+            | b"CLIENT_EARLY_TRAFFIC_SECRET"
     )
 }
 
@@ -176,7 +180,7 @@ mod tests {
     fn labels_are_sorted_into_secrets() {
         let text = format!(
             "# comment\nCLIENT_RANDOM {R} {m}\r\nSERVER_TRAFFIC_SECRET_0 {R} aabb\n\
-             CLIENT_EARLY_TRAFFIC_SECRET {R} cc\nnonsense\nCLIENT_RANDOM zz {R}\n",
+             EXPORTER_SECRET {R} cc\nCLIENT_EARLY_TRAFFIC_SECRET {R} dd\nnonsense\nCLIENT_RANDOM zz {R}\n",
             m = "ab".repeat(48)
         );
         let log = KeyLog::parse(text.as_bytes());
@@ -185,8 +189,9 @@ mod tests {
         assert_eq!(s.master.as_deref(), Some(&[0xab; 48][..]));
         assert_eq!(s.server_traffic.as_deref(), Some(&[0xaa, 0xbb][..]));
         assert_eq!(s.client_traffic, None);
+        assert_eq!(s.client_early.as_deref(), Some(&[0xdd][..]));
         let st = log.stats();
-        assert_eq!((st.kept, st.other_labels, st.malformed), (2, 1, 2));
+        assert_eq!((st.kept, st.other_labels, st.malformed), (3, 1, 2));
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub enum Cipher {
 }
 
 impl Cipher {
-    fn algorithm(self) -> &'static aead::Algorithm {
+    pub(super) fn algorithm(self) -> &'static aead::Algorithm {
         match self {
             Cipher::Aes128Gcm => &aead::AES_128_GCM,
             Cipher::Aes256Gcm => &aead::AES_256_GCM,

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::decrypt::{self, KeyLog, TlsConn};
+use crate::decrypt::{self, KeyLog, QuicDecrypt, TlsConn};
 use crate::observation::{DeviceId, EchSeen, Exchange, Observation, Via, is_local_addr};
 use crate::stats::Counters;
 use crate::time::Timestamp;
@@ -15,6 +15,7 @@ use crate::wire::tls::{self, ClientHello};
 
 use super::dns_cache::DnsCache;
 use super::engine::{Segment, Sink};
+use super::h3;
 use super::http;
 use super::quic::{QuicTracker, Seen};
 use super::table::{App, Flow};
@@ -27,6 +28,8 @@ const SNIFF_BYTES: usize = 16;
 pub(super) struct Context<'e> {
     pub dns: &'e mut DnsCache,
     pub quic: &'e mut QuicTracker,
+    /// QUIC connections being decrypted (used only when `keys` is set).
+    pub h3: &'e mut QuicDecrypt,
     pub weirds: &'e mut Counters,
     /// TLS secrets when decryption is on.
     pub keys: Option<&'e KeyLog>,
@@ -75,6 +78,11 @@ pub(super) fn udp(
     match flow.app {
         App::Done | App::Tls | App::Http | App::Decrypt => {}
         App::Dns => dns_message(ctx, seg, seg.payload, sink),
+        App::QuicDecrypt => {
+            if let Some(keys) = ctx.keys {
+                h3::datagram(flow, seg, from_client, keys, ctx.h3, ctx.weirds, sink);
+            }
+        }
         App::Undecided | App::Quic => {
             if Flavor::for_ports(seg.src.port(), seg.dst.port()).is_some() {
                 flow.app = App::Dns;
@@ -86,10 +94,18 @@ pub(super) fn udp(
                     .ingest(seg.ts, seg.src, seg.dst, seg.payload, ctx.weirds)
                 {
                     Seen::Hello(h) => {
-                        // The hello is all sporfri reads of QUIC: later packets cost nothing.
+                        // The hello is all sporfri reads of QUIC: later packets cost nothing
+                        // (unless a key log is loaded: then they are decrypted).
                         flow.app = App::Done;
                         flow.quic_unreadable = None;
+                        let decrypted = match (ctx.keys, h.client_random) {
+                            (Some(keys), Some(random)) => {
+                                h3::start(flow, seg, keys, random, &h, ctx)
+                            }
+                            _ => Vec::new(),
+                        };
                         hello(flow, ctx.dns, seg.ts, Via::Quic, h.version, h.hello, sink);
+                        h3::emit(decrypted, sink);
                     }
                     // Kept until a readable hello on the same addresses (after Version
                     // Negotiation) clears it.
@@ -101,6 +117,11 @@ pub(super) fn udp(
                     }
                     Seen::Unreadable { .. } | Seen::Nothing => {}
                 }
+            } else if let Some(keys) = ctx.keys
+                && flow.app == App::Undecided
+                && h3::adopt(flow, from_client, seg, ctx.h3)
+            {
+                h3::datagram(flow, seg, from_client, keys, ctx.h3, ctx.weirds, sink);
             } else if from_client && flow.app == App::Undecided {
                 flow.app = App::Done;
             }
@@ -145,7 +166,7 @@ fn tcp_flow(
     let wanted = match flow.app {
         App::Undecided | App::Tls => from_client,
         App::Http | App::Dns | App::Decrypt => true,
-        App::Quic | App::Done => false,
+        App::Quic | App::QuicDecrypt | App::Done => false,
     };
     if !wanted || !stream.push(seg.seq, seg.payload, weirds) {
         return None;
@@ -177,7 +198,7 @@ fn tcp_flow(
             },
             weirds,
         ))),
-        App::Undecided | App::Quic | App::Done | App::Decrypt => None,
+        App::Undecided | App::Quic | App::QuicDecrypt | App::Done | App::Decrypt => None,
     }
 }
 
@@ -441,7 +462,7 @@ fn dns_answers(msg: &dns::Message, seg: &Segment<'_>, sink: &mut impl Sink) {
 
 /// A ClientHello completed on `flow` (TLS over TCP, or QUIC): name the flow, note what it shows
 /// of ECH (attribution decides whether it hid the destination).
-fn hello(
+pub(super) fn hello(
     flow: &mut Flow,
     dns: &DnsCache,
     ts: Timestamp,

@@ -3,7 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::capture::Packet;
-use crate::decrypt::KeyLog;
+use crate::decrypt::{KeyLog, QuicDecrypt};
 use crate::observation::{DeviceId, FlowKey, Observation, Proto};
 use crate::stats::Counters;
 use crate::time::Timestamp;
@@ -49,6 +49,8 @@ pub struct Engine {
     pub(super) dns: DnsCache,
     defrag: Defragmenter,
     pub(super) quic: QuicTracker,
+    /// QUIC connections decrypted with the key log (empty without one).
+    h3: QuicDecrypt,
     pub(super) weirds: Counters,
     /// The DNS message being analyzed, kept between packets for its buffers.
     dns_msg: crate::wire::dns::Message,
@@ -158,10 +160,18 @@ impl Engine {
         }
         self.defrag.expire(self.now, &mut self.weirds);
         self.quic.expire(self.now);
+        if !self.h3.is_empty() {
+            let mut out = Vec::new();
+            self.h3.expire(self.now, &mut self.weirds, &mut out);
+            super::h3::emit(out, sink);
+        }
     }
 
     /// End of input: every open flow ends.
     pub fn finish(&mut self, sink: &mut impl Sink) {
+        let mut out = Vec::new();
+        self.h3.finish(&mut self.weirds, &mut out);
+        super::h3::emit(out, sink);
         for flow in self.flows.drain() {
             end_flow(flow, sink);
         }
@@ -210,6 +220,7 @@ impl Engine {
             flows,
             dns,
             quic,
+            h3,
             weirds,
             stats,
             keys,
@@ -232,6 +243,7 @@ impl Engine {
         let mut ctx = analyze::Context {
             dns,
             quic,
+            h3,
             weirds,
             keys,
             dns_msg,

@@ -6,6 +6,7 @@
 pub mod analyze;
 pub mod dns_cache;
 pub mod engine;
+mod h3;
 pub mod http;
 pub mod ipfrag;
 pub mod quic;

@@ -35,6 +35,8 @@ pub enum App {
     Done,
     /// TLS with a key log: both directions are decrypted by `flow.tls`.
     Decrypt,
+    /// QUIC with a key log: every datagram goes to the engine's QUIC decryption.
+    QuicDecrypt,
 }
 
 /// State of one flow.

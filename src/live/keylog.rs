@@ -158,10 +158,14 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn temp(name: &str) -> PathBuf {
-        let p = std::env::temp_dir().join(format!("sporfri-keylog-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_file(&p);
-        p
+    /// A path in a fresh temporary directory, removed with the guard (also on failure).
+    fn temp(name: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::Builder::new()
+            .prefix("sporfri-keylog-")
+            .tempdir()
+            .unwrap();
+        let p = dir.path().join(name);
+        (dir, p)
     }
 
     fn append(p: &Path, text: &str) {
@@ -175,7 +179,7 @@ mod tests {
 
     #[test]
     fn only_complete_new_lines_come_out_as_the_file_grows() {
-        let p = temp("grow");
+        let (_tmp, p) = temp("grow");
         let mut tail = KeyLogTail::new(&p);
         assert!(tail.poll().unwrap().is_empty(), "no file yet");
         append(&p, "CLIENT_RANDOM aa bb\nCLIENT_TRAFFIC_SECRET_0 cc");
@@ -190,7 +194,7 @@ mod tests {
 
     #[test]
     fn a_truncated_file_is_read_again_from_its_start() {
-        let p = temp("truncate");
+        let (_tmp, p) = temp("truncate");
         let mut tail = KeyLogTail::new(&p);
         append(&p, "CLIENT_RANDOM aa bb\nCLIENT_RANDOM cc dd\n");
         assert_eq!(tail.poll().unwrap().len(), 40);
@@ -201,7 +205,7 @@ mod tests {
 
     #[test]
     fn reads_stop_at_max_keylog_read_and_go_on_next_time() {
-        let p = temp("big");
+        let (_tmp, p) = temp("big");
         let line = format!("CLIENT_RANDOM {} bb\n", "a".repeat(64));
         let n = MAX_KEYLOG_READ / line.len() + 10;
         append(&p, &line.repeat(n));
@@ -214,7 +218,7 @@ mod tests {
 
     #[test]
     fn a_line_without_end_past_max_keylog_line_is_dropped_and_counted() {
-        let p = temp("long");
+        let (_tmp, p) = temp("long");
         append(&p, &"x".repeat(MAX_KEYLOG_LINE + 1));
         let mut tail = KeyLogTail::new(&p);
         assert!(tail.poll().unwrap().is_empty());

@@ -225,11 +225,14 @@ mod tests {
     use super::*;
     use crate::capture::{FileSource, PacketSource};
 
-    fn tmp(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("sporfri-pcapng-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("cap.pcapng")
+    /// A capture path in a fresh temporary directory, removed with the guard (also on failure).
+    fn tmp(name: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("sporfri-pcapng-{name}-"))
+            .tempdir()
+            .unwrap();
+        let path = dir.path().join("cap.pcapng");
+        (dir, path)
     }
 
     fn read_all(path: &Path) -> Vec<(Timestamp, LinkType, Vec<u8>, u32)> {
@@ -243,7 +246,7 @@ mod tests {
 
     #[test]
     fn written_file_reads_back_with_nanosecond_times() {
-        let path = tmp("roundtrip");
+        let (_tmp, path) = tmp("roundtrip");
         let mut w = PcapngWriter::create(&path, 1 << 20, LinkType::ETHERNET, "veth0").unwrap();
         let t = Timestamp(1_700_000_000_123_456_789);
         w.write(t, LinkType::ETHERNET, &[1, 2, 3, 4, 5], 60)
@@ -266,7 +269,7 @@ mod tests {
 
     #[test]
     fn rotation_by_size_splits_into_numbered_files_that_all_read() {
-        let path = tmp("rotate");
+        let (_tmp, path) = tmp("rotate");
         let mut w = PcapngWriter::create(&path, MIN_ROTATE_BYTES, LinkType::ETHERNET, "x").unwrap();
         for i in 0..40u64 {
             w.write(Timestamp(i), LinkType::ETHERNET, &[i as u8; 100], 100)
@@ -293,7 +296,7 @@ mod tests {
 
     #[test]
     fn rotation_size_below_the_minimum_is_raised() {
-        let path = tmp("min");
+        let (_tmp, path) = tmp("min");
         let mut w = PcapngWriter::create(&path, 1, LinkType::RAW, "x").unwrap();
         w.write(Timestamp(1), LinkType::RAW, &[0x45; 20], 20)
             .unwrap();
@@ -304,7 +307,7 @@ mod tests {
 
     #[test]
     fn a_new_link_type_starts_a_new_file() {
-        let path = tmp("link");
+        let (_tmp, path) = tmp("link");
         let mut w = PcapngWriter::create(&path, 1 << 20, LinkType::ETHERNET, "x").unwrap();
         w.write(Timestamp(1), LinkType::ETHERNET, &[0; 14], 14)
             .unwrap();

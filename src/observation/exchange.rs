@@ -25,14 +25,18 @@ pub enum HttpVersion {
     /// HTTP/2.
     #[serde(rename = "h2")]
     Http2,
+    /// HTTP/3 (over QUIC).
+    #[serde(rename = "h3")]
+    Http3,
 }
 
 impl HttpVersion {
-    /// The word used in every output format: `http/1.1` or `h2`.
+    /// The word used in every output format: `http/1.1`, `h2` or `h3`.
     pub fn as_str(self) -> &'static str {
         match self {
             HttpVersion::Http1 => "http/1.1",
             HttpVersion::Http2 => "h2",
+            HttpVersion::Http3 => "h3",
         }
     }
 }
@@ -206,10 +210,11 @@ impl Exchange {
     /// [`http::parse_response`] read).
     pub fn respond(&mut self, status: u16, head: &[u8]) {
         self.status = Some(status);
-        let mut headers = Vec::new();
-        http::each_header(head, false, |n, v| headers.push((n.to_vec(), v.to_vec())));
-        let date = http::date_of(headers.iter().map(|(n, v)| (n.as_slice(), v.as_slice())));
-        for (n, v) in &headers {
+        // Borrowed from the head: the Date header may come after the cookies it dates.
+        let mut headers: Vec<(&[u8], &[u8])> = Vec::new();
+        http::each_header(head, false, |n, v| headers.push((n, v)));
+        let date = http::date_of(headers.iter().copied());
+        for &(n, v) in &headers {
             self.response_header(n, v, date);
         }
     }

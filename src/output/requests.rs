@@ -39,7 +39,7 @@ pub struct RequestRecord<'a> {
     pub referer: Option<&'a str>,
     /// Response Content-Type.
     pub content_type: Option<&'a str>,
-    /// `http/1.1` or `h2`.
+    /// `http/1.1`, `h2` or `h3`.
     pub http: HttpVersion,
     /// Carried inside TLS and decrypted; `false` for plain HTTP.
     pub encrypted: bool,

@@ -311,12 +311,13 @@ pub fn summary_line(s: &CookiesAndRequests) -> String {
              TLS is not shown."
         ),
         (d, 0) => format!(
-            "{d} request(s) decrypted with the browser's TLS key log (lab decryption); HTTP/3 \
-             requests are not decrypted."
+            "{d} request(s) decrypted with the browser's TLS key log (lab decryption), HTTP/3 \
+             included; connections without a key and some 0-RTT early data are not decrypted."
         ),
         (d, p) => format!(
-            "{d} request(s) decrypted with the browser's TLS key log (lab decryption) and {p} \
-             plain-HTTP request(s); HTTP/3 requests are not decrypted."
+            "{d} request(s) decrypted with the browser's TLS key log (lab decryption), HTTP/3 \
+             included, and {p} plain-HTTP request(s); connections without a key and some 0-RTT \
+             early data are not decrypted."
         ),
     }
 }
@@ -345,8 +346,8 @@ pub fn caveat(s: &CookiesAndRequests) -> Option<String> {
         )),
         (d, _) => Some(format!(
             "{d} request(s) were decrypted with the browser's TLS key log (lab decryption): \
-             cookies and page addresses in them are shown; requests over HTTP/3 (QUIC) and \
-             connections without a key are not decrypted, so those lists are lower \
+             cookies and page addresses in them are shown (HTTP/3 included); connections \
+             without a key and some 0-RTT early data are not decrypted, so those lists are lower \
              bounds.{plain}{dropped}"
         )),
     }
@@ -395,7 +396,8 @@ fn explain(mut f: Finding, seen: Seen, applies: bool, when: &str) -> Finding {
             .filter_map(|c| c.lifetime_days)
             .fold(0.0, f64::max);
         let bound = if seen.decrypted {
-            "HTTP/3 requests are not decrypted, so this is a lower bound."
+            "Connections without a key and some 0-RTT early data are not decrypted, so this is a \
+             lower bound."
         } else {
             "They came over plain HTTP; no request was decrypted (no TLS key log), so cookies \
              inside TLS are not counted and this is a lower bound."

@@ -51,7 +51,7 @@ pub struct RequestEntry {
     pub referer: Option<String>,
     /// Response Content-Type.
     pub content_type: Option<String>,
-    /// `http/1.1` or `h2`.
+    /// `http/1.1`, `h2` or `h3`.
     pub http: String,
     /// Carried inside TLS and decrypted (`false`: plain HTTP). Requests stored before plain
     /// HTTP was kept were all decrypted.
@@ -61,7 +61,7 @@ pub struct RequestEntry {
     pub service: Option<String>,
     /// Category of the service.
     pub category: Option<Category>,
-    /// The flow as `tcp 192.168.1.2:50000 -> 93.184.216.34:443`.
+    /// The flow as `tcp 192.168.1.2:50000 -> 93.184.216.34:443` (`udp` for HTTP/3).
     pub flow: String,
     /// Decoded tracker parameters.
     pub tracker: Option<TrackerHit>,
@@ -103,7 +103,7 @@ impl RequestEntry {
             encrypted: ex.encrypted,
             service: who.service.clone(),
             category: who.category,
-            flow: format!("tcp {} -> {}", flow.client, flow.server),
+            flow: super::evidence::flow_text(flow),
             tracker: tracker.clone(),
         }
     }

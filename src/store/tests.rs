@@ -8,10 +8,15 @@ use super::*;
 use crate::attribute::Attribution;
 use crate::session::{MarkKind, Phase, Source};
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sporfri-store-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d.join("db")
+/// A database path in a fresh temporary directory; the directory goes when the guard drops
+/// (also when the test fails).
+fn dir(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::Builder::new()
+        .prefix(&format!("sporfri-store-{name}-"))
+        .tempdir()
+        .unwrap();
+    let db = d.path().join("db");
+    (d, db)
 }
 
 fn session(label: &str) -> Session {
@@ -98,7 +103,7 @@ fn request(session: SessionId, seq: u64, url: &str) -> RequestEntry {
 
 #[test]
 fn requests_are_stored_in_order_and_deleted_with_their_session() {
-    let path = dir("requests");
+    let (_tmp, path) = dir("requests");
     let mut store = Store::open(&path).unwrap();
     let a = store.create_session(session("a")).unwrap();
     let b = store.create_session(session("b")).unwrap();
@@ -137,7 +142,7 @@ fn requests_are_stored_in_order_and_deleted_with_their_session() {
 
 #[test]
 fn a_schema_1_database_opens_with_no_requests() {
-    let path = dir("schema1");
+    let (_tmp, path) = dir("schema1");
     {
         let mut store = Store::open(&path).unwrap();
         let s = store.create_session(session("old")).unwrap();
@@ -155,7 +160,7 @@ fn a_schema_1_database_opens_with_no_requests() {
 /// had a way (`via`): the database opens, the contact reads, the session has no signatures.
 #[test]
 fn a_schema_2_database_opens_with_no_stored_signatures() {
-    let path = dir("schema2");
+    let (_tmp, path) = dir("schema2");
     {
         let mut store = Store::open(&path).unwrap();
         let s = store.create_session(session("old")).unwrap();
@@ -183,7 +188,7 @@ fn a_schema_2_database_opens_with_no_stored_signatures() {
 
 #[test]
 fn signatures_are_stored_with_their_session_and_deleted_with_it() {
-    let path = dir("signatures");
+    let (_tmp, path) = dir("signatures");
     let mut store = Store::open(&path).unwrap();
     let a = store.create_session(session("a")).unwrap();
     let b = store.create_session(session("b")).unwrap();
@@ -205,7 +210,7 @@ fn signatures_are_stored_with_their_session_and_deleted_with_it() {
 
 #[test]
 fn a_new_database_gets_the_current_schema_and_private_files() {
-    let path = dir("new");
+    let (_tmp, path) = dir("new");
     let mut store = Store::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), Some(SCHEMA_VERSION));
     let s = store.create_session(session("a")).unwrap();
@@ -220,7 +225,7 @@ fn a_new_database_gets_the_current_schema_and_private_files() {
 
 #[test]
 fn a_newer_schema_is_refused_with_a_clear_error() {
-    let path = dir("newer");
+    let (_tmp, path) = dir("newer");
     {
         let store = Store::open(&path).unwrap();
         store.db.insert(VERSION_KEY, &7u32.to_be_bytes()).unwrap();
@@ -244,7 +249,7 @@ fn a_newer_schema_is_refused_with_a_clear_error() {
 
 #[test]
 fn an_older_schema_is_migrated_and_keeps_its_sessions() {
-    let path = dir("older");
+    let (_tmp, path) = dir("older");
     {
         let mut store = Store::open(&path).unwrap();
         store.create_session(session("old")).unwrap();
@@ -259,7 +264,7 @@ fn an_older_schema_is_migrated_and_keeps_its_sessions() {
 
 #[test]
 fn a_second_open_is_refused_and_names_the_owner() {
-    let path = dir("locked");
+    let (_tmp, path) = dir("locked");
     let _first = Store::open(&path).unwrap();
     let err = Store::open(&path).unwrap_err();
     match &err {
@@ -271,7 +276,7 @@ fn a_second_open_is_refused_and_names_the_owner() {
 
 #[test]
 fn sessions_and_contacts_are_written_read_and_deleted() {
-    let path = dir("crud");
+    let (_tmp, path) = dir("crud");
     let mut store = Store::open(&path).unwrap();
     let a = store.create_session(session("a")).unwrap();
     let b = store.create_session(session("b")).unwrap();
@@ -305,7 +310,7 @@ fn sessions_and_contacts_are_written_read_and_deleted() {
 
 #[test]
 fn sessions_left_recording_are_interrupted_at_their_last_flush() {
-    let path = dir("interrupted");
+    let (_tmp, path) = dir("interrupted");
     let mut store = Store::open(&path).unwrap();
     let mut s = store.create_session(session("killed")).unwrap();
     s.last_flush = Some(Timestamp(42_000_000_000));
@@ -335,7 +340,7 @@ fn sessions_left_recording_are_interrupted_at_their_last_flush() {
 
 #[test]
 fn purge_spares_recent_and_recording_sessions() {
-    let path = dir("purge");
+    let (_tmp, path) = dir("purge");
     let mut store = Store::open(&path).unwrap();
     let mut old = store.create_session(session("old")).unwrap();
     old.state = SessionState::Ended;
@@ -353,7 +358,8 @@ fn purge_spares_recent_and_recording_sessions() {
 
 #[test]
 fn device_labels_are_set_and_cleared() {
-    let mut store = Store::open(&dir("labels")).unwrap();
+    let (_tmp, path) = dir("labels");
+    let mut store = Store::open(&path).unwrap();
     store.set_label("02:11:22:33:44:55", "test iPhone").unwrap();
     assert_eq!(store.labels().unwrap()["02:11:22:33:44:55"], "test iPhone");
     store.set_label("02:11:22:33:44:55", "").unwrap();
@@ -372,7 +378,8 @@ fn the_default_path_follows_systemd_then_xdg() {
 #[test]
 #[ignore = "benchmark"]
 fn contacts_written_per_second() {
-    let mut store = Store::open(&dir("bench")).unwrap();
+    let (_tmp, path) = dir("bench");
+    let mut store = Store::open(&path).unwrap();
     let s = store.create_session(session("bench")).unwrap();
     let per_batch = 1_000;
     let batches = 100;
@@ -405,7 +412,7 @@ fn contacts_written_per_second() {
 /// reopen right after a drop in the same process failed as "in use" (seen once in CI).
 #[test]
 fn reopening_right_after_a_drop_in_the_same_process_waits_for_the_lock() {
-    let path = dir("reopen");
+    let (_tmp, path) = dir("reopen");
     for i in 0..10 {
         let mut store = Store::open(&path).unwrap();
         store.create_session(session(&format!("s{i}"))).unwrap();

@@ -2,7 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
 
 use etherparse::PacketBuilder;
 
@@ -69,11 +70,10 @@ impl Pcap {
         self.records.push((t, v));
     }
 
-    /// Write the file (pcap, microseconds, little endian) under the temp dir.
-    pub fn write(&self, name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("sporfri-tests-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
+    /// Write the file (pcap, microseconds, little endian) in a temporary directory of its own,
+    /// removed when the returned guard is dropped.
+    pub fn write(&self, name: &str) -> Scratch {
+        let file = scratch("capture").at(name);
         let mut out = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         out.extend_from_slice(&65535u32.to_le_bytes());
         out.extend_from_slice(&1u32.to_le_bytes());
@@ -86,12 +86,61 @@ impl Pcap {
             }
             out.extend_from_slice(frame);
         }
-        // Written aside and renamed: tests running at once may write the same file while
-        // another reads it, and must never see it half written.
-        let part = dir.join(format!("{name}.{:?}.part", std::thread::current().id()));
-        std::fs::write(&part, out).unwrap();
-        std::fs::rename(&part, &path).unwrap();
-        path
+        std::fs::write(&*file, out).unwrap();
+        file
+    }
+}
+
+/// A path in a temporary directory of its own (the directory itself, or a name in it); the
+/// directory and everything under it are removed when this is dropped, also when the test
+/// panics, so test runs leave nothing in the temp dir. Derefs to the path.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+/// A new empty temporary directory named `sporfri-<tag>-<random>`.
+pub fn scratch(tag: &str) -> Scratch {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("sporfri-{tag}-"))
+        .tempdir()
+        .unwrap();
+    let path = dir.path().to_owned();
+    Scratch { dir, path }
+}
+
+/// `bytes` in a new temporary file named `name`, in a temporary directory of its own.
+pub fn temp_file(name: &str, bytes: &[u8]) -> Scratch {
+    let file = scratch("file").at(name);
+    std::fs::write(&*file, bytes).unwrap();
+    file
+}
+
+impl Scratch {
+    /// The same guard, pointing at `name` inside the directory (nothing is created).
+    pub fn at(self, name: &str) -> Scratch {
+        let path = self.dir.path().join(name);
+        Scratch { path, ..self }
+    }
+}
+
+impl Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.path.as_os_str()
     }
 }
 
@@ -175,4 +224,31 @@ pub fn find<'a>(contacts: &'a [serde_json::Value], name: &str) -> &'a serde_json
         .iter()
         .find(|c| c["name"] == name)
         .unwrap_or_else(|| panic!("no contact {name} in {contacts:#?}"))
+}
+
+/// The cookies every response of the decryption labs (`tests/decrypt-data`) sets, as `ex`
+/// must report them: names with lifetimes (Max-Age, none, Expires counted from Date) and the
+/// first one's attributes.
+pub fn assert_lab_cookies(ex: &sporfri::observation::Exchange, name: &str) {
+    use sporfri::observation::SameSite;
+    let lifetimes: Vec<(&str, Option<i64>)> = ex
+        .set_cookies
+        .iter()
+        .map(|c| (c.name.as_str(), c.lifetime_s))
+        .collect();
+    assert_eq!(
+        lifetimes,
+        [
+            ("lab_id", Some(34_560_000)),
+            ("lab_session", None),
+            ("lab_exp", Some(30 * 86_400))
+        ],
+        "{name}"
+    );
+    let id = &ex.set_cookies[0];
+    assert_eq!(id.domain.as_deref(), Some("lab.example"), "{name}");
+    assert!(
+        id.secure && id.http_only && id.same_site == Some(SameSite::None),
+        "{name}"
+    );
 }

@@ -165,15 +165,18 @@ fn adblock_list() {
     );
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sporfri-import-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+/// A fresh temporary directory, removed when dropped (also when the test fails).
+fn temp_dir(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("sporfri-import-{tag}-"))
+        .tempdir()
+        .unwrap()
 }
 
 #[test]
 fn overlay_is_written_in_our_format_loads_and_replaces_its_own_import() {
-    let dir = temp_dir("overlay");
+    let tmp = temp_dir("overlay");
+    let dir = tmp.path().join("overlay");
     let out = convert(ImportFormat::Disconnect, DISCONNECT, &opts("services.json")).unwrap();
     let w = write_overlay(&dir, "disconnect", &out).unwrap();
     assert_eq!(w.files.len(), 3);
@@ -205,7 +208,6 @@ fn overlay_is_written_in_our_format_loads_and_replaces_its_own_import() {
         ..Default::default()
     });
     assert_eq!((r.org, r.service.as_deref()), (None, Some("Listed in h")));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

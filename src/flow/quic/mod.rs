@@ -54,6 +54,9 @@ pub struct QuicHello {
     pub hello: ClientHello,
     /// The user agent a Google `CHLO` names (`UAID`).
     pub user_agent: Option<String>,
+    /// The TLS ClientHello's random, which finds the connection's secrets in a key log (lab
+    /// decryption); `None` for a `CHLO`.
+    pub client_random: Option<[u8; 32]>,
 }
 
 /// A complete first handshake message and where it came from.
@@ -153,6 +156,10 @@ impl QuicTracker {
             Seen::Nothing => return Seen::Nothing,
             Seen::Unreadable { version } => return Seen::Unreadable { version },
         };
+        let client_random = match hs.handshake {
+            Handshake::Tls => crate::decrypt::hello::client_random(&hs.message).done(),
+            Handshake::Chlo => None,
+        };
         let parsed = match hs.handshake {
             Handshake::Tls => tls::client_hello_from_handshake(&hs.message).map(|h| (h, None)),
             Handshake::Chlo => chlo::parse(&hs.message).map(|c| {
@@ -170,6 +177,7 @@ impl QuicTracker {
                 server: hs.server,
                 hello,
                 user_agent,
+                client_random,
             }),
             Parsed::Malformed(weird) => {
                 weirds.bump(weird);

@@ -157,24 +157,41 @@ pub fn parse_response(buf: &[u8]) -> Parsed<Response> {
 
 /// Call `f` with the name and value of each header of a complete request head (`request`) or
 /// response head, one [`parse_request`] or [`parse_response`] accepted; nothing for other bytes.
-pub fn each_header(head: &[u8], request: bool, mut f: impl FnMut(&[u8], &[u8])) {
-    let mut storage = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
-    let headers: &[httparse::Header<'_>] = if !request {
-        let mut resp = httparse::Response::new(&mut storage);
-        match resp.parse(head) {
-            Ok(httparse::Status::Complete(_)) => resp.headers,
-            _ => &[],
+/// The names and values are borrowed from `head`, and the header slots are uninitialised ones
+/// on the stack as in [`parse_request`] (a second, larger try only when a head has more).
+pub fn each_header<'h>(head: &'h [u8], request: bool, mut f: impl FnMut(&'h [u8], &'h [u8])) {
+    let mut first = [const { MaybeUninit::uninit() }; HEADERS_FIRST_TRY];
+    if let Err(httparse::Error::TooManyHeaders) = headers_of(head, request, &mut first, &mut f) {
+        let mut more = vec![MaybeUninit::uninit(); MAX_HEADERS];
+        let _ = headers_of(head, request, &mut more, &mut f);
+    }
+}
+
+/// [`each_header`] with these slots: `TooManyHeaders` when they are too few (`f` not called).
+fn headers_of<'h>(
+    head: &'h [u8],
+    request: bool,
+    slots: &mut Slots<'h>,
+    f: &mut impl FnMut(&'h [u8], &'h [u8]),
+) -> Result<(), httparse::Error> {
+    let config = httparse::ParserConfig::default();
+    let headers: &[httparse::Header<'h>] = if request {
+        let mut req = httparse::Request::new(&mut []);
+        match config.parse_request_with_uninit_headers(&mut req, head, slots)? {
+            httparse::Status::Complete(_) => req.headers,
+            httparse::Status::Partial => &[],
         }
     } else {
-        let mut req = httparse::Request::new(&mut storage);
-        match req.parse(head) {
-            Ok(httparse::Status::Complete(_)) => req.headers,
-            _ => &[],
+        let mut resp = httparse::Response::new(&mut []);
+        match config.parse_response_with_uninit_headers(&mut resp, head, slots)? {
+            httparse::Status::Complete(_) => resp.headers,
+            httparse::Status::Partial => &[],
         }
     };
     for h in headers {
         f(h.name.as_bytes(), h.value);
     }
+    Ok(())
 }
 
 /// The name part of a Host header or `:authority`: lower case, without port, IPv6 brackets or
