@@ -425,7 +425,7 @@ fn reopening_right_after_a_drop_in_the_same_process_waits_for_the_lock() {
 /// baseline", "no baseline chosen", "not compared".
 #[test]
 fn a_schema_3_database_reads_without_baselines() {
-    let path = dir("schema3");
+    let (_dir, path) = dir("schema3");
     {
         let mut store = Store::open(&path).unwrap();
         let s = store.create_session(session("old")).unwrap();
@@ -458,7 +458,7 @@ fn a_schema_3_database_reads_without_baselines() {
 #[test]
 fn baselines_are_marked_found_per_device_and_checked() {
     use crate::session::SessionState;
-    let path = dir("baselines");
+    let (_dir, path) = dir("baselines");
     let mut store = Store::open(&path).unwrap();
     let ended = |store: &mut Store, label: &str, device: &str| {
         let mut s = store.create_session(session(label)).unwrap();
