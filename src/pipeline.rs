@@ -13,7 +13,7 @@
 
 use std::ops::ControlFlow;
 
-use crate::capture::{CaptureError, FileSource, Packet, PacketSource};
+use crate::capture::{CaptureError, FileSource, Filtered, Packet, PacketSource};
 use crate::contact::Contacts;
 use crate::decrypt::KeyLog;
 use crate::flow::Engine;
@@ -28,6 +28,16 @@ pub trait Source: PacketSource {
     /// Bytes read so far and in all (0 when unknown), for progress.
     fn position(&self) -> (u64, u64) {
         (0, 0)
+    }
+}
+
+impl<S: Source> Source for Filtered<S> {
+    fn take_secrets(&mut self) -> Vec<u8> {
+        self.inner_mut().take_secrets()
+    }
+
+    fn position(&self) -> (u64, u64) {
+        self.inner().position()
     }
 }
 

@@ -29,8 +29,25 @@ fn skip_reason() -> Option<String> {
     })
 }
 
+/// A directory of the test's own, removed when dropped (also when an assertion fails).
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 struct Run {
-    dir: PathBuf,
+    dir: TempDir,
     events: Vec<Value>,
     stderr: String,
 }
@@ -70,19 +87,22 @@ fn contact_map<'a>(
     map
 }
 
-fn tmpdir(name: &str) -> PathBuf {
+fn tmpdir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("sporfri-live-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 /// One private copy of the binary for all tests, checked to have `live`: a target directory
-/// shared with other checkouts may be rebuilt from another branch while tests run.
+/// shared with other checkouts may be rebuilt from another branch while tests run. It is kept
+/// in cargo's temporary directory under `target/` (replaced at every run); each scenario links
+/// to it.
 fn binary(dir: &Path) -> PathBuf {
     static COPY: OnceLock<PathBuf> = OnceLock::new();
     let shared = COPY.get_or_init(|| {
-        let copy = tmpdir("bin").join("sporfri");
+        let copy = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sporfri-live-test-bin");
+        let _ = std::fs::remove_file(&copy);
         std::fs::copy(env!("CARGO_BIN_EXE_sporfri"), &copy).unwrap();
         let ok = Command::new(&copy)
             .args(["live", "--help"])
@@ -97,7 +117,9 @@ fn binary(dir: &Path) -> PathBuf {
         copy
     });
     let copy = dir.join("sporfri");
-    std::fs::copy(shared, &copy).unwrap();
+    if std::fs::hard_link(shared, &copy).is_err() {
+        std::fs::copy(shared, &copy).unwrap();
+    }
     copy
 }
 
@@ -112,7 +134,7 @@ fn scenario(name: &str, extra: &[&str]) -> Option<Run> {
     let out = Command::new("bash")
         .arg(script)
         .arg(&bin)
-        .arg(&dir)
+        .arg(&*dir)
         .arg(name.split('-').next().unwrap_or(name))
         .args(extra)
         .output()
@@ -188,6 +210,18 @@ fn live_sees_dns_http_and_tls_from_a_phone_namespace() {
         "a contact was announced as new twice: {new:?}"
     );
     assert_stored_session(&run);
+    assert_read_while_recording(&run);
+}
+
+/// `sessions list` and `report` ran while `sporfri live` owned the database: they read it
+/// through its control socket and saw the session recording, with the round's contacts.
+fn assert_read_while_recording(run: &Run) {
+    let err = std::fs::read_to_string(run.dir.join("during.err")).unwrap_or_default();
+    let list = std::fs::read_to_string(run.dir.join("during-list.jsonl")).unwrap_or_default();
+    let s: Value = serde_json::from_str(list.lines().next().unwrap_or("null")).unwrap();
+    assert_eq!(s["state"], "recording", "{list}\n{err}");
+    let report = std::fs::read_to_string(run.dir.join("during-report.json")).unwrap_or_default();
+    assert!(report.contains("dns1.example.test"), "{report}\n{err}");
 }
 
 /// The live run was recorded: the session ended cleanly with the mark sent over the control
@@ -271,7 +305,8 @@ fn live_reopens_a_recreated_interface_and_ends_cleanly_while_it_is_down() {
 
 #[test]
 fn live_write_rotates_and_the_files_replay_to_the_same_contacts() {
-    let base = tmpdir("write-files").join("cap.pcapng");
+    let files_dir = tmpdir("write-files");
+    let base = files_dir.join("cap.pcapng");
     let base_arg = base.to_string_lossy().into_owned();
     let Some(run) = scenario(
         "basic-write",
@@ -390,4 +425,171 @@ fn live_follows_a_growing_key_log_and_records_the_decrypted_request() {
         "{rows:?}\n{}",
         run.stderr
     );
+}
+
+/// A session recorded into a database in `dir` with its control socket, as `sporfri live`
+/// makes it: the hook and the socket's path.
+fn recording_hook(dir: &Path) -> (sporfri::live::session::SessionHook, PathBuf) {
+    use sporfri::control::{Server, socket_path};
+    use sporfri::live::session::SessionHook;
+    use sporfri::session::{Recorder, Session, Source};
+    use sporfri::store::Store;
+
+    let db = dir.join("db");
+    let mut store = Store::open(&db).unwrap();
+    let source = Source::Interface { name: "lo".into() };
+    let session = store
+        .create_session(Session::new("live test", None, source))
+        .unwrap();
+    let attributor = sporfri::attribute::Attributor::builtin(None).unwrap();
+    let rec = Recorder::new(session, attributor, Vec::new(), Vec::new());
+    let sock = socket_path(&db);
+    let server = Server::start(&sock, Some(store.reader())).unwrap();
+    let hook = SessionHook::new(rec, store, Some(server), Box::new(|| {}));
+    (hook, sock)
+}
+
+/// A DNS query for `name` (id `id`), as a phone sends it.
+fn dns_query(id: u16, name: &str) -> Vec<u8> {
+    let mut q = id.to_be_bytes().to_vec();
+    q.extend_from_slice(&[0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]);
+    for label in name.split('.') {
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.extend_from_slice(&[0x00, 0x00, 0x01, 0x00, 0x01]);
+    q
+}
+
+/// A dashboard that stops reading while traffic flows costs the capture nothing: its events
+/// are dropped (counted as control.subscriber_lagged), never a packet.
+#[test]
+fn a_subscriber_that_stops_reading_causes_no_capture_drops() {
+    use sporfri::control::Client;
+
+    if let Some(reason) = skip_reason() {
+        eprintln!("{reason}");
+        return;
+    }
+    const PORT: u16 = 53;
+    // Names asked again and again: every counters publication sends each again (its counts
+    // changed), megabytes a second to a client that reads none of it, while a debug build's
+    // analysis keeps up with the packets.
+    const NAMES: u32 = 1_500;
+    const QUERIES: u32 = 12_000;
+    let dir = tmpdir("slow-subscriber");
+    let (mut hook, sock) = recording_hook(&dir);
+    let mut options = sporfri::live::LiveOptions::new("lo");
+    options.capture.filter = Some(format!("udp and dst port {PORT} and dst host 127.0.0.1"));
+    let stop = sporfri::live::Stop::new();
+    let stopper = stop.clone();
+    let client_sock = sock.clone();
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        // Subscribed, shown the state, and then never read again.
+        let stalled = Client::connect(&client_sock).unwrap().subscribe().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let pad = ["p".repeat(60), "q".repeat(60), "r".repeat(60)].join(".");
+        for i in 0..QUERIES {
+            let name = format!("n{}.{pad}.slow.test", i % NAMES);
+            let _ = socket.send_to(&dns_query(i as u16, &name), ("127.0.0.1", PORT));
+            if i % 10 == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        stopper.stop();
+        drop(stalled);
+    });
+    let end = sporfri::live::run_until(&options, &mut hook, &stop).unwrap();
+    sender.join().unwrap();
+    let lagged = hook.control().unwrap().stats().lagged;
+    let contacts = hook.recorder().session().stats.contacts;
+    drop(hook);
+    let s = end.stats;
+    eprintln!("slow subscriber: {s:?}; {lagged} events dropped for it; {contacts} contacts");
+    assert!(
+        lagged > 0,
+        "the stalled subscriber never fell behind: {s:?}"
+    );
+    assert_eq!(s.channel_dropped, 0, "{s:?}");
+    assert_eq!(s.kernel_dropped, 0, "{s:?}");
+    assert!(contacts >= u64::from(NAMES), "{contacts} contacts");
+}
+
+/// A lone DNS query on `lo` after a quiet spell: how long until a subscriber has its contact
+/// (`None`: never, before the run ended), and the run's counters.
+fn lone_packet(immediate: bool) -> (Option<std::time::Duration>, sporfri::live::LiveStats) {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+
+    use sporfri::control::{Client, Event};
+
+    // DNS is recognised by its port; nothing needs to answer.
+    const PORT: u16 = 53;
+    let dir = tmpdir(&format!("lone-packet-{immediate}"));
+    let (mut hook, sock) = recording_hook(&dir);
+    let mut options = sporfri::live::LiveOptions::new("lo");
+    // Its own address on lo: the other tests on lo (run in parallel) send to 127.0.0.1.
+    options.capture.filter = Some(format!("udp and dst port {PORT} and dst host 127.0.0.2"));
+    options.capture.immediate = immediate;
+    let stop = sporfri::live::Stop::new();
+    let stopper = stop.clone();
+    let client = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        let mut reader = Client::connect(&sock).unwrap().subscribe().unwrap();
+        // Quiet for a while: every earlier block handed over, the capture waiting.
+        std::thread::sleep(Duration::from_millis(700));
+        let name = format!("lone-{immediate}.quiet.test");
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let sent = Instant::now();
+        socket
+            .send_to(&dns_query(1, &name), ("127.0.0.2", PORT))
+            .unwrap();
+        // Never waits for ever: the run ends (closing the socket) after 3 s in any case.
+        let timer = stopper.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(3));
+            timer.stop();
+        });
+        let mut line = String::new();
+        let arrived = loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                break None;
+            }
+            if let Ok(Event::Contacts(list)) = serde_json::from_str(&line)
+                && list.iter().any(|c| c.name == name)
+            {
+                break Some(sent.elapsed());
+            }
+        };
+        stopper.stop();
+        arrived
+    });
+    let end = sporfri::live::run_until(&options, &mut hook, &stop).unwrap();
+    drop(hook);
+    (client.join().unwrap(), end.stats)
+}
+
+/// The last packet of a burst, with nothing after it, reaches a subscriber at once: the
+/// capture must not wait for a next packet to hand it over (libpcap's blocking read did, with
+/// TPACKET_V3 and in immediate mode alike).
+#[test]
+fn a_lone_packet_after_a_quiet_spell_reaches_the_subscriber_at_once() {
+    if let Some(reason) = skip_reason() {
+        eprintln!("{reason}");
+        return;
+    }
+    for immediate in [false, true] {
+        let (arrived, stats) = lone_packet(immediate);
+        eprintln!("immediate {immediate}: arrived after {arrived:?}; {stats:?}");
+        // The publication coalesces 10 ms and a TPACKET_V3 block waits 5 ms; a loaded debug
+        // build gets ten times that. Without the fix it never arrived (the run ended first).
+        assert!(
+            arrived.is_some_and(|d| d < std::time::Duration::from_millis(300)),
+            "immediate {immediate}: {arrived:?} {stats:?}"
+        );
+    }
 }

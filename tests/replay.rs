@@ -214,6 +214,40 @@ fn table_groups_by_device() {
     );
 }
 
+/// `--color always` colours even into a pipe (and despite NO_COLOR, as an explicit flag
+/// should); `never` and `auto` into a pipe never do; the text is the same but for the escapes.
+#[test]
+fn table_colours_only_when_asked() {
+    let file = bundled();
+    let file = file.to_str().unwrap();
+    let (code, always, _) = sporfri(&["replay", "--color", "always", file]);
+    assert_eq!(code, 0);
+    assert!(always.contains("\x1b[1;33mthird\x1b[0m"), "{always}");
+    let (_, never, _) = sporfri(&["replay", "--color", "never", file]);
+    let (_, auto, _) = sporfri(&["replay", file]);
+    assert!(!never.contains('\x1b') && !auto.contains('\x1b'));
+    assert_eq!(auto, never);
+    let plain: String = always
+        .split("\x1b[")
+        .enumerate()
+        .map(|(i, part)| {
+            if i == 0 {
+                part
+            } else {
+                part.split_once('m').map_or("", |(_, t)| t)
+            }
+        })
+        .collect();
+    assert_eq!(plain, never);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sporfri"))
+        .env("SPORFRI_SIGNATURES_OVERLAY", "/nonexistent/sporfri-overlay")
+        .env("NO_COLOR", "1")
+        .args(["replay", "--color", "always", file])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+}
+
 #[test]
 fn a_truncated_capture_keeps_what_came_before_and_names_the_offset() {
     let data = std::fs::read(bundled()).unwrap();

@@ -300,12 +300,12 @@ fn home_reject_html_has_the_verdict_and_tables() {
         "id=\"finding-7\" data-key=\"cookies-after-reject\" data-status=\"observed\"",
     );
     assert!(f7.contains("data-host=\"www.facebook.com\" data-cookie=\"fr\" data-lifetime-s=\"7776000\" data-phase=\"consent-rejected\""));
-    assert!(f7.contains("<td>90.00 days</td>"));
+    assert!(f7.contains(">90.00 days</td>"));
     let cr = &html[html.find("id=\"cookies-and-requests\"").unwrap()
         ..html.find("id=\"os-background\"").unwrap()];
     assert!(cr.contains("<section class=\"party-requests\" data-org=\"Meta Platforms, Inc.\">"));
     assert!(cr.contains("https://www.facebook.com/tr/?id=100000000000001&amp;ev=PageView"));
-    assert!(cr.contains("<td>meta-pixel</td>"));
+    assert!(cr.contains(">meta-pixel</td>"));
     for org in [
         "Adobe Inc.",
         "Google LLC",
@@ -504,6 +504,58 @@ fn report_writes_a_file_with_o() {
     ]);
     let html = std::fs::read_to_string(out).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
+}
+
+/// Without -o on a terminal (a pseudo-terminal from `script`), HTML goes to a file named for
+/// the session, not onto the screen; a second run does not overwrite it; `-o -` prints.
+#[test]
+fn html_never_pours_onto_a_terminal() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED html_never_pours_onto_a_terminal: no `script` (util-linux)");
+        return;
+    }
+    let db = home_reject("tty");
+    let dir = db.parent().unwrap().to_owned();
+    let on_a_terminal = |args: &str| {
+        let command = format!(
+            "SPORFRI_SIGNATURES_OVERLAY=/nonexistent {} {args} --db {}",
+            env!("CARGO_BIN_EXE_sporfri"),
+            db.display()
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, screen) = on_a_terminal("report 1");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(!screen.contains("<!DOCTYPE"), "{screen}");
+    assert!(
+        screen.contains("written to sporfri-report-1.html"),
+        "{screen}"
+    );
+    let file = std::fs::read_to_string(dir.join("sporfri-report-1.html")).unwrap();
+    assert!(file.starts_with("<!DOCTYPE html>"));
+    let (code, screen) = on_a_terminal("report 1");
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains("-o FILE"), "{screen}");
+    let (code, screen) = on_a_terminal("diff 1 1");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(dir.join("sporfri-diff-1-1.html").exists(), "{screen}");
+    let (_, screen) = on_a_terminal("report 1 -o -");
+    assert!(screen.contains("<!DOCTYPE html>"), "-o - prints");
+    let (_, screen) = on_a_terminal("report 1 --format md");
+    assert!(screen.contains("# sporfri report"), "{screen}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -16,13 +16,15 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Modifier;
 
+use common::tmux::Tmux;
 use sporfri::attribute::{Attributor, builtin_layer, dir_layer};
 use sporfri::session::MarkSpec;
 use sporfri::store::Store;
 use sporfri::tui::feed::{
     Control, Feed, ReplayFeed, ReplayOptions, Speed, StoredFeed, replay_into,
 };
-use sporfri::tui::{Model, Msg, Screen, update, view};
+use sporfri::tui::update::Pace;
+use sporfri::tui::{Effect, Model, Msg, Screen, update, view};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -284,6 +286,191 @@ fn replay_feed_stores_marks_and_the_session_browses() {
     drop(store);
 }
 
+/// The lab capture with its last 100 bytes cut off (the last block incomplete), in a file of
+/// this test's own.
+fn truncated_lab(name: &str) -> (common::Scratch, PathBuf) {
+    let dir = db_dir(name);
+    std::fs::create_dir_all(&*dir).unwrap();
+    let data = std::fs::read(capture()).unwrap();
+    let path = dir.join("cut.pcapng");
+    std::fs::write(&path, &data[..data.len() - 100]).unwrap();
+    (dir, path)
+}
+
+/// Run a replay feed on its thread, applying its messages to `m` until `done` says so, after
+/// sending `controls` (each once the previous one's answer arrived); returns the feed's control
+/// sender and the message receiver to go on with.
+fn feed_until(
+    m: &mut Model,
+    opts: ReplayOptions,
+    mut step: impl FnMut(&Model, &mpsc::Sender<Control>) -> bool,
+) -> (
+    mpsc::Sender<Control>,
+    std::thread::JoinHandle<()>,
+    mpsc::Receiver<Msg>,
+) {
+    let feed = Box::new(ReplayFeed::open(opts).unwrap());
+    let (tx, rx) = mpsc::sync_channel(64);
+    let (ctl, ctl_rx) = mpsc::channel();
+    let worker = std::thread::spawn(move || feed.run(tx, ctl_rx));
+    let deadline = Instant::now() + GUARD;
+    while !step(m, &ctl) {
+        assert!(
+            Instant::now() < deadline,
+            "timed out; status {:?}",
+            m.status
+        );
+        if let Ok(msg) = rx.recv_timeout(Duration::from_millis(50)) {
+            update(m, msg);
+        }
+    }
+    (ctl, worker, rx)
+}
+
+fn replay_opts(file: PathBuf, speed: Speed) -> ReplayOptions {
+    ReplayOptions {
+        file,
+        speed,
+        site: Some("borger.test".into()),
+        signature_dirs: vec![root().join("tests/lab/signatures")],
+        label: None,
+        db: db_dir("unused").join("db"),
+    }
+}
+
+/// At 80 columns the status shows whole: the byte offset of a truncated capture, and why a
+/// mark was not stored (wrapped above the key hints, never cut mid-sentence).
+#[test]
+fn snapshot_status_texts_show_whole_at_80_columns() {
+    let (_dir, cut) = truncated_lab("status");
+    let mut m = Model::new(attributor());
+    let (ctl, worker, rx) = feed_until(&mut m, replay_opts(cut.clone(), Speed::Max), |m, _| {
+        m.source.ended && m.status.contains("truncated")
+    });
+    m.source.describe = "replay cut.pcapng at max speed · not recorded".to_owned();
+    let text = screen(&mut m, 80, 24);
+    assert!(text.contains("byte offset"), "{text}");
+    insta::assert_snapshot!("status_truncated_80x24", text);
+    ctl.send(Control::Mark(
+        sporfri::session::MarkKind::ConsentAccepted,
+        None,
+    ))
+    .unwrap();
+    let deadline = Instant::now() + GUARD;
+    while !m.status.contains("not stored") {
+        assert!(Instant::now() < deadline, "{}", m.status);
+        if let Ok(msg) = rx.recv_timeout(Duration::from_millis(50)) {
+            update(&mut m, msg);
+        }
+    }
+    m.source.describe = "replay cut.pcapng at max speed · not recorded".to_owned();
+    let text = screen(&mut m, 80, 24);
+    assert!(
+        text.contains("(not stored: no session is being recorded)"),
+        "{text}"
+    );
+    insta::assert_snapshot!("status_not_stored_80x24", text);
+    ctl.send(Control::Stop).unwrap();
+    drop(rx);
+    worker.join().unwrap();
+}
+
+/// Space pauses a paced replay (no packet is analysed until it is pressed again), `+` and `-`
+/// change the speed, and the header says so.
+#[test]
+fn replay_pauses_and_changes_speed() {
+    let mut m = Model::new(attributor());
+    // Relative (tests run in the package root), so the header in the snapshot is the same
+    // on every machine.
+    let opts = replay_opts("captures/lab-borger-home.pcapng".into(), Speed::Times(0.5));
+    let mut sent = 0;
+    let (ctl, worker, rx) = feed_until(&mut m, opts, |m, ctl| {
+        if sent == 0 && m.packets > 0 {
+            ctl.send(Control::Pace(Pace::Pause)).unwrap();
+            sent = 1;
+        }
+        sent == 1 && m.status.starts_with("paused")
+    });
+    let paused_at = m.packets;
+    assert!(m.status.starts_with("paused at 0.5x"), "{}", m.status);
+    assert!(m.source.describe.starts_with("PAUSED · replay"));
+    // The counts depend on when the pause came: the first header line and the status.
+    let text = screen(&mut m, 80, 24);
+    let lines: Vec<&str> = text.lines().collect();
+    insta::assert_snapshot!(
+        "paused_80x24",
+        format!("{}\n{}", lines[0], lines[lines.len() - 1])
+    );
+    // Paused: a while passes without a packet.
+    let until = Instant::now() + Duration::from_millis(700);
+    while Instant::now() < until {
+        if let Ok(msg) = rx.recv_timeout(Duration::from_millis(50)) {
+            update(&mut m, msg);
+        }
+    }
+    assert_eq!(m.packets, paused_at, "no packet while paused");
+    ctl.send(Control::Pace(Pace::Faster)).unwrap();
+    ctl.send(Control::Pace(Pace::Slower)).unwrap();
+    ctl.send(Control::Pace(Pace::Faster)).unwrap();
+    for _ in 0..20 {
+        ctl.send(Control::Pace(Pace::Faster)).unwrap();
+    }
+    ctl.send(Control::Pace(Pace::Pause)).unwrap();
+    let deadline = Instant::now() + GUARD;
+    while !m.status.starts_with("end of capture") {
+        assert!(Instant::now() < deadline, "{}", m.status);
+        if let Ok(msg) = rx.recv_timeout(Duration::from_millis(50)) {
+            update(&mut m, msg);
+        }
+    }
+    assert!(
+        m.source.describe.contains("at max speed"),
+        "{}",
+        m.source.describe
+    );
+    assert_eq!(m.packets, 637);
+    ctl.send(Control::Stop).unwrap();
+    drop(rx);
+    worker.join().unwrap();
+}
+
+/// The keys: space pauses (not on the devices screen, where it selects), `+`/`=` and `-`.
+#[test]
+fn pace_keys_ask_the_feed() {
+    let mut m = lab_model();
+    let press = |m: &mut Model, c: char| {
+        update(
+            m,
+            Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        )
+    };
+    assert_eq!(press(&mut m, ' '), vec![Effect::Pace(Pace::Pause)]);
+    assert_eq!(press(&mut m, '+'), vec![Effect::Pace(Pace::Faster)]);
+    assert_eq!(press(&mut m, '='), vec![Effect::Pace(Pace::Faster)]);
+    assert_eq!(press(&mut m, '-'), vec![Effect::Pace(Pace::Slower)]);
+    m.ui.screen = Screen::Devices;
+    assert_eq!(press(&mut m, ' '), vec![]);
+}
+
+/// Without a terminal the dashboard says so (and records nothing), instead of an OS error.
+#[test]
+fn without_a_terminal_the_dashboard_says_so() {
+    let dir = db_dir("noterm");
+    let out = Command::new(env!("CARGO_BIN_EXE_sporfri"))
+        .env("SPORFRI_SIGNATURES_OVERLAY", "/nonexistent")
+        .args(["tui", "--replay"])
+        .arg(capture())
+        .args(["--label", "x", "--db"])
+        .arg(dir.join("db"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sporfri tui needs a terminal"), "{err}");
+    assert!(!err.contains("os error"), "{err}");
+    assert!(!dir.join("db").exists(), "nothing recorded");
+}
+
 #[test]
 fn attach_without_a_source_says_what_to_do() {
     let out = Command::new(env!("CARGO_BIN_EXE_sporfri"))
@@ -294,54 +481,6 @@ fn attach_without_a_source_says_what_to_do() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no running `sporfri live` answers"), "{err}");
     assert!(err.contains("--replay FILE"), "{err}");
-}
-
-/// tmux on a private socket in a temporary directory: the server is killed and the socket
-/// removed when dropped (`-L NAME` would leave the socket in /tmp/tmux-UID for every run).
-struct Tmux {
-    socket: common::Scratch,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-S")
-            .arg(&*self.socket)
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    /// Wait until the screen contains `text`.
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + GUARD;
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waiting for {text:?}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-S")
-            .arg(&*self.socket)
-            .arg("kill-server")
-            .output();
-    }
 }
 
 /// The real binary in a real terminal: replay, press `a`, quit with `q` + `y`, then the
@@ -363,9 +502,7 @@ fn real_terminal_in_tmux() {
         root = root().display(),
         db = db.display()
     );
-    let tmux = Tmux {
-        socket: common::scratch("tmux").at("socket"),
-    };
+    let tmux = Tmux::new("tui");
     tmux.cmd(&["new", "-d", "-x", "160", "-y", "48", "-s", "t", &command]);
     let s = tmux.wait_for("end of capture: 637 packets");
     assert!(s.contains("BEFORE CONSENT"), "{s}");
@@ -432,4 +569,40 @@ fn background_rows_are_dimmed_hideable_and_the_header_names_the_baseline() {
     let text = screen(&mut m, 160, 48);
     assert!(!text.contains("update.googleapis.com"), "{text}");
     assert!(text.contains("background hidden"), "{text}");
+}
+
+/// The real binary on a truncated capture at 80 columns: the status names the offset, and the
+/// dashboard exits 3 as `sporfri replay` does.
+#[test]
+fn truncated_capture_in_tmux_exits_3() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED truncated_capture_in_tmux_exits_3: tmux is not installed");
+        return;
+    }
+    let (_dir, cut) = truncated_lab("tmux-cut");
+    let command = format!(
+        "cd {root} && SPORFRI_SIGNATURES_OVERLAY=/nonexistent {bin} tui --replay {cut} \
+         --speed max --signatures tests/lab/signatures --site borger.test; echo EXITED $?; \
+         sleep 60",
+        root = root().display(),
+        bin = env!("CARGO_BIN_EXE_sporfri"),
+        cut = cut.display()
+    );
+    let tmux = Tmux::new("cut");
+    tmux.cmd(&["new", "-d", "-x", "80", "-y", "24", "-s", "t", &command]);
+    let s = tmux.wait_for("packets before it analysed");
+    assert!(
+        s.contains("capture truncated at byte offset 211300;"),
+        "{s}"
+    );
+    tmux.cmd(&["send-keys", "-t", "t", "q"]);
+    let s = tmux.wait_for("EXITED");
+    assert!(s.contains("EXITED 3"), "{s}");
+    // The pane wraps the message at 80 columns.
+    assert!(
+        s.replace('\n', "")
+            .contains("truncated at byte offset 211300"),
+        "{s}"
+    );
+    drop(tmux);
 }

@@ -1,8 +1,19 @@
 //! Live capture from a network interface with libpcap (cargo feature `live`).
 //!
-//! The only module that touches libpcap. It opens the interface in immediate mode with a large
-//! kernel buffer, applies the BPF filter, and reads libpcap's drop counters. Reopening after an
+//! With `filter.rs` (BPF on file packets), the only module that touches libpcap. It opens the interface with a large kernel buffer,
+//! applies the BPF filter, and reads libpcap's drop counters.
+//!
+//! Packets are delivered in TPACKET_V3 blocks by default (libpcap uses them unless immediate
+//! mode is asked for): the kernel fills a block and hands it over when it is full or when the
+//! read timeout passes, so a busy link costs one wake-up per block instead of one per packet,
+//! and a quiet one delays a packet by at most the timeout. Immediate mode (TPACKET_V2, a
+//! wake-up per packet) is kept as an option for comparison. Reopening after an
 //! outage is the caller's policy (see `crate::live`): a [`LiveSource`] is one open handle.
+//!
+//! The handle is non-blocking, and waiting is [`LiveSource::wait`]'s poll(2) with a timeout of
+//! our own: on Linux libpcap's blocking read ignores its read timeout with TPACKET_V3 and in
+//! immediate mode (it polls without one), so a blocking read returned only when the *next*
+//! packet came, and the last packet of a burst waited for it, seconds on a quiet network.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,8 +28,9 @@ use crate::wire::link::LinkType;
 pub const DEFAULT_SNAPLEN: i32 = 262_144;
 /// Default kernel buffer: 16 MiB absorbs a burst of a few seconds from a phone.
 pub const DEFAULT_BUFFER_BYTES: i32 = 16 << 20;
-/// Read timeout: how often a quiet capture wakes up to check for shutdown and link state.
-pub const DEFAULT_TIMEOUT_MS: i32 = 100;
+/// Read timeout: the longest a packet waits in a TPACKET_V3 block before it is handed over,
+/// and how often a quiet capture wakes up (to send a partial batch, check for shutdown).
+pub const DEFAULT_TIMEOUT_MS: i32 = 5;
 
 /// How to open the interface.
 #[derive(Debug, Clone)]
@@ -35,6 +47,8 @@ pub struct LiveConfig {
     pub promisc: bool,
     /// Read timeout in milliseconds.
     pub timeout_ms: i32,
+    /// Immediate mode: every packet handed over at once (TPACKET_V2), instead of in blocks.
+    pub immediate: bool,
 }
 
 impl LiveConfig {
@@ -47,19 +61,21 @@ impl LiveConfig {
             buffer_bytes: DEFAULT_BUFFER_BYTES,
             promisc: false,
             timeout_ms: DEFAULT_TIMEOUT_MS,
+            immediate: false,
         }
     }
 }
 
-/// libpcap's counters of one handle, since it was opened.
+/// libpcap's counters of one handle since it was opened, as libpcap keeps them: 32-bit
+/// numbers that wrap around.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct KernelStats {
     /// Packets that passed the filter (`ps_recv`).
-    pub received: u64,
+    pub received: u32,
     /// Dropped for lack of buffer space (`ps_drop`).
-    pub dropped: u64,
+    pub dropped: u32,
     /// Dropped by the interface or driver (`ps_ifdrop`).
-    pub if_dropped: u64,
+    pub if_dropped: u32,
 }
 
 /// One open libpcap handle on a live interface.
@@ -81,17 +97,18 @@ impl std::fmt::Debug for LiveSource {
 }
 
 impl LiveSource {
-    /// Open `config.interface` in immediate mode and apply the filter.
+    /// Open `config.interface` and apply the filter.
     pub fn open(config: &LiveConfig) -> Result<LiveSource, CaptureError> {
         let err = |e: pcap::Error| live_error(&config.interface, e);
         let mut cap = Capture::from_device(config.interface.as_str())
             .map_err(err)?
-            .immediate_mode(true)
+            .immediate_mode(config.immediate)
             .snaplen(config.snaplen)
             .buffer_size(config.buffer_bytes)
             .promisc(config.promisc)
             .timeout(config.timeout_ms)
             .open()
+            .and_then(Capture::setnonblock)
             .map_err(err)?;
         if let Some(filter) = &config.filter {
             cap.filter(filter, true).map_err(|e| CaptureError::Io {
@@ -131,22 +148,40 @@ impl LiveSource {
         Breaker(self.cap.breakloop_handle())
     }
 
-    /// The next packet, or `None` when the read timeout passed without one or the read was
-    /// interrupted by a [`Breaker`].
+    /// The next packet waiting, or `None` at once when none is (the handle never blocks).
     pub fn poll(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
         read(&mut self.cap, self.link, &self.interface)
     }
 
-    /// libpcap's counters since this handle opened.
+    /// Wait until a packet (a TPACKET_V3 block, handed over at the latest after the read
+    /// timeout) or an error is waiting, or `timeout` passed. Interrupted waits just return.
+    pub fn wait(&self, timeout: std::time::Duration) -> Result<(), CaptureError> {
+        use rustix::event::{PollFd, PollFlags, Timespec};
+        let timeout = Timespec {
+            tv_sec: i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(timeout.subsec_nanos()),
+        };
+        let mut fds = [PollFd::new(&self.cap, PollFlags::IN)];
+        match rustix::event::poll(&mut fds, Some(&timeout)) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => Ok(()),
+            Err(e) => Err(CaptureError::Io {
+                path: self.interface.clone(),
+                cause: e.into(),
+            }),
+        }
+    }
+
+    /// libpcap's counters since this handle opened, as it reports them: 32 bits, wrapping
+    /// (the caller accumulates differences).
     pub fn stats(&mut self) -> Result<KernelStats, CaptureError> {
         let s = self
             .cap
             .stats()
             .map_err(|e| live_error(&self.interface, e))?;
         Ok(KernelStats {
-            received: s.received.into(),
-            dropped: s.dropped.into(),
-            if_dropped: s.if_dropped.into(),
+            received: s.received,
+            dropped: s.dropped,
+            if_dropped: s.if_dropped,
         })
     }
 }
@@ -189,6 +224,9 @@ impl PacketSource for LiveSource {
                 }
                 None => None,
             };
+            if got.is_none() {
+                self.wait(std::time::Duration::from_millis(100))?;
+            }
             if let Some((ts, orig_len)) = got {
                 return Ok(Some(Packet {
                     ts,

@@ -4,12 +4,14 @@
 //! A source yields [`Packet`]s in capture order; replay and live share everything after it.
 
 pub mod file;
+mod filter;
 mod input;
 #[cfg(feature = "live")]
 pub mod live;
 mod merge;
 mod source;
 
+pub use filter::Filtered;
 pub use source::FileSource;
 
 use crate::time::Timestamp;
@@ -55,6 +57,14 @@ pub enum CaptureError {
         /// Byte offset of the broken block.
         offset: u64,
         /// What is wrong.
+        reason: String,
+    },
+    /// A BPF filter expression libpcap cannot compile (for a link type met), or no libpcap.
+    #[error("BPF filter {expr:?}: {reason}")]
+    Filter {
+        /// The expression.
+        expr: String,
+        /// libpcap's message, with the link type.
         reason: String,
     },
     /// The file ends inside a block; everything before `offset` was delivered.

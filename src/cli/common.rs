@@ -11,11 +11,13 @@ use std::time::Instant;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use sporfri::capture::FileSource;
+use sporfri::capture::{FileSource, Filtered};
 use sporfri::contact::{Contact, Device};
 use sporfri::flow::Engine;
 use sporfri::observation::DeviceId;
-use sporfri::pipeline::{Consumer, Pipeline, Progress, RunEnd, Watch};
+use sporfri::output::table;
+use sporfri::pipeline::{Consumer, Pipeline, Progress, RunEnd, Source, Watch};
+use sporfri::text::count;
 
 use super::EXIT_DAMAGED_CAPTURE;
 
@@ -44,15 +46,28 @@ fn peak_rss_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Open one capture file (`-`: standard input), or several read as one capture in time order.
-pub fn open(files: &[PathBuf]) -> Result<FileSource> {
-    Ok(FileSource::open_all(files)?)
+/// Open one capture file (`-`: standard input), or several read as one capture in time order;
+/// only the packets `filter` (BPF) accepts, when given. A filter libpcap cannot compile is a bad
+/// argument.
+pub fn open(files: &[PathBuf], filter: Option<&str>) -> Result<Filtered<FileSource>> {
+    let source = FileSource::open_all(files)?;
+    Filtered::new(source, filter).map_err(|e| super::bad_arguments(&["replay"], &e.to_string()))
+}
+
+/// Say how many packets `--filter` let through, when there was one.
+pub fn filter_summary(source: &Filtered<FileSource>, filter: Option<&str>, analysed: u64) {
+    if let Some(f) = filter {
+        eprintln!(
+            "sporfri: --filter {f:?} accepted {analysed} of {}",
+            count(source.read(), "packet")
+        );
+    }
 }
 
 /// Run `pipeline` over `source` with a progress bar on a terminal.
-pub fn run_file<C: Consumer>(mut source: FileSource, pipeline: &mut Pipeline<C>) -> RunEnd {
-    let mut bar = Bar(progress_bar(source.total_bytes()));
-    let end = pipeline.run(&mut source, &mut bar);
+pub fn run_file<C: Consumer, S: Source>(source: &mut S, pipeline: &mut Pipeline<C>) -> RunEnd {
+    let mut bar = Bar(progress_bar(source.position().1));
+    let end = pipeline.run(source, &mut bar);
     bar.0.finish_and_clear();
     end
 }
@@ -95,15 +110,25 @@ pub fn finish(engine: &Engine, end: RunEnd) -> ExitCode {
     if !weirds.is_empty() {
         eprintln!("sporfri: skipped or limited: {}", weirds.join(" "));
     }
-    match end.error {
+    capture_exit(
+        end.error.map(|e| e.to_string()),
+        end.packets,
+        "results above cover everything before it",
+    )
+}
+
+/// The exit code of a capture that ended with `error` after `packets` packets: 3 when damaged
+/// after some packets (`shown` says what covers them), 1 when no packet could be read.
+pub fn capture_exit(error: Option<String>, packets: u64, shown: &str) -> ExitCode {
+    match error {
         None => ExitCode::SUCCESS,
         // Damage before the first packet: nothing was analysed, the file could not be read.
-        Some(e) if end.packets == 0 => {
+        Some(e) if packets == 0 => {
             eprintln!("sporfri: {e}; no packet could be read");
             ExitCode::FAILURE
         }
         Some(e) => {
-            eprintln!("sporfri: {e}; results above cover everything before it");
+            eprintln!("sporfri: {e}; {shown}");
             ExitCode::from(EXIT_DAMAGED_CAPTURE)
         }
     }
@@ -132,4 +157,51 @@ pub fn device_count(seen: &BTreeMap<DeviceId, Device>, devices: &[DeviceId]) -> 
         .keys()
         .filter(|d| devices.is_empty() || devices.contains(d));
     shown.count() as u64
+}
+
+/// `--color`: colours in the table for people.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// When standard output is a terminal and NO_COLOR is not set.
+    #[default]
+    Auto,
+    /// Always (overrides NO_COLOR, as an explicit flag should).
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    /// The table style for standard output now.
+    pub fn style(self) -> table::Style {
+        table::Style {
+            colour: self.colour(std::env::var_os("NO_COLOR"), io::stdout().is_terminal()),
+        }
+    }
+
+    /// Colour or not, given the NO_COLOR variable and whether stdout is a terminal
+    /// (<https://no-color.org>: set and not empty means no colour by default).
+    fn colour(self, no_color: Option<std::ffi::OsString>, terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColorChoice;
+
+    #[test]
+    fn colour_follows_the_flag_then_no_color_then_the_terminal() {
+        let set = Some("1".into());
+        assert!(ColorChoice::Auto.colour(None, true));
+        assert!(!ColorChoice::Auto.colour(None, false));
+        assert!(!ColorChoice::Auto.colour(set.clone(), true));
+        assert!(ColorChoice::Auto.colour(Some("".into()), true));
+        assert!(ColorChoice::Always.colour(set, false));
+        assert!(!ColorChoice::Never.colour(None, true));
+    }
 }

@@ -15,9 +15,9 @@ use super::common::{finish, run_file};
 
 pub fn run(file: &Path, flows: bool) -> Result<ExitCode> {
     let mut extraction = Extraction::new(flows);
-    let source = FileSource::open(file)?;
+    let mut source = FileSource::open(file)?;
     let mut pipeline = Pipeline::new(|obs: &Observation| extraction.observe(obs));
-    let end = run_file(source, &mut pipeline);
+    let end = run_file(&mut source, &mut pipeline);
     let (engine, _) = pipeline.into_parts();
     let mut out = BufWriter::new(io::stdout().lock());
     for line in extraction.lines() {

@@ -42,6 +42,10 @@ pub struct LiveArgs {
     /// Promiscuous mode (not needed when capturing on the access point itself).
     #[arg(long)]
     promisc: bool,
+    /// libpcap immediate mode: each packet handed over at once (TPACKET_V2) instead of in
+    /// blocks of up to 5 ms (TPACKET_V3, the default: fewer wake-ups under load).
+    #[arg(long)]
+    immediate: bool,
     /// Record only this device (MAC or IP); repeatable; default all devices.
     #[arg(long = "device", value_name = "MAC")]
     devices: Vec<String>,
@@ -76,7 +80,13 @@ fn parse_size(s: &str) -> Result<u64, String> {
 #[cfg(not(feature = "live"))]
 /// Without the `live` feature there is no libpcap: say how to get it.
 pub fn run(args: LiveArgs) -> Result<ExitCode> {
-    let _ = (args.interface, args.rotate_size, args.keylog, args.baseline);
+    let _ = (
+        args.interface,
+        args.rotate_size,
+        args.keylog,
+        args.immediate,
+        args.baseline,
+    );
     anyhow::bail!(
         "this sporfri was built without live capture; rebuild it with \
          `cargo build --release --features live` (needs the libpcap-dev package)"
@@ -93,6 +103,7 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     let mut options = LiveOptions::new(&args.interface);
     options.capture.filter = args.filter;
     options.capture.promisc = args.promisc;
+    options.capture.immediate = args.immediate;
     options.capture.buffer_bytes = i32::from(args.buffer_mb) << 20;
     options.site = args.site;
     options.label = args.label;
@@ -190,7 +201,8 @@ mod record {
             rec = rec.with_baseline(plan);
         }
         let sock = socket_path(&db);
-        let control = Server::start(&sock)
+        // Reads of the database (sessions, report, diff) are answered from this handle.
+        let control = Server::start(&sock, Some(store.reader()))
             .with_context(|| format!("serving the control socket {}", sock.display()))?;
         eprintln!(
             "sporfri: recording session {} \"{label}\" in {}; marks: sporfri mark visit|consent-accepted|consent-rejected|page --db {}",

@@ -1,6 +1,7 @@
 //! Commands: one file each; this file holds the argument tree and the dispatch.
 
 mod baseline;
+mod bundle;
 mod common;
 mod docs;
 mod doctor;
@@ -13,6 +14,7 @@ mod report;
 mod requests;
 mod sessions;
 mod signatures;
+mod survey;
 mod tui;
 
 use std::path::PathBuf;
@@ -48,9 +50,17 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Colours in the table: auto (when standard output is a terminal and NO_COLOR is
+        /// not set), always, never.
+        #[arg(long, value_enum, value_name = "WHEN", default_value_t = common::ColorChoice::Auto)]
+        color: common::ColorChoice,
         /// Only read the packets, analyse nothing (the benchmark's baseline).
         #[arg(long)]
         null: bool,
+        /// Only the packets this BPF expression accepts, as `live --filter` (libpcap syntax,
+        /// e.g. "not port 22"; needs the `live` feature). Not with --label or --null.
+        #[arg(long, value_name = "BPF", conflicts_with = "null")]
+        filter: Option<String>,
         /// Site profile of the service under test (e.g. borger.dk): its names are first party.
         /// Without it, no name is first party.
         #[arg(long)]
@@ -69,7 +79,7 @@ pub enum Command {
         #[command(flatten)]
         session: replay::SessionArgs,
     },
-    /// Recorded test sessions: list, show, export, delete, purge.
+    /// Recorded test sessions: list, show, export, import, delete, purge.
     Sessions {
         /// Database directory (default $XDG_DATA_HOME/sporfri/db).
         #[arg(long, global = true, value_name = "PATH")]
@@ -113,6 +123,9 @@ pub enum Command {
         #[command(flatten)]
         render: report::RenderArgs,
     },
+    /// Many sessions in one table: a row per session with its findings, a per-service summary
+    /// and a matrix of services by organisations (html, md, json, csv: one line per contact).
+    Survey(survey::SurveyArgs),
     /// Signatures: check the files, explain a name, import a list into a local overlay.
     Signatures {
         #[command(subcommand)]
@@ -187,6 +200,15 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             files, null: true, ..
         } => replay::null(&files),
         Command::Replay {
+            filter: Some(_),
+            session,
+            ..
+        } if session.label.is_some() => Err(bad_arguments(
+            &["replay"],
+            "--filter with --label: a session records the whole capture (its report could not \
+             say what a filter left out); filter the file first (tcpdump -r IN -w OUT 'FILTER')",
+        )),
+        Command::Replay {
             requests: true,
             session,
             ..
@@ -201,8 +223,15 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             keylog,
             site,
             session,
+            filter,
             ..
-        } => requests::run(&files, keylog.as_deref(), site.as_deref(), &session.marks),
+        } => requests::run(
+            &files,
+            filter.as_deref(),
+            keylog.as_deref(),
+            site.as_deref(),
+            &session.marks,
+        ),
         Command::Replay { session, .. } if session.baseline.given() && session.label.is_none() => {
             Err(bad_arguments(
                 &["replay"],
@@ -223,10 +252,11 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             signature_dirs,
             session,
             keylog,
+            color,
             ..
         } if session.label.is_some() => replay::record(
             &files,
-            format,
+            (format, color.style()),
             site.as_deref(),
             &signature_dirs,
             &session,
@@ -239,10 +269,13 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             signature_dirs,
             keylog,
             session,
+            color,
+            filter,
             ..
         } => replay::run(
             &files,
-            format,
+            filter.as_deref(),
+            (format, color.style()),
             site.as_deref(),
             &signature_dirs,
             keylog.as_deref(),
@@ -256,6 +289,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
         Command::Doctor(args) => doctor::run(args),
         Command::Report { session, render } => report::report(session, &render),
         Command::Diff { a, b, render } => report::diff(a, b, &render),
+        Command::Survey(args) => survey::run(&args),
         Command::Tui(args) => tui::run(args),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { dir } => docs::man(dir.as_deref()),

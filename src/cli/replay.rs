@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 use sporfri::attribute::{Attributor, SignatureError};
 use sporfri::capture::{FileSource, PacketSource};
 use sporfri::contact::{Contact, Contacts, Device};
+use sporfri::control::{Server, socket_path};
 use sporfri::decrypt::KeyLog;
 use sporfri::observation::DeviceId;
 use sporfri::observation::Observation;
@@ -21,7 +22,9 @@ use sporfri::session::{BaselineFacts, Batch, ContactRecord, MarkSpec, Recorder, 
 use sporfri::store::{BatchWriter, Store, StoreError, default_path};
 use sporfri::text::count;
 
-use super::common::{device_count, finish, only_devices, open, run_file, throughput};
+use super::common::{
+    device_count, filter_summary, finish, only_devices, open, run_file, throughput,
+};
 use super::keys::load_key_log;
 use super::{EXIT_DAMAGED_CAPTURE, Format};
 
@@ -30,7 +33,8 @@ use super::{EXIT_DAMAGED_CAPTURE, Format};
 /// are counted (`--requests` prints them, `--label` records them).
 pub fn run(
     files: &[PathBuf],
-    format: Format,
+    filter: Option<&str>,
+    (format, style): (Format, table::Style),
     site: Option<&str>,
     signature_dirs: &[PathBuf],
     keylog: Option<&Path>,
@@ -43,7 +47,7 @@ pub fn run(
     let keys = keylog.map(load_key_log).transpose()?;
     let mut contacts = Contacts::default();
     let mut requests = 0u64;
-    let source = open(files)?;
+    let mut source = open(files, filter)?;
     let mut pipeline = Pipeline::new(|obs: &Observation| {
         if let Observation::Request { exchange, .. } = obs
             && exchange.encrypted
@@ -55,8 +59,9 @@ pub fn run(
     if let Some(keys) = keys {
         pipeline.decrypt_with(keys);
     }
-    let end = run_file(source, &mut pipeline);
+    let end = run_file(&mut source, &mut pipeline);
     let (engine, _) = pipeline.into_parts();
+    filter_summary(&source, filter, end.packets);
     let attributor = loading
         .join()
         .map_err(|_| anyhow::anyhow!("the signature loader failed"))??;
@@ -65,7 +70,7 @@ pub fn run(
     // one by one would cost about as many instructions as building them (README § Performance).
     std::mem::forget(attributor);
     let list = only_devices(contacts.list(), devices);
-    print_contacts(format, &list, contacts.devices())?;
+    print_contacts((format, style), &list, contacts.devices())?;
     eprintln!(
         "sporfri: {}, {}, {} from {}",
         count(end.packets, "packet"),
@@ -156,7 +161,7 @@ pub struct SessionArgs {
 /// requests (`keylog`, or secrets in the pcapng file) are recorded with the session.
 pub fn record(
     files: &[PathBuf],
-    format: Format,
+    (format, style): (Format, table::Style),
     site: Option<&str>,
     signature_dirs: &[PathBuf],
     args: &SessionArgs,
@@ -170,7 +175,7 @@ pub fn record(
         ));
     };
     let started = Instant::now();
-    let source = FileSource::open(file)?;
+    let mut source = FileSource::open(file)?;
     let keys: Option<KeyLog> = keylog.map(load_key_log).transpose()?;
     let (store, rec) = match start_session(file, site, signature_dirs, args) {
         Ok(started) => started,
@@ -178,17 +183,28 @@ pub fn record(
         // still runs to the end and prints its contacts, then the run fails.
         Err(e) if e.downcast_ref::<StoreError>().is_some() => {
             drop(source);
-            run(files, format, site, signature_dirs, keylog, &args.devices)?;
+            run(
+                files,
+                None,
+                (format, style),
+                site,
+                signature_dirs,
+                keylog,
+                &args.devices,
+            )?;
             return Err(e.context("the session could not be stored"));
         }
         Err(e) => return Err(e),
     };
+    // While this process owns the database, others read it (and ask for the session) here.
+    let control = serve_reads(&store, rec.session().id);
     let mut pipeline = Pipeline::new(Recording::new(rec, StoreSink::new(store)));
     if let Some(keys) = keys {
         pipeline.decrypt_with(keys);
     }
-    let end = run_file(source, &mut pipeline);
+    let end = run_file(&mut source, &mut pipeline);
     pipeline.consumer_mut().finish();
+    drop(control);
     let (
         engine,
         Recording {
@@ -196,7 +212,7 @@ pub fn record(
             out: StoreSink { store, writer },
         },
     ) = pipeline.into_parts();
-    print_recorded(format, &mut rec)?;
+    print_recorded((format, style), &mut rec)?;
     report_session(&rec, &store, engine.key_log().is_some(), started);
     let code = finish(&engine, end);
     let s = rec.session();
@@ -210,6 +226,28 @@ pub fn record(
         );
     }
     Ok(code)
+}
+
+/// Serve the control socket beside the database while recording session `id`, so that
+/// `sessions`, `report` and `diff` read through it; a socket that cannot be made is said, and
+/// the replay goes on.
+fn serve_reads(store: &Store, id: sporfri::session::SessionId) -> Option<Server> {
+    let sock = socket_path(store.path());
+    let hint = format!(
+        "session {id} is a replay of a capture file: its marks are given with \
+         `replay --mark KIND@WHEN`, and it ends with its capture"
+    );
+    match Server::replay(&sock, store.reader(), id, &hint) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!(
+                "sporfri: the control socket {} could not be served ({e}); other commands \
+                 cannot read the database until this replay ends",
+                sock.display()
+            );
+            None
+        }
+    }
 }
 
 /// Tell the tester what was recorded.
@@ -255,13 +293,13 @@ fn load_signatures_beside(
 
 /// The contacts on standard output, as a table or JSON lines.
 fn print_contacts(
-    format: Format,
+    (format, style): (Format, table::Style),
     list: &[&Contact],
     devices: &BTreeMap<DeviceId, Device>,
 ) -> Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
     match format {
-        Format::Table => table::write(&mut out, list, devices)?,
+        Format::Table => table::write(&mut out, list, devices, style)?,
         Format::Jsonl => jsonl::write(&mut out, list)?,
     }
     out.flush()?;
@@ -270,7 +308,7 @@ fn print_contacts(
 
 /// The contacts of a recorded session as the session stores them: with the party its
 /// baseline settled and what the baseline and the visit mark said of each.
-fn print_recorded(format: Format, rec: &mut Recorder) -> Result<()> {
+fn print_recorded((format, style): (Format, table::Style), rec: &mut Recorder) -> Result<()> {
     let records = rec.records();
     let by_key: HashMap<(&str, &str), &ContactRecord> = records
         .iter()
@@ -293,7 +331,7 @@ fn print_recorded(format: Format, rec: &mut Recorder) -> Result<()> {
         .collect();
     let mut out = BufWriter::new(io::stdout().lock());
     match format {
-        Format::Table => table::write_with(&mut out, &list, rec.contacts().devices())?,
+        Format::Table => table::write_with(&mut out, &list, rec.contacts().devices(), style)?,
         Format::Jsonl => jsonl::write_with(&mut out, &list)?,
     }
     out.flush()?;

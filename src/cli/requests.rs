@@ -14,7 +14,7 @@ use sporfri::pipeline::{Consumer, Pipeline};
 use sporfri::session::{Mark, MarkSpec, phase_at};
 use sporfri::time::Timestamp;
 
-use super::common::{finish, open, run_file};
+use super::common::{filter_summary, finish, open, run_file};
 use super::keys::load_key_log;
 
 /// Print the requests of `files`: plain HTTP, and those decrypted with the key log at `keylog`
@@ -22,6 +22,7 @@ use super::keys::load_key_log;
 /// give each its phase.
 pub fn run(
     files: &[PathBuf],
+    filter: Option<&str>,
     keylog: Option<&Path>,
     site: Option<&str>,
     marks: &[MarkSpec],
@@ -32,7 +33,7 @@ pub fn run(
         Some(path) => load_key_log(path)?,
         None => sporfri::decrypt::KeyLog::new(),
     };
-    let source = open(files)?;
+    let mut source = open(files, filter)?;
     let printer = Printer {
         out: BufWriter::new(io::stdout().lock()),
         attributor: &attributor,
@@ -45,8 +46,9 @@ pub fn run(
     };
     let mut pipeline = Pipeline::new(printer);
     pipeline.decrypt_with(keys);
-    let end = run_file(source, &mut pipeline);
+    let end = run_file(&mut source, &mut pipeline);
     let (engine, mut printer) = pipeline.into_parts();
+    filter_summary(&source, filter, end.packets);
     if let Some(e) = printer.failed {
         return Err(e).context("writing requests");
     }

@@ -1,7 +1,7 @@
-//! `sporfri sessions`: list, show, export, delete and purge recorded sessions.
+//! `sporfri sessions`: list, show, export, import, delete and purge recorded sessions.
 
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 
 use sporfri::attribute::SignatureSet;
+use sporfri::control::Database;
 use sporfri::session::{
     CSV_HEADER, ContactRecord, Phase, REQUEST_CSV_HEADER, RequestEntry, Session, SessionId,
     csv_row, request_csv_row,
@@ -29,7 +30,8 @@ pub enum Action {
         /// Session number.
         id: SessionId,
     },
-    /// A session's contacts, one row each, with phase and attribution.
+    /// A session's contacts, one row each, with phase and attribution; or with --bundle the
+    /// whole session in one file for `sessions import` on another database.
     Export {
         /// Session number.
         id: SessionId,
@@ -40,6 +42,19 @@ pub enum Action {
         /// contacts.
         #[arg(long)]
         requests: bool,
+        /// Write the session with its marks, contacts, requests and the signatures it was
+        /// attributed with into FILE (gzip'd JSON lines; `-` is standard output).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["format", "requests"])]
+        bundle: Option<PathBuf>,
+    },
+    /// Add a session bundle to the database (created if there is none) as a new session.
+    Import {
+        /// The bundle (`sessions export ID --bundle FILE`; `-` is standard input).
+        file: PathBuf,
+        /// Import a recording (same capture SHA-256 and label) that is already in the database
+        /// as another session.
+        #[arg(long)]
+        again: bool,
     },
     /// Delete a session and its contacts.
     Delete {
@@ -91,41 +106,75 @@ pub enum ExportFormat {
 /// Run a `sessions` action against the database at `db` (default path when `None`).
 pub fn run(db: Option<PathBuf>, action: Action) -> Result<ExitCode> {
     let db = db.unwrap_or_else(default_path);
-    // Only recording creates a database; reading works on one that cannot be written.
-    let mut store = match action {
-        Action::List { .. } | Action::Show { .. } | Action::Export { .. } => Store::open_read(&db)?,
-        _ => Store::open_existing(&db)?,
-    };
-    // A session left recording by a killed process is found here, on the next start.
-    if !store.is_copy() {
-        for id in store.recover_interrupted()? {
-            eprintln!("sporfri: session {id} was interrupted; it is complete up to its last flush");
-        }
+    if let Action::Import { file, again } = &action {
+        return super::bundle::import(&db, file, *again).map(|()| ExitCode::SUCCESS);
     }
     let mut out = BufWriter::new(io::stdout().lock());
     match action {
-        Action::List { format } => list(&mut out, &store.sessions()?, format)?,
-        Action::Show { id } => {
-            let labels = store.labels()?;
-            let (s, contacts) = (store.session(id)?, store.contacts(id)?);
-            show(
-                &mut out,
-                &s,
-                &contacts,
-                store.signatures(id)?.as_ref(),
-                &labels,
-            )?;
+        Action::List { .. } | Action::Show { .. } | Action::Export { .. } => {
+            read(&db, action, &mut out)?
         }
+        _ => change(&db, action, &mut out)?,
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reading works on a database another process records into (through its control socket)
+/// and on one that cannot be written.
+fn read(db: &Path, action: Action, out: &mut impl Write) -> Result<()> {
+    let mut database = Database::open_read(db)?;
+    // A session left recording by a killed process is found here, on the next start.
+    if let Some(store) = database.direct().filter(|s| !s.is_copy()) {
+        recover(store)?;
+    }
+    match action {
+        Action::List { format } => list(out, &database.sessions()?, format)?,
+        Action::Show { id } => {
+            let labels = database.labels()?;
+            let s = database.contacts(id)?;
+            show(out, &s.session, &s.contacts, s.signatures.as_ref(), &labels)?;
+        }
+        Action::Export {
+            id,
+            bundle: Some(file),
+            ..
+        } => match database.direct() {
+            Some(store) => super::bundle::export(store, id, &file)?,
+            None => anyhow::bail!(
+                "a bundle is exported from the database itself, and another sporfri process is \
+                 recording into it: export once that session has ended"
+            ),
+        },
         Action::Export {
             id,
             format,
             requests: false,
-        } => export(&mut out, &store.contacts(id)?, format)?,
+            ..
+        } => export(out, &database.contacts(id)?.contacts, format)?,
         Action::Export {
             id,
             format,
             requests: true,
-        } => export_requests(&mut out, &store.requests(id)?, format)?,
+            ..
+        } => export_requests(out, &database.requests(id)?, format)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+fn recover(store: &mut Store) -> Result<()> {
+    for id in store.recover_interrupted()? {
+        eprintln!("sporfri: session {id} was interrupted; it is complete up to its last flush");
+    }
+    Ok(())
+}
+
+/// Changes need the database itself: they fail while another process owns it.
+fn change(db: &Path, action: Action, out: &mut impl Write) -> Result<()> {
+    let mut store = Store::open_existing(db)?;
+    recover(&mut store)?;
+    match action {
         Action::Delete { id } => {
             if !store.delete(id)? {
                 anyhow::bail!("no session {id} (see `sporfri sessions list`)");
@@ -163,9 +212,12 @@ pub fn run(db: Option<PathBuf>, action: Action) -> Result<ExitCode> {
             store.set_label(&device, &text)?;
             writeln!(out, "labelled {device} {text:?}")?;
         }
+        Action::List { .. }
+        | Action::Show { .. }
+        | Action::Export { .. }
+        | Action::Import { .. } => {}
     }
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn parse_age(s: &str) -> Result<Duration, String> {
@@ -281,6 +333,13 @@ fn show(
         writeln!(out, "  baseline: this session is an idle baseline")?;
     } else if let Some(a) = &s.against {
         writeln!(out, "  baseline: {}", a.describe(s.started))?;
+    }
+    if let Some(i) = &s.imported {
+        writeln!(
+            out,
+            "  imported: {} at {} (session {} there, exported by sporfri {} at {})",
+            i.file, i.at, i.original_id, i.exported_by, i.exported
+        )?;
     }
     signatures(out, set)?;
     if s.state == sporfri::session::SessionState::Interrupted {

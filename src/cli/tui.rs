@@ -1,10 +1,11 @@
 //! `sporfri tui`: the dashboard over a replayed capture, a stored session, or a running
 //! `sporfri live` (over its control socket beside the database).
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use sporfri::attribute::Attributor;
 use sporfri::control::socket_path;
@@ -12,6 +13,8 @@ use sporfri::session::SessionId;
 use sporfri::store::default_path;
 use sporfri::tui::feed::{Feed, LiveFeed, ReplayFeed, ReplayOptions, Speed, StoredFeed};
 use sporfri::tui::{Model, term};
+
+use super::common::capture_exit;
 
 /// Arguments of `sporfri tui`.
 #[derive(clap::Args, Debug)]
@@ -46,7 +49,10 @@ pub struct TuiArgs {
 pub fn run(args: TuiArgs) -> Result<ExitCode> {
     let db = args.db.clone().unwrap_or_else(default_path);
     let dirs: Vec<&Path> = args.signature_dirs.iter().map(PathBuf::as_path).collect();
+    let mut capture_end = None;
     let (feed, site): (Box<dyn Feed>, Option<String>) = if let Some(file) = &args.replay {
+        // Before the feed opens: with --label it creates the session.
+        needs_terminal()?;
         let opts = ReplayOptions {
             file: file.clone(),
             speed: args.speed,
@@ -63,6 +69,7 @@ pub fn run(args: TuiArgs) -> Result<ExitCode> {
         }
         let b = &args.baseline;
         let feed = ReplayFeed::open_with_baseline(opts, b.request(), b.baseline_max_age)?;
+        capture_end = Some(feed.end());
         (Box::new(feed), args.site.clone())
     } else if let Some(id) = args.session {
         let feed = StoredFeed::open(&db, id)?;
@@ -85,7 +92,15 @@ pub fn run(args: TuiArgs) -> Result<ExitCode> {
     // back to no site rather than refusing to show the session.
     let attributor = Attributor::builtin_with(&dirs, site.as_deref())
         .or_else(|_| Attributor::builtin_with(&dirs, None))?;
-    let model = term::run(Model::new(attributor), feed).context("terminal")?;
+    needs_terminal()?;
+    let model = term::run(Model::new(attributor), feed).map_err(|e| {
+        // No controlling terminal to open (a service, `setsid`, some CI runners).
+        if e.raw_os_error() == Some(ENXIO) {
+            anyhow::anyhow!("{NEEDS_TERMINAL} (opening it: {e})")
+        } else {
+            anyhow::Error::new(e).context("terminal")
+        }
+    })?;
     if let Some(s) = &model.session {
         if s.id > 0 {
             eprintln!(
@@ -98,5 +113,29 @@ pub fn run(args: TuiArgs) -> Result<ExitCode> {
             );
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(capture_end
+        .and_then(|end| end.get().cloned())
+        // As `sporfri replay` exits: 3 for a damaged capture, 1 when no packet could be read.
+        .map_or(ExitCode::SUCCESS, |end| {
+            capture_exit(
+                end.error,
+                end.packets,
+                "the dashboard showed everything before it",
+            )
+        }))
+}
+
+const NEEDS_TERMINAL: &str = "sporfri tui needs a terminal";
+/// "No such device or address": there is no terminal to open.
+const ENXIO: i32 = 6;
+
+fn needs_terminal() -> Result<()> {
+    if std::io::stdout().is_terminal() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "{NEEDS_TERMINAL}: standard output is not one (without one, `sporfri replay FILE` \
+             analyses a capture and `sporfri sessions show ID` shows a stored session)"
+        ))
+    }
 }

@@ -445,6 +445,19 @@ impl Contacts {
         all
     }
 
+    /// The contact of `device` named `name`, attributed as [`Contacts::attributed`] does:
+    /// one contact's attribution rests on its own facts alone.
+    pub fn attributed_one(
+        &self,
+        device: DeviceId,
+        name: &str,
+        attributor: &Attributor,
+    ) -> Option<Contact> {
+        let mut c = Contact::clone(self.by_device.get(&device)?.get(name)?);
+        c.attribution = attributor.attribute(&facts(&c));
+        Some(c)
+    }
+
     /// Devices seen, with their addresses.
     pub fn devices(&self) -> &BTreeMap<DeviceId, Device> {
         &self.devices

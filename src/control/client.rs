@@ -1,33 +1,39 @@
-//! The other side: `sporfri mark`, `sporfri tui` and scripts asking a running `sporfri live`.
+//! The other side: `sporfri mark`, `sporfri tui`, `sessions`, `report`, `diff` and scripts
+//! asking the process that owns the database.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
 use super::{ANSWER_TIMEOUT_MS, Answer, Request};
-use crate::session::{Mark, Session};
+use crate::attribute::SignatureSet;
+use crate::session::{ContactRecord, Mark, RequestEntry, Session, SessionId};
 
-/// Errors talking to the live process.
+/// How long a read of the database may go quiet (a big session is sent in one answer).
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Errors talking to the owning process.
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
-    /// Nothing listens at the socket: no live session is running.
+    /// Nothing listens at the socket: no process records into this database.
     #[error("no live session is running (nothing listens at {0})")]
     NotRunning(String),
     /// The connection failed midway.
-    #[error("talking to the live session at {path}: {cause}")]
+    #[error("talking to the sporfri process at {path}: {cause}")]
     Io {
         /// Socket path.
         path: String,
         /// Cause, said in the message (not also a `source()`: a printed chain says it once).
         cause: std::io::Error,
     },
-    /// The live process answered with an error or nonsense.
-    #[error("the live session refused: {0}")]
+    /// The owning process answered with an error or nonsense.
+    #[error("the sporfri process recording into this database refused: {0}")]
     Refused(String),
 }
 
-/// A connection to a running `sporfri live`.
+/// A connection to the process that owns a database (one request per connection).
 pub struct Client {
     path: String,
     stream: UnixStream,
@@ -66,7 +72,37 @@ impl Client {
         self.ask(&Request::End {}).map(|_| ())
     }
 
-    /// Subscribe: returns a reader of contact event lines (JSON, as `sporfri live --format jsonl`).
+    /// Every session of the database.
+    pub fn sessions(self) -> Result<Vec<Session>, ControlError> {
+        let answer = self.read(&Request::Sessions {})?;
+        answer.sessions.ok_or_else(|| missing("sessions"))
+    }
+
+    /// Session `id`, its contacts and the signatures it was attributed with (if stored).
+    pub fn contacts(
+        self,
+        id: SessionId,
+    ) -> Result<(Session, Vec<ContactRecord>, Option<SignatureSet>), ControlError> {
+        let answer = self.read(&Request::Contacts { id })?;
+        match (answer.session, answer.contacts) {
+            (Some(s), Some(c)) => Ok((s, c, answer.signatures)),
+            _ => Err(missing("contacts")),
+        }
+    }
+
+    /// Session `id`'s requests.
+    pub fn requests(self, id: SessionId) -> Result<Vec<RequestEntry>, ControlError> {
+        let answer = self.read(&Request::Requests { id })?;
+        answer.requests.ok_or_else(|| missing("requests"))
+    }
+
+    /// The device labels.
+    pub fn labels(self) -> Result<BTreeMap<String, String>, ControlError> {
+        let answer = self.read(&Request::Labels {})?;
+        answer.labels.ok_or_else(|| missing("labels"))
+    }
+
+    /// Subscribe: returns a reader of event lines (JSON [`super::Event`]s).
     pub fn subscribe(mut self) -> Result<BufReader<UnixStream>, ControlError> {
         self.send(&Request::Subscribe {})?;
         let _ = self.stream.set_read_timeout(None);
@@ -78,10 +114,13 @@ impl Client {
         Ok(reader)
     }
 
+    fn read(mut self, req: &Request) -> Result<Answer, ControlError> {
+        let _ = self.stream.set_read_timeout(Some(READ_TIMEOUT));
+        self.ask(req)
+    }
+
     fn session_request(mut self, req: &Request) -> Result<Session, ControlError> {
-        self.ask(req)?
-            .session
-            .ok_or_else(|| ControlError::Refused("no session in the answer".into()))
+        self.ask(req)?.session.ok_or_else(|| missing("session"))
     }
 
     fn ask(&mut self, req: &Request) -> Result<Answer, ControlError> {
@@ -109,6 +148,10 @@ impl Client {
                 cause: source,
             })
     }
+}
+
+fn missing(what: &str) -> ControlError {
+    ControlError::Refused(format!("no {what} in the answer"))
 }
 
 fn read_answer(reader: &mut impl BufRead, path: &str) -> Result<Answer, ControlError> {

@@ -216,7 +216,15 @@ fn sniff(head: &[u8]) -> App {
 }
 
 fn tls_hello(flow: &mut Flow, weirds: &mut Counters, decrypting: bool) -> Option<Found> {
-    let outcome = tls::client_hello_from_records(flow.up.data());
+    // The records are read where the last segment left them: linear however the hello is cut.
+    let records = flow.hello.get_or_insert_default();
+    let before = records.examined();
+    let outcome = records.feed(flow.up.data());
+    let read = records.examined() - before;
+    flow.up.examine(read as usize);
+    if !matches!(outcome, Parsed::Incomplete { .. }) {
+        flow.hello = None;
+    }
     if decrypting && let Parsed::Done(h) = &outcome {
         // Keep both streams: the records from the hello on are decrypted.
         flow.app = App::Decrypt;
@@ -225,6 +233,7 @@ fn tls_hello(flow: &mut Flow, weirds: &mut Counters, decrypting: bool) -> Option
     }
     let done = |flow: &mut Flow| {
         flow.app = App::Done;
+        flow.hello = None;
         flow.up.close();
         flow.down.close();
     };
@@ -333,9 +342,12 @@ fn emit_requests(flow: &Flow, out: Vec<Exchange>, sink: &mut impl Sink) {
 fn dns_stream(stream: &mut StreamBuf, weirds: &mut Counters) -> Vec<Vec<u8>> {
     let mut messages = Vec::new();
     loop {
+        // The length prefix is read, the message copied once: linear with the O(1) consume.
+        stream.examine(2);
         match dns::tcp_message(stream.data()) {
             Parsed::Done((msg, consumed)) => {
                 messages.push(msg.to_vec());
+                stream.examine(consumed);
                 stream.consume(consumed);
             }
             Parsed::Incomplete { .. } if stream.data().len() < MAX_STREAM_BYTES => break,

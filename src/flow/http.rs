@@ -75,7 +75,10 @@ pub(super) fn stream(
         } else {
             &mut flow.down
         };
-        if stream.is_closed() || stream.data().is_empty() {
+        if from_client {
+            skip_empty_lines(stream);
+        }
+        if stream.is_closed() || stream.data().is_empty() || !head_may_end(stream) {
             return;
         }
         let step = if from_client {
@@ -110,6 +113,44 @@ pub(super) fn stream(
             },
         }
     }
+}
+
+/// Empty lines before a request line are allowed (RFC 9112 §2.2) and skipped here, once, so
+/// that they never make [`head_may_end`] parse again.
+fn skip_empty_lines(stream: &mut StreamBuf) {
+    let blank = stream
+        .data()
+        .iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count();
+    if blank > 0 {
+        stream.examine(blank);
+        stream.consume(blank);
+    }
+}
+
+/// Whether the head at the start of `stream` may be whole: at the first look (so that bytes
+/// that are not HTTP are told at once), when the bytes not looked at yet end a header block
+/// (an empty line), or at the head limit. A head that arrives a byte per segment is so
+/// searched once and parsed twice, instead of parsed again from its start at every segment.
+fn head_may_end(stream: &mut StreamBuf) -> bool {
+    let data = stream.data();
+    let (len, looked) = (data.len(), stream.looked());
+    let may_end = looked == 0 || len >= http::MAX_HEAD_BYTES || {
+        // An end ("\n\n" or "\n\r\n") may straddle what was looked at and what is new.
+        let from = looked.saturating_sub(2);
+        let fresh = data.get(from..).unwrap_or_default();
+        let found =
+            fresh.windows(2).any(|w| w == b"\n\n") || fresh.windows(3).any(|w| w == b"\n\r\n");
+        stream.examine(len - from);
+        found
+    };
+    stream.look(len);
+    if may_end {
+        // The parse reads the head from its start.
+        stream.examine(len.min(http::MAX_HEAD_BYTES));
+    }
+    may_end
 }
 
 /// The request head at the start of the client stream: observed, and queued for its response.

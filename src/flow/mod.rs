@@ -10,6 +10,8 @@ mod h3;
 pub mod http;
 pub mod ipfrag;
 pub mod quic;
+#[cfg(test)]
+mod reassembly_tests;
 pub mod table;
 pub mod tcp;
 

@@ -82,6 +82,8 @@ pub struct Flow {
     pub tls: Option<Box<crate::decrypt::TlsConn>>,
     /// Plain-HTTP requests waiting for their responses.
     pub exchanges: Option<Box<super::http::Exchanges>>,
+    /// Where the client's TLS records stand until the ClientHello is whole.
+    pub hello: Option<Box<crate::wire::tls::HelloRecords>>,
 }
 
 impl Flow {
@@ -108,6 +110,7 @@ impl Flow {
             rst: false,
             tls: None,
             exchanges: None,
+            hello: None,
         }
     }
 

@@ -4,6 +4,12 @@
 //! contiguous bytes at the head of the stream. Analyzers consume what they parsed and may skip
 //! bodies they do not read, so a long HTTP connection is followed without buffering it. Once an
 //! analyzer is done (a ClientHello parsed), the stream is closed and frees its memory.
+//!
+//! Every step is linear in the bytes of the stream, however a sender cuts it up: consuming
+//! moves a start offset (the buffer is compacted only when the consumed part is at least as
+//! large as what remains), and an analyzer may note how far it has looked ([`StreamBuf::look`])
+//! so that the next segment is searched from there, not from the start. [`StreamBuf::examined`]
+//! counts what analyzers read, for tests to bound.
 
 use crate::stats::Counters;
 
@@ -19,8 +25,14 @@ pub const MAX_PENDING_SEGMENTS: usize = 64;
 pub struct StreamBuf {
     /// Sequence number of the next byte expected after `buf`.
     next_seq: Option<u32>,
-    /// Contiguous, unconsumed bytes.
+    /// Contiguous bytes; those before `start` were consumed.
     buf: Vec<u8>,
+    /// Consumed bytes still at the front of `buf`.
+    start: usize,
+    /// Unconsumed bytes an analyzer has already looked at without finding what it waits for.
+    looked: usize,
+    /// Bytes analyzers read, over the stream's life.
+    examined: u64,
     /// Bytes still to be dropped as they arrive (a body nobody reads).
     skip: u64,
     /// Segments beyond a gap: (seq, data).
@@ -44,7 +56,28 @@ impl StreamBuf {
 
     /// The contiguous bytes not yet consumed.
     pub fn data(&self) -> &[u8] {
-        &self.buf
+        self.buf.get(self.start..).unwrap_or_default()
+    }
+
+    /// How many of [`StreamBuf::data`] an analyzer has looked at without finding the end of
+    /// what it waits for (0 after every consume).
+    pub fn looked(&self) -> usize {
+        self.looked
+    }
+
+    /// Note that the first `n` bytes of [`StreamBuf::data`] were searched in vain.
+    pub fn look(&mut self, n: usize) {
+        self.looked = n.min(self.data().len());
+    }
+
+    /// Count `n` bytes read by an analyzer (its work, linear in the stream).
+    pub fn examine(&mut self, n: usize) {
+        self.examined += n as u64;
+    }
+
+    /// Bytes analyzers read over the stream's life.
+    pub fn examined(&self) -> u64 {
+        self.examined
     }
 
     /// Add a segment. Returns true when new contiguous bytes became available.
@@ -73,17 +106,22 @@ impl StreamBuf {
 
     /// Drop `n` bytes from the head (they were parsed).
     pub fn consume(&mut self, n: usize) {
-        let n = n.min(self.buf.len());
-        self.buf.drain(..n);
+        let n = n.min(self.data().len());
+        self.start += n;
+        self.looked = 0;
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
     }
 
     /// Drop the next `n` bytes of the stream, buffered or not yet arrived.
     pub fn skip(&mut self, n: u64) {
-        let have = self.buf.len() as u64;
+        let have = self.data().len() as u64;
         if n <= have {
             self.consume(n as usize);
         } else {
-            self.buf.clear();
+            self.consume(have as usize);
             self.skip = self.skip.saturating_add(n - have);
         }
     }
@@ -92,8 +130,19 @@ impl StreamBuf {
     pub fn close(&mut self) {
         self.closed = true;
         self.buf = Vec::new();
+        self.start = 0;
+        self.looked = 0;
         self.pending = Vec::new();
         self.pending_bytes = 0;
+    }
+
+    /// Move the unconsumed bytes to the front once the consumed ones are at least as many:
+    /// each byte is moved at most as often as bytes before it were consumed, so linear overall.
+    fn compact(&mut self) {
+        if self.start > 0 && self.start >= self.buf.len() - self.start {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
     }
 
     fn append(&mut self, mut fresh: &[u8], weirds: &mut Counters) {
@@ -105,7 +154,8 @@ impl StreamBuf {
             self.skip -= dropped as u64;
             fresh = fresh.get(dropped..).unwrap_or_default();
         }
-        let room = MAX_STREAM_BYTES.saturating_sub(self.buf.len());
+        self.compact();
+        let room = MAX_STREAM_BYTES.saturating_sub(self.data().len());
         if fresh.len() > room {
             weirds.bump("tcp.stream_buffer_full");
         }
@@ -246,6 +296,46 @@ mod tests {
             s.push(100 + i * 10, b"x", &mut w);
         }
         assert_eq!(w.get("tcp.pending_full"), 1);
+    }
+
+    #[test]
+    fn consuming_in_small_steps_keeps_the_rest_and_frees_the_front() {
+        let mut s = StreamBuf::default();
+        s.syn(0);
+        let body: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        push(&mut s, 1, &body);
+        for &b in &body[..9_990] {
+            assert_eq!(s.data()[0], b);
+            s.consume(1);
+        }
+        assert_eq!(s.data(), &body[9_990..]);
+        push(&mut s, 10_001, b"more");
+        assert_eq!(&s.data()[10..], b"more");
+        // The consumed front was dropped when the new bytes came.
+        assert!(s.buf.len() < 100, "{}", s.buf.len());
+    }
+
+    #[test]
+    fn the_buffer_cap_counts_unconsumed_bytes_only() {
+        let mut s = StreamBuf::default();
+        let mut w = Counters::default();
+        s.syn(0);
+        s.push(1, &vec![1u8; MAX_STREAM_BYTES], &mut w);
+        s.consume(MAX_STREAM_BYTES - 10);
+        s.push(1 + MAX_STREAM_BYTES as u32, &[2u8; 100], &mut w);
+        assert_eq!(s.data().len(), 110);
+        assert_eq!(w.get("tcp.stream_buffer_full"), 0);
+    }
+
+    #[test]
+    fn what_was_looked_at_is_forgotten_on_consume() {
+        let mut s = StreamBuf::default();
+        s.syn(0);
+        push(&mut s, 1, b"GET / HTTP/1.1\r\n");
+        s.look(100);
+        assert_eq!(s.looked(), 16);
+        s.consume(4);
+        assert_eq!(s.looked(), 0);
     }
 
     #[test]

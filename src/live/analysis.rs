@@ -72,6 +72,10 @@ pub struct Analysis<'h> {
     writer: Option<PcapngWriter>,
     /// Contacts may have changed since the last publication.
     dirty: bool,
+    /// Packets were analysed since the hooks were last told of changes.
+    fresh: bool,
+    /// When the hooks were last told of changes.
+    last_changes: Instant,
     clock: &'h dyn Clock,
 }
 
@@ -88,6 +92,8 @@ impl<'h> Analysis<'h> {
             attributor,
             writer: None,
             dirty: false,
+            fresh: false,
+            last_changes: clock.instant(),
             clock,
         }
     }
@@ -157,6 +163,26 @@ impl<'h> Analysis<'h> {
                 .warning(&format!("writing the raw capture stopped: {e}"));
         }
         self.dirty = true;
+        self.fresh = true;
+    }
+
+    /// When the changes of the packets analysed must be published: [`super::COALESCE`] after
+    /// the last publication (so at once after a quiet spell); `None` when nothing is waiting.
+    pub fn changes_due(&self) -> Option<Instant> {
+        self.fresh.then_some(self.last_changes + super::COALESCE)
+    }
+
+    /// Tell the hooks of the changes (called when [`Analysis::changes_due`] is reached).
+    pub fn publish_changes(&mut self) {
+        self.fresh = false;
+        self.last_changes = self.clock.instant();
+        self.hook().changes();
+    }
+
+    /// Live counters for the hooks (every [`super::COUNTERS_EVERY`]).
+    pub fn counters(&mut self, stats: &LiveStats) {
+        let now = self.clock.now();
+        self.hook().counters(stats, now);
     }
 
     /// Read the key log's new lines into the engine.
@@ -199,7 +225,9 @@ impl<'h> Analysis<'h> {
         let now = self.clock.now();
         // Wall time ends idle flows even when no packet arrives to carry the time; their
         // flow ends change contacts (flows, bytes), which must be published too.
-        self.dirty |= self.pipeline.tick(now);
+        let ended = self.pipeline.tick(now);
+        self.dirty |= ended;
+        self.fresh |= ended;
         self.hook().tick(now);
         if let Some(w) = self.writer.as_mut() {
             let _ = w.flush();
@@ -221,6 +249,7 @@ impl<'h> Analysis<'h> {
         self.pipeline.finish();
         self.dirty = true;
         self.publish();
+        self.publish_changes();
         let files = self.close_raw_capture(&stats);
         self.hook().stats(&stats);
         let engine = self.pipeline.engine();
@@ -245,8 +274,10 @@ impl<'h> Analysis<'h> {
         };
         let drops = DropCounts {
             received: stats.received,
-            if_dropped: stats.kernel_dropped + stats.if_dropped,
-            os_dropped: stats.channel_dropped,
+            if_dropped: stats.if_dropped,
+            os_dropped: stats.kernel_dropped,
+            delivered: stats.captured,
+            app_dropped: stats.channel_dropped,
         };
         let closed = w.finish(drops);
         let files = w.files().to_vec();
@@ -255,5 +286,64 @@ impl<'h> Analysis<'h> {
                 .warning(&format!("closing the raw capture failed: {e}"));
         }
         files
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::pcapng::{OPT_ISB_IFDROP, OPT_ISB_OSDROP, OPT_ISB_USRDELIV, isb_options};
+    use crate::wire::link::LinkType;
+
+    struct Quiet;
+    impl LiveHook for Quiet {}
+
+    struct Fixed(Instant);
+    impl Clock for Fixed {
+        fn now(&self) -> Timestamp {
+            Timestamp::from_parts(1_700_000_000, 0)
+        }
+        fn instant(&self) -> Instant {
+            self.0
+        }
+    }
+
+    /// Regression: the end of a `--write` file said the kernel's drops were the interface's and
+    /// sporfri's own were the operating system's.
+    #[test]
+    fn the_raw_capture_ends_with_each_drop_in_its_own_counter() {
+        let dir = std::env::temp_dir().join(format!("sporfri-analysis-isb-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cap.pcapng");
+        let writer = PcapngWriter::create(&path, 1 << 20, LinkType::RAW, "vs").unwrap();
+        let (mut hook, clock) = (Quiet, Fixed(Instant::now()));
+        let mut task = Analysis::new(Attributor::builtin(None).unwrap(), &mut hook, &clock);
+        task.write_to(writer);
+        let stats = LiveStats {
+            captured: 90,
+            received: 100,
+            kernel_dropped: 8,
+            if_dropped: 2,
+            channel_dropped: 5,
+            ..LiveStats::default()
+        };
+        task.end(stats, "stopped".into());
+        let opts = isb_options(&path);
+        let value = |code: u16| {
+            let (_, v) = opts.iter().find(|(c, _)| *c == code).unwrap();
+            u64::from_le_bytes(v.as_slice().try_into().unwrap())
+        };
+        assert_eq!(
+            value(OPT_ISB_IFDROP),
+            2,
+            "isb_ifdrop: the interface's drops"
+        );
+        assert_eq!(
+            value(OPT_ISB_OSDROP),
+            8,
+            "isb_osdrop: the kernel buffer's drops"
+        );
+        assert_eq!(value(OPT_ISB_USRDELIV), 90);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

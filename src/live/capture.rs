@@ -18,11 +18,15 @@ use crate::capture::live::{Breaker, LiveConfig, LiveSource};
 use super::batch::Batch;
 use super::hook::LinkEvent;
 use super::link::{LinkState, LinkWatch};
-use super::stats::LiveCounters;
+use super::stats::{LiveCounters, PcapCounts, PcapReading};
 use super::wall_now;
 
-/// A partly filled batch is sent after this long, so a quiet link still shows up promptly.
-pub const BATCH_MAX_AGE: Duration = Duration::from_millis(50);
+/// A partly filled batch is sent after this long even while packets keep coming; it is sent at
+/// once when a read finds no packet waiting.
+pub const BATCH_MAX_AGE: Duration = Duration::from_millis(5);
+/// The longest a quiet capture waits for a packet before it looks at shutdown, reopening and
+/// libpcap's counters again (a packet ends the wait at once).
+pub const IDLE_WAIT: Duration = Duration::from_millis(50);
 /// How often libpcap's counters are read.
 pub const STATS_EVERY: Duration = Duration::from_secs(1);
 /// How often the link watcher reads the interface state.
@@ -152,6 +156,7 @@ pub fn spawn(
         watchable,
         batch_started: Instant::now(),
         last_stats: Instant::now(),
+        reading: PcapReading::default(),
         backoff: FIRST_BACKOFF,
         next_try: Instant::now(),
     };
@@ -211,6 +216,8 @@ struct CaptureLoop {
     batch: Batch,
     batch_started: Instant,
     last_stats: Instant,
+    /// libpcap's last counters of the open handle.
+    reading: PcapReading,
     backoff: Duration,
     next_try: Instant,
 }
@@ -222,31 +229,41 @@ impl CaptureLoop {
                 self.flush();
                 self.close();
             }
-            if self.source.is_some() {
-                self.read_one();
+            let idle = if self.source.is_some() {
+                !self.read_one()
             } else {
                 self.try_reopen();
-            }
-            if !self.batch.is_empty() && self.batch_started.elapsed() >= BATCH_MAX_AGE {
+                true
+            };
+            // Nothing more waiting: what was read goes to the analysis now, not a batch later.
+            if !self.batch.is_empty() && (idle || self.batch_started.elapsed() >= BATCH_MAX_AGE) {
                 self.flush();
             }
             if self.last_stats.elapsed() >= STATS_EVERY {
                 self.last_stats = Instant::now();
                 self.read_stats();
             }
+            // Only once the batch went on: the wait lasts until the next packet.
+            if idle && let Some(source) = self.source.as_ref() {
+                let _ = source.wait(IDLE_WAIT);
+            }
         }
         self.flush();
         self.close();
     }
 
-    fn read_one(&mut self) {
+    /// Read one packet; `false` when none was waiting.
+    fn read_one(&mut self) -> bool {
         let Some(source) = self.source.as_mut() else {
-            return;
+            return false;
         };
         let counters = &self.shared.counters;
         match source.poll() {
             Ok(Some(p)) => {
                 counters.captured.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .captured_bytes
+                    .fetch_add(u64::from(p.orig_len), Ordering::Relaxed);
                 if p.link != self.batch.link() {
                     let (ts, orig_len, data) = (p.ts, p.orig_len, p.data.to_vec());
                     let link = p.link;
@@ -263,12 +280,14 @@ impl CaptureLoop {
                 if self.batch.is_full() {
                     self.flush();
                 }
+                true
             }
-            Ok(None) => {}
+            Ok(None) => false,
             Err(e) => {
                 self.flush();
                 self.close();
                 self.shared.mark_down(&e.to_string());
+                false
             }
         }
     }
@@ -277,9 +296,7 @@ impl CaptureLoop {
         if let Some(source) = self.source.as_mut()
             && let Ok(s) = source.stats()
         {
-            self.shared
-                .counters
-                .set_open(s.received, s.dropped, s.if_dropped);
+            self.shared.counters.add_pcap(&mut self.reading, counts(s));
         }
     }
 
@@ -319,11 +336,10 @@ impl CaptureLoop {
         }
         if let Some(mut source) = self.source.take() {
             if let Ok(s) = source.stats() {
-                self.shared
-                    .counters
-                    .set_open(s.received, s.dropped, s.if_dropped);
+                self.shared.counters.add_pcap(&mut self.reading, counts(s));
             }
-            self.shared.counters.close_open();
+            // The next handle's counters start from zero.
+            self.reading = PcapReading::default();
         }
         self.next_try = Instant::now() + FIRST_BACKOFF;
     }
@@ -343,5 +359,13 @@ impl CaptureLoop {
             // The analysis task is gone: the loop ends at its next turn.
             Err(TrySendError::Closed(_)) => {}
         }
+    }
+}
+
+fn counts(s: crate::capture::live::KernelStats) -> PcapCounts {
+    PcapCounts {
+        received: s.received,
+        dropped: s.dropped,
+        if_dropped: s.if_dropped,
     }
 }

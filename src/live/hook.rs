@@ -115,6 +115,11 @@ pub trait LiveHook {
     fn tick(&mut self, _now: Timestamp) {}
     /// Contacts new or changed since the last publication (at most every publish interval).
     fn contacts(&mut self, _events: &[ContactEvent]) {}
+    /// Packets were analysed moments ago (changes are coalesced over [`super::COALESCE`]):
+    /// publish the contacts they changed.
+    fn changes(&mut self) {}
+    /// Live counters, every [`super::COUNTERS_EVERY`]; `now` is the run's clock.
+    fn counters(&mut self, _stats: &LiveStats, _now: Timestamp) {}
     /// The interface went down or came back.
     fn link(&mut self, _event: &LinkEvent) {}
     /// Periodic counters (every stats interval, and once at the end).
@@ -141,6 +146,12 @@ impl LiveHook for Hooks<'_> {
     }
     fn contacts(&mut self, events: &[ContactEvent]) {
         self.0.iter_mut().for_each(|h| h.contacts(events));
+    }
+    fn changes(&mut self) {
+        self.0.iter_mut().for_each(|h| h.changes());
+    }
+    fn counters(&mut self, stats: &LiveStats, now: Timestamp) {
+        self.0.iter_mut().for_each(|h| h.counters(stats, now));
     }
     fn link(&mut self, event: &LinkEvent) {
         self.0.iter_mut().for_each(|h| h.link(event));

@@ -5,6 +5,10 @@
 //! `crate::capture::live`; everything after the channel is the same pipeline replay uses.
 //! [`LiveHook`] is where sessions, the store and the TUI subscribe.
 //!
+//! Contacts reach subscribers as they change: a batch of packets is analysed and, at most
+//! [`COALESCE`] later, what changed is published ([`LiveHook::changes`]); counters go out every
+//! [`COUNTERS_EVERY`]; the store keeps flushing once a second, independently.
+//!
 //! The analysis step itself is [`analysis::Analysis`] over the library's
 //! [`crate::pipeline::Pipeline`], with the clock injected. It and `batch`, `feed`, `hook`,
 //! `link`, `pcapng` and `stats` are plain Rust and always built; the capture thread and the
@@ -29,7 +33,15 @@ pub use hook::{Change, ContactEvent, Hooks, LinkEvent, LiveEnd, LiveHook, LiveIn
 pub use pipeline::{LiveError, LiveOptions, Stop, WriteOptions, run, run_until};
 pub use stats::{LiveCounters, LiveStats};
 
+use std::time::Duration;
+
 use crate::time::Timestamp;
+
+/// Longest a changed contact waits for the packets after it before it is published: changes
+/// within this window go out together (an issue's bound is 100 ms from packet to subscriber).
+pub const COALESCE: Duration = Duration::from_millis(10);
+/// How often subscribers get the live counters (packets, bytes, drops).
+pub const COUNTERS_EVERY: Duration = Duration::from_millis(250);
 
 /// The wall clock as a packet timestamp. Live capture is the one place that reads a clock: to
 /// date link events and to end idle flows when no packet carries the time forward.

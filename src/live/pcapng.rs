@@ -21,24 +21,35 @@ const OPT_END: u16 = 0;
 const OPT_SHB_USERAPPL: u16 = 4;
 const OPT_IF_NAME: u16 = 2;
 const OPT_IF_TSRESOL: u16 = 9;
-const OPT_ISB_IFRECV: u16 = 4;
-const OPT_ISB_IFDROP: u16 = 5;
-const OPT_ISB_OSDROP: u16 = 7;
+pub(crate) const OPT_COMMENT: u16 = 1;
+pub(crate) const OPT_ISB_IFRECV: u16 = 4;
+pub(crate) const OPT_ISB_IFDROP: u16 = 5;
+pub(crate) const OPT_ISB_OSDROP: u16 = 7;
+pub(crate) const OPT_ISB_USRDELIV: u16 = 8;
 
 /// Smallest rotation size accepted: below this a file would hold hardly one packet.
 pub const MIN_ROTATE_BYTES: u64 = 1024;
 /// Snap length written to the interface block (what libpcap uses for a full capture).
 pub const SNAPLEN: u32 = 262_144;
 
-/// Drop counters written into an Interface Statistics Block when a file is closed.
+/// Drop counters written into an Interface Statistics Block when a file is closed, each in
+/// the option pcapng defines for it (RFC draft-ietf-opsawg-pcapng §4.6): readers such as
+/// Wireshark's capture file properties show them under those names.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DropCounts {
-    /// Packets the interface received (as libpcap counts them).
+    /// Packets the kernel saw pass the filter (libpcap `ps_recv`): `isb_ifrecv`.
     pub received: u64,
-    /// Packets dropped by the kernel or the interface.
+    /// Dropped by the network interface or its driver (`ps_ifdrop`): `isb_ifdrop`.
     pub if_dropped: u64,
-    /// Packets dropped inside sporfri (channel full).
+    /// Dropped by the operating system: no room in the kernel capture buffer (`ps_drop`):
+    /// `isb_osdrop`.
     pub os_dropped: u64,
+    /// Read from libpcap by sporfri: `isb_usrdeliv`.
+    pub delivered: u64,
+    /// Delivered but dropped inside sporfri because the analysis was behind: pcapng has no
+    /// option for it, so it is said in the block's comment (and these packets are not in the
+    /// file).
+    pub app_dropped: u64,
 }
 
 /// Writes pcapng files `FILE`, `FILE.1`, `FILE.2`, ... (numbered before the extension), starting a
@@ -166,9 +177,17 @@ impl PcapngWriter {
         let mut isb = Vec::with_capacity(64);
         isb.extend_from_slice(&0u32.to_le_bytes());
         isb.extend_from_slice(&0u64.to_le_bytes());
+        if d.app_dropped > 0 {
+            let text = format!(
+                "sporfri dropped {} delivered packets (analysis behind); they are not in this file",
+                d.app_dropped
+            );
+            option(&mut isb, OPT_COMMENT, text.as_bytes());
+        }
         option(&mut isb, OPT_ISB_IFRECV, &d.received.to_le_bytes());
         option(&mut isb, OPT_ISB_IFDROP, &d.if_dropped.to_le_bytes());
         option(&mut isb, OPT_ISB_OSDROP, &d.os_dropped.to_le_bytes());
+        option(&mut isb, OPT_ISB_USRDELIV, &d.delivered.to_le_bytes());
         option(&mut isb, OPT_END, &[]);
         self.block(ISB, &isb)
     }
@@ -218,6 +237,36 @@ fn pad4(buf: &mut Vec<u8>) {
     while buf.len() % 4 != 0 {
         buf.push(0);
     }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+/// The options of the Interface Statistics Block at the end of `path`: code → value bytes.
+pub(crate) fn isb_options(path: &Path) -> Vec<(u16, Vec<u8>)> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut pos = 0;
+    let mut isb = None;
+    while pos + 12 <= bytes.len() {
+        let kind = u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().unwrap()) as usize;
+        if kind == ISB {
+            isb = Some(bytes[pos + 8..pos + len - 4].to_vec());
+        }
+        pos += len;
+    }
+    let body = isb.expect("an ISB");
+    let mut opts = Vec::new();
+    let mut at = 12;
+    while at + 4 <= body.len() {
+        let code = u16::from_le_bytes([body[at], body[at + 1]]);
+        let len = usize::from(u16::from_le_bytes([body[at + 2], body[at + 3]]));
+        if code == OPT_END {
+            break;
+        }
+        opts.push((code, body[at + 4..at + 4 + len].to_vec()));
+        at += 4 + len.div_ceil(4) * 4;
+    }
+    opts
 }
 
 #[cfg(test)]
@@ -279,6 +328,7 @@ mod tests {
             received: 40,
             if_dropped: 1,
             os_dropped: 2,
+            ..DropCounts::default()
         })
         .unwrap();
         let files = w.files().to_vec();
@@ -289,7 +339,8 @@ mod tests {
             let n = read_all(f).len();
             assert!(n > 0, "{f:?} is empty");
             total += n;
-            assert!(std::fs::metadata(f).unwrap().len() < MIN_ROTATE_BYTES + 200);
+            // At most one packet past the size, and the closing statistics block.
+            assert!(std::fs::metadata(f).unwrap().len() < MIN_ROTATE_BYTES + 256);
         }
         assert_eq!(total, 40);
     }
@@ -316,6 +367,32 @@ mod tests {
         w.flush().unwrap();
         assert_eq!(w.files().len(), 2);
         assert_eq!(read_all(&w.files()[1])[0].1, LinkType::LINUX_SLL);
+    }
+
+    #[test]
+    fn statistics_go_into_the_options_pcapng_names_them() {
+        let (_dir, path) = tmp("isb");
+        let mut w = PcapngWriter::create(&path, 1 << 20, LinkType::RAW, "x").unwrap();
+        w.finish(DropCounts {
+            received: 1000,
+            if_dropped: 3,
+            os_dropped: 40,
+            delivered: 960,
+            app_dropped: 7,
+        })
+        .unwrap();
+        let opts = isb_options(&path);
+        let u64_of = |code: u16| {
+            let (_, v) = opts.iter().find(|(c, _)| *c == code).unwrap();
+            u64::from_le_bytes(v.as_slice().try_into().unwrap())
+        };
+        assert_eq!(u64_of(OPT_ISB_IFRECV), 1000);
+        // ifdrop: the interface's own drops; osdrop: the kernel buffer's.
+        assert_eq!(u64_of(OPT_ISB_IFDROP), 3);
+        assert_eq!(u64_of(OPT_ISB_OSDROP), 40);
+        assert_eq!(u64_of(OPT_ISB_USRDELIV), 960);
+        let comment = opts.iter().find(|(c, _)| *c == OPT_COMMENT).unwrap();
+        assert!(String::from_utf8_lossy(&comment.1).contains("dropped 7"));
     }
 
     #[test]

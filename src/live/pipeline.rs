@@ -14,12 +14,16 @@ use crate::attribute::{Attributor, SignatureError};
 use crate::capture::CaptureError;
 use crate::capture::live::{LiveConfig, LiveSource};
 
+use super::COUNTERS_EVERY;
 use super::analysis::{Analysis, Clock, WallClock};
 use super::capture::{self, CaptureHandle, Msg};
 use super::hook::{LiveEnd, LiveHook, LiveInfo};
 use super::keylog::KEYLOG_POLL;
 use super::pcapng::PcapngWriter;
 use super::stats::LiveCounters;
+
+/// A deadline that is never reached (the changes timer when nothing waits).
+const FAR: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Batches the channel holds: with [`super::batch::MAX_BATCH_PACKETS`] that is up to 32k
 /// packets of slack while the analysis task is busy.
@@ -183,14 +187,20 @@ async fn serve(
     let start = Instant::now();
     let mut publish = interval_at(start + options.publish_every, options.publish_every);
     let mut stats = interval_at(start + options.stats_every, options.stats_every);
+    let mut live_counters = interval_at(start + COUNTERS_EVERY, COUNTERS_EVERY);
     let mut keys = interval_at(start, KEYLOG_POLL);
     let follow = task.follows_key_log();
     let reason = loop {
+        // Changes wait at most COALESCE for more packets, then go to subscribers.
+        let due = task.changes_due();
+        let publish_at = due.map_or(start + FAR, Instant::from_std);
         tokio::select! {
             msg = rx.recv() => match msg {
                 Some(msg) => handle(task, msg),
                 None => break "the capture ended".to_owned(),
             },
+            _ = tokio::time::sleep_until(publish_at), if due.is_some() => task.publish_changes(),
+            _ = live_counters.tick() => task.counters(&counters.snapshot()),
             _ = publish.tick() => task.publish(),
             _ = stats.tick() => task.stats(&counters.snapshot()),
             _ = keys.tick(), if follow => task.release(false),

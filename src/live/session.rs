@@ -1,12 +1,21 @@
 //! Recording a live run as a session: the [`LiveHook`] that feeds the session recorder, writes
-//! its batches to the store and answers the control socket (marks, status, end, subscribers).
+//! its batches to the store and serves the control socket (marks, status, end, subscribers).
+//!
+//! Subscribers are told of contacts as they change ([`LiveHook::changes`], from the recorder's
+//! [`Recorder::live_changes`]), of counters every [`super::COUNTERS_EVERY`], and of the session
+//! record with every store batch; a new subscriber, or one that fell behind, is first sent the
+//! whole state.
 
-use crate::control::{Answer, Command, Event, Server};
-use crate::session::{CaptureStats, Recorder};
+use crate::control::{Answer, Command, Counters, Event, Server};
+use crate::session::{CaptureStats, ContactRecord, Recorder};
 use crate::store::{BatchWriter, Store};
+use crate::time::Timestamp;
 
 use super::hook::{LiveEnd, LiveHook};
 use super::stats::LiveStats;
+
+/// Contacts per event line of a snapshot: a big session goes out in lines a client can take.
+pub const SNAPSHOT_CONTACTS_PER_LINE: usize = 500;
 
 /// The session side of a live run.
 pub struct SessionHook {
@@ -22,11 +31,14 @@ pub struct SessionHook {
 impl SessionHook {
     /// Record into `store` with `rec`; answer commands on `control`; `end` stops the run.
     pub fn new(
-        rec: Recorder,
+        mut rec: Recorder,
         store: Store,
         control: Option<Server>,
         end: Box<dyn FnMut()>,
     ) -> Self {
+        if control.is_some() {
+            rec.publish_live();
+        }
         SessionHook {
             rec,
             store,
@@ -42,22 +54,58 @@ impl SessionHook {
         &self.rec
     }
 
+    /// The control socket, if served.
+    pub fn control(&self) -> Option<&Server> {
+        self.control.as_ref()
+    }
+
     /// The first store error, if any batch was refused.
     pub fn store_error(&self) -> Option<String> {
         self.writer.first_error.as_ref().map(ToString::to_string)
     }
 
+    /// The control server when someone subscribes.
+    fn listened(&self) -> Option<&Server> {
+        self.control.as_ref().filter(|s| s.subscribers() > 0)
+    }
+
     fn write(&mut self, batch: crate::session::Batch) {
-        if let Some(server) = self.control.as_ref().filter(|s| s.subscribers() > 0) {
+        if let Some(server) = self.listened() {
             publish(server, &Event::Session(Box::new(batch.session.clone())));
-            if !batch.contacts.is_empty() {
-                publish(server, &Event::Contacts(batch.contacts.clone()));
+            // Contacts went out as they changed; a mark can change the phase of many at once.
+            if batch.durable && !batch.contacts.is_empty() {
+                publish_contacts(server, &batch.contacts);
             }
         }
         if let Some(e) = self.writer.write(&mut self.store, &mut self.rec, batch) {
             self.warnings.push(format!(
                 "the database refused a write ({e}); capture goes on, unstored contacts are counted"
             ));
+        }
+    }
+
+    /// Answer waiting commands; show the whole state to new subscribers and to those that
+    /// fell behind.
+    fn serve(&mut self) {
+        self.commands();
+        if !self.control.as_ref().is_some_and(Server::has_pending) {
+            return;
+        }
+        // Those already following are brought up to date first: the snapshot marks every
+        // contact as shown.
+        self.changes();
+        let mut lines: Vec<String> = Vec::new();
+        lines.extend(line(&Event::Session(Box::new(self.rec.session().clone()))));
+        let all = self.rec.live_snapshot();
+        // At least one contacts line, so that a client knows the state is whole.
+        for chunk in all
+            .chunks(SNAPSHOT_CONTACTS_PER_LINE)
+            .chain(all.is_empty().then_some(&[][..]))
+        {
+            lines.extend(line(&Event::Contacts(chunk.to_vec())));
+        }
+        if let Some(server) = &self.control {
+            server.admit(&lines);
         }
     }
 
@@ -96,18 +144,37 @@ impl LiveHook for SessionHook {
         self.rec.observe(obs);
     }
 
-    fn tick(&mut self, now: crate::time::Timestamp) {
-        self.commands();
-        if let Some(server) = self.control.as_ref().filter(|s| s.has_pending()) {
-            let snapshot: Vec<String> = [
-                Event::Session(Box::new(self.rec.session().clone())),
-                Event::Contacts(self.rec.stored()),
-            ]
-            .iter()
-            .filter_map(|e| serde_json::to_string(e).ok())
-            .collect();
-            server.admit(&snapshot);
+    fn changes(&mut self) {
+        if self.listened().is_none() {
+            return;
         }
+        let changed = self.rec.live_changes(false);
+        if let Some(server) = self.listened().filter(|_| !changed.is_empty()) {
+            publish_contacts(server, &changed);
+        }
+    }
+
+    fn counters(&mut self, stats: &LiveStats, now: Timestamp) {
+        self.serve();
+        let Some(server) = self.listened() else {
+            return;
+        };
+        let counters = Counters {
+            now,
+            packets: stats.captured,
+            bytes: stats.captured_bytes,
+            dropped: stats.dropped(),
+            subscriber_lagged: server.stats().lagged,
+        };
+        publish(server, &Event::Counters(counters));
+        let changed = self.rec.live_changes(true);
+        if let Some(server) = self.listened().filter(|_| !changed.is_empty()) {
+            publish_contacts(server, &changed);
+        }
+    }
+
+    fn tick(&mut self, now: Timestamp) {
+        self.serve();
         if let Some(b) = self.rec.tick(now) {
             self.write(b);
         }
@@ -136,8 +203,18 @@ fn capture_stats(s: &LiveStats) -> CaptureStats {
     }
 }
 
+fn line(event: &Event) -> Option<String> {
+    serde_json::to_string(event).ok()
+}
+
 fn publish(server: &Server, event: &Event) {
-    if let Ok(line) = serde_json::to_string(event) {
-        server.publish(&line);
+    if let Some(l) = line(event) {
+        server.publish(&l);
+    }
+}
+
+fn publish_contacts(server: &Server, contacts: &[ContactRecord]) {
+    for chunk in contacts.chunks(SNAPSHOT_CONTACTS_PER_LINE) {
+        publish(server, &Event::Contacts(chunk.to_vec()));
     }
 }

@@ -1,4 +1,12 @@
 //! A table for people: contacts grouped by device, internet first, then the local network.
+//!
+//! Columns are as wide as their widest cell in the device's block (every section of a block
+//! shares them), so a long name or a contact seen every way (`dns,tls,quic,http,dns-cache`)
+//! never shifts the columns after it. Times carry the full date with the year: a capture that
+//! spans New Year (or a file replayed a year later) is never ambiguous, and a row copied out of
+//! the table still says when. With [`Style::colour`], the party and category cells and the
+//! name are coloured (ANSI SGR) by party and category, and the notes' alarms are bold; the
+//! escapes are added after padding, so the columns align the same with and without them.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -11,6 +19,13 @@ use crate::session::{Background, BaselineFacts};
 /// A contact and what a recorded session's baseline and visit mark say of it (`None`: not
 /// recorded).
 pub type WithFacts<'a> = (&'a Contact, Option<&'a BaselineFacts>);
+
+/// How the table is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Style {
+    /// ANSI colours (for a terminal).
+    pub colour: bool,
+}
 
 /// The groups of a device's block, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -35,15 +50,51 @@ fn section(c: &Contact, facts: Option<&BaselineFacts>) -> Section {
     }
 }
 
+/// Widest organisation shown; longer ones are cut with an ellipsis (the name beside it, never
+/// cut, is the evidence).
+const MAX_ORG: usize = 28;
+/// Width of the time column: `2024-11-27T10:03:08.236`.
+const TIME: usize = 23;
+
+/// Column widths of one device's block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Widths {
+    category: usize,
+    org: usize,
+    name: usize,
+    via: usize,
+}
+
+impl Widths {
+    /// As wide as the widest cell (and the heading) of each column.
+    fn of(rows: &[WithFacts<'_>]) -> Widths {
+        let mut w = Widths {
+            category: "CATEGORY".len(),
+            org: "ORGANISATION".len(),
+            name: "NAME".len(),
+            via: "VIA".len(),
+        };
+        for (c, _) in rows {
+            let a = &c.attribution;
+            w.category = w.category.max(a.category.map_or(0, |k| k.as_str().len()));
+            w.org = w.org.max(org(c).chars().count());
+            w.name = w.name.max(c.name.chars().count());
+            w.via = w.via.max(via(c).len());
+        }
+        w
+    }
+}
+
 /// Write contacts grouped by device: internet contacts, then the names the browser or OS may
 /// have contacted on its own, then the local network (each in the order given).
 pub fn write(
     out: &mut impl Write,
     contacts: &[&Contact],
     devices: &BTreeMap<DeviceId, Device>,
+    style: Style,
 ) -> io::Result<()> {
     let rows: Vec<WithFacts<'_>> = contacts.iter().map(|c| (*c, None)).collect();
-    write_with(out, &rows, devices)
+    write_with(out, &rows, devices, style)
 }
 
 /// [`write`] for a recorded session: contacts seen while idle or before the visit mark get a
@@ -53,58 +104,69 @@ pub fn write_with(
     out: &mut impl Write,
     contacts: &[WithFacts<'_>],
     devices: &BTreeMap<DeviceId, Device>,
+    style: Style,
 ) -> io::Result<()> {
     if contacts.is_empty() {
         return writeln!(out, "no contacts found");
     }
-    let section = |(c, f): &WithFacts<'_>| section(c, *f);
-    let mut ordered: Vec<WithFacts<'_>> = contacts.to_vec();
-    // Stable: within a device and section the given order stays.
-    ordered.sort_by_key(|r| (r.0.device, section(r)));
-    let mut current: Option<(DeviceId, Section)> = None;
-    for r in ordered {
-        let c = r.0;
-        if current.map(|(d, _)| d) != Some(c.device) {
-            if current.is_some() {
-                writeln!(out)?;
-            }
-            device_header(out, c.device, devices.get(&c.device))?;
-            current = None;
+    let mut blocks: BTreeMap<DeviceId, Vec<WithFacts<'_>>> = BTreeMap::new();
+    for &(c, f) in contacts {
+        blocks.entry(c.device).or_default().push((c, f));
+    }
+    for (i, (id, mut rows)) in blocks.into_iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
         }
-        if current != Some((c.device, section(&r))) {
-            match section(&r) {
-                Section::Internet => {}
-                Section::Background => writeln!(
-                    out,
-                    "  -- background (seen while idle, or before the visit mark): not in findings 1-3 --"
-                )?,
-                Section::BackgroundOrSite => writeln!(
-                    out,
-                    "  -- browser or OS, possibly the site (contacted by the browser on its own; sites embed them too) --"
-                )?,
-                Section::Local => writeln!(
-                    out,
-                    "  -- local network (mDNS, LLMNR, local-only names, LAN addresses without a name) --"
-                )?,
+        // Stable: within a section the given order stays.
+        rows.sort_by_key(|(c, f)| section(c, *f));
+        device_header(out, id, devices.get(&id))?;
+        let widths = Widths::of(&rows);
+        let mut current = None;
+        for (c, f) in rows {
+            let s = section(c, f);
+            if current != Some(s) {
+                current = Some(s);
+                section_header(out, s, widths)?;
             }
-            writeln!(
-                out,
-                "  {:<18} {:<5} {:<18} {:<22} {:<38} {:<13} {:>5} {:>8} {:>8}  NOTES",
-                "FIRST (UTC)",
-                "PARTY",
-                "CATEGORY",
-                "ORGANISATION",
-                "NAME",
-                "VIA",
-                "FLOWS",
-                "UP",
-                "DOWN"
-            )?;
-            current = Some((c.device, section(&r)));
+            row(out, c, f, widths, style)?;
         }
-        row(out, c, r.1)?;
     }
     Ok(())
+}
+
+fn section_header(out: &mut impl Write, s: Section, w: Widths) -> io::Result<()> {
+    match s {
+        Section::Internet => {}
+        Section::Background => writeln!(
+            out,
+            "  -- background (seen while idle, or before the visit mark): not in findings 1-3 --"
+        )?,
+        Section::BackgroundOrSite => writeln!(
+            out,
+            "  -- browser or OS, possibly the site (contacted by the browser on its own; sites embed them too) --"
+        )?,
+        Section::Local => writeln!(
+            out,
+            "  -- local network (mDNS, LLMNR, local-only names, LAN addresses without a name) --"
+        )?,
+    }
+    writeln!(
+        out,
+        "  {:<TIME$} {:<5} {:<cw$} {:<ow$} {:<nw$} {:<vw$} {:>5} {:>8} {:>8}  NOTES; SERVERS",
+        "FIRST (UTC)",
+        "PARTY",
+        "CATEGORY",
+        "ORGANISATION",
+        "NAME",
+        "VIA",
+        "FLOWS",
+        "UP",
+        "DOWN",
+        cw = w.category,
+        ow = w.org,
+        nw = w.name,
+        vw = w.via,
+    )
 }
 
 fn device_header(out: &mut impl Write, id: DeviceId, dev: Option<&Device>) -> io::Result<()> {
@@ -126,72 +188,156 @@ fn device_header(out: &mut impl Write, id: DeviceId, dev: Option<&Device>) -> io
     writeln!(out)
 }
 
-fn row(out: &mut impl Write, c: &Contact, facts: Option<&BaselineFacts>) -> io::Result<()> {
-    let first = c.first_seen.rfc3339();
-    let via = c
-        .via
+fn via(c: &Contact) -> String {
+    c.via
         .iter()
         .map(|v| v.as_str())
         .collect::<Vec<_>>()
-        .join(",");
-    let a = &c.attribution;
-    let party = match a.party {
+        .join(",")
+}
+
+fn org(c: &Contact) -> String {
+    clip(c.attribution.org.as_deref().unwrap_or(""), MAX_ORG)
+}
+
+fn party_word(p: Party) -> &'static str {
+    match p {
         Party::First => "first",
         Party::Third => "third",
         Party::OsBackground => "os",
         Party::BackgroundOrSite => "bg?",
         Party::Local => "local",
         Party::Unknown => "?",
-    };
+    }
+}
+
+fn row(
+    out: &mut impl Write,
+    c: &Contact,
+    facts: Option<&BaselineFacts>,
+    w: Widths,
+    style: Style,
+) -> io::Result<()> {
+    let first = c.first_seen.rfc3339();
+    let a = &c.attribution;
     let category = a.category.map(Category::as_str).unwrap_or_default();
-    let org = a.org.as_deref().unwrap_or("");
+    let party_sgr = style.colour.then(|| party_colour(a.party)).flatten();
+    let category_sgr = style.colour.then(|| a.category.and_then(category_colour));
     let line = format!(
-        "  {:<18} {:<5} {:<18} {:<22} {:<38} {:<13} {:>5} {:>8} {:>8}  {}",
-        // Month, day and time to the millisecond.
-        first.get(5..23).unwrap_or(&first),
-        party,
-        category,
-        clip(org, 22),
-        c.name,
-        via,
+        "  {:<TIME$} {} {} {:<ow$} {} {:<vw$} {:>5} {:>8} {:>8}  {}",
+        // Date with the year, time to the millisecond.
+        first.get(..TIME).unwrap_or(&first),
+        paint(&format!("{:<5}", party_word(a.party)), party_sgr),
+        paint(
+            &format!("{category:<cw$}", cw = w.category),
+            category_sgr.flatten()
+        ),
+        org(c),
+        paint(&format!("{:<nw$}", c.name, nw = w.name), party_sgr),
+        via(c),
         c.flows,
         bytes(c.bytes_up),
         bytes(c.bytes_down),
-        notes(c, facts)
+        notes(c, facts, style),
+        ow = w.org,
+        vw = w.via,
     );
     writeln!(out, "{}", line.trim_end())
 }
 
-/// What a reader must not miss about a row: hidden or cloaked traffic, a lookup the network
-/// blocked, a public name on a private address, ECH, declarations.
-fn notes(c: &Contact, facts: Option<&BaselineFacts>) -> String {
+/// Bold (`1`), and the colours of the 8-colour ANSI palette every terminal has.
+const BOLD: &str = "1";
+
+/// Third parties stand out; the site itself is calm; what the device does on its own recedes.
+fn party_colour(p: Party) -> Option<&'static str> {
+    match p {
+        Party::Third => Some("1;33"),
+        Party::Unknown => Some("1;35"),
+        Party::First => Some("34"),
+        Party::OsBackground => Some("2"),
+        Party::BackgroundOrSite => Some("35"),
+        Party::Local => Some("32"),
+    }
+}
+
+/// Tracking categories red, consent management yellow, infrastructure cyan, the device's own
+/// services dim.
+fn category_colour(c: Category) -> Option<&'static str> {
+    match c {
+        Category::Analytics
+        | Category::Advertising
+        | Category::Social
+        | Category::TagManager
+        | Category::SessionReplay => Some("31"),
+        Category::ConsentManagement => Some("33"),
+        Category::Cdn
+        | Category::Fonts
+        | Category::Video
+        | Category::Maps
+        | Category::CaptchaSecurity
+        | Category::Widget
+        | Category::IdentityLogin
+        | Category::DnsResolver => Some("36"),
+        Category::OsBackground => Some("2"),
+        Category::PublicSector => None,
+    }
+}
+
+/// `text` between an SGR escape and a reset, or as it is.
+fn paint(text: &str, sgr: Option<&str>) -> String {
+    match sgr {
+        Some(code) => format!("\x1b[{code}m{text}\x1b[0m"),
+        None => text.to_owned(),
+    }
+}
+
+/// What a reader must not miss about a row, shortest first where it can be: cloaked or hidden
+/// traffic, a lookup the network blocked (with the answer that says so), a public name on a
+/// private address, a browser's own service, ECH, declarations, then the server addresses.
+fn notes(c: &Contact, facts: Option<&BaselineFacts>, style: Style) -> String {
     let a = &c.attribution;
+    let alarm = |s: String| paint(&s, style.colour.then_some(BOLD));
     let mut n: Vec<String> = Vec::new();
     if let Some(f) = facts {
         n.extend(baseline_note(f));
     }
     if let Some(cloak) = &a.cloaked {
-        n.push(format!("CLOAKED via {}", cloak.target));
+        n.push(alarm(format!("CLOAKED via {}", cloak.target)));
     }
-    if let Some(h) = a.hidden {
-        n.push(format!("HIDDEN: {}", h.as_str()));
+    match a.hidden {
+        Some(Hidden::QuicUnreadable) if !c.quic_unreadable.is_empty() => {
+            let versions: Vec<String> = c
+                .quic_unreadable
+                .iter()
+                .map(|v| format!("{v:#010x}"))
+                .collect();
+            n.push(alarm(format!(
+                "HIDDEN: quic-unreadable {}",
+                versions.join(",")
+            )));
+        }
+        Some(h) => n.push(alarm(format!("HIDDEN: {}", h.as_str()))),
+        None => {}
     }
     match (&c.blocked, &c.blocked_answer) {
-        (Some(b), Some(answer)) => n.push(format!(
-            "BLOCKED ({}): attempted, {}",
-            b.as_str(),
-            answer.summary()
-        )),
-        (Some(b), None) => n.push(format!("BLOCKED ({}): attempted", b.as_str())),
-        (None, _) if c.resolved_private => n.push("resolved to a private address".into()),
+        // The kind says the response code; the answer adds the question, any sinkhole
+        // address and the resolver: `BLOCKED sinkhole: A 0.0.0.0 from 192.168.1.2`.
+        (Some(b), Some(answer)) => {
+            let addresses: String = answer.addresses.iter().map(|a| format!(" {a}")).collect();
+            n.push(alarm(format!(
+                "BLOCKED {}: {}{addresses} from {}",
+                b.as_str(),
+                answer.qtype,
+                answer.resolver
+            )));
+        }
+        (Some(b), None) => n.push(alarm(format!("BLOCKED {}", b.as_str()))),
+        (None, _) if c.resolved_private => n.push("private address".into()),
         (None, _) => {}
     }
-    match (&a.browser_background, a.party) {
-        (Some(b), Party::BackgroundOrSite) => {
-            n.push(format!("browser or OS, possibly the site ({b})"));
-        }
-        (Some(b), _) => n.push(format!("browser background ({b})")),
-        (None, _) => {}
+    // The section (or the party `os`) already says whose; the note says which browser.
+    if let Some(b) = &a.browser_background {
+        n.push(format!("browser: {b}"));
     }
     // Real ECH hides the name, so it is usually also the `hidden` reason: say it once.
     if c.ech == Some(Ech::Real) && a.hidden != Some(Hidden::Ech) {
@@ -209,7 +355,7 @@ fn notes(c: &Contact, facts: Option<&BaselineFacts>) -> String {
     n.join("; ")
 }
 
-/// What the baseline and the visit mark said, for a row.
+/// What the baseline and the visit mark said of a row.
 fn baseline_note(f: &BaselineFacts) -> Option<String> {
     let id = f
         .baseline_id
@@ -263,14 +409,5 @@ pub fn bytes(n: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn byte_sizes_are_short() {
-        assert_eq!(bytes(999), "999 B");
-        assert_eq!(bytes(1_234), "1.23 kB");
-        assert_eq!(bytes(56_789), "56.8 kB");
-        assert_eq!(bytes(2_000_000_000), "2.00 GB");
-    }
-}
+#[path = "table_tests.rs"]
+mod tests;

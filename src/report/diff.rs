@@ -10,6 +10,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::build::{org_key, word};
+use super::cells::Table;
 use super::esc::{html as h, md as m};
 use super::localtime::when;
 use super::meta::{SignatureInfo, describe};
@@ -432,12 +433,13 @@ pub fn md(d: &Diff) -> String {
     out
 }
 
-/// The diff as one self-contained HTML document.
+/// The diff as one self-contained HTML document (the report's stylesheet: on a phone every
+/// row becomes a card).
 pub fn html(d: &Diff) -> String {
     let s = &d.summary;
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title>\
-         <style>body{{font:15px/1.45 system-ui,sans-serif;max-width:1100px;margin:0 auto;padding:12px}}.scroll{{overflow-x:auto}}table{{border-collapse:collapse;width:100%;font-size:.88em}}th,td{{border:1px solid #d5d8dc;padding:3px 6px;text-align:left;vertical-align:top}}th{{background:#f2f3f4}}tr.only-a td:first-child{{color:#a04000}}tr.only-b td:first-child{{color:#1f618d}}@media print{{.scroll{{overflow:visible}}tr{{break-inside:avoid}}}}</style></head><body><h1>{t}</h1>\
+         <style>{css}tr.only-a td:first-child{{color:#a04000}}tr.only-b td:first-child{{color:#1f618d}}</style></head><body><h1>{t}</h1>\
          <p class=\"summary\">Names only in A: {} ({} third party); only in B: {} ({} third party); in both: {}.</p><p>A consent marks: {}; B consent marks: {}.</p><p class=\"baselines\">Baselines: {}.</p><p class=\"attribution\">A attributed {}.<br>B attributed {}.</p>",
         s.only_a,
         s.third_only_a,
@@ -450,35 +452,66 @@ pub fn html(d: &Diff) -> String {
         h(&describe(&d.a.signatures)),
         h(&describe(&d.b.signatures)),
         t = h(&title(d)),
+        css = super::html::CSS,
     );
-    out.push_str("<h2>By organisation</h2><div class=\"scroll\"><table><tr><th>Side</th><th>Organisation</th><th>Party</th><th>Phases A</th><th>Phases B</th><th>Only A</th><th>Only B</th><th>Both</th></tr>");
+    out.push_str("<h2>By organisation</h2>");
+    let heads = vec![
+        "Side",
+        "Organisation",
+        "Party",
+        "Phases A",
+        "Phases B",
+        "Only A",
+        "Only B",
+        "Both",
+    ];
+    let table = Table::open(&mut out, "organisations", heads);
     for o in &d.organisations {
-        let _ = write!(
-            out,
-            "<tr class=\"{s}\" data-org=\"{o2}\"><td>{s}</td><td>{o2}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            o.party.as_str(),
-            phases(&o.phases_a),
-            phases(&o.phases_b),
-            h(&o.names_only_a.join(" ")),
-            h(&o.names_only_b.join(" ")),
-            h(&o.names_both.join(" ")),
-            s = o.side.as_str(),
-            o2 = h(&o.organisation),
+        let attrs = format!(
+            " class=\"{}\" data-org=\"{}\"",
+            o.side.as_str(),
+            h(&o.organisation)
         );
+        let cells = [
+            ("", o.side.as_str().to_owned()),
+            ("", h(&o.organisation)),
+            ("", o.party.as_str().to_owned()),
+            ("", phases(&o.phases_a)),
+            ("", phases(&o.phases_b)),
+            ("name", h(&o.names_only_a.join(" "))),
+            ("name", h(&o.names_only_b.join(" "))),
+            ("name", h(&o.names_both.join(" "))),
+        ];
+        table.row(&mut out, &attrs, &cells);
     }
-    out.push_str("</table></div><h2>By name</h2><div class=\"scroll\"><table><tr><th>Side</th><th>Name</th><th>Organisation</th><th>Party</th><th>Phases A</th><th>Phases B</th></tr>");
+    Table::close(&mut out);
+    out.push_str("<h2>By name</h2>");
+    let heads = vec![
+        "Side",
+        "Name",
+        "Organisation",
+        "Party",
+        "Phases A",
+        "Phases B",
+    ];
+    let table = Table::open(&mut out, "names", heads);
     for r in &d.names {
-        let _ = write!(
-            out,
-            "<tr class=\"{s}\" data-name=\"{n}\"><td>{s}</td><td>{n}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            h(&r.organisation),
-            r.party.as_str(),
-            h(&phases_of(&r.phases_a, r.background_a)),
-            h(&phases_of(&r.phases_b, r.background_b)),
-            s = r.side.as_str(),
-            n = h(&r.name),
+        let attrs = format!(
+            " class=\"{}\" data-name=\"{}\"",
+            r.side.as_str(),
+            h(&r.name)
         );
+        let cells = [
+            ("", r.side.as_str().to_owned()),
+            ("name", h(&r.name)),
+            ("", h(&r.organisation)),
+            ("", r.party.as_str().to_owned()),
+            ("", h(&phases_of(&r.phases_a, r.background_a))),
+            ("", h(&phases_of(&r.phases_b, r.background_b))),
+        ];
+        table.row(&mut out, &attrs, &cells);
     }
-    out.push_str("</table></div></body></html>\n");
+    Table::close(&mut out);
+    out.push_str("</body></html>\n");
     out
 }

@@ -4,42 +4,17 @@
 use std::fmt::Write;
 
 use super::build::word;
+use super::cells::{Page, Table, time_short, when_short};
 use super::esc::html as e;
 use super::md::{attributes, lifetime};
 use super::svg::timeline;
 use super::{CookieRow, Finding, Item, Report, When};
 use crate::session::Source;
 
-const CSS: &str = "
-:root{--fg:#1b1b1b;--muted:#555;--line:#d5d8dc;--warn:#a04000;--ok:#1e8449;--na:#666}
-*{box-sizing:border-box}
-body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:var(--fg);margin:0 auto;max-width:1100px;padding:12px 16px}
-h1{font-size:1.5em;margin:.4em 0}h2{font-size:1.25em;border-bottom:2px solid var(--line);padding-bottom:.2em;margin-top:1.6em}
-h3{font-size:1.05em;margin:.2em 0}
-.headline{font-size:1.1em;padding:10px 12px;border-left:6px solid var(--warn);background:#fdf2e9}
-.headline.free{border-color:var(--ok);background:#eafaf1}
-.finding{border:1px solid var(--line);border-radius:6px;padding:8px 12px;margin:10px 0;break-inside:avoid-page}
-.status{display:inline-block;font-size:.8em;font-weight:600;padding:1px 8px;border-radius:10px;color:#fff;background:var(--na);vertical-align:middle}
-.status.observed{background:var(--warn)}.status.not-observed{background:var(--ok)}.status.limits{background:#5d6d7e}
-.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
-table{border-collapse:collapse;width:100%;font-size:.88em;margin:6px 0}
-th,td{border:1px solid var(--line);padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#f2f3f4}
-td.name{font-family:ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere;min-width:10em}
-td.dev{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:nowrap;font-size:.9em}
-td.evc{min-width:16em}
-.ev{font-size:.8em;color:var(--muted);font-family:ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere}
-.party-third{color:#d35400;font-weight:600}.party-first{color:#2471a3}.party-os-background{color:#7f8c8d}
-.meta dt{font-weight:600}.meta dd{margin:0 0 6px 0;word-break:break-all}
-.note{color:var(--muted);font-size:.9em}
-svg.timeline{border:1px solid var(--line);border-radius:4px;margin:6px 0}
-@media (max-width:640px){body{font-size:14px;padding:8px}table{font-size:.8em}h1{font-size:1.25em}}
-@media print{body{max-width:none;font-size:10pt;padding:0}.scroll{overflow:visible}
- h2{break-after:avoid}tr{break-inside:avoid}a{color:inherit;text-decoration:none}
- .headline,.status,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
-@page{size:A4;margin:14mm}
-";
+/// The stylesheet, inline in every report (and the diff): the page is one file.
+pub(super) const CSS: &str = include_str!("html.css");
 
+/// A full instant: UTC, and Copenhagen below it (session metadata).
 fn when(w: &When) -> String {
     format!(
         "<time datetime=\"{}\">{}</time><br><span class=\"note\">{}</span>",
@@ -53,54 +28,117 @@ fn list<T: serde::Serialize>(v: &[T]) -> String {
     e(&v.iter().map(word).collect::<Vec<_>>().join(", "))
 }
 
+/// The kinds of evidence, opening onto one line per observation (full UTC times, flows).
 fn evidence(i: &Item) -> String {
-    let mut s = e(&i.evidence_kinds.join(" "));
-    for line in super::evidence::lines(&i.via_evidence, &i.evidence) {
-        let _ = write!(s, "<div class=\"ev\">{}</div>", e(&line));
+    let kinds = e(&i.evidence_kinds.join(" "));
+    let lines = super::evidence::lines(&i.via_evidence, &i.evidence);
+    if lines.is_empty() {
+        return kinds;
+    }
+    let mut s = format!("<details class=\"ev\"><summary>{kinds}</summary>");
+    for line in lines {
+        let _ = write!(s, "<div>{}</div>", e(&line));
+    }
+    s.push_str("</details>");
+    s
+}
+
+/// Organisation, service and category in one cell.
+fn who(i: &Item) -> String {
+    let mut s = e(i.org.as_deref().unwrap_or("–"));
+    let mut second = Vec::new();
+    if let Some(service) = &i.service {
+        second.push(format!("<span class=\"note\">{}</span>", e(service)));
+    }
+    if let Some(c) = i.category {
+        let tracking = if super::is_tracking(c) {
+            " tracking"
+        } else {
+            ""
+        };
+        second.push(format!(
+            "<span class=\"cat{tracking}\">{}</span>",
+            e(&word(&c))
+        ));
+    }
+    if !second.is_empty() {
+        let _ = write!(s, "<br>{}", second.join(" · "));
     }
     s
 }
 
-fn items(out: &mut String, items: &[Item], finding: Option<u8>) {
-    out.push_str(
-        "<div class=\"scroll\"><table><thead><tr><th>Name</th><th>Organisation / service</th>\
-         <th>Category</th><th>Phase</th><th>First seen (UTC / Copenhagen)</th><th>Device</th>\
-         <th>Evidence</th><th>Detail</th></tr></thead><tbody>",
-    );
-    for i in items {
-        let mut attr = finding
-            .map(|n| format!(" data-finding=\"{n}\""))
-            .unwrap_or_default();
-        if let Some(b) = i.blocked {
-            attr.push_str(&format!(" data-blocked=\"{}\"", b.as_str()));
-        }
-        let _ = write!(
-            out,
-            "<tr class=\"item\" data-name=\"{}\" data-phase=\"{}\"{attr}><td class=\"name\">{}</td><td>{}{}</td><td>{}</td>\
-             <td>{}</td><td>{} <span class=\"note\">+{:.3} s</span></td><td class=\"dev\">{}</td><td class=\"evc\">{}</td><td>{}</td></tr>",
-            e(&i.name),
-            i.phase.as_str(),
-            e(&i.name),
-            e(i.org.as_deref().unwrap_or("–")),
-            i.service
-                .as_deref()
-                .map(|s| format!("<br><span class=\"note\">{}</span>", e(s)))
-                .unwrap_or_default(),
-            i.category
-                .map(|c| e(&word(&c)))
-                .unwrap_or_else(|| "–".into()),
-            i.phase.as_str(),
-            when(&i.first_seen),
-            i.offset_s,
-            e(&i.device),
-            evidence(i),
-            e(i.detail.as_deref().unwrap_or("")),
-        );
+fn items(out: &mut String, page: &Page, items: &[Item], finding: Option<u8>) {
+    let mut heads = vec![
+        "Name",
+        "Organisation / service / category",
+        "Phase, first seen",
+    ];
+    if page.devices > 1 {
+        heads.push("Device");
     }
-    out.push_str("</tbody></table></div>");
+    heads.extend(["Evidence", "Detail"]);
+    let table = Table::open(out, "items", heads);
+    for i in items {
+        let mut attr = format!(
+            " class=\"item\" data-name=\"{}\" data-phase=\"{}\"",
+            e(&i.name),
+            i.phase.as_str()
+        );
+        if let Some(n) = finding {
+            let _ = write!(attr, " data-finding=\"{n}\"");
+        }
+        if let Some(b) = i.blocked {
+            let _ = write!(attr, " data-blocked=\"{}\"", b.as_str());
+        }
+        let mut cells = vec![
+            ("name", e(&i.name)),
+            ("", who(i)),
+            (
+                "when",
+                format!(
+                    "{}<br>{}",
+                    i.phase.as_str(),
+                    when_short(page, &i.first_seen, i.offset_s)
+                ),
+            ),
+        ];
+        if page.devices > 1 {
+            cells.push(("dev", e(&i.device)));
+        }
+        cells.push(("", evidence(i)));
+        cells.push(("detail", e(i.detail.as_deref().unwrap_or(""))));
+        table.row(out, &attr, &cells);
+    }
+    Table::close(out);
 }
 
-fn finding(out: &mut String, f: &Finding) {
+/// A group of items apart from the findings: one line when empty, collapsed when `collapse`
+/// (the device's own traffic: counted, listed, out of the way).
+fn group(out: &mut String, page: &Page, id: &str, title: &str, note: &str, list: &[Item]) {
+    if list.is_empty() {
+        let _ = write!(
+            out,
+            "<h2 id=\"{id}\" class=\"empty\">{}: none</h2>",
+            e(title)
+        );
+        return;
+    }
+    let _ = write!(out, "<h2 id=\"{id}\">{}</h2>", e(title));
+    if !note.is_empty() {
+        let _ = write!(out, "<p class=\"note\">{}</p>", e(note));
+    }
+    let names: Vec<&str> = list.iter().map(|i| i.name.as_str()).collect();
+    let _ = write!(
+        out,
+        "<details class=\"group\"><summary>{}: {}</summary>",
+        e(&crate::text::count(list.len() as u64, "name")),
+        e(&names.join(", "))
+    );
+    items(out, page, list, None);
+    out.push_str("</details>");
+}
+
+fn finding(out: &mut String, page: &Page, f: &Finding) {
     let _ = write!(
         out,
         "<section class=\"finding\" id=\"finding-{}\" data-key=\"{}\" data-status=\"{}\"><h3>{}. {} \
@@ -115,50 +153,68 @@ fn finding(out: &mut String, f: &Finding) {
         e(&f.statement)
     );
     if !f.items.is_empty() {
-        items(out, &f.items, Some(f.number));
+        items(out, page, &f.items, Some(f.number));
     }
     if !f.declared.is_empty() {
         out.push_str("<p>Declared in the site profile's allowed list:</p>");
-        items(out, &f.declared, None);
+        items(out, page, &f.declared, None);
     }
     if !f.cookies.is_empty() {
         out.push_str("<p>Cookies:</p>");
-        cookies(out, &f.cookies);
+        cookies(out, page, &f.cookies);
     }
     out.push_str("</section>");
 }
 
-fn cookies(out: &mut String, cookies: &[CookieRow]) {
-    out.push_str(
-        "<div class=\"scroll\"><table><thead><tr><th>Cookie</th><th>Set by</th>\
-         <th>Organisation</th><th>Lifetime</th><th>Phase</th><th>Set at</th><th>Device</th>\
-         <th>Attributes</th></tr></thead><tbody>",
-    );
+fn cookies(out: &mut String, page: &Page, cookies: &[CookieRow]) {
+    let mut heads = vec![
+        "Cookie",
+        "Set by",
+        "Organisation",
+        "Lifetime",
+        "Phase",
+        "Set at",
+    ];
+    if page.devices > 1 {
+        heads.push("Device");
+    }
+    heads.push("Attributes");
+    let table = Table::open(out, "cookies", heads);
     for c in cookies {
-        let _ = write!(
-            out,
-            "<tr class=\"cookie\" data-host=\"{}\" data-cookie=\"{}\" data-lifetime-s=\"{}\" data-phase=\"{}\">\
-             <td class=\"name\">{}</td><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{} <span class=\"note\">+{:.3} s</span></td><td class=\"dev\">{}</td><td>{}</td></tr>",
+        let attrs = format!(
+            " class=\"cookie\" data-host=\"{}\" data-cookie=\"{}\" data-lifetime-s=\"{}\" data-phase=\"{}\"",
             e(&c.host),
             e(&c.name),
             c.lifetime_s.map(|s| s.to_string()).unwrap_or_default(),
             c.phase.as_str(),
-            e(&c.name),
-            e(&c.host),
-            e(c.org.as_deref().unwrap_or("–")),
-            e(&lifetime(c)),
-            c.phase.as_str(),
-            when(&c.time),
-            c.offset_s,
-            e(&c.device),
-            e(&attributes(c)),
         );
+        let mut cells = vec![
+            ("name", e(&c.name)),
+            ("name", e(&c.host)),
+            ("", e(c.org.as_deref().unwrap_or("–"))),
+            ("", e(&lifetime(c))),
+            ("", c.phase.as_str().to_owned()),
+            ("when", when_short(page, &c.time, c.offset_s)),
+        ];
+        if page.devices > 1 {
+            cells.push(("dev", e(&c.device)));
+        }
+        cells.push(("", e(&attributes(c))));
+        table.row(out, &attrs, &cells);
     }
-    out.push_str("</tbody></table></div>");
+    Table::close(out);
 }
 
-fn cookies_and_requests(out: &mut String, r: &Report) {
+/// `a b c`, or `–` for none.
+fn words(v: &[String]) -> String {
+    if v.is_empty() {
+        "–".to_owned()
+    } else {
+        e(&v.join(" "))
+    }
+}
+
+fn cookies_and_requests(out: &mut String, page: &Page, r: &Report) {
     let s = &r.cookies_and_requests;
     out.push_str("<h2 id=\"cookies-and-requests\">Cookies and requests</h2>");
     let _ = write!(
@@ -170,50 +226,55 @@ fn cookies_and_requests(out: &mut String, r: &Report) {
         return;
     }
     for p in &s.third_parties {
+        // What was sent and kept is in the summary line; the requests open below it.
+        let shown = p.requests.len() + p.requests_not_listed;
         let _ = write!(
             out,
-            "<section class=\"party-requests\" data-org=\"{}\"><h3>{}</h3><p>Hosts: <span class=\"ev\">{}</span>\
+            "<section class=\"party-requests\" data-org=\"{}\"><details><summary><h3>{}</h3> \
+             <span class=\"note\">{}, {} set</span></summary><p>Hosts: <span class=\"ev\">{}</span>\
              <br>Page addresses sent: <span class=\"ev\">{}</span><br>Cookies read back: {}</p>",
             e(&p.label),
             e(&p.label),
+            e(&crate::text::count(shown as u64, "request")),
+            e(&crate::text::count(p.cookies_set.len() as u64, "cookie")),
             e(&p.hosts.join(" ")),
-            e(&if p.pages_sent.is_empty() {
-                "–".to_owned()
-            } else {
-                p.pages_sent.join(" ")
-            }),
-            e(&if p.cookies_read.is_empty() {
-                "–".to_owned()
-            } else {
-                p.cookies_read.join(" ")
-            }),
+            words(&p.pages_sent),
+            words(&p.cookies_read),
         );
         if !p.cookies_set.is_empty() {
-            cookies(out, &p.cookies_set);
+            cookies(out, page, &p.cookies_set);
         }
-        out.push_str(
-            "<div class=\"scroll\"><table><thead><tr><th>Time</th><th>Phase</th><th>Method</th>\
-             <th>URL</th><th>Status</th><th>Tracker endpoint</th><th>Page sent</th></tr></thead><tbody>",
+        let table = Table::open(
+            out,
+            "requests",
+            vec![
+                "Time",
+                "Phase",
+                "Method",
+                "URL",
+                "Status",
+                "Tracker endpoint",
+                "Page sent",
+            ],
         );
         for q in &p.requests {
-            let _ = write!(
+            let attrs = format!(" class=\"request\" data-phase=\"{}\"", q.phase.as_str());
+            let status = q.status.map_or_else(|| "–".into(), |s| s.to_string());
+            table.row(
                 out,
-                "<tr class=\"request\" data-phase=\"{}\"><td>{} <span class=\"note\">+{:.3} s</span></td><td>{}</td><td>{}</td>\
-                 <td class=\"name\">{}</td><td>{}</td><td>{}</td><td class=\"name\">{}</td></tr>",
-                q.phase.as_str(),
-                e(&q.time.utc),
-                q.offset_s,
-                q.phase.as_str(),
-                e(&q.method),
-                e(&q.url),
-                q.status
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "–".into()),
-                e(q.tracker_endpoint.as_deref().unwrap_or("–")),
-                e(q.page.as_deref().unwrap_or("–")),
+                &attrs,
+                &[
+                    ("when", when_short(page, &q.time, q.offset_s)),
+                    ("", q.phase.as_str().to_owned()),
+                    ("", e(&q.method)),
+                    ("name", e(&q.url)),
+                    ("", status),
+                    ("", e(q.tracker_endpoint.as_deref().unwrap_or("–"))),
+                    ("name", e(q.page.as_deref().unwrap_or("–"))),
+                ],
             );
         }
-        out.push_str("</tbody></table></div>");
+        Table::close(out);
         if p.requests_not_listed > 0 {
             let _ = write!(
                 out,
@@ -221,15 +282,25 @@ fn cookies_and_requests(out: &mut String, r: &Report) {
                 p.requests_not_listed
             );
         }
-        out.push_str("</section>");
+        out.push_str("</details></section>");
     }
 }
 
-fn tables(out: &mut String, r: &Report) {
-    out.push_str(
-        "<h2 id=\"organisations\">By organisation</h2><div class=\"scroll\"><table><thead><tr>\
-         <th>Organisation</th><th>Party</th><th>Categories</th><th>Phases</th><th>Names</th>\
-         <th>First seen</th><th>Evidence kinds</th><th>Declared</th></tr></thead><tbody>",
+fn organisations(out: &mut String, page: &Page, r: &Report) {
+    out.push_str("<h2 id=\"organisations\">By organisation</h2>");
+    let table = Table::open(
+        out,
+        "organisations",
+        vec![
+            "Organisation",
+            "Party",
+            "Categories",
+            "Phases",
+            "Names",
+            "First seen",
+            "Evidence kinds",
+            "Declared",
+        ],
     );
     for o in &r.organisations {
         let flags = format!(
@@ -241,53 +312,93 @@ fn tables(out: &mut String, r: &Report) {
                 format!("<br>hidden: {}", list(&o.hidden))
             }
         );
-        let _ = write!(
+        let attrs = format!(
+            " class=\"org\" data-org=\"{}\" data-party=\"{}\"",
+            e(&o.label),
+            o.party.as_str()
+        );
+        let party = format!("party-{}", o.party.as_str());
+        table.row(
             out,
-            "<tr class=\"org\" data-org=\"{}\" data-party=\"{}\"><td>{}{flags}</td><td class=\"party-{}\">{}</td><td>{}</td><td>{}</td>\
-             <td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            e(&o.label),
-            o.party.as_str(),
-            e(&o.label),
-            o.party.as_str(),
-            o.party.as_str(),
-            list(&o.categories),
-            list(&o.phases),
-            e(&o.names.join(" ")),
-            when(&o.first_seen),
-            e(&o.evidence_kinds.join(" ")),
-            e(&o.declared.join("; ")),
+            &attrs,
+            &[
+                ("", format!("{}{flags}", e(&o.label))),
+                (&party, o.party.as_str().to_owned()),
+                ("", list(&o.categories)),
+                ("", list(&o.phases)),
+                ("name", e(&o.names.join(" "))),
+                ("when", time_short(page, &o.first_seen)),
+                ("", e(&o.evidence_kinds.join(" "))),
+                ("", e(&o.declared.join("; "))),
+            ],
         );
     }
-    out.push_str(
-        "</tbody></table></div><h2 id=\"categories\">By category</h2><div class=\"scroll\"><table><thead><tr>\
-         <th>Category</th><th>Tracking</th><th>Organisations</th><th>Phases</th><th>Names</th>\
-         <th>First seen</th><th>Evidence kinds</th></tr></thead><tbody>",
+    Table::close(out);
+}
+
+fn categories(out: &mut String, page: &Page, r: &Report) {
+    out.push_str("<h2 id=\"categories\">By category</h2>");
+    let table = Table::open(
+        out,
+        "categories",
+        vec![
+            "Category",
+            "Tracking",
+            "Organisations",
+            "Phases",
+            "Names",
+            "First seen",
+            "Evidence kinds",
+        ],
     );
     for c in &r.categories {
-        let _ = write!(
+        let attrs = format!(" class=\"category\" data-category=\"{}\"", e(&c.label));
+        table.row(
             out,
-            "<tr class=\"category\" data-category=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td class=\"name\">{}</td><td>{}</td><td>{}</td></tr>",
-            e(&c.label),
-            e(&c.label),
-            if c.tracking { "yes" } else { "no" },
-            e(&c.organisations.join("; ")),
-            list(&c.phases),
-            e(&c.names.join(" ")),
-            when(&c.first_seen),
-            e(&c.evidence_kinds.join(" ")),
+            &attrs,
+            &[
+                ("", e(&c.label)),
+                ("", (if c.tracking { "yes" } else { "no" }).to_owned()),
+                ("", e(&c.organisations.join("; "))),
+                ("", list(&c.phases)),
+                ("name", e(&c.names.join(" "))),
+                ("when", time_short(page, &c.first_seen)),
+                ("", e(&c.evidence_kinds.join(" "))),
+            ],
         );
     }
-    out.push_str("</tbody></table></div>");
-    cookies_and_requests(out, r);
-    out.push_str("<h2 id=\"background\">Background (seen while idle)</h2><p class=\"note\">What the device did on its own: names its idle baseline saw, and names first seen before the visit mark, whose traffic did not grow with the visit. Not counted in findings 1 to 3; each says what was compared.</p>");
-    items(out, &r.background, None);
-    out.push_str("<h2 id=\"os-background\">OS background traffic</h2><p class=\"note\">The device's own traffic (connectivity checks, updates, browser services), not caused by the site and not counted in the findings.</p>");
-    items(out, &r.os_background, None);
-    out.push_str("<h2 id=\"background-or-site\">Browser or OS, possibly the site</h2><p class=\"note\">Names the browser or OS contacts on its own that sites also embed (browser sign-in, new-tab top sites): not counted as third parties in the findings, and not the site's either until an idle baseline of the same browser decides.</p>");
-    items(out, &r.background_or_site, None);
-    out.push_str("<h2 id=\"local\">Local network</h2>");
-    items(out, &r.local, None);
+    Table::close(out);
+}
+
+fn tables(out: &mut String, page: &Page, r: &Report) {
+    organisations(out, page, r);
+    categories(out, page, r);
+    cookies_and_requests(out, page, r);
+    group(
+        out,
+        page,
+        "background",
+        "Background (seen while idle)",
+        "What the device did on its own: names its idle baseline saw, and names first seen before the visit mark, whose traffic did not grow with the visit. Not counted in findings 1 to 3; each says what was compared.",
+        &r.background,
+    );
+    group(
+        out,
+        page,
+        "os-background",
+        "OS background traffic",
+        "The device's own traffic (connectivity checks, updates, browser services), not caused by the site and not counted in the findings.",
+        &r.os_background,
+    );
+    group(
+        out,
+        page,
+        "background-or-site",
+        "Browser or OS, possibly the site",
+        "Names the browser or OS contacts on its own that sites also embed (browser sign-in, new-tab top sites): not counted as third parties in the findings, and not the site's either until an idle baseline of the same browser decides.",
+        &r.background_or_site,
+    );
+    group(out, page, "local", "Local network", "", &r.local);
 }
 
 fn dd(out: &mut String, k: &str, v: &str) {
@@ -445,9 +556,10 @@ pub fn render(r: &Report) -> String {
     if let Some(t) = baseline_line(s) {
         let _ = write!(out, "<p class=\"baseline\">{}</p>", e(&t));
     }
+    let page = Page::of(r);
     out.push_str("<h2 id=\"verdict\">Verdict: findings</h2>");
     for f in &r.findings {
-        finding(&mut out, f);
+        finding(&mut out, &page, f);
     }
     out.push_str("<h2 id=\"caveats\">Caveats</h2><ul class=\"caveats\">");
     for c in &r.caveats {
@@ -456,7 +568,7 @@ pub fn render(r: &Report) -> String {
     out.push_str("</ul><h2 id=\"timeline\">Timeline</h2>");
     out.push_str(&timeline(r));
     out.push_str("<p class=\"note\">Rows: organisations by party (orange third, blue first, grey OS background, purple unknown, green local). Lines: red consent-rejected, green consent-accepted, dashed page marks.</p>");
-    tables(&mut out, r);
+    tables(&mut out, &page, r);
     metadata(&mut out, r);
     out.push_str("<h2 id=\"frame\">Frame</h2>");
     for p in &r.frame {

@@ -11,6 +11,7 @@
 
 mod attempts;
 mod build;
+mod cells;
 pub mod csv;
 pub mod diff;
 mod esc;
@@ -22,11 +23,17 @@ pub mod localtime;
 pub mod md;
 pub mod meta;
 mod requests;
+pub mod survey;
+pub mod survey_html;
+mod survey_matrix;
+pub mod survey_text;
 mod svg;
 mod verdict;
 
 #[cfg(test)]
 mod policy_tests;
+#[cfg(test)]
+mod survey_tests;
 #[cfg(test)]
 mod tests;
 

@@ -416,3 +416,60 @@ fn html_escapes_names_from_the_network() {
     let md = md::render(&r);
     assert!(!md.contains("<img"));
 }
+
+/// The HTML stays proportionate: evidence behind a click, empty groups one line, a device
+/// column only with several devices, and a time on another day than the first packet's
+/// carries its date.
+#[test]
+fn html_is_compact_and_unambiguous() {
+    let s = session(&[(5, MarkKind::ConsentRejected)], None);
+    // T0 is 2023-11-14T22:13:20Z: two hours later is the next day.
+    let late = contact(
+        "late.example",
+        Party::Third,
+        None,
+        Phase::ConsentRejected,
+        7200,
+        7201,
+    );
+    let early = contact(
+        "early.example",
+        Party::Third,
+        None,
+        Phase::BeforeConsent,
+        1,
+        2,
+    );
+    let r = build(
+        &s,
+        &[early.clone(), late.clone()],
+        None,
+        Meta::current(vec![]),
+    );
+    let html = html::render(&r);
+    assert!(html.contains("<h2 id=\"local\" class=\"empty\">Local network: none</h2>"));
+    assert!(html.contains(
+        "<details class=\"ev\"><summary>dns-query</summary><div>dns: 2023-11-14T22:13:21"
+    ));
+    assert!(
+        html.contains(">22:13:21.000 UTC</time>"),
+        "same day: time only"
+    );
+    assert!(
+        html.contains(">2023-11-15 00:13:20.000 UTC</time>"),
+        "next day: with its date"
+    );
+    assert!(html.contains("<td class=\"name\" data-label=\"Name\">early.example</td>"));
+    assert!(!html.contains("<th>Device</th>"), "one device: no column");
+    let mut s = s;
+    for d in ["02:00:00:00:00:01", "02:00:00:00:00:02"] {
+        s.devices.push(crate::session::DeviceRecord {
+            device: d.into(),
+            ips: Vec::new(),
+            host_name: None,
+            vendor_class: None,
+        });
+    }
+    let r = build(&s, &[early, late], None, Meta::current(vec![]));
+    assert!(html::render(&r).contains("<th>Device</th>"));
+}

@@ -8,6 +8,7 @@
 mod baseline;
 mod evidence;
 mod mark;
+mod publish;
 mod reattribute;
 mod record;
 mod recorder;
@@ -196,6 +197,26 @@ pub struct Session {
     /// (`None` for a baseline, and for sessions recorded before baselines existed).
     #[serde(default)]
     pub against: Option<Against>,
+    /// Where the session came from when it was imported from a bundle (`sessions import`);
+    /// `None` for a session recorded into this database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported: Option<Imported>,
+}
+
+/// How a session came into this database from a bundle (`sessions export --bundle`, `sessions
+/// import`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Imported {
+    /// The bundle file as given on the command line.
+    pub file: String,
+    /// The session's number in the database it was exported from.
+    pub original_id: SessionId,
+    /// The sporfri version that exported it.
+    pub exported_by: String,
+    /// When it was exported (wall clock, RFC 3339).
+    pub exported: String,
+    /// When it was imported here (wall clock, RFC 3339).
+    pub at: String,
 }
 
 impl Session {
@@ -217,6 +238,7 @@ impl Session {
             run: RunTimes::default(),
             baseline: false,
             against: None,
+            imported: None,
         }
     }
 

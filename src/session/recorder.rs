@@ -28,9 +28,9 @@ type Hasher = foldhash::fast::RandomState;
 /// Records one session from observations.
 #[derive(Debug)]
 pub struct Recorder {
-    session: Session,
-    attributor: Attributor,
-    contacts: Contacts,
+    pub(super) session: Session,
+    pub(super) attributor: Attributor,
+    pub(super) contacts: Contacts,
     devices: Vec<DeviceId>,
     pending_marks: Vec<MarkSpec>,
     /// Evidence of each contact, attached to the contact [`Contacts::observe`] counted.
@@ -54,6 +54,8 @@ pub struct Recorder {
     baseline: Option<BaselinePlan>,
     /// Flows of each contact since the visit mark.
     visit: VisitTally,
+    /// Contacts to tell a live run's subscribers about (`None`: not published live).
+    pub(super) live: Option<Box<super::publish::Publication>>,
 }
 
 impl Recorder {
@@ -84,6 +86,7 @@ impl Recorder {
             request_limit: MAX_REQUESTS,
             baseline: None,
             visit: VisitTally::default(),
+            live: None,
         }
     }
 
@@ -154,6 +157,9 @@ impl Recorder {
         let touched = self.contacts.observe(obs);
         self.evidence.attach(obs, touched);
         self.visit.attach(obs, touched, self.session.visit());
+        if let Some(live) = self.live.as_mut() {
+            live.touch(touched);
+        }
         self.dirty = true;
         if let Observation::Dhcp {
             device,

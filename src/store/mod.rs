@@ -11,10 +11,13 @@
 //! | `'c'` id(u64 BE) device `0x00` name          | [`ContactRecord`] as JSON          |
 //! | `'r'` id(u64 BE) seq(u64 BE)                 | [`RequestEntry`] as JSON (schema 2) |
 //! | `'a'` id(u64 BE)                            | [`SignatureSet`] as JSON (schema 3) |
+//! | `'l'` device                                | the tester's label for a device    |
 //!
 //! Schema 4 adds fields to the session record (`baseline`, `against`) and the contact record
 //! (`in_baseline`, `baseline_id`, ...; issue 18), read with their defaults from older records.
-//! | `'l'` device                                | the tester's label for a device    |
+//!
+//! A session travels to another database as a [`Bundle`] (`sessions export --bundle`, `sessions
+//! import`): read whole and checked first, then written in one batch like a recorder's.
 //!
 //! One process owns the database (sled locks it); within it one [`Store`] is the writer. Writes
 //! come in batches; a batch is made durable (fsync) before `write` returns when it carries a
@@ -24,7 +27,11 @@
 //! metadata only, but it is still a record of what someone did.
 
 mod baseline;
+pub mod bundle;
+#[cfg(test)]
+mod bundle_tests;
 mod fs;
+mod import;
 mod open;
 #[cfg(test)]
 mod tests;
@@ -41,7 +48,9 @@ use crate::session::{
 use crate::time::Timestamp;
 
 pub use baseline::BaselineRequest;
+pub use bundle::{Bundle, BundleError, BundleHeader};
 pub use fs::default_path;
+pub use import::{ImportError, recording};
 pub use writer::BatchWriter;
 
 /// The schema this build writes.
@@ -205,6 +214,17 @@ impl Store {
         Ok(store)
     }
 
+    /// A second handle on this open database, to read it from another thread (sled's handles
+    /// share one database): a recording process answers reads on its control socket with it.
+    /// It sees every batch written through `self` at once.
+    pub fn reader(&self) -> Store {
+        Store {
+            db: self.db.clone(),
+            path: self.path.clone(),
+            copy: None,
+        }
+    }
+
     /// Where the database lives.
     pub fn path(&self) -> &Path {
         &self.path
@@ -259,7 +279,17 @@ impl Store {
 
     /// Store a new session, giving it the next id; durable on return.
     pub fn create_session(&mut self, mut session: Session) -> Result<Session, StoreError> {
-        // Our own counter: sled's generate_id jumps after a restart, ids should read 1, 2, 3.
+        session.id = self.next_id()?;
+        session.state = SessionState::Recording;
+        session.run.started = Some(now().rfc3339());
+        self.put_session(&session)?;
+        self.sync()?;
+        Ok(session)
+    }
+
+    /// Take the next session id. Our own counter: sled's generate_id jumps after a restart,
+    /// ids should read 1, 2, 3.
+    fn next_id(&self) -> Result<SessionId, StoreError> {
         let next = self
             .db
             .update_and_fetch(NEXT_ID_KEY, |old| {
@@ -269,14 +299,9 @@ impl Store {
                 Some(n.saturating_add(1).to_be_bytes().to_vec())
             })
             .map_err(|e| self.write_err(e))?;
-        session.id = next
+        Ok(next
             .and_then(|v| v.as_ref().try_into().ok())
-            .map_or(1, u64::from_be_bytes);
-        session.state = SessionState::Recording;
-        session.run.started = Some(now().rfc3339());
-        self.put_session(&session)?;
-        self.sync()?;
-        Ok(session)
+            .map_or(1, u64::from_be_bytes))
     }
 
     /// Write a recorder's batch atomically: the session record and its changed contacts.

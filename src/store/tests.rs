@@ -10,7 +10,7 @@ use crate::session::{MarkKind, Phase, Source};
 
 /// A database path in a fresh temporary directory; the directory goes when the guard drops
 /// (also when the test fails).
-fn dir(name: &str) -> (tempfile::TempDir, PathBuf) {
+pub(super) fn dir(name: &str) -> (tempfile::TempDir, PathBuf) {
     let d = tempfile::Builder::new()
         .prefix(&format!("sporfri-store-{name}-"))
         .tempdir()
@@ -19,7 +19,7 @@ fn dir(name: &str) -> (tempfile::TempDir, PathBuf) {
     (d, db)
 }
 
-fn session(label: &str) -> Session {
+pub(super) fn session(label: &str) -> Session {
     Session::new(
         label,
         Some("borger.dk"),
@@ -29,7 +29,7 @@ fn session(label: &str) -> Session {
     )
 }
 
-fn contact(session: SessionId, name: &str) -> ContactRecord {
+pub(super) fn contact(session: SessionId, name: &str) -> ContactRecord {
     ContactRecord {
         session,
         phase: Phase::BeforeConsent,
@@ -61,7 +61,7 @@ fn contact(session: SessionId, name: &str) -> ContactRecord {
     }
 }
 
-fn batch(s: &Session, names: &[&str], durable: bool) -> Batch {
+pub(super) fn batch(s: &Session, names: &[&str], durable: bool) -> Batch {
     Batch {
         session: s.clone(),
         contacts: names.iter().map(|n| contact(s.id, n)).collect(),
@@ -71,7 +71,7 @@ fn batch(s: &Session, names: &[&str], durable: bool) -> Batch {
     }
 }
 
-fn request(session: SessionId, seq: u64, url: &str) -> RequestEntry {
+pub(super) fn request(session: SessionId, seq: u64, url: &str) -> RequestEntry {
     let ex = crate::observation::Exchange::request(
         crate::time::Timestamp::from_parts(1_700_000_000 + seq, 0),
         crate::observation::HttpVersion::Http2,

@@ -57,8 +57,21 @@ pub enum Effect {
         /// Its label.
         label: String,
     },
+    /// Pause or resume a replay, or change its speed.
+    Pace(Pace),
     /// Leave the dashboard.
     Quit,
+}
+
+/// What the tester asks of a replay's pace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// Pause, or resume (space).
+    Pause,
+    /// The next speed up (`+`).
+    Faster,
+    /// The next speed down (`-`).
+    Slower,
 }
 
 /// Rows a page key moves.
@@ -144,6 +157,10 @@ fn action_key(model: &mut Model, code: KeyCode) -> Option<Vec<Effect>> {
         KeyCode::Char('m') => open_prompt(model, PromptKind::Note),
         KeyCode::Char('n') => open_prompt(model, PromptKind::NewSession),
         KeyCode::Char('e') => end_session(model),
+        // Space selects on the devices screen.
+        KeyCode::Char(' ') if ui.screen != Screen::Devices => vec![Effect::Pace(Pace::Pause)],
+        KeyCode::Char('+' | '=') => vec![Effect::Pace(Pace::Faster)],
+        KeyCode::Char('-') => vec![Effect::Pace(Pace::Slower)],
         KeyCode::Char('/') => {
             let text = ui.filter.clone();
             ui.prompt = Some(Prompt {

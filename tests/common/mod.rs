@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use etherparse::PacketBuilder;
 
 pub mod renumber;
+pub mod tmux;
 
 /// The phone.
 pub const PHONE_MAC: [u8; 6] = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];

@@ -12,25 +12,11 @@ SPORFRI=$1
 shift
 RATES=("$@")
 [ ${#RATES[@]} -gt 0 ] || RATES=(1000 5000 20000 50000)
-AP="sporfri-lap-$$" PHONE="sporfri-lph-$$" AP_IP=10.231.0.1 SECS=5
-OUT=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    ip netns del "$AP" 2>/dev/null || true
-    ip netns del "$PHONE" 2>/dev/null || true
-    rm -rf "$OUT"
-}
-trap cleanup EXIT INT TERM
-
-ip netns add "$AP"
-ip netns add "$PHONE"
-ip link add vc netns "$PHONE" type veth peer name vs netns "$AP"
+AP="sporfri-live-load-ap-$$" PHONE="sporfri-live-load-ph-$$" AP_IP=10.231.0.1 SECS=5
+source "$(dirname "$0")/common.sh"
+veth_pair "$AP" "$PHONE"
 ip -n "$AP" addr add "$AP_IP/30" dev vs
 ip -n "$PHONE" addr add 10.231.0.2/30 dev vc
-ip -n "$AP" link set vs up
-ip -n "$PHONE" link set vc up
 ip netns exec "$AP" dnsmasq -k -C /dev/null --no-resolv --no-hosts --bind-interfaces \
     --listen-address="$AP_IP" --address=/load.test/"$AP_IP" --user=root --cache-size=0 \
     --dns-forward-max=10000 --pid-file="$OUT/dnsmasq.pid" >/dev/null 2>&1 &
@@ -60,7 +46,8 @@ PY
 best=0
 printf '%8s %8s %9s %8s %8s %8s %8s\n' rate sent captured kernel ifdrop channel contacts
 for rate in "${RATES[@]}"; do
-    ip netns exec "$AP" "$SPORFRI" live -i vs --format jsonl --stats-every 60 \
+    rm -rf "$OUT/db"
+    ip netns exec "$AP" "$SPORFRI" live -i vs --format jsonl --stats-every 60 --db "$OUT/db" \
         >"$OUT/live.jsonl" 2>"$OUT/live.err" &
     pid=$!
     PIDS+=($pid)

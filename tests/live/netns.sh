@@ -98,6 +98,10 @@ traffic() { # ROUND
 traffic 1
 # A consent mark while the session records: goes over the control socket beside the database.
 "$SPORFRI" mark consent-accepted --db "$OUT/db" >"$OUT/mark.log" 2>&1
+# Reads while the session records go through the same socket (a second process).
+sleep 0.3
+"$SPORFRI" sessions list --format jsonl --db "$OUT/db" >"$OUT/during-list.jsonl" 2>"$OUT/during.err"
+"$SPORFRI" report 1 --format json --db "$OUT/db" >"$OUT/during-report.json" 2>>"$OUT/during.err"
 if [ "$SCENARIO" = outage ]; then
     sleep 1.5
     in_ap ip link set vs down

@@ -1,5 +1,5 @@
-//! A running `sporfri live`, over its control socket: the dashboard follows the session as it is
-//! stored, and its marks go back over the socket.
+//! A running `sporfri live`, over its control socket: the dashboard follows the session's
+//! contacts as they change and its counters, and its marks go back over the socket.
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -53,6 +53,7 @@ impl LiveFeed {
             Control::LabelDevice { .. } => {
                 return Some("device labels are set with `sporfri sessions label`".into());
             }
+            Control::Pace(_) => return Some("a live capture runs in real time".into()),
             Control::Stop => return None,
         };
         Some(answer.unwrap_or_else(|e| e.to_string()))
@@ -112,6 +113,13 @@ fn follow(reader: impl BufRead, out: &SyncSender<Msg>, describe: String) {
         let msg = match serde_json::from_str::<Event>(&line) {
             Ok(Event::Session(s)) => Msg::Session(s),
             Ok(Event::Contacts(c)) => Msg::Contacts(c),
+            // The header's live counts (the session record's come once a second, with the
+            // store's flush).
+            Ok(Event::Counters(c)) => Msg::Progress {
+                now: c.now,
+                packets: c.packets,
+                drops: c.dropped,
+            },
             Err(_) => continue,
         };
         if out.send(msg).is_err() {
@@ -132,4 +140,44 @@ fn wall_now() -> Timestamp {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     Timestamp::from_parts(d.as_secs(), u64::from(d.subsec_nanos()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::Counters;
+
+    /// The header's packets and drops come from the counters the live run publishes, and the
+    /// end of the subscription says the session ended.
+    #[test]
+    fn counters_become_the_headers_progress_and_the_end_is_shown() {
+        let counters = Counters {
+            now: Timestamp::from_parts(1_700_000_000, 0),
+            packets: 4_321,
+            bytes: 999_999,
+            dropped: 7,
+            subscriber_lagged: 0,
+        };
+        let lines = format!(
+            "{}\nnot json\n",
+            serde_json::to_string(&Event::Counters(counters)).unwrap_or_default()
+        );
+        let (tx, rx) = std::sync::mpsc::sync_channel(8);
+        follow(lines.as_bytes(), &tx, "live".into());
+        drop(tx);
+        let msgs: Vec<Msg> = rx.iter().collect();
+        assert_eq!(
+            msgs.first(),
+            Some(&Msg::Progress {
+                now: Timestamp::from_parts(1_700_000_000, 0),
+                packets: 4_321,
+                drops: 7,
+            })
+        );
+        assert!(
+            matches!(msgs.get(1), Some(Msg::Source(s)) if s.ended && s.describe == "live (ended)"),
+            "{msgs:?}"
+        );
+        assert_eq!(msgs.len(), 3, "{msgs:?}");
+    }
 }

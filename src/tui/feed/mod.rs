@@ -10,10 +10,10 @@ use std::str::FromStr;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 pub use live::LiveFeed;
-pub use replay::{ReplayFeed, ReplayOptions, replay_into};
+pub use replay::{CaptureEnd, ReplayFeed, ReplayOptions, replay_into};
 pub use stored::StoredFeed;
 
-use super::update::{Effect, Msg};
+use super::update::{Effect, Msg, Pace};
 use crate::session::MarkKind;
 
 /// What the dashboard asks of its source.
@@ -32,6 +32,8 @@ pub enum Control {
         /// Label.
         label: String,
     },
+    /// Pause or resume a replay, or change its speed.
+    Pace(Pace),
     /// The dashboard is closing: finish what is open and return.
     Stop,
 }
@@ -47,6 +49,7 @@ impl Control {
                 device: device.clone(),
                 label: label.clone(),
             }),
+            Effect::Pace(p) => Some(Control::Pace(*p)),
             Effect::Quit => None,
         }
     }

@@ -2,15 +2,16 @@
 //! own secrets, as `sporfri replay` does), recorded as a session when a label is given (the
 //! same [`Recorder`] and [`Store`] as `sporfri replay --label`).
 
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use super::{Control, Feed, FeedError, Speed};
 use crate::attribute::Attributor;
-use crate::capture::FileSource;
-use crate::pipeline::{Pipeline, Progress, Recording, Watch};
+use crate::capture::{CaptureError, FileSource};
+use crate::control::Server;
+use crate::pipeline::{Pipeline, Recording};
 use crate::session::{
     Batch, ContactRecord, DEFAULT_MAX_AGE_DAYS, Mark, MarkSpec, Recorder, Session, Source,
 };
@@ -18,11 +19,14 @@ use crate::store::{BaselineRequest, Store};
 use crate::time::Timestamp;
 use crate::tui::model::{Model, SourceInfo};
 use crate::tui::update::{Msg, update};
+use pace::{Paced, Pacer};
 
 /// How often (wall time) progress and, when paced, interim contacts are sent.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// How often (wall time) a paced replay sends all contacts between recorder batches.
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
+
+mod pace;
 
 /// What `sporfri tui --replay` was asked for.
 #[derive(Debug, Clone)]
@@ -57,13 +61,31 @@ type Replay = Pipeline<Recording<Vec<Batch>>>;
 #[derive(Debug)]
 struct Driver {
     opts: ReplayOptions,
+    /// The database, held only while a session is being recorded (and briefly to store a
+    /// mark or a label): a dashboard left open after its replay ended blocks no other command.
     store: Option<Store>,
+    /// The control socket served while the database is held, so that other commands read it.
+    control: Option<Server>,
     recording: bool,
     finished: bool,
     eof: bool,
+    /// No packet is analysed until the tester resumes (space).
+    paused: bool,
     last_ts: Option<Timestamp>,
     /// The idle baseline of the next session recorded, and the age past which one is old.
     baseline: (BaselineRequest, u32),
+    /// How the capture ended, for the command's exit code.
+    end: Arc<OnceLock<CaptureEnd>>,
+}
+
+/// How a replayed capture ended: `sporfri tui --replay` exits as `sporfri replay` does (3 for
+/// a damaged capture with results before the damage, 1 when no packet could be read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureEnd {
+    /// Packets analysed.
+    pub packets: u64,
+    /// The damage that ended it early (names the file and the byte offset).
+    pub error: Option<String>,
 }
 
 impl ReplayFeed {
@@ -110,13 +132,21 @@ impl ReplayFeed {
             driver: Driver {
                 opts,
                 store: None,
+                control: None,
                 recording: false,
                 finished: false,
                 eof: false,
+                paused: false,
                 last_ts: None,
                 baseline: (BaselineRequest::Latest, DEFAULT_MAX_AGE_DAYS),
+                end: Arc::default(),
             },
         })
+    }
+
+    /// How the capture ended, once it has (read after the dashboard closes).
+    pub fn end(&self) -> Arc<OnceLock<CaptureEnd>> {
+        Arc::clone(&self.driver.end)
     }
 
     /// Replay to the end sending every message to `out`, taking controls from `controls`
@@ -146,7 +176,7 @@ impl ReplayFeed {
         if end.stopped {
             return d.end_session(p, &mut |_| true);
         }
-        d.end_of_capture(p, end.error.map(|e| e.to_string()), out);
+        d.end_of_capture(p, end.error, out);
         let Some(controls) = controls else {
             return;
         };
@@ -195,114 +225,6 @@ pub fn replay_into(
     Ok(())
 }
 
-/// Wall-clock pacing and the rate of progress messages.
-struct Pacer {
-    speed: Speed,
-    start: Instant,
-    first: Option<Timestamp>,
-    last_progress: Instant,
-    last_snapshot: Instant,
-}
-
-impl Pacer {
-    fn new(speed: Speed) -> Pacer {
-        let now = Instant::now();
-        Pacer {
-            speed,
-            start: now,
-            first: None,
-            last_progress: now,
-            last_snapshot: now,
-        }
-    }
-
-    /// Wait until packet time `ts` is due, handling controls meanwhile; `false` to stop.
-    fn wait(
-        &mut self,
-        ts: Timestamp,
-        (d, p): (&mut Driver, &mut Replay),
-        controls: &Receiver<Control>,
-        out: &mut dyn FnMut(Msg) -> bool,
-    ) -> bool {
-        let Speed::Times(x) = self.speed else {
-            while let Ok(c) = controls.try_recv() {
-                if !d.control(p, c, out) {
-                    return false;
-                }
-            }
-            return true;
-        };
-        let first = *self.first.get_or_insert(ts);
-        let due = self.start + Duration::from_secs_f64(ts.since(first) as f64 / 1e9 / x);
-        loop {
-            let now = Instant::now();
-            if now >= due {
-                return true;
-            }
-            match controls.recv_timeout((due - now).min(PROGRESS_EVERY)) {
-                Ok(c) => {
-                    if !d.control(p, c, out) {
-                        return false;
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return false,
-            }
-        }
-    }
-
-    /// Send progress (and, when paced, all contacts) if it is time; `false` to stop.
-    fn show(&mut self, d: &Driver, p: &Replay, out: &mut dyn FnMut(Msg) -> bool) -> bool {
-        if self.last_progress.elapsed() < PROGRESS_EVERY {
-            return true;
-        }
-        self.last_progress = Instant::now();
-        if self.speed != Speed::Max && self.last_snapshot.elapsed() >= SNAPSHOT_EVERY {
-            self.last_snapshot = Instant::now();
-            if !out(Msg::Contacts(snapshot(p))) {
-                return false;
-            }
-        }
-        out(d.progress(p))
-    }
-}
-
-/// The dashboard between packets: pace and controls before one, batches and progress after.
-struct Paced<'a> {
-    d: &'a mut Driver,
-    pacer: Pacer,
-    controls: Option<&'a Receiver<Control>>,
-    out: &'a mut dyn FnMut(Msg) -> bool,
-    /// The packet being analysed is the replay's first.
-    first: bool,
-}
-
-impl Watch<Recording<Vec<Batch>>> for Paced<'_> {
-    fn before(&mut self, p: &mut Replay, ts: Timestamp) -> ControlFlow<()> {
-        if let Some(c) = self.controls
-            && !self.pacer.wait(ts, (&mut *self.d, p), c, &mut *self.out)
-        {
-            return ControlFlow::Break(());
-        }
-        self.first = self.d.last_ts.is_none();
-        self.d.last_ts = Some(self.d.last_ts.map_or(ts, |t| t.max(ts)));
-        ControlFlow::Continue(())
-    }
-
-    fn after(&mut self, p: &mut Replay, _: Progress) -> ControlFlow<()> {
-        let out = &mut *self.out;
-        let mut ok = self.d.emit_pending(p, out);
-        if self.first {
-            ok &= out(Msg::Session(Box::new(session(p).clone()))) && out(self.d.progress(p));
-        }
-        if ok && self.pacer.show(self.d, p, out) {
-            ControlFlow::Continue(())
-        } else {
-            ControlFlow::Break(())
-        }
-    }
-}
-
 impl Driver {
     fn info(&self) -> SourceInfo {
         let what = if self.recording {
@@ -310,9 +232,15 @@ impl Driver {
         } else {
             "not recorded".to_owned()
         };
+        // First, so it shows however narrow the header.
+        let paused = if self.paused && !self.eof {
+            "PAUSED · "
+        } else {
+            ""
+        };
         SourceInfo {
             describe: format!(
-                "replay {} at {} · {what}",
+                "{paused}replay {} at {} · {what}",
                 self.opts.file.display(),
                 self.opts.speed
             ),
@@ -335,7 +263,7 @@ impl Driver {
     fn end_of_capture(
         &mut self,
         p: &mut Replay,
-        error: Option<String>,
+        error: Option<CaptureError>,
         out: &mut dyn FnMut(Msg) -> bool,
     ) {
         self.emit_pending(p, out);
@@ -345,11 +273,24 @@ impl Driver {
             self.emit(p, b, out);
         }
         self.eof = true;
+        self.release();
         let packets = session(p).stats.packets;
-        let status = match error {
+        // The essential first: what happened and where, then what was analysed (the file is
+        // in the header).
+        let status = match &error {
             None => format!("end of capture: {packets} packets"),
+            Some(CaptureError::Truncated { offset, .. }) => format!(
+                "capture truncated at byte offset {offset}; {packets} packets before it analysed"
+            ),
+            Some(CaptureError::Corrupt { offset, reason, .. }) => format!(
+                "capture corrupt at byte offset {offset} ({reason}); {packets} packets before it analysed"
+            ),
             Some(e) => format!("capture stopped after {packets} packets: {e}"),
         };
+        let _ = self.end.set(CaptureEnd {
+            packets,
+            error: error.map(|e| e.to_string()),
+        });
         let _ = out(Msg::Source(self.info())) && out(self.progress(p)) && out(Msg::Status(status));
     }
 
@@ -361,11 +302,7 @@ impl Driver {
                 path: self.opts.file.display().to_string(),
                 cause: source,
             })?;
-        if self.store.is_none() {
-            let mut store = Store::open(&self.opts.db)?;
-            store.recover_interrupted()?;
-            self.store = Some(store);
-        }
+        self.open_store()?;
         self.end_session(p, &mut |_| true);
         let mut session = Session::new(
             label,
@@ -390,7 +327,47 @@ impl Driver {
         *recorder(p) = rec;
         self.recording = true;
         self.finished = false;
+        self.serve(session.id);
         Ok(session)
+    }
+
+    /// Open the database (noting sessions a killed process left) unless it is open.
+    fn open_store(&mut self) -> Result<&mut Store, crate::store::StoreError> {
+        if self.store.is_none() {
+            let mut store = Store::open(&self.opts.db)?;
+            store.recover_interrupted()?;
+            self.store = Some(store);
+        }
+        match self.store.as_mut() {
+            Some(store) => Ok(store),
+            None => Err(crate::store::StoreError::NoRecording),
+        }
+    }
+
+    /// Serve the control socket beside the database while recording session `id`.
+    fn serve(&mut self, id: crate::session::SessionId) {
+        if let Some(server) = &self.control {
+            return server.set_session(id);
+        }
+        let Some(store) = &self.store else {
+            return;
+        };
+        let hint = format!(
+            "session {id} is recorded by a dashboard replaying a capture: its marks are set in \
+             the dashboard (keys a, r, p, n)"
+        );
+        let sock = crate::control::socket_path(&self.opts.db);
+        // Without the socket other commands cannot read the database meanwhile; the replay
+        // itself goes on.
+        self.control = Server::replay(&sock, store.reader(), id, &hint).ok();
+    }
+
+    /// Let go of the database unless a session is being recorded into it.
+    fn release(&mut self) {
+        if !self.recording || self.finished {
+            self.control = None;
+            self.store = None;
+        }
     }
 
     /// Finish and store the session being recorded.
@@ -409,9 +386,14 @@ impl Driver {
         let session = Box::new(batch.session.clone());
         let contacts = batch.contacts.clone();
         let mut status = None;
+        let store = if self.recording {
+            Some(self.open_store())
+        } else {
+            None
+        };
         let rec = recorder(p);
-        match self.store.as_mut().filter(|_| self.recording) {
-            Some(store) => match store.write(&batch) {
+        match store {
+            Some(Ok(store)) => match store.write(&batch) {
                 Ok(()) => rec.committed(batch),
                 Err(e) => {
                     rec.failed(&batch);
@@ -420,7 +402,14 @@ impl Driver {
                     ));
                 }
             },
+            Some(Err(e)) => {
+                rec.failed(&batch);
+                status = Some(format!("{e}; unstored contacts are counted"));
+            }
             None => rec.committed(batch),
+        }
+        if self.eof {
+            self.release();
         }
         let ok = out(Msg::Session(session)) && out(Msg::Contacts(contacts));
         match status {
@@ -462,6 +451,9 @@ impl Driver {
                 out(Msg::Source(self.info())) && out(Msg::Status(format!("session {id} ended")))
             }
             Control::LabelDevice { device, label } => out(self.label(&device, &label)),
+            Control::Pace(_) => out(Msg::Status(
+                "the capture has ended: nothing to pause or speed up".to_owned(),
+            )),
         }
     }
 
@@ -497,10 +489,14 @@ impl Driver {
         let Some(store) = self.store.as_mut() else {
             return Msg::Status("no database".to_owned());
         };
-        match store.set_label(device, label).and_then(|()| store.labels()) {
+        let msg = match store.set_label(device, label).and_then(|()| store.labels()) {
             Ok(l) => Msg::Labels(l),
             Err(e) => Msg::Status(e.to_string()),
+        };
+        if self.eof || !self.recording {
+            self.release();
         }
+        msg
     }
 }
 

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 use super::{bytes, category_color, category_word, offset};
 use crate::tui::model::{Model, Row};
@@ -16,10 +16,13 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(" no contact selected").block(block), area);
         return;
     };
-    let p = Paragraph::new(lines(model, r))
-        .block(block)
-        .wrap(Wrap { trim: false });
-    frame.render_widget(p, area);
+    // Inside the border; every line is wrapped here, under its field.
+    let width = usize::from(area.width.saturating_sub(2));
+    let lines = lines(model, r)
+        .into_iter()
+        .flat_map(|l| hang(l, width))
+        .collect::<Vec<_>>();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 fn field(name: &str, value: impl Into<String>) -> Line<'static> {
@@ -27,6 +30,77 @@ fn field(name: &str, value: impl Into<String>) -> Line<'static> {
         Span::styled(format!(" {name:<10}"), Style::new().fg(Color::DarkGray)),
         Span::raw(value.into()),
     ])
+}
+
+/// `line` wrapped to `width` columns at spaces, continuation lines indented under its value:
+/// after its first span when it has several (a field name, an evidence line's time and kind),
+/// else under its own leading spaces. A word longer than the room is cut.
+fn hang(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+    let total: usize = line.spans.iter().map(|s| s.content.chars().count()).sum();
+    if width == 0 || total <= width {
+        return vec![line];
+    }
+    let indent = match line.spans.first() {
+        Some(first) if line.spans.len() > 1 => first.content.chars().count(),
+        Some(only) => only.content.len() - only.content.trim_start().len(),
+        None => 0,
+    }
+    .min(width / 2);
+    let mut out: Vec<Line<'static>> = Vec::new();
+    let mut current: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for span in line.spans {
+        for piece in pieces(&span.content) {
+            // Trailing spaces may hang past the edge; the word itself must fit.
+            let len = piece.trim_end().chars().count();
+            if used + len > width && used > indent {
+                out.push(Line::from(std::mem::take(&mut current)));
+                current.push(Span::raw(" ".repeat(indent)));
+                used = indent;
+                if piece.trim().is_empty() {
+                    continue;
+                }
+            }
+            let mut piece = piece;
+            // A word wider than the room: cut it over as many lines as it needs.
+            while used + piece.trim_end().chars().count() > width {
+                let room = width - used;
+                let head: String = piece.chars().take(room).collect();
+                let tail: String = piece.chars().skip(room).collect();
+                current.push(Span::styled(head, span.style));
+                out.push(Line::from(std::mem::take(&mut current)));
+                current.push(Span::raw(" ".repeat(indent)));
+                used = indent;
+                piece = tail;
+            }
+            used += piece.chars().count();
+            current.push(Span::styled(piece, span.style));
+        }
+    }
+    if !current.is_empty() {
+        out.push(Line::from(current));
+    }
+    out
+}
+
+/// `s` as words, each with the spaces after it.
+fn pieces(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut in_space = false;
+    for c in s.chars() {
+        if c == ' ' {
+            in_space = true;
+        } else if in_space {
+            out.push(std::mem::take(&mut word));
+            in_space = false;
+        }
+        word.push(c);
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
 }
 
 fn lines(model: &Model, r: &Row) -> Vec<Line<'static>> {
@@ -72,10 +146,11 @@ fn lines(model: &Model, r: &Row) -> Vec<Line<'static>> {
         out.push(field("declared", d.clone()));
     }
     if let Some(c) = &a.cloaked {
-        out.push(Line::from(Span::styled(
-            format!(" CLOAKED   first-party name resolving to {}", c.target),
-            Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
-        )));
+        let style = Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD);
+        out.push(Line::from(vec![
+            Span::styled(" CLOAKED   ", style),
+            Span::styled(format!("first-party name resolving to {}", c.target), style),
+        ]));
     }
     if let Some(h) = a.hidden {
         out.push(field("hidden", h.as_str()));
@@ -122,12 +197,10 @@ fn lines(model: &Model, r: &Row) -> Vec<Line<'static>> {
         Style::new().fg(Color::DarkGray),
     )));
     for e in &rec.evidence {
-        let flow = e.flow.as_deref().unwrap_or("");
-        out.push(Line::from(format!(
-            "   {:>9} {:<12} {flow}",
-            offset(e.ts, origin),
-            e.kind
-        )));
+        out.push(Line::from(vec![
+            Span::raw(format!("   {:>9} {:<12} ", offset(e.ts, origin), e.kind)),
+            Span::raw(e.flow.clone().unwrap_or_default()),
+        ]));
     }
     if let Some(about) = &r.about {
         out.push(field(
@@ -148,13 +221,14 @@ fn network_lines(rec: &crate::session::ContactRecord) -> Vec<Line<'static>> {
             .as_ref()
             .map(|a| format!(" · DNS answer {} at {}", a.summary(), a.time))
             .unwrap_or_default();
-        out.push(Line::from(Span::styled(
-            format!(
-                " BLOCKED   attempted; blocked by the network ({}){answer}",
-                b.as_str()
+        let style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+        out.push(Line::from(vec![
+            Span::styled(" BLOCKED   ", style),
+            Span::styled(
+                format!("attempted; blocked by the network ({}){answer}", b.as_str()),
+                style,
             ),
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-        )));
+        ]));
     } else if rec.resolved_private {
         out.push(field(
             "address",

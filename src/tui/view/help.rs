@@ -8,25 +8,29 @@ use ratatui::widgets::{Block, Paragraph};
 
 /// Every key and what it does, in the order a tester needs them.
 pub const KEYS: &[(&str, &str)] = &[
-    ("a", "consent accepted: mark now (stored immediately)"),
-    ("r", "consent rejected: mark now"),
+    (
+        "a r",
+        "mark now (stored immediately): consent accepted (a), rejected (r)",
+    ),
     (
         "v",
-        "visit: mark now, as you open the service (before it: the device on its own)",
+        "visit mark, as you open the service (before it: the device alone)",
     ),
     ("p", "page mark, with a text prompt (\"opened login\")"),
     ("m", "note mark, with a text prompt"),
     ("n", "new session (label prompt); ends the current one"),
     ("e", "end the session being recorded"),
     (
+        "spc + -",
+        "replay: pause / resume (space); faster / slower (0.1x … 100x, max)",
+    ),
+    (
         "/",
         "filter by name, organisation, service, category (esc clears)",
     ),
-    ("1", "hide / show first-party rows"),
-    ("o", "hide / show OS background rows"),
     (
-        "b",
-        "hide / show background rows (seen while idle or before the visit; dimmed)",
+        "1 o b",
+        "hide / show first-party (1), OS background (o), background (b) rows",
     ),
     ("g", "newest first / grouped by organisation"),
     ("f", "follow the next device (then all again)"),
@@ -54,8 +58,8 @@ pub fn render(frame: &mut Frame, area: Rect) {
         .collect();
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        " Bold rows are third parties; colour is the category. CLOAKED: a first-party name \
-         that resolves to a tracker.",
+        // One line at 80 columns, and the whole help fits at 80x24.
+        " Bold = third party, colour = category, CLOAKED = first-party name → tracker",
         Style::new().fg(Color::DarkGray),
     )));
     frame.render_widget(

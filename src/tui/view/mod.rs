@@ -26,10 +26,11 @@ pub const WIDE: u16 = 120;
 pub fn view(model: &Model, frame: &mut Frame) {
     let area = frame.area();
     let head = header::height(model);
+    let bottom_lines = status_lines(model, area.width);
     let [top, body, bottom] = Layout::vertical([
         Constraint::Length(head),
         Constraint::Min(3),
-        Constraint::Length(1),
+        Constraint::Length(bottom_lines.len() as u16),
     ])
     .areas(area);
     header::render(model, frame, top);
@@ -39,7 +40,7 @@ pub fn view(model: &Model, frame: &mut Frame) {
         Screen::Devices => devices::render(model, frame, body),
         Screen::Help => help::render(frame, body),
     }
-    status(model, frame, bottom);
+    frame.render_widget(Paragraph::new(bottom_lines), bottom);
 }
 
 /// The contacts screen: table, detail pane when open, timeline strip.
@@ -70,10 +71,15 @@ fn contacts(model: &Model, frame: &mut Frame, area: Rect) {
     }
 }
 
-/// The bottom line: a prompt, the quit question, or the status and key hints.
-fn status(model: &Model, frame: &mut Frame, area: Rect) {
+/// Most lines the status text takes when it does not fit beside the key hints.
+const MAX_STATUS_LINES: usize = 2;
+
+/// The bottom: a prompt, the quit question, or the status and the key hints, on one line when
+/// both fit; else the status wrapped over up to [`MAX_STATUS_LINES`] lines above the hints, so
+/// its essential part (an offset, what was not stored) always shows.
+fn status_lines(model: &Model, width: u16) -> Vec<Line<'static>> {
     let ui = &model.ui;
-    let line = if let Some(p) = &ui.prompt {
+    if let Some(p) = &ui.prompt {
         let what = match &p.kind {
             PromptKind::Page => "page mark".to_owned(),
             PromptKind::Note => "note mark".to_owned(),
@@ -81,39 +87,94 @@ fn status(model: &Model, frame: &mut Frame, area: Rect) {
             PromptKind::Filter => "filter".to_owned(),
             PromptKind::DeviceLabel(d) => format!("label for {d}"),
         };
-        Line::from(vec![
+        return vec![Line::from(vec![
             Span::styled(
                 format!(" {what}: "),
                 Style::new().add_modifier(Modifier::BOLD),
             ),
             Span::raw(format!("{}_", p.text)),
             Span::styled("  enter ok · esc cancel", Style::new().fg(Color::DarkGray)),
-        ])
-    } else if ui.confirm_quit {
-        Line::from(Span::styled(
+        ])];
+    }
+    if ui.confirm_quit {
+        return vec![Line::from(Span::styled(
             " A session is being recorded. Quit and end it? y = quit, any other key = stay ",
             Style::new()
                 .fg(Color::Black)
                 .bg(Color::Yellow)
                 .add_modifier(Modifier::BOLD),
-        ))
+        ))];
+    }
+    let hints = if width >= WIDE {
+        "a accept · r reject · p page · / filter · tab views · ? help · q quit"
     } else {
-        let hints = if area.width >= WIDE {
-            "a accept · r reject · p page · / filter · tab views · ? help · q quit"
-        } else {
-            "a/r consent · p page · ? help · q quit"
-        };
-        // One column always separates the status text from the key hints.
-        let room = usize::from(area.width).saturating_sub(hints.chars().count() + 3);
-        let msg: String = model.status.chars().take(room).collect();
-        let pad = room.saturating_sub(msg.chars().count()) + 1;
-        Line::from(vec![
-            Span::styled(format!(" {msg}"), Style::new().fg(Color::Yellow)),
-            Span::raw(" ".repeat(pad)),
-            Span::styled(format!("{hints} "), Style::new().fg(Color::DarkGray)),
-        ])
+        "a/r consent · p page · ? help · q quit"
     };
-    frame.render_widget(Paragraph::new(line), area);
+    let width = usize::from(width);
+    let status_style = Style::new().fg(Color::Yellow);
+    let hint_style = Style::new().fg(Color::DarkGray);
+    let msg = model.status.as_str();
+    // One column always separates the status text from the key hints.
+    let room = width.saturating_sub(hints.chars().count() + 3);
+    if msg.chars().count() <= room {
+        let pad = room - msg.chars().count() + 1;
+        return vec![Line::from(vec![
+            Span::styled(format!(" {msg}"), status_style),
+            Span::raw(" ".repeat(pad)),
+            Span::styled(format!("{hints} "), hint_style),
+        ])];
+    }
+    let mut lines: Vec<Line<'static>> = wrap_words(msg, width.saturating_sub(2), MAX_STATUS_LINES)
+        .into_iter()
+        .map(|l| Line::from(Span::styled(format!(" {l}"), status_style)))
+        .collect();
+    let pad = width.saturating_sub(hints.chars().count() + 1);
+    lines.push(Line::from(vec![
+        Span::raw(" ".repeat(pad)),
+        Span::styled(format!("{hints} "), hint_style),
+    ]));
+    lines
+}
+
+/// `text` in lines of at most `width` characters broken at spaces (a longer word is cut), at
+/// most `max` lines, the last ending in `…` when text is left over.
+pub fn wrap_words(text: &str, width: usize, max: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_owned();
+        loop {
+            let sep = usize::from(!line.is_empty());
+            if line.chars().count() + sep + word.chars().count() <= width {
+                if sep == 1 {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            // A word wider than a line: cut it.
+            let head: String = word.chars().take(width.max(1)).collect();
+            word = word.chars().skip(width.max(1)).collect();
+            lines.push(head);
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    if lines.len() > max {
+        lines.truncate(max);
+        if let Some(last) = lines.last_mut() {
+            *last = fit(&format!("{last} …"), width);
+        }
+    }
+    lines
 }
 
 /// The vocabulary word of a category (`tag-manager`).
@@ -272,5 +333,13 @@ mod tests {
         assert_eq!(bytes(1_240), "1.2 kB");
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 4), "abc");
+    }
+
+    #[test]
+    fn status_wraps_at_words_and_says_when_cut() {
+        assert_eq!(wrap_words("a bb ccc", 4, 3), ["a bb", "ccc"]);
+        assert_eq!(wrap_words("abcdefgh", 3, 3), ["abc", "def", "gh"]);
+        assert_eq!(wrap_words("one two three four", 9, 1), ["one two …"]);
+        assert_eq!(wrap_words("", 5, 2), Vec::<String>::new());
     }
 }

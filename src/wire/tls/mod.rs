@@ -7,14 +7,15 @@
 //! `hello.rs` so that GREASE, unknown and broken extensions are handled explicitly.
 
 mod hello;
+mod records;
 #[cfg(test)]
 pub(crate) mod testpcap;
 #[cfg(test)]
 mod tests;
 
-use std::borrow::Cow;
-
 use super::Parsed;
+
+pub use records::HelloRecords;
 
 /// Largest ClientHello body accepted (the handshake length field); Chrome's post-quantum hello
 /// is under 2 KiB, so anything claiming more is treated as broken rather than buffered.
@@ -61,13 +62,10 @@ pub fn looks_like_tls(stream: &[u8]) -> bool {
 /// be complete, judged from the record and handshake headers seen so far (exact when the rest
 /// arrives in the current or one more record); `None` before the first record header is whole.
 /// Bytes after the hello (further records) are ignored.
+/// A stream that grows segment by segment is read with [`HelloRecords`] instead, which keeps
+/// its place.
 pub fn client_hello_from_records(stream: &[u8]) -> Parsed<ClientHello> {
-    match handshake_from_records(stream) {
-        Parsed::Done(msg) => client_hello_from_handshake(&msg),
-        Parsed::Incomplete { needed } => Parsed::Incomplete { needed },
-        Parsed::NotThis => Parsed::NotThis,
-        Parsed::Malformed(weird) => Parsed::Malformed(weird),
-    }
+    HelloRecords::new().feed(stream)
 }
 
 /// Parse a ClientHello handshake message (type 1, 24-bit length, body) as QUIC CRYPTO carries it.
@@ -113,84 +111,4 @@ fn hello_message_len(msg: &[u8]) -> Result<Option<usize>, &'static str> {
         return Err("tls.hello_too_large");
     }
     Ok(Some(HANDSHAKE_HEADER_LEN + body_len))
-}
-
-/// Join the payloads of the leading handshake records until the first handshake message (the
-/// ClientHello) is whole; borrows when one record carries it all.
-fn handshake_from_records(stream: &[u8]) -> Parsed<Cow<'_, [u8]>> {
-    if !is_handshake_record_prefix(stream) {
-        return Parsed::NotThis;
-    }
-    let mut msg: Cow<'_, [u8]> = Cow::Borrowed(&[]);
-    let mut pos = 0usize;
-    loop {
-        let want = match hello_message_len(&msg) {
-            Ok(want) => want,
-            Err(weird) => return Parsed::Malformed(weird),
-        };
-        if want.is_some_and(|total| msg.len() >= total) {
-            // Bytes after the hello stay attached; the handshake parser ignores them.
-            return Parsed::Done(msg);
-        }
-        let rest = stream.get(pos..).unwrap_or_default();
-        let Some(&[content_type, major, minor, hi, lo]) = rest.get(..RECORD_HEADER_LEN) else {
-            if !is_handshake_record_prefix(rest) {
-                return Parsed::Malformed("tls.hello_interrupted");
-            }
-            let needed = (pos > 0).then(|| missing_lower_bound(pos, want, msg.len()));
-            return Parsed::Incomplete { needed };
-        };
-        if !is_handshake_record_prefix(&[content_type, major, minor]) {
-            return Parsed::Malformed("tls.hello_interrupted");
-        }
-        let len = usize::from(u16::from_be_bytes([hi, lo]));
-        if len > MAX_RECORD_LEN {
-            return Parsed::Malformed("tls.record_too_large");
-        }
-        if len == 0 {
-            // RFC 8446 §5.1 forbids empty handshake fragments; refusing them also bounds the loop.
-            return Parsed::Malformed("tls.empty_record");
-        }
-        let end = pos + RECORD_HEADER_LEN + len;
-        let Some(payload) = stream.get(pos + RECORD_HEADER_LEN..end) else {
-            let partial = stream.get(pos + RECORD_HEADER_LEN..).unwrap_or_default();
-            return partial_record_need(&msg, partial, len, end);
-        };
-        msg = append(msg, payload);
-        pos = end;
-    }
-}
-
-/// Inside a partial record the need is the record end, or more when the handshake header (read
-/// across what is there) says the hello spills into a later record.
-fn partial_record_need<T>(msg: &[u8], partial: &[u8], record_len: usize, end: usize) -> Parsed<T> {
-    let mut header = [0u8; HANDSHAKE_HEADER_LEN];
-    let mut seen = 0;
-    for (slot, &b) in header.iter_mut().zip(msg.iter().chain(partial)) {
-        *slot = b;
-        seen += 1;
-    }
-    let after_record = msg.len() + record_len;
-    match hello_message_len(header.get(..seen).unwrap_or_default()) {
-        Err(weird) => Parsed::Malformed(weird),
-        Ok(Some(want)) if want > after_record => Parsed::Incomplete {
-            needed: Some(end + RECORD_HEADER_LEN + (want - after_record)),
-        },
-        Ok(_) => Parsed::Incomplete { needed: Some(end) },
-    }
-}
-
-/// Smallest stream length that could complete the hello when the next record header is missing.
-fn missing_lower_bound(pos: usize, want: Option<usize>, have: usize) -> usize {
-    let want = want.unwrap_or(HANDSHAKE_HEADER_LEN);
-    pos + RECORD_HEADER_LEN + want.saturating_sub(have)
-}
-
-fn append<'a>(msg: Cow<'a, [u8]>, payload: &'a [u8]) -> Cow<'a, [u8]> {
-    if msg.is_empty() {
-        return Cow::Borrowed(payload);
-    }
-    let mut joined = msg.into_owned();
-    joined.extend_from_slice(payload);
-    Cow::Owned(joined)
 }

@@ -472,3 +472,88 @@ fn capture_ip_literal_sni_and_tls12() {
     let heise = capture_sni("tls-1.2-stream-keylog.pcap");
     assert_eq!(heise.sni.as_deref(), Some("www.heise.de"));
 }
+
+/// Regression: a ClientHello cut into one-byte records, one per TCP segment, was re-read from
+/// the stream's start at every segment: quadratic. Fed as it grows, each byte is read about
+/// once.
+#[test]
+fn one_byte_records_fed_segment_by_segment_are_read_once() {
+    let msg = hello_msg(&browser_like_extensions());
+    let whole = client_hello_from_records(&record(&msg)).done().unwrap();
+    let stream: Vec<u8> = msg.chunks(1).flat_map(record).collect();
+    let mut reader = HelloRecords::new();
+    let mut answers = Vec::new();
+    for end in (6..=stream.len()).step_by(6) {
+        answers.push(reader.feed(&stream[..end]));
+    }
+    assert_eq!(answers.last(), Some(&Parsed::Done(whole)));
+    assert!(
+        answers[..answers.len() - 1]
+            .iter()
+            .all(|a| matches!(a, Parsed::Incomplete { .. }))
+    );
+    // Record headers and payloads once, the joined hello once more.
+    let bound = (stream.len() + 2 * msg.len()) as u64;
+    assert!(
+        reader.examined() <= bound,
+        "{} bytes read for a {}-byte stream",
+        reader.examined(),
+        stream.len()
+    );
+}
+
+/// A big record arriving a byte at a time is not re-read either: once its headers are whole,
+/// calls before its end read nothing.
+#[test]
+fn a_record_arriving_byte_by_byte_is_waited_for() {
+    let msg = hello_msg(&[sni_ext("x.example"), ext(0x1234, &[7; 3000])].concat());
+    let stream = record(&msg);
+    let mut reader = HelloRecords::new();
+    for end in 1..stream.len() {
+        assert!(matches!(
+            reader.feed(&stream[..end]),
+            Parsed::Incomplete { .. } | Parsed::NotThis
+        ));
+    }
+    let hello = reader.feed(&stream).done().unwrap();
+    assert_eq!(hello.sni.as_deref(), Some("x.example"));
+    assert!(
+        reader.examined() <= 3 * stream.len() as u64 + 64,
+        "{}",
+        reader.examined()
+    );
+}
+
+/// Fed as it grows, the reader answers what a fresh parse of the whole stream answers.
+#[test]
+fn feeding_a_growing_stream_ends_as_parsing_it_whole() {
+    let msg = hello_msg(&browser_like_extensions());
+    let streams = [
+        record(&msg),
+        msg.chunks(7).flat_map(record).collect::<Vec<u8>>(),
+        [record(&msg[..3]), record(&msg[3..])].concat(),
+        // Interrupted by an application data record.
+        [record(&msg[..40]), vec![0x17, 0x03, 0x03, 0x00, 0x01, 0x00]].concat(),
+        // Not a hello.
+        record(&[0x02, 0x00, 0x00, 0x01, 0x00]),
+    ];
+    for stream in &streams {
+        for step in [1, 2, 5, 64] {
+            let mut reader = HelloRecords::new();
+            let mut got = Parsed::Incomplete { needed: None };
+            let mut end = 0;
+            while end < stream.len() {
+                end = (end + step).min(stream.len());
+                got = reader.feed(&stream[..end]);
+                if !matches!(got, Parsed::Incomplete { .. }) {
+                    break;
+                }
+            }
+            assert_eq!(
+                got,
+                client_hello_from_records(&stream[..end]),
+                "step {step}"
+            );
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Bundles: written and read back whole, refused whole when damaged anywhere, and imported as a
+//! new session, never over one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::io::Read;
+
+use flate2::read::GzDecoder;
+
+use super::bundle::{self, BUNDLE_VERSION, Bundle, BundleError};
+use super::tests::{batch, dir, request, session};
+use super::*;
+use crate::session::{Mark, MarkKind};
+
+/// A store with one session (2 contacts, 2 requests, a mark, its signatures, a device label)
+/// and that session's bundle.
+fn recorded(name: &str) -> (Scratch, Store, Bundle) {
+    let scratch = scratch(name);
+    let mut store = Store::open(&scratch.0).unwrap();
+    let mut s = store
+        .create_session(session("borger.dk, Pixel, reject"))
+        .unwrap();
+    s.add_mark(Mark {
+        ts: Timestamp(1_700_000_000_500_000_000),
+        kind: MarkKind::ConsentRejected,
+        text: None,
+    });
+    s.state = SessionState::Ended;
+    s.devices.push(crate::session::DeviceRecord {
+        device: "02:11:22:33:44:55".into(),
+        ips: vec![],
+        host_name: None,
+        vendor_class: None,
+    });
+    let mut b = batch(&s, &["a.example", "b.example"], true);
+    b.requests = vec![request(s.id, 0, "/tr?id=1"), request(s.id, 1, "/tr?id=2")];
+    b.signatures = Some(crate::attribute::SignatureSet::read(&[]).unwrap());
+    store.write(&b).unwrap();
+    store.set_label("02:11:22:33:44:55", "test Pixel").unwrap();
+    let bundle = store.bundle(s.id).unwrap();
+    (scratch, store, bundle)
+}
+
+fn bytes(b: &Bundle) -> Vec<u8> {
+    let mut out = Vec::new();
+    bundle::write(&mut out, b).unwrap();
+    out
+}
+
+fn plain(b: &Bundle) -> String {
+    let mut text = String::new();
+    GzDecoder::new(&bytes(b)[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+/// A test database's path and its temporary directory, removed when dropped, also when the test
+/// fails. Declared before its store so that it is dropped after it.
+struct Scratch(PathBuf, #[allow(dead_code)] tempfile::TempDir);
+
+fn scratch(name: &str) -> Scratch {
+    let (d, db) = dir(name);
+    Scratch(db, d)
+}
+
+#[test]
+fn a_bundle_reads_back_as_written_gzipped_or_plain() {
+    let (_scratch, _store, b) = recorded("bundle-roundtrip");
+    assert_eq!(b.contacts.len(), 2);
+    assert_eq!(b.requests.len(), 2);
+    assert_eq!(b.device_labels["02:11:22:33:44:55"], "test Pixel");
+    assert_eq!(bundle::read(&bytes(&b)[..]).unwrap(), b);
+    let text = plain(&b);
+    assert_eq!(bundle::read(text.as_bytes()).unwrap(), b);
+    // The header is a flat first line anyone can read.
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["format"], "sporfri-session-bundle");
+    assert_eq!(first["schema"], SCHEMA_VERSION);
+    assert_eq!(first["bundle_version"], BUNDLE_VERSION);
+}
+
+#[test]
+fn a_bundle_cut_anywhere_is_refused_whole() {
+    let (_scratch, _store, b) = recorded("bundle-cut");
+    let full = bytes(&b);
+    for len in (0..full.len()).step_by(7) {
+        let e = bundle::read(&full[..len]);
+        assert!(
+            e.is_err(),
+            "a bundle cut at byte {len} of {} read",
+            full.len()
+        );
+    }
+    let text = plain(&b);
+    for (at, _) in text
+        .match_indices('\n')
+        .filter(|(at, _)| at + 1 < text.len())
+    {
+        let e = bundle::read(&text.as_bytes()[..=at]).unwrap_err();
+        let lines = text[..=at].lines().count() as u64;
+        match e {
+            BundleError::Truncated { line } => assert_eq!(line, lines),
+            other => assert!(lines == 1, "cut after line {lines}: {other}"),
+        }
+    }
+}
+
+#[test]
+fn a_flipped_byte_anywhere_is_refused_or_changes_nothing() {
+    let (_scratch, _store, b) = recorded("bundle-flip");
+    let full = bytes(&b);
+    // Bytes 4 to 9 of a gzip header are informational (time, compression level, OS).
+    let content = (0..4).chain((10..full.len()).step_by(5));
+    for at in content {
+        let mut bad = full.clone();
+        bad[at] ^= 0x20;
+        // A flip in the deflate stream's padding bits changes nothing; any other is refused.
+        if let Ok(read) = bundle::read(&bad[..]) {
+            assert_eq!(read, b, "byte {at} flipped read as another session");
+        }
+    }
+}
+
+/// Change line `n` (1-based) of the plain bundle.
+fn edit(text: &str, n: usize, f: impl Fn(&str) -> String) -> String {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| if i + 1 == n { f(l) } else { l.to_owned() } + "\n")
+        .collect()
+}
+
+#[test]
+fn damage_is_named_by_line() {
+    let (_scratch, _store, b) = recorded("bundle-lines");
+    let text = plain(&b);
+    // Line 5 is the first contact (header, session, signatures, device label).
+    assert!(
+        text.lines()
+            .nth(4)
+            .unwrap()
+            .starts_with("{\"kind\":\"contact\"")
+    );
+    let changed = edit(&text, 5, |l| l.replace("a.example", "c.example"));
+    let e = bundle::read(changed.as_bytes()).unwrap_err().to_string();
+    assert!(e.contains("line 9") && e.contains("checksum"), "{e}");
+    let broken = edit(&text, 5, |l| l[..l.len() / 2].to_owned());
+    let e = bundle::read(broken.as_bytes()).unwrap_err().to_string();
+    assert!(e.starts_with("line 5: not a bundle line"), "{e}");
+    let dropped = edit(&text, 6, |_| String::new());
+    let e = bundle::read(dropped.as_bytes()).unwrap_err().to_string();
+    assert!(e.starts_with("line 6:"), "{e}");
+    let other = edit(&text, 7, |l| l.replace("\"session\":1,", "\"session\":2,"));
+    let e = bundle::read(other.as_bytes()).unwrap_err().to_string();
+    assert!(e.contains("line 7: a request of session 2"), "{e}");
+    let twice = edit(&text, 3, |l| {
+        format!("{}\n{l}", text.lines().nth(1).unwrap())
+    });
+    let e = bundle::read(twice.as_bytes()).unwrap_err().to_string();
+    assert!(e.contains("line 3: a second session line"), "{e}");
+    let after: String = text.clone() + text.lines().nth(4).unwrap() + "\n";
+    let e = bundle::read(after.as_bytes()).unwrap_err().to_string();
+    assert!(e.contains("content after the end line"), "{e}");
+}
+
+#[test]
+fn a_newer_bundle_is_refused_before_its_records_are_read() {
+    let (_scratch, _store, b) = recorded("bundle-newer");
+    let text = plain(&b);
+    for (key, what) in [
+        ("schema", "store schema"),
+        ("bundle_version", "bundle version"),
+    ] {
+        // Records of a newer schema need not parse: the header alone decides.
+        let newer = edit(&text, 1, |l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v[key] = 99.into();
+            v.to_string()
+        });
+        let newer = edit(&newer, 2, |_| {
+            "{\"kind\":\"a-kind-from-the-future\"}".into()
+        });
+        let e = bundle::read(newer.as_bytes()).unwrap_err();
+        assert!(matches!(e, BundleError::TooNew { found: 99, .. }), "{e}");
+        let e = e.to_string();
+        assert!(e.contains(what) && e.contains("0.1.0 or newer"), "{e}");
+    }
+}
+
+#[test]
+fn other_files_are_not_bundles() {
+    for junk in [
+        &b""[..],
+        b"hello\n",
+        b"{\"format\":\"something\"}\n",
+        b"\x1f\x8b\x08junk",
+    ] {
+        let e = bundle::read(junk).unwrap_err();
+        assert!(
+            matches!(e, BundleError::NotABundle { .. } | BundleError::Read { .. }),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn an_import_is_a_new_session_and_a_second_one_is_refused_unless_again() {
+    let (_src_scratch, _src, b) = recorded("bundle-src");
+    let dst = scratch("bundle-dst");
+    let mut store = Store::open(&dst.0).unwrap();
+    let mine = store.create_session(session("already here")).unwrap();
+    store
+        .set_label("02:11:22:33:44:55", "evaluator's name")
+        .unwrap();
+    let s = store.import(b.clone(), "x.bundle", false).unwrap();
+    assert_eq!(s.id, mine.id + 1);
+    assert_eq!(store.session(mine.id).unwrap().label, "already here");
+    let imported = s.imported.clone().unwrap();
+    assert_eq!(
+        (imported.file.as_str(), imported.original_id),
+        ("x.bundle", 1)
+    );
+    assert_eq!(s.marks, b.session.marks);
+    let contacts = store.contacts(s.id).unwrap();
+    assert_eq!(contacts.len(), 2);
+    assert!(contacts.iter().all(|c| c.session == s.id));
+    let requests = store.requests(s.id).unwrap();
+    assert_eq!(
+        requests
+            .iter()
+            .map(|r| (r.session, r.seq))
+            .collect::<Vec<_>>(),
+        [(s.id, 0), (s.id, 1)]
+    );
+    assert_eq!(store.signatures(s.id).unwrap(), b.signatures);
+    // The database's own label for the device stays.
+    assert_eq!(
+        store.labels().unwrap()["02:11:22:33:44:55"],
+        "evaluator's name"
+    );
+    let e = store.import(b.clone(), "x.bundle", false).unwrap_err();
+    assert!(
+        matches!(e, ImportError::Duplicate { existing, .. } if existing == s.id),
+        "{e}"
+    );
+    assert!(e.to_string().contains("--again"));
+    assert_eq!(store.sessions().unwrap().len(), 2);
+    let again = store.import(b, "x.bundle", true).unwrap();
+    assert_eq!(again.id, s.id + 1);
+}
+
+#[test]
+fn a_session_still_recording_is_imported_as_interrupted() {
+    let (_src_scratch, _src, mut b) = recorded("bundle-recording");
+    b.session.state = SessionState::Recording;
+    b.session.last_flush = Some(Timestamp(1_700_000_000_700_000_000));
+    let dst = scratch("bundle-recording-dst");
+    let mut store = Store::open(&dst.0).unwrap();
+    let s = store.import(b, "x.bundle", false).unwrap();
+    assert_eq!(s.state, SessionState::Interrupted);
+    assert_eq!(s.ended, s.last_flush);
+    assert!(store.recover_interrupted().unwrap().is_empty());
+}

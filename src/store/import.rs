@@ -1,0 +1,152 @@
+//! Sessions in and out of a database as bundles: an export gathers everything a report of the
+//! session needs; an import adds a bundle as a new session, in one atomic batch, never over an
+//! existing one.
+
+use std::collections::BTreeMap;
+
+use super::bundle::{BUNDLE_FORMAT, BUNDLE_VERSION, Bundle, BundleHeader};
+use super::{
+    ATTRIBUTION, LABEL, SCHEMA_VERSION, Store, StoreError, contact_key, encode, now, prefix,
+    request_key, session_key,
+};
+use crate::session::{Imported, Session, SessionId, SessionState, Source};
+
+/// Why a bundle was not imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The same recording with the same label is already in the database.
+    #[error(
+        "session {existing} in this database is the same recording ({what}) with the same label \
+         {label:?}: it was probably imported before; pass --again to import it as another session"
+    )]
+    Duplicate {
+        /// The session already there.
+        existing: SessionId,
+        /// Its label.
+        label: String,
+        /// What identifies the recording: the capture's SHA-256, or the interface and start.
+        what: String,
+    },
+    /// The database refused it; nothing was written.
+    #[error("{cause}")]
+    Store {
+        /// Cause, said in the message (not also a `source()`: a printed chain says it once).
+        cause: StoreError,
+    },
+}
+
+impl From<StoreError> for ImportError {
+    fn from(cause: StoreError) -> Self {
+        ImportError::Store { cause }
+    }
+}
+
+/// What identifies the recording behind a session across databases: the capture file's SHA-256,
+/// or for a live session the interface and its first packet's time.
+pub fn recording(s: &Session) -> String {
+    match &s.source {
+        Source::File { sha256, .. } => format!("capture sha256 {sha256}"),
+        Source::Interface { name } => format!(
+            "interface {name} from {}",
+            s.started.map(|t| t.rfc3339()).unwrap_or_default()
+        ),
+    }
+}
+
+impl Store {
+    /// Everything of session `id` a bundle carries, with a header naming this sporfri.
+    pub fn bundle(&self, id: SessionId) -> Result<Bundle, StoreError> {
+        let session = self.session(id)?;
+        let labels = self.labels()?;
+        let device_labels: BTreeMap<String, String> = session
+            .devices
+            .iter()
+            .filter_map(|d| Some((d.device.clone(), labels.get(&d.device)?.clone())))
+            .collect();
+        Ok(Bundle {
+            header: BundleHeader {
+                format: BUNDLE_FORMAT.to_owned(),
+                bundle_version: BUNDLE_VERSION,
+                schema: SCHEMA_VERSION,
+                sporfri_version: env!("CARGO_PKG_VERSION").to_owned(),
+                exported: now().rfc3339(),
+                session: id,
+            },
+            signatures: self.signatures(id)?,
+            contacts: self.contacts(id)?,
+            requests: self.requests(id)?,
+            device_labels,
+            session,
+        })
+    }
+
+    /// Add `bundle` (read from `file`) as a new session with the next id, in one atomic batch:
+    /// all of it or nothing. The same recording with the same label already here is refused
+    /// unless `again`. A device label is added where this database has none for the device.
+    pub fn import(
+        &mut self,
+        bundle: Bundle,
+        file: &str,
+        again: bool,
+    ) -> Result<Session, ImportError> {
+        if !again {
+            self.refuse_duplicate(&bundle.session)?;
+        }
+        let mut session = bundle.session;
+        session.id = self.next_id()?;
+        // Nobody records it here: a session the exporter was still recording is complete up
+        // to its last flush, as a killed recording is.
+        if session.state == SessionState::Recording {
+            session.state = SessionState::Interrupted;
+            session.ended = session.last_flush;
+        }
+        session.imported = Some(Imported {
+            file: file.to_owned(),
+            original_id: bundle.header.session,
+            exported_by: bundle.header.sporfri_version,
+            exported: bundle.header.exported,
+            at: now().rfc3339(),
+        });
+        let id = session.id;
+        let mut b = sled::Batch::default();
+        for mut c in bundle.contacts {
+            c.session = id;
+            b.insert(contact_key(id, &c), encode(&c)?);
+        }
+        for mut r in bundle.requests {
+            r.session = id;
+            b.insert(request_key(id, r.seq).to_vec(), encode(&r)?);
+        }
+        if let Some(set) = &bundle.signatures {
+            b.insert(prefix(ATTRIBUTION, id).to_vec(), encode(set)?);
+        }
+        let have = self.labels()?;
+        for (device, label) in &bundle.device_labels {
+            if !have.contains_key(device) {
+                let mut key = vec![LABEL];
+                key.extend_from_slice(device.as_bytes());
+                b.insert(key, label.as_bytes());
+            }
+        }
+        b.insert(session_key(id).to_vec(), encode(&session)?);
+        self.db.apply_batch(b).map_err(|e| self.write_err(e))?;
+        self.sync()?;
+        Ok(session)
+    }
+
+    fn refuse_duplicate(&self, s: &Session) -> Result<(), ImportError> {
+        let what = recording(s);
+        match self
+            .sessions()?
+            .into_iter()
+            .find(|o| o.label == s.label && recording(o) == what)
+        {
+            Some(o) => Err(ImportError::Duplicate {
+                existing: o.id,
+                label: o.label,
+                what,
+            }),
+            None => Ok(()),
+        }
+    }
+}
