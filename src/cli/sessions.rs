@@ -185,7 +185,10 @@ fn change(db: &Path, action: Action, out: &mut impl Write) -> Result<()> {
             store.set_label(&device, &text)?;
             writeln!(out, "labelled {device} {text:?}")?;
         }
-        Action::List { .. } | Action::Show { .. } | Action::Export { .. } | Action::Import { .. } => {}
+        Action::List { .. }
+        | Action::Show { .. }
+        | Action::Export { .. }
+        | Action::Import { .. } => {}
     }
     Ok(())
 }

@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
+use sporfri::control::Database;
 use sporfri::report::localtime::copenhagen_offset;
 use sporfri::report::survey::SurveyBuilder;
 use sporfri::report::{html, survey_html, survey_text};
 use sporfri::session::{Session, SessionId, ts};
-use sporfri::control::Database;
 use sporfri::store::{StoreError, default_path};
 use sporfri::time::Timestamp;
 
