@@ -204,7 +204,7 @@ fn fill(command: &[String], dir: &Path) -> Vec<String> {
             ("--bundle" | "import", "FILE") => dir.join("session.bundle").display().to_string(),
             // A copy of the lab capture, fresh for each command: a command that writes where
             // the README says FILE must never overwrite the repository's capture.
-            (_, "FILE" | "visit.pcapng" | "f.pcap") => {
+            (_, "FILE" | "visit.pcapng" | "idle.pcapng" | "f.pcap") => {
                 let copy = dir.join("lab-borger-home.pcapng");
                 std::fs::copy(root().join(LAB), &copy).unwrap();
                 copy.display().to_string()

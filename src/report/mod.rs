@@ -17,6 +17,7 @@ pub mod diff;
 mod esc;
 mod evidence;
 pub mod html;
+mod idle;
 pub mod json;
 pub mod localtime;
 pub mod md;
@@ -40,8 +41,8 @@ use serde::Serialize;
 
 use crate::attribute::{Blocked, Category, Hidden, Party};
 use crate::session::{
-    ContactRecord, DeviceRecord, Evidence, MarkKind, Phase, SessionId, SessionState, SessionStats,
-    Source,
+    Against, Background, ContactRecord, DeviceRecord, Evidence, MarkKind, Phase, SessionId,
+    SessionState, SessionStats, Source,
 };
 
 pub use build::{build, build_with_requests, site_info};
@@ -58,7 +59,11 @@ pub use verdict::{REPORT_TRACKING_CATEGORIES, findings, is_tracking};
 /// Version of the report's JSON shape; bumped when a field changes meaning or disappears.
 /// 2: `meta.signatures` names the set the contacts were attributed with (stored with the
 /// session), no longer the files loaded when rendering; the diff's `meta` moved into each side.
-pub const REPORT_VERSION: u32 = 2;
+/// 3: idle baselines and the visit mark (issue 18): third parties seen while idle or before the
+/// visit are no longer counted in findings 1 to 3 and `summary.third_party_contacts` but listed
+/// under `background`; `session.baseline`/`against`, `summary.background_contacts`, ...,
+/// items' `background`/`in_baseline`/`also_seen_while_idle`, diff rows' `background_a`/`_b`.
+pub const REPORT_VERSION: u32 = 3;
 
 /// An instant in UTC and in Copenhagen local time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,6 +101,13 @@ pub struct SessionInfo {
     pub device_filter: Vec<String>,
     /// Counters of the recording.
     pub stats: SessionStats,
+    /// This session is an idle baseline (the device on its own).
+    pub baseline: bool,
+    /// The baseline it was compared with, as chosen when recorded (`null`: a baseline, or a
+    /// session recorded before baselines existed).
+    pub against: Option<Against>,
+    /// [`SessionInfo::against`] in one line, with the baseline's age.
+    pub against_text: Option<String>,
 }
 
 /// One mark with its time.
@@ -234,12 +246,19 @@ pub struct Item {
     pub blocked: Option<Blocked>,
     /// The public name resolved to a private or loopback address.
     pub resolved_private: bool,
+    /// Listed apart as background: seen while idle, or before the visit mark.
+    pub background: Option<Background>,
+    /// The idle baseline saw the name (or its service).
+    pub in_baseline: bool,
+    /// Seen while idle (or before the visit), but its traffic grew strongly: counted.
+    pub also_seen_while_idle: bool,
 }
 
 /// The session at a glance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Summary {
-    /// No third-party contact was observed (the caveats still apply).
+    /// No third-party contact was observed (the caveats still apply), and none of a tracking
+    /// category was set apart as seen while idle or before the visit mark.
     pub tracking_free: bool,
     /// One sentence for the top of the report.
     pub headline: String,
@@ -263,6 +282,14 @@ pub struct Summary {
     pub unknown_contacts: usize,
     /// Contacts whose traffic was (partly) hidden.
     pub hidden_contacts: usize,
+    /// Contacts listed apart as background (seen while idle, or before the visit mark).
+    pub background_contacts: usize,
+    /// Third-party names among them: left out of findings 1 to 3.
+    pub background_third_party_contacts: usize,
+    /// Those first seen before the visit mark (and not in the baseline).
+    pub before_visit_contacts: usize,
+    /// Seen while idle, but their traffic grew during the visit: counted, marked.
+    pub also_seen_while_idle_contacts: usize,
 }
 
 /// One organisation's contacts.
@@ -348,7 +375,11 @@ pub struct Report {
     pub organisations: Vec<OrgRow>,
     /// The same contacts by category.
     pub categories: Vec<CategoryRow>,
-    /// The operating system's own traffic, apart.
+    /// What the device did on its own (issue 18): names its idle baseline saw, and names first
+    /// seen before the visit mark, whose traffic did not grow with the visit. Not counted in
+    /// findings 1 to 3.
+    pub background: Vec<Item>,
+    /// The operating system's own traffic, apart (those not already under `background`).
     pub os_background: Vec<Item>,
     /// Names the browser or OS contacts on its own that sites also embed, apart: neither
     /// counted as third parties nor dropped.

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use super::attempts::{background_sentence, blocked_clause};
 use super::build::{item, org_key, word};
+use super::idle::idle_sentence;
 use super::{Finding, FindingStatus, Item, SiteInfo};
 use crate::attribute::{Category, Party};
 use crate::session::{ContactRecord, MarkKind, Phase, Session};
@@ -30,8 +31,10 @@ pub fn is_tracking(c: Category) -> bool {
     REPORT_TRACKING_CATEGORIES.contains(&c)
 }
 
+/// A third party the findings count: not seen while idle, not first seen before the visit
+/// mark (those are listed apart as background, issue 18).
 fn third(c: &ContactRecord) -> bool {
-    c.attribution.party == Party::Third
+    c.attribution.party == Party::Third && c.baseline.background.is_none()
 }
 
 /// Findings 1 to 5 for `session`. `site` is the profile as loaded for the report (`None` when
@@ -150,6 +153,7 @@ fn before_consent(session: &Session, contacts: &[ContactRecord]) -> Finding {
         .filter(|c| c.phase == Phase::BeforeConsent)
         .collect();
     s.push_str(&background_sentence(&maybe));
+    s.push_str(&idle_sentence(&maybe));
     f.statement = s;
     f
 }
@@ -204,6 +208,7 @@ fn after_reject(session: &Session, contacts: &[ContactRecord]) -> Finding {
         .filter(|c| c.phase == Phase::ConsentRejected)
         .collect();
     f.statement.push_str(&background_sentence(&maybe));
+    f.statement.push_str(&idle_sentence(&maybe));
     f
 }
 
@@ -250,6 +255,8 @@ fn undeclared(session: &Session, contacts: &[ContactRecord], site: Option<&SiteI
         blocked_clause(&f.items),
         f.declared.len()
     ));
+    let all: Vec<&ContactRecord> = contacts.iter().collect();
+    s.push_str(&idle_sentence(&all));
     f.statement = s;
     f
 }
