@@ -40,6 +40,7 @@ fn contact(session: u64, name: &str, flows: u64) -> ContactRecord {
         blocked_answer: None,
         attribution: Attribution::unknown(),
         evidence: vec![],
+        baseline: Default::default(),
     }
 }
 

@@ -119,6 +119,7 @@ fn contact(s: &Session, service: u64, n: u64, start: Timestamp) -> ContactRecord
         blocked_answer: None,
         attribution: a,
         evidence,
+        baseline: Default::default(),
     }
 }
 

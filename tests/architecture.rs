@@ -111,7 +111,14 @@ const LAYERS: &[&[(&str, &[&str])]] = &[
     &[
         (
             "output",
-            &["time", "text", "observation", "attribute", "contact"],
+            &[
+                "time",
+                "text",
+                "observation",
+                "attribute",
+                "contact",
+                "session",
+            ],
         ),
         (
             "report",

@@ -189,21 +189,26 @@ fn fill(command: &[String], dir: &Path) -> Vec<String> {
         let previous = out.last().map(String::as_str).unwrap_or_default();
         let filled = match (previous, w.as_str()) {
             ("--out", _) => dir.join("out").display().to_string(),
-            // Output files: never the lab capture FILE stands for elsewhere, which they overwrote.
-            ("--bundle", _) => dir.join("session.bundle").display().to_string(),
-            ("-o", "FILE") => dir.join("output").display().to_string(),
-            ("--reports", _) => dir.join("reports").display().to_string(),
-            // The same list and range syntax over the five sessions there are.
-            ("--sessions", _) => "1,3-4".to_owned(),
-            ("--label", "GLOB") => "*reject*".to_owned(),
-            ("--since", "DATE") => "2026-01-01".to_owned(),
             ("--db", "PATH") => dir.join("sporfri/db").display().to_string(),
             ("--note", "TEXT") => "a note".to_owned(),
             ("--site", "S") => "borger.test".to_owned(),
+            // The survey's examples name sessions a scratch database of five does not have.
+            ("--sessions", _) => "1,3-4".to_owned(),
+            ("--label", "GLOB") => "*".to_owned(),
+            ("--since", "DATE") => "2020-01-01".to_owned(),
             // The last of the five sessions: the others are reported and browsed after.
             ("delete", "ID") => "5".to_owned(),
+            ("--reports", "DIR") => dir.join("reports").display().to_string(),
             (_, "DIR") => root().join("tests/lab/signatures").display().to_string(),
-            (_, "FILE" | "visit.pcapng" | "f.pcap") => root().join(LAB).display().to_string(),
+            // A bundle written by `export` and read by `import`, beside the database.
+            ("--bundle" | "import", "FILE") => dir.join("session.bundle").display().to_string(),
+            // A copy of the lab capture, fresh for each command: a command that writes where
+            // the README says FILE must never overwrite the repository's capture.
+            (_, "FILE" | "visit.pcapng" | "idle.pcapng" | "f.pcap") => {
+                let copy = dir.join("lab-borger-home.pcapng");
+                std::fs::copy(root().join(LAB), &copy).unwrap();
+                copy.display().to_string()
+            }
             (_, "MAC" | "DEVICE") => LAB_MAC.to_owned(),
             (_, "ID") => "1".to_owned(),
             (_, w) if root().join(w).exists() && w.contains('/') => {
@@ -287,6 +292,7 @@ fn every_command_line_runs_as_written() {
             );
         }
     }
+    let lab_before = std::fs::read(root().join(LAB)).unwrap();
     let mut ran = 0;
     for (n, line) in &lines {
         for c in expand(line, &mut |_, _| true) {
@@ -311,6 +317,10 @@ fn every_command_line_runs_as_written() {
         }
     }
     assert!(ran >= 20, "{ran}");
+    assert!(
+        std::fs::read(root().join(LAB)).unwrap() == lab_before,
+        "a README command wrote over the repository's {LAB}"
+    );
     // `-o report.html` wrote where the tester stood.
     assert!(dir.0.join("report.html").exists());
 }

@@ -345,13 +345,17 @@ fn md_and_csv_carry_the_findings_and_every_row() {
         "### 7. ",
         "## Cookies and requests",
         "## By organisation",
+        "## Background (seen while idle)",
         "## OS background traffic",
     ] {
         assert!(md.contains(h), "{h}");
     }
     let csv = report(&db, "1", "csv");
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].ends_with(",evidence,findings,third_party_cookies"));
+    assert!(lines[0].ends_with(
+        ",evidence,in_baseline,baseline_id,before_visit,background,also_seen_while_idle,\
+         findings,third_party_cookies"
+    ));
     let json: Value = serde_json::from_str(&report(&db, "1", "json")).unwrap();
     assert_eq!(lines.len() - 1, json["contacts"].as_array().unwrap().len());
     let gtm = lines
@@ -481,7 +485,9 @@ fn diff_of_home_reject_and_login() {
         "--db",
         db.to_str().unwrap(),
     ]);
-    assert!(csv.starts_with("side,name,organisation,party,category,phases_a,phases_b\n"));
+    assert!(csv.starts_with(
+        "side,name,organisation,party,category,phases_a,phases_b,background_a,background_b\n"
+    ));
 }
 
 #[test]

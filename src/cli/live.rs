@@ -57,6 +57,9 @@ pub struct LiveArgs {
     /// 1.5 s late so that their secrets are read first.
     #[arg(long, value_name = "KEYS")]
     keylog: Option<PathBuf>,
+    /// Idle baselines: record one (--baseline), or the one this session is compared with.
+    #[command(flatten)]
+    baseline: super::baseline::BaselineArgs,
 }
 
 /// `100`, `64k`, `100M`, `2G` (powers of 1024).
@@ -82,6 +85,7 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
         args.rotate_size,
         args.keylog,
         args.immediate,
+        args.baseline,
     );
     anyhow::bail!(
         "this sporfri was built without live capture; rebuild it with \
@@ -111,7 +115,14 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     });
     let mut printer = print::Printer::new(args.format);
     let stop = sporfri::live::Stop::new();
-    let mut session = record::start(&args.interface, &options, &args.devices, args.db, &stop)?;
+    let mut session = record::start(
+        &args.interface,
+        &options,
+        &args.devices,
+        args.db,
+        &stop,
+        &args.baseline,
+    )?;
     let end = {
         let mut hooks = sporfri::live::Hooks(vec![&mut printer, &mut session]);
         sporfri::live::run_until(&options, &mut hooks, &stop)?
@@ -132,6 +143,7 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     if let Some(e) = session.store_error() {
         anyhow::bail!("some contacts of session {} could not be stored: {e}", s.id);
     }
+    super::baseline::after_recording(s)?;
     Ok(
         if end.reason.starts_with("SIG") || end.reason == "stopped" {
             ExitCode::SUCCESS
@@ -160,6 +172,7 @@ mod record {
         devices: &[String],
         db: Option<PathBuf>,
         stop: &Stop,
+        baseline: &crate::cli::baseline::BaselineArgs,
     ) -> Result<SessionHook> {
         let devices = devices
             .iter()
@@ -179,15 +192,20 @@ mod record {
         };
         let mut session = Session::new(&label, options.site.as_deref(), source);
         session.device_filter = devices.iter().map(ToString::to_string).collect();
+        session.baseline = baseline.baseline;
+        let plan = baseline.plan(&store, &session.device_filter)?;
         let session = store.create_session(session)?;
         let attributor = Attributor::builtin(options.site.as_deref())?;
-        let rec = Recorder::new(session, attributor, devices, Vec::new());
+        let mut rec = Recorder::new(session, attributor, devices, Vec::new());
+        if let Some(plan) = plan {
+            rec = rec.with_baseline(plan);
+        }
         let sock = socket_path(&db);
         // Reads of the database (sessions, report, diff) are answered from this handle.
         let control = Server::start(&sock, Some(store.reader()))
             .with_context(|| format!("serving the control socket {}", sock.display()))?;
         eprintln!(
-            "sporfri: recording session {} \"{label}\" in {}; marks: sporfri mark consent-accepted|consent-rejected|page --db {}",
+            "sporfri: recording session {} \"{label}\" in {}; marks: sporfri mark visit|consent-accepted|consent-rejected|page --db {}",
             rec.session().id,
             db.display(),
             db.display()

@@ -1,5 +1,6 @@
 //! Commands: one file each; this file holds the argument tree and the dispatch.
 
+mod baseline;
 mod bundle;
 mod common;
 mod docs;
@@ -86,9 +87,10 @@ pub enum Command {
         #[command(subcommand)]
         action: sessions::Action,
     },
-    /// Mark the session being recorded: consent-accepted, consent-rejected, page, note.
+    /// Mark the session being recorded: consent-accepted, consent-rejected, page, note, visit.
     Mark {
-        /// consent-accepted, consent-rejected, page or note.
+        /// consent-accepted, consent-rejected, page, note, or visit (the tester opened the
+        /// service: what came before is the device on its own).
         kind: sporfri::session::MarkKind,
         /// Text of the mark (required for page, e.g. "opened login").
         #[arg(long)]
@@ -230,6 +232,13 @@ pub fn dispatch(command: Command) -> Result<ExitCode> {
             site.as_deref(),
             &session.marks,
         ),
+        Command::Replay { session, .. } if session.baseline.given() && session.label.is_none() => {
+            Err(bad_arguments(
+                &["replay"],
+                "--baseline, --against and --no-baseline are about a recorded session: add \
+                 --label",
+            ))
+        }
         Command::Replay { session, .. } if !session.marks.is_empty() && session.label.is_none() => {
             Err(bad_arguments(
                 &["replay"],

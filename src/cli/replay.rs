@@ -1,7 +1,7 @@
 //! `sporfri replay`: contacts per device from a capture file; with `--label`, also recorded as
 //! a session in the database.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,7 +18,7 @@ use sporfri::observation::DeviceId;
 use sporfri::observation::Observation;
 use sporfri::output::{jsonl, table};
 use sporfri::pipeline::{BatchSink, Pipeline, Recording};
-use sporfri::session::{Batch, MarkSpec, Recorder, Session, Source};
+use sporfri::session::{BaselineFacts, Batch, ContactRecord, MarkSpec, Recorder, Session, Source};
 use sporfri::store::{BatchWriter, Store, StoreError, default_path};
 use sporfri::text::count;
 
@@ -138,9 +138,10 @@ pub struct SessionArgs {
     /// Record a session with this label in the database (e.g. "borger.dk iPhone, reject").
     #[arg(long)]
     pub label: Option<String>,
-    /// A mark: KIND@WHEN[=TEXT], KIND one of consent-accepted, consent-rejected, page, note;
-    /// WHEN seconds after the first packet (12.5s) or an RFC 3339 time. Repeatable.
-    /// Example: --mark consent-rejected@12.5s --mark "page@30s=opened login".
+    /// A mark: KIND@WHEN[=TEXT], KIND one of consent-accepted, consent-rejected, page, note,
+    /// visit (the tester opened the service: what came before is background); WHEN seconds
+    /// after the first packet (12.5s) or an RFC 3339 time. Repeatable.
+    /// Example: --mark visit@4s --mark consent-rejected@12.5s --mark "page@30s=opened login".
     /// With --requests (no --label), the marks give each request its phase.
     #[arg(long = "mark", value_name = "KIND@WHEN[=TEXT]")]
     pub marks: Vec<MarkSpec>,
@@ -151,6 +152,9 @@ pub struct SessionArgs {
     /// Database directory (default $XDG_DATA_HOME/sporfri/db).
     #[arg(long, requires = "label", value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// Idle baselines (with --label).
+    #[command(flatten)]
+    pub baseline: super::baseline::BaselineArgs,
 }
 
 /// Analyze `file` and record it as a session; prints the contacts as [`run`] does. Decrypted
@@ -204,16 +208,15 @@ pub fn record(
     let (
         engine,
         Recording {
-            recorder: rec,
+            recorder: mut rec,
             out: StoreSink { store, writer },
         },
     ) = pipeline.into_parts();
-    let owned = rec.contacts().attributed(rec.attributor());
-    let list: Vec<&Contact> = owned.iter().collect();
-    print_contacts((format, style), &list, rec.contacts().devices())?;
+    print_recorded((format, style), &mut rec)?;
     report_session(&rec, &store, engine.key_log().is_some(), started);
     let code = finish(&engine, end);
     let s = rec.session();
+    super::baseline::after_recording(s)?;
     if let Some(e) = writer.first_error {
         anyhow::bail!(
             "{} of session {} could not be stored ({} refused): {e}",
@@ -303,6 +306,38 @@ fn print_contacts(
     Ok(())
 }
 
+/// The contacts of a recorded session as the session stores them: with the party its
+/// baseline settled and what the baseline and the visit mark said of each.
+fn print_recorded((format, style): (Format, table::Style), rec: &mut Recorder) -> Result<()> {
+    let records = rec.records();
+    let by_key: HashMap<(&str, &str), &ContactRecord> = records
+        .iter()
+        .map(|r| ((r.device.as_str(), r.name.as_str()), r))
+        .collect();
+    let mut owned = rec.contacts().attributed(rec.attributor());
+    let devices: Vec<String> = owned.iter().map(|c| c.device.to_string()).collect();
+    for (c, device) in owned.iter_mut().zip(&devices) {
+        if let Some(r) = by_key.get(&(device.as_str(), c.name.as_str())) {
+            c.attribution = r.attribution.clone();
+        }
+    }
+    let list: Vec<(&Contact, Option<&BaselineFacts>)> = owned
+        .iter()
+        .zip(&devices)
+        .map(|(c, d)| {
+            let facts = by_key.get(&(d.as_str(), c.name.as_str()));
+            (c, facts.map(|r| &r.baseline))
+        })
+        .collect();
+    let mut out = BufWriter::new(io::stdout().lock());
+    match format {
+        Format::Table => table::write_with(&mut out, &list, rec.contacts().devices(), style)?,
+        Format::Jsonl => jsonl::write_with(&mut out, &list)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
 /// Open the database, note sessions a killed process left, and create this one.
 fn start_session(
     file: &Path,
@@ -325,8 +360,13 @@ fn start_session(
     };
     let mut session = Session::new(args.label.as_deref().unwrap_or_default(), site, source);
     session.device_filter = devices.iter().map(ToString::to_string).collect();
+    session.baseline = args.baseline.baseline;
+    let plan = args.baseline.plan(&store, &session.device_filter)?;
     let session = store.create_session(session)?;
-    let rec = Recorder::new(session, attributor, devices, args.marks.clone());
+    let mut rec = Recorder::new(session, attributor, devices, args.marks.clone());
+    if let Some(plan) = plan {
+        rec = rec.with_baseline(plan);
+    }
     Ok((store, rec))
 }
 

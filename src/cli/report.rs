@@ -12,7 +12,7 @@ use sporfri::attribute::site::SiteFacts;
 use sporfri::control::{Database, SessionContacts};
 use sporfri::report::diff::DiffSide;
 use sporfri::report::{self, Meta, describe_set};
-use sporfri::session::{ContactRecord, RequestEntry, Session, SessionId, reattribute};
+use sporfri::session::{ContactRecord, RequestEntry, Session, SessionId, reattribute, resettle};
 use sporfri::store::default_path;
 
 /// Output formats of `report` and `diff`.
@@ -139,6 +139,8 @@ pub(super) fn attributed(
             )
         })?;
         reattribute(&mut contacts, &mut requests, &attributor);
+        // What the idle baseline said of each contact stays; its browser names settle again.
+        resettle(&mut contacts);
         let today = attributor
             .signature_set()
             .context("signatures loaded without their set")?;

@@ -67,6 +67,15 @@ pub enum Action {
         #[arg(long, value_parser = parse_age, value_name = "AGE")]
         older_than: Duration,
     },
+    /// Make a session an idle baseline (the device left alone), to compare later test sessions
+    /// of its device with; --off makes it an ordinary session again.
+    Baseline {
+        /// Session number.
+        id: SessionId,
+        /// No longer a baseline.
+        #[arg(long)]
+        off: bool,
+    },
     /// Give a device a name shown in every session (empty text clears it).
     Label {
         /// MAC (or IP) as shown by `sessions show`.
@@ -181,6 +190,24 @@ fn change(db: &Path, action: Action, out: &mut impl Write) -> Result<()> {
             let purged = sporfri::text::count(gone.len() as u64, "session");
             writeln!(out, "purged {purged} {}", ids.join(" "))?;
         }
+        Action::Baseline { id, off } => {
+            let s = store.set_baseline(id, !off)?;
+            if s.baseline {
+                let devices = sporfri::session::devices_of(&s);
+                writeln!(
+                    out,
+                    "session {id} is an idle baseline of {}; later sessions of its device are \
+                     compared with it",
+                    if devices.is_empty() {
+                        "no device yet".to_owned()
+                    } else {
+                        devices.join(" ")
+                    }
+                )?;
+            } else {
+                writeln!(out, "session {id} is no longer a baseline")?;
+            }
+        }
         Action::Label { device, text } => {
             store.set_label(&device, &text)?;
             writeln!(out, "labelled {device} {text:?}")?;
@@ -225,15 +252,16 @@ fn list(out: &mut impl Write, sessions: &[Session], format: ListFormat) -> Resul
     }
     writeln!(
         out,
-        "{:>5}  {:<11}  {:<27}  {:>9}  {:>8}  {:>5}  {:<12}  LABEL",
-        "ID", "STATE", "STARTED", "DURATION", "CONTACTS", "MARKS", "SITE"
+        "{:>5}  {:<11}  {:<9}  {:<27}  {:>9}  {:>8}  {:>5}  {:<12}  LABEL",
+        "ID", "STATE", "BASELINE", "STARTED", "DURATION", "CONTACTS", "MARKS", "SITE"
     )?;
     for s in sessions {
         writeln!(
             out,
-            "{:>5}  {:<11}  {:<27}  {:>9}  {:>8}  {:>5}  {:<12}  {}",
+            "{:>5}  {:<11}  {:<9}  {:<27}  {:>9}  {:>8}  {:>5}  {:<12}  {}",
             s.id,
             state(s),
+            role(s),
             s.started.map(|t| t.rfc3339()).unwrap_or_else(|| "-".into()),
             duration(s),
             s.stats.contacts,
@@ -243,6 +271,21 @@ fn list(out: &mut impl Write, sessions: &[Session], format: ListFormat) -> Resul
         )?;
     }
     Ok(())
+}
+
+/// `is one` for a baseline, `vs 3` for a test session compared with baseline 3, `none` when
+/// it was compared with none, `-` for sessions recorded before baselines existed.
+fn role(s: &Session) -> String {
+    if s.baseline {
+        return "is one".to_owned();
+    }
+    match &s.against {
+        Some(a) => match a.applied() {
+            Some(b) => format!("vs {}", b.id),
+            None => "none".to_owned(),
+        },
+        None => "-".to_owned(),
+    }
 }
 
 fn state(s: &Session) -> &'static str {
@@ -286,6 +329,11 @@ fn show(
         s.stats.packets
     )?;
     writeln!(out, "  state:    {}", state(s))?;
+    if s.baseline {
+        writeln!(out, "  baseline: this session is an idle baseline")?;
+    } else if let Some(a) = &s.against {
+        writeln!(out, "  baseline: {}", a.describe(s.started))?;
+    }
     if let Some(i) = &s.imported {
         writeln!(
             out,
@@ -331,10 +379,26 @@ fn show(
         count(Phase::ConsentAccepted),
         count(Phase::ConsentRejected)
     )?;
-    for c in contacts {
+    let background = contacts
+        .iter()
+        .filter(|c| c.baseline.background.is_some())
+        .count();
+    if background > 0 {
         writeln!(
             out,
-            "    {:>10}  {:<16}  {:<13}  {:<40}  {}",
+            "            {background} seen while idle or before the visit (marked idle / pre-visit)"
+        )?;
+    }
+    for c in contacts {
+        let mark = match c.baseline.background {
+            Some(sporfri::session::Background::SeenWhileIdle) => "  idle",
+            Some(sporfri::session::Background::BeforeVisit) => "  pre-visit",
+            None if c.baseline.also_seen_while_idle => "  also-idle",
+            None => "",
+        };
+        writeln!(
+            out,
+            "    {:>10}  {:<16}  {:<13}  {:<40}  {}{mark}",
             offset(s, c.first_seen),
             c.phase.as_str(),
             party(c),

@@ -40,6 +40,9 @@ pub struct TuiArgs {
     /// Database directory (default $XDG_DATA_HOME/sporfri/db).
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// Idle baselines of the recorded session (with --label).
+    #[command(flatten)]
+    pub baseline: super::baseline::BaselineArgs,
 }
 
 /// Run the dashboard.
@@ -58,7 +61,14 @@ pub fn run(args: TuiArgs) -> Result<ExitCode> {
             label: args.label.clone(),
             db: db.clone(),
         };
-        let feed = ReplayFeed::open(opts)?;
+        if args.baseline.given() && args.label.is_none() {
+            return Err(super::bad_arguments(
+                &["tui"],
+                "--baseline, --against and --no-baseline are about a recorded session: add --label",
+            ));
+        }
+        let b = &args.baseline;
+        let feed = ReplayFeed::open_with_baseline(opts, b.request(), b.baseline_max_age)?;
         capture_end = Some(feed.end());
         (Box::new(feed), args.site.clone())
     } else if let Some(id) = args.session {

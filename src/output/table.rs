@@ -14,6 +14,12 @@ use std::io::{self, Write};
 use crate::attribute::{Category, Hidden, Party};
 use crate::contact::{Contact, Device, Scope};
 use crate::observation::{DeviceId, Ech};
+use crate::session::{Background, BaselineFacts};
+pub use crate::text::bytes;
+
+/// A contact and what a recorded session's baseline and visit mark say of it (`None`: not
+/// recorded).
+pub type WithFacts<'a> = (&'a Contact, Option<&'a BaselineFacts>);
 
 /// How the table is written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -27,15 +33,19 @@ pub struct Style {
 enum Section {
     /// Internet contacts.
     Internet,
+    /// Seen while idle (the baseline) or before the visit mark: apart from the findings.
+    Background,
     /// Names the browser or OS contacts on its own that sites also embed: apart.
     BackgroundOrSite,
     /// The local network.
     Local,
 }
 
-fn section(c: &Contact) -> Section {
+fn section(c: &Contact, facts: Option<&BaselineFacts>) -> Section {
+    let background = facts.is_some_and(|f| f.background.is_some());
     match (c.scope, c.attribution.party) {
         (Scope::Local, _) => Section::Local,
+        (Scope::Internet, _) if background => Section::Background,
         (Scope::Internet, Party::BackgroundOrSite) => Section::BackgroundOrSite,
         (Scope::Internet, _) => Section::Internet,
     }
@@ -58,14 +68,14 @@ struct Widths {
 
 impl Widths {
     /// As wide as the widest cell (and the heading) of each column.
-    fn of(rows: &[&Contact]) -> Widths {
+    fn of(rows: &[WithFacts<'_>]) -> Widths {
         let mut w = Widths {
             category: "CATEGORY".len(),
             org: "ORGANISATION".len(),
             name: "NAME".len(),
             via: "VIA".len(),
         };
-        for c in rows {
+        for (c, _) in rows {
             let a = &c.attribution;
             w.category = w.category.max(a.category.map_or(0, |k| k.as_str().len()));
             w.org = w.org.max(org(c).chars().count());
@@ -84,28 +94,42 @@ pub fn write(
     devices: &BTreeMap<DeviceId, Device>,
     style: Style,
 ) -> io::Result<()> {
+    let rows: Vec<WithFacts<'_>> = contacts.iter().map(|c| (*c, None)).collect();
+    write_with(out, &rows, devices, style)
+}
+
+/// [`write`] for a recorded session: contacts seen while idle or before the visit mark get a
+/// section of their own after the internet contacts, and every row says what the baseline
+/// said of it.
+pub fn write_with(
+    out: &mut impl Write,
+    contacts: &[WithFacts<'_>],
+    devices: &BTreeMap<DeviceId, Device>,
+    style: Style,
+) -> io::Result<()> {
     if contacts.is_empty() {
         return writeln!(out, "no contacts found");
     }
-    let mut blocks: BTreeMap<DeviceId, Vec<&Contact>> = BTreeMap::new();
-    for &c in contacts {
-        blocks.entry(c.device).or_default().push(c);
+    let mut blocks: BTreeMap<DeviceId, Vec<WithFacts<'_>>> = BTreeMap::new();
+    for &(c, f) in contacts {
+        blocks.entry(c.device).or_default().push((c, f));
     }
     for (i, (id, mut rows)) in blocks.into_iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
         // Stable: within a section the given order stays.
-        rows.sort_by_key(|c| section(c));
+        rows.sort_by_key(|(c, f)| section(c, *f));
         device_header(out, id, devices.get(&id))?;
         let widths = Widths::of(&rows);
         let mut current = None;
-        for c in rows {
-            if current != Some(section(c)) {
-                current = Some(section(c));
-                section_header(out, section(c), widths)?;
+        for (c, f) in rows {
+            let s = section(c, f);
+            if current != Some(s) {
+                current = Some(s);
+                section_header(out, s, widths)?;
             }
-            row(out, c, widths, style)?;
+            row(out, c, f, widths, style)?;
         }
     }
     Ok(())
@@ -114,6 +138,10 @@ pub fn write(
 fn section_header(out: &mut impl Write, s: Section, w: Widths) -> io::Result<()> {
     match s {
         Section::Internet => {}
+        Section::Background => writeln!(
+            out,
+            "  -- background (seen while idle, or before the visit mark): not in findings 1-3 --"
+        )?,
         Section::BackgroundOrSite => writeln!(
             out,
             "  -- browser or OS, possibly the site (contacted by the browser on its own; sites embed them too) --"
@@ -184,7 +212,13 @@ fn party_word(p: Party) -> &'static str {
     }
 }
 
-fn row(out: &mut impl Write, c: &Contact, w: Widths, style: Style) -> io::Result<()> {
+fn row(
+    out: &mut impl Write,
+    c: &Contact,
+    facts: Option<&BaselineFacts>,
+    w: Widths,
+    style: Style,
+) -> io::Result<()> {
     let first = c.first_seen.rfc3339();
     let a = &c.attribution;
     let category = a.category.map(Category::as_str).unwrap_or_default();
@@ -205,7 +239,7 @@ fn row(out: &mut impl Write, c: &Contact, w: Widths, style: Style) -> io::Result
         c.flows,
         bytes(c.bytes_up),
         bytes(c.bytes_down),
-        notes(c, style),
+        notes(c, facts, style),
         ow = w.org,
         vw = w.via,
     );
@@ -261,10 +295,13 @@ fn paint(text: &str, sgr: Option<&str>) -> String {
 /// What a reader must not miss about a row, shortest first where it can be: cloaked or hidden
 /// traffic, a lookup the network blocked (with the answer that says so), a public name on a
 /// private address, a browser's own service, ECH, declarations, then the server addresses.
-fn notes(c: &Contact, style: Style) -> String {
+fn notes(c: &Contact, facts: Option<&BaselineFacts>, style: Style) -> String {
     let a = &c.attribution;
     let alarm = |s: String| paint(&s, style.colour.then_some(BOLD));
     let mut n: Vec<String> = Vec::new();
+    if let Some(f) = facts {
+        n.extend(baseline_note(f));
+    }
     if let Some(cloak) = &a.cloaked {
         n.push(alarm(format!("CLOAKED via {}", cloak.target)));
     }
@@ -319,6 +356,20 @@ fn notes(c: &Contact, style: Style) -> String {
     n.join("; ")
 }
 
+/// What the baseline and the visit mark said of a row.
+fn baseline_note(f: &BaselineFacts) -> Option<String> {
+    let id = f
+        .baseline_id
+        .map(|id| format!(" (baseline {id})"))
+        .unwrap_or_default();
+    match f.background {
+        Some(Background::SeenWhileIdle) => Some(format!("seen while idle{id}")),
+        Some(Background::BeforeVisit) => Some("before the visit".to_owned()),
+        None if f.also_seen_while_idle => Some(format!("ALSO SEEN WHILE IDLE, grew{id}")),
+        None => None,
+    }
+}
+
 /// At most `width` characters, with an ellipsis when cut.
 fn clip(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
@@ -332,30 +383,6 @@ fn clip(s: &str, width: usize) -> String {
 
 fn join<T: ToString>(items: impl Iterator<Item = T>) -> String {
     items.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
-}
-
-/// Bytes in B, kB, MB, GB (powers of 1000), three significant digits.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
-    if n < 1000 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64;
-    let mut unit = "B";
-    for u in UNITS {
-        if v < 1000.0 {
-            break;
-        }
-        v /= 1000.0;
-        unit = u;
-    }
-    if v < 10.0 {
-        format!("{v:.2} {unit}")
-    } else if v < 100.0 {
-        format!("{v:.1} {unit}")
-    } else {
-        format!("{v:.0} {unit}")
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::session::ContactRecord;
 
 /// What a reader must know about `c` beside a finding's own detail.
 pub(super) fn contact_notes(c: &ContactRecord) -> Vec<String> {
-    let mut notes = Vec::new();
+    let mut notes = super::idle::baseline_notes(c);
     if let Some(b) = c.blocked {
         let answer = c
             .blocked_answer

@@ -2,9 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::finding::{is_tracking, item, kinds, offset, org_key, word};
+use super::finding::{item, kinds, offset, org_key, word};
+use super::idle::in_background;
 use super::localtime::when;
 use super::meta::{AttributedWith, SignatureInfo};
+use super::tracking::is_tracking;
 use super::verdict::findings;
 use super::{
     AllowedInfo, CategoryRow, Item, MarkInfo, Meta, OrgRow, REPORT_VERSION, Report, SessionInfo,
@@ -109,16 +111,21 @@ pub fn build_with_requests(
             matches!(
                 c.attribution.party,
                 Party::First | Party::Third | Party::Unknown
-            )
+            ) && !in_background(c)
         })
         .collect();
     let apart = |p: Party| -> Vec<Item> {
         contacts
             .iter()
-            .filter(|c| c.attribution.party == p)
+            .filter(|c| c.attribution.party == p && !in_background(c))
             .map(|c| item(session, c, None))
             .collect()
     };
+    let background = contacts
+        .iter()
+        .filter(|c| in_background(c))
+        .map(|c| item(session, c, None))
+        .collect();
     let mut findings = findings(session, contacts, site.as_ref());
     let cookies_and_requests = super::requests::section(session, requests);
     findings.extend(super::requests::cookie_findings(
@@ -137,13 +144,14 @@ pub fn build_with_requests(
         report_version: REPORT_VERSION,
         meta,
         session: session_info(session),
-        summary: summary(contacts, &findings),
+        summary: summary(session, contacts, &findings),
         caveats,
         site,
         frame: frame(session),
         findings,
         organisations: organisations(&main),
         categories: categories(&main),
+        background,
         os_background: apart(Party::OsBackground),
         background_or_site: apart(Party::BackgroundOrSite),
         local: apart(Party::Local),
@@ -176,17 +184,24 @@ fn session_info(s: &Session) -> SessionInfo {
         devices: s.devices.clone(),
         device_filter: s.device_filter.clone(),
         stats: s.stats.clone(),
+        baseline: s.baseline,
+        against: s.against.clone(),
+        against_text: s.against.as_ref().map(|a| a.describe(s.started)),
     }
 }
 
-fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
+fn summary(session: &Session, contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
     let n = |p: Party| contacts.iter().filter(|c| c.attribution.party == p).count();
+    // Third parties the findings count: those seen while idle are listed apart.
+    let counted =
+        |c: &&ContactRecord| c.attribution.party == Party::Third && c.baseline.background.is_none();
     let orgs: BTreeSet<String> = contacts
         .iter()
-        .filter(|c| c.attribution.party == Party::Third)
+        .filter(counted)
         .map(|c| org_key(c.attribution.org.as_deref(), &c.name))
         .collect();
-    let third = n(Party::Third);
+    let third = contacts.iter().filter(counted).count();
+    let idle = super::idle::Counts::of(contacts);
     let hidden = contacts
         .iter()
         .filter(|c| c.attribution.hidden.is_some())
@@ -201,9 +216,20 @@ fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
     let blocked = contacts.iter().filter(|c| c.blocked.is_some()).count();
     let blocked_third = contacts
         .iter()
-        .filter(|c| c.blocked.is_some() && c.attribution.party == Party::Third)
+        .filter(counted)
+        .filter(|c| c.blocked.is_some())
         .count();
-    let mut headline = if third == 0 {
+    let mut headline = if third == 0 && idle.background_tracking > 0 {
+        // Never "tracking-free" while trackers were seen: the network cannot tell whether the
+        // visit used them too.
+        format!(
+            "No third-party contact is counted in the findings, but this is not called \
+             tracking-free: {} name(s) of a tracking category were also seen while the device \
+             was idle or before the visit mark, and the network cannot tell whether the visit \
+             used them too. See the caveats.",
+            idle.background_tracking
+        )
+    } else if third == 0 {
         format!(
             "Tracking-free within what the capture could see: no third-party contact among {} \
              contacts ({} first party, {} OS background, {} local). See the caveats and \
@@ -237,8 +263,9 @@ fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
              site's: listed apart as \"browser or OS, possibly the site\"."
         ));
     }
+    headline.push_str(&idle.clause(session));
     Summary {
-        tracking_free: third == 0,
+        tracking_free: third == 0 && idle.background_tracking == 0,
         headline,
         contacts: contacts.len(),
         third_party_contacts: third,
@@ -250,6 +277,10 @@ fn summary(contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
         local_contacts: n(Party::Local),
         unknown_contacts: n(Party::Unknown),
         hidden_contacts: hidden,
+        background_contacts: idle.background,
+        background_third_party_contacts: idle.background_third,
+        before_visit_contacts: idle.before_visit,
+        also_seen_while_idle_contacts: idle.also,
     }
 }
 
@@ -328,6 +359,7 @@ fn caveats(
         ));
     }
     out.extend(super::attempts::caveats(contacts));
+    out.extend(super::idle::caveats(session, contacts));
     out
 }
 

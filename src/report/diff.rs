@@ -16,7 +16,7 @@ use super::localtime::when;
 use super::meta::{SignatureInfo, describe};
 use super::{REPORT_VERSION, When};
 use crate::attribute::{Category, Party};
-use crate::session::{ContactRecord, Phase, Session, SessionId, Source};
+use crate::session::{Background, ContactRecord, Phase, Session, SessionId, Source};
 
 /// Which side(s) a name or organisation was seen on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -58,6 +58,8 @@ pub struct SideInfo {
     pub consent: Vec<String>,
     /// The signatures its contacts were attributed with.
     pub signatures: SignatureInfo,
+    /// Its idle baseline, in one line (or that it is one); `None` for older sessions.
+    pub baseline: Option<String>,
 }
 
 /// One session to compare: its record, its contacts and the signatures they were attributed with.
@@ -88,6 +90,10 @@ pub struct DiffRow {
     pub phases_a: Vec<Phase>,
     /// Phases at first sight in B.
     pub phases_b: Vec<Phase>,
+    /// In A, listed apart as background (seen while idle or before the visit mark).
+    pub background_a: Option<Background>,
+    /// In B, listed apart as background.
+    pub background_b: Option<Background>,
 }
 
 /// One organisation compared.
@@ -120,9 +126,9 @@ pub struct DiffSummary {
     pub only_b: usize,
     /// Names in both.
     pub both: usize,
-    /// Third-party names only in A.
+    /// Third-party names only in A (not background there).
     pub third_only_a: usize,
-    /// Third-party names only in B.
+    /// Third-party names only in B (not background there).
     pub third_only_b: usize,
 }
 
@@ -148,18 +154,22 @@ pub struct Diff {
 struct Seen<'a> {
     first: &'a ContactRecord,
     phases: BTreeSet<Phase>,
+    /// Background on every device that contacted it (else `None`: counted somewhere).
+    background: Option<Background>,
 }
 
 fn by_name(contacts: &[ContactRecord]) -> BTreeMap<&str, Seen<'_>> {
     let mut map: BTreeMap<&str, Seen<'_>> = BTreeMap::new();
     for c in contacts {
-        map.entry(c.name.as_str())
-            .or_insert_with(|| Seen {
-                first: c,
-                phases: BTreeSet::new(),
-            })
-            .phases
-            .insert(c.phase);
+        let seen = map.entry(c.name.as_str()).or_insert_with(|| Seen {
+            first: c,
+            phases: BTreeSet::new(),
+            background: c.baseline.background,
+        });
+        seen.phases.insert(c.phase);
+        if c.baseline.background.is_none() {
+            seen.background = None;
+        }
     }
     map
 }
@@ -168,6 +178,11 @@ fn side_info(side: DiffSide<'_>) -> SideInfo {
     let s = side.session;
     SideInfo {
         signatures: side.signatures.clone(),
+        baseline: if s.baseline {
+            Some("an idle baseline".to_owned())
+        } else {
+            s.against.as_ref().map(|a| a.describe(s.started))
+        },
         id: s.id,
         label: s.label.clone(),
         site: s.site.clone(),
@@ -209,6 +224,8 @@ fn rows(a: &[ContactRecord], b: &[ContactRecord]) -> Vec<DiffRow> {
                 category: c.attribution.category,
                 phases_a: phases(sa),
                 phases_b: phases(sb),
+                background_a: sa.and_then(|s| s.background),
+                background_b: sb.and_then(|s| s.background),
             })
         })
         .collect();
@@ -270,7 +287,11 @@ pub fn diff(a: DiffSide<'_>, b: DiffSide<'_>) -> Diff {
     let count = |s: Side, third: bool| {
         names
             .iter()
-            .filter(|r| r.side == s && (!third || r.party == Party::Third))
+            .filter(|r| r.side == s)
+            .filter(|r| {
+                let background = r.background_a.is_some() || r.background_b.is_some();
+                !third || (r.party == Party::Third && !background)
+            })
             .count()
     };
     Diff {
@@ -294,6 +315,20 @@ fn phases(p: &[Phase]) -> String {
     p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" ")
 }
 
+/// A side's phases, and `(background: seen-while-idle)` when it was listed apart there.
+fn phases_of(p: &[Phase], background: Option<Background>) -> String {
+    match background {
+        Some(b) => format!("{} (background: {})", phases(p), b.as_str()),
+        None => phases(p),
+    }
+}
+
+/// `A: baseline 3 "idle" (...); B: no baseline (...)`.
+fn baselines(d: &Diff) -> String {
+    let side = |s: &SideInfo| s.baseline.clone().unwrap_or_else(|| "not recorded".into());
+    format!("A: {}; B: {}", side(&d.a), side(&d.b))
+}
+
 /// The diff as pretty JSON with a final newline.
 pub fn json(d: &Diff) -> Result<String, serde_json::Error> {
     let mut s = serde_json::to_string_pretty(d)?;
@@ -303,7 +338,9 @@ pub fn json(d: &Diff) -> Result<String, serde_json::Error> {
 
 /// One CSV row per name: `side,name,organisation,party,category,phases_a,phases_b`.
 pub fn csv(d: &Diff) -> String {
-    let mut out = "side,name,organisation,party,category,phases_a,phases_b\n".to_owned();
+    let mut out =
+        "side,name,organisation,party,category,phases_a,phases_b,background_a,background_b\n"
+            .to_owned();
     for r in &d.names {
         let cells = [
             r.side.as_str().to_owned(),
@@ -313,6 +350,12 @@ pub fn csv(d: &Diff) -> String {
             r.category.map(|c| word(&c)).unwrap_or_default(),
             phases(&r.phases_a),
             phases(&r.phases_b),
+            r.background_a
+                .map(|b| b.as_str().to_owned())
+                .unwrap_or_default(),
+            r.background_b
+                .map(|b| b.as_str().to_owned())
+                .unwrap_or_default(),
         ];
         let quoted: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         out.push_str(&quoted.join(","));
@@ -346,7 +389,7 @@ fn title(d: &Diff) -> String {
 pub fn md(d: &Diff) -> String {
     let s = &d.summary;
     let mut out = format!(
-        "# {}\n\nNames only in A: {} ({} third party); only in B: {} ({} third party); in both: {}.\n\nA consent marks: {}; B consent marks: {}.\n\nA attributed {}.\n\nB attributed {}.\n",
+        "# {}\n\nNames only in A: {} ({} third party); only in B: {} ({} third party); in both: {}.\n\nA consent marks: {}; B consent marks: {}.\n\nBaselines: {}.\n\nA attributed {}.\n\nB attributed {}.\n",
         m(&title(d)),
         s.only_a,
         s.third_only_a,
@@ -355,6 +398,7 @@ pub fn md(d: &Diff) -> String {
         s.both,
         m(&d.a.consent.join(" ")),
         m(&d.b.consent.join(" ")),
+        m(&baselines(d)),
         m(&describe(&d.a.signatures)),
         m(&describe(&d.b.signatures)),
     );
@@ -382,8 +426,8 @@ pub fn md(d: &Diff) -> String {
             m(&r.name),
             m(&r.organisation),
             r.party.as_str(),
-            phases(&r.phases_a),
-            phases(&r.phases_b)
+            phases_of(&r.phases_a, r.background_a),
+            phases_of(&r.phases_b, r.background_b)
         );
     }
     out
@@ -396,7 +440,7 @@ pub fn html(d: &Diff) -> String {
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t}</title>\
          <style>{css}tr.only-a td:first-child{{color:#a04000}}tr.only-b td:first-child{{color:#1f618d}}</style></head><body><h1>{t}</h1>\
-         <p class=\"summary\">Names only in A: {} ({} third party); only in B: {} ({} third party); in both: {}.</p><p>A consent marks: {}; B consent marks: {}.</p><p class=\"attribution\">A attributed {}.<br>B attributed {}.</p>",
+         <p class=\"summary\">Names only in A: {} ({} third party); only in B: {} ({} third party); in both: {}.</p><p>A consent marks: {}; B consent marks: {}.</p><p class=\"baselines\">Baselines: {}.</p><p class=\"attribution\">A attributed {}.<br>B attributed {}.</p>",
         s.only_a,
         s.third_only_a,
         s.only_b,
@@ -404,6 +448,7 @@ pub fn html(d: &Diff) -> String {
         s.both,
         h(&d.a.consent.join(" ")),
         h(&d.b.consent.join(" ")),
+        h(&baselines(d)),
         h(&describe(&d.a.signatures)),
         h(&describe(&d.b.signatures)),
         t = h(&title(d)),
@@ -461,8 +506,8 @@ pub fn html(d: &Diff) -> String {
             ("name", h(&r.name)),
             ("", h(&r.organisation)),
             ("", r.party.as_str().to_owned()),
-            ("", phases(&r.phases_a)),
-            ("", phases(&r.phases_b)),
+            ("", h(&phases_of(&r.phases_a, r.background_a))),
+            ("", h(&phases_of(&r.phases_b, r.background_b))),
         ];
         table.row(&mut out, &attrs, &cells);
     }

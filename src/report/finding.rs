@@ -1,33 +1,18 @@
 //! What findings are made of, shared by the verdict, the cookie findings and the report's
 //! tables: a contact cited as an [`Item`], a [`Finding`] over items, the organisation a contact
-//! is grouped under, and which categories count as tracking.
+//! is grouped under.
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 
 use super::localtime::when;
+use super::tracking::is_tracking;
 use super::{Finding, FindingStatus, Item};
 use crate::attribute::Category;
 use crate::attribute::name::registrable;
 use crate::session::{ContactRecord, Session};
 use crate::time::Timestamp;
-
-/// Categories a finding names as tracking: the attribution's tracking categories (analytics,
-/// advertising, session replay, social) plus tag managers, which load them.
-/// (A test checks it contains every one of [`crate::attribute::TRACKING_CATEGORIES`].)
-pub const REPORT_TRACKING_CATEGORIES: [Category; 5] = [
-    Category::Analytics,
-    Category::Advertising,
-    Category::SessionReplay,
-    Category::Social,
-    Category::TagManager,
-];
-
-/// `c` is one of [`REPORT_TRACKING_CATEGORIES`].
-pub fn is_tracking(c: Category) -> bool {
-    REPORT_TRACKING_CATEGORIES.contains(&c)
-}
 
 /// A finding over `items`: observed when there are any; categories taken from them.
 pub(super) fn finding(number: u8, key: &'static str, title: &str, items: Vec<Item>) -> Finding {
@@ -108,5 +93,8 @@ pub(super) fn item(session: &Session, c: &ContactRecord, detail: Option<String>)
         detail: super::attempts::detail_with_notes(detail, c),
         blocked: c.blocked,
         resolved_private: c.resolved_private,
+        background: c.baseline.background,
+        in_baseline: c.baseline.in_baseline,
+        also_seen_while_idle: c.baseline.also_seen_while_idle,
     }
 }

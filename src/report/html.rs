@@ -377,6 +377,14 @@ fn tables(out: &mut String, page: &Page, r: &Report) {
     group(
         out,
         page,
+        "background",
+        "Background (seen while idle)",
+        "What the device did on its own: names its idle baseline saw, and names first seen before the visit mark, whose traffic did not grow with the visit. Not counted in findings 1 to 3; each says what was compared.",
+        &r.background,
+    );
+    group(
+        out,
+        page,
         "os-background",
         "OS background traffic",
         "The device's own traffic (connectivity checks, updates, browser services), not caused by the site and not counted in the findings.",
@@ -401,6 +409,9 @@ fn metadata(out: &mut String, r: &Report) {
     let s = &r.session;
     out.push_str("<h2 id=\"evidence\">Session and evidence</h2><dl class=\"meta\">");
     dd(out, "Session", &format!("{} — {}", s.id, e(&s.label)));
+    if let Some(t) = super::md::baseline_line(s) {
+        dd(out, "Baseline", &e(&t));
+    }
     dd(out, "sporfri version", &e(&r.meta.sporfri_version));
     let sig = &r.meta.signatures;
     let mut sigs = format!(
@@ -532,6 +543,9 @@ pub fn render(r: &Report) -> String {
         r.summary.tracking_free,
         e(&r.summary.headline)
     );
+    if let Some(t) = super::md::baseline_line(s) {
+        let _ = write!(out, "<p class=\"baseline\">{}</p>", e(&t));
+    }
     let page = Page::of(r);
     out.push_str("<h2 id=\"verdict\">Verdict: findings</h2>");
     for f in &r.findings {

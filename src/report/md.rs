@@ -170,6 +170,9 @@ fn header(out: &mut String, r: &Report) {
         e(&s.label),
         e(&r.summary.headline)
     );
+    if let Some(t) = baseline_line(s) {
+        let _ = writeln!(out, "\n{}", e(&t));
+    }
     let _ = writeln!(out, "\n## Verdict");
     for f in &r.findings {
         finding(out, f);
@@ -223,6 +226,13 @@ fn tables(out: &mut String, r: &Report) {
     cookies_and_requests(out, r);
     let _ = writeln!(
         out,
+        "\n## Background (seen while idle)\n\nWhat the device did on its own: names its idle \
+         baseline saw, and names first seen before the visit mark, whose traffic did not grow \
+         with the visit. Not counted in findings 1 to 3:"
+    );
+    items(out, &r.background);
+    let _ = writeln!(
+        out,
         "\n## OS background traffic\n\nThe device's own traffic, not caused by the site:"
     );
     items(out, &r.os_background);
@@ -241,6 +251,9 @@ fn metadata(out: &mut String, r: &Report) {
     let s = &r.session;
     let _ = writeln!(out, "\n## Session and evidence\n");
     let _ = writeln!(out, "- sporfri version: {}", e(&r.meta.sporfri_version));
+    if let Some(t) = baseline_line(s) {
+        let _ = writeln!(out, "- baseline: {}", e(&t));
+    }
     let sig = &r.meta.signatures;
     let _ = writeln!(out, "- attribution: {}", e(&super::describe(sig)));
     let _ = writeln!(
@@ -322,4 +335,14 @@ pub fn render(r: &Report) -> String {
     tables(&mut out, r);
     metadata(&mut out, r);
     out
+}
+
+/// `Compared with baseline 3 "idle" (...)`, or that the session is a baseline itself.
+pub(super) fn baseline_line(s: &super::SessionInfo) -> Option<String> {
+    if s.baseline {
+        return Some("This session is an idle baseline (the device on its own).".to_owned());
+    }
+    s.against_text
+        .as_ref()
+        .map(|t| format!("Compared with {t}."))
 }

@@ -18,6 +18,7 @@ mod esc;
 mod evidence;
 mod finding;
 pub mod html;
+mod idle;
 pub mod json;
 pub mod localtime;
 pub mod md;
@@ -28,6 +29,7 @@ pub mod survey_html;
 mod survey_matrix;
 pub mod survey_text;
 mod svg;
+mod tracking;
 mod verdict;
 
 #[cfg(test)]
@@ -41,13 +43,12 @@ use serde::Serialize;
 
 use crate::attribute::{Blocked, Category, Hidden, Party};
 use crate::session::{
-    ContactRecord, DeviceRecord, Evidence, MarkKind, Phase, SessionId, SessionState, SessionStats,
-    Source,
+    Against, Background, ContactRecord, DeviceRecord, Evidence, MarkKind, Phase, SessionId,
+    SessionState, SessionStats, Source,
 };
 
 pub use build::{build, build_with_requests, site_info};
 pub use evidence::ViaEvidence;
-pub use finding::{REPORT_TRACKING_CATEGORIES, is_tracking};
 pub use meta::{
     AttributedWith, LayerInfo, Meta, SignatureInfo, SiteSource, builtin_signatures, describe,
     describe_set, files_sha256,
@@ -55,12 +56,17 @@ pub use meta::{
 pub use requests::{
     CookieRow, CookiesAndRequests, MAX_REPORT_REQUESTS_PER_PARTY, PartyRequests, RequestRow,
 };
+pub use tracking::{REPORT_TRACKING_CATEGORIES, is_tracking};
 pub use verdict::findings;
 
 /// Version of the report's JSON shape; bumped when a field changes meaning or disappears.
 /// 2: `meta.signatures` names the set the contacts were attributed with (stored with the
 /// session), no longer the files loaded when rendering; the diff's `meta` moved into each side.
-pub const REPORT_VERSION: u32 = 2;
+/// 3: idle baselines and the visit mark (issue 18): third parties seen while idle or before the
+/// visit are no longer counted in findings 1 to 3 and `summary.third_party_contacts` but listed
+/// under `background`; `session.baseline`/`against`, `summary.background_contacts`, ...,
+/// items' `background`/`in_baseline`/`also_seen_while_idle`, diff rows' `background_a`/`_b`.
+pub const REPORT_VERSION: u32 = 3;
 
 /// An instant in UTC and in Copenhagen local time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,6 +104,13 @@ pub struct SessionInfo {
     pub device_filter: Vec<String>,
     /// Counters of the recording.
     pub stats: SessionStats,
+    /// This session is an idle baseline (the device on its own).
+    pub baseline: bool,
+    /// The baseline it was compared with, as chosen when recorded (`null`: a baseline, or a
+    /// session recorded before baselines existed).
+    pub against: Option<Against>,
+    /// [`SessionInfo::against`] in one line, with the baseline's age.
+    pub against_text: Option<String>,
 }
 
 /// One mark with its time.
@@ -236,12 +249,19 @@ pub struct Item {
     pub blocked: Option<Blocked>,
     /// The public name resolved to a private or loopback address.
     pub resolved_private: bool,
+    /// Listed apart as background: seen while idle, or before the visit mark.
+    pub background: Option<Background>,
+    /// The idle baseline saw the name (or its service).
+    pub in_baseline: bool,
+    /// Seen while idle (or before the visit), but its traffic grew strongly: counted.
+    pub also_seen_while_idle: bool,
 }
 
 /// The session at a glance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Summary {
-    /// No third-party contact was observed (the caveats still apply).
+    /// No third-party contact was observed (the caveats still apply), and none of a tracking
+    /// category was set apart as seen while idle or before the visit mark.
     pub tracking_free: bool,
     /// One sentence for the top of the report.
     pub headline: String,
@@ -265,6 +285,14 @@ pub struct Summary {
     pub unknown_contacts: usize,
     /// Contacts whose traffic was (partly) hidden.
     pub hidden_contacts: usize,
+    /// Contacts listed apart as background (seen while idle, or before the visit mark).
+    pub background_contacts: usize,
+    /// Third-party names among them: left out of findings 1 to 3.
+    pub background_third_party_contacts: usize,
+    /// Those first seen before the visit mark (and not in the baseline).
+    pub before_visit_contacts: usize,
+    /// Seen while idle, but their traffic grew during the visit: counted, marked.
+    pub also_seen_while_idle_contacts: usize,
 }
 
 /// One organisation's contacts.
@@ -350,7 +378,11 @@ pub struct Report {
     pub organisations: Vec<OrgRow>,
     /// The same contacts by category.
     pub categories: Vec<CategoryRow>,
-    /// The operating system's own traffic, apart.
+    /// What the device did on its own (issue 18): names its idle baseline saw, and names first
+    /// seen before the visit mark, whose traffic did not grow with the visit. Not counted in
+    /// findings 1 to 3.
+    pub background: Vec<Item>,
+    /// The operating system's own traffic, apart (those not already under `background`).
     pub os_background: Vec<Item>,
     /// Names the browser or OS contacts on its own that sites also embed, apart: neither
     /// counted as third parties nor dropped.

@@ -202,3 +202,179 @@ fn private_addresses_are_noted_not_hidden() {
             .any(|c| c.contains("resolved to private or loopback addresses"))
     );
 }
+
+/// Issue 18: a third party seen while idle is background: not in findings 1-3 nor the summary's
+/// third parties, listed apart with the rates compared; one that grew stays, marked; the
+/// caveats name the baseline and the tracking name subtracted.
+#[test]
+fn names_seen_while_idle_are_background_and_named_in_the_caveats() {
+    use crate::session::{
+        Activity, Against, Background, BaselineRef, Choice, IdleMatch, MarkKind, MatchBy,
+    };
+    let mut s = session(&[(50, MarkKind::ConsentRejected)], Some("x.dk"));
+    s.against = Some(Against {
+        choice: Choice::Named,
+        baseline: Some(BaselineRef {
+            id: 3,
+            label: "idle".into(),
+            devices: vec!["02:00:00:00:00:01".into()],
+            started: s.started,
+            ended: s.started,
+            forced: false,
+        }),
+        max_age_days: 7,
+        refused: None,
+    });
+    let m = |grew| IdleMatch {
+        by: MatchBy::Name,
+        name: String::new(),
+        idle: Activity {
+            flows: 1,
+            bytes: 100,
+        },
+        idle_ms: 60_000,
+        visit: Activity {
+            flows: 1,
+            bytes: 100,
+        },
+        visit_ms: 30_000,
+        grew,
+    };
+    let mut idle = contact(
+        "app-measurement.example",
+        Party::Third,
+        Some(Category::Analytics),
+        Phase::BeforeConsent,
+        1,
+        60,
+    );
+    idle.baseline.in_baseline = true;
+    idle.baseline.baseline_id = Some(3);
+    idle.baseline.idle = Some(m(false));
+    idle.baseline.background = Some(Background::SeenWhileIdle);
+    let mut grew = contact(
+        "cdn.example",
+        Party::Third,
+        Some(Category::Cdn),
+        Phase::BeforeConsent,
+        2,
+        60,
+    );
+    grew.baseline.in_baseline = true;
+    grew.baseline.idle = Some(m(true));
+    grew.baseline.also_seen_while_idle = true;
+    let mut later = idle.clone();
+    later.name = "later.example".into();
+    later.phase = Phase::ConsentRejected;
+    let page = contact(
+        "ga.example",
+        Party::Third,
+        Some(Category::Analytics),
+        Phase::BeforeConsent,
+        3,
+        4,
+    );
+    let r = build(&s, &[idle, grew, later, page], None, Meta::current(vec![]));
+    let f = |k: &str| r.findings.iter().find(|f| f.key == k).unwrap();
+    let names = |f: &Finding| f.items.iter().map(|i| i.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(f("before-consent")), ["cdn.example", "ga.example"]);
+    assert!(
+        f("before-consent")
+            .statement
+            .contains("1 further third-party name was seen while the device was idle")
+    );
+    // Still in use after the reject, and grown: counted; the idle one is not.
+    assert_eq!(names(f("after-reject")), ["cdn.example"]);
+    assert!(
+        f("after-reject")
+            .statement
+            .contains("Background (seen while idle)")
+    );
+    assert_eq!(names(f("undeclared")), ["cdn.example", "ga.example"]);
+    let bg: Vec<&str> = r.background.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(bg, ["app-measurement.example", "later.example"]);
+    let detail = r.background[0].detail.as_deref().unwrap();
+    assert!(detail.starts_with("seen while idle: baseline 3 saw this name (idle: 1 flow, 100 B in 60.0 s; here: 1 flow, 100 B in 30.0 s)"), "{detail}");
+    let cdn = f("before-consent")
+        .items
+        .iter()
+        .find(|i| i.name == "cdn.example")
+        .unwrap();
+    assert!(cdn.also_seen_while_idle);
+    assert!(
+        cdn.detail
+            .as_deref()
+            .unwrap()
+            .starts_with("also seen while idle")
+    );
+    assert_eq!(
+        (
+            r.summary.third_party_contacts,
+            r.summary.background_contacts,
+            r.summary.background_third_party_contacts,
+            r.summary.also_seen_while_idle_contacts
+        ),
+        (2, 2, 2, 1)
+    );
+    assert!(
+        r.summary
+            .headline
+            .contains("2 third-party name(s) seen while the device was idle (baseline 3)"),
+        "{}",
+        r.summary.headline
+    );
+    let caveats = r.caveats.join("\n");
+    assert!(
+        caveats.contains("Compared with baseline 3 \"idle\" (named"),
+        "{caveats}"
+    );
+    assert!(caveats.contains("2 name(s) of a tracking category were seen while the device was idle (or before the visit) and are not counted in findings 1 to 3: app-measurement.example, later.example"), "{caveats}");
+    assert!(
+        r.organisations
+            .iter()
+            .all(|o| !o.names.contains(&"later.example".to_owned()))
+    );
+    assert_eq!(r.contacts.len(), 4, "nothing dropped");
+    assert!(super::md::render(&r).contains("## Background (seen while idle)"));
+    assert!(super::html::render(&r).contains("Compared with baseline 3"));
+}
+
+/// Issue 18: trackers set apart as seen while idle never make a session "tracking-free" (the
+/// visit may have used them too); other third parties set apart do not stand in its way.
+#[test]
+fn trackers_seen_while_idle_are_not_called_tracking_free() {
+    use crate::session::{Background, MarkKind};
+    let s = session(&[(50, MarkKind::Visit)], Some("x.dk"));
+    let apart = |name: &str, category| {
+        let mut c = contact(
+            name,
+            Party::Third,
+            Some(category),
+            Phase::BeforeConsent,
+            1,
+            60,
+        );
+        c.baseline.before_visit = true;
+        c.baseline.background = Some(Background::BeforeVisit);
+        c
+    };
+    let cdn = apart("cdn.example", Category::Cdn);
+    let free = build(&s, std::slice::from_ref(&cdn), None, Meta::current(vec![]));
+    assert!(free.summary.tracking_free, "{}", free.summary.headline);
+    let ga = apart("ga.example", Category::Analytics);
+    let r = build(&s, &[cdn, ga], None, Meta::current(vec![]));
+    assert_eq!(r.summary.third_party_contacts, 0);
+    assert!(!r.summary.tracking_free);
+    assert!(
+        r.summary
+            .headline
+            .starts_with("No third-party contact is counted in the findings, but this is not called tracking-free: 1 name(s) of a tracking category"),
+        "{}",
+        r.summary.headline
+    );
+    assert!(
+        r.caveats.iter().any(|c| c.contains(": ga.example.")),
+        "{:?}",
+        r.caveats
+    );
+}

@@ -39,6 +39,7 @@ fn mark_colour(k: MarkKind) -> (&'static str, &'static str) {
         MarkKind::ConsentAccepted => ("#1e8449", ""),
         MarkKind::Page => ("#444444", " stroke-dasharray=\"4 3\""),
         MarkKind::Note => ("#888888", " stroke-dasharray=\"1 3\""),
+        MarkKind::Visit => ("#1f618d", " stroke-dasharray=\"6 2\""),
     }
 }
 

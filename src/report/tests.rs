@@ -59,6 +59,7 @@ pub(super) fn contact(
             via: Some(crate::observation::Via::Dns),
             flow: None,
         }],
+        baseline: Default::default(),
     }
 }
 

@@ -10,12 +10,15 @@ use std::collections::BTreeSet;
 
 use super::attempts::{background_sentence, blocked_clause};
 use super::finding::{finding, item, org_key, word};
+use super::idle::idle_sentence;
 use super::{Finding, FindingStatus, Item, SiteInfo};
 use crate::attribute::{Category, Party};
 use crate::session::{ContactRecord, MarkKind, Phase, Session};
 
+/// A third party the findings count: not seen while idle, not first seen before the visit
+/// mark (those are listed apart as background, issue 18).
 fn third(c: &ContactRecord) -> bool {
-    c.attribution.party == Party::Third
+    c.attribution.party == Party::Third && c.baseline.background.is_none()
 }
 
 /// Findings 1 to 5 for `session`. `site` is the profile as loaded for the report (`None` when
@@ -109,6 +112,7 @@ fn before_consent(session: &Session, contacts: &[ContactRecord]) -> Finding {
         .filter(|c| c.phase == Phase::BeforeConsent)
         .collect();
     s.push_str(&background_sentence(&maybe));
+    s.push_str(&idle_sentence(&maybe));
     f.statement = s;
     f
 }
@@ -163,6 +167,7 @@ fn after_reject(session: &Session, contacts: &[ContactRecord]) -> Finding {
         .filter(|c| c.phase == Phase::ConsentRejected)
         .collect();
     f.statement.push_str(&background_sentence(&maybe));
+    f.statement.push_str(&idle_sentence(&maybe));
     f
 }
 
@@ -209,6 +214,8 @@ fn undeclared(session: &Session, contacts: &[ContactRecord], site: Option<&SiteI
         blocked_clause(&f.items),
         f.declared.len()
     ));
+    let all: Vec<&ContactRecord> = contacts.iter().collect();
+    s.push_str(&idle_sentence(&all));
     f.statement = s;
     f
 }

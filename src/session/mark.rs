@@ -20,6 +20,9 @@ pub enum MarkKind {
     Page,
     /// A free note.
     Note,
+    /// The tester opened the service under test: contacts first seen before it are "before
+    /// the visit" (the device on its own), and findings 1 to 3 count from it (issue 18).
+    Visit,
 }
 
 impl MarkKind {
@@ -30,6 +33,7 @@ impl MarkKind {
             MarkKind::ConsentRejected => "consent-rejected",
             MarkKind::Page => "page",
             MarkKind::Note => "note",
+            MarkKind::Visit => "visit",
         }
     }
 }
@@ -49,8 +53,9 @@ impl FromStr for MarkKind {
             "consent-rejected" => Ok(MarkKind::ConsentRejected),
             "page" => Ok(MarkKind::Page),
             "note" => Ok(MarkKind::Note),
+            "visit" => Ok(MarkKind::Visit),
             _ => Err(format!(
-                "unknown mark {s:?}: use consent-accepted, consent-rejected, page or note"
+                "unknown mark {s:?}: use consent-accepted, consent-rejected, page, note or visit"
             )),
         }
     }
@@ -100,10 +105,18 @@ pub fn phase_at(marks: &[Mark], ts: Timestamp) -> Phase {
         .filter_map(|m| match m.kind {
             MarkKind::ConsentAccepted => Some(Phase::ConsentAccepted),
             MarkKind::ConsentRejected => Some(Phase::ConsentRejected),
-            MarkKind::Page | MarkKind::Note => None,
+            MarkKind::Page | MarkKind::Note | MarkKind::Visit => None,
         })
         .last()
         .unwrap_or(Phase::BeforeConsent)
+}
+
+/// The instant the tester opened the service: the first visit mark, if any.
+pub fn visit_at(marks: &[Mark]) -> Option<Timestamp> {
+    marks
+        .iter()
+        .find(|m| m.kind == MarkKind::Visit)
+        .map(|m| m.ts)
 }
 
 /// When a mark given on the command line happens.

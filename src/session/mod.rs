@@ -5,6 +5,7 @@
 //! I/O and reads no clock: every instant comes from a packet or from the caller. `store/`
 //! persists what it produces.
 
+mod baseline;
 mod evidence;
 mod mark;
 mod publish;
@@ -13,7 +14,10 @@ mod record;
 mod recorder;
 mod request;
 pub mod ts;
+mod visit;
 
+#[cfg(test)]
+mod baseline_tests;
 #[cfg(test)]
 mod evidence_tests;
 #[cfg(test)]
@@ -25,16 +29,24 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(test)]
+pub(crate) use baseline::FACT_FIELDS;
+pub use baseline::{
+    Activity, Against, Background, BaselineFacts, BaselineRef, Choice, DEFAULT_MAX_AGE_DAYS,
+    GROWTH_FACTOR, IdleBaseline, IdleMatch, Judge, MIN_EXTRA_BYTES, MIN_EXTRA_FLOWS, MatchBy,
+    devices_of, grew, resettle,
+};
 pub use evidence::{
     ALL_VIAS, Evidence, EvidenceBook, EvidenceKind, MAX_EARLY_EVIDENCE, MAX_EVIDENCE,
     MAX_PENDING_HELLOS, parse_via,
 };
-pub use mark::{Mark, MarkKind, MarkSpec, MarkTime, Phase, phase_at};
+pub use mark::{Mark, MarkKind, MarkSpec, MarkTime, Phase, phase_at, visit_at};
 pub use reattribute::reattribute;
 pub(crate) use record::quote;
 pub use record::{CSV_HEADER, ContactRecord, csv_row};
 pub use recorder::{MAX_PENDING_EVIDENCE, MAX_REQUESTS, Recorder};
 pub use request::{CookieSet, REQUEST_CSV_HEADER, RequestEntry, request_csv_row};
+pub use visit::BaselinePlan;
 
 use crate::attribute::SignatureSet;
 use crate::observation::DeviceId;
@@ -178,6 +190,13 @@ pub struct Session {
     pub stats: SessionStats,
     /// Wall-clock times of the run.
     pub run: RunTimes,
+    /// This session is an idle baseline: the device left alone, to compare test sessions with.
+    #[serde(default)]
+    pub baseline: bool,
+    /// The baseline this test session is compared with, as chosen when it was recorded
+    /// (`None` for a baseline, and for sessions recorded before baselines existed).
+    #[serde(default)]
+    pub against: Option<Against>,
     /// Where the session came from when it was imported from a bundle (`sessions import`);
     /// `None` for a session recorded into this database.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -217,6 +236,8 @@ impl Session {
             devices: Vec::new(),
             stats: SessionStats::default(),
             run: RunTimes::default(),
+            baseline: false,
+            against: None,
             imported: None,
         }
     }
@@ -224,6 +245,11 @@ impl Session {
     /// The consent phase at `ts` (the last consent mark at or before it).
     pub fn phase_at(&self, ts: Timestamp) -> Phase {
         phase_at(&self.marks, ts)
+    }
+
+    /// The instant the tester opened the service (the first visit mark).
+    pub fn visit(&self) -> Option<Timestamp> {
+        visit_at(&self.marks)
     }
 
     /// Add a mark, keeping marks in time order (a mark at the same instant goes after).

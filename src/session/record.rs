@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Evidence, Phase, SessionId, ts};
+use super::{BaselineFacts, Evidence, Phase, SessionId, ts};
 use crate::attribute::{Attribution, Blocked};
 use crate::contact::{BlockedAnswer, Contact, Scope};
 use crate::observation::{Ech, Proto};
@@ -75,6 +75,10 @@ pub struct ContactRecord {
     /// Observations behind this contact: the first of each way it was seen and of each kind,
     /// and the first few in time order (at most [`super::MAX_EVIDENCE`]), in time order.
     pub evidence: Vec<Evidence>,
+    /// What the session's idle baseline and visit mark say of it (issue 18): `in_baseline`,
+    /// `baseline_id`, `before_visit`, `background`, `also_seen_while_idle`, ...
+    #[serde(flatten)]
+    pub baseline: BaselineFacts,
 }
 
 impl ContactRecord {
@@ -124,6 +128,7 @@ impl ContactRecord {
             blocked_answer: c.blocked_answer.clone(),
             attribution: c.attribution.clone(),
             evidence,
+            baseline: BaselineFacts::default(),
         }
     }
 
@@ -174,6 +179,11 @@ pub const CSV_HEADER: &[&str] = &[
     "blocked",
     "blocked_answer",
     "evidence",
+    "in_baseline",
+    "baseline_id",
+    "before_visit",
+    "background",
+    "also_seen_while_idle",
 ];
 
 /// One CSV row (already quoted, no line end) for `r`, columns as [`CSV_HEADER`]. Lists are
@@ -239,6 +249,17 @@ pub fn csv_row(r: &ContactRecord) -> String {
             .map(BlockedAnswer::summary)
             .unwrap_or_default(),
         evidence.join("; "),
+        r.baseline.in_baseline.to_string(),
+        r.baseline
+            .baseline_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        r.baseline.before_visit.to_string(),
+        r.baseline
+            .background
+            .map(|b| b.as_str().to_owned())
+            .unwrap_or_default(),
+        r.baseline.also_seen_while_idle.to_string(),
     ];
     cells.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",")
 }

@@ -5,8 +5,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::evidence::EvidenceBook;
+use super::visit::{BaselinePlan, VisitTally};
 use super::{
-    Batch, CaptureStats, ContactRecord, DeviceRecord, Mark, MarkSpec, RequestEntry, Session,
+    Batch, CaptureStats, ContactRecord, DeviceRecord, Judge, Mark, MarkSpec, RequestEntry, Session,
     SessionState,
 };
 use crate::attribute::{Attribution, Attributor, SignatureSet};
@@ -49,6 +50,10 @@ pub struct Recorder {
     pub(super) request_limit: usize,
     /// What the attributor was loaded from, until the store has it.
     unstored_signatures: Option<SignatureSet>,
+    /// The idle baseline compared with (issue 18); `None` for a baseline or without one.
+    baseline: Option<BaselinePlan>,
+    /// Flows of each contact since the visit mark.
+    visit: VisitTally,
     /// Contacts to tell a live run's subscribers about (`None`: not published live).
     pub(super) live: Option<Box<super::publish::Publication>>,
 }
@@ -79,8 +84,18 @@ impl Recorder {
             dirty: false,
             pending_requests: Vec::new(),
             request_limit: MAX_REQUESTS,
+            baseline: None,
+            visit: VisitTally::default(),
             live: None,
         }
+    }
+
+    /// Compare the session with an idle baseline as `plan` says (the command line loads the
+    /// candidates from the store); the session stores the choice.
+    pub fn with_baseline(mut self, plan: BaselinePlan) -> Recorder {
+        self.session.against = Some(plan.against(&[]));
+        self.baseline = Some(plan);
+        self
     }
 
     /// The session as recorded so far.
@@ -141,6 +156,7 @@ impl Recorder {
         }
         let touched = self.contacts.observe(obs);
         self.evidence.attach(obs, touched);
+        self.visit.attach(obs, touched, self.session.visit());
         if let Some(live) = self.live.as_mut() {
             live.touch(touched);
         }
@@ -272,10 +288,7 @@ impl Recorder {
         }
         let all = self.contacts.attributed(&self.attributor);
         let requests = self.take_requests(&all);
-        for c in &all {
-            let evidence = self.evidence.of(c.device, &c.name).to_vec();
-            let phase = self.session.phase_at(c.first_seen);
-            let rec = ContactRecord::new(self.session.id, phase, c, evidence);
+        for rec in self.judged(&all) {
             if self.committed.get(&rec.key()) != Some(&rec) {
                 changed.push(rec);
             }
@@ -290,6 +303,44 @@ impl Recorder {
             signatures: self.unstored_signatures.clone(),
             durable,
         }
+    }
+
+    /// Every contact as the store gets it now: attributed, then compared with the baseline
+    /// and the visit mark (what `replay --label` prints).
+    pub fn records(&mut self) -> Vec<ContactRecord> {
+        let all = self.contacts.attributed(&self.attributor);
+        self.judged(&all)
+    }
+
+    /// The records of `all`, with what the baseline and the visit mark say of each.
+    fn judged(&mut self, all: &[crate::contact::Contact]) -> Vec<ContactRecord> {
+        let visit = self.session.visit();
+        let mut records: Vec<ContactRecord> = all
+            .iter()
+            .map(|c| {
+                let evidence = self.evidence.of(c.device, &c.name).to_vec();
+                let phase = self.session.phase_at(c.first_seen);
+                let mut rec = ContactRecord::new(self.session.id, phase, c, evidence);
+                if visit.is_some() {
+                    rec.baseline.since_visit = Some(self.visit.of(c.device, &c.name));
+                }
+                rec
+            })
+            .collect();
+        if let Some(plan) = &mut self.baseline {
+            plan.decide(&records);
+            self.session.against = Some(plan.against(&records));
+        }
+        let plan = self.baseline.as_ref();
+        Judge {
+            baseline: plan.and_then(BaselinePlan::baseline),
+            forced: plan.is_some_and(BaselinePlan::forced),
+            visit,
+            started: self.session.started,
+            now: self.last_packet.or(self.session.started),
+        }
+        .apply(&mut records);
+        records
     }
 
     /// Pending requests, attributed as their contact is (which knows CNAME cloaking) when the

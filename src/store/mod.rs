@@ -13,6 +13,9 @@
 //! | `'a'` id(u64 BE)                            | [`SignatureSet`] as JSON (schema 3) |
 //! | `'l'` device                                | the tester's label for a device    |
 //!
+//! Schema 4 adds fields to the session record (`baseline`, `against`) and the contact record
+//! (`in_baseline`, `baseline_id`, ...; issue 18), read with their defaults from older records.
+//!
 //! A session travels to another database as a [`Bundle`] (`sessions export --bundle`, `sessions
 //! import`): read whole and checked first, then written in one batch like a recorder's.
 //!
@@ -23,6 +26,7 @@
 //! loses at most about a second. The directory is 0700 and its files 0600: the database holds
 //! metadata only, but it is still a record of what someone did.
 
+mod baseline;
 pub mod bundle;
 #[cfg(test)]
 mod bundle_tests;
@@ -43,13 +47,14 @@ use crate::session::{
 };
 use crate::time::Timestamp;
 
+pub use baseline::BaselineRequest;
 pub use bundle::{Bundle, BundleError, BundleHeader};
 pub use fs::default_path;
 pub use import::{ImportError, recording};
 pub use writer::BatchWriter;
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 /// Longest wall time between two background syncs while recording.
 pub const SYNC_EVERY: Duration = Duration::from_millis(250);
 
@@ -69,6 +74,10 @@ const MIGRATIONS: &[fn(&sled::Db) -> sled::Result<()>] = &[
     |_| Ok(()),
     // 2 → 3: what a session was attributed with under 'a'; an older session has none, and its
     // report says so.
+    |_| Ok(()),
+    // 3 → 4: sessions say whether they are idle baselines and which baseline they were compared
+    // with, contacts what it said of them (issue 18); the fields default to "not a baseline",
+    // "no baseline chosen" and "not compared", which is what an older session is.
     |_| Ok(()),
 ];
 
@@ -135,6 +144,28 @@ pub enum StoreError {
     /// No session with this id.
     #[error("no session {0} (see `sporfri sessions list`)")]
     NoSession(SessionId),
+    /// `--against ID` names a session that is not a baseline.
+    #[error(
+        "session {0} is not an idle baseline: record one with --baseline, or make it one with \
+         `sporfri sessions baseline {0}`"
+    )]
+    NotBaseline(SessionId),
+    /// `--against ID` names a baseline still being recorded.
+    #[error("baseline session {0} is still being recorded: end it first")]
+    BaselineRecording(SessionId),
+    /// `--against ID` names a baseline of another device.
+    #[error(
+        "baseline session {id} was recorded on {baseline}, not on {session}: record a baseline \
+         of this device, or pass --force to compare with it anyway"
+    )]
+    OtherDevice {
+        /// The baseline session.
+        id: SessionId,
+        /// Its devices.
+        baseline: String,
+        /// The new session's devices.
+        session: String,
+    },
     /// No session is being recorded.
     #[error("no session is being recorded: start one with `sporfri replay --label` or live")]
     NoRecording,

@@ -57,6 +57,7 @@ pub(super) fn contact(session: SessionId, name: &str) -> ContactRecord {
         blocked_answer: None,
         attribution: Attribution::unknown(),
         evidence: vec![],
+        baseline: Default::default(),
     }
 }
 
@@ -418,4 +419,114 @@ fn reopening_right_after_a_drop_in_the_same_process_waits_for_the_lock() {
         drop(store);
     }
     assert_eq!(Store::open(&path).unwrap().sessions().unwrap().len(), 10);
+}
+
+/// A session and contact recorded before baselines existed (schema 3): they read as "not a
+/// baseline", "no baseline chosen", "not compared".
+#[test]
+fn a_schema_3_database_reads_without_baselines() {
+    let (_dir, path) = dir("schema3");
+    {
+        let mut store = Store::open(&path).unwrap();
+        let s = store.create_session(session("old")).unwrap();
+        let c = contact(s.id, "x.example");
+        let mut json = serde_json::to_value(&s).unwrap();
+        let o = json.as_object_mut().unwrap();
+        o.remove("baseline");
+        o.remove("against");
+        store
+            .db
+            .insert(session_key(s.id), serde_json::to_vec(&json).unwrap())
+            .unwrap();
+        let mut json = serde_json::to_value(&c).unwrap();
+        for k in crate::session::FACT_FIELDS {
+            json.as_object_mut().unwrap().remove(k);
+        }
+        let bytes = serde_json::to_vec(&json).unwrap();
+        store.db.insert(contact_key(s.id, &c), bytes).unwrap();
+        store.db.insert(VERSION_KEY, &3u32.to_be_bytes()).unwrap();
+        store.db.flush().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), Some(4));
+    let s = store.session(1).unwrap();
+    assert!(!s.baseline && s.against.is_none());
+    let c = &store.contacts(1).unwrap()[0];
+    assert_eq!(c.baseline, crate::session::BaselineFacts::default());
+}
+
+#[test]
+fn baselines_are_marked_found_per_device_and_checked() {
+    use crate::session::SessionState;
+    let (_dir, path) = dir("baselines");
+    let mut store = Store::open(&path).unwrap();
+    let ended = |store: &mut Store, label: &str, device: &str| {
+        let mut s = store.create_session(session(label)).unwrap();
+        s.device_filter = vec![device.to_owned()];
+        s.state = SessionState::Ended;
+        store.write(&batch(&s, &["idle.example"], true)).unwrap();
+        s
+    };
+    let phone = "02:11:22:33:44:55";
+    let a = ended(&mut store, "idle 1", phone);
+    let b = ended(&mut store, "idle 2", phone);
+    let c = ended(&mut store, "other idle", "02:00:00:00:00:09");
+    let test = ended(&mut store, "test", phone);
+    // Not a baseline yet.
+    let e = store.idle_baseline(a.id).unwrap_err();
+    assert!(matches!(e, StoreError::NotBaseline(1)), "{e}");
+    assert!(e.to_string().contains("sporfri sessions baseline 1"), "{e}");
+    for id in [a.id, b.id, c.id] {
+        assert!(store.set_baseline(id, true).unwrap().baseline);
+    }
+    let latest: Vec<u64> = store
+        .latest_baselines()
+        .unwrap()
+        .iter()
+        .map(|b| b.reference.id)
+        .collect();
+    assert_eq!(latest, [c.id, b.id]);
+    // The default finds the phone's latest; a named baseline of another device is refused.
+    let plan = store
+        .baseline_plan(&BaselineRequest::Latest, &[phone.to_owned()], 7)
+        .unwrap()
+        .unwrap();
+    assert!(
+        plan.baseline().is_none(),
+        "chosen once a contact of the device is seen"
+    );
+    let named = |force| BaselineRequest::Named { id: c.id, force };
+    let e = store
+        .baseline_plan(&named(false), &[phone.to_owned()], 7)
+        .unwrap_err();
+    assert!(e.to_string().contains("pass --force"), "{e}");
+    let plan = store
+        .baseline_plan(&named(true), &[phone.to_owned()], 7)
+        .unwrap()
+        .unwrap();
+    assert!(plan.forced());
+    assert!(matches!(
+        store.baseline_plan(
+            &BaselineRequest::Named {
+                id: 99,
+                force: false
+            },
+            &[],
+            7
+        ),
+        Err(StoreError::NoSession(99))
+    ));
+    assert!(
+        store
+            .baseline_plan(&BaselineRequest::IsBaseline, &[], 7)
+            .unwrap()
+            .is_none()
+    );
+    // A baseline still recording is not used.
+    let mut rec = store.create_session(session("recording idle")).unwrap();
+    rec.baseline = true;
+    store.write(&batch(&rec, &[], true)).unwrap();
+    let e = store.idle_baseline(rec.id).unwrap_err();
+    assert!(matches!(e, StoreError::BaselineRecording(_)), "{e}");
+    assert!(!store.set_baseline(test.id, false).unwrap().baseline);
 }

@@ -112,6 +112,8 @@ pub struct ViewState {
     pub hide_first: bool,
     /// Hide the phone's own background rows.
     pub hide_os: bool,
+    /// Hide rows seen while idle (in the baseline) or before the visit mark.
+    pub hide_baseline: bool,
     /// Only this device's contacts.
     pub follow: Option<String>,
     /// Only rows whose name, org, service or category contain this (lower case).
@@ -288,6 +290,9 @@ impl Model {
         if ui.hide_os && a.party == Party::OsBackground {
             return false;
         }
+        if ui.hide_baseline && r.record.baseline.background.is_some() {
+            return false;
+        }
         if ui.follow.as_ref().is_some_and(|d| *d != r.record.device) {
             return false;
         }
@@ -336,6 +341,16 @@ impl Model {
         d.sort();
         d.dedup();
         d
+    }
+
+    /// Third parties the findings would count: those seen while idle are background.
+    pub fn third_parties(&self) -> usize {
+        self.rows
+            .values()
+            .filter(|r| {
+                r.record.attribution.party == Party::Third && r.record.baseline.background.is_none()
+            })
+            .count()
     }
 
     /// Contacts whose traffic was (partly) hidden, by kind word.

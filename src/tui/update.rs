@@ -152,6 +152,7 @@ fn action_key(model: &mut Model, code: KeyCode) -> Option<Vec<Effect>> {
         }
         KeyCode::Char('a') => mark(model, MarkKind::ConsentAccepted, None),
         KeyCode::Char('r') => mark(model, MarkKind::ConsentRejected, None),
+        KeyCode::Char('v') => mark(model, MarkKind::Visit, None),
         KeyCode::Char('p') => open_prompt(model, PromptKind::Page),
         KeyCode::Char('m') => open_prompt(model, PromptKind::Note),
         KeyCode::Char('n') => open_prompt(model, PromptKind::NewSession),
@@ -197,6 +198,11 @@ fn action_key(model: &mut Model, code: KeyCode) -> Option<Vec<Effect>> {
         KeyCode::Char('o') => {
             ui.hide_os = !ui.hide_os;
             model.status = shown_word("OS background", ui.hide_os);
+            Vec::new()
+        }
+        KeyCode::Char('b') => {
+            ui.hide_baseline = !ui.hide_baseline;
+            model.status = shown_word("background (seen while idle)", ui.hide_baseline);
             Vec::new()
         }
         KeyCode::Char('g') => {

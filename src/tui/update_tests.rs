@@ -474,3 +474,28 @@ fn unreadable_quic_raises_the_hidden_warning() {
         "{text}"
     );
 }
+
+#[test]
+fn v_marks_the_visit() {
+    let mut m = model();
+    assert_eq!(
+        press(&mut m, KeyCode::Char('v')),
+        vec![Effect::StoreMark(MarkKind::Visit, None)]
+    );
+}
+
+#[test]
+fn b_hides_and_shows_what_was_seen_while_idle() {
+    let mut m = model();
+    let mut idle = rec("dev-b", "idle.example", 5, Party::Third, Some("Idle Inc"));
+    idle.baseline.background = Some(crate::session::Background::SeenWhileIdle);
+    update(&mut m, Msg::Contacts(vec![idle]));
+    // Background is not counted as a third party the visit caused.
+    assert_eq!(m.third_parties(), 2);
+    assert!(names(&m).contains(&"idle.example".to_owned()));
+    assert!(press(&mut m, KeyCode::Char('b')).is_empty());
+    assert!(!names(&m).contains(&"idle.example".to_owned()));
+    assert!(m.status.contains("hidden"), "{}", m.status);
+    press(&mut m, KeyCode::Char('b'));
+    assert!(names(&m).contains(&"idle.example".to_owned()));
+}

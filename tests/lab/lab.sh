@@ -6,7 +6,7 @@
 #                        [--blocker none|pihole] [SCENARIO...]
 #                                         capture SCENARIOs (default: home login)
 #   tests/lab/lab.sh matrix [--out DIR]   every capture the project keeps (captures/README.md) and
-#                                         .ci/lab checks: both browsers, home and login on the
+#                                         .ci/lab checks: both browsers, idle, home and login on the
 #                                         default variant, home on --net private and --blocker pihole
 #   tests/lab/lab.sh cleanup              remove what an interrupted run left behind
 #
@@ -22,8 +22,11 @@
 #   home    http://borger.test/              typed bare name: plain-HTTP landing page, then the
 #                                            portal's front page and its third parties
 #   login   https://www.borger.test/log-ind/  a log-in page with fewer third parties
+#   idle    about:blank                      the idle baseline (issue 18): a fresh browser on a
+#                                            blank page for LAB_IDLE_S (10) seconds, no site
 #
-# For each scenario DIR gets lab-borger-SCENARIO[-firefox][-private][-pihole].pcapng (captured on
+# For each scenario DIR gets lab-borger-SCENARIO[-firefox][-private][-pihole].pcapng (the idle
+# baseline: lab-idle[-firefox][-private][-pihole].pcapng) (captured on
 # the link between the phone and the internet, where an access point sees it; the browser's TLS
 # key log is injected into it as a pcapng Decryption Secrets Block) and beside it: .keys, the same
 # key log as the browser wrote it (SSLKEYLOGFILE); .lab.tsv, the variant (engine and browser
@@ -65,6 +68,8 @@ VIRTUAL_TIME_MS=${LAB_VIRTUAL_TIME_MS:-10000}
 SETTLE_MS=${LAB_SETTLE_MS:-1500}
 BUDGET_MS=${LAB_BUDGET_MS:-15000}
 BROWSER_TIMEOUT_S=${LAB_BROWSER_TIMEOUT_S:-60}
+# the idle baseline: how long the fresh browser stays on about:blank
+IDLE_S=${LAB_IDLE_S:-10}
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -215,6 +220,7 @@ browse() {
 browse_chromium() {
   local url=$1 profile=$2 rc=0
   rm -rf "$profile" "$profile.keys"
+  [ "$url" = about:blank ] && { idle_chromium "$profile"; return; }
   # SSLKEYLOGFILE: Chromium appends the secrets of every TLS and QUIC connection (NSS key log)
   # shellcheck disable=SC2046
   ip netns exec "$NS_PHONE" env HOME="$WORK/home" SSLKEYLOGFILE="$profile.keys" setsid timeout -k 5 "$BROWSER_TIMEOUT_S" "$CHROMIUM" \
@@ -230,11 +236,35 @@ browse_chromium() {
   return "$rc"
 }
 
+# The idle baseline: Chromium started on about:blank (no virtual time, no --dump-dom, so it stays
+# open), ended after IDLE_S seconds of real time by the timeout's TERM - its expected end.
+idle_chromium() {
+  local profile=$1 rc=0
+  # shellcheck disable=SC2046
+  ip netns exec "$NS_PHONE" env HOME="$WORK/home" SSLKEYLOGFILE="$profile.keys" setsid timeout -s TERM -k 5 "$IDLE_S" "$CHROMIUM" \
+    --headless=new --no-sandbox --disable-background-networking --disable-component-update \
+    --no-first-run --no-default-browser-check --disable-sync --disable-gpu \
+    --disable-dev-shm-usage --user-data-dir="$profile" \
+    $(cat "$WORK/chrome-flags") about:blank \
+    >"$profile.out" 2>"$profile.err" &
+  local pid=$!
+  track "$pid" timeout
+  wait "$pid" || rc=$?
+  # 124: the timeout ended it, as intended
+  [ "$rc" = 124 ] && rc=0
+  # nothing was loaded: the page is the blank one
+  echo '<html><head></head><body></body></html>' >"$profile.dom.html"
+  : >>"$profile.keys"
+  return "$rc"
+}
+
 # Firefox ESR: a fresh profile (user.js from labconf.py, an NSS database trusting the lab CA),
 # started headless with Marionette and no page; marionette.py opens the URL as a user would type
 # it, waits until the page has settled, writes the DOM and quits Firefox.
 browse_firefox() {
-  local url=$1 profile=$2 expect=$3 rc=0
+  local url=$1 profile=$2 expect=$3 rc=0 settle=$SETTLE_MS budget=$BUDGET_MS
+  # the idle baseline: about:blank, "settled" only after IDLE_S seconds without anything loading
+  if [ "$url" = about:blank ]; then settle=$((IDLE_S * 1000)); budget=$(((IDLE_S + 10) * 1000)); fi
   rm -rf "$profile" "$profile.keys"
   mkdir -p "$profile"
   cp "$WORK/firefox-prefs.js" "$profile/user.js"
@@ -246,7 +276,7 @@ browse_firefox() {
   local pid=$!
   track "$pid" timeout
   ip netns exec "$NS_PHONE" timeout -k 5 "$BROWSER_TIMEOUT_S" "$PY" "$LAB/marionette.py" "$url" \
-    "$profile.dom.html" --expect "$expect" --settle-ms "$SETTLE_MS" --budget-ms "$BUDGET_MS" \
+    "$profile.dom.html" --expect "$expect" --settle-ms "$settle" --budget-ms "$budget" \
     2>>"$profile.err" || rc=$?
   if [ "$rc" = 0 ]; then
     wait "$pid" || rc=$?
@@ -260,6 +290,7 @@ browse_firefox() {
 scenario() {
   local name=$1 url=$2 out=$3 t0 attempt
   local base="$out/lab-borger-$name$(variant_suffix)"
+  [ "$name" = idle ] && base="$out/lab-idle$(variant_suffix)"
   local pcap="$base.pcapng"
   for attempt in 1 2; do
     t0=$(date +%s%N)
@@ -288,11 +319,14 @@ scenario() {
   # lab decryption: the key log beside the capture, and inside it (Decryption Secrets Block), so
   # that `sporfri replay` decrypts the file without --keylog
   local keys="$base.keys"
-  [ -s "$WORK/profile-$name.keys" ] || die "$name: $ENGINE wrote no key log"
+  # an idle browser may open no TLS connection at all (the lab answers its names NXDOMAIN)
+  [ -s "$WORK/profile-$name.keys" ] || [ "$name" = idle ] || die "$name: $ENGINE wrote no key log"
   cp "$WORK/profile-$name.keys" "$keys"
   chmod 644 "$keys"
-  editcap --inject-secrets "tls,$keys" "$pcap" "$pcap.tmp"
-  mv "$pcap.tmp" "$pcap"
+  if [ -s "$keys" ]; then
+    editcap --inject-secrets "tls,$keys" "$pcap" "$pcap.tmp"
+    mv "$pcap.tmp" "$pcap"
+  fi
   chmod 644 "$pcap"
   # dns-answers: the truth has the resolver's answers (blocked lines; captures made before the lab
   # recorded them have no such line)
@@ -309,6 +343,7 @@ landing_of() {
   case "$1" in
     home) echo "https://www.borger.test/" ;;
     login) echo "https://www.borger.test/log-ind/" ;;
+    idle) echo "about:blank" ;;
   esac
 }
 
@@ -332,7 +367,8 @@ url_of() {
   case "$1" in
     home) echo "http://borger.test/" ;;
     login) echo "https://www.borger.test/log-ind/" ;;
-    *) die "unknown scenario $1 (home, login)" ;;
+    idle) echo "about:blank" ;;
+    *) die "unknown scenario $1 (home, login, idle)" ;;
   esac
 }
 
@@ -390,7 +426,7 @@ main_matrix() {
   local engine t0
   for engine in chromium firefox; do
     t0=$(date +%s%N)
-    bash "$0" run --out "$out" --engine "$engine" home login
+    bash "$0" run --out "$out" --engine "$engine" idle home login
     bash "$0" run --out "$out" --engine "$engine" --net private home
     bash "$0" run --out "$out" --engine "$engine" --blocker pihole home
     log "matrix: $engine in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
@@ -402,5 +438,5 @@ case "${1:-}" in
   run) shift; main_run "$@" ;;
   matrix) shift; main_matrix "$@" ;;
   cleanup) cleanup ;;
-  *) sed -n '2,19p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,26p' "$0" >&2; exit 2 ;;
 esac

@@ -149,7 +149,8 @@ fn parse_variant(path: &Path) -> Variant {
     v
 }
 
-/// The lab captures to check: `lab-*.pcapng`, each with its `.lab.tsv` and `.truth.tsv`.
+/// The lab captures of a page visit to check: `lab-borger-*.pcapng`, each with its `.lab.tsv`
+/// and `.truth.tsv` (the idle baselines, `lab-idle*.pcapng`, are [`idle_capture`]'s).
 pub fn lab_captures() -> Vec<Capture> {
     let dir = lab_dir();
     let mut found: Vec<Capture> = std::fs::read_dir(&dir)
@@ -158,7 +159,7 @@ pub fn lab_captures() -> Vec<Capture> {
         .map(|e| e.path())
         .filter(|p| {
             let name = p.file_name().unwrap().to_string_lossy();
-            name.starts_with("lab-") && name.ends_with(".pcapng")
+            name.starts_with("lab-borger-") && name.ends_with(".pcapng")
         })
         .map(|path| {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -185,6 +186,29 @@ pub fn lab_captures() -> Vec<Capture> {
         dir.display()
     );
     found
+}
+
+/// The idle baseline of `engine` (`lab-idle.pcapng` for Chromium, `lab-idle-firefox.pcapng`):
+/// a fresh browser on about:blank, no site (issue 18).
+pub fn idle_capture(engine: &str) -> Capture {
+    let name = match engine {
+        "chromium" => "lab-idle.pcapng".to_owned(),
+        other => format!("lab-idle-{other}.pcapng"),
+    };
+    let path = lab_dir().join(&name);
+    assert!(
+        path.is_file(),
+        "{}: made by tests/lab/lab.sh run idle",
+        path.display()
+    );
+    let variant = parse_variant(&beside(&path, ".lab.tsv"));
+    assert_eq!(variant.engine, engine, "{name}");
+    Capture {
+        path,
+        name,
+        scenario: "idle".to_owned(),
+        variant,
+    }
 }
 
 /// One row of tests/lab/hosts.tsv.

@@ -12,8 +12,10 @@ use crate::attribute::Attributor;
 use crate::capture::{CaptureError, FileSource};
 use crate::control::Server;
 use crate::pipeline::{Pipeline, Recording};
-use crate::session::{Batch, ContactRecord, Mark, MarkSpec, Recorder, Session, Source};
-use crate::store::Store;
+use crate::session::{
+    Batch, ContactRecord, DEFAULT_MAX_AGE_DAYS, Mark, MarkSpec, Recorder, Session, Source,
+};
+use crate::store::{BaselineRequest, Store};
 use crate::time::Timestamp;
 use crate::tui::model::{Model, SourceInfo};
 use crate::tui::update::{Msg, update};
@@ -70,6 +72,8 @@ struct Driver {
     /// No packet is analysed until the tester resumes (space).
     paused: bool,
     last_ts: Option<Timestamp>,
+    /// The idle baseline of the next session recorded, and the age past which one is old.
+    baseline: (BaselineRequest, u32),
     /// How the capture ended, for the command's exit code.
     end: Arc<OnceLock<CaptureEnd>>,
 }
@@ -88,8 +92,20 @@ impl ReplayFeed {
     /// Open the capture, load signatures and, with a label, create the session in the database
     /// (fails before any terminal is touched).
     pub fn open(opts: ReplayOptions) -> Result<ReplayFeed, FeedError> {
+        ReplayFeed::open_with_baseline(opts, BaselineRequest::Latest, DEFAULT_MAX_AGE_DAYS)
+    }
+
+    /// [`ReplayFeed::open`] with the first recorded session's idle baseline as asked for
+    /// (`--baseline`, `--against`, `--no-baseline`); later sessions (`n`) are compared with the
+    /// latest baseline of their device, so a baseline recorded first is theirs.
+    pub fn open_with_baseline(
+        opts: ReplayOptions,
+        baseline: BaselineRequest,
+        max_age_days: u32,
+    ) -> Result<ReplayFeed, FeedError> {
         let attributor = attributor(&opts)?;
         let mut feed = ReplayFeed::with_attributor(opts, attributor, "", Vec::new())?;
+        feed.driver.baseline = (baseline, max_age_days);
         if let Some(label) = feed.driver.opts.label.clone() {
             feed.driver.new_session(&mut feed.pipeline, &label)?;
         }
@@ -122,6 +138,7 @@ impl ReplayFeed {
                 eof: false,
                 paused: false,
                 last_ts: None,
+                baseline: (BaselineRequest::Latest, DEFAULT_MAX_AGE_DAYS),
                 end: Arc::default(),
             },
         })
@@ -287,7 +304,7 @@ impl Driver {
             })?;
         self.open_store()?;
         self.end_session(p, &mut |_| true);
-        let session = Session::new(
+        let mut session = Session::new(
             label,
             self.opts.site.as_deref(),
             file_source(&self.opts.file, sha256),
@@ -295,8 +312,19 @@ impl Driver {
         let Some(store) = self.store.as_mut() else {
             return Ok(session);
         };
+        let (request, max_age) = std::mem::replace(
+            &mut self.baseline,
+            (BaselineRequest::Latest, DEFAULT_MAX_AGE_DAYS),
+        );
+        self.baseline.1 = max_age;
+        session.baseline = request == BaselineRequest::IsBaseline;
+        let plan = store.baseline_plan(&request, &[], max_age)?;
         let session = store.create_session(session)?;
-        *recorder(p) = Recorder::new(session.clone(), attributor, Vec::new(), Vec::new());
+        let mut rec = Recorder::new(session.clone(), attributor, Vec::new(), Vec::new());
+        if let Some(plan) = plan {
+            rec = rec.with_baseline(plan);
+        }
+        *recorder(p) = rec;
         self.recording = true;
         self.finished = false;
         self.serve(session.id);

@@ -243,6 +243,22 @@ fn network_lines(rec: &crate::session::ContactRecord) -> Vec<Line<'static>> {
         };
         out.push(field("browser", what));
     }
+    let f = &rec.baseline;
+    let idle = match (f.background, &f.idle) {
+        (Some(crate::session::Background::SeenWhileIdle), Some(m)) => Some(format!(
+            "seen while idle (baseline {}, as {}): not in the findings",
+            f.baseline_id.map(|i| i.to_string()).unwrap_or_default(),
+            m.name
+        )),
+        (Some(_), _) => Some("first seen before the visit mark: not in the findings".to_owned()),
+        (None, _) if f.also_seen_while_idle => {
+            Some("also seen while idle, but grew with the visit: counted".to_owned())
+        }
+        (None, _) => None,
+    };
+    if let Some(idle) = idle {
+        out.push(field("baseline", idle));
+    }
     out
 }
 

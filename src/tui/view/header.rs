@@ -7,7 +7,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::duration;
-use crate::attribute::Party;
 use crate::session::{Phase, SessionState};
 use crate::tui::model::Model;
 
@@ -60,6 +59,9 @@ fn title(model: &Model) -> Line<'static> {
                 spans.push(Span::styled("  site ", dim));
                 spans.push(Span::raw(site.clone()));
             }
+            if let Some(b) = baseline_words(s) {
+                spans.push(Span::styled(b, dim));
+            }
             let state = match (s.state, model.source.recording) {
                 (_, true) => Span::styled("  ● REC", bold.fg(Color::Red)),
                 (SessionState::Interrupted, _) => Span::styled("  interrupted", dim),
@@ -76,6 +78,20 @@ fn title(model: &Model) -> Line<'static> {
     Line::from(spans)
 }
 
+/// `  IDLE BASELINE`, `  vs baseline #3 "idle phone"`, `  no baseline`; nothing for sessions
+/// recorded before baselines existed.
+fn baseline_words(s: &crate::session::Session) -> Option<String> {
+    if s.baseline {
+        return Some("  idle baseline".to_owned());
+    }
+    let a = s.against.as_ref()?;
+    Some(match a.applied() {
+        Some(b) if a.stale(s.started) => format!("  vs baseline #{} \"{}\" (old)", b.id, b.label),
+        Some(b) => format!("  vs baseline #{} \"{}\"", b.id, b.label),
+        None => "  no baseline".to_owned(),
+    })
+}
+
 fn facts(model: &Model) -> Line<'static> {
     let dim = Style::new().fg(Color::DarkGray);
     let phase = model.phase();
@@ -90,11 +106,7 @@ fn facts(model: &Model) -> Line<'static> {
         ),
         Phase::ConsentRejected => ("AFTER REJECT", Style::new().fg(Color::White).bg(Color::Red)),
     };
-    let third = model
-        .rows
-        .values()
-        .filter(|r| r.record.attribution.party == Party::Third)
-        .count();
+    let third = model.third_parties();
     let devices = model.devices();
     let dev_text = match devices.as_slice() {
         [one] => model

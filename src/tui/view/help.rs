@@ -8,8 +8,14 @@ use ratatui::widgets::{Block, Paragraph};
 
 /// Every key and what it does, in the order a tester needs them.
 pub const KEYS: &[(&str, &str)] = &[
-    ("a", "consent accepted: mark now (stored immediately)"),
-    ("r", "consent rejected: mark now"),
+    (
+        "a r",
+        "mark now (stored immediately): consent accepted (a), rejected (r)",
+    ),
+    (
+        "v",
+        "visit mark, as you open the service (before it: the device alone)",
+    ),
     ("p", "page mark, with a text prompt (\"opened login\")"),
     ("m", "note mark, with a text prompt"),
     ("n", "new session (label prompt); ends the current one"),
@@ -23,8 +29,8 @@ pub const KEYS: &[(&str, &str)] = &[
         "filter by name, organisation, service, category (esc clears)",
     ),
     (
-        "1 o",
-        "hide / show first-party rows (1), OS background rows (o)",
+        "1 o b",
+        "hide / show first-party (1), OS background (o), background (b) rows",
     ),
     ("g", "newest first / grouped by organisation"),
     ("f", "follow the next device (then all again)"),

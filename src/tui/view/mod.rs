@@ -258,6 +258,7 @@ pub fn mark_letter(k: MarkKind) -> char {
         MarkKind::ConsentRejected => 'R',
         MarkKind::Page => 'P',
         MarkKind::Note => 'N',
+        MarkKind::Visit => 'V',
     }
 }
 
@@ -267,6 +268,7 @@ pub fn mark_color(k: MarkKind) -> Color {
         MarkKind::ConsentAccepted => Color::Green,
         MarkKind::ConsentRejected => Color::Red,
         MarkKind::Page | MarkKind::Note => Color::Cyan,
+        MarkKind::Visit => Color::Blue,
     }
 }
 

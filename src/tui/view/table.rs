@@ -111,6 +111,9 @@ fn title(model: &Model, shown: usize) -> String {
     if ui.hide_os {
         t.push_str("· OS hidden ");
     }
+    if ui.hide_baseline {
+        t.push_str("· background hidden ");
+    }
     if !ui.filter.is_empty() {
         t.push_str(&format!("· filter \"{}\" ", ui.filter));
     }
@@ -126,7 +129,8 @@ fn row<'a>(r: &'a Row, cols: Columns, origin: Option<crate::time::Timestamp>) ->
             Style::new().fg(category_color(c)),
         ))
     });
-    let party = if a.party == Party::Third {
+    let background = rec.baseline.background.is_some();
+    let party = if a.party == Party::Third && !background {
         Cell::from(Span::styled(
             party_short(a.party),
             Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
@@ -155,7 +159,16 @@ fn row<'a>(r: &'a Row, cols: Columns, origin: Option<crate::time::Timestamp>) ->
         "{:>8}",
         bytes(rec.bytes_up.saturating_add(rec.bytes_down))
     )));
-    TableRow::new(cells).style(party_style(a.party))
+    let style = party_style(a.party);
+    // Seen while idle or before the visit: shown, but not what the visit caused.
+    let style = if background {
+        style
+            .remove_modifier(Modifier::BOLD)
+            .add_modifier(Modifier::DIM)
+    } else {
+        style
+    };
+    TableRow::new(cells).style(style)
 }
 
 /// How the contact was seen, with the warnings that matter first.
