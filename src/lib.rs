@@ -27,4 +27,5 @@ pub mod store;
 pub mod text;
 pub mod time;
 pub mod tui;
+pub mod weird;
 pub mod wire;

@@ -7,8 +7,8 @@
 mod exchange;
 
 pub use exchange::{
-    Exchange, HttpVersion, MAX_COOKIE_FIELD_BYTES, MAX_COOKIES_SENT, MAX_SET_COOKIES,
-    MAX_URL_BYTES, SameSite, SetCookie,
+    Exchange, Exchanges, HttpVersion, MAX_COOKIE_FIELD_BYTES, MAX_COOKIES_SENT,
+    MAX_PENDING_REQUESTS, MAX_SET_COOKIES, MAX_URL_BYTES, SameSite, SetCookie,
 };
 
 use std::fmt;

@@ -12,6 +12,7 @@ use sporfri::decrypt::KeyLog;
 use sporfri::flow::Engine;
 use sporfri::observation::{Exchange, Observation};
 use sporfri::pipeline::Pipeline;
+use sporfri::weird::Weird;
 
 mod common;
 
@@ -89,8 +90,8 @@ fn tls12_capture_gives_tsharks_requests() {
         last.cookies_sent
     );
     assert!(!last.cookies_sent.iter().any(|n| n.contains('=')));
-    assert_eq!(engine.weirds().get("decrypt.no_key"), 0);
-    assert_eq!(engine.weirds().get("decrypt.bad_record"), 0);
+    assert_eq!(engine.weirds().get(Weird::DecryptNoKey), 0);
+    assert_eq!(engine.weirds().get(Weird::DecryptBadRecord), 0);
 }
 
 #[test]
@@ -128,7 +129,7 @@ fn tls12_capture_agrees_with_tshark_when_installed() {
 fn without_keys_nothing_is_decrypted_and_nothing_counted() {
     let (requests, engine) = decrypt(&capture(TLS12), None);
     assert!(requests.is_empty());
-    assert_eq!(engine.weirds().get("decrypt.no_key"), 0);
+    assert_eq!(engine.weirds().get(Weird::DecryptNoKey), 0);
 }
 
 #[test]
@@ -137,7 +138,7 @@ fn a_key_log_without_this_connection_counts_no_key() {
                  000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
     let (requests, engine) = decrypt(&capture(TLS12), Some(KeyLog::parse(other.as_bytes())));
     assert!(requests.is_empty());
-    assert_eq!(engine.weirds().get("decrypt.no_key"), 1);
+    assert_eq!(engine.weirds().get(Weird::DecryptNoKey), 1);
 }
 
 #[test]
@@ -150,7 +151,7 @@ fn a_wrong_key_counts_bad_record() {
         Some(KeyLog::parse(format!("{head} {wrong}").as_bytes())),
     );
     assert!(requests.is_empty());
-    assert_eq!(engine.weirds().get("decrypt.bad_record"), 1);
+    assert_eq!(engine.weirds().get(Weird::DecryptBadRecord), 1);
 }
 
 /// Replay a pcapng whose secrets sit in Decryption Secrets Blocks, as `replay --requests` does.

@@ -14,6 +14,7 @@ use sporfri::decrypt::KeyLog;
 use sporfri::flow::Engine;
 use sporfri::observation::{Exchange, FlowKey, HttpVersion, Observation, Proto};
 use sporfri::pipeline::Pipeline;
+use sporfri::weird::Weird;
 
 mod common;
 
@@ -94,7 +95,7 @@ fn missing_and_damaged_secrets_are_counted_never_a_crash() {
     let name = SUITES[0];
     let (requests, engine) = decrypt(name, KeyLog::new());
     assert!(requests.is_empty());
-    assert_eq!(engine.weirds().get("decrypt.quic_no_key"), 1);
+    assert_eq!(engine.weirds().get(Weird::DecryptQuicNoKey), 1);
     // The client's application secret damaged: its packets do not open. The server's do, but
     // answer requests never seen, or wait for the client's SETTINGS (in its lost packets) to
     // size their dynamic table.
@@ -110,11 +111,11 @@ fn missing_and_damaged_secrets_are_counted_never_a_crash() {
         .collect();
     let (requests, engine) = decrypt(name, KeyLog::parse(damaged.as_bytes()));
     assert!(requests.is_empty());
-    assert!(engine.weirds().get("decrypt.quic_bad_packet") > 0);
-    assert_eq!(engine.weirds().get("decrypt.quic_no_key"), 0);
+    assert!(engine.weirds().get(Weird::DecryptQuicBadPacket) > 0);
+    assert_eq!(engine.weirds().get(Weird::DecryptQuicNoKey), 0);
     let w = engine.weirds();
     assert_eq!(
-        w.get("decrypt.h3_response_without_request") + w.get("decrypt.qpack_blocked_at_end"),
+        w.get(Weird::DecryptH3ResponseWithoutRequest) + w.get(Weird::DecryptQpackBlockedAtEnd),
         3,
         "{w:?}"
     );

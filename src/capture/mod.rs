@@ -7,7 +7,7 @@ pub mod file;
 mod filter;
 mod input;
 #[cfg(feature = "live")]
-pub mod live;
+pub mod interface;
 mod merge;
 mod source;
 

@@ -117,7 +117,7 @@ fn interface(name: &str) -> Vec<Check> {
 
 #[cfg(feature = "live")]
 fn capture(name: &str) -> Check {
-    use sporfri::capture::live::{LiveConfig, LiveSource};
+    use sporfri::capture::interface::{LiveConfig, LiveSource};
     match LiveSource::open(&LiveConfig::new(name)) {
         Ok(_) => pass(format!("can capture on {name}")),
         Err(e) => fail(

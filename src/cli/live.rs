@@ -172,7 +172,7 @@ mod record {
         devices: &[String],
         db: Option<PathBuf>,
         stop: &Stop,
-        baseline: &super::super::baseline::BaselineArgs,
+        baseline: &crate::cli::baseline::BaselineArgs,
     ) -> Result<SessionHook> {
         let devices = devices
             .iter()

@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::attribute::{Attribution, Attributor, Blocked, Facts, ech, is_lan_addr, is_local_name};
 use crate::observation::{DeviceId, Ech, FlowKey, FlowSummary, Observation, Proto, Via};
 use crate::time::Timestamp;
+use crate::wire::dns::Flavor;
 use crate::wire::http::host_name;
 
 pub use answers::BlockedAnswer;
@@ -220,27 +221,7 @@ impl Contacts {
                 flavor,
                 name,
                 ..
-            } => {
-                let name = name.trim_end_matches('.').to_lowercase();
-                if name.is_empty() || name == "<root>" {
-                    return Touched::Nothing;
-                }
-                let dev = self.devices.entry(*device).or_default();
-                dev.ips.insert(*client);
-                if matches!(flavor, crate::wire::dns::Flavor::Dns) {
-                    dev.resolvers.insert(*server);
-                }
-                let via = Via::for_flavor(*flavor);
-                let Some(c) = self.contact(*device, *client, &name, *ts) else {
-                    return Touched::Nothing;
-                };
-                c.via.insert(via);
-                if *flavor != crate::wire::dns::Flavor::Dns {
-                    c.make_local();
-                }
-                c.dns_queries += 1;
-                touched(c, via)
-            }
+            } => self.dns_query(*ts, (*device, *client), *server, *flavor, name),
             Observation::HttpRequest {
                 ts,
                 device,
@@ -248,56 +229,19 @@ impl Contacts {
                 host,
                 has_cookie,
                 ..
-            } => {
-                let name = host
-                    .as_deref()
-                    .map(host_name)
-                    .unwrap_or_else(|| flow.server.ip().to_string());
-                // A response finds no contact of a name past the cap: nothing is set then.
-                self.http_flows.insert(*flow, (*device, name.clone()));
-                let Some(c) = self.contact(*device, flow.client.ip(), &name, *ts) else {
-                    return Touched::Nothing;
-                };
-                c.via.insert(Via::Http);
-                c.http_requests += 1;
-                c.cookie_sent |= has_cookie;
-                touched(c, Via::Http)
-            }
+            } => self.http_request(*ts, *device, flow, host.as_deref(), *has_cookie),
             Observation::HttpResponse {
                 flow,
                 set_cookie_names,
                 ..
-            } => {
-                // The response belongs to the contact its flow's last request named.
-                let Some((device, name)) = self.http_flows.get(flow) else {
-                    return Touched::Nothing;
-                };
-                let Some(c) = self
-                    .by_device
-                    .get_mut(device)
-                    .and_then(|names| names.get_mut(name))
-                else {
-                    return Touched::Nothing;
-                };
-                c.cookies_set.extend(set_cookie_names.iter().cloned());
-                touched(c, Via::Http)
-            }
+            } => self.http_response(flow, set_cookie_names),
             Observation::DnsChain {
                 ts,
                 device,
                 client,
                 name,
                 chain,
-            } => {
-                let Some(c) = self.contact(*device, *client, name, *ts) else {
-                    return Touched::Nothing;
-                };
-                c.via.insert(Via::Dns);
-                if c.cname_chain.is_empty() {
-                    c.cname_chain = chain.clone();
-                }
-                touched(c, Via::Dns)
-            }
+            } => self.dns_chain(*ts, (*device, *client), name, chain),
             Observation::DnsAnswer {
                 ts,
                 device,
@@ -310,14 +254,7 @@ impl Contacts {
                 answers,
                 addresses,
             } => {
-                let name = name.trim_end_matches('.').to_lowercase();
-                if name.is_empty() || name == "<root>" {
-                    return Touched::Nothing;
-                }
-                let Some(c) = self.contact(*device, *client, &name, *ts) else {
-                    return Touched::Nothing;
-                };
-                let a = answers::Answer {
+                let answer = answers::Answer {
                     ts: *ts,
                     resolver: *resolver,
                     qtype: *qtype,
@@ -326,8 +263,7 @@ impl Contacts {
                     answers: *answers,
                     addresses,
                 };
-                answers::answer(c, &a);
-                touched(c, Via::Dns)
+                self.dns_answer((*device, *client), name, &answer)
             }
             Observation::Dhcp {
                 device,
@@ -335,18 +271,133 @@ impl Contacts {
                 vendor_class,
                 ..
             } => {
-                let dev = self.devices.entry(*device).or_default();
-                if host_name.is_some() {
-                    dev.host_name.clone_from(host_name);
-                }
-                if vendor_class.is_some() {
-                    dev.vendor_class.clone_from(vendor_class);
-                }
+                self.dhcp(*device, host_name, vendor_class);
                 Touched::Nothing
             }
             Observation::Hello { flow, .. } => Touched::Flow(*flow),
             Observation::Request { .. } => Touched::Nothing,
             Observation::FlowEnd(f) => self.flow_end(f),
+        }
+    }
+
+    /// A DNS, mDNS or LLMNR query from `client` (device and address) to `server`.
+    fn dns_query(
+        &mut self,
+        ts: Timestamp,
+        (device, client): (DeviceId, IpAddr),
+        server: IpAddr,
+        flavor: Flavor,
+        name: &str,
+    ) -> Touched<'_> {
+        let name = name.trim_end_matches('.').to_lowercase();
+        if name.is_empty() || name == "<root>" {
+            return Touched::Nothing;
+        }
+        let dev = self.devices.entry(device).or_default();
+        dev.ips.insert(client);
+        if matches!(flavor, Flavor::Dns) {
+            dev.resolvers.insert(server);
+        }
+        let via = Via::for_flavor(flavor);
+        let Some(c) = self.contact(device, client, &name, ts) else {
+            return Touched::Nothing;
+        };
+        c.via.insert(via);
+        if flavor != Flavor::Dns {
+            c.make_local();
+        }
+        c.dns_queries += 1;
+        touched(c, via)
+    }
+
+    /// A plain-HTTP request on `flow`: its contact is the Host (the server address without one).
+    fn http_request(
+        &mut self,
+        ts: Timestamp,
+        device: DeviceId,
+        flow: &FlowKey,
+        host: Option<&str>,
+        has_cookie: bool,
+    ) -> Touched<'_> {
+        let name = host
+            .map(host_name)
+            .unwrap_or_else(|| flow.server.ip().to_string());
+        // A response finds no contact of a name past the cap: nothing is set then.
+        self.http_flows.insert(*flow, (device, name.clone()));
+        let Some(c) = self.contact(device, flow.client.ip(), &name, ts) else {
+            return Touched::Nothing;
+        };
+        c.via.insert(Via::Http);
+        c.http_requests += 1;
+        c.cookie_sent |= has_cookie;
+        touched(c, Via::Http)
+    }
+
+    /// A plain-HTTP response: it belongs to the contact its flow's last request named.
+    fn http_response(&mut self, flow: &FlowKey, set_cookie_names: &[String]) -> Touched<'_> {
+        let Some((device, name)) = self.http_flows.get(flow) else {
+            return Touched::Nothing;
+        };
+        let Some(c) = self
+            .by_device
+            .get_mut(device)
+            .and_then(|names| names.get_mut(name))
+        else {
+            return Touched::Nothing;
+        };
+        c.cookies_set.extend(set_cookie_names.iter().cloned());
+        touched(c, Via::Http)
+    }
+
+    /// A DNS answer resolving `name` through CNAMEs: the first chain seen is kept.
+    fn dns_chain(
+        &mut self,
+        ts: Timestamp,
+        (device, client): (DeviceId, IpAddr),
+        name: &str,
+        chain: &[String],
+    ) -> Touched<'_> {
+        let Some(c) = self.contact(device, client, name, ts) else {
+            return Touched::Nothing;
+        };
+        c.via.insert(Via::Dns);
+        if c.cname_chain.is_empty() {
+            c.cname_chain = chain.to_vec();
+        }
+        touched(c, Via::Dns)
+    }
+
+    /// What a DNS answer for `name` said: blocked, private addresses (see `answers`).
+    fn dns_answer(
+        &mut self,
+        (device, client): (DeviceId, IpAddr),
+        name: &str,
+        answer: &answers::Answer<'_>,
+    ) -> Touched<'_> {
+        let name = name.trim_end_matches('.').to_lowercase();
+        if name.is_empty() || name == "<root>" {
+            return Touched::Nothing;
+        }
+        let Some(c) = self.contact(device, client, &name, answer.ts) else {
+            return Touched::Nothing;
+        };
+        answers::answer(c, answer);
+        touched(c, Via::Dns)
+    }
+
+    /// A DHCP message names its device: host name and vendor class, the latest kept.
+    fn dhcp(
+        &mut self,
+        device: DeviceId,
+        host_name: &Option<String>,
+        vendor_class: &Option<String>,
+    ) {
+        let dev = self.devices.entry(device).or_default();
+        if host_name.is_some() {
+            dev.host_name.clone_from(host_name);
+        }
+        if vendor_class.is_some() {
+            dev.vendor_class.clone_from(vendor_class);
         }
     }
 

@@ -1,73 +1,13 @@
 //! Decrypted application bytes: which HTTP version a connection speaks, and the per-direction
 //! plaintext buffers the HTTP parsers read from. Bodies are skipped, never kept.
 
-use super::conn::Feed;
 use super::h1::H1;
 use super::h2::H2;
+use super::plain::{Feed, PlainBuf};
 use crate::observation::Exchange;
-
-/// Plaintext bytes buffered per direction (a request or response head, or an HTTP/2 header
-/// block); a head that does not fit ends the following of that connection.
-pub const MAX_PLAIN_BYTES: usize = 64 * 1024;
 
 /// The HTTP/2 client connection preface (RFC 9113 §3.4).
 pub const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-/// One direction's decrypted bytes not yet parsed.
-#[derive(Debug, Default)]
-pub struct PlainBuf {
-    buf: Vec<u8>,
-    skip: u64,
-    /// Set when the buffer overflowed or the parser gave up: nothing more is read.
-    pub closed: bool,
-}
-
-impl PlainBuf {
-    /// Append decrypted bytes, dropping those a skip still covers.
-    fn push(&mut self, mut bytes: &[u8], feed: &mut Feed<'_>) {
-        if self.closed {
-            return;
-        }
-        if self.skip > 0 {
-            let n = self.skip.min(bytes.len() as u64) as usize;
-            self.skip -= n as u64;
-            bytes = bytes.get(n..).unwrap_or_default();
-        }
-        if self.buf.len() + bytes.len() > MAX_PLAIN_BYTES {
-            feed.weirds.bump("decrypt.plain_buffer_full");
-            self.close();
-            return;
-        }
-        self.buf.extend_from_slice(bytes);
-    }
-
-    /// The unparsed bytes.
-    pub fn data(&self) -> &[u8] {
-        &self.buf
-    }
-
-    /// Drop `n` parsed bytes.
-    pub fn consume(&mut self, n: usize) {
-        self.buf.drain(..n.min(self.buf.len()));
-    }
-
-    /// Drop the next `n` bytes, buffered or still to come.
-    pub fn skip(&mut self, n: u64) {
-        let have = self.buf.len() as u64;
-        if n <= have {
-            self.consume(n as usize);
-        } else {
-            self.buf.clear();
-            self.skip = self.skip.saturating_add(n - have);
-        }
-    }
-
-    /// Stop reading this direction.
-    pub fn close(&mut self) {
-        self.closed = true;
-        self.buf = Vec::new();
-    }
-}
 
 /// The HTTP version, once the client's first bytes tell it.
 #[derive(Debug, Default)]

@@ -2,6 +2,7 @@
 
 use crate::stats::Counters;
 use crate::time::Timestamp;
+use crate::weird::Weird;
 
 use super::keylog::KeyLog;
 use super::tests::{Run, h2_frame, plain_record};
@@ -63,16 +64,16 @@ fn plaintext_buffer_is_capped() {
         "a".repeat(super::MAX_PLAIN_BYTES)
     );
     app.data(true, head.as_bytes());
-    assert_eq!(app.weirds.get("decrypt.plain_buffer_full"), 1);
+    assert_eq!(app.weirds.get(Weird::DecryptPlainBufferFull), 1);
 }
 
 #[test]
 fn pending_http1_requests_are_capped() {
     let mut app = App::new();
     let req = b"GET /r HTTP/1.1\r\nHost: a.dk\r\n\r\n"
-        .repeat(crate::flow::http::MAX_PENDING_REQUESTS + 1);
+        .repeat(crate::observation::MAX_PENDING_REQUESTS + 1);
     app.data(true, &req);
-    assert_eq!(app.weirds.get("decrypt.http_pending_full"), 1);
+    assert_eq!(app.weirds.get(Weird::DecryptHttpPendingFull), 1);
     assert_eq!(
         app.out.len(),
         1,
@@ -89,7 +90,7 @@ fn chunk_size_line_is_capped() {
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
     );
     app.data(false, &vec![b'f'; super::h1::MAX_CHUNK_LINE + 1]);
-    assert_eq!(app.weirds.get("http.bad_chunked_body"), 1);
+    assert_eq!(app.weirds.get(Weird::HttpBadChunkedBody), 1);
 }
 
 fn h2_request(enc: &mut loona_hpack::Encoder<'_>, path: &[u8]) -> Vec<u8> {
@@ -111,7 +112,7 @@ fn open_h2_streams_are_capped() {
             &h2_frame(1, 0x5, 2 * i + 1, &h2_request(&mut enc, b"/")),
         );
     }
-    assert_eq!(app.weirds.get("decrypt.h2_streams_full"), 1);
+    assert_eq!(app.weirds.get(Weird::DecryptH2StreamsFull), 1);
     assert_eq!(app.out.len(), 1);
 }
 
@@ -124,7 +125,7 @@ fn h2_header_block_is_capped_across_continuations() {
     for _ in 0..super::MAX_HEADER_BLOCK / 16_000 {
         app.data(true, &h2_frame(9, 0, 1, &part));
     }
-    assert_eq!(app.weirds.get("decrypt.h2_header_block_too_large"), 1);
+    assert_eq!(app.weirds.get(Weird::DecryptH2HeaderBlockTooLarge), 1);
 }
 
 #[test]
@@ -136,7 +137,7 @@ fn hpack_table_size_beyond_the_cap_is_an_error() {
     block[0] |= 0x20;
     block.push(0x82);
     app.data(true, &h2_frame(1, 0x5, 1, &block));
-    assert_eq!(app.weirds.get("decrypt.hpack_error"), 1);
+    assert_eq!(app.weirds.get(Weird::DecryptHpackError), 1);
 }
 
 #[test]

@@ -4,13 +4,13 @@
 //! Keys are looked up in the key log only when the first protected record needs them, so a
 //! secret that arrives late (a Decryption Secrets Block after the handshake) still works.
 
-use crate::stats::Counters;
-use crate::time::Timestamp;
+use crate::weird::Weird;
 use crate::wire::Parsed;
 
 use super::app::AppLayer;
 use super::hello::{self, HS_FINISHED, HS_KEY_UPDATE, HS_SERVER_HELLO, ServerHello};
 use super::keylog::{KeyLog, RANDOM_LEN, Secrets};
+use super::plain::Feed;
 use super::schedule::{self, RecordKey, Suite};
 use crate::observation::Exchange;
 
@@ -41,11 +41,11 @@ pub enum Stop {
 
 impl Stop {
     /// The weird counted for this stop.
-    pub fn weird(self) -> &'static str {
+    pub fn weird(self) -> Weird {
         match self {
-            Stop::NoKey => "decrypt.no_key",
-            Stop::BadRecord => "decrypt.bad_record",
-            Stop::UnsupportedSuite => "decrypt.unsupported_suite",
+            Stop::NoKey => Weird::DecryptNoKey,
+            Stop::BadRecord => Weird::DecryptBadRecord,
+            Stop::UnsupportedSuite => Weird::DecryptUnsupportedSuite,
         }
     }
 }
@@ -130,18 +130,6 @@ pub struct TlsConn {
     down: Side,
     stopped: Option<Stop>,
     pub(super) app: AppLayer,
-}
-
-/// What the caller lends to one call: the key log, counters, the packet time, the output.
-pub struct Feed<'a> {
-    /// Secrets by client random.
-    pub keys: &'a KeyLog,
-    /// Weird counters.
-    pub weirds: &'a mut Counters,
-    /// Time of the packet that brought the bytes.
-    pub ts: Timestamp,
-    /// Requests completed by this call.
-    pub out: &'a mut Vec<Exchange>,
 }
 
 impl TlsConn {
@@ -402,7 +390,7 @@ impl TlsConn {
         let Some(inner) = opened else {
             if may_skip {
                 side.skipped += 1;
-                feed.weirds.bump("decrypt.handshake_record_skipped");
+                feed.weirds.bump(Weird::DecryptHandshakeRecordSkipped);
                 return Step::Next;
             }
             return Step::Stop(Stop::BadRecord);
@@ -458,7 +446,7 @@ fn server_hello_message(bytes: &[u8]) -> Parsed<(ServerHello, usize)> {
         return Parsed::Incomplete { needed: Some(4) };
     };
     if kind != HS_SERVER_HELLO {
-        return Parsed::Malformed("tls.not_server_hello");
+        return Parsed::Malformed(Weird::TlsNotServerHello);
     }
     let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
     match bytes.get(4..4 + len) {

@@ -2,13 +2,12 @@
 //! bodies stepped over, responses matched to requests in order as on plain HTTP
 //! ([`Exchanges`]).
 
-use crate::flow::http::Exchanges;
-use crate::observation::Exchange;
+use crate::observation::{Exchange, Exchanges};
+use crate::weird::Weird;
 use crate::wire::Parsed;
 use crate::wire::http::{self, Body};
 
-use super::app::{MAX_PLAIN_BYTES, PlainBuf};
-use super::conn::Feed;
+use super::plain::{Feed, MAX_PLAIN_BYTES, PlainBuf};
 /// Longest chunk-size line accepted.
 pub const MAX_CHUNK_LINE: usize = 1024;
 
@@ -71,7 +70,7 @@ impl H1 {
         let head = up.data().get(..req.head_len).unwrap_or_default();
         let ex = Exchange::of_head(feed.ts, true, &req, head, sni);
         if let Some(old) = self.pending.push(ex) {
-            feed.weirds.bump("decrypt.http_pending_full");
+            feed.weirds.bump(Weird::DecryptHttpPendingFull);
             feed.out.push(old);
         }
         up.consume(req.head_len);
@@ -149,7 +148,7 @@ fn step_chunked(
         Chunked::Size | Chunked::Trailer => {
             let Some(eol) = buf.data().windows(2).position(|w| w == b"\r\n") else {
                 if buf.data().len() > MAX_CHUNK_LINE {
-                    feed.weirds.bump("http.bad_chunked_body");
+                    feed.weirds.bump(Weird::HttpBadChunkedBody);
                     buf.close();
                 }
                 return false;
@@ -174,7 +173,7 @@ fn step_chunked(
                     Some(0) => BodyState::Chunked(Chunked::Trailer),
                     Some(n) => BodyState::Chunked(Chunked::Data(n.saturating_add(2))),
                     None => {
-                        feed.weirds.bump("http.bad_chunked_body");
+                        feed.weirds.bump(Weird::HttpBadChunkedBody);
                         buf.close();
                         return false;
                     }
@@ -191,7 +190,7 @@ fn stall(buf: &mut PlainBuf, outcome: Parsed<()>, feed: &mut Feed<'_>) -> bool {
     match outcome {
         Parsed::Incomplete { .. } if buf.data().len() < MAX_PLAIN_BYTES => {}
         Parsed::Incomplete { .. } => {
-            feed.weirds.bump("http.head_exceeds_buffer");
+            feed.weirds.bump(Weird::HttpHeadExceedsBuffer);
             buf.close();
         }
         Parsed::Malformed(w) => {
@@ -199,7 +198,7 @@ fn stall(buf: &mut PlainBuf, outcome: Parsed<()>, feed: &mut Feed<'_>) -> bool {
             buf.close();
         }
         Parsed::NotThis | Parsed::Done(()) => {
-            feed.weirds.bump("http.not_http");
+            feed.weirds.bump(Weird::HttpNotHttp);
             buf.close();
         }
     }

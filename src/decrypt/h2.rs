@@ -8,10 +8,10 @@ use std::collections::HashMap;
 
 use loona_hpack::Decoder;
 
-use super::app::PlainBuf;
-use super::conn::Feed;
 use super::fields::{self, Field};
+use super::plain::{Feed, PlainBuf};
 use crate::observation::{Exchange, HttpVersion};
+use crate::weird::Weird;
 
 /// Streams with a request waiting for its response, per connection.
 pub const MAX_OPEN_STREAMS: usize = 256;
@@ -97,7 +97,7 @@ impl H2 {
             return;
         };
         if self.open.len() >= MAX_OPEN_STREAMS {
-            feed.weirds.bump("decrypt.h2_streams_full");
+            feed.weirds.bump(Weird::DecryptH2StreamsFull);
             if let Some(&oldest) = self.open.keys().min() {
                 if let Some(old) = self.open.remove(&oldest) {
                     feed.out.push(old);
@@ -139,7 +139,7 @@ fn next_block(r: &mut Reader, buf: &mut PlainBuf, feed: &mut Feed<'_>) -> Option
             continue;
         }
         if len > MAX_HEADER_BLOCK {
-            return give_up(buf, feed, "decrypt.h2_header_block_too_large");
+            return give_up(buf, feed, Weird::DecryptH2HeaderBlockTooLarge);
         }
         let payload = buf
             .data()
@@ -147,7 +147,7 @@ fn next_block(r: &mut Reader, buf: &mut PlainBuf, feed: &mut Feed<'_>) -> Option
             .to_vec();
         buf.consume(FRAME_HEADER_LEN + len);
         let Some(fragment) = fragment(kind, flags, &payload) else {
-            return give_up(buf, feed, "decrypt.h2_bad_frame");
+            return give_up(buf, feed, Weird::DecryptH2BadFrame);
         };
         let block = match (kind, r.block.take()) {
             (CONTINUATION, Some((id, mut so_far))) if id == stream => {
@@ -155,12 +155,12 @@ fn next_block(r: &mut Reader, buf: &mut PlainBuf, feed: &mut Feed<'_>) -> Option
                 so_far
             }
             (CONTINUATION, _) | (HEADERS | PUSH_PROMISE, Some(_)) => {
-                return give_up(buf, feed, "decrypt.h2_bad_frame");
+                return give_up(buf, feed, Weird::DecryptH2BadFrame);
             }
             _ => fragment.to_vec(),
         };
         if block.len() > MAX_HEADER_BLOCK {
-            return give_up(buf, feed, "decrypt.h2_header_block_too_large");
+            return give_up(buf, feed, Weird::DecryptH2HeaderBlockTooLarge);
         }
         if flags & END_HEADERS == 0 {
             r.block = Some((stream, block));
@@ -171,7 +171,7 @@ fn next_block(r: &mut Reader, buf: &mut PlainBuf, feed: &mut Feed<'_>) -> Option
             headers.push((n.into_owned(), v.into_owned()))
         });
         if decoded.is_err() {
-            return give_up(buf, feed, "decrypt.hpack_error");
+            return give_up(buf, feed, Weird::DecryptHpackError);
         }
         if kind == PUSH_PROMISE {
             continue;
@@ -180,7 +180,7 @@ fn next_block(r: &mut Reader, buf: &mut PlainBuf, feed: &mut Feed<'_>) -> Option
     }
 }
 
-fn give_up(buf: &mut PlainBuf, feed: &mut Feed<'_>, weird: &'static str) -> Option<Block> {
+fn give_up(buf: &mut PlainBuf, feed: &mut Feed<'_>, weird: Weird) -> Option<Block> {
     feed.weirds.bump(weird);
     buf.close();
     None

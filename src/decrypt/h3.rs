@@ -14,6 +14,7 @@ use super::qpack::{Decoded, QpackDecoder};
 use crate::observation::{Exchange, HttpVersion};
 use crate::stats::Counters;
 use crate::time::Timestamp;
+use crate::weird::Weird;
 
 /// Stream directions followed per connection; finished ones make room for new ones.
 pub const MAX_H3_STREAMS: usize = 1024;
@@ -120,7 +121,7 @@ impl H3Conn {
         let key = (id, from_client);
         if !self.streams.contains_key(&key) {
             if !self.make_room() {
-                feed.weirds.bump("decrypt.h3_streams_full");
+                feed.weirds.bump(Weird::DecryptH3StreamsFull);
                 return;
             }
             let role = if uni { Role::Unknown } else { Role::Request };
@@ -266,11 +267,11 @@ impl H3Conn {
         match q.decode(&section) {
             Ok(Decoded::Fields(f)) => self.fields(from_client, stream, &f, ts, feed),
             Ok(Decoded::Blocked) if broken => {
-                feed.weirds.bump("decrypt.qpack_table_lost");
+                feed.weirds.bump(Weird::DecryptQpackTableLost);
                 true
             }
             Ok(Decoded::Blocked) if self.blocked.len() >= MAX_BLOCKED_SECTIONS => {
-                feed.weirds.bump("decrypt.qpack_blocked_full");
+                feed.weirds.bump(Weird::DecryptQpackBlockedFull);
                 true
             }
             Ok(Decoded::Blocked) => {
@@ -328,14 +329,14 @@ impl H3Conn {
                 fields::respond(&mut ex, status, f);
                 feed.out.push(ex);
             }
-            None => feed.weirds.bump("decrypt.h3_response_without_request"),
+            None => feed.weirds.bump(Weird::DecryptH3ResponseWithoutRequest),
         }
         true
     }
 
     fn open_request(&mut self, stream: u64, ex: Exchange, feed: &mut H3Feed<'_>) {
         if self.open.len() >= MAX_OPEN_REQUESTS {
-            feed.weirds.bump("decrypt.h3_requests_full");
+            feed.weirds.bump(Weird::DecryptH3RequestsFull);
             if let Some(&oldest) = self.open.keys().min()
                 && let Some(old) = self.open.remove(&oldest)
             {
@@ -362,7 +363,7 @@ impl H3Conn {
     /// counted (their requests are lost).
     pub fn finish(&mut self, weirds: &mut Counters, out: &mut Vec<Exchange>) {
         if !self.blocked.is_empty() {
-            weirds.add("decrypt.qpack_blocked_at_end", self.blocked.len() as u64);
+            weirds.add(Weird::DecryptQpackBlockedAtEnd, self.blocked.len() as u64);
             self.blocked.clear();
         }
         let mut left: Vec<(u64, Exchange)> = self.open.drain().collect();

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::weird::Weird;
 use crate::wire::quic::read_varint;
 
 /// Bytes held past a gap in one stream direction (packets reordered or lost in the capture).
@@ -32,11 +33,11 @@ pub enum StreamError {
 
 impl StreamError {
     /// The weird counted for this error.
-    pub fn weird(self) -> &'static str {
+    pub fn weird(self) -> Weird {
         match self {
-            StreamError::GapTooLarge => "decrypt.h3_stream_gap_too_large",
-            StreamError::FrameTooLarge => "decrypt.h3_frame_too_large",
-            StreamError::Malformed => "decrypt.h3_bad_frame",
+            StreamError::GapTooLarge => Weird::DecryptH3StreamGapTooLarge,
+            StreamError::FrameTooLarge => Weird::DecryptH3FrameTooLarge,
+            StreamError::Malformed => Weird::DecryptH3BadFrame,
         }
     }
 }

@@ -166,10 +166,10 @@ fn blocked_sections_are_bounded_and_counted_at_the_end() {
     for i in 0..=MAX_BLOCKED_SECTIONS as u64 {
         r.send(true, 4 * i, 0, &sec);
     }
-    assert_eq!(r.weirds.get("decrypt.qpack_blocked_full"), 1);
+    assert_eq!(r.weirds.get(Weird::DecryptQpackBlockedFull), 1);
     r.finish();
     assert_eq!(
-        r.weirds.get("decrypt.qpack_blocked_at_end"),
+        r.weirds.get(Weird::DecryptQpackBlockedAtEnd),
         MAX_BLOCKED_SECTIONS as u64
     );
     assert!(r.out.is_empty());
@@ -179,9 +179,9 @@ fn blocked_sections_are_bounded_and_counted_at_the_end() {
 fn a_broken_encoder_stream_loses_the_table_not_the_connection() {
     let mut r = Run::new();
     r.send(true, 6, 0, &[0x02, 0x03]); // duplicate of an entry that does not exist
-    assert_eq!(r.weirds.get("decrypt.qpack_bad_index"), 1);
+    assert_eq!(r.weirds.get(Weird::DecryptQpackBadIndex), 1);
     r.send(true, 0, 0, &frame(0x01, &[0x02, 0x00, 0x80]));
-    assert_eq!(r.weirds.get("decrypt.qpack_table_lost"), 1);
+    assert_eq!(r.weirds.get(Weird::DecryptQpackTableLost), 1);
     // Static-only sections still decode.
     r.send(true, 4, 0, &frame(0x01, &section(&GET)));
     r.finish();
@@ -196,7 +196,7 @@ fn open_requests_and_streams_are_bounded() {
     for i in 0..=MAX_OPEN_REQUESTS as u64 {
         r.send(true, 4 * i, 0, &req);
     }
-    assert_eq!(r.weirds.get("decrypt.h3_requests_full"), 1);
+    assert_eq!(r.weirds.get(Weird::DecryptH3RequestsFull), 1);
     assert_eq!(r.out.len(), 1);
     // Finished stream directions make room; unfinished ones do not.
     let mut r = Run::new();
@@ -204,12 +204,12 @@ fn open_requests_and_streams_are_bounded() {
         r.send(true, 4 * i, 0, &[0x01]); // a HEADERS frame that never completes
     }
     r.send(true, 4 * MAX_H3_STREAMS as u64, 0, &req);
-    assert_eq!(r.weirds.get("decrypt.h3_streams_full"), 1);
+    assert_eq!(r.weirds.get(Weird::DecryptH3StreamsFull), 1);
     let mut r = Run::new();
     for i in 0..MAX_H3_STREAMS as u64 + 10 {
         r.send(true, 4 * i, 0, &req);
     }
-    assert_eq!(r.weirds.get("decrypt.h3_streams_full"), 0);
+    assert_eq!(r.weirds.get(Weird::DecryptH3StreamsFull), 0);
 }
 
 #[test]
@@ -221,11 +221,11 @@ fn stream_errors_are_counted() {
         (MAX_STREAM_GAP_BYTES * 2) as u64,
         &vec![0; MAX_STREAM_GAP_BYTES + 1],
     );
-    assert_eq!(r.weirds.get("decrypt.h3_stream_gap_too_large"), 1);
+    assert_eq!(r.weirds.get(Weird::DecryptH3StreamGapTooLarge), 1);
     r.send(true, 4, 0, &[0x01, 0x80, 0x01, 0x00, 0x01]);
-    assert_eq!(r.weirds.get("decrypt.h3_frame_too_large"), 1);
+    assert_eq!(r.weirds.get(Weird::DecryptH3FrameTooLarge), 1);
     r.send(false, 8, 0, &response("200", &[]));
-    assert_eq!(r.weirds.get("decrypt.h3_response_without_request"), 1);
+    assert_eq!(r.weirds.get(Weird::DecryptH3ResponseWithoutRequest), 1);
     // Streams the wrong side opens, and server-initiated bidirectional ones, are ignored.
     r.send(false, 2, 0, &[0x00]);
     r.send(true, 1, 0, &frame(0x01, &section(&GET)));

@@ -1,6 +1,7 @@
 //! The few handshake fields decryption needs: the client random of a ClientHello and the
 //! ServerHello's random, cipher suite and version. Pure functions over borrowed bytes.
 
+use crate::weird::Weird;
 use crate::wire::Parsed;
 
 use super::keylog::RANDOM_LEN;
@@ -86,7 +87,7 @@ pub fn client_random(msg: &[u8]) -> Parsed<[u8; RANDOM_LEN]> {
 pub fn parse_server_hello(body: &[u8]) -> Parsed<ServerHello> {
     match server_hello_fields(body) {
         Some(h) => Parsed::Done(h),
-        None => Parsed::Malformed("tls.bad_server_hello"),
+        None => Parsed::Malformed(Weird::TlsBadServerHello),
     }
 }
 

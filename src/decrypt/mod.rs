@@ -29,6 +29,7 @@ pub mod h3;
 pub mod h3_stream;
 pub mod hello;
 pub mod keylog;
+mod plain;
 pub mod qpack;
 mod qpack_static;
 pub mod quic;
@@ -43,10 +44,10 @@ pub mod schedule;
 #[cfg(test)]
 mod tests;
 
-pub use app::{MAX_PLAIN_BYTES, PlainBuf};
-pub use conn::{Feed, MAX_CIPHERTEXT, Stop, TlsConn};
+pub use conn::{MAX_CIPHERTEXT, Stop, TlsConn};
 pub use h2::{MAX_HEADER_BLOCK, MAX_HPACK_TABLE, MAX_OPEN_STREAMS};
 pub use keylog::{KeyLog, KeyLogStats, Secrets};
+pub use plain::{Feed, MAX_PLAIN_BYTES, PlainBuf};
 pub use quic::{Datagram, H3Request, QuicDecrypt, QuicStart};
 
 use crate::observation::Exchange;

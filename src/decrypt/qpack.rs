@@ -11,6 +11,8 @@ use std::collections::VecDeque;
 
 use loona_hpack::huffman::HuffmanDecoder;
 
+use crate::weird::Weird;
+
 use super::fields::Field;
 use super::qpack_static::STATIC_TABLE;
 
@@ -51,14 +53,14 @@ pub enum QpackError {
 
 impl QpackError {
     /// The weird counted for this error.
-    pub fn weird(self) -> &'static str {
+    pub fn weird(self) -> Weird {
         match self {
-            QpackError::Malformed => "decrypt.qpack_malformed",
-            QpackError::BadIndex => "decrypt.qpack_bad_index",
-            QpackError::Huffman => "decrypt.qpack_bad_huffman",
-            QpackError::TableTooLarge => "decrypt.qpack_table_too_large",
-            QpackError::SectionTooLarge => "decrypt.qpack_section_too_large",
-            QpackError::InstructionTooLarge => "decrypt.qpack_instruction_too_large",
+            QpackError::Malformed => Weird::DecryptQpackMalformed,
+            QpackError::BadIndex => Weird::DecryptQpackBadIndex,
+            QpackError::Huffman => Weird::DecryptQpackBadHuffman,
+            QpackError::TableTooLarge => Weird::DecryptQpackTableTooLarge,
+            QpackError::SectionTooLarge => Weird::DecryptQpackSectionTooLarge,
+            QpackError::InstructionTooLarge => Weird::DecryptQpackInstructionTooLarge,
         }
     }
 }

@@ -24,6 +24,7 @@ use super::quic_frames::{self, Frame};
 use crate::observation::{DeviceId, Exchange, FlowKey};
 use crate::stats::Counters;
 use crate::time::Timestamp;
+use crate::weird::Weird;
 use crate::wire::Parsed;
 use crate::wire::quic::{self, LongHeader, MAX_CID_LEN, PacketKind};
 
@@ -156,7 +157,7 @@ impl QuicDecrypt {
             let Some(&oldest) = self.conns.keys().next() else {
                 break;
             };
-            weirds.bump("decrypt.quic_evicted");
+            weirds.bump(Weird::DecryptQuicEvicted);
             self.end(oldest, weirds, out);
         }
         let id = self.next_id;
@@ -213,7 +214,7 @@ impl QuicDecrypt {
                     rest = after;
                 }
                 _ => {
-                    weirds.bump("decrypt.quic_bad_packet");
+                    weirds.bump(Weird::DecryptQuicBadPacket);
                     break;
                 }
             }
@@ -278,7 +279,7 @@ impl QuicDecrypt {
             return;
         }
         if conn.cids.len() >= MAX_CIDS_PER_CONNECTION {
-            return weirds.bump("decrypt.quic_cids_full");
+            return weirds.bump(Weird::DecryptQuicCidsFull);
         }
         conn.cids.push(key);
         self.by_cid.insert(key, id);
@@ -373,7 +374,7 @@ impl QuicDecrypt {
             Some((id, usize::from(len)))
         });
         let Some((id, cid_len)) = found else {
-            return weirds.bump("decrypt.quic_unknown_connection");
+            return weirds.bump(Weird::DecryptQuicUnknownConnection);
         };
         if let Some(conn) = self.conns.get_mut(&id)
             && !conn.paths.contains(&path)
@@ -444,7 +445,7 @@ impl Conn {
                 Some(s) if ConnKeys::usable(s) => self.keys = Some(ConnKeys::new(s.clone())),
                 _ => {
                     self.stopped = true;
-                    weirds.bump("decrypt.quic_no_key");
+                    weirds.bump(Weird::DecryptQuicNoKey);
                     return None;
                 }
             }
@@ -457,13 +458,13 @@ impl Conn {
             Ok(payload) => return Some(payload),
             // 0-RTT without the early secret: requests may be in it (a resumed connection).
             Err(OpenError::NoKey) if space == Space::Early => {
-                weirds.bump("decrypt.quic_0rtt_skipped");
+                weirds.bump(Weird::DecryptQuic0rttSkipped);
             }
             Err(OpenError::NoKey) => {}
-            Err(OpenError::Bad) => weirds.bump("decrypt.quic_bad_packet"),
+            Err(OpenError::Bad) => weirds.bump(Weird::DecryptQuicBadPacket),
             Err(OpenError::GiveUp) => {
                 self.stopped = true;
-                weirds.bump("decrypt.quic_bad_packet");
+                weirds.bump(Weird::DecryptQuicBadPacket);
             }
         }
         None
@@ -499,7 +500,7 @@ impl Conn {
                 }
                 Frame::NewConnectionId(cid) => new_cids.push(cid.to_vec()),
                 Frame::Close => self.closed = true,
-                Frame::Stream { .. } => feed.weirds.bump("decrypt.quic_bad_frame"),
+                Frame::Stream { .. } => feed.weirds.bump(Weird::DecryptQuicBadFrame),
             }
         }
         if self.closed {

@@ -2,6 +2,7 @@
 //! the ACK frequency extension): what HTTP/3 decryption needs (STREAM data, connection IDs,
 //! the close), every other frame stepped over by its length.
 
+use crate::weird::Weird;
 use crate::wire::quic::read_varint;
 
 /// Frames taken from one packet; a full-size packet holds at most a few hundred.
@@ -40,11 +41,11 @@ pub enum FrameError {
 
 impl FrameError {
     /// The weird counted for this error.
-    pub fn weird(self) -> &'static str {
+    pub fn weird(self) -> Weird {
         match self {
-            FrameError::Malformed => "decrypt.quic_bad_frame",
-            FrameError::Unknown => "decrypt.quic_unknown_frame",
-            FrameError::TooMany => "decrypt.quic_too_many_frames",
+            FrameError::Malformed => Weird::DecryptQuicBadFrame,
+            FrameError::Unknown => Weird::DecryptQuicUnknownFrame,
+            FrameError::TooMany => Weird::DecryptQuicTooManyFrames,
         }
     }
 }

@@ -252,7 +252,7 @@ fn missing_keys_and_bad_packets_are_counted() {
     let hs = lab.seal[1].handshake(VERSION_1, &[], &SERVER_CID, 0, &[0x01]);
     lab.send(client, false, &hs);
     lab.send(client, false, &hs);
-    assert_eq!(lab.weirds.get("decrypt.quic_no_key"), 1);
+    assert_eq!(lab.weirds.get(Weird::DecryptQuicNoKey), 1);
     let mut lab = Lab::new([8; 32]);
     lab.send(client, false, &hs);
     let mut p = lab.seal[2].short(&SERVER_CID, 0, false, &request_stream(0, "/"));
@@ -260,17 +260,17 @@ fn missing_keys_and_bad_packets_are_counted() {
     p[last] ^= 1;
     lab.send(client, true, &p);
     lab.send(client, true, &[0x41, 0x8b]); // too short to unmask
-    assert_eq!(lab.weirds.get("decrypt.quic_bad_packet"), 2);
+    assert_eq!(lab.weirds.get(Weird::DecryptQuicBadPacket), 2);
     lab.send(client, true, &[0xc3, 0, 0, 0, 1, 30]); // cut long header
-    assert_eq!(lab.weirds.get("decrypt.quic_bad_packet"), 3);
+    assert_eq!(lab.weirds.get(Weird::DecryptQuicBadPacket), 3);
     lab.send(addr("[2001:db8:77::10]:1"), true, &[0x41, 1, 2, 3]);
-    assert_eq!(lab.weirds.get("decrypt.quic_unknown_connection"), 1);
+    assert_eq!(lab.weirds.get(Weird::DecryptQuicUnknownConnection), 1);
     let mut zero_rtt = vec![0xd3, 0, 0, 0, 1, 4];
     zero_rtt.extend_from_slice(&SERVER_CID);
     zero_rtt.extend_from_slice(&[0, 0x40, 20]);
     zero_rtt.extend_from_slice(&[0; 20]);
     lab.send(client, true, &zero_rtt);
-    assert_eq!(lab.weirds.get("decrypt.quic_0rtt_skipped"), 1);
+    assert_eq!(lab.weirds.get(Weird::DecryptQuic0rttSkipped), 1);
     assert!(lab.out.is_empty());
 }
 
@@ -290,7 +290,7 @@ fn connections_and_cids_are_bounded_and_expire() {
     }
     let p = lab.seal[3].short(&[], 0, false, &frames);
     lab.send(client, false, &p);
-    assert_eq!(lab.weirds.get("decrypt.quic_cids_full"), 1);
+    assert_eq!(lab.weirds.get(Weird::DecryptQuicCidsFull), 1);
     lab.q.expire(
         Timestamp(2).plus_secs(IDLE_TIMEOUT_SECS),
         &mut lab.weirds,
@@ -318,7 +318,7 @@ fn connections_and_cids_are_bounded_and_expire() {
         lab.q.start(start, &mut lab.weirds, &mut lab.out);
     }
     assert_eq!(lab.q.len(), MAX_QUIC_CONNECTIONS);
-    assert_eq!(lab.weirds.get("decrypt.quic_evicted"), 1);
+    assert_eq!(lab.weirds.get(Weird::DecryptQuicEvicted), 1);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use crate::stats::Counters;
 use crate::time::Timestamp;
+use crate::weird::Weird;
 
 use super::keylog::{KeyLog, unhex};
 use super::rfc8448 as r;
@@ -124,7 +125,7 @@ fn rfc8448_without_handshake_secrets_still_reads_application_data() {
     let (_, weirds, conn) = run.finish();
     assert_eq!(conn.stopped(), None);
     assert_eq!(conn.decrypted_bytes(), (50, 50));
-    assert_eq!(weirds.get("decrypt.handshake_record_skipped"), 2);
+    assert_eq!(weirds.get(Weird::DecryptHandshakeRecordSkipped), 2);
 }
 
 #[test]
@@ -141,7 +142,7 @@ fn rfc8448_with_a_wrong_secret_is_a_bad_record() {
     let (out, weirds, conn) = run.finish();
     assert!(out.is_empty());
     assert_eq!(conn.stopped(), Some(Stop::BadRecord));
-    assert_eq!(weirds.get("decrypt.bad_record"), 1);
+    assert_eq!(weirds.get(Weird::DecryptBadRecord), 1);
 }
 
 #[test]
@@ -152,7 +153,7 @@ fn rfc8448_without_the_connection_in_the_key_log_is_no_key() {
     run.push(false, &h(r::SERVER_FLIGHT_RECORD));
     let (_, weirds, conn) = run.finish();
     assert_eq!(conn.stopped(), Some(Stop::NoKey));
-    assert_eq!(weirds.get("decrypt.no_key"), 1);
+    assert_eq!(weirds.get(Weird::DecryptNoKey), 1);
 }
 
 const RANDOM: [u8; 32] = [0x42; 32];
@@ -313,7 +314,7 @@ fn tls13_http2_with_key_update_and_cookies() {
     let (out, weirds, conn) = run.finish();
     assert_eq!(conn.stopped(), None, "{weirds:?}");
     assert_eq!(out.len(), 2, "{out:?}");
-    assert_eq!(weirds.get("decrypt.handshake_record_skipped"), 1);
+    assert_eq!(weirds.get(Weird::DecryptHandshakeRecordSkipped), 1);
     let first = &out[0];
     assert_eq!(
         first.url,
@@ -510,5 +511,5 @@ fn tls13_after_hello_retry_request() {
         ("https://a.dk/after-retry", Some(204))
     );
     // No handshake flight here: the first protected records open with the traffic keys.
-    assert_eq!(weirds.get("decrypt.handshake_record_skipped"), 0);
+    assert_eq!(weirds.get(Weird::DecryptHandshakeRecordSkipped), 0);
 }

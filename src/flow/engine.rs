@@ -7,6 +7,7 @@ use crate::decrypt::{KeyLog, QuicDecrypt};
 use crate::observation::{DeviceId, FlowKey, Observation, Proto};
 use crate::stats::Counters;
 use crate::time::Timestamp;
+use crate::weird::Weird;
 use crate::wire::Parsed;
 use crate::wire::link::{self, IpPacket, TcpFlags, Transport};
 
@@ -14,22 +15,12 @@ use super::analyze;
 use super::dns_cache::DnsCache;
 use super::ipfrag::Defragmenter;
 use super::quic::QuicTracker;
+use super::segment::Segment;
+pub use super::segment::Sink;
 use super::table::{Canon, Flow, FlowTable};
 
 /// How often (in packet time) idle flows and stale reassemblies are swept.
 const SWEEP_SECS: u64 = 5;
-
-/// Where observations go.
-pub trait Sink {
-    /// Take one observation.
-    fn observe(&mut self, obs: Observation);
-}
-
-impl<F: FnMut(Observation)> Sink for F {
-    fn observe(&mut self, obs: Observation) {
-        self(obs)
-    }
-}
 
 /// Counts of what went through the engine.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -114,8 +105,8 @@ impl Engine {
                 self.stats.non_ip += 1;
                 return;
             }
-            Parsed::Incomplete { .. } => return self.weirds.bump("link.truncated"),
-            Parsed::Malformed(w) => return self.weirds.bump(w),
+            Parsed::Incomplete { .. } => return self.weirds.bump(Weird::LinkTruncated),
+            Parsed::Malformed(w) => return self.weirds.bump(*w),
         };
         let macs = Macs {
             src: &frame.src_mac,
@@ -178,6 +169,60 @@ impl Engine {
     }
 
     fn ip(&mut self, ts: Timestamp, macs: Macs<'_>, ip: &IpPacket<'_>, sink: &mut impl Sink) {
+        let Some((proto, seg)) = self.segment(ts, macs, ip) else {
+            return;
+        };
+        let (sport, dport) = (seg.src.port(), seg.dst.port());
+        let canon = Canon::of_parts(proto, (ip.src, sport), (ip.dst, dport));
+        if proto == Proto::Tcp && seg.flags.syn && !seg.flags.ack {
+            self.restart_reused(proto, &seg, sink);
+        }
+        let Engine {
+            flows,
+            dns,
+            quic,
+            h3,
+            weirds,
+            stats,
+            keys,
+            dns_msg,
+            ..
+        } = self;
+        let (evicted, flow) = flows.find_or_start_at(canon, || {
+            stats.flows += 1;
+            start_flow(proto, &seg, macs, dns)
+        });
+        if !evicted.is_empty() {
+            weirds.add(Weird::FlowEvictedTableFull, evicted.len() as u64);
+            for old in evicted {
+                end_flow(old, sink);
+            }
+        }
+        let from_client = flow.key.client.port() == sport && flow.key.client.ip() == ip.src;
+        flow.count(ts, from_client, ip.wire_len);
+        let keys = keys.as_deref();
+        let mut ctx = analyze::Context {
+            dns,
+            quic,
+            h3,
+            weirds,
+            keys,
+            dns_msg,
+        };
+        match proto {
+            Proto::Tcp => analyze::tcp(flow, &seg, from_client, &mut ctx, sink),
+            Proto::Udp => analyze::udp(flow, &seg, from_client, &mut ctx, sink),
+        }
+    }
+
+    /// The packet's transport segment, or `None` when it has none sporfri follows (a
+    /// truncated or malformed transport header is counted).
+    fn segment<'p>(
+        &mut self,
+        ts: Timestamp,
+        macs: Macs<'_>,
+        ip: &IpPacket<'p>,
+    ) -> Option<(Proto, Segment<'p>)> {
         let (proto, sport, dport, payload, flags, seq) = match link::transport(ip) {
             Parsed::Done(Transport::Tcp {
                 src_port,
@@ -198,11 +243,16 @@ impl Engine {
                 TcpFlags::default(),
                 0,
             ),
-            Parsed::Done(Transport::Other(_)) | Parsed::NotThis => return,
-            Parsed::Incomplete { .. } => return self.weirds.bump("transport.truncated"),
-            Parsed::Malformed(w) => return self.weirds.bump(w),
+            Parsed::Done(Transport::Other(_)) | Parsed::NotThis => return None,
+            Parsed::Incomplete { .. } => {
+                self.weirds.bump(Weird::TransportTruncated);
+                return None;
+            }
+            Parsed::Malformed(w) => {
+                self.weirds.bump(w);
+                return None;
+            }
         };
-        let canon = Canon::of_parts(proto, (ip.src, sport), (ip.dst, dport));
         let seg = Segment {
             ts,
             src: SocketAddr::new(ip.src, sport),
@@ -213,45 +263,7 @@ impl Engine {
             flags,
             seq,
         };
-        if proto == Proto::Tcp && flags.syn && !flags.ack {
-            self.restart_reused(proto, &seg, sink);
-        }
-        let Engine {
-            flows,
-            dns,
-            quic,
-            h3,
-            weirds,
-            stats,
-            keys,
-            dns_msg,
-            ..
-        } = self;
-        let (evicted, flow) = flows.find_or_start_at(canon, || {
-            stats.flows += 1;
-            start_flow(proto, &seg, macs, dns)
-        });
-        if !evicted.is_empty() {
-            weirds.add("flow.evicted_table_full", evicted.len() as u64);
-            for old in evicted {
-                end_flow(old, sink);
-            }
-        }
-        let from_client = flow.key.client.port() == sport && flow.key.client.ip() == ip.src;
-        flow.count(ts, from_client, ip.wire_len);
-        let keys = keys.as_deref();
-        let mut ctx = analyze::Context {
-            dns,
-            quic,
-            h3,
-            weirds,
-            keys,
-            dns_msg,
-        };
-        match proto {
-            Proto::Tcp => analyze::tcp(flow, &seg, from_client, &mut ctx, sink),
-            Proto::Udp => analyze::udp(flow, &seg, from_client, &mut ctx, sink),
-        }
+        Some((proto, seg))
     }
 
     /// A SYN on a 5-tuple that already carried a connection starts a new flow.
@@ -290,19 +302,6 @@ fn start_flow(proto: Proto, seg: &Segment<'_>, macs: Macs<'_>, dns: &DnsCache) -
         .lookup(device, server.ip(), seg.ts)
         .map(|r| r.name.clone());
     flow
-}
-
-/// The packet being analyzed, in transport terms.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Segment<'a> {
-    pub ts: Timestamp,
-    pub src: SocketAddr,
-    pub dst: SocketAddr,
-    pub src_device: DeviceId,
-    pub dst_device: DeviceId,
-    pub payload: &'a [u8],
-    pub flags: TcpFlags,
-    pub seq: u32,
 }
 
 fn device_of(mac: Option<[u8; 6]>, ip: IpAddr) -> DeviceId {

@@ -7,9 +7,8 @@ use crate::decrypt::{Datagram, H3Request, KeyLog, QuicDecrypt, QuicStart};
 use crate::observation::Observation;
 use crate::stats::Counters;
 
-use super::analyze::Context;
-use super::engine::{Segment, Sink};
 use super::quic::QuicHello;
+use super::segment::{Segment, Sink};
 use super::table::{App, Flow};
 
 /// A QUIC ClientHello completed with decryption on: the connection is followed from here, and
@@ -21,7 +20,8 @@ pub(super) fn start(
     keys: &KeyLog,
     random: [u8; 32],
     h: &QuicHello,
-    ctx: &mut Context<'_>,
+    h3: &mut QuicDecrypt,
+    weirds: &mut Counters,
 ) -> Vec<H3Request> {
     flow.app = App::QuicDecrypt;
     let mut out = Vec::new();
@@ -34,7 +34,7 @@ pub(super) fn start(
         datagram: seg.payload,
         ts: seg.ts,
     };
-    ctx.h3.start(start, ctx.weirds, &mut out);
+    h3.start(start, weirds, &mut out);
     let d = Datagram {
         ts: seg.ts,
         client: flow.key.client,
@@ -42,7 +42,7 @@ pub(super) fn start(
         from_client: true,
         payload: seg.payload,
     };
-    ctx.h3.datagram(d, keys, ctx.weirds, &mut out);
+    h3.datagram(d, keys, weirds, &mut out);
     out
 }
 

@@ -1,65 +1,20 @@
 //! HTTP/1.x on a flow: the plain-HTTP analyzer (request and response heads of both directions,
-//! bodies stepped over) and the pairing of requests with their responses that plain and
-//! decrypted HTTP/1.x share. Each request comes out twice: at once as
+//! bodies stepped over), pairing requests with their responses as decrypted HTTP/1.x does
+//! ([`Exchanges`](crate::observation::Exchanges)). Each request comes out twice: at once as
 //! [`Observation::HttpRequest`] (a contact was reached), and as an [`Observation::Request`] with
 //! its response's status and cookies (names and lifetimes, never values) when the response came
 //! or the flow ended.
 
-use std::collections::VecDeque;
-
 use crate::observation::{Exchange, Observation, Via};
 use crate::stats::Counters;
 use crate::time::Timestamp;
+use crate::weird::Weird;
 use crate::wire::Parsed;
 use crate::wire::http::{self, Body};
 
-use super::engine::Sink;
+use super::segment::Sink;
 use super::table::Flow;
 use super::tcp::{MAX_STREAM_BYTES, StreamBuf};
-
-/// Requests waiting for their response on one connection (pipelining is rare; more is odd).
-pub const MAX_PENDING_REQUESTS: usize = 64;
-
-/// Requests of one HTTP/1.x connection waiting for their responses, which come in order.
-#[derive(Debug, Default)]
-pub struct Exchanges {
-    pending: VecDeque<Exchange>,
-}
-
-impl Exchanges {
-    /// Queue a request. At [`MAX_PENDING_REQUESTS`] the oldest leaves without its response and
-    /// is returned, for the caller to hand out and count.
-    pub fn push(&mut self, ex: Exchange) -> Option<Exchange> {
-        let evicted = if self.pending.len() >= MAX_PENDING_REQUESTS {
-            self.pending.pop_front()
-        } else {
-            None
-        };
-        self.pending.push_back(ex);
-        evicted
-    }
-
-    /// The next response answers a HEAD request: it has no body, whatever its head says.
-    pub fn answers_head(&self) -> bool {
-        self.pending.front().is_some_and(|e| e.method == "HEAD")
-    }
-
-    /// A response head (`head`: the bytes [`http::parse_response`] read): the request it
-    /// answers, complete. An informational (1xx) response answers none.
-    pub fn respond(&mut self, status: u16, head: &[u8]) -> Option<Exchange> {
-        if (100..200).contains(&status) {
-            return None;
-        }
-        let mut ex = self.pending.pop_front()?;
-        ex.respond(status, head);
-        Some(ex)
-    }
-
-    /// The connection ended: the requests that got no response, oldest first.
-    pub fn drain(&mut self) -> impl Iterator<Item = Exchange> + '_ {
-        self.pending.drain(..)
-    }
-}
 
 /// Read the heads a plain-HTTP flow's direction holds, stepping over bodies.
 pub(super) fn stream(
@@ -104,9 +59,9 @@ pub(super) fn stream(
                 // A chunked body the buffer cannot hold ends what this direction can follow.
                 other => {
                     if !matches!(other, Parsed::Incomplete { .. }) {
-                        weirds.bump("http.bad_chunked_body");
+                        weirds.bump(Weird::HttpBadChunkedBody);
                     } else {
-                        weirds.bump("http.chunked_body_not_followed");
+                        weirds.bump(Weird::HttpChunkedBodyNotFollowed);
                     }
                     return stream.close();
                 }
@@ -191,7 +146,7 @@ fn request_head(
     });
     let evicted = flow.exchanges.get_or_insert_default().push(exchange);
     if let Some(old) = evicted {
-        weirds.bump("http.pending_full");
+        weirds.bump(Weird::HttpPendingFull);
         emit(flow, old, sink);
     }
     Some(step)
@@ -247,7 +202,7 @@ fn stall(stream: &mut StreamBuf, outcome: Parsed<()>, weirds: &mut Counters) {
     match outcome {
         Parsed::Incomplete { .. } if stream.data().len() < MAX_STREAM_BYTES => {}
         Parsed::Incomplete { .. } => {
-            weirds.bump("http.head_exceeds_buffer");
+            weirds.bump(Weird::HttpHeadExceedsBuffer);
             stream.close();
         }
         Parsed::Malformed(w) => {
@@ -255,7 +210,7 @@ fn stall(stream: &mut StreamBuf, outcome: Parsed<()>, weirds: &mut Counters) {
             stream.close();
         }
         Parsed::NotThis | Parsed::Done(()) => {
-            weirds.bump("http.not_http");
+            weirds.bump(Weird::HttpNotHttp);
             stream.close();
         }
     }

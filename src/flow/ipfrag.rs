@@ -17,6 +17,7 @@ use std::net::IpAddr;
 
 use crate::stats::Counters;
 use crate::time::Timestamp;
+use crate::weird::Weird;
 use crate::wire::link::Fragment;
 
 /// Seconds after its first fragment that an incomplete datagram is dropped.
@@ -168,7 +169,7 @@ impl Defragmenter {
         };
         let end = fragment.offset as usize + data.len();
         if end > MAX_DATAGRAM_BYTES {
-            weirds.bump("ipfrag.too_large");
+            weirds.bump(Weird::IpfragTooLarge);
             self.remove(&key);
             return None;
         }
@@ -186,7 +187,7 @@ impl Defragmenter {
         let end = end as u32;
         let inconsistent = entry.contradicts(fragment.more, end);
         if inconsistent {
-            weirds.bump("ipfrag.inconsistent");
+            weirds.bump(Weird::IpfragInconsistent);
             self.remove(&key);
             return None;
         }
@@ -200,10 +201,10 @@ impl Defragmenter {
         let whole = complete.then(|| entry.assemble());
         self.bytes += entry.bytes - before;
         if differs {
-            weirds.bump("ipfrag.overlap");
+            weirds.bump(Weird::IpfragOverlap);
         }
         if too_many {
-            weirds.bump("ipfrag.too_many_fragments");
+            weirds.bump(Weird::IpfragTooManyFragments);
             self.remove(&key);
             return None;
         }
@@ -226,7 +227,7 @@ impl Defragmenter {
             keep
         });
         self.bytes = self.bytes.saturating_sub(freed);
-        weirds.add("ipfrag.timeout", (before - self.table.len()) as u64);
+        weirds.add(Weird::IpfragTimeout, (before - self.table.len()) as u64);
     }
 
     /// Drop the reassembly of `key` if it timed out (a late fragment then starts over).
@@ -236,7 +237,7 @@ impl Defragmenter {
             .get(key)
             .is_some_and(|r| now.since(r.first_seen) > TIMEOUT_SECS * 1_000_000_000);
         if timed_out {
-            weirds.bump("ipfrag.timeout");
+            weirds.bump(Weird::IpfragTimeout);
             self.remove(key);
         }
     }
@@ -264,7 +265,7 @@ impl Defragmenter {
             let Some(oldest) = oldest else {
                 return;
             };
-            weirds.bump("ipfrag.evicted");
+            weirds.bump(Weird::IpfragEvicted);
             self.remove(&oldest);
         }
     }

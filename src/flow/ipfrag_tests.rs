@@ -60,7 +60,7 @@ fn overlap_first_data_wins() {
     want.extend_from_slice(&[2; 8]);
     want.extend_from_slice(&[3; 8]);
     assert_eq!(whole.unwrap(), want);
-    assert_eq!(w.get("ipfrag.overlap"), 1);
+    assert_eq!(w.get(Weird::IpfragOverlap), 1);
 }
 
 #[test]
@@ -92,7 +92,7 @@ fn too_large_is_rejected() {
     );
     let r = d.push(t(1), A, B, 17, frag(1, 65528, false), &[0; 16], &mut w);
     assert!(r.is_none());
-    assert_eq!(w.get("ipfrag.too_large"), 1);
+    assert_eq!(w.get(Weird::IpfragTooLarge), 1);
     assert!(d.is_empty(), "the whole datagram is dropped");
 }
 
@@ -108,7 +108,7 @@ fn inconsistent_end_is_dropped() {
         d.push(t(1), A, B, 17, frag(1, 24, true), &[0; 8], &mut w)
             .is_none()
     );
-    assert_eq!(w.get("ipfrag.inconsistent"), 1);
+    assert_eq!(w.get(Weird::IpfragInconsistent), 1);
     assert!(d.is_empty());
 }
 
@@ -127,14 +127,14 @@ fn timeout_expires_and_counts() {
     d.expire(t(100 + TIMEOUT_SECS), &mut w);
     assert_eq!(d.len(), 2, "exactly at the timeout it is kept");
     d.expire(t(101 + TIMEOUT_SECS), &mut w);
-    assert_eq!((d.len(), w.get("ipfrag.timeout")), (1, 1));
+    assert_eq!((d.len(), w.get(Weird::IpfragTimeout)), (1, 1));
     assert_eq!(d.bytes(), 8);
     // A late piece of a timed-out datagram starts over instead of completing it.
     assert!(
         d.push(t(200), A, B, 17, frag(2, 8, false), &[0; 8], &mut w)
             .is_none()
     );
-    assert_eq!(w.get("ipfrag.timeout"), 2);
+    assert_eq!(w.get(Weird::IpfragTimeout), 2);
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn table_bound_evicts_oldest() {
         );
     }
     assert_eq!(d.len(), MAX_REASSEMBLIES);
-    assert_eq!(w.get("ipfrag.evicted"), 1);
+    assert_eq!(w.get(Weird::IpfragEvicted), 1);
     // id 1 is still there.
     assert!(
         d.push(t(20), A, B, 17, frag(1, 8, false), &[0; 8], &mut w)
@@ -164,7 +164,7 @@ fn table_bound_evicts_oldest() {
         d.push(t(20), A, B, 17, frag(0, 8, false), &[0; 8], &mut w)
             .is_none()
     );
-    assert_eq!(w.get("ipfrag.evicted"), 1);
+    assert_eq!(w.get(Weird::IpfragEvicted), 1);
 }
 
 #[test]
@@ -177,7 +177,7 @@ fn byte_bound_evicts_oldest() {
         d.push(t(1), A, B, 17, frag(id, 0, true), &chunk, &mut w);
         assert!(d.bytes() <= MAX_BYTES_TOTAL);
     }
-    assert!(w.get("ipfrag.evicted") >= 5, "{w:?}");
+    assert!(w.get(Weird::IpfragEvicted) >= 5, "{w:?}");
 }
 
 #[test]
@@ -188,7 +188,7 @@ fn fragment_count_bound() {
     for i in 0..=MAX_FRAGMENTS as u32 {
         d.push(t(1), A, B, 17, frag(9, i * 16, true), &[0; 8], &mut w);
     }
-    assert_eq!(w.get("ipfrag.too_many_fragments"), 1);
+    assert_eq!(w.get(Weird::IpfragTooManyFragments), 1);
     assert!(d.is_empty());
 }
 

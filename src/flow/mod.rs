@@ -12,6 +12,7 @@ pub mod ipfrag;
 pub mod quic;
 #[cfg(test)]
 mod reassembly_tests;
+mod segment;
 pub mod table;
 pub mod tcp;
 

@@ -6,8 +6,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use super::analyze::{self, Context};
 use super::dns_cache::DnsCache;
-use super::engine::Segment;
 use super::quic::QuicTracker;
+use super::segment::Segment;
 use super::table::{App, Flow};
 use crate::decrypt::QuicDecrypt;
 use crate::observation::{DeviceId, FlowKey, Observation, Proto};

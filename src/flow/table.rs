@@ -81,7 +81,7 @@ pub struct Flow {
     /// Decryption state when a key log is loaded and the flow is TLS.
     pub tls: Option<Box<crate::decrypt::TlsConn>>,
     /// Plain-HTTP requests waiting for their responses.
-    pub exchanges: Option<Box<super::http::Exchanges>>,
+    pub exchanges: Option<Box<crate::observation::Exchanges>>,
     /// Where the client's TLS records stand until the ClientHello is whole.
     pub hello: Option<Box<crate::wire::tls::HelloRecords>>,
 }

@@ -12,6 +12,7 @@
 //! counts what analyzers read, for tests to bound.
 
 use crate::stats::Counters;
+use crate::weird::Weird;
 
 /// Contiguous bytes buffered per direction; a parser that needs more gives up.
 pub const MAX_STREAM_BYTES: usize = 32 * 1024;
@@ -157,7 +158,7 @@ impl StreamBuf {
         self.compact();
         let room = MAX_STREAM_BYTES.saturating_sub(self.data().len());
         if fresh.len() > room {
-            weirds.bump("tcp.stream_buffer_full");
+            weirds.bump(Weird::TcpStreamBufferFull);
         }
         self.buf
             .extend_from_slice(fresh.get(..room.min(fresh.len())).unwrap_or_default());
@@ -167,7 +168,7 @@ impl StreamBuf {
         if self.pending.len() >= MAX_PENDING_SEGMENTS
             || self.pending_bytes + data.len() > MAX_PENDING_BYTES
         {
-            weirds.bump("tcp.pending_full");
+            weirds.bump(Weird::TcpPendingFull);
             return;
         }
         if self
@@ -284,7 +285,7 @@ mod tests {
         let big = vec![0u8; MAX_STREAM_BYTES + 10];
         s.push(1, &big, &mut w);
         assert_eq!(s.data().len(), MAX_STREAM_BYTES);
-        assert_eq!(w.get("tcp.stream_buffer_full"), 1);
+        assert_eq!(w.get(Weird::TcpStreamBufferFull), 1);
     }
 
     #[test]
@@ -295,7 +296,7 @@ mod tests {
         for i in 0..=MAX_PENDING_SEGMENTS as u32 {
             s.push(100 + i * 10, b"x", &mut w);
         }
-        assert_eq!(w.get("tcp.pending_full"), 1);
+        assert_eq!(w.get(Weird::TcpPendingFull), 1);
     }
 
     #[test]
@@ -324,7 +325,7 @@ mod tests {
         s.consume(MAX_STREAM_BYTES - 10);
         s.push(1 + MAX_STREAM_BYTES as u32, &[2u8; 100], &mut w);
         assert_eq!(s.data().len(), 110);
-        assert_eq!(w.get("tcp.stream_buffer_full"), 0);
+        assert_eq!(w.get(Weird::TcpStreamBufferFull), 0);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! Owns the threads, the channel, shutdown on SIGINT/SIGTERM, reopening a lost interface, the
 //! drop counters and the optional raw pcapng file. libpcap itself is behind
-//! `crate::capture::live`; everything after the channel is the same pipeline replay uses.
+//! `crate::capture::interface`; everything after the channel is the same pipeline replay uses.
 //! [`LiveHook`] is where sessions, the store and the TUI subscribe.
 //!
 //! Contacts reach subscribers as they change: a batch of packets is analysed and, at most
@@ -17,7 +17,7 @@
 pub mod analysis;
 pub mod batch;
 #[cfg(feature = "live")]
-pub mod capture;
+pub mod capture_thread;
 pub mod feed;
 pub mod hook;
 pub mod keylog;

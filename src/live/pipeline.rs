@@ -12,11 +12,11 @@ use tokio::time::{Instant, interval_at};
 
 use crate::attribute::{Attributor, SignatureError};
 use crate::capture::CaptureError;
-use crate::capture::live::{LiveConfig, LiveSource};
+use crate::capture::interface::{LiveConfig, LiveSource};
 
 use super::COUNTERS_EVERY;
 use super::analysis::{Analysis, Clock, WallClock};
-use super::capture::{self, CaptureHandle, Msg};
+use super::capture_thread::{self, CaptureHandle, Msg};
 use super::hook::{LiveEnd, LiveHook, LiveInfo};
 use super::keylog::KEYLOG_POLL;
 use super::pcapng::PcapngWriter;
@@ -160,7 +160,7 @@ pub fn run_until(
         label: options.label.clone(),
         started: clock.now(),
     });
-    let capture = capture::spawn(source, options.capture.clone(), Arc::clone(&counters), tx)
+    let capture = capture_thread::spawn(source, options.capture.clone(), Arc::clone(&counters), tx)
         .map_err(setup("starting the capture thread"))?;
     let result = runtime.block_on(serve(&mut task, rx, options, &counters, &capture, stop));
     // A panic in a capture thread is reported as the end reason, not re-raised.

@@ -1,6 +1,10 @@
 //! An HTTP exchange as an analyzer saw it, over plain HTTP or decrypted TLS: the request's URL
 //! and the cookies it sent (names only), the response's status and the cookies it set (names,
 //! scope and lifetime, never values). Bounded: long URLs and fields are cut, lists capped.
+//! [`Exchanges`] pairs the requests of an HTTP/1.x connection with their responses, as the
+//! plain-HTTP analyzer and lab decryption both need.
+
+use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +19,8 @@ pub const MAX_COOKIES_SENT: usize = 128;
 pub const MAX_URL_BYTES: usize = 8 * 1024;
 /// Longest cookie name, domain or path kept.
 pub const MAX_COOKIE_FIELD_BYTES: usize = 256;
+/// Requests waiting for their response on one connection (pipelining is rare; more is odd).
+pub const MAX_PENDING_REQUESTS: usize = 64;
 
 /// HTTP version a request was carried by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -269,6 +275,47 @@ fn field(bytes: &[u8]) -> String {
     let mut s = String::from_utf8_lossy(bytes).into_owned();
     cut(&mut s, MAX_COOKIE_FIELD_BYTES);
     s
+}
+
+/// Requests of one HTTP/1.x connection waiting for their responses, which come in order.
+#[derive(Debug, Default)]
+pub struct Exchanges {
+    pending: VecDeque<Exchange>,
+}
+
+impl Exchanges {
+    /// Queue a request. At [`MAX_PENDING_REQUESTS`] the oldest leaves without its response and
+    /// is returned, for the caller to hand out and count.
+    pub fn push(&mut self, ex: Exchange) -> Option<Exchange> {
+        let evicted = if self.pending.len() >= MAX_PENDING_REQUESTS {
+            self.pending.pop_front()
+        } else {
+            None
+        };
+        self.pending.push_back(ex);
+        evicted
+    }
+
+    /// The next response answers a HEAD request: it has no body, whatever its head says.
+    pub fn answers_head(&self) -> bool {
+        self.pending.front().is_some_and(|e| e.method == "HEAD")
+    }
+
+    /// A response head (`head`: the bytes [`http::parse_response`] read): the request it
+    /// answers, complete. An informational (1xx) response answers none.
+    pub fn respond(&mut self, status: u16, head: &[u8]) -> Option<Exchange> {
+        if (100..200).contains(&status) {
+            return None;
+        }
+        let mut ex = self.pending.pop_front()?;
+        ex.respond(status, head);
+        Some(ex)
+    }
+
+    /// The connection ended: the requests that got no response, oldest first.
+    pub fn drain(&mut self) -> impl Iterator<Item = Exchange> + '_ {
+        self.pending.drain(..)
+    }
 }
 
 #[cfg(test)]

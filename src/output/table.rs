@@ -15,6 +15,7 @@ use crate::attribute::{Category, Hidden, Party};
 use crate::contact::{Contact, Device, Scope};
 use crate::observation::{DeviceId, Ech};
 use crate::session::{Background, BaselineFacts};
+pub use crate::text::bytes;
 
 /// A contact and what a recorded session's baseline and visit mark say of it (`None`: not
 /// recorded).
@@ -382,30 +383,6 @@ fn clip(s: &str, width: usize) -> String {
 
 fn join<T: ToString>(items: impl Iterator<Item = T>) -> String {
     items.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
-}
-
-/// Bytes in B, kB, MB, GB (powers of 1000), three significant digits.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
-    if n < 1000 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64;
-    let mut unit = "B";
-    for u in UNITS {
-        if v < 1000.0 {
-            break;
-        }
-        v /= 1000.0;
-        unit = u;
-    }
-    if v < 10.0 {
-        format!("{v:.2} {unit}")
-    } else if v < 100.0 {
-        format!("{v:.1} {unit}")
-    } else {
-        format!("{v:.0} {unit}")
-    }
 }
 
 #[cfg(test)]

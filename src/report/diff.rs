@@ -9,9 +9,9 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::build::{org_key, word};
 use super::cells::Table;
 use super::esc::{html as h, md as m};
+use super::finding::{org_key, word};
 use super::localtime::when;
 use super::meta::{SignatureInfo, describe};
 use super::{REPORT_VERSION, When};
@@ -194,7 +194,7 @@ fn side_info(side: DiffSide<'_>) -> SideInfo {
             .filter(|m| {
                 m.kind != crate::session::MarkKind::Page && m.kind != crate::session::MarkKind::Note
             })
-            .map(|m| format!("{}@+{:.3}s", m.kind, super::build::offset(s, m.ts)))
+            .map(|m| format!("{}@+{:.3}s", m.kind, super::finding::offset(s, m.ts)))
             .collect(),
     }
 }

@@ -3,9 +3,9 @@
 
 use std::fmt::Write;
 
-use super::build::word;
 use super::cells::{Page, Table, time_short, when_short};
 use super::esc::html as e;
+use super::finding::word;
 use super::md::{attributes, lifetime};
 use super::svg::timeline;
 use super::{CookieRow, Finding, Item, Report, When};
@@ -409,7 +409,7 @@ fn metadata(out: &mut String, r: &Report) {
     let s = &r.session;
     out.push_str("<h2 id=\"evidence\">Session and evidence</h2><dl class=\"meta\">");
     dd(out, "Session", &format!("{} — {}", s.id, e(&s.label)));
-    if let Some(t) = baseline_line(s) {
+    if let Some(t) = super::md::baseline_line(s) {
         dd(out, "Baseline", &e(&t));
     }
     dd(out, "sporfri version", &e(&r.meta.sporfri_version));
@@ -523,16 +523,6 @@ fn metadata(out: &mut String, r: &Report) {
     out.push_str("</dl>");
 }
 
-/// `Compared with baseline 3 "idle" (...)`, or that the session is a baseline itself.
-pub(super) fn baseline_line(s: &super::SessionInfo) -> Option<String> {
-    if s.baseline {
-        return Some("This session is an idle baseline (the device on its own).".to_owned());
-    }
-    s.against_text
-        .as_ref()
-        .map(|t| format!("Compared with {t}."))
-}
-
 /// The report as one HTML document.
 pub fn render(r: &Report) -> String {
     let s = &r.session;
@@ -553,7 +543,7 @@ pub fn render(r: &Report) -> String {
         r.summary.tracking_free,
         e(&r.summary.headline)
     );
-    if let Some(t) = baseline_line(s) {
+    if let Some(t) = super::md::baseline_line(s) {
         let _ = write!(out, "<p class=\"baseline\">{}</p>", e(&t));
     }
     let page = Page::of(r);

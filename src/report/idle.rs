@@ -21,7 +21,7 @@ fn tracking_third(c: &ContactRecord) -> bool {
     c.attribution.party == Party::Third
         && c.attribution
             .category
-            .is_some_and(super::verdict::is_tracking)
+            .is_some_and(super::tracking::is_tracking)
 }
 
 /// The summary's counts of what was set apart.
@@ -94,7 +94,7 @@ fn activity(a: Activity, ms: u64) -> String {
         "{} flow{}, {} in {:.1} s",
         a.flows,
         if a.flows == 1 { "" } else { "s" },
-        crate::output::table::bytes(a.bytes),
+        crate::text::bytes(a.bytes),
         ms as f64 / 1e3
     )
 }
@@ -189,7 +189,7 @@ pub(super) fn caveats(session: &Session, contacts: &[ContactRecord]) -> Vec<Stri
                  {GROWTH_FACTOR} times the idle rate (and {MIN_EXTRA_FLOWS} flows or {} more): \
                  those stay in the findings, marked \"also seen while idle\".",
                 a.describe(session.started),
-                crate::output::table::bytes(MIN_EXTRA_BYTES)
+                crate::text::bytes(MIN_EXTRA_BYTES)
             ));
             if a.stale(session.started) {
                 out.push(format!(

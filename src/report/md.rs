@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use super::build::word;
 use super::esc::md as e;
+use super::finding::word;
 use super::{CookieRow, Finding, Item, Report, When};
 use crate::session::Source;
 
@@ -170,7 +170,7 @@ fn header(out: &mut String, r: &Report) {
         e(&s.label),
         e(&r.summary.headline)
     );
-    if let Some(t) = super::html::baseline_line(s) {
+    if let Some(t) = baseline_line(s) {
         let _ = writeln!(out, "\n{}", e(&t));
     }
     let _ = writeln!(out, "\n## Verdict");
@@ -251,7 +251,7 @@ fn metadata(out: &mut String, r: &Report) {
     let s = &r.session;
     let _ = writeln!(out, "\n## Session and evidence\n");
     let _ = writeln!(out, "- sporfri version: {}", e(&r.meta.sporfri_version));
-    if let Some(t) = super::html::baseline_line(s) {
+    if let Some(t) = baseline_line(s) {
         let _ = writeln!(out, "- baseline: {}", e(&t));
     }
     let sig = &r.meta.signatures;
@@ -335,4 +335,14 @@ pub fn render(r: &Report) -> String {
     tables(&mut out, r);
     metadata(&mut out, r);
     out
+}
+
+/// `Compared with baseline 3 "idle" (...)`, or that the session is a baseline itself.
+pub(super) fn baseline_line(s: &super::SessionInfo) -> Option<String> {
+    if s.baseline {
+        return Some("This session is an idle baseline (the device on its own).".to_owned());
+    }
+    s.against_text
+        .as_ref()
+        .map(|t| format!("Compared with {t}."))
 }

@@ -16,6 +16,7 @@ pub mod csv;
 pub mod diff;
 mod esc;
 mod evidence;
+mod finding;
 pub mod html;
 mod idle;
 pub mod json;
@@ -28,6 +29,7 @@ pub mod survey_html;
 mod survey_matrix;
 pub mod survey_text;
 mod svg;
+mod tracking;
 mod verdict;
 
 #[cfg(test)]
@@ -54,7 +56,8 @@ pub use meta::{
 pub use requests::{
     CookieRow, CookiesAndRequests, MAX_REPORT_REQUESTS_PER_PARTY, PartyRequests, RequestRow,
 };
-pub use verdict::{REPORT_TRACKING_CATEGORIES, findings, is_tracking};
+pub use tracking::{REPORT_TRACKING_CATEGORIES, is_tracking};
+pub use verdict::findings;
 
 /// Version of the report's JSON shape; bumped when a field changes meaning or disappears.
 /// 2: `meta.signatures` names the set the contacts were attributed with (stored with the

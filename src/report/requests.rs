@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::build::{item, offset, org_key};
+use super::finding::{finding, item, offset, org_key};
 use super::localtime::when;
 use super::{Finding, FindingStatus, When};
 use crate::attribute::{Category, Party};
@@ -284,7 +284,7 @@ fn cookie_finding<'a>(
         })
         .collect();
     let observed = !cookies.is_empty();
-    let mut f = super::verdict::finding(number, key, title, items);
+    let mut f = finding(number, key, title, items);
     f.status = if observed {
         FindingStatus::Observed
     } else {

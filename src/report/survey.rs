@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::build::{org_key, word};
+use super::finding::{org_key, word};
 use super::meta::{AttributedWith, SignatureInfo, describe_set};
 use super::{FindingStatus, Report, When, is_tracking};
 use crate::attribute::{Category, Party};

@@ -5,8 +5,8 @@
 
 use std::fmt::Write;
 
-use super::build::word;
 use super::esc::html as e;
+use super::finding::word;
 use super::survey::{SessionRow, Survey};
 use super::survey_matrix::marks;
 use super::survey_text::{cell_text, devices_text, short_title};

@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use super::FindingStatus;
-use super::build::word;
 use super::esc::md as e;
+use super::finding::word;
 use super::survey::{FindingCell, OrgCell, SessionRow, Survey};
 use super::survey_matrix::marks;
 use crate::session::quote;

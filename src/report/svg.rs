@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::Report;
-use super::build::org_key;
 use super::esc::html as e;
+use super::finding::org_key;
 use crate::attribute::Party;
 use crate::session::{ContactRecord, MarkKind};
 use crate::time::Timestamp;

@@ -9,27 +9,11 @@
 use std::collections::BTreeSet;
 
 use super::attempts::{background_sentence, blocked_clause};
-use super::build::{item, org_key, word};
+use super::finding::{finding, item, org_key, word};
 use super::idle::idle_sentence;
 use super::{Finding, FindingStatus, Item, SiteInfo};
 use crate::attribute::{Category, Party};
 use crate::session::{ContactRecord, MarkKind, Phase, Session};
-
-/// Categories a finding names as tracking: the attribution's tracking categories (analytics,
-/// advertising, session replay, social) plus tag managers, which load them.
-/// (A test checks it contains every one of [`crate::attribute::TRACKING_CATEGORIES`].)
-pub const REPORT_TRACKING_CATEGORIES: [Category; 5] = [
-    Category::Analytics,
-    Category::Advertising,
-    Category::SessionReplay,
-    Category::Social,
-    Category::TagManager,
-];
-
-/// `c` is one of [`REPORT_TRACKING_CATEGORIES`].
-pub fn is_tracking(c: Category) -> bool {
-    REPORT_TRACKING_CATEGORIES.contains(&c)
-}
 
 /// A third party the findings count: not seen while idle, not first seen before the visit
 /// mark (those are listed apart as background, issue 18).
@@ -51,31 +35,6 @@ pub fn findings(
         cloaked(session, contacts),
         hidden(session, contacts),
     ]
-}
-
-/// A finding over `items`: observed when there are any; categories taken from them.
-pub(super) fn finding(number: u8, key: &'static str, title: &str, items: Vec<Item>) -> Finding {
-    let categories: BTreeSet<Category> = items.iter().filter_map(|i| i.category).collect();
-    Finding {
-        number,
-        key,
-        title: title.to_owned(),
-        status: if items.is_empty() {
-            FindingStatus::NotObserved
-        } else {
-            FindingStatus::Observed
-        },
-        statement: String::new(),
-        tracking_categories: categories
-            .iter()
-            .copied()
-            .filter(|c| is_tracking(*c))
-            .collect(),
-        categories: categories.into_iter().collect(),
-        items,
-        declared: Vec::new(),
-        cookies: Vec::new(),
-    }
 }
 
 /// `N third-party name(s) (K organisation(s))`.

@@ -23,8 +23,9 @@ const VIAS: usize = 8;
 /// every way ([`Via`]) and every [`EvidenceKind`]. The earliest observation is the first of its
 /// way and of its kind at once, hence the 2 less.
 pub const MAX_EVIDENCE: usize = MAX_EARLY_EVIDENCE + VIAS + EvidenceKind::ALL.len() - 2;
-/// Hellos whose flow has not ended yet, kept until it does (one per flow, as the flow table's).
-pub const MAX_PENDING_HELLOS: usize = crate::flow::table::MAX_FLOWS;
+/// Hellos whose flow has not ended yet, kept until it does: one per flow, as many as the flow
+/// table holds (its `MAX_FLOWS`; a test keeps the two equal, as a session knows no flow table).
+pub const MAX_PENDING_HELLOS: usize = 131_072;
 
 /// What kind of observation a piece of evidence is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::attribute::{Attributor, Party};
+use crate::attribute::{Attributor, Category, Party};
 use crate::session::{ContactRecord, Phase, Session, phase_at};
 use crate::time::Timestamp;
 
@@ -303,7 +303,7 @@ impl Model {
             Some(r.record.name.as_str()),
             a.org.as_deref(),
             a.service.as_deref(),
-            a.category.map(super::view::category_word),
+            a.category.map(Category::as_str),
         ];
         hay.iter()
             .flatten()

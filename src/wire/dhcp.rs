@@ -6,6 +6,8 @@
 
 use std::net::Ipv4Addr;
 
+use crate::weird::Weird;
+
 use super::Parsed;
 
 /// Fixed BOOTP header length up to the magic cookie.
@@ -125,7 +127,7 @@ pub fn parse(payload: &[u8]) -> Parsed<Dhcp<'_>> {
     }
 }
 
-fn options<'a>(mut rest: &'a [u8], msg: &mut Dhcp<'a>) -> Result<(), &'static str> {
+fn options<'a>(mut rest: &'a [u8], msg: &mut Dhcp<'a>) -> Result<(), Weird> {
     for _ in 0..MAX_OPTIONS {
         let (code, after) = match rest {
             [] | [255, ..] => return Ok(()),
@@ -135,9 +137,9 @@ fn options<'a>(mut rest: &'a [u8], msg: &mut Dhcp<'a>) -> Result<(), &'static st
             }
             [code, after @ ..] => (*code, after),
         };
-        let (&len, after) = after.split_first().ok_or("dhcp.truncated_option")?;
+        let (&len, after) = after.split_first().ok_or(Weird::DhcpTruncatedOption)?;
         let len = usize::from(len);
-        let value = after.get(..len).ok_or("dhcp.truncated_option")?;
+        let value = after.get(..len).ok_or(Weird::DhcpTruncatedOption)?;
         rest = after.get(len..).unwrap_or_default();
         let nonempty = (!value.is_empty()).then_some(value);
         match code {
@@ -149,7 +151,7 @@ fn options<'a>(mut rest: &'a [u8], msg: &mut Dhcp<'a>) -> Result<(), &'static st
             _ => {}
         }
     }
-    Err("dhcp.too_many_options")
+    Err(Weird::DhcpTooManyOptions)
 }
 
 #[cfg(test)]
@@ -225,11 +227,11 @@ mod tests {
     fn a_truncated_option_is_malformed() {
         assert_eq!(
             parse(&message(1, &[12, 10, b'a'])),
-            Parsed::Malformed("dhcp.truncated_option")
+            Parsed::Malformed(Weird::DhcpTruncatedOption)
         );
         assert_eq!(
             parse(&message(1, &[12])),
-            Parsed::Malformed("dhcp.truncated_option")
+            Parsed::Malformed(Weird::DhcpTruncatedOption)
         );
     }
 
@@ -240,7 +242,7 @@ mod tests {
         let over = vec![0u8; MAX_OPTIONS + 1];
         assert_eq!(
             parse(&message(1, &over)),
-            Parsed::Malformed("dhcp.too_many_options")
+            Parsed::Malformed(Weird::DhcpTooManyOptions)
         );
     }
 

@@ -1,7 +1,8 @@
 //! Pure parsers over borrowed bytes: no I/O, no state, no clock, no logging.
 //!
 //! Every parser answers with [`Parsed`]: done, incomplete (needs more bytes), not this
-//! protocol, or malformed with a stable weird name that the caller counts.
+//! protocol, or malformed with the [`Weird`] the caller counts.
+
 #![deny(clippy::indexing_slicing)]
 
 pub mod dhcp;
@@ -10,6 +11,8 @@ pub mod http;
 pub mod link;
 pub mod quic;
 pub mod tls;
+
+use crate::weird::Weird;
 
 /// The outcome of parsing one protocol unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +26,8 @@ pub enum Parsed<T> {
     },
     /// These bytes are not this protocol (not an error: try something else).
     NotThis,
-    /// This protocol, but broken; the name is counted as a weird (`tls.bad_extension`, ...).
-    Malformed(&'static str),
+    /// This protocol, but broken; the kind is counted as a weird.
+    Malformed(Weird),
 }
 
 impl<T> Parsed<T> {

@@ -3,6 +3,7 @@
 
 use super::MAX_CRYPTO_BYTES;
 use super::MAX_CRYPTO_RANGES;
+use crate::weird::Weird;
 use crate::wire::Parsed;
 use crate::wire::quic::{Handshake, chlo};
 
@@ -16,8 +17,8 @@ pub(super) struct CryptoStream {
 
 impl CryptoStream {
     /// Place `data` at `offset`; overlapping retransmissions simply overwrite.
-    pub(super) fn insert(&mut self, offset: u64, data: &[u8]) -> Result<(), &'static str> {
-        const TOO_BIG: &str = "quic.crypto_too_big";
+    pub(super) fn insert(&mut self, offset: u64, data: &[u8]) -> Result<(), Weird> {
+        const TOO_BIG: Weird = Weird::QuicCryptoTooBig;
         if data.is_empty() {
             return Ok(());
         }
@@ -44,7 +45,7 @@ impl CryptoStream {
         }
         self.ranges = merged;
         if self.ranges.len() > MAX_CRYPTO_RANGES {
-            return Err("quic.crypto_too_fragmented");
+            return Err(Weird::QuicCryptoTooFragmented);
         }
         Ok(())
     }
@@ -66,7 +67,7 @@ impl CryptoStream {
         };
         let needed = match needed {
             Parsed::Done(n) if n > MAX_CRYPTO_BYTES => {
-                return Parsed::Malformed("quic.crypto_too_big");
+                return Parsed::Malformed(Weird::QuicCryptoTooBig);
             }
             Parsed::Done(n) => n,
             other => return other.map(|_| Vec::new()),
@@ -86,7 +87,7 @@ fn tls_message_len(prefix: &[u8]) -> Parsed<usize> {
         return Parsed::Incomplete { needed: None };
     };
     if kind != 0x01 {
-        return Parsed::Malformed("quic.not_client_hello");
+        return Parsed::Malformed(Weird::QuicNotClientHello);
     }
     Parsed::Done(4 + (usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c)))
 }

@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 
 use crate::stats::Counters;
 use crate::time::Timestamp;
+use crate::weird::Weird;
 use crate::wire::Parsed;
 use crate::wire::quic::{
     self, FrameFormat, Frames, Handshake, InitialKeys, LongHeader, Opened, PacketKind, Protected,
@@ -184,7 +185,7 @@ impl QuicTracker {
                 Seen::Nothing
             }
             Parsed::Incomplete { .. } | Parsed::NotThis => {
-                weirds.bump("quic.bad_client_hello");
+                weirds.bump(Weird::QuicBadClientHello);
                 Seen::Nothing
             }
         }
@@ -235,7 +236,7 @@ impl QuicTracker {
                 (PacketKind::VersionNegotiation, _) => {
                     // Counted, not followed: the client's next Initial (another version, same
                     // addresses) starts over.
-                    weirds.bump("quic.version_negotiation");
+                    weirds.bump(Weird::QuicVersionNegotiation);
                     None
                 }
                 (PacketKind::UnknownVersion, _) if datagram.len() >= MIN_UNREADABLE_DATAGRAM => {
@@ -357,7 +358,7 @@ impl QuicTracker {
                 Some(Err(_)) => {}
             }
         }
-        let mut failure = "quic.decrypt_failed";
+        let mut failure = Weird::QuicDecryptFailed;
         for &salt in p.salts {
             self.keys_derived += 1;
             let keys = InitialKeys::client(salt, h.dcid)?;
@@ -431,7 +432,7 @@ impl QuicTracker {
         id: u64,
         h: &LongHeader<'_>,
         ts: Timestamp,
-    ) -> Option<Result<(Opened, FrameFormat), &'static str>> {
+    ) -> Option<Result<(Opened, FrameFormat), Weird>> {
         let conn = self.conns.get_mut(&id)?;
         conn.last_seen = ts;
         let Opener::Initial(keys, format) = conn.opener.as_ref()? else {
@@ -469,7 +470,7 @@ impl QuicTracker {
                 break;
             };
             if self.remove(oldest).is_some_and(|c| c.opener.is_some()) {
-                weirds.bump("quic.evicted");
+                weirds.bump(Weird::QuicEvicted);
             }
         }
         let id = self.next_id;

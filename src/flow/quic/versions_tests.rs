@@ -169,7 +169,7 @@ fn q043_hello_split_over_two_packets_is_reassembled() {
         tr.ingest(t(0), other, addr(SERVER), &bad, &mut w),
         Seen::Nothing
     );
-    assert_eq!(w.get("gquic.bad_hash"), 1);
+    assert_eq!(w.get(Weird::GquicBadHash), 1);
 }
 
 #[test]
@@ -265,7 +265,7 @@ fn version_negotiation_is_counted_and_the_retry_is_read() {
     );
     let back = tr.ingest(t(0), addr(SERVER), addr(CLIENT), &vn, &mut w);
     assert_eq!(back, Seen::Nothing);
-    assert_eq!(w.get("quic.version_negotiation"), 1);
+    assert_eq!(w.get(Weird::QuicVersionNegotiation), 1);
     let hello = encode::tls_client_hello("after-vn.example", "h3");
     let dg = encode::initial(1, &DCID, &[], 0, &encode::crypto_frame(0, &hello), 1200);
     let h = feed(&mut tr, &mut w, &dg).hello().unwrap();
@@ -288,5 +288,5 @@ fn a_chlo_longer_than_the_crypto_bound_is_refused() {
     );
     let (mut tr, mut w) = (QuicTracker::new(), Counters::default());
     assert_eq!(feed(&mut tr, &mut w, &dg), Seen::Nothing);
-    assert_eq!(w.get("quic.crypto_too_big"), 1);
+    assert_eq!(w.get(Weird::QuicCryptoTooBig), 1);
 }

@@ -11,7 +11,7 @@
 //!
 //! What the parser promises:
 //! - Sections are read in order; a problem in the answer, authority or additional section
-//!   keeps everything parsed before it and is reported in [`Message::damage`] (a weird name).
+//!   keeps everything parsed before it and is reported in [`Message::damage`] (a [`Weird`]).
 //!   Record data of a known type that does not parse becomes [`RecordData::Other`] (also
 //!   reported in `damage`): the record length still lets the parser go on.
 //! - A message cut inside the question section keeps the questions before the cut; a question
@@ -33,6 +33,8 @@ mod rdata;
 mod tests;
 
 pub use name::{MAX_KNOWN, MAX_NAME_BYTES, MAX_POINTER_HOPS, ROOT, TOO_LONG, format_text};
+
+use crate::weird::Weird;
 
 /// Most questions kept from one message (mDNS may ask many at once).
 pub const MAX_QUESTIONS: usize = 256;
@@ -168,9 +170,9 @@ pub struct Message {
     /// Additional section records except OPT (mDNS puts the addresses of a PTR/SRV answer
     /// here).
     pub additional: Vec<Record>,
-    /// The first problem met after the header (a weird name such as `dns.truncated_name`);
+    /// The first problem met after the header (a weird such as `dns.truncated_name`);
     /// everything parsed before it is kept.
-    pub damage: Option<&'static str>,
+    pub damage: Option<Weird>,
 }
 
 impl Message {
@@ -212,7 +214,7 @@ pub(super) struct Parser<'m> {
 impl Parser<'_> {
     /// Read the name at `pos` of `data` into the names text: its reference and the offset
     /// after it.
-    fn read_name(&mut self, data: &[u8], pos: usize) -> Result<(NameRef, usize), &'static str> {
+    fn read_name(&mut self, data: &[u8], pos: usize) -> Result<(NameRef, usize), Weird> {
         let (text, end) = name::read_name(data, pos, &mut self.names, &mut self.known)?;
         let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let name = NameRef {
@@ -248,12 +250,12 @@ pub fn parse_into(msg: &mut Message, data: &[u8]) -> Parsed<()> {
     msg.edns = None;
     msg.damage = None;
     let (Some(id), Some(flags)) = (be16(data, 0), be16(data, 2)) else {
-        return Parsed::Malformed("dns.short_header");
+        return Parsed::Malformed(Weird::DnsShortHeader);
     };
     let (Some(qd), Some(an), Some(ns), Some(ar)) =
         (be16(data, 4), be16(data, 6), be16(data, 8), be16(data, 10))
     else {
-        return Parsed::Malformed("dns.short_header");
+        return Parsed::Malformed(Weird::DnsShortHeader);
     };
     msg.id = id;
     msg.response = flags & 0x8000 != 0;
@@ -277,7 +279,7 @@ pub fn parse_into(msg: &mut Message, data: &[u8]) -> Parsed<()> {
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     match pos {
         None if msg.questions.is_empty() => {
-            Parsed::Malformed(msg.damage.unwrap_or("dns.bad_question"))
+            Parsed::Malformed(msg.damage.unwrap_or(Weird::DnsBadQuestion))
         }
         _ => Parsed::Done(()),
     }
@@ -289,7 +291,7 @@ fn read_questions(data: &[u8], count: u16, p: &mut Parser<'_>) -> Option<usize> 
     let mut pos = HEADER_LEN;
     for n in 0..usize::from(count) {
         if n >= MAX_QUESTIONS {
-            p.msg.damage = Some("dns.too_many_questions");
+            p.msg.damage = Some(Weird::DnsTooManyQuestions);
             return None;
         }
         let (name, end) = match p.read_name(data, pos) {
@@ -305,7 +307,7 @@ fn read_questions(data: &[u8], count: u16, p: &mut Parser<'_>) -> Option<usize> 
             qtype: qtype.unwrap_or(0),
         });
         if qtype.is_none() || be16(data, end + 2).is_none() {
-            p.msg.damage = Some("dns.truncated_question");
+            p.msg.damage = Some(Weird::DnsTruncatedQuestion);
             return None;
         }
         pos = end + 4;
@@ -320,7 +322,7 @@ fn read_records(data: &[u8], mut pos: usize, counts: [u16; 3], p: &mut Parser<'_
     for (section, &count) in counts.iter().enumerate() {
         for _ in 0..count {
             if seen >= MAX_RECORDS {
-                p.msg.damage.get_or_insert("dns.too_many_records");
+                p.msg.damage.get_or_insert(Weird::DnsTooManyRecords);
                 return;
             }
             seen += 1;
@@ -361,10 +363,10 @@ pub fn tcp_message(stream: &[u8]) -> Parsed<(&[u8], usize)> {
     };
     let len = usize::from(len);
     if len == 0 {
-        return Parsed::Malformed("dns.tcp_zero_length");
+        return Parsed::Malformed(Weird::DnsTcpZeroLength);
     }
     if len < HEADER_LEN {
-        return Parsed::Malformed("dns.tcp_short_length");
+        return Parsed::Malformed(Weird::DnsTcpShortLength);
     }
     match stream.get(2..2 + len) {
         Some(message) => Parsed::Done((message, 2 + len)),

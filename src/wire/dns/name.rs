@@ -19,6 +19,8 @@
 
 use std::ops::Range;
 
+use crate::weird::Weird;
+
 /// Longest name (label bytes plus dots) tshark shows; longer ones become [`TOO_LONG`].
 pub const MAX_NAME_BYTES: usize = 253;
 /// Most compression pointers followed in one name; more means a loop.
@@ -30,18 +32,18 @@ pub const TOO_LONG: &str = "<Name too long>";
 
 /// The offset just after the name at `start`, without reading it (owner names of records
 /// nobody looks at need not be built).
-pub(super) fn skip_name(msg: &[u8], start: usize) -> Result<usize, &'static str> {
+pub(super) fn skip_name(msg: &[u8], start: usize) -> Result<usize, Weird> {
     let mut pos = start;
     loop {
-        let len = *msg.get(pos).ok_or("dns.truncated_name")?;
+        let len = *msg.get(pos).ok_or(Weird::DnsTruncatedName)?;
         match len & 0xc0 {
             0x00 if len == 0 => return Ok(pos + 1),
             0x00 => pos += 1 + usize::from(len),
             0xc0 => {
-                msg.get(pos + 1).ok_or("dns.truncated_name")?;
+                msg.get(pos + 1).ok_or(Weird::DnsTruncatedName)?;
                 return Ok(pos + 2);
             }
-            _ => return Err("dns.bad_label_type"),
+            _ => return Err(Weird::DnsBadLabelType),
         }
     }
 }
@@ -109,7 +111,7 @@ pub(super) fn read_name(
     start: usize,
     out: &mut Vec<u8>,
     known: &mut Known,
-) -> Result<(Range<usize>, usize), &'static str> {
+) -> Result<(Range<usize>, usize), Weird> {
     if let Some(&[first, low]) = msg.get(start..start + 2)
         && first & 0xc0 == 0xc0
     {
@@ -140,47 +142,8 @@ pub(super) fn read_name(
             return Err(weird);
         }
     };
-    let Walk {
-        out,
-        too_long,
-        printable,
-        hops,
-        known,
-        labels,
-        ..
-    } = walk;
-    if too_long {
-        out.truncate(text_start);
-        out.extend_from_slice(TOO_LONG.as_bytes());
-    } else if out.len() == text_start {
-        out.extend_from_slice(ROOT.as_bytes());
-    } else if printable {
-        // Nearly every name is printable ASCII: kept as copied, and its labels remembered.
-        let end = u32::try_from(out.len()).ok();
-        let first = known.len;
-        for e in known.entries.iter_mut().skip(first).take(labels) {
-            match (end, u8::try_from(hops - usize::from(e.hops_after)).ok()) {
-                (Some(end), Some(after)) => {
-                    e.end = end;
-                    e.hops_after = after;
-                    known.len += 1;
-                }
-                _ => break,
-            }
-        }
-    } else {
-        let mut raw = [0u8; MAX_NAME_BYTES];
-        let len = out.len() - text_start;
-        let copied = raw.get_mut(..len).zip(out.get(text_start..));
-        if let Some((dst, src)) = copied {
-            dst.copy_from_slice(src);
-        }
-        out.truncate(text_start);
-        let mut text = String::with_capacity(len * 4);
-        format_text_into(raw.get(..len).unwrap_or_default(), &mut text);
-        out.extend_from_slice(text.as_bytes());
-    }
-    Ok((text_start..out.len(), end))
+    let text_end = walk.finish();
+    Ok((text_start..text_end, end))
 }
 
 /// The walk over one name's labels and pointers, appending the raw name (label bytes joined
@@ -207,21 +170,69 @@ struct Walk<'b> {
 }
 
 impl Walk<'_> {
+    /// The name as the walk left it, made its display form: [`TOO_LONG`], [`ROOT`], kept as
+    /// copied (its labels remembered in `known`), or escaped when not printable. Returns the end
+    /// of the name's text in `out`.
+    fn finish(self) -> usize {
+        let Walk {
+            out,
+            text_start,
+            too_long,
+            printable,
+            hops,
+            known,
+            labels,
+            ..
+        } = self;
+        if too_long {
+            out.truncate(text_start);
+            out.extend_from_slice(TOO_LONG.as_bytes());
+        } else if out.len() == text_start {
+            out.extend_from_slice(ROOT.as_bytes());
+        } else if printable {
+            // Nearly every name is printable ASCII: kept as copied, and its labels remembered.
+            let end = u32::try_from(out.len()).ok();
+            let first = known.len;
+            for e in known.entries.iter_mut().skip(first).take(labels) {
+                match (end, u8::try_from(hops - usize::from(e.hops_after)).ok()) {
+                    (Some(end), Some(after)) => {
+                        e.end = end;
+                        e.hops_after = after;
+                        known.len += 1;
+                    }
+                    _ => break,
+                }
+            }
+        } else {
+            let mut raw = [0u8; MAX_NAME_BYTES];
+            let len = out.len() - text_start;
+            let copied = raw.get_mut(..len).zip(out.get(text_start..));
+            if let Some((dst, src)) = copied {
+                dst.copy_from_slice(src);
+            }
+            out.truncate(text_start);
+            let mut text = String::with_capacity(len * 4);
+            format_text_into(raw.get(..len).unwrap_or_default(), &mut text);
+            out.extend_from_slice(text.as_bytes());
+        }
+        out.len()
+    }
+
     /// Walk the name at `start`: the offset just after it at its original position.
-    fn run(&mut self, msg: &[u8], start: usize) -> Result<usize, &'static str> {
+    fn run(&mut self, msg: &[u8], start: usize) -> Result<usize, Weird> {
         let mut pos = start;
         let mut end: Option<usize> = None;
         loop {
             // The labels from `run` on are to be copied; `None` once the name is too long.
             let mut run = (!self.too_long).then_some(pos);
             let label_len = loop {
-                let label_len = *msg.get(pos).ok_or("dns.truncated_name")?;
+                let label_len = *msg.get(pos).ok_or(Weird::DnsTruncatedName)?;
                 if label_len == 0 || label_len & 0xc0 != 0 {
                     break label_len;
                 }
                 let next = pos + 1 + usize::from(label_len);
                 if next > msg.len() {
-                    return Err("dns.truncated_name");
+                    return Err(Weird::DnsTruncatedName);
                 }
                 if !self.too_long {
                     let dot = usize::from(self.len != 0);
@@ -246,16 +257,16 @@ impl Walk<'_> {
             match label_len & 0xc0 {
                 0x00 => return Ok(*end.get_or_insert(pos + 1)),
                 0xc0 => {
-                    let low = *msg.get(pos + 1).ok_or("dns.truncated_name")?;
+                    let low = *msg.get(pos + 1).ok_or(Weird::DnsTruncatedName)?;
                     end.get_or_insert(pos + 2);
                     self.hops += 1;
                     if self.hops > MAX_POINTER_HOPS {
-                        return Err("dns.name_pointer_loop");
+                        return Err(Weird::DnsNamePointerLoop);
                     }
                     pos = (usize::from(label_len & 0x3f) << 8) | usize::from(low);
                 }
                 // 0x40 (extended, RFC 6891 deprecated) and 0x80 (reserved) label types.
-                _ => return Err("dns.bad_label_type"),
+                _ => return Err(Weird::DnsBadLabelType),
             }
         }
     }

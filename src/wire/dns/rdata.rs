@@ -2,6 +2,8 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::weird::Weird;
+
 use super::name::skip_name;
 use super::{NameRef, Parser, Record, RecordData, be16, be32};
 
@@ -26,7 +28,7 @@ pub(super) struct RawRecord {
     /// Offset of the next record.
     pub next: usize,
     /// Why the data of a known type did not parse.
-    pub damage: Option<&'static str>,
+    pub damage: Option<Weird>,
 }
 
 /// Read the record at `pos` in `msg` (its names go to `out`'s name text). An error means the
@@ -35,9 +37,9 @@ pub(super) fn read_record(
     msg: &[u8],
     pos: usize,
     out: &mut Parser<'_>,
-) -> Result<RawRecord, &'static str> {
+) -> Result<RawRecord, Weird> {
     let p = skip_name(msg, pos)?;
-    let rtype = be16(msg, p).ok_or("dns.truncated_record")?;
+    let rtype = be16(msg, p).ok_or(Weird::DnsTruncatedRecord)?;
     // Only the types the flow layer reads need their owner name: the rest (RRSIG, NSEC,
     // TXT, ...) are walked over, which keeps DNSSEC-heavy answers cheap.
     let name = if matches!(
@@ -55,11 +57,11 @@ pub(super) fn read_record(
         be16(msg, p + 8),
     );
     let (Some(rtype), Some(class), Some(ttl), Some(rdlen)) = fixed else {
-        return Err("dns.truncated_record");
+        return Err(Weird::DnsTruncatedRecord);
     };
     let start = p + 10;
     let end = start + usize::from(rdlen);
-    let rd = msg.get(start..end).ok_or("dns.truncated_record")?;
+    let rd = msg.get(start..end).ok_or(Weird::DnsTruncatedRecord)?;
     let (data, damage) = match record_data(msg, rtype, start, rd, out) {
         Ok(data) => (data, None),
         Err(weird) => (RecordData::Other, Some(weird)),
@@ -84,18 +86,18 @@ fn record_data(
     start: usize,
     rd: &[u8],
     out: &mut Parser<'_>,
-) -> Result<RecordData, &'static str> {
+) -> Result<RecordData, Weird> {
     match rtype {
         TYPE_A => <[u8; 4]>::try_from(rd)
             .map(|a| RecordData::A(Ipv4Addr::from(a)))
-            .map_err(|_| "dns.bad_a"),
+            .map_err(|_| Weird::DnsBadA),
         TYPE_AAAA => <[u8; 16]>::try_from(rd)
             .map(|a| RecordData::Aaaa(Ipv6Addr::from(a)))
-            .map_err(|_| "dns.bad_aaaa"),
+            .map_err(|_| Weird::DnsBadAaaa),
         TYPE_CNAME => {
             let (target, end) = out.read_name(msg, start)?;
             if end > start + rd.len() {
-                return Err("dns.bad_cname");
+                return Err(Weird::DnsBadCname);
             }
             Ok(RecordData::Cname(target))
         }
@@ -105,22 +107,17 @@ fn record_data(
 }
 
 /// SVCB/HTTPS data (RFC 9460 §2.2): priority, target name, then SvcParams.
-fn svcb(
-    msg: &[u8],
-    start: usize,
-    rd: &[u8],
-    out: &mut Parser<'_>,
-) -> Result<RecordData, &'static str> {
-    let priority = be16(rd, 0).ok_or("dns.bad_svcb")?;
+fn svcb(msg: &[u8], start: usize, rd: &[u8], out: &mut Parser<'_>) -> Result<RecordData, Weird> {
+    let priority = be16(rd, 0).ok_or(Weird::DnsBadSvcb)?;
     let (target, tend) = out.read_name(msg, start + 2)?;
-    let mut params = msg.get(tend..start + rd.len()).ok_or("dns.bad_svcb")?;
+    let mut params = msg.get(tend..start + rd.len()).ok_or(Weird::DnsBadSvcb)?;
     let (mut ech, mut alpn, mut ipv4_hints, mut ipv6_hints) = (false, vec![], vec![], vec![]);
     while !params.is_empty() {
         let (Some(key), Some(len)) = (be16(params, 0), be16(params, 2)) else {
-            return Err("dns.bad_svcb");
+            return Err(Weird::DnsBadSvcb);
         };
         let len = usize::from(len);
-        let value = params.get(4..4 + len).ok_or("dns.bad_svcb")?;
+        let value = params.get(4..4 + len).ok_or(Weird::DnsBadSvcb)?;
         params = params.get(4 + len..).unwrap_or_default();
         match key {
             KEY_ALPN => alpn = alpn_ids(value)?,
@@ -141,10 +138,10 @@ fn svcb(
 }
 
 /// The `alpn` value: length-prefixed protocol ids (shown lossily as UTF-8).
-fn alpn_ids(mut value: &[u8]) -> Result<Vec<String>, &'static str> {
+fn alpn_ids(mut value: &[u8]) -> Result<Vec<String>, Weird> {
     let mut ids = Vec::new();
     while let Some((&len, rest)) = value.split_first() {
-        let id = rest.get(..usize::from(len)).ok_or("dns.bad_svcb")?;
+        let id = rest.get(..usize::from(len)).ok_or(Weird::DnsBadSvcb)?;
         ids.push(String::from_utf8_lossy(id).into_owned());
         value = rest.get(usize::from(len)..).unwrap_or_default();
     }
@@ -152,9 +149,9 @@ fn alpn_ids(mut value: &[u8]) -> Result<Vec<String>, &'static str> {
 }
 
 /// A hint list of `N`-byte addresses.
-fn addresses<const N: usize, A: From<[u8; N]>>(value: &[u8]) -> Result<Vec<A>, &'static str> {
+fn addresses<const N: usize, A: From<[u8; N]>>(value: &[u8]) -> Result<Vec<A>, Weird> {
     if value.len() % N != 0 {
-        return Err("dns.bad_svcb");
+        return Err(Weird::DnsBadSvcb);
     }
     Ok(value
         .chunks_exact(N)

@@ -4,6 +4,7 @@
 //! followed by CRLF.
 
 use super::MAX_HEAD_BYTES;
+use crate::weird::Weird;
 use crate::wire::Parsed;
 
 /// Longest chunk-size line (size, extensions, CRLF) accepted.
@@ -30,7 +31,7 @@ pub fn chunked_len(buf: &[u8]) -> Parsed<usize> {
             .checked_add(size)
             .and_then(|end| end.checked_add(2))
         else {
-            return Parsed::Malformed("http.chunk_size_overflow");
+            return Parsed::Malformed(Weird::HttpChunkSizeOverflow);
         };
         match buf.get(data_end - 2..data_end) {
             None => {
@@ -39,7 +40,7 @@ pub fn chunked_len(buf: &[u8]) -> Parsed<usize> {
                 };
             }
             Some(b"\r\n") => pos = data_end,
-            Some(_) => return Parsed::Malformed("http.bad_chunk"),
+            Some(_) => return Parsed::Malformed(Weird::HttpBadChunk),
         }
     }
 }
@@ -64,13 +65,13 @@ fn size_line(buf: &[u8], pos: usize) -> Parsed<(usize, usize)> {
     let (content, next) = match line(buf, pos, MAX_CHUNK_LINE_BYTES) {
         Ok(Some(found)) => found,
         Ok(None) => return Parsed::Incomplete { needed: None },
-        Err(()) => return Parsed::Malformed("http.chunk_line_too_long"),
+        Err(()) => return Parsed::Malformed(Weird::HttpChunkLineTooLong),
     };
     let digits = content.iter().take_while(|b| b.is_ascii_hexdigit()).count();
     let (hex, after) = content.split_at(digits);
     let after = after.trim_ascii_start();
     if hex.is_empty() || !(after.is_empty() || after.starts_with(b";")) {
-        return Parsed::Malformed("http.bad_chunk_size");
+        return Parsed::Malformed(Weird::HttpBadChunkSize);
     }
     let size = hex.iter().try_fold(0usize, |n, &d| {
         let digit = char::from(d).to_digit(16)?;
@@ -78,7 +79,7 @@ fn size_line(buf: &[u8], pos: usize) -> Parsed<(usize, usize)> {
     });
     match size {
         Some(size) => Parsed::Done((size, next)),
-        None => Parsed::Malformed("http.chunk_size_overflow"),
+        None => Parsed::Malformed(Weird::HttpChunkSizeOverflow),
     }
 }
 
@@ -91,7 +92,7 @@ fn trailers(buf: &[u8], start: usize) -> Parsed<usize> {
             Ok(Some((b"", next))) => return Parsed::Done(next),
             Ok(Some((_, next))) => pos = next,
             Ok(None) => return Parsed::Incomplete { needed: None },
-            Err(()) => return Parsed::Malformed("http.trailers_too_large"),
+            Err(()) => return Parsed::Malformed(Weird::HttpTrailersTooLarge),
         }
     }
 }

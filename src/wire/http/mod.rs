@@ -15,6 +15,8 @@ pub use date::{date_of, http_date};
 
 use std::mem::MaybeUninit;
 
+use crate::weird::Weird;
+
 use super::Parsed;
 
 /// Largest request or response head accepted (browsers send a few KiB; servers cap near 8 KiB).
@@ -128,8 +130,8 @@ pub fn parse_request(buf: &[u8]) -> Parsed<Request> {
     };
     match outcome {
         Ok(parsed) => parsed,
-        Err(httparse::Error::TooManyHeaders) => Parsed::Malformed("http.too_many_headers"),
-        Err(_) if looks_like_request(buf) => Parsed::Malformed("http.bad_request"),
+        Err(httparse::Error::TooManyHeaders) => Parsed::Malformed(Weird::HttpTooManyHeaders),
+        Err(_) if looks_like_request(buf) => Parsed::Malformed(Weird::HttpBadRequest),
         Err(_) => Parsed::NotThis,
     }
 }
@@ -150,8 +152,8 @@ pub fn parse_response(buf: &[u8]) -> Parsed<Response> {
     };
     match outcome {
         Ok(parsed) => parsed,
-        Err(httparse::Error::TooManyHeaders) => Parsed::Malformed("http.too_many_headers"),
-        Err(_) => Parsed::Malformed("http.bad_response"),
+        Err(httparse::Error::TooManyHeaders) => Parsed::Malformed(Weird::HttpTooManyHeaders),
+        Err(_) => Parsed::Malformed(Weird::HttpBadResponse),
     }
 }
 
@@ -212,7 +214,7 @@ pub fn host_name(host: &str) -> String {
 /// What an unfinished head means: more bytes to come, or a head beyond [`MAX_HEAD_BYTES`].
 fn unfinished_head<T>(buf: &[u8]) -> Parsed<T> {
     if buf.len() >= MAX_HEAD_BYTES {
-        Parsed::Malformed("http.head_too_large")
+        Parsed::Malformed(Weird::HttpHeadTooLarge)
     } else {
         Parsed::Incomplete { needed: None }
     }
@@ -236,7 +238,7 @@ fn request_head<'b>(
         Ok(Framing::Length(n)) if n > 0 => Body::Length(n),
         Ok(Framing::Length(_) | Framing::Unspecified) => Body::None,
         // RFC 9112 §6.3: a request whose final coding is not chunked has no knowable end.
-        Ok(Framing::OtherEncoding) => return Ok(Parsed::Malformed("http.bad_transfer_encoding")),
+        Ok(Framing::OtherEncoding) => return Ok(Parsed::Malformed(Weird::HttpBadTransferEncoding)),
         Err(weird) => return Ok(Parsed::Malformed(weird)),
     };
     Ok(Parsed::Done(Request {
@@ -309,7 +311,7 @@ struct Fields<'b> {
     /// The last Transfer-Encoding header (it wins over Content-Length).
     transfer_encoding: Option<&'b [u8]>,
     /// The Content-Length all values agree on so far; an error once one is bad or differs.
-    length: Result<Option<u64>, &'static str>,
+    length: Result<Option<u64>, Weird>,
 }
 
 impl<'b> Fields<'b> {
@@ -346,12 +348,12 @@ impl<'b> Fields<'b> {
             };
             self.length = match decimal(part.trim_ascii()) {
                 Some(n) if length.is_none_or(|prev| prev == n) => Ok(Some(n)),
-                _ => Err("http.bad_content_length"),
+                _ => Err(Weird::HttpBadContentLength),
             };
         }
     }
 
-    fn framing(&self) -> Result<Framing, &'static str> {
+    fn framing(&self) -> Result<Framing, Weird> {
         // Transfer-Encoding wins over Content-Length; the final coding decides.
         if let Some(te) = self.transfer_encoding {
             let last = te.rsplit(|&b| b == b',').next().unwrap_or_default();

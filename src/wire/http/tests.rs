@@ -79,24 +79,24 @@ fn request_bodies() {
 
 #[test]
 fn broken_request_framing_is_named() {
-    let cases: [(&[u8], &str); 5] = [
+    let cases: [(&[u8], Weird); 5] = [
         (
             b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
-            "http.bad_content_length",
+            Weird::HttpBadContentLength,
         ),
         (
             b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-            "http.bad_content_length",
+            Weird::HttpBadContentLength,
         ),
         (
             b"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
-            "http.bad_content_length",
+            Weird::HttpBadContentLength,
         ),
         (
             b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
-            "http.bad_transfer_encoding",
+            Weird::HttpBadTransferEncoding,
         ),
-        (b"GET /\x01 HTTP/1.1\r\n\r\n", "http.bad_request"),
+        (b"GET /\x01 HTTP/1.1\r\n\r\n", Weird::HttpBadRequest),
     ];
     for (buf, weird) in cases {
         assert_eq!(parse_request(buf), Parsed::Malformed(weird));
@@ -159,12 +159,12 @@ fn head_size_is_capped() {
     over.insert(20, b'a');
     assert_eq!(
         parse_request(&over),
-        Parsed::Malformed("http.head_too_large")
+        Parsed::Malformed(Weird::HttpHeadTooLarge)
     );
     let unfinished = &over[..MAX_HEAD_BYTES];
     assert_eq!(
         parse_request(unfinished),
-        Parsed::Malformed("http.head_too_large")
+        Parsed::Malformed(Weird::HttpHeadTooLarge)
     );
     assert_eq!(
         parse_request(&over[..MAX_HEAD_BYTES - 1]),
@@ -190,12 +190,12 @@ fn header_count_is_capped() {
     let over = with_headers("GET / HTTP/1.1\r\n", MAX_HEADERS);
     assert_eq!(
         parse_request(&over),
-        Parsed::Malformed("http.too_many_headers")
+        Parsed::Malformed(Weird::HttpTooManyHeaders)
     );
     let over = with_headers("HTTP/1.1 200 OK\r\n", MAX_HEADERS);
     assert_eq!(
         parse_response(&over),
-        Parsed::Malformed("http.too_many_headers")
+        Parsed::Malformed(Weird::HttpTooManyHeaders)
     );
 }
 
@@ -272,9 +272,9 @@ fn response_prefixes_and_broken_responses() {
     }
     assert_eq!(response(head).status, 404);
     let bad = parse_response(b"HTTP/1.1 2x0 OK\r\n\r\n");
-    assert_eq!(bad, Parsed::Malformed("http.bad_response"));
+    assert_eq!(bad, Parsed::Malformed(Weird::HttpBadResponse));
     let bad_len = parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n");
-    assert_eq!(bad_len, Parsed::Malformed("http.bad_content_length"));
+    assert_eq!(bad_len, Parsed::Malformed(Weird::HttpBadContentLength));
 }
 
 #[test]
@@ -306,19 +306,22 @@ fn chunked_prefixes_are_incomplete() {
 
 #[test]
 fn broken_chunks_are_named() {
-    let cases: [(&[u8], &str); 5] = [
-        (b"zz\r\n", "http.bad_chunk_size"),
-        (b"\r\n", "http.bad_chunk_size"),
-        (b"5x\r\nhello\r\n", "http.bad_chunk_size"),
-        (b"5\r\nhelloXX0\r\n\r\n", "http.bad_chunk"),
-        (b"ffffffffffffffffffffffff\r\n", "http.chunk_size_overflow"),
+    let cases: [(&[u8], Weird); 5] = [
+        (b"zz\r\n", Weird::HttpBadChunkSize),
+        (b"\r\n", Weird::HttpBadChunkSize),
+        (b"5x\r\nhello\r\n", Weird::HttpBadChunkSize),
+        (b"5\r\nhelloXX0\r\n\r\n", Weird::HttpBadChunk),
+        (
+            b"ffffffffffffffffffffffff\r\n",
+            Weird::HttpChunkSizeOverflow,
+        ),
     ];
     for (body, weird) in cases {
         assert_eq!(chunked_len(body), Parsed::Malformed(weird), "{weird}");
     }
     let near_max = format!("{:x}\r\n", usize::MAX - 1);
     let got = chunked_len(near_max.as_bytes());
-    assert_eq!(got, Parsed::Malformed("http.chunk_size_overflow"));
+    assert_eq!(got, Parsed::Malformed(Weird::HttpChunkSizeOverflow));
 }
 
 #[test]
@@ -333,7 +336,7 @@ fn chunk_line_and_trailers_are_capped() {
     over.insert(3, b'e');
     assert_eq!(
         chunked_len(&over),
-        Parsed::Malformed("http.chunk_line_too_long")
+        Parsed::Malformed(Weird::HttpChunkLineTooLong)
     );
 
     let mut trailers = b"0\r\nX: ".to_vec();
@@ -343,7 +346,7 @@ fn chunk_line_and_trailers_are_capped() {
     trailers.insert(6, b'a');
     assert_eq!(
         chunked_len(&trailers),
-        Parsed::Malformed("http.trailers_too_large")
+        Parsed::Malformed(Weird::HttpTrailersTooLarge)
     );
 }
 

@@ -4,6 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{Fragment, IpPacket, be16, be32};
+use crate::weird::Weird;
 use crate::wire::Parsed;
 
 /// Most IPv6 extension headers followed before giving up on a packet.
@@ -45,7 +46,7 @@ fn ip_end(bytes: &[u8], claimed: usize) -> (usize, u32) {
 #[inline]
 pub fn parse_v4(bytes: &[u8]) -> Parsed<IpPacket<'_>> {
     let Some((header, _)) = bytes.split_first_chunk::<20>() else {
-        return Parsed::Malformed("ipv4.truncated_header");
+        return Parsed::Malformed(Weird::Ipv4TruncatedHeader);
     };
     let [
         first,
@@ -75,11 +76,11 @@ pub fn parse_v4(bytes: &[u8]) -> Parsed<IpPacket<'_>> {
     let header_len = usize::from(first & 0x0f) * 4;
     let total = usize::from(u16::from_be_bytes([t0, t1]));
     if header_len < 20 || (total != 0 && total < header_len) {
-        return Parsed::Malformed("ipv4.bad_header");
+        return Parsed::Malformed(Weird::Ipv4BadHeader);
     }
     let (end, wire_len) = ip_end(bytes, total);
     let Some(payload) = bytes.get(header_len..end) else {
-        return Parsed::Malformed("ipv4.truncated_header");
+        return Parsed::Malformed(Weird::Ipv4TruncatedHeader);
     };
     let flags_offset = u16::from_be_bytes([f0, f1]);
     let more = flags_offset & 0x2000 != 0;
@@ -104,13 +105,13 @@ pub fn parse_v4(bytes: &[u8]) -> Parsed<IpPacket<'_>> {
 #[inline]
 pub fn parse_v6(bytes: &[u8]) -> Parsed<IpPacket<'_>> {
     let Some((fixed, after)) = bytes.split_first_chunk::<8>() else {
-        return Parsed::Malformed("ipv6.truncated_header");
+        return Parsed::Malformed(Weird::Ipv6TruncatedHeader);
     };
     let Some((src, after)) = after.split_first_chunk::<16>() else {
-        return Parsed::Malformed("ipv6.truncated_header");
+        return Parsed::Malformed(Weird::Ipv6TruncatedHeader);
     };
     let Some((dst, _)) = after.split_first_chunk::<16>() else {
-        return Parsed::Malformed("ipv6.truncated_header");
+        return Parsed::Malformed(Weird::Ipv6TruncatedHeader);
     };
     let [first, _, _, _, l0, l1, first_next, _] = *fixed;
     if first >> 4 != 6 {
@@ -147,16 +148,16 @@ fn is_extension_header(next: u8) -> bool {
 fn extension_headers(
     mut next: u8,
     mut rest: &[u8],
-) -> Result<(u8, &[u8], Option<Fragment>), &'static str> {
+) -> Result<(u8, &[u8], Option<Fragment>), Weird> {
     let mut fragment = None;
     let mut followed = 0;
     while is_extension_header(next) {
         followed += 1;
         if followed > MAX_IPV6_EXT_HEADERS {
-            return Err("ipv6.too_many_ext_headers");
+            return Err(Weird::Ipv6TooManyExtHeaders);
         }
         let (Some(&nh), Some(&len_byte)) = (rest.first(), rest.get(1)) else {
-            return Err("ipv6.truncated_ext_header");
+            return Err(Weird::Ipv6TruncatedExtHeader);
         };
         let len = match next {
             FRAGMENT => 8,
@@ -176,7 +177,7 @@ fn extension_headers(
                 });
             }
         }
-        rest = rest.get(len..).ok_or("ipv6.truncated_ext_header")?;
+        rest = rest.get(len..).ok_or(Weird::Ipv6TruncatedExtHeader)?;
         next = nh;
         if fragment.is_some() {
             break;

@@ -1,6 +1,7 @@
 //! Link-layer headers: from a frame of some LINKTYPE to the bytes of its IP packet.
 
 use super::{LinkType, be16};
+use crate::weird::Weird;
 use crate::wire::Parsed;
 
 /// Most VLAN / MPLS / PPPoE headers stripped before the IP header.
@@ -69,7 +70,7 @@ fn version(data: &[u8]) -> Parsed<&[u8]> {
     match data.first().map(|b| b >> 4) {
         Some(4 | 6) => Parsed::Done(data),
         Some(_) => Parsed::NotThis,
-        None => Parsed::Malformed("link.empty_frame"),
+        None => Parsed::Malformed(Weird::LinkEmptyFrame),
     }
 }
 
@@ -79,7 +80,7 @@ fn version(data: &[u8]) -> Parsed<&[u8]> {
 /// nearly every captured packet.
 pub fn ethernet(data: &[u8]) -> Parsed<LinkPayload<'_>> {
     let Some((header, rest)) = data.split_first_chunk::<14>() else {
-        return Parsed::Malformed("ethernet.truncated_header");
+        return Parsed::Malformed(Weird::EthernetTruncatedHeader);
     };
     let (dst, src, ty) = split_ethernet_header(header);
     ether_type(ty, rest).map(|ip| LinkPayload {
@@ -106,14 +107,14 @@ pub fn ether_type(mut ty: u16, mut rest: &[u8]) -> Parsed<&[u8]> {
             ETH_IPV4 | ETH_IPV6 => return version(rest),
             ETH_VLAN | ETH_QINQ | ETH_QINQ_OLD => {
                 let (Some(next), Some(after)) = (be16(rest, 2), rest.get(4..)) else {
-                    return Parsed::Malformed("vlan.truncated_header");
+                    return Parsed::Malformed(Weird::VlanTruncatedHeader);
                 };
                 (ty, rest) = (next, after);
             }
             ETH_PPPOE_SESSION => {
                 // PPPoE: version/type, code, session id, length; then the PPP protocol.
                 let Some(after) = rest.get(6..) else {
-                    return Parsed::Malformed("pppoe.truncated_header");
+                    return Parsed::Malformed(Weird::PppoeTruncatedHeader);
                 };
                 return ppp(after);
             }
@@ -121,27 +122,27 @@ pub fn ether_type(mut ty: u16, mut rest: &[u8]) -> Parsed<&[u8]> {
             _ => return Parsed::NotThis,
         }
     }
-    Parsed::Malformed("link.too_many_headers")
+    Parsed::Malformed(Weird::LinkTooManyHeaders)
 }
 
 /// MPLS label stack: pop to the bottom label, then guess IP by its version nibble.
 fn mpls(mut rest: &[u8]) -> Parsed<&[u8]> {
     for _ in 0..MAX_LINK_HEADERS {
         let (Some(&flags), Some(after)) = (rest.get(2), rest.get(4..)) else {
-            return Parsed::Malformed("mpls.truncated_header");
+            return Parsed::Malformed(Weird::MplsTruncatedHeader);
         };
         rest = after;
         if flags & 1 != 0 {
             return version(rest);
         }
     }
-    Parsed::Malformed("link.too_many_headers")
+    Parsed::Malformed(Weird::LinkTooManyHeaders)
 }
 
 /// BSD loopback: a 4-byte address family in host (NULL) or network (LOOP) byte order.
 fn loopback(data: &[u8]) -> Parsed<&[u8]> {
     let Some(family) = data.get(..4) else {
-        return Parsed::Malformed("loopback.truncated_header");
+        return Parsed::Malformed(Weird::LoopbackTruncatedHeader);
     };
     // AF_INET is 2 everywhere; AF_INET6 is 10 (Linux), 24, 28 or 30 (BSDs, macOS).
     let known = |v: u8| matches!(v, 2 | 10 | 24 | 28 | 30);
@@ -165,7 +166,7 @@ pub fn ppp(data: &[u8]) -> Parsed<&[u8]> {
     let (proto, rest) = match data {
         [p, rest @ ..] if p & 1 == 1 => (u16::from(*p), rest),
         [a, b, rest @ ..] => (u16::from_be_bytes([*a, *b]), rest),
-        _ => return Parsed::Malformed("ppp.truncated_header"),
+        _ => return Parsed::Malformed(Weird::PppTruncatedHeader),
     };
     match proto {
         PPP_IPV4 | PPP_IPV6 => version(rest),
@@ -176,7 +177,7 @@ pub fn ppp(data: &[u8]) -> Parsed<&[u8]> {
 /// Linux cooked capture v1: 16 bytes, the EtherType last.
 fn sll(data: &[u8]) -> Parsed<LinkPayload<'_>> {
     let (Some(proto), Some(rest)) = (be16(data, 14), data.get(16..)) else {
-        return Parsed::Malformed("sll.truncated_header");
+        return Parsed::Malformed(Weird::SllTruncatedHeader);
     };
     // ARPHRD_ETHER with a 6-byte address: the address is the sender's MAC.
     let src_mac = (be16(data, 2) == Some(1) && be16(data, 4) == Some(6))
@@ -193,7 +194,7 @@ fn sll(data: &[u8]) -> Parsed<LinkPayload<'_>> {
 /// Linux cooked capture v2: 20 bytes, the EtherType first.
 fn sll2(data: &[u8]) -> Parsed<LinkPayload<'_>> {
     let (Some(proto), Some(rest)) = (be16(data, 0), data.get(20..)) else {
-        return Parsed::Malformed("sll2.truncated_header");
+        return Parsed::Malformed(Weird::Sll2TruncatedHeader);
     };
     let src_mac = (be16(data, 8) == Some(1) && data.get(11) == Some(&6))
         .then(|| mac(data, 12))
@@ -210,19 +211,19 @@ fn sll2(data: &[u8]) -> Parsed<LinkPayload<'_>> {
 fn nflog(data: &[u8]) -> Parsed<&[u8]> {
     let mut rest = data.get(4..).unwrap_or(&[]);
     if data.len() < 4 {
-        return Parsed::Malformed("nflog.truncated_header");
+        return Parsed::Malformed(Weird::NflogTruncatedHeader);
     }
     while let (Some(len), Some(ty)) = (le16(rest, 0), le16(rest, 2)) {
         let len = usize::from(len);
         if len < 4 {
-            return Parsed::Malformed("nflog.bad_tlv");
+            return Parsed::Malformed(Weird::NflogBadTlv);
         }
         if ty == NFLOG_PAYLOAD {
             let end = len.min(rest.len());
             return version(rest.get(4..end).unwrap_or(&[]));
         }
         let Some(after) = rest.get(len.div_ceil(4) * 4..) else {
-            return Parsed::Malformed("nflog.bad_tlv");
+            return Parsed::Malformed(Weird::NflogBadTlv);
         };
         rest = after;
     }

@@ -11,6 +11,8 @@ pub mod tunnel;
 
 use std::net::IpAddr;
 
+use crate::weird::Weird;
+
 use super::Parsed;
 
 /// Most tunnel layers unwrapped; a deeper packet is returned at this depth.
@@ -243,18 +245,18 @@ fn cut_by_snaplen(ip: &IpPacket<'_>) -> bool {
 fn tcp<'a>(ip: &IpPacket<'a>) -> Parsed<Transport<'a>> {
     let b = ip.payload;
     let Some((header, _)) = b.split_first_chunk::<14>() else {
-        return Parsed::Malformed("tcp.truncated_header");
+        return Parsed::Malformed(Weird::TcpTruncatedHeader);
     };
     let [s0, s1, d0, d1, q0, q1, q2, q3, _, _, _, _, f0, f1] = *header;
     let flags = u16::from_be_bytes([f0, f1]);
     let header_len = usize::from(flags >> 12) * 4;
     if header_len < 20 {
-        return Parsed::Malformed("tcp.bad_header");
+        return Parsed::Malformed(Weird::TcpBadHeader);
     }
     let payload = match b.get(header_len..) {
         Some(p) => p,
         None if cut_by_snaplen(ip) => &[],
-        None => return Parsed::Malformed("tcp.bad_header"),
+        None => return Parsed::Malformed(Weird::TcpBadHeader),
     };
     Parsed::Done(Transport::Tcp {
         src_port: u16::from_be_bytes([s0, s1]),
@@ -272,13 +274,13 @@ fn tcp<'a>(ip: &IpPacket<'a>) -> Parsed<Transport<'a>> {
 
 fn udp(b: &[u8]) -> Parsed<Transport<'_>> {
     let Some((&[s0, s1, d0, d1, l0, l1], _)) = b.split_first_chunk::<6>() else {
-        return Parsed::Malformed("udp.truncated_header");
+        return Parsed::Malformed(Weird::UdpTruncatedHeader);
     };
     let len = usize::from(u16::from_be_bytes([l0, l1]));
     // Length 0 appears with segmentation offload and IPv6 jumbograms: take what is there.
     let end = match len {
         0 => b.len(),
-        1..8 => return Parsed::Malformed("udp.bad_length"),
+        1..8 => return Parsed::Malformed(Weird::UdpBadLength),
         _ => len.min(b.len()),
     };
     Parsed::Done(Transport::Udp {

@@ -148,7 +148,7 @@ fn vlan_qinq_and_pppoe() {
     let f = eth(0x8100, &deep);
     assert_eq!(
         decode(LinkType::ETHERNET, &f),
-        Parsed::Malformed("link.too_many_headers")
+        Parsed::Malformed(Weird::LinkTooManyHeaders)
     );
 }
 
@@ -216,13 +216,13 @@ fn frames_without_ip() {
     assert_eq!(decode(LinkType::NULL, &[7, 0, 0, 0, 0x45]), Parsed::NotThis);
     assert_eq!(
         decode(LinkType::ETHERNET, &[1, 2, 3]),
-        Parsed::Malformed("ethernet.truncated_header")
+        Parsed::Malformed(Weird::EthernetTruncatedHeader)
     );
     let mut bad = ipv4(6, 1, 2, &[]);
     bad[0] = 0x44; // header length 16
     assert_eq!(
         decode(LinkType::RAW, &bad),
-        Parsed::Malformed("ipv4.bad_header")
+        Parsed::Malformed(Weird::Ipv4BadHeader)
     );
 }
 
@@ -287,7 +287,7 @@ fn ipv6_extension_header_bound() {
     }
     assert_eq!(
         decode(LinkType::RAW, &ipv6(60, 1, 2, &ext)),
-        Parsed::Malformed("ipv6.too_many_ext_headers")
+        Parsed::Malformed(Weird::Ipv6TooManyExtHeaders)
     );
 }
 
@@ -363,25 +363,25 @@ fn transport_cut_and_broken_headers() {
     bad[12] = 0x40; // data offset 4
     let p = ipv4(6, 1, 2, &bad);
     let fr = frame(LinkType::RAW, &p);
-    assert_eq!(transport(&fr.ip), Parsed::Malformed("tcp.bad_header"));
+    assert_eq!(transport(&fr.ip), Parsed::Malformed(Weird::TcpBadHeader));
     let mut long = seg.clone();
     long[12] = 0xf0; // data offset 60 > segment, not cut
     let p = ipv4(6, 1, 2, &long);
     assert_eq!(
         transport(&frame(LinkType::RAW, &p).ip),
-        Parsed::Malformed("tcp.bad_header")
+        Parsed::Malformed(Weird::TcpBadHeader)
     );
     let p = ipv4(6, 1, 2, &seg[..10]);
     assert_eq!(
         transport(&frame(LinkType::RAW, &p).ip),
-        Parsed::Malformed("tcp.truncated_header")
+        Parsed::Malformed(Weird::TcpTruncatedHeader)
     );
     let mut u = udp(1, 2, b"abc");
     u[5] = 3;
     let p = ipv4(17, 1, 2, &u);
     assert_eq!(
         transport(&frame(LinkType::RAW, &p).ip),
-        Parsed::Malformed("udp.bad_length")
+        Parsed::Malformed(Weird::UdpBadLength)
     );
     let p = ipv4(1, 1, 2, &[8, 0, 0, 0]);
     assert_eq!(

@@ -5,6 +5,8 @@
 //! padding, then per entry a 4-byte tag and the little-endian u32 end offset of its value,
 //! then the values back to back. sporfri takes `SNI` (server name) and `UAID` (user agent).
 
+use crate::weird::Weird;
+
 use super::Parsed;
 
 /// Entries in one message at most (Chromium's `kMaxEntries`).
@@ -35,11 +37,11 @@ pub fn message_len(prefix: &[u8]) -> Parsed<usize> {
         return Parsed::Incomplete { needed: None };
     }
     if prefix.get(..4) != Some(CHLO) {
-        return Parsed::Malformed("gquic.not_chlo");
+        return Parsed::Malformed(Weird::GquicNotChlo);
     }
     let count = entries(prefix);
     if count > MAX_TAGS {
-        return Parsed::Malformed("gquic.too_many_tags");
+        return Parsed::Malformed(Weird::GquicTooManyTags);
     }
     let table_end = HEADER_LEN + ENTRY_LEN * count;
     if count == 0 {
@@ -52,7 +54,7 @@ pub fn message_len(prefix: &[u8]) -> Parsed<usize> {
     };
     match le_u32(last).and_then(|end| usize::try_from(end).ok()) {
         Some(end) => Parsed::Done(table_end + end),
-        None => Parsed::Malformed("gquic.bad_tag_offset"),
+        None => Parsed::Malformed(Weird::GquicBadTagOffset),
     }
 }
 
@@ -68,7 +70,7 @@ pub fn parse(msg: &[u8]) -> Parsed<Chlo> {
         };
     };
     let Some((table, values)) = body.split_at_checked(entries(msg) * ENTRY_LEN) else {
-        return Parsed::Malformed("gquic.bad_tag_offset");
+        return Parsed::Malformed(Weird::GquicBadTagOffset);
     };
     let mut out = Chlo::default();
     let mut start = 0usize;
@@ -76,7 +78,7 @@ pub fn parse(msg: &[u8]) -> Parsed<Chlo> {
         let (tag, end) = entry.split_at(4);
         let end = le_u32(end).and_then(|e| usize::try_from(e).ok());
         let Some(value) = end.and_then(|end| values.get(start..end)) else {
-            return Parsed::Malformed("gquic.bad_tag_offset");
+            return Parsed::Malformed(Weird::GquicBadTagOffset);
         };
         start = end.unwrap_or(start);
         let text = || Some(String::from_utf8_lossy(value).into_owned());
@@ -160,16 +162,19 @@ mod tests {
     fn broken_messages_are_named() {
         assert_eq!(
             message_len(b"SHLO\x01\x00\x00\x00"),
-            Parsed::Malformed("gquic.not_chlo")
+            Parsed::Malformed(Weird::GquicNotChlo)
         );
         let mut many = CHLO.to_vec();
         many.extend_from_slice(&(MAX_TAGS as u16 + 1).to_le_bytes());
         many.extend_from_slice(&[0, 0]);
-        assert_eq!(message_len(&many), Parsed::Malformed("gquic.too_many_tags"));
+        assert_eq!(
+            message_len(&many),
+            Parsed::Malformed(Weird::GquicTooManyTags)
+        );
         // Offsets that go backwards.
         let mut msg = chlo(&[(TAG_SNI, b"abc"), (TAG_UAID, b"def")]);
         msg[20..24].copy_from_slice(&1u32.to_le_bytes());
-        assert_eq!(parse(&msg), Parsed::Malformed("gquic.bad_tag_offset"));
+        assert_eq!(parse(&msg), Parsed::Malformed(Weird::GquicBadTagOffset));
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The frames of a decrypted Initial payload (RFC 9000 §12.4, §19).
 
+use crate::weird::Weird;
+
 use super::Reader;
 
 /// The most CRYPTO frames taken from one packet; a real Initial carries at most a dozen.
@@ -22,7 +24,7 @@ pub struct Frames<'a> {
     /// A CONNECTION_CLOSE frame was seen.
     pub connection_close: bool,
     /// Set when the walk stopped at a broken or unexpected frame; earlier frames are kept.
-    pub weird: Option<&'static str>,
+    pub weird: Option<Weird>,
 }
 
 /// Read a variable-length integer (RFC 9000 §16): its value and its length in bytes.
@@ -53,8 +55,8 @@ pub fn walk_frames(payload: &[u8]) -> Frames<'_> {
 }
 
 /// Consume one frame.
-fn frame<'a>(r: &mut Reader<'a>, out: &mut Frames<'a>) -> Result<(), &'static str> {
-    const BAD: &str = "quic.bad_frame";
+fn frame<'a>(r: &mut Reader<'a>, out: &mut Frames<'a>) -> Result<(), Weird> {
+    const BAD: Weird = Weird::QuicBadFrame;
     let kind = r.varint().ok_or(BAD)?;
     match kind {
         // PADDING runs are common (hundreds of bytes): skip them in one step.
@@ -72,7 +74,7 @@ fn frame<'a>(r: &mut Reader<'a>, out: &mut Frames<'a>) -> Result<(), &'static st
                 return Err(BAD);
             }
             if out.crypto.len() >= MAX_CRYPTO_FRAMES_PER_PACKET {
-                return Err("quic.too_many_crypto_frames");
+                return Err(Weird::QuicTooManyCryptoFrames);
             }
             out.crypto.push(CryptoChunk { offset, data });
         }
@@ -153,17 +155,17 @@ mod tests {
     fn stream_frame_in_initial_is_bad_but_keeps_earlier_crypto() {
         let f = walk_frames(&[0x06, 0x00, 0x01, 0x01, 0x08, 0x00]);
         assert_eq!(f.crypto.len(), 1);
-        assert_eq!(f.weird, Some("quic.bad_frame"));
+        assert_eq!(f.weird, Some(Weird::QuicBadFrame));
     }
 
     #[test]
     fn truncated_crypto_and_huge_ack_are_bad() {
         assert_eq!(
             walk_frames(&[0x06, 0x00, 0x05, 0x01]).weird,
-            Some("quic.bad_frame")
+            Some(Weird::QuicBadFrame)
         );
         let ack = [0x02, 0x00, 0x00, 0xbf, 0xff, 0xff, 0xff, 0x00, 0x00];
-        assert_eq!(walk_frames(&ack).weird, Some("quic.bad_frame"));
+        assert_eq!(walk_frames(&ack).weird, Some(Weird::QuicBadFrame));
     }
 
     #[test]
@@ -174,6 +176,6 @@ mod tests {
         }
         let f = walk_frames(&payload);
         assert_eq!(f.crypto.len(), MAX_CRYPTO_FRAMES_PER_PACKET);
-        assert_eq!(f.weird, Some("quic.too_many_crypto_frames"));
+        assert_eq!(f.weird, Some(Weird::QuicTooManyCryptoFrames));
     }
 }

@@ -12,6 +12,8 @@
 //! Chromium's `null_encrypter.cc` / `null_decrypter.cc` (the hash, its "Client" suffix and its
 //! 96-bit little-endian serialisation), with the test vector of `null_encrypter_test.cc`.
 
+use crate::weird::Weird;
+
 use super::frames::{CryptoChunk, Frames, MAX_CRYPTO_FRAMES_PER_PACKET};
 use super::versions::Q043;
 use super::{LongHeader, PacketKind, Parsed, Reader, kind_of};
@@ -72,7 +74,7 @@ pub fn parse_public_header(datagram: &[u8]) -> Parsed<PublicHeader<'_>> {
     }
     let pn_len = sized(flags >> 4);
     if r.take(pn_len).is_none() {
-        return Parsed::Malformed("gquic.truncated");
+        return Parsed::Malformed(Weird::GquicTruncated);
     }
     let (header, rest) = datagram.split_at_checked(r.pos).unwrap_or_default();
     Parsed::Done(PublicHeader {
@@ -92,12 +94,12 @@ pub(super) fn parse_q046<'a>(
     mut r: Reader<'a>,
 ) -> Parsed<(LongHeader<'a>, &'a [u8])> {
     let Some((dcid, scid)) = r.nibble_cids() else {
-        return Parsed::Malformed("gquic.truncated");
+        return Parsed::Malformed(Weird::GquicTruncated);
     };
     let pn_offset = r.pos;
     let pn_len = usize::from(first & 0x03) + 1;
     if r.take(pn_len as u64).is_none() {
-        return Parsed::Malformed("gquic.truncated");
+        return Parsed::Malformed(Weird::GquicTruncated);
     }
     let version = super::versions::Q046;
     let header = LongHeader {
@@ -126,13 +128,15 @@ fn fnv1a_128(parts: &[&[u8]]) -> u128 {
 /// Check the hash of a null-encrypted packet a client sent; answer its frames.
 ///
 /// `header` is everything up to and including the packet number, `rest` what follows it.
-pub fn open_null<'a>(header: &[u8], rest: &'a [u8]) -> Result<&'a [u8], &'static str> {
-    let (hash, payload) = rest.split_at_checked(HASH_LEN).ok_or("gquic.truncated")?;
+pub fn open_null<'a>(header: &[u8], rest: &'a [u8]) -> Result<&'a [u8], Weird> {
+    let (hash, payload) = rest
+        .split_at_checked(HASH_LEN)
+        .ok_or(Weird::GquicTruncated)?;
     let expected = fnv1a_128(&[header, payload, b"Client"]).to_le_bytes();
     if expected.get(..HASH_LEN) == Some(hash) {
         Ok(payload)
     } else {
-        Err("gquic.bad_hash")
+        Err(Weird::GquicBadHash)
     }
 }
 
@@ -175,8 +179,8 @@ fn reason(r: &mut Reader<'_>) -> Option<()> {
 }
 
 /// Consume one frame.
-fn frame<'a>(r: &mut Reader<'a>, pn_len: usize, out: &mut Frames<'a>) -> Result<(), &'static str> {
-    const BAD: &str = "gquic.bad_frame";
+fn frame<'a>(r: &mut Reader<'a>, pn_len: usize, out: &mut Frames<'a>) -> Result<(), Weird> {
+    const BAD: Weird = Weird::GquicBadFrame;
     let kind = r.u8().ok_or(BAD)?;
     let ok = match kind {
         // PADDING runs to the end of the packet.
@@ -211,15 +215,15 @@ fn frame<'a>(r: &mut Reader<'a>, pn_len: usize, out: &mut Frames<'a>) -> Result<
     ok.ok_or(BAD)
 }
 
-fn crypto<'a>(out: &mut Frames<'a>, offset: u64, data: &'a [u8]) -> Result<(), &'static str> {
+fn crypto<'a>(out: &mut Frames<'a>, offset: u64, data: &'a [u8]) -> Result<(), Weird> {
     if offset
         .checked_add(data.len() as u64)
         .is_none_or(|end| end >= 1 << 62)
     {
-        return Err("gquic.bad_frame");
+        return Err(Weird::GquicBadFrame);
     }
     if out.crypto.len() >= MAX_CRYPTO_FRAMES_PER_PACKET {
-        return Err("quic.too_many_crypto_frames");
+        return Err(Weird::QuicTooManyCryptoFrames);
     }
     out.crypto.push(CryptoChunk { offset, data });
     Ok(())

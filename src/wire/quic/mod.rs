@@ -25,6 +25,8 @@ pub use versions::{
     FrameFormat, Handshake, Protected, Reading, Salt, VERSION_1, VERSION_2, VERSION_NEGOTIATION,
 };
 
+use crate::weird::Weird;
+
 #[cfg(test)]
 pub(crate) use protection::{seal_initial, seal_rest};
 
@@ -139,7 +141,7 @@ pub fn parse_long_header(datagram: &[u8]) -> Parsed<(LongHeader<'_>, &[u8])> {
     };
     let Some((dcid, scid)) = cids else {
         return if reading.is_some() || version == VERSION_NEGOTIATION {
-            Parsed::Malformed("quic.truncated")
+            Parsed::Malformed(Weird::QuicTruncated)
         } else {
             Parsed::Done((
                 whole(datagram, version, PacketKind::UnknownVersion, &[], &[]),
@@ -164,17 +166,17 @@ pub fn parse_long_header(datagram: &[u8]) -> Parsed<(LongHeader<'_>, &[u8])> {
         ));
     };
     if first & 0x40 == 0 {
-        return Parsed::Malformed("quic.fixed_bit_clear");
+        return Parsed::Malformed(Weird::QuicFixedBitClear);
     }
     if dcid.len() > MAX_CID_LEN || scid.len() > MAX_CID_LEN {
-        return Parsed::Malformed("quic.bad_cid_length");
+        return Parsed::Malformed(Weird::QuicBadCidLength);
     }
     let kind = kind_of(version, first);
     if kind == PacketKind::Retry {
         return Parsed::Done((whole(datagram, version, kind, dcid, scid), &[]));
     }
     let Some((token, pn_offset, packet, rest)) = protected_part(&mut r, datagram, kind) else {
-        return Parsed::Malformed("quic.truncated");
+        return Parsed::Malformed(Weird::QuicTruncated);
     };
     let header = LongHeader {
         version,
@@ -249,7 +251,7 @@ fn kind_of(version: u32, first: u8) -> PacketKind {
 /// The long-header packets coalesced in one datagram (RFC 9000 §12.2), in order.
 ///
 /// Stops at a short-header packet or at trailing padding; a broken packet ends the walk
-/// with its weird name.
+/// with its weird.
 pub fn coalesced(datagram: &[u8]) -> Coalesced<'_> {
     Coalesced { rest: datagram }
 }
@@ -261,7 +263,7 @@ pub struct Coalesced<'a> {
 }
 
 impl<'a> Iterator for Coalesced<'a> {
-    type Item = Result<LongHeader<'a>, &'static str>;
+    type Item = Result<LongHeader<'a>, Weird>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if !looks_like_long_header(self.rest) {
@@ -279,7 +281,7 @@ impl<'a> Iterator for Coalesced<'a> {
             Parsed::Incomplete { .. } | Parsed::NotThis => {
                 let truncated = !self.rest.is_empty();
                 self.rest = &[];
-                truncated.then_some(Err("quic.truncated"))
+                truncated.then_some(Err(Weird::QuicTruncated))
             }
         }
     }

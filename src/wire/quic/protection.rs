@@ -12,6 +12,8 @@ use ring::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::hkdf::{self, HKDF_SHA256, KeyType, Prk};
 use rustls::crypto::cipher::{Iv, Nonce as PacketNonce};
 
+use crate::weird::Weird;
+
 use super::versions::Salt;
 use super::{LongHeader, PacketKind};
 
@@ -170,25 +172,25 @@ pub struct Opened {
 
 /// Remove header protection and decrypt one Initial packet.
 ///
-/// Errors are weird names: `quic.truncated` when the packet is too short to sample,
+/// Errors are weirds: `quic.truncated` when the packet is too short to sample,
 /// `quic.decrypt_failed` when the AEAD tag does not verify (wrong keys or corruption).
-pub fn open_initial(keys: &InitialKeys, header: &LongHeader<'_>) -> Result<Opened, &'static str> {
+pub fn open_initial(keys: &InitialKeys, header: &LongHeader<'_>) -> Result<Opened, Weird> {
     if header.kind != PacketKind::Initial {
-        return Err("quic.not_initial");
+        return Err(Weird::QuicNotInitial);
     }
     let mut buf = header.packet.to_vec();
     let pn_offset = header.pn_offset;
-    let split = pn_offset.checked_add(4).ok_or("quic.truncated")?;
+    let split = pn_offset.checked_add(4).ok_or(Weird::QuicTruncated)?;
     if buf.len() < split.saturating_add(SAMPLE_LEN) || pn_offset == 0 {
-        return Err("quic.truncated");
+        return Err(Weird::QuicTruncated);
     }
     let (head, tail) = buf.split_at_mut(split);
-    let sample = tail.get(..SAMPLE_LEN).ok_or("quic.truncated")?;
+    let sample = tail.get(..SAMPLE_LEN).ok_or(Weird::QuicTruncated)?;
     let (start, pn_bytes) = head.split_at_mut(pn_offset);
-    let first = start.first_mut().ok_or("quic.truncated")?;
+    let first = start.first_mut().ok_or(Weird::QuicTruncated)?;
     let pn_len = keys
         .unmask_header(sample, first, pn_bytes)
-        .ok_or("quic.truncated")?;
+        .ok_or(Weird::QuicTruncated)?;
     let packet_number = pn_bytes
         .iter()
         .take(pn_len)
@@ -199,7 +201,7 @@ pub fn open_initial(keys: &InitialKeys, header: &LongHeader<'_>) -> Result<Opene
     let plain_len = keys
         .packet
         .open_in_place(nonce, Aad::from(&*aad), payload)
-        .map_err(|_| "quic.decrypt_failed")?
+        .map_err(|_| Weird::QuicDecryptFailed)?
         .len();
     debug_assert!(plain_len + TAG_LEN == payload.len());
     buf.truncate(header_len + plain_len);

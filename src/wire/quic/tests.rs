@@ -75,12 +75,15 @@ fn wrong_keys_and_tampering_fail_closed() {
         panic!()
     };
     let v2_keys = InitialKeys::client(Salt::V2, &DCID).unwrap();
-    assert_eq!(open_initial(&v2_keys, &header), Err("quic.decrypt_failed"));
+    assert_eq!(
+        open_initial(&v2_keys, &header),
+        Err(Weird::QuicDecryptFailed)
+    );
     let mut tampered = packet.clone();
     tampered[500] ^= 0x01;
     let (header, _) = parse_long_header(&tampered).done().unwrap();
     let keys = InitialKeys::client(Salt::V1, &DCID).unwrap();
-    assert_eq!(open_initial(&keys, &header), Err("quic.decrypt_failed"));
+    assert_eq!(open_initial(&keys, &header), Err(Weird::QuicDecryptFailed));
 }
 
 #[test]
@@ -179,7 +182,7 @@ fn headers_by_version() {
     );
     assert_eq!(
         parse_long_header(&q046[..16]),
-        Parsed::Malformed("gquic.truncated")
+        Parsed::Malformed(Weird::GquicTruncated)
     );
 }
 
@@ -258,7 +261,7 @@ fn draft29_initial_round_trips_with_the_draft_salt() {
         (7, &frames[..])
     );
     let v1 = InitialKeys::client(Salt::V1, h.dcid).unwrap();
-    assert_eq!(open_initial(&v1, &h), Err("quic.decrypt_failed"));
+    assert_eq!(open_initial(&v1, &h), Err(Weird::QuicDecryptFailed));
 }
 
 #[test]
@@ -267,10 +270,13 @@ fn malformed_headers_are_named() {
     long_cid.extend_from_slice(&[0; 30]);
     assert_eq!(
         parse_long_header(&long_cid),
-        Parsed::Malformed("quic.bad_cid_length")
+        Parsed::Malformed(Weird::QuicBadCidLength)
     );
     let cut = [0xc0, 0, 0, 0, 1, 0, 0, 0, 0x44, 0x00, 1, 2];
-    assert_eq!(parse_long_header(&cut), Parsed::Malformed("quic.truncated"));
+    assert_eq!(
+        parse_long_header(&cut),
+        Parsed::Malformed(Weird::QuicTruncated)
+    );
     assert!(looks_like_long_header(&[0xc0, 0, 0, 0, 1]));
     assert!(looks_like_long_header(&[0xd0, 0x6b, 0x33, 0x43, 0xcf]));
     assert!(looks_like_long_header(&[0xc3, 0xff, 0, 0, 0x1d]));
@@ -301,7 +307,7 @@ fn draft27_a2_client_initial_decrypts_with_the_draft23_salt() {
     assert_eq!((frames.weird, frames.crypto[0].data), (None, &frame[4..]));
     // The v1 salt does not open it.
     let v1 = InitialKeys::client(Salt::V1, &DCID).unwrap();
-    assert_eq!(open_initial(&v1, &header), Err("quic.decrypt_failed"));
+    assert_eq!(open_initial(&v1, &header), Err(Weird::QuicDecryptFailed));
 }
 
 #[test]

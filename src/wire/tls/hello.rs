@@ -4,6 +4,7 @@
 //! at a broken extension, so the block is taken as raw bytes and every length is checked here.
 
 use super::{ClientHello, MAX_ALPN_PROTOCOLS, MAX_SUPPORTED_VERSIONS};
+use crate::weird::Weird;
 use crate::wire::Parsed;
 
 const EXT_SERVER_NAME: u16 = 0x0000;
@@ -15,14 +16,14 @@ const SERVER_NAME_HOST: u8 = 0;
 /// Parse a complete ClientHello body (after the 4-byte handshake header).
 pub(super) fn parse_body(body: &[u8]) -> Parsed<ClientHello> {
     let Ok((rest, contents)) = tls_parser::parse_tls_handshake_client_hello(body) else {
-        return Parsed::Malformed("tls.bad_client_hello");
+        return Parsed::Malformed(Weird::TlsBadClientHello);
     };
     let extensions = match (contents.ext, rest.is_empty()) {
         (Some(ext), true) => ext,
         // Very old clients send no extensions block at all.
         (None, true) => &[][..],
-        (Some(_), false) => return Parsed::Malformed("tls.hello_trailing_data"),
-        (None, false) => return Parsed::Malformed("tls.bad_extensions_length"),
+        (Some(_), false) => return Parsed::Malformed(Weird::TlsHelloTrailingData),
+        (None, false) => return Parsed::Malformed(Weird::TlsBadExtensionsLength),
     };
     let mut hello = ClientHello {
         legacy_version: contents.version.0,
@@ -36,13 +37,13 @@ pub(super) fn parse_body(body: &[u8]) -> Parsed<ClientHello> {
 
 /// Walk the extension TLVs; unknown and GREASE types are skipped, the first of a repeated
 /// known type wins.
-fn read_extensions(block: &[u8], hello: &mut ClientHello) -> Result<(), &'static str> {
+fn read_extensions(block: &[u8], hello: &mut ClientHello) -> Result<(), Weird> {
     let mut r = Reader(block);
     while !r.is_empty() {
         let (Some(ext_type), Some(len)) = (r.u16(), r.u16()) else {
-            return Err("tls.bad_extension");
+            return Err(Weird::TlsBadExtension);
         };
-        let data = r.take(usize::from(len)).ok_or("tls.bad_extension")?;
+        let data = r.take(usize::from(len)).ok_or(Weird::TlsBadExtension)?;
         match ext_type {
             EXT_SERVER_NAME if hello.sni.is_none() => hello.sni = server_name(data)?,
             EXT_ALPN if hello.alpn.is_empty() => hello.alpn = alpn(data)?,
@@ -57,14 +58,14 @@ fn read_extensions(block: &[u8], hello: &mut ClientHello) -> Result<(), &'static
 }
 
 /// RFC 6066 §3: the first host_name entry, verbatim (lossy UTF-8); empty names count as absent.
-fn server_name(data: &[u8]) -> Result<Option<String>, &'static str> {
+fn server_name(data: &[u8]) -> Result<Option<String>, Weird> {
     if data.is_empty() {
         return Ok(None);
     }
-    let mut list = Reader(data).whole_vector_u16().ok_or("tls.bad_sni")?;
+    let mut list = Reader(data).whole_vector_u16().ok_or(Weird::TlsBadSni)?;
     while !list.is_empty() {
-        let name_type = list.u8().ok_or("tls.bad_sni")?;
-        let name = list.vector_u16().ok_or("tls.bad_sni")?;
+        let name_type = list.u8().ok_or(Weird::TlsBadSni)?;
+        let name = list.vector_u16().ok_or(Weird::TlsBadSni)?;
         if name_type == SERVER_NAME_HOST && !name.0.is_empty() {
             return Ok(Some(String::from_utf8_lossy(name.0).into_owned()));
         }
@@ -73,11 +74,11 @@ fn server_name(data: &[u8]) -> Result<Option<String>, &'static str> {
 }
 
 /// RFC 7301 §3.1: protocol ids in order, at most [`MAX_ALPN_PROTOCOLS`].
-fn alpn(data: &[u8]) -> Result<Vec<String>, &'static str> {
-    let mut list = Reader(data).whole_vector_u16().ok_or("tls.bad_alpn")?;
+fn alpn(data: &[u8]) -> Result<Vec<String>, Weird> {
+    let mut list = Reader(data).whole_vector_u16().ok_or(Weird::TlsBadAlpn)?;
     let mut protocols = Vec::new();
     while !list.is_empty() {
-        let id = list.vector_u8().ok_or("tls.bad_alpn")?;
+        let id = list.vector_u8().ok_or(Weird::TlsBadAlpn)?;
         if protocols.len() < MAX_ALPN_PROTOCOLS {
             protocols.push(String::from_utf8_lossy(id.0).into_owned());
         }
@@ -86,13 +87,13 @@ fn alpn(data: &[u8]) -> Result<Vec<String>, &'static str> {
 }
 
 /// RFC 8446 §4.2.1: the offered versions, GREASE removed, at most [`MAX_SUPPORTED_VERSIONS`].
-fn supported_versions(data: &[u8]) -> Result<Vec<u16>, &'static str> {
+fn supported_versions(data: &[u8]) -> Result<Vec<u16>, Weird> {
     let mut list = Reader(data)
         .whole_vector_u8()
-        .ok_or("tls.bad_supported_versions")?;
+        .ok_or(Weird::TlsBadSupportedVersions)?;
     let mut versions = Vec::new();
     while !list.is_empty() {
-        let v = list.u16().ok_or("tls.bad_supported_versions")?;
+        let v = list.u16().ok_or(Weird::TlsBadSupportedVersions)?;
         if !is_grease(v) && versions.len() < MAX_SUPPORTED_VERSIONS {
             versions.push(v);
         }

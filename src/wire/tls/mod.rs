@@ -13,6 +13,8 @@ pub(crate) mod testpcap;
 #[cfg(test)]
 mod tests;
 
+use crate::weird::Weird;
+
 use super::Parsed;
 
 pub use records::HelloRecords;
@@ -97,18 +99,18 @@ fn is_handshake_record_prefix(bytes: &[u8]) -> bool {
 }
 
 /// Total length (header included) of the ClientHello message starting `msg`, once known.
-fn hello_message_len(msg: &[u8]) -> Result<Option<usize>, &'static str> {
+fn hello_message_len(msg: &[u8]) -> Result<Option<usize>, Weird> {
     match msg.first() {
         None => return Ok(None),
         Some(&HANDSHAKE_CLIENT_HELLO) => {}
-        Some(_) => return Err("tls.not_client_hello"),
+        Some(_) => return Err(Weird::TlsNotClientHello),
     }
     let Some(&[_, a, b, c]) = msg.get(..HANDSHAKE_HEADER_LEN) else {
         return Ok(None);
     };
     let body_len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
     if body_len > MAX_HELLO_BYTES {
-        return Err("tls.hello_too_large");
+        return Err(Weird::TlsHelloTooLarge);
     }
     Ok(Some(HANDSHAKE_HEADER_LEN + body_len))
 }

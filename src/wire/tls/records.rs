@@ -11,6 +11,7 @@ use super::{
     ClientHello, HANDSHAKE_HEADER_LEN, MAX_RECORD_LEN, RECORD_HEADER_LEN,
     client_hello_from_handshake, hello_message_len, is_handshake_record_prefix,
 };
+use crate::weird::Weird;
 use crate::wire::Parsed;
 
 /// Where the ClientHello of one client stream stands.
@@ -70,7 +71,7 @@ impl HelloRecords {
             let Some(&[content_type, major, minor, hi, lo]) = rest.get(..RECORD_HEADER_LEN) else {
                 self.examined += rest.len() as u64;
                 if !is_handshake_record_prefix(rest) {
-                    return Parsed::Malformed("tls.hello_interrupted");
+                    return Parsed::Malformed(Weird::TlsHelloInterrupted);
                 }
                 // Not remembered: the next header's first bytes may still interrupt the hello.
                 let needed = (pos > 0).then(|| missing_lower_bound(pos, want, self.msg.len()));
@@ -78,16 +79,16 @@ impl HelloRecords {
             };
             self.examined += RECORD_HEADER_LEN as u64;
             if !is_handshake_record_prefix(&[content_type, major, minor]) {
-                return Parsed::Malformed("tls.hello_interrupted");
+                return Parsed::Malformed(Weird::TlsHelloInterrupted);
             }
             let len = usize::from(u16::from_be_bytes([hi, lo]));
             if len > MAX_RECORD_LEN {
-                return Parsed::Malformed("tls.record_too_large");
+                return Parsed::Malformed(Weird::TlsRecordTooLarge);
             }
             if len == 0 {
                 // RFC 8446 §5.1 forbids empty handshake fragments; refusing them also bounds
                 // the loop.
-                return Parsed::Malformed("tls.empty_record");
+                return Parsed::Malformed(Weird::TlsEmptyRecord);
             }
             let end = pos + RECORD_HEADER_LEN + len;
             let Some(payload) = stream.get(pos + RECORD_HEADER_LEN..end) else {

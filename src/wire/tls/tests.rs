@@ -218,28 +218,28 @@ fn http_and_other_records_are_not_this() {
 
 #[test]
 fn broken_handshakes_are_named() {
-    let cases: [(&[u8], &str); 7] = [
+    let cases: [(&[u8], Weird); 7] = [
         (
             b"\x16\x03\x01\x00\x05\xff\xff\xff\xff\xff",
-            "tls.not_client_hello",
+            Weird::TlsNotClientHello,
         ),
-        (b"\x16\x03\x01\x00\x05\x02", "tls.not_client_hello"),
+        (b"\x16\x03\x01\x00\x05\x02", Weird::TlsNotClientHello),
         (
             b"\x16\x03\x01\x00\x10\x01\x01\x00\x01",
-            "tls.hello_too_large",
+            Weird::TlsHelloTooLarge,
         ),
         (
             b"\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00",
-            "tls.bad_client_hello",
+            Weird::TlsBadClientHello,
         ),
-        (b"\x16\x03\x01\x00\x00", "tls.empty_record"),
+        (b"\x16\x03\x01\x00\x00", Weird::TlsEmptyRecord),
         (
             b"\x16\x03\x01\x00\x02\x01\x00\x17\x03\x03",
-            "tls.hello_interrupted",
+            Weird::TlsHelloInterrupted,
         ),
         (
             b"\x16\x03\x01\x00\x02\x01\x00\x16\x04",
-            "tls.hello_interrupted",
+            Weird::TlsHelloInterrupted,
         ),
     ];
     for (stream, weird) in cases {
@@ -257,12 +257,12 @@ fn broken_extensions_are_named() {
     sni_trailing_byte.push(0);
     let bad_alpn = ext(0x0010, &[0x00, 0x03, 0x05, b'h', b'2']);
     let bad_versions = ext(0x002b, &[0x03, 0x03, 0x04, 0x03]);
-    let cases: [(&[u8], &str); 5] = [
-        (&overrun, "tls.bad_extension"),
-        (&bad_sni, "tls.bad_sni"),
-        (&sni_trailing_byte, "tls.bad_sni"),
-        (&bad_alpn, "tls.bad_alpn"),
-        (&bad_versions, "tls.bad_supported_versions"),
+    let cases: [(&[u8], Weird); 5] = [
+        (&overrun, Weird::TlsBadExtension),
+        (&bad_sni, Weird::TlsBadSni),
+        (&sni_trailing_byte, Weird::TlsBadSni),
+        (&bad_alpn, Weird::TlsBadAlpn),
+        (&bad_versions, Weird::TlsBadSupportedVersions),
     ];
     for (extensions, weird) in cases {
         let msg = hello_msg(extensions);
@@ -280,12 +280,12 @@ fn extensions_block_overrunning_the_body_is_malformed() {
     let ext_len_at = msg.len() - sni_ext("a.example").len() - 2;
     msg[ext_len_at + 1] += 1;
     let got = client_hello_from_handshake(&msg);
-    assert_eq!(got, Parsed::Malformed("tls.bad_extensions_length"));
+    assert_eq!(got, Parsed::Malformed(Weird::TlsBadExtensionsLength));
     let mut trailing = hello_msg(&[]);
     trailing.push(0);
     trailing[3] += 1;
     let got = client_hello_from_handshake(&trailing);
-    assert_eq!(got, Parsed::Malformed("tls.hello_trailing_data"));
+    assert_eq!(got, Parsed::Malformed(Weird::TlsHelloTrailingData));
 }
 
 #[test]
@@ -308,9 +308,9 @@ fn hello_size_is_capped() {
     );
     let over = [0x01, 0x01, 0x00, 0x01];
     let got = client_hello_from_handshake(&over);
-    assert_eq!(got, Parsed::Malformed("tls.hello_too_large"));
+    assert_eq!(got, Parsed::Malformed(Weird::TlsHelloTooLarge));
     let got = client_hello_from_records(&record(&over));
-    assert_eq!(got, Parsed::Malformed("tls.hello_too_large"));
+    assert_eq!(got, Parsed::Malformed(Weird::TlsHelloTooLarge));
 }
 
 #[test]
@@ -325,7 +325,7 @@ fn record_size_is_capped() {
     let over = (MAX_RECORD_LEN as u16 + 1).to_be_bytes();
     let stream = [0x16, 0x03, 0x01, over[0], over[1], 0x01];
     let got = client_hello_from_records(&stream);
-    assert_eq!(got, Parsed::Malformed("tls.record_too_large"));
+    assert_eq!(got, Parsed::Malformed(Weird::TlsRecordTooLarge));
 }
 
 #[test]
@@ -365,7 +365,7 @@ fn handshake_message_as_quic_carries_it() {
         Parsed::Incomplete { needed }
     );
     let got = client_hello_from_handshake(&[0x02, 0x00, 0x00, 0x00]);
-    assert_eq!(got, Parsed::Malformed("tls.not_client_hello"));
+    assert_eq!(got, Parsed::Malformed(Weird::TlsNotClientHello));
 }
 
 #[test]

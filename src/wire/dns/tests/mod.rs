@@ -194,7 +194,7 @@ fn bad_svcb_param_keeps_record_as_other() {
     let m = done(&message(0x8180, [1, 2, 0, 0], &body));
     assert_eq!(m.answers[0].data, RecordData::Other);
     assert_eq!(m.answers[1].data, RecordData::A(Ipv4Addr::new(1, 2, 3, 4)));
-    assert_eq!(m.damage, Some("dns.bad_svcb"));
+    assert_eq!(m.damage, Some(Weird::DnsBadSvcb));
 }
 
 /// An OPT record with payload size 1232 and the given TTL field.
@@ -240,7 +240,7 @@ fn compression_loop_is_bounded() {
     let m = message(0x0100, [1, 0, 0, 0], &[0xc0, 12, 0, 1, 0, 1]);
     assert_eq!(
         parse_message(&m),
-        Parsed::Malformed("dns.name_pointer_loop")
+        Parsed::Malformed(Weird::DnsNamePointerLoop)
     );
     // "abc" then a pointer back to "abc": the name grows until it is too long, and the walk
     // stops there (tshark says "<Name contains a pointer that loops>" here).
@@ -257,7 +257,7 @@ fn compression_loop_is_bounded() {
     let m = done(&message(0x8180, [1, 1, 0, 0], &body));
     assert_eq!(q0(&m), "example.com");
     assert!(m.answers.is_empty());
-    assert_eq!(m.damage, Some("dns.name_pointer_loop"));
+    assert_eq!(m.damage, Some(Weird::DnsNamePointerLoop));
 }
 
 #[test]
@@ -277,7 +277,7 @@ fn pointer_hops_bound() {
     assert_eq!(ok.as_deref(), Some(ROOT));
     assert_eq!(
         chain(MAX_POINTER_HOPS),
-        Parsed::Malformed("dns.name_pointer_loop")
+        Parsed::Malformed(Weird::DnsNamePointerLoop)
     );
 }
 
@@ -289,14 +289,17 @@ fn forward_pointer_is_followed_and_bad_pointer_fails() {
     let m = done(&message(0x0100, [1, 0, 0, 0], &body));
     assert_eq!(q0(&m), "fwd.example");
     let m = message(0x0100, [1, 0, 0, 0], &[0xc0, 0xff, 0, 1, 0, 1]);
-    assert_eq!(parse_message(&m), Parsed::Malformed("dns.truncated_name"));
+    assert_eq!(
+        parse_message(&m),
+        Parsed::Malformed(Weird::DnsTruncatedName)
+    );
 }
 
 #[test]
 fn extended_and_reserved_label_types_fail_the_name() {
     for lead in [0x41u8, 0x80] {
         let m = message(0x0100, [1, 0, 0, 0], &[lead, 0x08, 0xff, 0, 0, 1, 0, 1]);
-        assert_eq!(parse_message(&m), Parsed::Malformed("dns.bad_label_type"));
+        assert_eq!(parse_message(&m), Parsed::Malformed(Weird::DnsBadLabelType));
     }
 }
 
@@ -311,16 +314,16 @@ fn truncated_messages() {
     );
     assert_eq!(
         parse_message(&full[..11]),
-        Parsed::Malformed("dns.short_header")
+        Parsed::Malformed(Weird::DnsShortHeader)
     );
     assert_eq!(
         parse_message(&full[..12 + 5]),
-        Parsed::Malformed("dns.truncated_name")
+        Parsed::Malformed(Weird::DnsTruncatedName)
     );
     // Name complete, type/class cut: tshark still shows the name, so do we.
     let m = done(&full[..full.len() - 3]);
     assert_eq!(questions(&m), vec![("example.com", 0)]);
-    assert_eq!(m.damage, Some("dns.truncated_question"));
+    assert_eq!(m.damage, Some(Weird::DnsTruncatedQuestion));
     // Cut inside an answer: question kept.
     let mut body = question(&wire_name("example.com"), 1);
     body.extend(record(&[0xc0, 12], 1, 1, &[1, 2, 3, 4]));
@@ -330,7 +333,7 @@ fn truncated_messages() {
     assert!(m.recursion_available, "RA bit");
     assert_eq!(m.questions.len(), 1);
     assert!(m.answers.is_empty());
-    assert_eq!(m.damage, Some("dns.truncated_record"));
+    assert_eq!(m.damage, Some(Weird::DnsTruncatedRecord));
 }
 
 #[test]
@@ -362,7 +365,7 @@ fn unknown_rrsig_and_private_types_are_other() {
             (28, RecordData::Aaaa(Ipv6Addr::LOCALHOST)),
         ]
     );
-    assert_eq!(m.damage, Some("dns.bad_a"));
+    assert_eq!(m.damage, Some(Weird::DnsBadA));
     assert_eq!(m.additional.len(), 1);
     assert_eq!(
         m.additional[0].data,
@@ -482,7 +485,7 @@ fn question_bound() {
         &body,
     ));
     assert_eq!(m.questions.len(), MAX_QUESTIONS);
-    assert_eq!(m.damage, Some("dns.too_many_questions"));
+    assert_eq!(m.damage, Some(Weird::DnsTooManyQuestions));
 }
 
 #[test]
@@ -494,7 +497,7 @@ fn record_bound() {
     let n = (MAX_RECORDS + 1) as u16;
     let m = done(&message(0x8400, [0, n, 0, 0], &body));
     assert_eq!(m.answers.len(), MAX_RECORDS);
-    assert_eq!(m.damage, Some("dns.too_many_records"));
+    assert_eq!(m.damage, Some(Weird::DnsTooManyRecords));
     let m = done(&message(
         0x8400,
         [0, (MAX_RECORDS / 2) as u16, 0, 500],
@@ -510,11 +513,11 @@ fn tcp_framing() {
     assert_eq!(tcp_message(&[0]), Parsed::Incomplete { needed: None });
     assert_eq!(
         tcp_message(&[0, 0, 1, 2]),
-        Parsed::Malformed("dns.tcp_zero_length")
+        Parsed::Malformed(Weird::DnsTcpZeroLength)
     );
     assert_eq!(
         tcp_message(&[0, 5, 1, 2, 3, 4, 5]),
-        Parsed::Malformed("dns.tcp_short_length")
+        Parsed::Malformed(Weird::DnsTcpShortLength)
     );
     let msg = message(
         0x0100,
@@ -617,7 +620,7 @@ fn known_name_reuse_keeps_the_pointer_bound() {
     let m = done(&message(0x8180, [1, 1, 0, 0], &body));
     assert_eq!(q0(&m), "a");
     assert!(m.answers.is_empty());
-    assert_eq!(m.damage, Some("dns.name_pointer_loop"));
+    assert_eq!(m.damage, Some(Weird::DnsNamePointerLoop));
 }
 
 #[test]
@@ -682,7 +685,7 @@ fn parse_into_reuses_a_message_and_clears_it() {
     assert!(m.answers.is_empty() && !m.response);
     assert_eq!(
         parse_into(&mut m, &[0x12]),
-        Parsed::Malformed("dns.short_header")
+        Parsed::Malformed(Weird::DnsShortHeader)
     );
 }
 

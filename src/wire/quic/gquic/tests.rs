@@ -15,8 +15,8 @@ fn null_hash_matches_chromiums_test_vector() {
     rest.extend_from_slice(b"goodbye!");
     assert_eq!(open_null(b"hello world!", &rest), Ok(&b"goodbye!"[..]));
     rest[3] ^= 1;
-    assert_eq!(open_null(b"hello world!", &rest), Err("gquic.bad_hash"));
-    assert_eq!(open_null(b"x", &hash[..11]), Err("gquic.truncated"));
+    assert_eq!(open_null(b"hello world!", &rest), Err(Weird::GquicBadHash));
+    assert_eq!(open_null(b"x", &hash[..11]), Err(Weird::GquicTruncated));
 }
 
 #[test]
@@ -49,7 +49,7 @@ fn q043_hello_packet_opens_and_yields_stream_one() {
     }
     assert_eq!(
         parse_public_header(&packet[..13]),
-        Parsed::Malformed("gquic.truncated")
+        Parsed::Malformed(Weird::GquicTruncated)
     );
 }
 
@@ -104,7 +104,7 @@ fn unknown_and_truncated_frames_keep_what_came_before() {
     let walked = walk_frames(&payload, 1);
     assert_eq!(
         (walked.crypto.len(), walked.weird),
-        (1, Some("gquic.bad_frame"))
+        (1, Some(Weird::GquicBadFrame))
     );
     for cut in [
         &[0x40, 0x01][..],
@@ -115,7 +115,7 @@ fn unknown_and_truncated_frames_keep_what_came_before() {
     ] {
         assert_eq!(
             walk_frames(cut, 1).weird,
-            Some("gquic.bad_frame"),
+            Some(Weird::GquicBadFrame),
             "{cut:x?}"
         );
     }
@@ -125,7 +125,7 @@ fn unknown_and_truncated_frames_keep_what_came_before() {
     }
     let walked = walk_frames(&many, 1);
     assert_eq!(walked.crypto.len(), MAX_CRYPTO_FRAMES_PER_PACKET);
-    assert_eq!(walked.weird, Some("quic.too_many_crypto_frames"));
+    assert_eq!(walked.weird, Some(Weird::QuicTooManyCryptoFrames));
 }
 
 #[test]

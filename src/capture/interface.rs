@@ -1,7 +1,7 @@
 //! Live capture from a network interface with libpcap (cargo feature `live`).
 //!
-//! With `filter.rs` (BPF on file packets), the only module that touches libpcap. It opens the interface with a large kernel buffer,
-//! applies the BPF filter, and reads libpcap's drop counters.
+//! With `filter.rs` (BPF on file packets) the only code that touches libpcap. It opens the
+//! interface with a large kernel buffer, applies the BPF filter, and reads libpcap's drop counters.
 //!
 //! Packets are delivered in TPACKET_V3 blocks by default (libpcap uses them unless immediate
 //! mode is asked for): the kernel fills a block and hands it over when it is full or when the

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{self, error::TrySendError};
 
-use crate::capture::live::{Breaker, LiveConfig, LiveSource};
+use crate::capture::interface::{Breaker, LiveConfig, LiveSource};
 
 use super::batch::Batch;
 use super::hook::LinkEvent;
@@ -362,7 +362,7 @@ impl CaptureLoop {
     }
 }
 
-fn counts(s: crate::capture::live::KernelStats) -> PcapCounts {
+fn counts(s: crate::capture::interface::KernelStats) -> PcapCounts {
     PcapCounts {
         received: s.received,
         dropped: s.dropped,
