@@ -8,7 +8,7 @@ use super::esc::html as e;
 use super::finding::word;
 use super::md::{attributes, lifetime};
 use super::svg::timeline;
-use super::{CookieRow, Finding, Item, Report, When};
+use super::{CookieRow, Finding, Item, Report, SessionInfo, SiteInfo, When};
 use crate::session::Source;
 
 /// The stylesheet, inline in every report (and the diff): the page is one file.
@@ -405,6 +405,7 @@ fn dd(out: &mut String, k: &str, v: &str) {
     let _ = write!(out, "<dt>{}</dt><dd>{v}</dd>", e(k));
 }
 
+/// The session and evidence block: who recorded what, with which signatures, from which capture.
 fn metadata(out: &mut String, r: &Report) {
     let s = &r.session;
     out.push_str("<h2 id=\"evidence\">Session and evidence</h2><dl class=\"meta\">");
@@ -413,6 +414,40 @@ fn metadata(out: &mut String, r: &Report) {
         dd(out, "Baseline", &e(&t));
     }
     dd(out, "sporfri version", &e(&r.meta.sporfri_version));
+    dd(out, "Signatures", &signatures(r));
+    match &s.source {
+        Source::File { path, sha256 } => {
+            dd(
+                out,
+                "Capture file",
+                &format!("{}<br>sha256 {}", e(path), e(sha256)),
+            );
+        }
+        Source::Interface { name } => dd(out, "Interface", &e(name)),
+    }
+    dd(out, "State", &e(&word(&s.state)));
+    if let Some(w) = &s.started {
+        dd(out, "First packet", &when(w));
+    }
+    if let Some(w) = &s.ended {
+        dd(out, "Last packet", &when(w));
+    }
+    dd(
+        out,
+        "Packets / contacts",
+        &format!("{} / {}", s.stats.packets, s.stats.contacts),
+    );
+    dd(out, "Devices", &devices(s));
+    let list = marks(s);
+    dd(out, "Marks", if list.is_empty() { "none" } else { &list });
+    if let Some(p) = &r.site {
+        dd(out, "Site profile", &site_profile(p));
+    }
+    out.push_str("</dl>");
+}
+
+/// The signature sets the attribution used (and the one recorded with the session), with hashes.
+fn signatures(r: &Report) -> String {
     let sig = &r.meta.signatures;
     let mut sigs = format!(
         "<span class=\"attribution\" data-attribution=\"{}\">{}</span><br>builtin: sha256 {} ({} files)",
@@ -442,29 +477,11 @@ fn metadata(out: &mut String, r: &Report) {
         let _ = write!(sigs, "<br>recorded with: {}", e(&super::describe_set(rec)));
     }
     let _ = write!(sigs, "<br><span class=\"note\">{}</span>", e(&sig.note));
-    dd(out, "Signatures", &sigs);
-    match &s.source {
-        Source::File { path, sha256 } => {
-            dd(
-                out,
-                "Capture file",
-                &format!("{}<br>sha256 {}", e(path), e(sha256)),
-            );
-        }
-        Source::Interface { name } => dd(out, "Interface", &e(name)),
-    }
-    dd(out, "State", &e(&word(&s.state)));
-    if let Some(w) = &s.started {
-        dd(out, "First packet", &when(w));
-    }
-    if let Some(w) = &s.ended {
-        dd(out, "Last packet", &when(w));
-    }
-    dd(
-        out,
-        "Packets / contacts",
-        &format!("{} / {}", s.stats.packets, s.stats.contacts),
-    );
+    sigs
+}
+
+/// The devices of the session with their addresses and host names.
+fn devices(s: &SessionInfo) -> String {
     let mut devs = String::new();
     for d in &s.devices {
         let ips: Vec<String> = d.ips.iter().map(ToString::to_string).collect();
@@ -480,7 +497,11 @@ fn metadata(out: &mut String, r: &Report) {
             e(&ips.join(" "))
         );
     }
-    dd(out, "Devices", &devs);
+    devs
+}
+
+/// The consent and visit marks, each with its offset and wall-clock time.
+fn marks(s: &SessionInfo) -> String {
     let mut marks = String::new();
     for m in &s.marks {
         let _ = write!(
@@ -494,33 +515,34 @@ fn metadata(out: &mut String, r: &Report) {
             e(&m.at.local)
         );
     }
-    dd(out, "Marks", if marks.is_empty() { "none" } else { &marks });
-    if let Some(p) = &r.site {
-        let mut site = format!(
-            "{} — {} ({}, {})<br>mandatory self-service solution: {}<br>first party: {}",
-            e(&p.name),
-            e(&p.title),
-            e(&p.owner),
-            e(&p.country),
-            if p.mandatory_self_service {
-                "yes"
-            } else {
-                "no"
-            },
-            e(&p.first_party.join(", "))
+    marks
+}
+
+/// The site profile: owner, mandatory self-service status, first party and allowed third parties.
+fn site_profile(p: &SiteInfo) -> String {
+    let mut site = format!(
+        "{} — {} ({}, {})<br>mandatory self-service solution: {}<br>first party: {}",
+        e(&p.name),
+        e(&p.title),
+        e(&p.owner),
+        e(&p.country),
+        if p.mandatory_self_service {
+            "yes"
+        } else {
+            "no"
+        },
+        e(&p.first_party.join(", "))
+    );
+    for a in &p.allowed {
+        let _ = write!(
+            site,
+            "<br>allowed: {} — {} ({})",
+            e(&a.domains.join(", ")),
+            e(&a.reason),
+            e(&a.reference)
         );
-        for a in &p.allowed {
-            let _ = write!(
-                site,
-                "<br>allowed: {} — {} ({})",
-                e(&a.domains.join(", ")),
-                e(&a.reason),
-                e(&a.reference)
-            );
-        }
-        dd(out, "Site profile", &site);
     }
-    out.push_str("</dl>");
+    site
 }
 
 /// The report as one HTML document.

@@ -247,6 +247,7 @@ fn tables(out: &mut String, r: &Report) {
     items(out, &r.local);
 }
 
+/// The session and evidence section: version, signatures, capture, state, marks, devices.
 fn metadata(out: &mut String, r: &Report) {
     let s = &r.session;
     let _ = writeln!(out, "\n## Session and evidence\n");
@@ -254,6 +255,37 @@ fn metadata(out: &mut String, r: &Report) {
     if let Some(t) = baseline_line(s) {
         let _ = writeln!(out, "- baseline: {}", e(&t));
     }
+    signatures(out, r);
+    match &s.source {
+        Source::File { path, sha256 } => {
+            let _ = writeln!(out, "- capture file: {} sha256 {}", e(path), e(sha256));
+        }
+        Source::Interface { name } => {
+            let _ = writeln!(out, "- interface: {}", e(name));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "- site profile: {}",
+        e(s.site.as_deref().unwrap_or("-"))
+    );
+    let _ = writeln!(out, "- state: {}", word(&s.state));
+    if let Some(w) = &s.started {
+        let _ = writeln!(out, "- first packet: {}", when(w));
+    }
+    if let Some(w) = &s.ended {
+        let _ = writeln!(out, "- last packet: {}", when(w));
+    }
+    let _ = writeln!(
+        out,
+        "- packets: {}, contacts: {}",
+        s.stats.packets, s.stats.contacts
+    );
+    marks_and_devices(out, s);
+}
+
+/// The signature sets the attribution used (and the one recorded with the session), with hashes.
+fn signatures(out: &mut String, r: &Report) {
     let sig = &r.meta.signatures;
     let _ = writeln!(out, "- attribution: {}", e(&super::describe(sig)));
     let _ = writeln!(
@@ -281,31 +313,10 @@ fn metadata(out: &mut String, r: &Report) {
     if let Some(rec) = &r.meta.recorded_signatures {
         let _ = writeln!(out, "- recorded with: {}", e(&super::describe_set(rec)));
     }
-    match &s.source {
-        Source::File { path, sha256 } => {
-            let _ = writeln!(out, "- capture file: {} sha256 {}", e(path), e(sha256));
-        }
-        Source::Interface { name } => {
-            let _ = writeln!(out, "- interface: {}", e(name));
-        }
-    }
-    let _ = writeln!(
-        out,
-        "- site profile: {}",
-        e(s.site.as_deref().unwrap_or("-"))
-    );
-    let _ = writeln!(out, "- state: {}", word(&s.state));
-    if let Some(w) = &s.started {
-        let _ = writeln!(out, "- first packet: {}", when(w));
-    }
-    if let Some(w) = &s.ended {
-        let _ = writeln!(out, "- last packet: {}", when(w));
-    }
-    let _ = writeln!(
-        out,
-        "- packets: {}, contacts: {}",
-        s.stats.packets, s.stats.contacts
-    );
+}
+
+/// The consent and visit marks, then the devices with their addresses and host names.
+fn marks_and_devices(out: &mut String, s: &super::SessionInfo) {
     for m in &s.marks {
         let _ = writeln!(
             out,

@@ -103,7 +103,18 @@ fn pieces(s: &str) -> Vec<String> {
     out
 }
 
+/// The detail pane of one contact, section by section.
 fn lines(model: &Model, r: &Row) -> Vec<Line<'static>> {
+    let mut out = identity_lines(model, r);
+    out.extend(network_lines(&r.record));
+    out.extend(traffic_lines(&r.record));
+    out.extend(evidence_lines(model, r));
+    out
+}
+
+/// Who the contact is: name, organisation, category and party, phase, purpose, declared
+/// tracker, cloaking and hidden marks.
+fn identity_lines(model: &Model, r: &Row) -> Vec<Line<'static>> {
     let rec = &r.record;
     let a = &rec.attribution;
     let origin = model.origin();
@@ -155,7 +166,12 @@ fn lines(model: &Model, r: &Row) -> Vec<Line<'static>> {
     if let Some(h) = a.hidden {
         out.push(field("hidden", h.as_str()));
     }
-    out.extend(network_lines(rec));
+    out
+}
+
+/// What travelled on the wire: via and byte counts, CNAME chain, servers, cookies.
+fn traffic_lines(rec: &crate::session::ContactRecord) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
     out.push(field(
         "via",
         format!(
@@ -191,6 +207,14 @@ fn lines(model: &Model, r: &Row) -> Vec<Line<'static>> {
             ),
         ));
     }
+    out
+}
+
+/// Where the evidence comes from: organisation names, first observations, signature source.
+fn evidence_lines(model: &Model, r: &Row) -> Vec<Line<'static>> {
+    let rec = &r.record;
+    let origin = model.origin();
+    let mut out = Vec::new();
     out.push(field("org names", org_names(model, r).join(", ")));
     out.push(Line::from(Span::styled(
         " first observations",
