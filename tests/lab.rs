@@ -655,7 +655,12 @@ fn keys_missing_or_wrong(home: &Path) {
         &["replay", "--requests", "--keylog", file.to_str().unwrap()],
         &bare,
     );
-    assert!(stderr.contains("decrypt.no_key="), "{stderr}");
+    // Which connections lose their key depends on the order the browser opened them in: the
+    // ones left without one may all be QUIC in a fresh capture, so either count is right.
+    assert!(
+        stderr.contains("decrypt.no_key=") || stderr.contains("decrypt.quic_no_key="),
+        "{stderr}"
+    );
     assert!(stderr.contains("decrypt.bad_record="), "{stderr}");
     let decrypted = some.iter().filter(|r| r["encrypted"] == true).count();
     assert!(
