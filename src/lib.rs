@@ -1,7 +1,7 @@
 //! sporfri: a passive analyzer that proves, packet by packet, which parties a device contacts.
 //!
 //! Data flows `capture` → `wire` → `flow` → [`observation::Observation`] → `contact`;
-//! see `../shared/DESIGN.md`. [`pipeline::Pipeline`] runs that chain for every command (replay,
+//! see `ARCHITECTURE.md`. [`pipeline::Pipeline`] runs that chain for every command (replay,
 //! extract, the dashboard's replay, live), with the I/O around it injected. `main.rs` is a thin
 //! CLI over this library.
 //!

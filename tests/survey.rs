@@ -6,29 +6,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
+
+mod common;
+use common::sporfri;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Run sporfri from the project root; (exit code, stdout, stderr).
-fn sporfri(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sporfri"))
-        .current_dir(root())
-        .env("SPORFRI_SIGNATURES_OVERLAY", "/nonexistent/sporfri-overlay")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 fn ok(args: &[&str]) -> String {
     let (code, out, err) = sporfri(args);
     assert_eq!(code, 0, "sporfri {args:?}: {err}");
@@ -36,24 +25,16 @@ fn ok(args: &[&str]) -> String {
 }
 
 /// A scratch directory for one test, removed by [`Scratch`]'s drop.
-struct Scratch(PathBuf);
+/// A test's own directory (`tests/common`'s guard: removed on drop, also when the test fails).
+struct Scratch(common::Scratch);
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
-        let d = std::env::temp_dir().join(format!("sporfri-survey-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Scratch(d)
+        Scratch(common::scratch(&format!("survey-{name}")))
     }
 
     fn path(&self, name: &str) -> String {
         self.0.join(name).to_str().unwrap().to_owned()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
