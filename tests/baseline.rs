@@ -405,3 +405,102 @@ fn an_old_baseline_is_used_with_a_caveat_and_sessions_baseline_makes_one() {
     let (out, _) = sporfri_raw(&["sessions", "baseline", older, "--off", "--db", &path]);
     assert!(out.contains("no longer a baseline"), "{out}");
 }
+
+/// `sessions import` of a test session: its baseline imported before it is found by identity
+/// (label, first packet, capture SHA-256) and named by its new id; without it, the contacts
+/// keep what the baseline said, and every output names the source database's baseline, never
+/// this database's session of the same number.
+#[test]
+fn an_imported_session_names_its_baseline_by_its_id_here_or_as_the_source_databases() {
+    let src = Db::new("import-src");
+    let (idle, visit) = (idle_capture("chromium"), &visits("chromium")[0]);
+    record(&src, &idle.path, "idle", &["--baseline"]);
+    record(&src, &visit.path, "visit", &[]);
+    let bundle = |id: &str| {
+        let file = src.0.join(format!("{id}.bundle"));
+        let (db, f) = (src.path(), file.to_str().unwrap().to_owned());
+        sporfri_raw(&["sessions", "export", id, "--bundle", &f, "--db", &db]);
+        f
+    };
+    let (idle_bundle, visit_bundle) = (bundle("1"), bundle("2"));
+    let import = |db: &Db, file: &str| {
+        let out = sporfri(&["sessions", "import", file, "--db", &db.path()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let rows = |db: &Db, id: &str| -> Vec<Value> {
+        let (jsonl, _) = sporfri_raw(&["sessions", "export", id, "--db", &db.path()]);
+        jsonl
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+
+    // Without its baseline, into a database whose session 1 is another recording.
+    let alone = Db::new("import-alone");
+    record(&alone, &visit.path, "local", &["--no-baseline"]);
+    let err = import(&alone, &visit_bundle);
+    assert!(
+        err.contains("baseline #1 \"idle\" of the source database"),
+        "{err}"
+    );
+    let (show, _) = sporfri_raw(&["sessions", "show", "2", "--db", &alone.path()]);
+    assert!(
+        show.contains(
+            "baseline: baseline #1 \"idle\" of the source database, not in this database"
+        ),
+        "{show}"
+    );
+    let (list, _) = sporfri_raw(&["sessions", "list", "--db", &alone.path()]);
+    assert!(
+        list.lines().last().unwrap().contains("vs #1 of source db"),
+        "{list}"
+    );
+    let contacts = rows(&alone, "2");
+    let idle_names: Vec<_> = contacts
+        .iter()
+        .filter(|c| c["in_baseline"] == true)
+        .collect();
+    assert!(!idle_names.is_empty(), "the baseline's facts are kept");
+    for c in &contacts {
+        assert_eq!(c["baseline_id"], Value::Null, "{c}");
+        assert_eq!(c["source_baseline_id"], 1, "{c}");
+    }
+    let r = report(&alone, "2");
+    let text = r["session"]["against_text"].as_str().unwrap();
+    assert!(
+        text.contains("of the source database, not in this database"),
+        "{text}"
+    );
+    assert!(!r["background"].as_array().unwrap().is_empty());
+    let md = sporfri_raw(&["report", "2", "--format", "md", "--db", &alone.path()]).0;
+    assert!(!md.contains("(baseline 1)"), "{md}");
+
+    // With the baseline imported first (as session 2 there).
+    let both = Db::new("import-both");
+    record(&both, &visit.path, "local", &["--no-baseline"]);
+    import(&both, &idle_bundle);
+    let err = import(&both, &visit_bundle);
+    assert!(
+        err.contains("compared with baseline 2 \"idle\" of this database"),
+        "{err}"
+    );
+    let (show, _) = sporfri_raw(&["sessions", "show", "3", "--db", &both.path()]);
+    assert!(
+        show.contains("baseline: baseline 2 \"idle\" (the latest"),
+        "{show}"
+    );
+    let contacts = rows(&both, "3");
+    assert!(
+        contacts.iter().all(|c| c["baseline_id"] == 2),
+        "{contacts:?}"
+    );
+    assert_eq!(
+        contacts.iter().filter(|c| c["in_baseline"] == true).count(),
+        idle_names.len()
+    );
+}

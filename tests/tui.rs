@@ -546,6 +546,8 @@ fn background_rows_are_dimmed_hideable_and_the_header_names_the_baseline() {
             started: s.started,
             ended: s.started,
             forced: false,
+            recording: None,
+            elsewhere: false,
         }),
         max_age_days: 7,
         refused: None,

@@ -281,6 +281,7 @@ fn role(s: &Session) -> String {
     }
     match &s.against {
         Some(a) => match a.applied() {
+            Some(b) if b.elsewhere => format!("vs #{} of source db", b.id),
             Some(b) => format!("vs {}", b.id),
             None => "none".to_owned(),
         },
