@@ -717,3 +717,74 @@ fn live_baseline_then_a_session_against_it_with_a_visit_mark_sent_while_recordin
         report["summary"]
     );
 }
+
+/// The baseline rules hold for `live` as for replay, and before anything is captured (the
+/// interface named here does not exist, so no root is needed): a missing id is a clear error,
+/// a baseline of another device is refused with `--device` unless `--force`.
+#[test]
+fn live_refuses_a_missing_or_another_devices_baseline_before_capturing() {
+    let dir = tmpdir("baseline-refused");
+    let db = dir.join("db");
+    let bin = env!("CARGO_BIN_EXE_sporfri");
+    let idle = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/lab-idle.pcapng");
+    let out = Command::new(bin)
+        .args([
+            "replay",
+            "--format",
+            "jsonl",
+            "--label",
+            "idle",
+            "--baseline",
+        ])
+        .args(["--device", "02:00:00:00:00:99", "--db"])
+        .arg(&db)
+        .arg(&idle)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let live = |extra: &[&str]| {
+        let out = Command::new(bin)
+            .args(["live", "-i", "sporfri-no-such-if", "--db"])
+            .arg(&db)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = live(&["--against", "9"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("no session 9 (see `sporfri sessions list`)"),
+        "{err}"
+    );
+    let (code, err) = live(&["--against", "1", "--device", "02:1a:b0:00:00:10"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("was recorded on 02:00:00:00:00:99, not on 02:1a:b0:00:00:10"),
+        "{err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+    assert!(
+        !err.contains("sporfri-no-such-if"),
+        "refused before capturing: {err}"
+    );
+    // With --force it gets as far as the interface, which does not exist.
+    let (code, err) = live(&["--against", "1", "--device", "02:1a:b0:00:00:10", "--force"]);
+    assert_ne!(code, Some(0), "{err}");
+    assert!(err.contains("sporfri-no-such-if"), "{err}");
+    // No session was left recording by the refused runs.
+    let list = Command::new(bin)
+        .args(["sessions", "list", "--format", "jsonl", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(text.lines().all(|l| !l.contains("\"recording\"")), "{text}");
+}
