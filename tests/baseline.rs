@@ -301,6 +301,13 @@ fn bad_baselines_are_refused_with_a_clear_error() {
         err.contains("no session 9 (see `sporfri sessions list`)"),
         "{err}"
     );
+    let out = sporfri(&["sessions", "baseline", "9", "--db", &path]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("no session 9 (see `sporfri sessions list`)"),
+        "{err}"
+    );
     // Not a baseline.
     record(&db, &visit.path, "a test", &["--no-baseline"]);
     let err = String::from_utf8_lossy(&run(&["--against", "2"]).stderr).into_owned();
@@ -402,6 +409,26 @@ fn an_old_baseline_is_used_with_a_caveat_and_sessions_baseline_makes_one() {
         "{show}"
     );
     assert!(show.contains("(the latest of the device"), "{show}");
+    // Without --baseline-max-age the limit is 7 days: the caveat comes exactly when the gap
+    // between the two captures (whichever way the lab made them) is longer.
+    record(&db, newer, "later, default age", &[]);
+    let r = report(&db, "4");
+    assert_eq!(r["session"]["against"]["max_age_days"], 7);
+    let text = r["session"]["against_text"].as_str().unwrap();
+    let days: f64 = text
+        .split(" days old")
+        .next()
+        .filter(|_| text.contains(" days old"))
+        .and_then(|t| t.rsplit(' ').next())
+        .map_or(0.0, |d| d.parse().unwrap());
+    assert_eq!(text.contains("older than 7 days"), days > 7.0, "{text}");
+    assert_eq!(
+        r["caveats"]
+            .to_string()
+            .contains("The baseline is older than 7 days"),
+        days > 7.0,
+        "{text}"
+    );
     let (out, _) = sporfri_raw(&["sessions", "baseline", older, "--off", "--db", &path]);
     assert!(out.contains("no longer a baseline"), "{out}");
 }
