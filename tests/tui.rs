@@ -571,6 +571,17 @@ fn background_rows_are_dimmed_hideable_and_the_header_names_the_baseline() {
     let text = screen(&mut m, 160, 48);
     assert!(!text.contains("update.googleapis.com"), "{text}");
     assert!(text.contains("background hidden"), "{text}");
+    // An imported session whose baseline stayed behind names it as the source database's.
+    let s = m.session.as_mut().unwrap();
+    let b = s.against.as_mut().unwrap().baseline.as_mut().unwrap();
+    b.elsewhere = true;
+    let text = screen(&mut m, 160, 48);
+    let header = text.lines().next().unwrap();
+    assert!(
+        header
+            .contains("vs baseline #3 \"idle chromium\" (of the source database, not in this one)"),
+        "{header}"
+    );
 }
 
 /// The real binary on a truncated capture at 80 columns: the status names the offset, and the
