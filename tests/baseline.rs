@@ -483,10 +483,7 @@ fn an_imported_session_names_its_baseline_by_its_id_here_or_as_the_source_databa
         "{show}"
     );
     let (list, _) = sporfri_raw(&["sessions", "list", "--db", &alone.path()]);
-    assert!(
-        list.lines().last().unwrap().contains("vs #1 of source db"),
-        "{list}"
-    );
+    assert!(list.lines().last().unwrap().contains("vs src#1"), "{list}");
     let contacts = rows(&alone, "2");
     let idle_names: Vec<_> = contacts
         .iter()
