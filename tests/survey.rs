@@ -661,15 +661,23 @@ fn a_damaged_or_newer_bundle_imports_nothing_and_says_where() {
 }
 
 #[test]
-fn the_readme_shows_the_matrix_query_ci_runs() {
+fn the_readme_shows_the_matrix_query_and_duckdb_script_ci_runs() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let sql = std::fs::read_to_string(root().join("tests/tools/survey-matrix.sql")).unwrap();
     assert!(
         readme.contains(&format!("```sql\n{sql}```")),
         "README.md must quote tests/tools/survey-matrix.sql as it is"
     );
+    let duckdb =
+        std::fs::read_to_string(root().join("tests/tools/survey-matrix-duckdb.py")).unwrap();
+    assert!(
+        readme.contains(&format!("```python\n{duckdb}```")),
+        "README.md must quote tests/tools/survey-matrix-duckdb.py as it is"
+    );
+    assert!(duckdb.contains("survey-matrix.sql"));
     let ci = std::fs::read_to_string(root().join(".ci/survey")).unwrap();
     assert!(ci.contains("tests/tools/survey-matrix.sql"));
+    assert!(ci.contains("tests/tools/survey-matrix-duckdb.py"));
     let run = std::fs::read_to_string(root().join(".ci/run")).unwrap();
     assert!(run.contains("bash .ci/survey"));
 }
