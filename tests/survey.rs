@@ -310,8 +310,9 @@ fn the_long_csv_has_every_contact_with_the_findings_that_cite_it() {
     let csv = ok(&["survey", "--format", "csv", "--db", &db]);
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    // The columns, in its order, then the rest.
     assert_eq!(
-        &header[..10],
+        &header[..12],
         [
             "session",
             "site",
@@ -322,7 +323,9 @@ fn the_long_csv_has_every_contact_with_the_findings_that_cite_it() {
             "category",
             "name",
             "first_seen",
-            "blocked"
+            "blocked",
+            "in_baseline",
+            "evidence_count"
         ]
     );
     let col = |n: &str| header.iter().position(|h| *h == n).unwrap();

@@ -224,6 +224,22 @@ fn rows_attributed_with_another_set_or_site_profile_text_are_marked() {
             .iter()
             .any(|n| n.contains("1 session was attributed with another version"))
     );
+    // Every format marks the row: the Markdown's signatures cell, the HTML's flag, each of the
+    // row's CSV lines with its set's letter.
+    let md = super::survey_text::md(&s);
+    let row4 = md.lines().find(|l| l.starts_with("| 4 |")).unwrap();
+    assert!(row4.ends_with("| B (differs) |"), "{row4}");
+    let row3 = md.lines().find(|l| l.starts_with("| 3 |")).unwrap();
+    assert!(row3.ends_with("| A (other site profile text) |"), "{row3}");
+    let html = super::survey_html::render(&s);
+    assert_eq!(html.matches("data-differs=\"true\"").count(), 2);
+    assert!(html.contains("other signature set") && html.contains("other site profile text"));
+    let csv = super::survey_text::csv(&s);
+    assert!(
+        csv.lines()
+            .filter(|l| l.starts_with("4,"))
+            .all(|l| l.contains(",B,"))
+    );
     // One set: nothing marked, nothing said.
     let one = survey_of(&[reject_report(1, Some("x.dk"), Meta::current(vec![]))]);
     assert!(!one.sessions[0].signatures.differs);
