@@ -458,6 +458,11 @@ fn rows_name_their_baseline_and_count_nothing_it_saw() {
         row["baseline"]["text"],
         "\"idle, portal left open\" (session 1 where recorded; not in this database)"
     );
+    let notes = survey(&b, &[])["notes"].to_string();
+    assert!(
+        notes.contains("1 session was compared with an idle baseline that is not in this database"),
+        "{notes}"
+    );
     let _ = plain_bundle(&a, "1", &dir.path("s1.bundle"));
     ok(&["sessions", "import", &dir.path("s1.bundle"), "--db", &b]);
     let s = survey(&b, &["--sessions", "1"]);

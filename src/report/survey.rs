@@ -664,6 +664,15 @@ fn notes(rows: &[SessionRow], sets: &[SetInfo]) -> Vec<String> {
             crate::text::count_as(profiles as u64, "session was", "sessions were")
         ));
     }
+    let elsewhere = rows.iter().filter(|r| r.baseline.elsewhere).count();
+    if elsewhere > 0 {
+        out.push(format!(
+            "{} compared with an idle baseline that is not in this database (rows say so): \
+             what it saw was set apart when the session was recorded; import the baseline's \
+             bundle too to read its contacts.",
+            crate::text::count_as(elsewhere as u64, "session was", "sessions were")
+        ));
+    }
     let lacking = rows
         .iter()
         .filter(|r| r.signatures.attribution == AttributedWith::NotStored)

@@ -102,11 +102,12 @@ fn baseline_text(b: &RowBaseline, choice: Option<Choice>) -> String {
         .to_owned();
     };
     let mut s = match (b.id, b.recorded_id) {
-        (Some(id), _) => format!("{id} {label:?}"),
+        // Quoted as the report's line quotes it (`Against::describe`).
+        (Some(id), _) => format!("{id} \"{label}\""),
         (None, Some(there)) => {
-            format!("{label:?} (session {there} where recorded; not in this database)")
+            format!("\"{label}\" (session {there} where recorded; not in this database)")
         }
-        (None, None) => format!("{label:?} (not in this database)"),
+        (None, None) => format!("\"{label}\" (not in this database)"),
     };
     if !b.applied {
         s.push_str(": not applied");
