@@ -396,6 +396,7 @@ fn rows_name_their_baseline_and_count_nothing_it_saw() {
         .unwrap();
     assert!(apart > 0, "the baseline set no third party apart");
     let s = survey(&a, &["--sessions", "2"]);
+    assert_eq!(s["survey_version"], 2);
     let row = &s["sessions"][0];
     assert_eq!(row["baseline"]["id"], 1);
     assert_eq!(row["baseline"]["text"], "1 \"idle, portal left open\"");

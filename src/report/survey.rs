@@ -21,7 +21,10 @@ use crate::attribute::{Category, Party};
 use crate::session::{Imported, Phase, SessionId, SessionState, Source};
 
 /// Version of the survey's JSON shape; bumped when a field changes meaning or disappears.
-pub const SURVEY_VERSION: u32 = 1;
+/// 2: idle baselines (issue 18): rows' `third_parties`, the matrix and the long CSV's
+/// `findings` leave out third parties the session's baseline saw, as the report does (its
+/// version 3); rows name their `baseline`; the CSV has `in_baseline`, `background`, `baseline`.
+pub const SURVEY_VERSION: u32 = 2;
 
 /// The matrix's service for sessions without a site profile.
 pub const NO_SITE: &str = "(no site profile)";
