@@ -11,6 +11,7 @@ use clap::Args;
 use sporfri::control::Database;
 use sporfri::report::localtime::copenhagen_offset;
 use sporfri::report::survey::SurveyBuilder;
+use sporfri::report::survey_baseline::BaselineHere;
 use sporfri::report::{html, survey_html, survey_text};
 use sporfri::session::{Session, SessionId, ts};
 use sporfri::store::{StoreError, default_path};
@@ -44,7 +45,8 @@ pub struct SurveyArgs {
 pub fn run(args: &SurveyArgs) -> Result<ExitCode> {
     // Through the owner's control socket while a session is being recorded, as `report`.
     let database = Database::open_read(&args.render.db.clone().unwrap_or_else(default_path))?;
-    let (chosen, selection) = select(&database, args)?;
+    let all = database.sessions()?;
+    let (chosen, selection) = select(all.clone(), args)?;
     let labels = database.labels()?;
     if let Some(dir) = &args.reports {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -54,6 +56,7 @@ pub fn run(args: &SurveyArgs) -> Result<ExitCode> {
         .as_deref()
         .map(|dir| link_base(args.render.output.as_deref(), dir));
     let mut survey = SurveyBuilder::new();
+    survey.baselines_here(BaselineHere::of(&all));
     let mut notes: BTreeMap<NoteKind, Vec<Note>> = BTreeMap::new();
     let mut links = BTreeMap::new();
     for s in &chosen {
@@ -104,8 +107,7 @@ fn print_notes(notes: &BTreeMap<NoteKind, Vec<Note>>) {
 }
 
 /// The sessions chosen, oldest first, and the choice in words.
-fn select(database: &Database, args: &SurveyArgs) -> Result<(Vec<Session>, String)> {
-    let all = database.sessions()?;
+fn select(all: Vec<Session>, args: &SurveyArgs) -> Result<(Vec<Session>, String)> {
     if let Some(ids) = &args.sessions {
         let wanted = parse_ids(ids).map_err(|m| super::bad_arguments(&["survey"], &m))?;
         let mut chosen = Vec::new();
