@@ -450,6 +450,25 @@ fn rows_name_their_baseline_and_count_nothing_it_saw() {
         rows.iter()
             .all(|r| r[col("baseline")] == "1 \"idle, portal left open\"")
     );
+    // A baseline records a device at rest, not a service: no row unless asked for or named.
+    let all = survey(&a, &[]);
+    let ids: Vec<&Value> = all["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["session"])
+        .collect();
+    assert_eq!(ids, [&Value::from(2)], "a baseline became a survey row");
+    assert!(
+        all["selection"]
+            .to_string()
+            .contains("1 idle baseline left out"),
+        "{}",
+        all["selection"]
+    );
+    let both = survey(&a, &["--with-baselines"]);
+    assert_eq!(both["sessions"].as_array().unwrap().len(), 2);
+    assert_eq!(both["sessions"][0]["baseline"]["is_baseline"], true);
     // Imported without its baseline: said to be elsewhere; with it: found under its number here.
     let _ = plain_bundle(&a, "2", &dir.path("s2.bundle"));
     ok(&["sessions", "import", &dir.path("s2.bundle"), "--db", &b]);

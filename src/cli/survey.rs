@@ -33,6 +33,10 @@ pub struct SurveyArgs {
     /// Copenhagen) or an RFC 3339 time.
     #[arg(long, value_name = "DATE", value_parser = parse_since)]
     pub since: Option<Timestamp>,
+    /// Also survey idle baseline sessions chosen by --label, --since or neither (they are
+    /// recordings of a device at rest, not tests of a service; --sessions takes them as named).
+    #[arg(long)]
+    pub with_baselines: bool,
     /// Also write each session's HTML report into DIR (session-ID.html, as `sporfri report`
     /// renders it) and link each row to it.
     #[arg(long, value_name = "DIR")]
@@ -124,15 +128,15 @@ fn select(all: Vec<Session>, args: &SurveyArgs) -> Result<(Vec<Session>, String)
     if let Some(since) = args.since {
         words.push(format!("first packet at or after {}", since.rfc3339()));
     }
-    let chosen: Vec<Session> = all
+    let (chosen, baselines): (Vec<Session>, Vec<Session>) = all
         .into_iter()
         .filter(|s| args.label.as_deref().is_none_or(|g| glob(g, &s.label)))
         .filter(|s| {
             args.since
                 .is_none_or(|t| started(s).is_some_and(|s| s >= t))
         })
-        .collect();
-    let selection = if words.is_empty() {
+        .partition(|s| args.with_baselines || !s.baseline);
+    let mut selection = if words.is_empty() {
         format!(
             "All {} of the database.",
             sporfri::text::count(chosen.len() as u64, "session")
@@ -140,6 +144,12 @@ fn select(all: Vec<Session>, args: &SurveyArgs) -> Result<(Vec<Session>, String)
     } else {
         format!("Sessions {}.", words.join(", "))
     };
+    if !baselines.is_empty() {
+        selection.push_str(&format!(
+            " {} left out (--with-baselines surveys them too).",
+            sporfri::text::count(baselines.len() as u64, "idle baseline")
+        ));
+    }
     if chosen.is_empty() {
         bail!("no session to survey: {selection} (see `sporfri sessions list`)");
     }
