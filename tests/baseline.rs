@@ -503,6 +503,14 @@ fn an_imported_session_names_its_baseline_by_its_id_here_or_as_the_source_databa
     assert!(!r["background"].as_array().unwrap().is_empty());
     let md = sporfri_raw(&["report", "2", "--format", "md", "--db", &alone.path()]).0;
     assert!(!md.contains("(baseline 1)"), "{md}");
+    // Its baseline imported later (as session 3) is linked to it.
+    import(&alone, &idle_bundle);
+    let (show, _) = sporfri_raw(&["sessions", "show", "2", "--db", &alone.path()]);
+    assert!(
+        show.contains("baseline: baseline 3 \"idle\" (the latest"),
+        "{show}"
+    );
+    assert!(rows(&alone, "2").iter().all(|c| c["baseline_id"] == 3));
 
     // With the baseline imported first (as session 2 there).
     let both = Db::new("import-both");

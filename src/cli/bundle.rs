@@ -76,7 +76,7 @@ pub fn import(db: &Path, file: &Path, again: bool) -> Result<()> {
             eprintln!(
                 "sporfri: session {} was compared with baseline #{} \"{}\" of the source \
                  database, which is not in this database: its contacts keep what that baseline \
-                 said (import the baseline's bundle before its test sessions to link them)",
+                 said (importing the baseline's bundle links them)",
                 s.id, b.id, b.label
             );
         } else {

@@ -380,3 +380,22 @@ fn an_imported_session_without_its_baseline_names_the_source_databases() {
     };
     assert!(!b.is(&other));
 }
+
+#[test]
+fn a_baseline_imported_after_its_test_session_is_linked_to_it() {
+    let (_src, idle, test) = baseline_and_test("bundle-late-src");
+    let (_dst, mut store) = destination("bundle-late-dst");
+    let s = store.import(test, "test.bundle", false).unwrap();
+    assert!(s.against.as_ref().unwrap().applied().unwrap().elsewhere);
+    let base = store.import(idle, "idle.bundle", false).unwrap();
+    assert_eq!(base.id, 3);
+    let s = store.session(s.id).unwrap();
+    let b = s.against.as_ref().unwrap().applied().unwrap();
+    assert_eq!((b.id, b.elsewhere), (3, false));
+    for c in store.contacts(s.id).unwrap() {
+        assert_eq!(c.baseline.baseline_id, Some(3), "{}", c.name);
+        assert_eq!(c.baseline.source_baseline_id, None, "{}", c.name);
+    }
+    // The unrelated session 1 is left alone.
+    assert_eq!(store.session(1).unwrap().against, None);
+}

@@ -132,6 +132,9 @@ impl Store {
                 b.insert(key, label.as_bytes());
             }
         }
+        if session.baseline {
+            self.relink(&session, &mut b)?;
+        }
         b.insert(session_key(id).to_vec(), encode(&session)?);
         self.db.apply_batch(b).map_err(|e| self.write_err(e))?;
         self.sync()?;
@@ -141,7 +144,8 @@ impl Store {
     /// Point an imported test session at its baseline's number here: the same baseline
     /// imported before (or recorded here: same label, first packet and recording). When there
     /// is none, the session and its contacts keep what the baseline said, but name it as the
-    /// source database's (`elsewhere`, `source_baseline_id`), never a session of this one.
+    /// source database's (`elsewhere`, `source_baseline_id`), never a session of this one,
+    /// until that baseline is imported ([`Store::relink`]).
     fn map_baseline(
         &self,
         session: &mut Session,
@@ -165,6 +169,30 @@ impl Store {
                 Some(o) => (Some(o.id), None),
                 None => (None, Some(source)),
             };
+        }
+        Ok(())
+    }
+
+    /// A baseline imported after its test sessions: point those that name it as the source
+    /// database's at it (in the same batch as the baseline itself).
+    fn relink(&self, baseline: &Session, b: &mut sled::Batch) -> Result<(), StoreError> {
+        for mut s in self.sessions()? {
+            let Some(r) = s.against.as_mut().and_then(|a| a.baseline.as_mut()) else {
+                continue;
+            };
+            if !r.elsewhere || !r.is(baseline) {
+                continue;
+            }
+            let source = r.id;
+            (r.id, r.elsewhere) = (baseline.id, false);
+            for mut c in self.contacts(s.id)? {
+                if c.baseline.source_baseline_id == Some(source) {
+                    (c.baseline.baseline_id, c.baseline.source_baseline_id) =
+                        (Some(baseline.id), None);
+                    b.insert(contact_key(s.id, &c), encode(&c)?);
+                }
+            }
+            b.insert(session_key(s.id).to_vec(), encode(&s)?);
         }
         Ok(())
     }
