@@ -301,6 +301,13 @@ fn bad_baselines_are_refused_with_a_clear_error() {
         err.contains("no session 9 (see `sporfri sessions list`)"),
         "{err}"
     );
+    let out = sporfri(&["sessions", "baseline", "9", "--db", &path]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("no session 9 (see `sporfri sessions list`)"),
+        "{err}"
+    );
     // Not a baseline.
     record(&db, &visit.path, "a test", &["--no-baseline"]);
     let err = String::from_utf8_lossy(&run(&["--against", "2"]).stderr).into_owned();
@@ -402,6 +409,130 @@ fn an_old_baseline_is_used_with_a_caveat_and_sessions_baseline_makes_one() {
         "{show}"
     );
     assert!(show.contains("(the latest of the device"), "{show}");
+    // Without --baseline-max-age the limit is 7 days: the caveat comes exactly when the gap
+    // between the two captures (whichever way the lab made them) is longer.
+    record(&db, newer, "later, default age", &[]);
+    let r = report(&db, "4");
+    assert_eq!(r["session"]["against"]["max_age_days"], 7);
+    let text = r["session"]["against_text"].as_str().unwrap();
+    let days: f64 = text
+        .split(" days old")
+        .next()
+        .filter(|_| text.contains(" days old"))
+        .and_then(|t| t.rsplit(' ').next())
+        .map_or(0.0, |d| d.parse().unwrap());
+    assert_eq!(text.contains("older than 7 days"), days > 7.0, "{text}");
+    assert_eq!(
+        r["caveats"]
+            .to_string()
+            .contains("The baseline is older than 7 days"),
+        days > 7.0,
+        "{text}"
+    );
     let (out, _) = sporfri_raw(&["sessions", "baseline", older, "--off", "--db", &path]);
     assert!(out.contains("no longer a baseline"), "{out}");
+}
+
+/// `sessions import` of a test session: its baseline imported before it is found by identity
+/// (label, first packet, capture SHA-256) and named by its new id; without it, the contacts
+/// keep what the baseline said, and every output names the source database's baseline, never
+/// this database's session of the same number.
+#[test]
+fn an_imported_session_names_its_baseline_by_its_id_here_or_as_the_source_databases() {
+    let src = Db::new("import-src");
+    let (idle, visit) = (idle_capture("chromium"), &visits("chromium")[0]);
+    record(&src, &idle.path, "idle", &["--baseline"]);
+    record(&src, &visit.path, "visit", &[]);
+    let bundle = |id: &str| {
+        let file = src.0.join(format!("{id}.bundle"));
+        let (db, f) = (src.path(), file.to_str().unwrap().to_owned());
+        sporfri_raw(&["sessions", "export", id, "--bundle", &f, "--db", &db]);
+        f
+    };
+    let (idle_bundle, visit_bundle) = (bundle("1"), bundle("2"));
+    let import = |db: &Db, file: &str| {
+        let out = sporfri(&["sessions", "import", file, "--db", &db.path()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let rows = |db: &Db, id: &str| -> Vec<Value> {
+        let (jsonl, _) = sporfri_raw(&["sessions", "export", id, "--db", &db.path()]);
+        jsonl
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+
+    // Without its baseline, into a database whose session 1 is another recording.
+    let alone = Db::new("import-alone");
+    record(&alone, &visit.path, "local", &["--no-baseline"]);
+    let err = import(&alone, &visit_bundle);
+    assert!(
+        err.contains("baseline #1 \"idle\" of the source database"),
+        "{err}"
+    );
+    let (show, _) = sporfri_raw(&["sessions", "show", "2", "--db", &alone.path()]);
+    assert!(
+        show.contains(
+            "baseline: baseline #1 \"idle\" of the source database, not in this database"
+        ),
+        "{show}"
+    );
+    let (list, _) = sporfri_raw(&["sessions", "list", "--db", &alone.path()]);
+    assert!(list.lines().last().unwrap().contains("vs src#1"), "{list}");
+    let contacts = rows(&alone, "2");
+    let idle_names: Vec<_> = contacts
+        .iter()
+        .filter(|c| c["in_baseline"] == true)
+        .collect();
+    assert!(!idle_names.is_empty(), "the baseline's facts are kept");
+    for c in &contacts {
+        assert_eq!(c["baseline_id"], Value::Null, "{c}");
+        assert_eq!(c["source_baseline_id"], 1, "{c}");
+    }
+    let r = report(&alone, "2");
+    let text = r["session"]["against_text"].as_str().unwrap();
+    assert!(
+        text.contains("of the source database, not in this database"),
+        "{text}"
+    );
+    assert!(!r["background"].as_array().unwrap().is_empty());
+    let md = sporfri_raw(&["report", "2", "--format", "md", "--db", &alone.path()]).0;
+    assert!(!md.contains("(baseline 1)"), "{md}");
+    // Its baseline imported later (as session 3) is linked to it.
+    import(&alone, &idle_bundle);
+    let (show, _) = sporfri_raw(&["sessions", "show", "2", "--db", &alone.path()]);
+    assert!(
+        show.contains("baseline: baseline 3 \"idle\" (the latest"),
+        "{show}"
+    );
+    assert!(rows(&alone, "2").iter().all(|c| c["baseline_id"] == 3));
+
+    // With the baseline imported first (as session 2 there).
+    let both = Db::new("import-both");
+    record(&both, &visit.path, "local", &["--no-baseline"]);
+    import(&both, &idle_bundle);
+    let err = import(&both, &visit_bundle);
+    assert!(
+        err.contains("compared with baseline 2 \"idle\" of this database"),
+        "{err}"
+    );
+    let (show, _) = sporfri_raw(&["sessions", "show", "3", "--db", &both.path()]);
+    assert!(
+        show.contains("baseline: baseline 2 \"idle\" (the latest"),
+        "{show}"
+    );
+    let contacts = rows(&both, "3");
+    assert!(
+        contacts.iter().all(|c| c["baseline_id"] == 2),
+        "{contacts:?}"
+    );
+    assert_eq!(
+        contacts.iter().filter(|c| c["in_baseline"] == true).count(),
+        idle_names.len()
+    );
 }

@@ -593,3 +593,198 @@ fn a_lone_packet_after_a_quiet_spell_reaches_the_subscriber_at_once() {
         );
     }
 }
+
+impl Run {
+    /// `sporfri ARGS --db DB` on the run's database, its standard output (it must succeed).
+    fn sporfri(&self, args: &[&str]) -> String {
+        let out = Command::new(self.dir.join("sporfri"))
+            .args(args)
+            .arg("--db")
+            .arg(self.dir.join("db"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "sporfri {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn jsonl(&self, args: &[&str]) -> Vec<Value> {
+        self.sporfri(args)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+/// Issue 18 on a real capture: `live --baseline` records the phone idle (session 1), the session
+/// under test is compared with it (`--against 1`) and gets its visit mark from `sporfri mark
+/// visit` over the control socket while it records. The names the phone reached while idle are
+/// background with the baseline's id, a name first seen before the visit mark is "before the
+/// visit", and the tracker contacted after the mark stays in finding 1.
+#[test]
+fn live_baseline_then_a_session_against_it_with_a_visit_mark_sent_while_recording() {
+    let Some(run) = scenario("baseline", &["--against", "1"]) else {
+        return;
+    };
+    let idle_err = std::fs::read_to_string(run.dir.join("idle.err")).unwrap_or_default();
+    assert!(
+        idle_err.contains("session 1 is an idle baseline"),
+        "{idle_err}"
+    );
+    assert!(
+        run.stderr
+            .contains("compared with baseline 1 \"phone idle\" (named"),
+        "{}",
+        run.stderr
+    );
+    let mark = std::fs::read_to_string(run.dir.join("mark.log")).unwrap_or_default();
+    assert!(mark.contains("marked session 2"), "{mark}");
+
+    let sessions = run.jsonl(&["sessions", "list", "--format", "jsonl"]);
+    let by_id = |id: u64| {
+        sessions
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("no session {id}: {sessions:?}"))
+    };
+    assert_eq!(by_id(1)["baseline"], true, "{sessions:?}");
+    assert_eq!(by_id(1)["state"], "ended", "{sessions:?}");
+    let test = by_id(2);
+    assert_eq!(test["baseline"], false, "{test}");
+    assert_eq!(test["against"]["choice"], "named", "{test}");
+    assert_eq!(test["against"]["baseline"]["id"], 1, "{test}");
+    let kinds: Vec<_> = test["marks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].clone())
+        .collect();
+    assert_eq!(kinds, ["visit"], "{test}");
+    let show = run.sporfri(&["sessions", "show", "2"]);
+    assert!(
+        show.contains("baseline: baseline 1 \"phone idle\" (named"),
+        "{show}"
+    );
+
+    let rows = run.jsonl(&["sessions", "export", "2", "--format", "jsonl"]);
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not stored: {rows:?}"))
+    };
+    for (name, in_baseline, before_visit, background) in [
+        ("bg1.example.test", true, true, "seen-while-idle"),
+        ("bg2.example.test", true, false, "seen-while-idle"),
+        ("early.example.test", false, true, "before-visit"),
+    ] {
+        let r = row(name);
+        assert_eq!(r["in_baseline"], in_baseline, "{name}: {r}");
+        assert_eq!(r["baseline_id"], 1, "{name}: {r}");
+        assert_eq!(r["before_visit"], before_visit, "{name}: {r}");
+        assert_eq!(r["background"], background, "{name}: {r}");
+    }
+    for name in ["www.google-analytics.com", "visit.example.test"] {
+        let r = row(name);
+        assert_eq!(r["in_baseline"], false, "{name}: {r}");
+        assert_eq!(r["before_visit"], false, "{name}: {r}");
+        assert_eq!(r["background"], Value::Null, "{name}: {r}");
+    }
+
+    let report: Value =
+        serde_json::from_str(&run.sporfri(&["report", "2", "--format", "json"])).unwrap();
+    let finding1 = report["findings"][0].to_string();
+    assert!(finding1.contains("www.google-analytics.com"), "{finding1}");
+    for name in ["bg1.example.test", "bg2.example.test", "early.example.test"] {
+        assert!(!finding1.contains(name), "{name} in finding 1: {finding1}");
+    }
+    let background = report["background"].to_string();
+    for name in ["bg1.example.test", "bg2.example.test", "early.example.test"] {
+        assert!(
+            background.contains(name),
+            "{name} not in the background group: {background}"
+        );
+    }
+    assert!(
+        !background.contains("google-analytics"),
+        "the tracker set apart: {background}"
+    );
+    assert_eq!(
+        report["summary"]["tracking_free"], false,
+        "{}",
+        report["summary"]
+    );
+}
+
+/// The baseline rules hold for `live` as for replay, and before anything is captured (the
+/// interface named here does not exist, so no root is needed): a missing id is a clear error,
+/// a baseline of another device is refused with `--device` unless `--force`.
+#[test]
+fn live_refuses_a_missing_or_another_devices_baseline_before_capturing() {
+    let dir = tmpdir("baseline-refused");
+    let db = dir.join("db");
+    let bin = env!("CARGO_BIN_EXE_sporfri");
+    let idle = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/lab-idle.pcapng");
+    let out = Command::new(bin)
+        .args([
+            "replay",
+            "--format",
+            "jsonl",
+            "--label",
+            "idle",
+            "--baseline",
+        ])
+        .args(["--device", "02:00:00:00:00:99", "--db"])
+        .arg(&db)
+        .arg(&idle)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let live = |extra: &[&str]| {
+        let out = Command::new(bin)
+            .args(["live", "-i", "sporfri-no-such-if", "--db"])
+            .arg(&db)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = live(&["--against", "9"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("no session 9 (see `sporfri sessions list`)"),
+        "{err}"
+    );
+    let (code, err) = live(&["--against", "1", "--device", "02:1a:b0:00:00:10"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("was recorded on 02:00:00:00:00:99, not on 02:1a:b0:00:00:10"),
+        "{err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+    assert!(
+        !err.contains("sporfri-no-such-if"),
+        "refused before capturing: {err}"
+    );
+    // With --force it gets as far as the interface, which does not exist.
+    let (code, err) = live(&["--against", "1", "--device", "02:1a:b0:00:00:10", "--force"]);
+    assert_ne!(code, Some(0), "{err}");
+    assert!(err.contains("sporfri-no-such-if"), "{err}");
+    // The refused runs and the one whose capture never started left no session behind.
+    let list = Command::new(bin)
+        .args(["sessions", "list", "--format", "jsonl", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert_eq!(text.lines().count(), 1, "{text}");
+}

@@ -354,7 +354,7 @@ fn md_and_csv_carry_the_findings_and_every_row() {
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].ends_with(
         ",evidence,in_baseline,baseline_id,before_visit,background,also_seen_while_idle,\
-         findings,third_party_cookies"
+         source_baseline_id,findings,third_party_cookies"
     ));
     let json: Value = serde_json::from_str(&report(&db, "1", "json")).unwrap();
     assert_eq!(lines.len() - 1, json["contacts"].as_array().unwrap().len());

@@ -546,6 +546,8 @@ fn background_rows_are_dimmed_hideable_and_the_header_names_the_baseline() {
             started: s.started,
             ended: s.started,
             forced: false,
+            recording: None,
+            elsewhere: false,
         }),
         max_age_days: 7,
         refused: None,
@@ -569,6 +571,17 @@ fn background_rows_are_dimmed_hideable_and_the_header_names_the_baseline() {
     let text = screen(&mut m, 160, 48);
     assert!(!text.contains("update.googleapis.com"), "{text}");
     assert!(text.contains("background hidden"), "{text}");
+    // An imported session whose baseline stayed behind names it as the source database's.
+    let s = m.session.as_mut().unwrap();
+    let b = s.against.as_mut().unwrap().baseline.as_mut().unwrap();
+    b.elsewhere = true;
+    let text = screen(&mut m, 160, 48);
+    let header = text.lines().next().unwrap();
+    assert!(
+        header
+            .contains("vs baseline #3 \"idle chromium\" (of the source database, not in this one)"),
+        "{header}"
+    );
 }
 
 /// The real binary on a truncated capture at 80 columns: the status names the offset, and the
@@ -607,4 +620,84 @@ fn truncated_capture_in_tmux_exits_3() {
         "{s}"
     );
     drop(tmux);
+}
+
+/// Issue 18 in a real terminal: `tui --replay --baseline --label` records the lab's idle
+/// Chromium as a baseline (the header says so, `sessions list` shows it), and a later `tui`
+/// recording of the visit on the same device is compared with it: its header names the
+/// baseline.
+#[test]
+fn a_baseline_recorded_in_the_dashboard_names_itself_and_the_next_session_names_it() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed (CI installs it: .ci/tui)");
+        return;
+    }
+    let dir = db_dir("tmux-baseline");
+    let db = dir.join("db");
+    let bin = env!("CARGO_BIN_EXE_sporfri");
+    let run = |name: &str, capture: &str, extra: &str| {
+        let command = format!(
+            "cd {root} && SPORFRI_SIGNATURES_OVERLAY=/nonexistent {bin} tui --replay \
+             captures/{capture} --speed max --signatures tests/lab/signatures {extra} --db {db}; \
+             echo EXITED $?; sleep 600",
+            root = root().display(),
+            db = db.display()
+        );
+        let tmux = Tmux::new(name);
+        tmux.cmd(&["new", "-d", "-x", "160", "-y", "48", "-s", "t", &command]);
+        tmux
+    };
+    let quit = |tmux: &Tmux| {
+        tmux.cmd(&["send-keys", "-t", "t", "q"]);
+        tmux.wait_for("Quit and end it?");
+        tmux.cmd(&["send-keys", "-t", "t", "y"]);
+        tmux.wait_for("EXITED")
+    };
+
+    let tmux = run("idle", "lab-idle.pcapng", "--baseline --label idle");
+    let s = tmux.wait_for("end of capture:");
+    let header = s.lines().next().unwrap_or_default().to_owned();
+    assert!(header.contains("idle baseline"), "{s}");
+    let s = quit(&tmux);
+    assert!(s.contains("EXITED 0"), "{s}");
+    assert!(s.contains("session 1 is an idle baseline"), "{s}");
+    drop(tmux);
+    let list = Command::new(bin)
+        .args(["sessions", "list", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(list.status.success(), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with('1'))
+        .unwrap_or_default();
+    assert!(row.contains("is one"), "{text}");
+
+    let tmux = run(
+        "visit",
+        "lab-borger-home.pcapng",
+        "--site borger.test --label visit",
+    );
+    let s = tmux.wait_for("end of capture: 637 packets");
+    let header = s.lines().next().unwrap_or_default().to_owned();
+    assert!(header.contains("vs baseline #1 \"idle\""), "{s}");
+    let s = quit(&tmux);
+    assert!(s.contains("EXITED 0"), "{s}");
+    assert!(
+        s.contains("compared with baseline 1 \"idle\" (the latest of the device"),
+        "{s}"
+    );
+    drop(tmux);
+    let show = Command::new(bin)
+        .args(["sessions", "show", "2", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        text.contains("baseline: baseline 1 \"idle\" (the latest of the device"),
+        "{text}"
+    );
 }

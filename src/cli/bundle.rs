@@ -71,6 +71,21 @@ pub fn import(db: &Path, file: &Path, again: bool) -> Result<()> {
         count(contacts, "contact"),
         count(requests, "request")
     )?;
+    if let Some(b) = s.against.as_ref().and_then(|a| a.baseline.as_ref()) {
+        if b.elsewhere {
+            eprintln!(
+                "sporfri: session {} was compared with baseline #{} \"{}\" of the source \
+                 database, which is not in this database: its contacts keep what that baseline \
+                 said (importing the baseline's bundle links them)",
+                s.id, b.id, b.label
+            );
+        } else {
+            eprintln!(
+                "sporfri: session {} is compared with baseline {} \"{}\" of this database",
+                s.id, b.id, b.label
+            );
+        }
+    }
     if !stored_set {
         eprintln!(
             "sporfri: session {} was recorded by a sporfri that did not store its signatures: \

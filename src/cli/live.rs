@@ -125,7 +125,18 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     )?;
     let end = {
         let mut hooks = sporfri::live::Hooks(vec![&mut printer, &mut session]);
-        sporfri::live::run_until(&options, &mut hooks, &stop)?
+        sporfri::live::run_until(&options, &mut hooks, &stop)
+    };
+    let end = match end {
+        Ok(end) => end,
+        Err(e) => {
+            // When the capture never started (no such interface, no permission) the session
+            // holds nothing, and is not left behind as an interrupted recording.
+            if let Err(d) = session.discard() {
+                eprintln!("sporfri: the empty session could not be removed: {d}");
+            }
+            return Err(e.into());
+        }
     };
     for w in &session.warnings {
         eprintln!("sporfri: {w}");

@@ -293,6 +293,8 @@ fn role(s: &Session) -> String {
     }
     match &s.against {
         Some(a) => match a.applied() {
+            // Fits the column: the source database's baseline 3.
+            Some(b) if b.elsewhere => format!("vs src#{}", b.id),
             Some(b) => format!("vs {}", b.id),
             None => "none".to_owned(),
         },

@@ -111,6 +111,10 @@ pub fn run(args: TuiArgs) -> Result<ExitCode> {
                 sporfri::text::count(s.marks.len() as u64, "mark"),
                 db.display()
             );
+            // A recorded replay says what it was compared with, as `replay --label` does.
+            if capture_end.is_some() {
+                super::baseline::after_recording(s)?;
+            }
         }
     }
     Ok(capture_end

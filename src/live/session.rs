@@ -136,6 +136,18 @@ impl SessionHook {
     }
 }
 
+impl SessionHook {
+    /// Remove the session when the capture could not start, if it holds no packet (a run
+    /// that failed later keeps what it recorded, as an interrupted session).
+    pub fn discard(&mut self) -> Result<(), crate::store::StoreError> {
+        let s = self.rec.session();
+        if s.started.is_some() || s.stats.packets > 0 {
+            return Ok(());
+        }
+        self.store.delete(s.id).map(|_| ())
+    }
+}
+
 impl LiveHook for SessionHook {
     fn observation(&mut self, obs: &crate::observation::Observation) {
         if let Some(b) = self.rec.tick(obs.ts()) {

@@ -358,10 +358,11 @@ fn notes(c: &Contact, facts: Option<&BaselineFacts>, style: Style) -> String {
 
 /// What the baseline and the visit mark said of a row.
 fn baseline_note(f: &BaselineFacts) -> Option<String> {
-    let id = f
-        .baseline_id
-        .map(|id| format!(" (baseline {id})"))
-        .unwrap_or_default();
+    let id = if f.compared() {
+        format!(" ({})", f.baseline_words())
+    } else {
+        String::new()
+    };
     match f.background {
         Some(Background::SeenWhileIdle) => Some(format!("seen while idle{id}")),
         Some(Background::BeforeVisit) => Some("before the visit".to_owned()),

@@ -6,7 +6,7 @@
 
 use crate::attribute::Party;
 use crate::session::{
-    Activity, Background, ContactRecord, GROWTH_FACTOR, IdleMatch, MIN_EXTRA_BYTES,
+    Activity, Background, BaselineFacts, ContactRecord, GROWTH_FACTOR, IdleMatch, MIN_EXTRA_BYTES,
     MIN_EXTRA_FLOWS, MatchBy, Session,
 };
 
@@ -72,7 +72,7 @@ impl Counts {
                 .against
                 .as_ref()
                 .and_then(|a| a.applied())
-                .map(|b| format!(" (baseline {})", b.id))
+                .map(|b| format!(" ({})", b.name()))
                 .unwrap_or_default();
             s.push_str(&format!(
                 " {background_third} third-party name(s) seen while the device was idle{against} or \
@@ -100,10 +100,8 @@ fn activity(a: Activity, ms: u64) -> String {
 }
 
 /// `baseline 3 saw it (idle: ...; this session: ...)`.
-fn idle_words(id: Option<u64>, m: &IdleMatch) -> String {
-    let id = id
-        .map(|i| format!("baseline {i}"))
-        .unwrap_or_else(|| "the baseline".into());
+fn idle_words(f: &BaselineFacts, m: &IdleMatch) -> String {
+    let id = f.baseline_words();
     let what = match m.by {
         MatchBy::Name => format!("{id} saw this name"),
         MatchBy::Service => format!(
@@ -124,7 +122,7 @@ pub(super) fn baseline_notes(c: &ContactRecord) -> Vec<String> {
     let mut notes = Vec::new();
     match (f.background, &f.idle) {
         (Some(Background::SeenWhileIdle), Some(m)) => {
-            notes.push(format!("seen while idle: {}", idle_words(f.baseline_id, m)));
+            notes.push(format!("seen while idle: {}", idle_words(f, m)));
         }
         (Some(_), _) if f.before_visit => notes.push(
             "before the visit: first seen before the visit mark, while the device was on its \
@@ -134,7 +132,7 @@ pub(super) fn baseline_notes(c: &ContactRecord) -> Vec<String> {
         (None, Some(m)) if f.also_seen_while_idle && m.grew => notes.push(format!(
             "also seen while idle, but its traffic grew at least {GROWTH_FACTOR}x during the \
              visit: counted; {}",
-            idle_words(f.baseline_id, m)
+            idle_words(f, m)
         )),
         (None, _) if f.also_seen_while_idle => notes.push(format!(
             "also seen before the visit mark, but its traffic grew at least {GROWTH_FACTOR}x \

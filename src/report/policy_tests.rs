@@ -221,6 +221,8 @@ fn names_seen_while_idle_are_background_and_named_in_the_caveats() {
             started: s.started,
             ended: s.started,
             forced: false,
+            recording: None,
+            elsewhere: false,
         }),
         max_age_days: 7,
         refused: None,

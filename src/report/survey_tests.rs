@@ -305,6 +305,8 @@ fn idle_7(choice: Choice) -> Against {
             started: Some(super::tests::t(0)),
             ended: Some(super::tests::t(5)),
             forced: false,
+            recording: None,
+            elsewhere: false,
         }),
         max_age_days: DEFAULT_MAX_AGE_DAYS,
         refused: None,

@@ -93,6 +93,41 @@ pub struct BaselineRef {
     /// It was recorded on another device and used anyway (`--force`).
     #[serde(default)]
     pub forced: bool,
+    /// What identifies its recording in any database ([`Session::recording`]): an import finds
+    /// the same baseline by it (with its label and first packet). `None` in sessions recorded
+    /// before it was stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
+    /// The baseline is not in this database: the session was imported without it, and `id`
+    /// is its number in the database the session came from (never a session of this one).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub elsewhere: bool,
+}
+
+impl BaselineRef {
+    /// `baseline 3`, or `baseline #3 of the source database, not in this database`.
+    pub fn name(&self) -> String {
+        if self.elsewhere {
+            format!(
+                "baseline #{} of the source database, not in this database",
+                self.id
+            )
+        } else {
+            format!("baseline {}", self.id)
+        }
+    }
+
+    /// `session` is this baseline: a baseline with its label, first packet and (when known)
+    /// recording. How an imported session finds its baseline in another database.
+    pub fn is(&self, session: &Session) -> bool {
+        session.baseline
+            && session.label == self.label
+            && session.started == self.started
+            && self
+                .recording
+                .as_ref()
+                .is_none_or(|r| *r == session.recording())
+    }
 }
 
 /// A test session's baseline, as chosen when it was recorded.
@@ -147,7 +182,14 @@ impl Against {
             Choice::Latest => "the latest of the device",
             Choice::Off => "off",
         };
-        let mut s = format!("baseline {} \"{}\" ({how}", b.id, b.label);
+        let mut s = if b.elsewhere {
+            format!(
+                "baseline #{} \"{}\" of the source database, not in this database ({how}",
+                b.id, b.label
+            )
+        } else {
+            format!("baseline {} \"{}\" ({how}", b.id, b.label)
+        };
         if b.forced {
             s.push_str(&format!(
                 ", recorded on {}, compared with every device (--force)",
@@ -255,9 +297,13 @@ pub struct BaselineFacts {
     /// The baseline saw this name (or its organisation and service).
     #[serde(default)]
     pub in_baseline: bool,
-    /// The baseline compared with (`null`: none).
+    /// The baseline compared with (`null`: none, or not in this database).
     #[serde(default)]
     pub baseline_id: Option<SessionId>,
+    /// The baseline's number in the database this imported session came from, when that
+    /// baseline is not in this database (`baseline_id` is then `null`: no local session is it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_baseline_id: Option<SessionId>,
     /// How it matched the baseline, with the rates compared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle: Option<IdleMatch>,
@@ -273,6 +319,25 @@ pub struct BaselineFacts {
     /// Seen while idle (or before the visit), but its traffic grew strongly: in the findings.
     #[serde(default)]
     pub also_seen_while_idle: bool,
+}
+
+impl BaselineFacts {
+    /// The contact was compared with a baseline (in this database or the one it came from).
+    pub fn compared(&self) -> bool {
+        self.baseline_id.is_some() || self.source_baseline_id.is_some()
+    }
+
+    /// `baseline 3`, `baseline #3 of the source database, not in this database`, or `the
+    /// baseline`.
+    pub fn baseline_words(&self) -> String {
+        match (self.baseline_id, self.source_baseline_id) {
+            (Some(id), _) => format!("baseline {id}"),
+            (None, Some(id)) => {
+                format!("baseline #{id} of the source database, not in this database")
+            }
+            (None, None) => "the baseline".to_owned(),
+        }
+    }
 }
 
 /// A baseline session loaded for comparison: its reference and its contacts' activity.
@@ -322,6 +387,8 @@ impl IdleBaseline {
                 started: session.started,
                 ended: end,
                 forced: false,
+                recording: Some(session.recording()),
+                elsewhere: false,
             },
             window_ns: window(session.started, end),
             by_name,
@@ -458,6 +525,7 @@ impl Judge<'_> {
         c.baseline = BaselineFacts {
             in_baseline: idle.is_some(),
             baseline_id: self.baseline.map(|b| b.reference.id),
+            source_baseline_id: None,
             idle,
             before_visit,
             since_visit,
@@ -510,7 +578,7 @@ pub fn resettle(contacts: &mut [ContactRecord]) {
                 f.background = f.before_visit.then_some(Background::BeforeVisit);
             }
         }
-        if f.baseline_id.is_some() || f.before_visit {
+        if f.compared() || f.before_visit {
             c.attribution.settle_with_baseline(f.background.is_some());
         }
     }

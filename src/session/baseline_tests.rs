@@ -326,3 +326,35 @@ fn reattributing_keeps_what_the_baseline_said_and_settles_again() {
     resettle(&mut rs);
     assert_eq!(rs, before);
 }
+
+/// A session has one visit: of several visit marks the first in time counts, whether given out
+/// of order on the command line or set again while recording (README § the visit mark).
+#[test]
+fn of_several_visit_marks_the_first_in_time_counts() {
+    let mut r = recorder(&["visit@8s", "visit@5s"]);
+    r.packet(t(0.0));
+    r.observe(&query(4.0, PHONE, "push.example.net"));
+    r.observe(&query(6.0, PHONE, "www.google-analytics.com"));
+    // A later visit mark while recording (`v` pressed again) moves nothing.
+    let _ = r.mark(Mark {
+        ts: t(9.0),
+        kind: MarkKind::Visit,
+        text: None,
+    });
+    r.observe(&query(10.0, PHONE, "cdn.example.org"));
+    r.packet(t(11.0));
+    assert_eq!(r.session().visit(), Some(t(5.0)));
+    let visits = r
+        .session()
+        .marks
+        .iter()
+        .filter(|m| m.kind == MarkKind::Visit);
+    assert_eq!(visits.count(), 3, "every visit mark is stored");
+    let rs = r.records();
+    assert!(record_of(&rs, "push.example.net").baseline.before_visit);
+    for name in ["www.google-analytics.com", "cdn.example.org"] {
+        let c = record_of(&rs, name);
+        assert!(!c.baseline.before_visit, "{name}");
+        assert_eq!(c.baseline.background, None, "{name}");
+    }
+}

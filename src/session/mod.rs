@@ -242,6 +242,18 @@ impl Session {
         }
     }
 
+    /// What identifies the recording behind the session across databases: the capture file's
+    /// SHA-256, or for a live session the interface and its first packet's time.
+    pub fn recording(&self) -> String {
+        match &self.source {
+            Source::File { sha256, .. } => format!("capture sha256 {sha256}"),
+            Source::Interface { name } => format!(
+                "interface {name} from {}",
+                self.started.map(|t| t.rfc3339()).unwrap_or_default()
+            ),
+        }
+    }
+
     /// The consent phase at `ts` (the last consent mark at or before it).
     pub fn phase_at(&self, ts: Timestamp) -> Phase {
         phase_at(&self.marks, ts)

@@ -184,6 +184,7 @@ pub const CSV_HEADER: &[&str] = &[
     "before_visit",
     "background",
     "also_seen_while_idle",
+    "source_baseline_id",
 ];
 
 /// One CSV row (already quoted, no line end) for `r`, columns as [`CSV_HEADER`]. Lists are
@@ -260,6 +261,10 @@ pub fn csv_row(r: &ContactRecord) -> String {
             .map(|b| b.as_str().to_owned())
             .unwrap_or_default(),
         r.baseline.also_seen_while_idle.to_string(),
+        r.baseline
+            .source_baseline_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
     ];
     cells.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",")
 }

@@ -261,3 +261,141 @@ fn a_session_still_recording_is_imported_as_interrupted() {
     assert_eq!(s.ended, s.last_flush);
     assert!(store.recover_interrupted().unwrap().is_empty());
 }
+
+/// A source database with an idle baseline (session 1) and a test session compared with it
+/// (session 2: `idle.example` seen while idle, `tracker.example` not), and both bundles. The
+/// test session's baseline reference has no recording identity, as sessions recorded before it
+/// was stored: the export adds it.
+fn baseline_and_test(name: &str) -> (Scratch, Bundle, Bundle) {
+    let scratch = scratch(name);
+    let mut store = Store::open(&scratch.0).unwrap();
+    let mut idle = session("Pixel idle");
+    idle.baseline = true;
+    let mut idle = store.create_session(idle).unwrap();
+    idle.started = Some(Timestamp(1_700_000_000_000_000_000));
+    idle.ended = Some(Timestamp(1_700_000_060_000_000_000));
+    idle.state = SessionState::Ended;
+    store.write(&batch(&idle, &["idle.example"], true)).unwrap();
+    let idle_contacts = store.contacts(idle.id).unwrap();
+    let mut reference = crate::session::IdleBaseline::new(&idle, &idle_contacts).reference;
+    reference.recording = None;
+    let mut test = store.create_session(session("Pixel visit")).unwrap();
+    test.state = SessionState::Ended;
+    test.against = Some(crate::session::Against {
+        choice: crate::session::Choice::Named,
+        baseline: Some(reference),
+        max_age_days: 7,
+        refused: None,
+    });
+    let mut b = batch(&test, &["idle.example", "tracker.example"], true);
+    b.contacts[0].baseline.in_baseline = true;
+    b.contacts[0].baseline.background = Some(crate::session::Background::SeenWhileIdle);
+    for c in &mut b.contacts {
+        c.baseline.baseline_id = Some(idle.id);
+    }
+    store.write(&b).unwrap();
+    let (idle_bundle, test_bundle) = (store.bundle(idle.id).unwrap(), store.bundle(2).unwrap());
+    (scratch, idle_bundle, test_bundle)
+}
+
+/// A database that already has an unrelated session 1 (not a baseline).
+fn destination(name: &str) -> (Scratch, Store) {
+    let scratch = scratch(name);
+    let mut store = Store::open(&scratch.0).unwrap();
+    store.create_session(session("unrelated")).unwrap();
+    (scratch, store)
+}
+
+#[test]
+fn an_imported_session_follows_its_baseline_imported_before_it() {
+    let (_src, idle, test) = baseline_and_test("bundle-baseline-src");
+    let b = test
+        .session
+        .against
+        .as_ref()
+        .unwrap()
+        .baseline
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        b.recording.as_deref(),
+        Some(idle.session.recording().as_str())
+    );
+    let (_dst, mut store) = destination("bundle-baseline-dst");
+    let base = store.import(idle, "idle.bundle", false).unwrap();
+    assert_eq!(base.id, 2);
+    let s = store.import(test, "test.bundle", false).unwrap();
+    let a = s.against.as_ref().unwrap();
+    let b = a.applied().unwrap();
+    assert_eq!((b.id, b.elsewhere), (2, false));
+    assert!(
+        a.describe(s.started)
+            .starts_with("baseline 2 \"Pixel idle\"")
+    );
+    let contacts = store.contacts(s.id).unwrap();
+    assert!(
+        contacts
+            .iter()
+            .all(|c| c.baseline.baseline_id == Some(2) && c.baseline.source_baseline_id.is_none())
+    );
+    let seen: Vec<bool> = contacts.iter().map(|c| c.baseline.in_baseline).collect();
+    assert_eq!(seen, [true, false]);
+}
+
+#[test]
+fn an_imported_session_without_its_baseline_names_the_source_databases() {
+    let (_src, _idle, test) = baseline_and_test("bundle-nobaseline-src");
+    let (_dst, mut store) = destination("bundle-nobaseline-dst");
+    let s = store.import(test, "test.bundle", false).unwrap();
+    let a = s.against.as_ref().unwrap();
+    let b = a.applied().unwrap();
+    // Session 1 here is another session: the baseline is named as the source database's.
+    assert_eq!((b.id, b.elsewhere), (1, true));
+    let text = a.describe(s.started);
+    assert!(
+        text.starts_with("baseline #1 \"Pixel idle\" of the source database, not in this database"),
+        "{text}"
+    );
+    let contacts = store.contacts(s.id).unwrap();
+    for c in &contacts {
+        assert_eq!(c.baseline.baseline_id, None, "{}", c.name);
+        assert_eq!(c.baseline.source_baseline_id, Some(1), "{}", c.name);
+    }
+    // What the baseline said is kept.
+    assert!(contacts[0].baseline.in_baseline);
+    assert_eq!(
+        contacts[0].baseline.background,
+        Some(crate::session::Background::SeenWhileIdle)
+    );
+    assert_eq!(
+        contacts[0].baseline.baseline_words(),
+        "baseline #1 of the source database, not in this database"
+    );
+    // Another baseline with the same label but another recording is not it either.
+    let mut other = session("Pixel idle");
+    other.baseline = true;
+    other.started = Some(Timestamp(1_700_000_000_000_000_000));
+    other.source = crate::session::Source::Interface {
+        name: "wlan1".into(),
+    };
+    assert!(!b.is(&other));
+}
+
+#[test]
+fn a_baseline_imported_after_its_test_session_is_linked_to_it() {
+    let (_src, idle, test) = baseline_and_test("bundle-late-src");
+    let (_dst, mut store) = destination("bundle-late-dst");
+    let s = store.import(test, "test.bundle", false).unwrap();
+    assert!(s.against.as_ref().unwrap().applied().unwrap().elsewhere);
+    let base = store.import(idle, "idle.bundle", false).unwrap();
+    assert_eq!(base.id, 3);
+    let s = store.session(s.id).unwrap();
+    let b = s.against.as_ref().unwrap().applied().unwrap();
+    assert_eq!((b.id, b.elsewhere), (3, false));
+    for c in store.contacts(s.id).unwrap() {
+        assert_eq!(c.baseline.baseline_id, Some(3), "{}", c.name);
+        assert_eq!(c.baseline.source_baseline_id, None, "{}", c.name);
+    }
+    // The unrelated session 1 is left alone.
+    assert_eq!(store.session(1).unwrap().against, None);
+}

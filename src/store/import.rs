@@ -9,7 +9,7 @@ use super::{
     ATTRIBUTION, LABEL, SCHEMA_VERSION, Store, StoreError, contact_key, encode, now, prefix,
     request_key, session_key,
 };
-use crate::session::{Imported, Session, SessionId, SessionState, Source};
+use crate::session::{ContactRecord, Imported, Session, SessionId, SessionState};
 
 /// Why a bundle was not imported.
 #[derive(Debug, thiserror::Error)]
@@ -44,19 +44,21 @@ impl From<StoreError> for ImportError {
 /// What identifies the recording behind a session across databases: the capture file's SHA-256,
 /// or for a live session the interface and its first packet's time.
 pub fn recording(s: &Session) -> String {
-    match &s.source {
-        Source::File { sha256, .. } => format!("capture sha256 {sha256}"),
-        Source::Interface { name } => format!(
-            "interface {name} from {}",
-            s.started.map(|t| t.rfc3339()).unwrap_or_default()
-        ),
-    }
+    s.recording()
 }
 
 impl Store {
     /// Everything of session `id` a bundle carries, with a header naming this sporfri.
     pub fn bundle(&self, id: SessionId) -> Result<Bundle, StoreError> {
-        let session = self.session(id)?;
+        let mut session = self.session(id)?;
+        // Sessions recorded before baselines carried their recording's identity: add it from
+        // the baseline itself, so that an import can find the same baseline there.
+        if let Some(b) = session.against.as_mut().and_then(|a| a.baseline.as_mut()) {
+            if b.recording.is_none() && !b.elsewhere {
+                let base = self.session(b.id).ok().filter(|base| b.is(base));
+                b.recording = base.map(|base| base.recording());
+            }
+        }
         let labels = self.labels()?;
         let device_labels: BTreeMap<String, String> = session
             .devices
@@ -108,8 +110,10 @@ impl Store {
             at: now().rfc3339(),
         });
         let id = session.id;
+        let mut contacts = bundle.contacts;
+        self.map_baseline(&mut session, &mut contacts)?;
         let mut b = sled::Batch::default();
-        for mut c in bundle.contacts {
+        for mut c in contacts {
             c.session = id;
             b.insert(contact_key(id, &c), encode(&c)?);
         }
@@ -128,10 +132,69 @@ impl Store {
                 b.insert(key, label.as_bytes());
             }
         }
+        if session.baseline {
+            self.relink(&session, &mut b)?;
+        }
         b.insert(session_key(id).to_vec(), encode(&session)?);
         self.db.apply_batch(b).map_err(|e| self.write_err(e))?;
         self.sync()?;
         Ok(session)
+    }
+
+    /// Point an imported test session at its baseline's number here: the same baseline
+    /// imported before (or recorded here: same label, first packet and recording). When there
+    /// is none, the session and its contacts keep what the baseline said, but name it as the
+    /// source database's (`elsewhere`, `source_baseline_id`), never a session of this one,
+    /// until that baseline is imported ([`Store::relink`]).
+    fn map_baseline(
+        &self,
+        session: &mut Session,
+        contacts: &mut [ContactRecord],
+    ) -> Result<(), StoreError> {
+        let Some(b) = session.against.as_mut().and_then(|a| a.baseline.as_mut()) else {
+            return Ok(());
+        };
+        let source = b.id;
+        let here = self.sessions()?.into_iter().rev().find(|o| b.is(o));
+        b.elsewhere = here.is_none();
+        if let Some(o) = &here {
+            b.id = o.id;
+        }
+        for f in contacts.iter_mut().map(|c| &mut c.baseline) {
+            let id = f.baseline_id.or(f.source_baseline_id);
+            if id != Some(source) {
+                continue;
+            }
+            (f.baseline_id, f.source_baseline_id) = match &here {
+                Some(o) => (Some(o.id), None),
+                None => (None, Some(source)),
+            };
+        }
+        Ok(())
+    }
+
+    /// A baseline imported after its test sessions: point those that name it as the source
+    /// database's at it (in the same batch as the baseline itself).
+    fn relink(&self, baseline: &Session, b: &mut sled::Batch) -> Result<(), StoreError> {
+        for mut s in self.sessions()? {
+            let Some(r) = s.against.as_mut().and_then(|a| a.baseline.as_mut()) else {
+                continue;
+            };
+            if !r.elsewhere || !r.is(baseline) {
+                continue;
+            }
+            let source = r.id;
+            (r.id, r.elsewhere) = (baseline.id, false);
+            for mut c in self.contacts(s.id)? {
+                if c.baseline.source_baseline_id == Some(source) {
+                    (c.baseline.baseline_id, c.baseline.source_baseline_id) =
+                        (Some(baseline.id), None);
+                    b.insert(contact_key(s.id, &c), encode(&c)?);
+                }
+            }
+            b.insert(session_key(s.id).to_vec(), encode(&s)?);
+        }
+        Ok(())
     }
 
     fn refuse_duplicate(&self, s: &Session) -> Result<(), ImportError> {

@@ -9,6 +9,12 @@
 #             recreate  a round, the veth pair deleted and made anew (new ifindex: libpcap's
 #                     handle is dead and must be reopened), a second round, then SIGTERM while
 #                     the interface is down (shutdown must not hang in libpcap)
+#             baseline  first an idle baseline session (`live --baseline`: the phone looks up
+#                     bg1 and sends a TLS hello for bg2), then the session under test with the
+#                     extra args (e.g. --against 1): bg1 and early before `sporfri mark visit`,
+#                     bg2, a tracker (www.google-analytics.com) and visit after it
+#
+# NETNS_PREFIX (default sporfri) starts the namespaces' names.
 #
 # "phone" namespace (10.231.0.2, veth vc) → "ap" namespace (10.231.0.1, veth vs) where dnsmasq,
 # python's http.server and openssl s_server answer and `sporfri live -i vs` watches. No route
@@ -20,7 +26,8 @@ set -euo pipefail
 SPORFRI=$1 OUT=$2 SCENARIO=$3
 shift 3
 ID="$$-${SCENARIO}"
-AP="sporfri-ap-$ID" PHONE="sporfri-ph-$ID"
+PREFIX=${NETNS_PREFIX:-sporfri}
+AP="$PREFIX-ap-$ID" PHONE="$PREFIX-ph-$ID"
 AP_IP=10.231.0.1 PHONE_IP=10.231.0.2
 PIDS=()
 
@@ -53,7 +60,8 @@ make_link
 # Servers in the AP namespace, bound to its own address only. Background jobs are started
 # without the helper functions so that $! is the process itself, not a subshell.
 ip netns exec "$AP" dnsmasq -k -C /dev/null --no-resolv --no-hosts --bind-interfaces \
-    --listen-address="$AP_IP" --address=/example.test/"$AP_IP" --user=root \
+    --listen-address="$AP_IP" --address=/example.test/"$AP_IP" \
+    --address=/google-analytics.com/"$AP_IP" --user=root \
     --pid-file="$OUT/dnsmasq.pid" >"$OUT/dnsmasq.log" 2>&1 &
 PIDS+=($!)
 ip netns exec "$AP" python3 -m http.server 80 --bind "$AP_IP" --directory "$OUT/www" >"$OUT/http.log" 2>&1 &
@@ -74,10 +82,66 @@ wait_for() { # PATTERN FILE SECONDS
     return 1
 }
 
-ip netns exec "$AP" "$SPORFRI" live -i vs --format jsonl --db "$OUT/db" "$@" >"$OUT/live.jsonl" 2>"$OUT/live.err" &
-SPORFRI_PID=$!
-PIDS+=($SPORFRI_PID)
-wait_for "live on vs" "$OUT/live.err" 10
+start_live() { # NAME [sporfri live args...]: OUT/NAME.jsonl, OUT/NAME.err, SPORFRI_PID
+    local name=$1
+    shift
+    ip netns exec "$AP" "$SPORFRI" live -i vs --format jsonl --db "$OUT/db" "$@" \
+        >"$OUT/$name.jsonl" 2>"$OUT/$name.err" &
+    SPORFRI_PID=$!
+    PIDS+=($SPORFRI_PID)
+    wait_for "live on vs" "$OUT/$name.err" 10
+}
+
+stop_live() { # SIGTERM, then at most 10 s for sporfri to end
+    kill -TERM "$SPORFRI_PID"
+    for _ in $(seq 1 100); do
+        kill -0 "$SPORFRI_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$SPORFRI_PID" 2>/dev/null; then
+        echo "netns.sh: sporfri did not end within 10 s of SIGTERM" >&2
+        exit 1
+    fi
+    local rc=0
+    wait "$SPORFRI_PID" || rc=$?
+    echo "netns.sh: sporfri exited $rc"
+    return "$rc"
+}
+
+hello() { # NAME: a TLS client hello naming NAME (the handshake itself fails: another name)
+    in_phone timeout 5 openssl s_client -connect "$AP_IP:443" -servername "$1" </dev/null
+}
+
+lookup() { # NAME
+    in_phone dig +time=2 +tries=2 @"$AP_IP" "$1" A
+}
+
+if [ "$SCENARIO" = baseline ]; then
+    # The phone on its own: the idle baseline (session 1).
+    start_live idle --baseline --label "phone idle"
+    sleep 1 # servers up
+    { lookup bg1.example.test; hello bg2.example.test; } >>"$OUT/traffic.log" 2>&1
+    sleep 1
+    stop_live >>"$OUT/traffic.log"
+    # The session under test (session 2): the phone's own names, then the visit.
+    start_live live "$@" --label "phone visit"
+    sleep 0.5
+    { lookup bg1.example.test; lookup early.example.test; } >>"$OUT/traffic.log" 2>&1
+    sleep 0.5
+    "$SPORFRI" mark visit --db "$OUT/db" >"$OUT/mark.log" 2>&1
+    sleep 0.5
+    {
+        hello bg2.example.test
+        lookup www.google-analytics.com
+        hello www.google-analytics.com
+        lookup visit.example.test
+    } >>"$OUT/traffic.log" 2>&1
+    sleep 1.5 # let the last batch and publication through
+    stop_live
+    exit 0
+fi
+
+start_live live "$@"
 sleep 1 # servers up
 
 traffic() { # ROUND
@@ -123,14 +187,4 @@ elif [ "$SCENARIO" = recreate ]; then
     sleep 1
 fi
 sleep 1.5 # let the last batch and publication through
-kill -TERM "$SPORFRI_PID"
-for _ in $(seq 1 100); do
-    kill -0 "$SPORFRI_PID" 2>/dev/null || break
-    sleep 0.1
-done
-if kill -0 "$SPORFRI_PID" 2>/dev/null; then
-    echo "netns.sh: sporfri did not end within 10 s of SIGTERM" >&2
-    exit 1
-fi
-wait "$SPORFRI_PID"
-echo "netns.sh: sporfri exited $?"
+stop_live

@@ -270,8 +270,8 @@ fn network_lines(rec: &crate::session::ContactRecord) -> Vec<Line<'static>> {
     let f = &rec.baseline;
     let idle = match (f.background, &f.idle) {
         (Some(crate::session::Background::SeenWhileIdle), Some(m)) => Some(format!(
-            "seen while idle (baseline {}, as {}): not in the findings",
-            f.baseline_id.map(|i| i.to_string()).unwrap_or_default(),
+            "seen while idle ({}, as {}): not in the findings",
+            f.baseline_words(),
             m.name
         )),
         (Some(_), _) => Some("first seen before the visit mark: not in the findings".to_owned()),

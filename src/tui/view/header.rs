@@ -85,9 +85,21 @@ fn baseline_words(s: &crate::session::Session) -> Option<String> {
         return Some("  idle baseline".to_owned());
     }
     let a = s.against.as_ref()?;
+    let elsewhere = |b: &crate::session::BaselineRef| {
+        if b.elsewhere {
+            " (of the source database, not in this one)"
+        } else {
+            ""
+        }
+    };
     Some(match a.applied() {
-        Some(b) if a.stale(s.started) => format!("  vs baseline #{} \"{}\" (old)", b.id, b.label),
-        Some(b) => format!("  vs baseline #{} \"{}\"", b.id, b.label),
+        Some(b) if a.stale(s.started) => format!(
+            "  vs baseline #{} \"{}\"{} (old)",
+            b.id,
+            b.label,
+            elsewhere(b)
+        ),
+        Some(b) => format!("  vs baseline #{} \"{}\"{}", b.id, b.label, elsewhere(b)),
         None => "  no baseline".to_owned(),
     })
 }
