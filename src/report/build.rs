@@ -7,7 +7,7 @@ use super::idle::in_background;
 use super::localtime::when;
 use super::meta::{AttributedWith, SignatureInfo};
 use super::tracking::is_tracking;
-use super::verdict::findings;
+use super::verdict::{findings, third};
 use super::{
     AllowedInfo, CategoryRow, Item, MarkInfo, Meta, OrgRow, REPORT_VERSION, Report, SessionInfo,
     SiteInfo, Summary,
@@ -193,8 +193,7 @@ fn session_info(s: &Session) -> SessionInfo {
 fn summary(session: &Session, contacts: &[ContactRecord], findings: &[super::Finding]) -> Summary {
     let n = |p: Party| contacts.iter().filter(|c| c.attribution.party == p).count();
     // Third parties the findings count: those seen while idle are listed apart.
-    let counted =
-        |c: &&ContactRecord| c.attribution.party == Party::Third && c.baseline.background.is_none();
+    let counted = |c: &&ContactRecord| third(c);
     let orgs: BTreeSet<String> = contacts
         .iter()
         .filter(counted)
