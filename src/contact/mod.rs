@@ -7,13 +7,14 @@
 
 mod answers;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use serde::Serialize;
 
 use crate::attribute::{Attribution, Attributor, Blocked, Facts, ech, is_lan_addr, is_local_name};
-use crate::observation::{DeviceId, Ech, FlowKey, FlowSummary, Observation, Proto, Via};
+use crate::observation::{DeviceId, Ech, FlowKey, FlowSummary, Observation, Proto, Via, addr_text};
 use crate::time::Timestamp;
 use crate::wire::dns::Flavor;
 use crate::wire::http::host_name;
@@ -108,6 +109,20 @@ pub struct Contact {
     /// Who is behind it (filled by [`Contacts::attributed`]).
     #[serde(flatten)]
     pub attribution: Attribution,
+}
+
+/// `name` without its trailing dots, in lower case: borrowed when it already is (nearly every
+/// name), so a query or an answer of a known contact allocates nothing.
+fn lowered(name: &str) -> Cow<'_, str> {
+    let name = name.trim_end_matches('.');
+    if name
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(name.to_lowercase())
+    }
 }
 
 fn ports<S: serde::Serializer>(p: &BTreeSet<(Proto, u16)>, s: S) -> Result<S::Ok, S::Error> {
@@ -289,7 +304,7 @@ impl Contacts {
         flavor: Flavor,
         name: &str,
     ) -> Touched<'_> {
-        let name = name.trim_end_matches('.').to_lowercase();
+        let name = lowered(name);
         if name.is_empty() || name == "<root>" {
             return Touched::Nothing;
         }
@@ -321,7 +336,7 @@ impl Contacts {
     ) -> Touched<'_> {
         let name = host
             .map(host_name)
-            .unwrap_or_else(|| flow.server.ip().to_string());
+            .unwrap_or_else(|| addr_text(flow.server.ip()));
         // A response finds no contact of a name past the cap: nothing is set then.
         self.http_flows.insert(*flow, (device, name.clone()));
         let Some(c) = self.contact(device, flow.client.ip(), &name, ts) else {
@@ -374,7 +389,7 @@ impl Contacts {
         name: &str,
         answer: &answers::Answer<'_>,
     ) -> Touched<'_> {
-        let name = name.trim_end_matches('.').to_lowercase();
+        let name = lowered(name);
         if name.is_empty() || name == "<root>" {
             return Touched::Nothing;
         }
