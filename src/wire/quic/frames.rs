@@ -193,4 +193,26 @@ mod tests {
         assert_eq!(f.crypto.len(), MAX_CRYPTO_FRAMES_PER_PACKET);
         assert_eq!(f.weird, Some(Weird::QuicTooManyCryptoFrames));
     }
+
+    #[test]
+    fn padding_is_counted_to_the_first_nonzero_byte() {
+        for len in [0usize, 1, 15, 16, 17, 31, 32, 33, 700] {
+            for nonzero in [
+                None,
+                Some(0),
+                Some(1),
+                Some(15),
+                Some(16),
+                Some(17),
+                Some(len / 2),
+            ] {
+                let mut bytes = vec![0u8; len];
+                if let Some(at) = nonzero.filter(|&at| at < len) {
+                    bytes[at] = 0x06;
+                }
+                let expected = bytes.iter().take_while(|b| **b == 0).count();
+                assert_eq!(leading_zeros(&bytes), expected, "{len} {nonzero:?}");
+            }
+        }
+    }
 }
