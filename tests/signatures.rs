@@ -427,6 +427,57 @@ fn the_default_category_of_the_big_catch_alls_is_pinned() {
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
+/// A customer's name under a CDN or hosting suffix that the Public Suffix List lists is the
+/// customer's own registrable domain, and the name does not tell who the customer is. So no
+/// signature names the provider as its owner or gives it a category (a tracker served from
+/// `d1abc.cloudfront.net` is no "cdn", and an owner would merge every customer into one
+/// organisation and let a site's declaration of the provider cover them all): it stays a third
+/// party without an organisation, counted and shown as an unknown organisation (issue 23).
+#[test]
+fn a_customer_name_on_a_cdn_public_suffix_stays_an_unknown_third_party() {
+    use sporfri::attribute::name::is_public_suffix;
+    use sporfri::attribute::{Attributor, Facts, Party, builtin_layer};
+    let a = Attributor::from_layers(vec![builtin_layer().unwrap()], None).unwrap();
+    let suffixes = [
+        "cloudfront.net",
+        "akamaized.net",
+        "akamaihd.net",
+        "akamaiedge.net",
+        "edgekey.net",
+        "edgesuite.net",
+        "akamai.net",
+        "azureedge.net",
+        "azurefd.net",
+        "trafficmanager.net",
+        "cloudflare.net",
+        "herokuapp.com",
+        "github.io",
+        "firebaseapp.com",
+    ];
+    let mut wrong = Vec::new();
+    for suffix in suffixes {
+        let host = format!("d1abc2def3.{suffix}");
+        let got = a.attribute(&Facts {
+            name: &host,
+            ..Facts::default()
+        });
+        if !is_public_suffix(suffix)
+            || got.party != Party::Third
+            || got.org.is_some()
+            || got.category.is_some()
+        {
+            wrong.push(format!(
+                "{host}: public suffix {}, party {:?}, org {:?}, category {:?}",
+                is_public_suffix(suffix),
+                got.party,
+                got.org,
+                got.category
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
 #[test]
 fn check_reads_tracker_endpoints_beside_the_signatures() {
     let dir = temp("endpoints");

@@ -310,8 +310,9 @@ fn the_long_csv_has_every_contact_with_the_findings_that_cite_it() {
     let csv = ok(&["survey", "--format", "csv", "--db", &db]);
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    // The issue's columns, in its order, then the rest.
     assert_eq!(
-        &header[..10],
+        &header[..12],
         [
             "session",
             "site",
@@ -322,7 +323,9 @@ fn the_long_csv_has_every_contact_with_the_findings_that_cite_it() {
             "category",
             "name",
             "first_seen",
-            "blocked"
+            "blocked",
+            "in_baseline",
+            "evidence_count"
         ]
     );
     let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
@@ -358,6 +361,139 @@ fn the_long_csv_has_every_contact_with_the_findings_that_cite_it() {
     assert!(
         rows.iter()
             .any(|r| r[2] == "borger.test blocked, reject" && !r[col("blocked")].is_empty())
+    );
+}
+
+/// The third-party organisations a report counts (its `organisations` table).
+fn counted_orgs(report: &Value) -> BTreeSet<String> {
+    report["organisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["party"] == "third")
+        .map(|o| o["label"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn rows_name_their_baseline_and_count_nothing_it_saw() {
+    let dir = Scratch::new("baseline");
+    let (a, b) = (dir.path("appliance"), dir.path("evaluator"));
+    // A baseline recorded with the portal left open saw its trackers: the reject session
+    // compared with it (the device's latest baseline) lists them apart as background.
+    let home = "captures/lab-borger-home.pcapng";
+    record(
+        &a,
+        home,
+        "idle, portal left open",
+        &[LAB, &["--baseline"]].concat(),
+    );
+    let reject = [LAB, &["--mark", "consent-rejected@1.25s"]].concat();
+    record(&a, home, "home, reject", &reject);
+    let report = json(&ok(&["report", "2", "--format", "json", "--db", &a]));
+    let apart = report["summary"]["background_third_party_contacts"]
+        .as_u64()
+        .unwrap();
+    assert!(apart > 0, "the baseline set no third party apart");
+    let s = survey(&a, &["--sessions", "2"]);
+    assert_eq!(s["survey_version"], 2);
+    let row = &s["sessions"][0];
+    assert_eq!(row["baseline"]["id"], 1);
+    assert_eq!(row["baseline"]["text"], "1 \"idle, portal left open\"");
+    assert_eq!(row["baseline"]["background_third_parties"], apart);
+    // Findings and third parties as the report counts them: none of what the baseline saw.
+    let findings: Vec<u64> = row["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["count"].as_u64().unwrap())
+        .collect();
+    let want: Vec<u64> = report_findings(&report)
+        .into_iter()
+        .map(|f| f.2 as u64)
+        .collect();
+    assert_eq!(findings, want);
+    assert_eq!(
+        &findings[..3],
+        [0, 0, 0],
+        "findings 1 to 3 count a background contact"
+    );
+    let ours: BTreeSet<String> = row["third_parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["label"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ours, counted_orgs(&report));
+    assert!(s["services"][0]["cells"].as_array().unwrap().is_empty());
+    // The long CSV keeps every contact and says which are background.
+    let csv = ok(&["survey", "--format", "csv", "--sessions", "2", "--db", &a]);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let rows: Vec<Vec<String>> = lines.map(split_csv).collect();
+    let mut background = 0;
+    for r in rows.iter().filter(|r| r[col("party")] == "third") {
+        if r[col("background")] == "seen-while-idle" {
+            background += 1;
+            assert_eq!(r[col("in_baseline")], "true");
+            let cited: Vec<&str> = r[col("findings")].split(' ').collect();
+            assert!(
+                !cited.iter().any(|f| ["1", "2", "3"].contains(f)),
+                "{} is background but cited by findings {cited:?}",
+                r[col("name")]
+            );
+        }
+    }
+    assert_eq!(background, apart);
+    assert!(
+        rows.iter()
+            .all(|r| r[col("baseline")] == "1 \"idle, portal left open\"")
+    );
+    // A baseline records a device at rest, not a service: no row unless asked for or named.
+    let all = survey(&a, &[]);
+    let ids: Vec<&Value> = all["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["session"])
+        .collect();
+    assert_eq!(ids, [&Value::from(2)], "a baseline became a survey row");
+    assert!(
+        all["selection"]
+            .to_string()
+            .contains("1 idle baseline left out"),
+        "{}",
+        all["selection"]
+    );
+    let both = survey(&a, &["--with-baselines"]);
+    assert_eq!(both["sessions"].as_array().unwrap().len(), 2);
+    assert_eq!(both["sessions"][0]["baseline"]["is_baseline"], true);
+    // Imported without its baseline: said to be elsewhere; with it: found under its number here.
+    let _ = plain_bundle(&a, "2", &dir.path("s2.bundle"));
+    ok(&["sessions", "import", &dir.path("s2.bundle"), "--db", &b]);
+    let row = &survey(&b, &[])["sessions"][0];
+    assert_eq!(row["baseline"]["elsewhere"], true);
+    assert_eq!(
+        row["baseline"]["text"],
+        "\"idle, portal left open\" (session 1 where recorded; not in this database)"
+    );
+    let notes = survey(&b, &[])["notes"].to_string();
+    assert!(
+        notes.contains("1 session was compared with an idle baseline that is not in this database"),
+        "{notes}"
+    );
+    let _ = plain_bundle(&a, "1", &dir.path("s1.bundle"));
+    ok(&["sessions", "import", &dir.path("s1.bundle"), "--db", &b]);
+    let s = survey(&b, &["--sessions", "1"]);
+    assert_eq!(s["sessions"][0]["baseline"]["id"], 2);
+    assert_eq!(s["sessions"][0]["baseline"]["elsewhere"], false);
+    let md = ok(&["survey", "--format", "md", "--sessions", "1", "--db", &b]);
+    assert!(md.contains("2 \"idle, portal left open\"; "), "{md}");
+    let html = ok(&["survey", "--sessions", "1", "--db", &b]);
+    assert!(
+        html.contains("data-baseline=\"2\" data-elsewhere=\"false\""),
+        "{html}"
     );
 }
 
@@ -553,15 +689,23 @@ fn a_damaged_or_newer_bundle_imports_nothing_and_says_where() {
 }
 
 #[test]
-fn the_readme_shows_the_matrix_query_ci_runs() {
+fn the_readme_shows_the_matrix_query_and_duckdb_script_ci_runs() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let sql = std::fs::read_to_string(root().join("tests/tools/survey-matrix.sql")).unwrap();
     assert!(
         readme.contains(&format!("```sql\n{sql}```")),
         "README.md must quote tests/tools/survey-matrix.sql as it is"
     );
+    let duckdb =
+        std::fs::read_to_string(root().join("tests/tools/survey-matrix-duckdb.py")).unwrap();
+    assert!(
+        readme.contains(&format!("```python\n{duckdb}```")),
+        "README.md must quote tests/tools/survey-matrix-duckdb.py as it is"
+    );
+    assert!(duckdb.contains("survey-matrix.sql"));
     let ci = std::fs::read_to_string(root().join(".ci/survey")).unwrap();
     assert!(ci.contains("tests/tools/survey-matrix.sql"));
+    assert!(ci.contains("tests/tools/survey-matrix-duckdb.py"));
     let run = std::fs::read_to_string(root().join(".ci/run")).unwrap();
     assert!(run.contains("bash .ci/survey"));
 }

@@ -237,8 +237,20 @@ fn parse_age(s: &str) -> Result<Duration, String> {
 
 fn duration(s: &Session) -> String {
     match (s.started, s.ended.or(s.last_flush)) {
-        (Some(a), Some(b)) => format!("{:.1}s", b.since(a) as f64 / 1e9),
+        (Some(a), Some(b)) => human_duration(b.since(a)),
         _ => "-".to_owned(),
+    }
+}
+
+/// A session's length in the list's nine columns: seconds to a tenth for a test session,
+/// coarser units for long captures (a merged trace can span years of capture timestamps).
+fn human_duration(nanos: u64) -> String {
+    let secs = nanos / 1_000_000_000;
+    match secs {
+        0..60 => format!("{:.1}s", nanos as f64 / 1e9),
+        60..3_600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        3_600..86_400 => format!("{}h{:02}m", secs / 3_600, secs % 3_600 / 60),
+        _ => format!("{}d{:02}h", secs / 86_400, secs % 86_400 / 3_600),
     }
 }
 
@@ -504,4 +516,22 @@ fn export_requests(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_duration;
+
+    #[test]
+    fn durations_fit_the_column_from_seconds_to_years() {
+        const S: u64 = 1_000_000_000;
+        assert_eq!(human_duration(12_345_000_000), "12.3s");
+        assert_eq!(human_duration(59 * S), "59.0s");
+        assert_eq!(human_duration(61 * S), "1m01s");
+        assert_eq!(human_duration((3 * 3_600 + 5 * 60) * S), "3h05m");
+        // A merged trace whose packets span 15 years of capture time.
+        let years = human_duration(475_767_961 * S);
+        assert_eq!(years, "5506d13h");
+        assert!(years.len() <= 9, "DURATION is nine columns wide");
+    }
 }

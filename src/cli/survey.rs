@@ -11,6 +11,7 @@ use clap::Args;
 use sporfri::control::Database;
 use sporfri::report::localtime::copenhagen_offset;
 use sporfri::report::survey::SurveyBuilder;
+use sporfri::report::survey_baseline::BaselineHere;
 use sporfri::report::{html, survey_html, survey_text};
 use sporfri::session::{Session, SessionId, ts};
 use sporfri::store::{StoreError, default_path};
@@ -32,6 +33,10 @@ pub struct SurveyArgs {
     /// Copenhagen) or an RFC 3339 time.
     #[arg(long, value_name = "DATE", value_parser = parse_since)]
     pub since: Option<Timestamp>,
+    /// Also survey idle baseline sessions chosen by --label, --since or neither (they are
+    /// recordings of a device at rest, not tests of a service; --sessions takes them as named).
+    #[arg(long)]
+    pub with_baselines: bool,
     /// Also write each session's HTML report into DIR (session-ID.html, as `sporfri report`
     /// renders it) and link each row to it.
     #[arg(long, value_name = "DIR")]
@@ -44,7 +49,8 @@ pub struct SurveyArgs {
 pub fn run(args: &SurveyArgs) -> Result<ExitCode> {
     // Through the owner's control socket while a session is being recorded, as `report`.
     let database = Database::open_read(&args.render.db.clone().unwrap_or_else(default_path))?;
-    let (chosen, selection) = select(&database, args)?;
+    let all = database.sessions()?;
+    let (chosen, selection) = select(all.clone(), args)?;
     let labels = database.labels()?;
     if let Some(dir) = &args.reports {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -54,6 +60,7 @@ pub fn run(args: &SurveyArgs) -> Result<ExitCode> {
         .as_deref()
         .map(|dir| link_base(args.render.output.as_deref(), dir));
     let mut survey = SurveyBuilder::new();
+    survey.baselines_here(BaselineHere::of(&all));
     let mut notes: BTreeMap<NoteKind, Vec<Note>> = BTreeMap::new();
     let mut links = BTreeMap::new();
     for s in &chosen {
@@ -104,8 +111,7 @@ fn print_notes(notes: &BTreeMap<NoteKind, Vec<Note>>) {
 }
 
 /// The sessions chosen, oldest first, and the choice in words.
-fn select(database: &Database, args: &SurveyArgs) -> Result<(Vec<Session>, String)> {
-    let all = database.sessions()?;
+fn select(all: Vec<Session>, args: &SurveyArgs) -> Result<(Vec<Session>, String)> {
     if let Some(ids) = &args.sessions {
         let wanted = parse_ids(ids).map_err(|m| super::bad_arguments(&["survey"], &m))?;
         let mut chosen = Vec::new();
@@ -122,15 +128,15 @@ fn select(database: &Database, args: &SurveyArgs) -> Result<(Vec<Session>, Strin
     if let Some(since) = args.since {
         words.push(format!("first packet at or after {}", since.rfc3339()));
     }
-    let chosen: Vec<Session> = all
+    let (chosen, baselines): (Vec<Session>, Vec<Session>) = all
         .into_iter()
         .filter(|s| args.label.as_deref().is_none_or(|g| glob(g, &s.label)))
         .filter(|s| {
             args.since
                 .is_none_or(|t| started(s).is_some_and(|s| s >= t))
         })
-        .collect();
-    let selection = if words.is_empty() {
+        .partition(|s| args.with_baselines || !s.baseline);
+    let mut selection = if words.is_empty() {
         format!(
             "All {} of the database.",
             sporfri::text::count(chosen.len() as u64, "session")
@@ -138,6 +144,12 @@ fn select(database: &Database, args: &SurveyArgs) -> Result<(Vec<Session>, Strin
     } else {
         format!("Sessions {}.", words.join(", "))
     };
+    if !baselines.is_empty() {
+        selection.push_str(&format!(
+            " {} left out (--with-baselines surveys them too).",
+            sporfri::text::count(baselines.len() as u64, "idle baseline")
+        ));
+    }
     if chosen.is_empty() {
         bail!("no session to survey: {selection} (see `sporfri sessions list`)");
     }

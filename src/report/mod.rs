@@ -25,6 +25,7 @@ pub mod md;
 pub mod meta;
 mod requests;
 pub mod survey;
+pub mod survey_baseline;
 pub mod survey_html;
 mod survey_matrix;
 pub mod survey_text;

@@ -12,13 +12,19 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use serde::Serialize;
 
 use super::finding::{org_key, word};
+use super::idle::in_background;
 use super::meta::{AttributedWith, SignatureInfo, describe_set};
+use super::survey_baseline::{BaselineHere, RowBaseline, row_baseline};
+use super::verdict::third as counted_third;
 use super::{FindingStatus, Report, When, is_tracking};
 use crate::attribute::{Category, Party};
 use crate::session::{Imported, Phase, SessionId, SessionState, Source};
 
 /// Version of the survey's JSON shape; bumped when a field changes meaning or disappears.
-pub const SURVEY_VERSION: u32 = 1;
+/// 2: idle baselines (issue 18): rows' `third_parties`, the matrix and the long CSV's
+/// `findings` leave out third parties the session's baseline saw, as the report does (its
+/// version 3); rows name their `baseline`; the CSV has `in_baseline`, `background`, `baseline`.
+pub const SURVEY_VERSION: u32 = 2;
 
 /// The matrix's service for sessions without a site profile.
 pub const NO_SITE: &str = "(no site profile)";
@@ -62,6 +68,8 @@ pub struct SessionRow {
     pub devices: Vec<DeviceCell>,
     /// First packet.
     pub date: Option<When>,
+    /// The idle baseline it was compared with.
+    pub baseline: RowBaseline,
     /// Recording, ended or interrupted.
     pub state: SessionState,
     /// The capture file (with its SHA-256) or interface.
@@ -117,7 +125,8 @@ pub enum PhaseMark {
     R,
 }
 
-/// One third-party organisation of one session.
+/// One third-party organisation of one session, counted as the report's findings count it
+/// (not one seen only while the device was idle).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrgCell {
     /// The organisation, or `unknown organisation (domain)`, as the report names it.
@@ -269,6 +278,13 @@ pub struct ContactLine {
     pub hidden: String,
     /// The signature set ([`SetInfo::id`]).
     pub signatures: String,
+    /// The session's idle baseline saw this name (the report's `in_baseline`).
+    pub in_baseline: bool,
+    /// Why it is listed apart as background and not counted in findings 1 to 3
+    /// (`seen-while-idle`, `before-visit`), or empty.
+    pub background: String,
+    /// The session's baseline ([`RowBaseline::text`]).
+    pub baseline: String,
 }
 
 /// Collects one report at a time.
@@ -279,12 +295,19 @@ pub struct SurveyBuilder {
     sets: Vec<(String, SetInfo)>,
     org_categories: BTreeMap<String, BTreeSet<Category>>,
     titles: BTreeMap<String, String>,
+    here: Vec<BaselineHere>,
 }
 
 impl SurveyBuilder {
     /// An empty survey.
     pub fn new() -> SurveyBuilder {
         SurveyBuilder::default()
+    }
+
+    /// The baseline sessions of the surveyed database, where rows look their baselines up
+    /// (none given: every named baseline is said to be elsewhere).
+    pub fn baselines_here(&mut self, here: Vec<BaselineHere>) {
+        self.here = here;
     }
 
     /// Add session `report`, `imported` as its session record says, `labels` the tester's
@@ -298,7 +321,8 @@ impl SurveyBuilder {
         let s = &report.session;
         let set = self.set_of(s.id, &report.meta.signatures);
         let cited = citations(report);
-        self.contact_lines(report, &cited, &set);
+        let baseline = row_baseline(report, &self.here);
+        self.contact_lines(report, &cited, &set, &baseline.text);
         let third_parties = org_cells(report, &cited);
         for o in &third_parties {
             let cats = self.org_categories.entry(o.label.clone()).or_default();
@@ -321,6 +345,7 @@ impl SurveyBuilder {
                 })
                 .collect(),
             date: s.started.clone(),
+            baseline,
             state: s.state,
             source: s.source.clone(),
             imported: imported.cloned(),
@@ -372,7 +397,7 @@ impl SurveyBuilder {
         id
     }
 
-    fn contact_lines(&mut self, report: &Report, cited: &Citations, set: &str) {
+    fn contact_lines(&mut self, report: &Report, cited: &Citations, set: &str, baseline: &str) {
         let s = &report.session;
         for c in &report.contacts {
             let a = &c.attribution;
@@ -403,6 +428,14 @@ impl SurveyBuilder {
                     .unwrap_or_default(),
                 hidden: a.hidden.map(|h| h.as_str().to_owned()).unwrap_or_default(),
                 signatures: set.to_owned(),
+                in_baseline: c.baseline.in_baseline,
+                background: c
+                    .baseline
+                    .background
+                    .filter(|_| in_background(c))
+                    .map(|b| b.as_str().to_owned())
+                    .unwrap_or_default(),
+                baseline: baseline.to_owned(),
             });
         }
     }
@@ -500,7 +533,8 @@ fn finding_cells(report: &Report) -> Vec<FindingCell> {
         .collect()
 }
 
-/// The report's third-party organisations with the phases the findings cite them in.
+/// The report's third-party organisations with the phases the findings cite them in: only the
+/// third parties its findings count (those seen while idle are listed apart there).
 fn org_cells(report: &Report, cited: &Citations<'_>) -> Vec<OrgCell> {
     let number = |key: &str| {
         report
@@ -517,11 +551,7 @@ fn org_cells(report: &Report, cited: &Citations<'_>) -> Vec<OrgCell> {
     );
     let mut cells: Vec<OrgCell> = Vec::new();
     let mut first_seen: Vec<String> = Vec::new();
-    for c in report
-        .contacts
-        .iter()
-        .filter(|c| c.attribution.party == Party::Third)
-    {
+    for c in report.contacts.iter().filter(|c| counted_third(c)) {
         let label = org_key(c.attribution.org.as_deref(), &c.name);
         let at = match cells.iter().position(|o| o.label == label) {
             Some(at) => at,
@@ -635,6 +665,15 @@ fn notes(rows: &[SessionRow], sets: &[SetInfo]) -> Vec<String> {
             "{} attributed with another version of its service's site profile than most \
              sessions of that service (rows marked).",
             crate::text::count_as(profiles as u64, "session was", "sessions were")
+        ));
+    }
+    let elsewhere = rows.iter().filter(|r| r.baseline.elsewhere).count();
+    if elsewhere > 0 {
+        out.push(format!(
+            "{} compared with an idle baseline that is not in this database (rows say so): \
+             what it saw was set apart when the session was recorded; import the baseline's \
+             bundle too to read its contacts.",
+            crate::text::count_as(elsewhere as u64, "session was", "sessions were")
         ));
     }
     let lacking = rows

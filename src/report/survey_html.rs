@@ -9,7 +9,7 @@ use super::esc::html as e;
 use super::finding::word;
 use super::survey::{SessionRow, Survey};
 use super::survey_matrix::marks;
-use super::survey_text::{cell_text, devices_text, short_title};
+use super::survey_text::{baseline_cell, cell_text, devices_text, short_title};
 
 const CSS: &str = "
 :root{--fg:#1b1b1b;--muted:#555;--line:#d5d8dc;--warn:#a04000;--ok:#1e8449;--na:#666}
@@ -73,9 +73,11 @@ fn sessions(out: &mut String, s: &Survey) {
     out.push_str(
         "<h2 id=\"sessions\">Sessions</h2><p class=\"note\">One row per session: each finding \
          as its report states it (contacts cited, and their organisations). Third parties: \
-         B before any consent decision, A first seen after \"accept\", R after \"reject\".</p>\
+         B before any consent decision, A first seen after \"accept\", R after \"reject\"; \
+         names the session's idle baseline saw are not counted, as in its report.</p>\
          <div class=\"scroll\"><table class=\"sessions\"><thead><tr><th>Session</th>\
-         <th>Service</th><th>Label</th><th>Devices</th><th>Date (UTC / Copenhagen)</th>",
+         <th>Service</th><th>Label</th><th>Devices</th><th>Date (UTC / Copenhagen)</th>\
+         <th>Baseline</th>",
     );
     if let Some(first) = s.sessions.first() {
         for f in &first.findings {
@@ -119,12 +121,16 @@ fn row(out: &mut String, r: &SessionRow) {
     let _ = write!(
         out,
         "<tr class=\"session\" data-session=\"{}\" data-tracking-free=\"{}\"><td>{id}{imported}</td>\
-         <td>{}</td><td>{}</td><td class=\"mono\">{}</td><td>{date}</td>",
+         <td>{}</td><td>{}</td><td class=\"mono\">{}</td><td>{date}</td>\
+         <td class=\"baseline\" data-baseline=\"{}\" data-elsewhere=\"{}\">{}</td>",
         r.session,
         r.tracking_free,
         e(r.site.as_deref().unwrap_or("–")),
         e(&r.label),
         e(&devices_text(r)),
+        r.baseline.id.map(|i| i.to_string()).unwrap_or_default(),
+        r.baseline.elsewhere,
+        e(&baseline_cell(r)),
     );
     for f in &r.findings {
         let _ = write!(

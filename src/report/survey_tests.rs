@@ -6,8 +6,10 @@
 use std::collections::BTreeMap;
 
 use super::survey::{NO_SITE, PhaseMark, SurveyBuilder};
+use super::survey_baseline::{BaselineHere, row_baseline};
 use super::tests::{contact, session};
 use super::*;
+use crate::session::{Against, Background, BaselineRef, Choice, DEFAULT_MAX_AGE_DAYS};
 
 const REJECT_AT: u64 = 50;
 
@@ -222,6 +224,22 @@ fn rows_attributed_with_another_set_or_site_profile_text_are_marked() {
             .iter()
             .any(|n| n.contains("1 session was attributed with another version"))
     );
+    // Every format marks the row: the Markdown's signatures cell, the HTML's flag, each of the
+    // row's CSV lines with its set's letter.
+    let md = super::survey_text::md(&s);
+    let row4 = md.lines().find(|l| l.starts_with("| 4 |")).unwrap();
+    assert!(row4.ends_with("| B (differs) |"), "{row4}");
+    let row3 = md.lines().find(|l| l.starts_with("| 3 |")).unwrap();
+    assert!(row3.ends_with("| A (other site profile text) |"), "{row3}");
+    let html = super::survey_html::render(&s);
+    assert_eq!(html.matches("data-differs=\"true\"").count(), 2);
+    assert!(html.contains("other signature set") && html.contains("other site profile text"));
+    let csv = super::survey_text::csv(&s);
+    assert!(
+        csv.lines()
+            .filter(|l| l.starts_with("4,"))
+            .all(|l| l.contains(",B,"))
+    );
     // One set: nothing marked, nothing said.
     let one = survey_of(&[reject_report(1, Some("x.dk"), Meta::current(vec![]))]);
     assert!(!one.sessions[0].signatures.differs);
@@ -259,4 +277,144 @@ fn set_ids_count_like_spreadsheet_columns() {
         .map(super::survey::letters)
         .collect();
     assert_eq!(ids, ["A", "B", "Z", "AA", "AB", "ZZ", "AAA"]);
+}
+
+/// A reject session compared with baseline 7 "idle", whose idle device already contacted
+/// `early.example`: listed apart as background in the report.
+fn reject_with_baseline(against: Against) -> Report {
+    let mut s = session(&[(REJECT_AT, MarkKind::ConsentRejected)], Some("x.dk"));
+    s.against = Some(against);
+    let mut early = third("early.example", Phase::BeforeConsent, 10, 20);
+    early.baseline.in_baseline = true;
+    early.baseline.baseline_id = Some(7);
+    early.baseline.background = Some(Background::SeenWhileIdle);
+    let contacts = vec![
+        early,
+        third("continued.example", Phase::BeforeConsent, 10, 60),
+    ];
+    build(&s, &contacts, None, Meta::current(vec![]))
+}
+
+fn idle_7(choice: Choice) -> Against {
+    Against {
+        choice,
+        baseline: Some(BaselineRef {
+            id: 7,
+            label: "idle".into(),
+            devices: vec!["02:00:00:00:00:01".into()],
+            started: Some(super::tests::t(0)),
+            ended: Some(super::tests::t(5)),
+            forced: false,
+        }),
+        max_age_days: DEFAULT_MAX_AGE_DAYS,
+        refused: None,
+    }
+}
+
+fn here(id: u64) -> Vec<BaselineHere> {
+    vec![BaselineHere {
+        id,
+        label: "idle".into(),
+        started: Some(super::tests::t(0)),
+    }]
+}
+
+#[test]
+fn a_third_party_seen_while_idle_is_counted_nowhere_in_the_survey() {
+    let r = reject_with_baseline(idle_7(Choice::Named));
+    let mut b = SurveyBuilder::new();
+    b.baselines_here(here(7));
+    b.add(&r, None, &BTreeMap::new());
+    let s = b.finish("test");
+    let row = &s.sessions[0];
+    // As the report: finding 1 cites only the name the idle device did not contact.
+    assert_eq!(row.findings[0].count, 1, "{:?}", row.findings[0]);
+    assert_eq!(row.findings[0].count, r.findings[0].items.len());
+    let orgs: Vec<&str> = row.third_parties.iter().map(|o| o.label.as_str()).collect();
+    assert_eq!(orgs, ["Org of continued.example"]);
+    let cells: Vec<&str> = s.services[0]
+        .cells
+        .iter()
+        .map(|c| c.organisation.as_str())
+        .collect();
+    assert_eq!(cells, ["Org of continued.example"]);
+    assert_eq!(row.baseline.text, "7 \"idle\"");
+    assert_eq!(row.baseline.background_third_parties, 1);
+    // The long CSV keeps the contact, says why it is apart, and cites no finding for it.
+    let early = s
+        .contacts
+        .iter()
+        .find(|c| c.name == "early.example")
+        .unwrap();
+    assert_eq!(
+        (
+            early.in_baseline,
+            early.background.as_str(),
+            early.findings.as_str()
+        ),
+        (true, "seen-while-idle", "")
+    );
+    let csv = super::survey_text::csv(&s);
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let line = csv.lines().find(|l| l.contains("early.example")).unwrap();
+    let cells: Vec<&str> = line.split(',').collect();
+    let col = |n: &str| cells[header.iter().position(|h| *h == n).unwrap()];
+    assert_eq!(
+        (col("in_baseline"), col("background"), col("baseline")),
+        ("true", "seen-while-idle", "\"7 \"\"idle\"\"\"")
+    );
+    let md = super::survey_text::md(&s);
+    assert!(
+        md.contains("7 \"idle\"; 1 third-party name set apart"),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_rows_baseline_is_looked_up_here_by_its_recording() {
+    let text = |against: Option<Against>, here_: Vec<BaselineHere>, is_baseline: bool| {
+        let mut r = reject_with_baseline(idle_7(Choice::Named));
+        r.session.against = against;
+        r.session.baseline = is_baseline;
+        row_baseline(&r, &here_)
+    };
+    // Imported here as session 3: its number here, not the appliance's.
+    let b = text(Some(idle_7(Choice::Latest)), here(3), false);
+    assert_eq!(
+        (b.id, b.recorded_id, b.elsewhere),
+        (Some(3), Some(7), false)
+    );
+    assert_eq!(b.text, "3 \"idle\"");
+    // Stayed on the appliance (or deleted): said so, with its number there.
+    let b = text(Some(idle_7(Choice::Named)), vec![], false);
+    assert_eq!((b.id, b.elsewhere), (None, true));
+    assert_eq!(
+        b.text,
+        "\"idle\" (session 7 where recorded; not in this database)"
+    );
+    // Another baseline here with the same label but another recording is not it.
+    let mut other = here(3);
+    other[0].started = Some(super::tests::t(1));
+    assert!(text(Some(idle_7(Choice::Named)), other, false).elsewhere);
+    let mut refused = idle_7(Choice::Named);
+    refused.refused = Some("another device".into());
+    assert_eq!(
+        text(Some(refused), here(7), false).text,
+        "7 \"idle\": not applied"
+    );
+    let off = Against {
+        baseline: None,
+        ..idle_7(Choice::Off)
+    };
+    assert_eq!(text(Some(off), vec![], false).text, "none (--no-baseline)");
+    let none = Against {
+        baseline: None,
+        ..idle_7(Choice::Latest)
+    };
+    assert_eq!(
+        text(Some(none), vec![], false).text,
+        "none (none recorded for the device)"
+    );
+    assert_eq!(text(None, vec![], false).text, "none");
+    assert_eq!(text(None, vec![], true).text, "an idle baseline");
 }

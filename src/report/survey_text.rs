@@ -22,14 +22,17 @@ pub const SURVEY_CSV_HEADER: &[&str] = &[
     "name",
     "first_seen",
     "blocked",
+    "in_baseline",
     "evidence_count",
     "party",
+    "background",
     "device",
     "findings",
     "declared",
     "cloaked",
     "hidden",
     "signatures",
+    "baseline",
 ];
 
 /// Header line and one line per contact, each ending in `\n`.
@@ -48,14 +51,17 @@ pub fn csv(s: &Survey) -> String {
             c.name.clone(),
             c.first_seen.clone(),
             c.blocked.clone(),
+            c.in_baseline.to_string(),
             c.evidence.to_string(),
             c.party.as_str().to_owned(),
+            c.background.clone(),
             c.device.clone(),
             c.findings.clone(),
             c.declared.clone(),
             c.cloaked.clone(),
             c.hidden.clone(),
             c.signatures.clone(),
+            c.baseline.clone(),
         ];
         let line: Vec<String> = cells.iter().map(|c| quote(c)).collect();
         out.push_str(&line.join(","));
@@ -140,6 +146,18 @@ pub fn devices_text(r: &SessionRow) -> String {
     d.join(", ")
 }
 
+/// The row's baseline, and how many third parties it set apart from the findings.
+pub fn baseline_cell(r: &SessionRow) -> String {
+    match r.baseline.background_third_parties {
+        0 => r.baseline.text.clone(),
+        n => format!(
+            "{}; {} set apart, not counted",
+            r.baseline.text,
+            crate::text::count(n as u64, "third-party name")
+        ),
+    }
+}
+
 /// The set a row rests on, with a warning when it differs from most rows'.
 pub fn signatures_text(r: &SessionRow) -> String {
     let mut s = r.signatures.set.clone();
@@ -193,22 +211,23 @@ fn md_sessions(out: &mut String, s: &Survey) {
         .unwrap_or_default();
     let _ = write!(
         out,
-        "\n## Sessions\n\n| Session | Service | Label | Devices | Date |"
+        "\n## Sessions\n\n| Session | Service | Label | Devices | Date | Baseline |"
     );
     for (n, k) in &keys {
         let _ = write!(out, " {n}. {} |", short_title(k));
     }
     let _ = writeln!(out, " Third parties | Signatures |");
-    let _ = writeln!(out, "|{}", "---|".repeat(7 + keys.len()));
+    let _ = writeln!(out, "|{}", "---|".repeat(8 + keys.len()));
     for r in &s.sessions {
         let _ = write!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             r.session,
             e(r.site.as_deref().unwrap_or("-")),
             e(&r.label),
             e(&devices_text(r)),
-            r.date.as_ref().map(|d| e(&d.utc)).unwrap_or_default()
+            r.date.as_ref().map(|d| e(&d.utc)).unwrap_or_default(),
+            e(&baseline_cell(r))
         );
         for f in &r.findings {
             let _ = write!(out, " {} |", cell_text(f));

@@ -17,7 +17,7 @@ use crate::session::{ContactRecord, MarkKind, Phase, Session};
 
 /// A third party the findings count: not seen while idle, not first seen before the visit
 /// mark (those are listed apart as background, issue 18).
-fn third(c: &ContactRecord) -> bool {
+pub(super) fn third(c: &ContactRecord) -> bool {
     c.attribution.party == Party::Third && c.baseline.background.is_none()
 }
 

@@ -85,6 +85,36 @@ fn not_writable(e: &StoreError) -> bool {
     )
 }
 
+/// Copies are named `{COPY_PREFIX}{pid}-{n}` so that a later process can tell whose they are.
+const COPY_PREFIX: &str = "sporfri-db-copy-";
+
+/// Remove copies left by processes that no longer run: a reader killed by a signal never
+/// drops its copy, and a copy holds session metadata that must not outlive its reader.
+/// Without `/proc` nobody can tell a live reader from a dead one, so nothing is removed.
+fn sweep_orphans(tmp: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(COPY_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            // Another user's orphan is theirs to remove: the error is expected then.
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A private copy of a database directory, removed on drop.
 #[derive(Debug)]
 pub(super) struct TempCopy(PathBuf);
@@ -93,8 +123,10 @@ impl TempCopy {
     /// Copy the database at `from` (its files, not the owner's pid) into a new 0700 directory.
     fn of(from: &Path) -> Result<TempCopy, StoreError> {
         static SEQ: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "sporfri-db-copy-{}-{}",
+        let tmp = std::env::temp_dir();
+        sweep_orphans(&tmp);
+        let dir = tmp.join(format!(
+            "{COPY_PREFIX}{}-{}",
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         ));
@@ -132,4 +164,28 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    use super::*;
+
+    #[test]
+    fn orphans_of_dead_readers_are_removed_and_live_ones_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Above the kernel's largest pid_max (2^22), so never a running process.
+        let dead = tmp.path().join(format!("{COPY_PREFIX}99999999-0"));
+        let live = tmp
+            .path()
+            .join(format!("{COPY_PREFIX}{}-0", std::process::id()));
+        let other = tmp.path().join("sporfri-db-copy-notapid-0");
+        for d in [&dead, &live, &other] {
+            fs::create_dir(d).unwrap();
+            fs::write(d.join("db"), b"x").unwrap();
+        }
+        sweep_orphans(tmp.path());
+        assert!(!dead.exists(), "a dead reader's copy is removed");
+        assert!(live.exists(), "a running reader's copy is kept");
+        assert!(other.exists(), "a name that is not ours is left alone");
+    }
 }

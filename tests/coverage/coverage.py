@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 from lists import (TPW_TRACKING, V2FLY_BACKGROUND, V2FLY_OWNER, holds, nextdns, third_party_web,
-                   v2fly)
+                   v2fly, v2fly_rules)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRACKING = {"analytics", "advertising", "session-replay", "social"}  # attribute::TRACKING_CATEGORIES
@@ -64,6 +64,7 @@ class Lists:
     def __init__(self):
         self.tpw = third_party_web()
         self.v2 = v2fly()
+        self.rules = v2fly_rules()
         self.nx = nextdns()
         self.tpw_index = {}
         for name, (owner, cat, doms) in self.tpw.items():
@@ -99,7 +100,8 @@ class Lists:
         if ent:
             out.append(("third-party-web " + ent[0], ent[1]))
         for f, word in V2FLY_OWNER.items():
-            if f in self.v2 and holds(self.v2[f], host):
+            ruled = any(r.search(host) for r in self.rules.get(f, []))
+            if f in self.v2 and (holds(self.v2[f], host) or ruled):
                 out.append(("v2fly " + f, word))
         return out
 

@@ -23,7 +23,7 @@ V2FLY_OWNER = {
     "cloudflare": "cloudflare", "yandex": "yandex", "huawei": "huawei", "mozilla": "mozilla",
     "tiktok": "bytedance", "adguard": "adguard", "adjust": "adjust", "unity": "unity",
     "samsung": "samsung", "xiaomi": "xiaomi", "digicert": "digicert", "wikimedia": "wikimedia",
-    "netflix": "netflix",
+    "netflix": "netflix", "aws": "amazon",
 }
 TPW_TRACKING = {"ad", "analytics"}
 
@@ -66,6 +66,22 @@ def v2fly():
                     if kind not in ("domain", "full"):
                         continue
                 entries[dom.lower()] = {p for p in parts[1:] if p.startswith("@")}
+    return out
+
+
+def v2fly_rules():
+    """The `regexp:` rules of every v2fly file: file → compiled patterns (v2fly matches a rule
+    against the whole host name)."""
+    out = {}
+    for sub in ("v2fly-domain-list", "v2fly-extra"):
+        d = os.path.join(LISTS, sub)
+        for f in sorted(os.listdir(d)):
+            if f in ("LICENSE", "SOURCE"):
+                continue
+            for line in open(os.path.join(d, f), encoding="utf-8"):
+                line = line.strip()
+                if line.startswith("regexp:"):
+                    out.setdefault(f, []).append(re.compile(line.removeprefix("regexp:").split()[0]))
     return out
 
 

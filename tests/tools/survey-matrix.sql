@@ -3,7 +3,10 @@
 -- one row per contact of every session, every column text. Plain SQL that DuckDB and
 -- SQLite both run. B: a contact cited by finding 1 (before any consent decision); A: one first
 -- seen after "accept"; R: one cited by finding 2 (after "reject"); sessions: how many of the
--- service's sessions contacted the organisation; blocked: every attempt was blocked.
+-- service's sessions contacted the organisation; blocked: every attempt was blocked. Only the
+-- third parties the findings count: a name the session's idle baseline saw (or first seen
+-- before the visit mark) whose traffic did not grow has `background` set and is left out, as
+-- the session's report lists it apart.
 CREATE VIEW matrix AS
 SELECT
     service,
@@ -23,6 +26,6 @@ FROM (
         CASE WHEN ' ' || coalesce(findings, '') || ' ' LIKE '% 2 %' THEN 1 ELSE 0 END AS rejected,
         CASE WHEN coalesce(blocked, '') <> '' THEN 1 ELSE 0 END AS blocked
     FROM contacts
-    WHERE party = 'third'
+    WHERE party = 'third' AND coalesce(background, '') = ''
 ) AS third
 GROUP BY service, organisation;
