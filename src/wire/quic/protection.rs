@@ -6,7 +6,7 @@
 //! (as `rustls::quic::Keys::initial` does) costs twice the HKDF and AES key set-up.
 
 use std::fmt;
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use ring::aead::quic::{AES_128, HeaderProtectionKey};
 use ring::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
@@ -91,23 +91,12 @@ const fn hex20(digits: [u8; 40]) -> [u8; 20] {
     out
 }
 
-/// Every salt as an HMAC key, set up once: keying HMAC hashes the padded key twice, two of the
-/// sixteen SHA-256 blocks a derivation would otherwise cost.
-static SALTS: LazyLock<[hkdf::Salt; 8]> = LazyLock::new(|| {
-    [
-        Salt::Draft22,
-        Salt::Draft23,
-        Salt::Draft29,
-        Salt::V1,
-        Salt::V2,
-        Salt::Q050,
-        Salt::T050,
-        Salt::T051,
-    ]
-    .map(|s| hkdf::Salt::new(HKDF_SHA256, initial_salt(s)))
-});
+/// Each salt as an HMAC key, set up the first time a client Initial uses it: keying HMAC
+/// hashes the padded key twice, two of the sixteen SHA-256 blocks a derivation would otherwise
+/// cost. One at a time, so a capture pays only for the versions it has.
+static SALTS: [OnceLock<hkdf::Salt>; 8] = [const { OnceLock::new() }; 8];
 
-/// The HMAC key of a salt (the order of [`SALTS`]).
+/// The HMAC key of a salt.
 fn salt_key(salt: Salt) -> Option<&'static hkdf::Salt> {
     let index = match salt {
         Salt::Draft22 => 0,
@@ -119,7 +108,8 @@ fn salt_key(salt: Salt) -> Option<&'static hkdf::Salt> {
         Salt::T050 => 6,
         Salt::T051 => 7,
     };
-    SALTS.get(index)
+    let key = SALTS.get(index)?;
+    Some(key.get_or_init(|| hkdf::Salt::new(HKDF_SHA256, initial_salt(salt))))
 }
 
 /// The packet key, IV and header-protection labels (RFC 9369 §3.3.2 for v2).
