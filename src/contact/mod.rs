@@ -7,13 +7,14 @@
 
 mod answers;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use serde::Serialize;
 
 use crate::attribute::{Attribution, Attributor, Blocked, Facts, ech, is_lan_addr, is_local_name};
-use crate::observation::{DeviceId, Ech, FlowKey, FlowSummary, Observation, Proto, Via};
+use crate::observation::{DeviceId, Ech, FlowKey, FlowSummary, Observation, Proto, Via, addr_text};
 use crate::time::Timestamp;
 use crate::wire::dns::Flavor;
 use crate::wire::http::host_name;
@@ -50,9 +51,11 @@ pub struct Contact {
     /// The device (MAC, or IP without a link layer).
     pub device: DeviceId,
     /// The device's address at first sight.
+    #[serde(serialize_with = "addr")]
     pub client_ip: IpAddr,
     /// Every address of the device used for this contact (DNS over IPv4 and the connection
     /// over IPv6 are one contact).
+    #[serde(serialize_with = "addrs")]
     pub client_ips: BTreeSet<IpAddr>,
     /// The remote name (lower case), or the server address when no name was seen.
     pub name: String,
@@ -73,6 +76,7 @@ pub struct Contact {
     /// IP bytes received by the device.
     pub bytes_down: u64,
     /// Server addresses of those flows.
+    #[serde(serialize_with = "addrs")]
     pub server_ips: BTreeSet<IpAddr>,
     /// Transport and server port of those flows, as `tcp/443`.
     #[serde(serialize_with = "ports")]
@@ -108,6 +112,48 @@ pub struct Contact {
     /// Who is behind it (filled by [`Contacts::attributed`]).
     #[serde(flatten)]
     pub attribution: Attribution,
+}
+
+/// `name` without its trailing dots, in lower case: borrowed when it already is (nearly every
+/// name), so a query or an answer of a known contact allocates nothing.
+fn lowered(name: &str) -> Cow<'_, str> {
+    let name = name.trim_end_matches('.');
+    if name
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(name.to_lowercase())
+    }
+}
+
+/// An address as serde writes it (its `Display` in JSON), through [`addr_text`]: serde's own
+/// goes through the formatting machinery, about 1,200 instructions for each IPv4 address.
+fn addr<S: serde::Serializer>(ip: &IpAddr, s: S) -> Result<S::Ok, S::Error> {
+    if s.is_human_readable() {
+        s.serialize_str(&addr_text(*ip))
+    } else {
+        ip.serialize(s)
+    }
+}
+
+fn addrs<S: serde::Serializer>(ips: &BTreeSet<IpAddr>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(ips.len()))?;
+    for ip in ips {
+        seq.serialize_element(&Addr(*ip))?;
+    }
+    seq.end()
+}
+
+/// One address serialized through [`addr`].
+struct Addr(IpAddr);
+
+impl Serialize for Addr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        addr(&self.0, s)
+    }
 }
 
 fn ports<S: serde::Serializer>(p: &BTreeSet<(Proto, u16)>, s: S) -> Result<S::Ok, S::Error> {
@@ -289,7 +335,7 @@ impl Contacts {
         flavor: Flavor,
         name: &str,
     ) -> Touched<'_> {
-        let name = name.trim_end_matches('.').to_lowercase();
+        let name = lowered(name);
         if name.is_empty() || name == "<root>" {
             return Touched::Nothing;
         }
@@ -321,7 +367,7 @@ impl Contacts {
     ) -> Touched<'_> {
         let name = host
             .map(host_name)
-            .unwrap_or_else(|| flow.server.ip().to_string());
+            .unwrap_or_else(|| addr_text(flow.server.ip()));
         // A response finds no contact of a name past the cap: nothing is set then.
         self.http_flows.insert(*flow, (device, name.clone()));
         let Some(c) = self.contact(device, flow.client.ip(), &name, ts) else {
@@ -374,7 +420,7 @@ impl Contacts {
         name: &str,
         answer: &answers::Answer<'_>,
     ) -> Touched<'_> {
-        let name = name.trim_end_matches('.').to_lowercase();
+        let name = lowered(name);
         if name.is_empty() || name == "<root>" {
             return Touched::Nothing;
         }

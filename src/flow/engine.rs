@@ -217,6 +217,10 @@ impl Engine {
 
     /// The packet's transport segment, or `None` when it has none sporfri follows (a
     /// truncated or malformed transport header is counted).
+    ///
+    /// Inlined into its one caller so the segment is built where `ip` keeps it: returned, it
+    /// was copied out (a `memcpy` of the whole segment on every packet).
+    #[inline(always)]
     fn segment<'p>(
         &mut self,
         ts: Timestamp,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
-use crate::observation::{DeviceId, EchSeen, FlowKey, FlowSummary, Proto, Via};
+use crate::observation::{DeviceId, EchSeen, FlowKey, FlowSummary, Proto, Via, addr_text};
 use crate::time::Timestamp;
 
 use super::tcp::StreamBuf;
@@ -144,7 +144,7 @@ impl Flow {
         let (name, via) = match (self.name.take(), self.cached_name.take()) {
             (Some((n, v)), _) => (n, v),
             (None, Some(cached)) => (cached, Via::DnsCache),
-            (None, None) => (self.key.server.ip().to_string(), Via::Ip),
+            (None, None) => (addr_text(self.key.server.ip()), Via::Ip),
         };
         FlowSummary {
             key: self.key,

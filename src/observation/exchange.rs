@@ -219,7 +219,15 @@ impl Exchange {
         // Borrowed from the head: the Date header may come after the cookies it dates.
         let mut headers: Vec<(&[u8], &[u8])> = Vec::new();
         http::each_header(head, false, |n, v| headers.push((n, v)));
-        let date = http::date_of(headers.iter().copied());
+        // Only a Set-Cookie lifetime needs the Date: parsing it for every response is waste.
+        let sets_cookie = headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(b"set-cookie"));
+        let date = if sets_cookie {
+            http::date_of(headers.iter().copied())
+        } else {
+            None
+        };
         for &(n, v) in &headers {
             self.response_header(n, v, date);
         }

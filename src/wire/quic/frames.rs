@@ -61,7 +61,7 @@ fn frame<'a>(r: &mut Reader<'a>, out: &mut Frames<'a>) -> Result<(), Weird> {
     match kind {
         // PADDING runs are common (hundreds of bytes): skip them in one step.
         0x00 => {
-            let zeros = r.remaining().iter().take_while(|b| **b == 0).count();
+            let zeros = leading_zeros(r.remaining());
             r.take(zeros as u64).ok_or(BAD)?;
         }
         0x01 => {}
@@ -90,6 +90,21 @@ fn frame<'a>(r: &mut Reader<'a>, out: &mut Frames<'a>) -> Result<(), Weird> {
         _ => return Err(BAD),
     }
     Ok(())
+}
+
+/// The zero bytes `bytes` starts with, sixteen at a time: an Initial is padded to 1,200
+/// bytes, and counting the padding a byte at a time cost more than the rest of the frames.
+fn leading_zeros(bytes: &[u8]) -> usize {
+    let mut chunks = bytes.chunks_exact(16);
+    let mut zeros = 0;
+    for chunk in chunks.by_ref() {
+        let word = <[u8; 16]>::try_from(chunk).map_or(1, u128::from_ne_bytes);
+        if word != 0 {
+            return zeros + chunk.iter().take_while(|b| **b == 0).count();
+        }
+        zeros += 16;
+    }
+    zeros + chunks.remainder().iter().take_while(|b| **b == 0).count()
 }
 
 /// Skip an ACK frame body (RFC 9000 §19.3).
@@ -177,5 +192,27 @@ mod tests {
         let f = walk_frames(&payload);
         assert_eq!(f.crypto.len(), MAX_CRYPTO_FRAMES_PER_PACKET);
         assert_eq!(f.weird, Some(Weird::QuicTooManyCryptoFrames));
+    }
+
+    #[test]
+    fn padding_is_counted_to_the_first_nonzero_byte() {
+        for len in [0usize, 1, 15, 16, 17, 31, 32, 33, 700] {
+            for nonzero in [
+                None,
+                Some(0),
+                Some(1),
+                Some(15),
+                Some(16),
+                Some(17),
+                Some(len / 2),
+            ] {
+                let mut bytes = vec![0u8; len];
+                if let Some(at) = nonzero.filter(|&at| at < len) {
+                    bytes[at] = 0x06;
+                }
+                let expected = bytes.iter().take_while(|b| **b == 0).count();
+                assert_eq!(leading_zeros(&bytes), expected, "{len} {nonzero:?}");
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! (as `rustls::quic::Keys::initial` does) costs twice the HKDF and AES key set-up.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use ring::aead::quic::{AES_128, HeaderProtectionKey};
 use ring::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
@@ -90,6 +91,27 @@ const fn hex20(digits: [u8; 40]) -> [u8; 20] {
     out
 }
 
+/// Each salt as an HMAC key, set up the first time a client Initial uses it: keying HMAC
+/// hashes the padded key twice, two of the sixteen SHA-256 blocks a derivation would otherwise
+/// cost. One at a time, so a capture pays only for the versions it has.
+static SALTS: [OnceLock<hkdf::Salt>; 8] = [const { OnceLock::new() }; 8];
+
+/// The HMAC key of a salt.
+fn salt_key(salt: Salt) -> Option<&'static hkdf::Salt> {
+    let index = match salt {
+        Salt::Draft22 => 0,
+        Salt::Draft23 => 1,
+        Salt::Draft29 => 2,
+        Salt::V1 => 3,
+        Salt::V2 => 4,
+        Salt::Q050 => 5,
+        Salt::T050 => 6,
+        Salt::T051 => 7,
+    };
+    let key = SALTS.get(index)?;
+    Some(key.get_or_init(|| hkdf::Salt::new(HKDF_SHA256, initial_salt(salt))))
+}
+
 /// The packet key, IV and header-protection labels (RFC 9369 §3.3.2 for v2).
 fn labels(salt: Salt) -> [&'static [u8]; 3] {
     match salt {
@@ -117,7 +139,7 @@ impl InitialKeys {
     /// Derive the client's Initial keys from the Destination Connection ID of its first
     /// Initial (or of the Initial that follows a Retry).
     pub fn client(salt: Salt, dcid: &[u8]) -> Option<InitialKeys> {
-        let initial = hkdf::Salt::new(HKDF_SHA256, initial_salt(salt)).extract(dcid);
+        let initial = salt_key(salt)?.extract(dcid);
         let client: Prk = expand_label(&initial, b"client in", HKDF_SHA256, |okm| {
             Some(Prk::from(okm))
         })?;
