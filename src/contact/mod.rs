@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
+use hashbrown::hash_map::EntryRef;
 use serde::Serialize;
 
 use crate::attribute::{Attribution, Attributor, Blocked, Facts, ech, is_lan_addr, is_local_name};
@@ -238,8 +239,10 @@ pub enum Touched<'a> {
     Flow(FlowKey),
 }
 
-/// A device's contacts by name.
-type ByName = HashMap<String, Box<Contact>, foldhash::fast::RandomState>;
+/// A device's contacts by name. hashbrown's: `entry_ref` finds a contact by `&str` and inserts a
+/// new one with the same hash, where std's map hashes the name once to look and again to insert
+/// or to get the entry (every observation of a contact looks its name up).
+type ByName = hashbrown::HashMap<String, Box<Contact>, foldhash::fast::RandomState>;
 
 /// Aggregates observations into contacts.
 #[derive(Debug, Default)]
@@ -480,16 +483,17 @@ impl Contacts {
         ts: Timestamp,
     ) -> Option<&mut Contact> {
         let names = self.by_device.entry(device).or_default();
-        if !names.contains_key(name) {
-            if self.count >= MAX_CONTACTS {
-                self.dropped += 1;
-                return None;
+        let c = match names.entry_ref(name) {
+            EntryRef::Occupied(e) => e.into_mut(),
+            EntryRef::Vacant(e) => {
+                if self.count >= MAX_CONTACTS {
+                    self.dropped += 1;
+                    return None;
+                }
+                self.count += 1;
+                e.insert(Box::new(new_contact(device, client_ip, name, ts)))
             }
-            self.count += 1;
-            let c = new_contact(device, client_ip, name, ts);
-            names.insert(c.name.clone(), Box::new(c));
-        }
-        let c = names.get_mut(name)?;
+        };
         if ts < c.first_seen {
             c.first_seen = ts;
             c.client_ip = client_ip;
