@@ -119,10 +119,11 @@ pub struct Contact {
 /// name), so a query or an answer of a known contact allocates nothing.
 fn lowered(name: &str) -> Cow<'_, str> {
     let name = name.trim_end_matches('.');
-    if name
+    // A fold without an early exit: the compiler checks many bytes at a time.
+    let needs_lowering = name
         .bytes()
-        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
-    {
+        .fold(false, |any, b| any | !b.is_ascii() | b.is_ascii_uppercase());
+    if !needs_lowering {
         Cow::Borrowed(name)
     } else {
         Cow::Owned(name.to_lowercase())
@@ -190,7 +191,7 @@ fn new_contact(device: DeviceId, client_ip: IpAddr, name: &str, ts: Timestamp) -
     Contact {
         device,
         client_ip,
-        client_ips: BTreeSet::new(),
+        client_ips: BTreeSet::from([client_ip]),
         name: name.to_owned(),
         scope: scope_of(name),
         via: BTreeSet::new(),
@@ -494,12 +495,16 @@ impl Contacts {
                 e.insert(Box::new(new_contact(device, client_ip, name, ts)))
             }
         };
+        // `client_ips` always holds `client_ip`, the address most observations come from: only
+        // another address needs the set searched.
         if ts < c.first_seen {
             c.first_seen = ts;
             c.client_ip = client_ip;
+            c.client_ips.insert(client_ip);
+        } else if client_ip != c.client_ip {
+            c.client_ips.insert(client_ip);
         }
         c.last_seen = c.last_seen.max(ts);
-        c.client_ips.insert(client_ip);
         Some(c)
     }
 
