@@ -421,6 +421,8 @@ fn the_default_category_of_the_big_catch_alls_is_pinned() {
         // contact would leave findings 1 to 3 altogether.
         ("autolinkmaker.itunes.apple.com", Category::Advertising),
         ("unlisted.itunes.apple.com", Category::OsBackground),
+        ("applepay.cdn-apple.com", Category::Widget),
+        ("unlisted.cdn-apple.com", Category::OsBackground),
         ("bat.r.msn.com", Category::Advertising),
         ("unlisted.msn.com", Category::Cdn),
         ("az416426.vo.msecnd.net", Category::Analytics),
