@@ -9,6 +9,7 @@ mod extract;
 mod keys;
 mod live;
 mod mark;
+mod out;
 mod replay;
 mod report;
 mod requests;
@@ -177,8 +178,14 @@ pub fn bad_arguments(command: &[&str], message: &str) -> anyhow::Error {
         .into()
 }
 
+/// Whether standard output's reader went away during the command (see `out`).
+pub fn stdout_closed() -> bool {
+    out::closed()
+}
+
 /// The exit code of a failed command: 2 for bad arguments (a usage error, or a `--site` that
 /// names no profile), else 1. A damaged capture (3) is not an error: it has results.
+
 pub fn exit_code(e: &anyhow::Error) -> ExitCode {
     let unknown_site = e.chain().any(|c| {
         matches!(
