@@ -185,7 +185,6 @@ pub fn stdout_closed() -> bool {
 
 /// The exit code of a failed command: 2 for bad arguments (a usage error, or a `--site` that
 /// names no profile), else 1. A damaged capture (3) is not an error: it has results.
-
 pub fn exit_code(e: &anyhow::Error) -> ExitCode {
     let unknown_site = e.chain().any(|c| {
         matches!(
