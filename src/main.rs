@@ -16,6 +16,12 @@ fn main() -> ExitCode {
             if let Some(usage) = e.downcast_ref::<clap::Error>() {
                 usage.exit();
             }
+            // Standard output's reader has gone (`| head`, a pager quit early): what it wanted it
+            // got, and the error is the write that found it gone (commands stop at their first
+            // failed write; a recording is stored before its contacts are printed).
+            if cli::stdout_closed() {
+                return ExitCode::SUCCESS;
+            }
             eprintln!("sporfri: {e:#}");
             cli::exit_code(&e)
         }

@@ -142,3 +142,66 @@ fn damage_after_the_first_packet_is_a_damaged_capture() {
         "{err}"
     );
 }
+
+/// `sporfri args` with standard output a pipe whose reader is already gone: the exit status
+/// and what it wrote to stderr.
+fn with_stdout_gone(args: &[&str]) -> (Option<i32>, String) {
+    // The write end of a pipe whose only reader, `true`, has exited.
+    let mut gone = std::process::Command::new("true")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let writer = gone.stdin.take().unwrap();
+    gone.wait().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sporfri"))
+        .env("SPORFRI_SIGNATURES_OVERLAY", "/nonexistent/sporfri-overlay")
+        .args(args)
+        .stdout(writer)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `sporfri … | head`: the reader leaving is no failure and no panic, and a recording made
+/// meanwhile is stored whole.
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/lab-borger-home.pcapng");
+    let lab = lab.to_str().unwrap();
+    let dir = common::scratch("stdout-gone");
+    let db = dir.join("db");
+    let db = db.to_str().unwrap();
+    for args in [
+        &[
+            "replay", lab, "--label", "piped", "--format", "jsonl", "--db", db,
+        ][..],
+        &["replay", lab],
+        &["signatures", "lookup", "www.google-analytics.com"],
+        &["signatures", "check"],
+        &["doctor"],
+        &["sessions", "list", "--db", db],
+        &["sessions", "export", "1", "--db", db],
+        &["sessions", "export", "1", "--bundle", "-", "--db", db],
+        &["report", "1", "--db", db],
+        &["survey", "--db", db, "--format", "csv"],
+    ] {
+        let (code, stderr) = with_stdout_gone(args);
+        assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
+    let (code, list, _) = sporfri(&["sessions", "list", "--db", db]);
+    assert_eq!(code, 0);
+    assert!(
+        list.lines()
+            .any(|l| l.contains("ended") && l.contains("20") && l.ends_with("piped")),
+        "the recording made while stdout was gone is not stored whole:\n{list}"
+    );
+    // Whatever else fails still says so.
+    let (code, stderr) = with_stdout_gone(&["sessions", "list", "--db", "/nonexistent/db"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("no database"), "{stderr}");
+}

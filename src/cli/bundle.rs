@@ -22,7 +22,7 @@ pub fn export(store: &Store, id: SessionId, file: &Path) -> Result<()> {
         count(b.requests.len() as u64, "request")
     );
     if file == Path::new("-") {
-        bundle::write(BufWriter::new(io::stdout().lock()), &b)?;
+        bundle::write(BufWriter::new(super::out::stdout()), &b)?;
         eprintln!("sporfri: exported {what}");
         return Ok(());
     }
@@ -61,7 +61,7 @@ pub fn import(db: &Path, file: &Path, again: bool) -> Result<()> {
     }
     let s = store.import(b, &shown, again).with_context(nothing)?;
     drop(store);
-    let mut out = io::stdout().lock();
+    let mut out = super::out::stdout();
     writeln!(
         out,
         "imported session {} {:?} from {shown} (session {from} there, exported by sporfri \

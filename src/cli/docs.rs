@@ -14,7 +14,7 @@ use super::Cli;
 /// Print the completion script for `shell` on standard output.
 pub fn completions(shell: Shell) -> Result<ExitCode> {
     let mut cmd = Cli::command();
-    let mut out = io::stdout().lock();
+    let mut out = super::out::stdout();
     clap_complete::generate(shell, &mut cmd, "sporfri", &mut out);
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -28,7 +28,7 @@ pub fn man(dir: Option<&Path>) -> Result<ExitCode> {
     let mut cmd = Cli::command().disable_help_subcommand(true);
     cmd.build();
     let Some(dir) = dir else {
-        let mut out = io::stdout().lock();
+        let mut out = super::out::stdout();
         render_main_page(cmd, &mut out)?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
@@ -43,7 +43,7 @@ pub fn man(dir: Option<&Path>) -> Result<ExitCode> {
     render_main_page(cmd, &mut text)?;
     std::fs::write(&main, text).with_context(|| format!("writing {}", main.display()))?;
     for page in names {
-        println!("{}", dir.join(page).display());
+        writeln!(super::out::stdout(), "{}", dir.join(page).display())?;
     }
     Ok(ExitCode::SUCCESS)
 }

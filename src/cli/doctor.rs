@@ -1,5 +1,6 @@
 //! `sporfri doctor`: checks the access-point set-up and says exactly what to fix.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -59,13 +60,22 @@ pub fn run(args: DoctorArgs) -> Result<ExitCode> {
     let mut failed = 0;
     for c in &checks {
         if c.ok {
-            println!("ok    {}", c.what);
+            writeln!(super::out::stdout(), "ok    {}", c.what)?;
         } else {
             failed += 1;
-            println!("FAIL  {}\n      fix: {}", c.what, c.fix);
+            writeln!(
+                super::out::stdout(),
+                "FAIL  {}\n      fix: {}",
+                c.what,
+                c.fix
+            )?;
         }
     }
-    println!("{} checks, {failed} failed", checks.len());
+    writeln!(
+        super::out::stdout(),
+        "{} checks, {failed} failed",
+        checks.len()
+    )?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -1,6 +1,6 @@
 //! `sporfri extract`: the raw extraction in the oracle's format.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -19,7 +19,7 @@ pub fn run(file: &Path, flows: bool) -> Result<ExitCode> {
     let mut pipeline = Pipeline::new(|obs: &Observation| extraction.observe(obs));
     let end = run_file(&mut source, &mut pipeline);
     let (engine, _) = pipeline.into_parts();
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(super::out::stdout());
     for line in extraction.lines() {
         writeln!(out, "{line}")?;
     }

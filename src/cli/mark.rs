@@ -4,6 +4,7 @@
 //! beside the database when one answers, else the database itself (opened directly: this works
 //! when no process holds it).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -62,12 +63,13 @@ pub fn run(db: Option<PathBuf>, kind: MarkKind, note: Option<String>) -> Result<
         text: note,
     };
     let session = target(db)?.mark(mark.clone())?;
-    println!(
+    writeln!(
+        super::out::stdout(),
         "marked session {} \"{}\": {} at {}",
         session.id,
         session.label,
         mark.kind,
         mark.ts.rfc3339()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ mod extract;
 mod keys;
 mod live;
 mod mark;
+mod out;
 mod replay;
 mod report;
 mod requests;
@@ -175,6 +176,11 @@ pub fn bad_arguments(command: &[&str], message: &str) -> anyhow::Error {
     }
     at.error(clap::error::ErrorKind::ValueValidation, message)
         .into()
+}
+
+/// Whether standard output's reader went away during the command (see `out`).
+pub fn stdout_closed() -> bool {
+    out::closed()
 }
 
 /// The exit code of a failed command: 2 for bad arguments (a usage error, or a `--site` that

@@ -2,7 +2,7 @@
 //! a session in the database.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -297,7 +297,7 @@ fn print_contacts(
     list: &[&Contact],
     devices: &BTreeMap<DeviceId, Device>,
 ) -> Result<()> {
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(super::out::stdout());
     match format {
         Format::Table => table::write(&mut out, list, devices, style)?,
         Format::Jsonl => jsonl::write(&mut out, list)?,
@@ -329,7 +329,7 @@ fn print_recorded((format, style): (Format, table::Style), rec: &mut Recorder) -
             (c, facts.map(|r| &r.baseline))
         })
         .collect();
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(super::out::stdout());
     match format {
         Format::Table => table::write_with(&mut out, &list, rec.contacts().devices(), style)?,
         Format::Jsonl => jsonl::write_with(&mut out, &list)?,

@@ -263,7 +263,7 @@ pub(super) fn write_out(args: &RenderArgs, default: &str, text: &str) -> Result<
             Ok(())
         }
         Destination::Stdout => {
-            let mut out = std::io::stdout().lock();
+            let mut out = super::out::stdout();
             out.write_all(text.as_bytes())?;
             out.flush()?;
             Ok(())

@@ -35,7 +35,7 @@ pub fn run(
     };
     let mut source = open(files, filter)?;
     let printer = Printer {
-        out: BufWriter::new(io::stdout().lock()),
+        out: BufWriter::new(super::out::stdout()),
         attributor: &attributor,
         marks,
         first: None,

@@ -1,6 +1,6 @@
 //! `sporfri sessions`: list, show, export, import, delete and purge recorded sessions.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
@@ -109,7 +109,7 @@ pub fn run(db: Option<PathBuf>, action: Action) -> Result<ExitCode> {
     if let Action::Import { file, again } = &action {
         return super::bundle::import(&db, file, *again).map(|()| ExitCode::SUCCESS);
     }
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(super::out::stdout());
     match action {
         Action::List { .. } | Action::Show { .. } | Action::Export { .. } => {
             read(&db, action, &mut out)?

@@ -1,6 +1,8 @@
 //! `sporfri signatures check|lookup|import`: validate the signatures, explain one name, convert a
 //! third-party list into a local overlay.
 
+use std::fmt::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -126,7 +128,8 @@ fn check(dir: Option<&Path>) -> Result<ExitCode> {
     };
     match result {
         Ok(s) => {
-            println!(
+            writeln!(
+                super::out::stdout(),
                 "ok: {} organisations, {} services, {} domains, {} site profiles, {} browsers \
                  with {} background domains, {} tracker endpoints ({label})",
                 s.organisations().len(),
@@ -136,12 +139,13 @@ fn check(dir: Option<&Path>) -> Result<ExitCode> {
                 s.browsers().names().len(),
                 s.browsers().domain_count(),
                 s.endpoints().list().len()
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(SignatureError::Invalid(problems)) => {
+            let mut out = super::out::stdout();
             for p in &problems {
-                println!("{p}");
+                writeln!(out, "{p}")?;
             }
             eprintln!(
                 "sporfri: {} in the {label} signatures",
@@ -189,7 +193,12 @@ fn lookup(
         ..Facts::default()
     };
     let r = a.attribute(&facts);
-    let row = |k: &str, v: &str| println!("{k:<12}{v}");
+    // Gathered and written once, so a closed stdout (`| head`) is an error to return, not a
+    // panic inside `println!`.
+    let text = std::cell::RefCell::new(String::new());
+    let row = |k: &str, v: &str| {
+        let _ = writeln!(text.borrow_mut(), "{k:<12}{v}");
+    };
     row("name", &host);
     if let Some(reg) = name::registrable(&host) {
         row("registrable", reg);
@@ -214,6 +223,7 @@ fn lookup(
             row("", &format!("{} [{}]", s.purpose, s.origin));
         }
     }
+    super::out::stdout().write_all(text.into_inner().as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -300,17 +310,22 @@ fn import_list(
     let converted = import::convert(format, &text, &opts)?;
     let prefix = name.unwrap_or_else(|| format.as_str().to_owned());
     let written = import::write_overlay(&out, &prefix, &converted)?;
-    println!(
+    writeln!(
+        super::out::stdout(),
         "imported {} domains of {} organisations into {} ({} files)",
         converted.domains - written.already_in_overlay,
         converted.orgs.len(),
         out.join("orgs").display(),
         written.files.len()
-    );
-    println!(
+    )?;
+    writeln!(
+        super::out::stdout(),
         "left out: {} invalid, {} repeated, {} unsupported lines, {} already in the overlay",
-        converted.invalid, converted.duplicate, converted.unsupported, written.already_in_overlay
-    );
+        converted.invalid,
+        converted.duplicate,
+        converted.unsupported,
+        written.already_in_overlay
+    )?;
     eprintln!(
         "sporfri: this overlay is for this machine only; never commit it (the list's licence)"
     );

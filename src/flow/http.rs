@@ -116,15 +116,15 @@ fn request_head(
     weirds: &mut Counters,
     sink: &mut impl Sink,
 ) -> Option<(usize, Body)> {
-    let req = match http::parse_request(flow.up.data()) {
-        Parsed::Done(req) => req,
+    let (req, exchange) = match http::parse_request_then(flow.up.data(), |req, headers| {
+        Exchange::of_headers(ts, false, req, headers, None)
+    }) {
+        Parsed::Done(done) => done,
         other => {
             stall(&mut flow.up, other.map(|_| ()), weirds);
             return None;
         }
     };
-    let head = flow.up.data().get(..req.head_len).unwrap_or_default();
-    let exchange = Exchange::of_head(ts, false, &req, head, None);
     if flow.name.is_none()
         && let Some(host) = req.host.as_deref()
     {
@@ -160,19 +160,22 @@ fn response_head(
     weirds: &mut Counters,
     sink: &mut impl Sink,
 ) -> Option<(usize, Body)> {
-    let resp = match http::parse_response(flow.down.data()) {
-        Parsed::Done(resp) => resp,
-        other => {
-            stall(&mut flow.down, other.map(|_| ()), weirds);
-            return None;
-        }
-    };
-    let head = flow.down.data().get(..resp.head_len).unwrap_or_default();
-    let head_request = flow.exchanges.as_ref().is_some_and(|p| p.answers_head());
-    let answered = flow
-        .exchanges
-        .as_mut()
-        .and_then(|p| p.respond(resp.status, head));
+    // The pending requests are read while httparse's header slots still hold the head.
+    let exchanges = &mut flow.exchanges;
+    let (resp, (head_request, answered)) =
+        match http::parse_response_then(flow.down.data(), |resp, headers| {
+            let head_request = exchanges.as_ref().is_some_and(|p| p.answers_head());
+            let answered = exchanges
+                .as_mut()
+                .and_then(|p| p.respond_with(resp.status, headers));
+            (head_request, answered)
+        }) {
+            Parsed::Done(done) => done,
+            other => {
+                stall(&mut flow.down, other.map(|_| ()), weirds);
+                return None;
+            }
+        };
     let body = if head_request { Body::None } else { resp.body };
     let step = (resp.head_len, body);
     sink.observe(Observation::HttpResponse {

@@ -199,36 +199,71 @@ impl Exchange {
         head: &[u8],
         sni: Option<&str>,
     ) -> Exchange {
+        let mut ex = Exchange::of_request_line(ts, encrypted, req, sni);
+        http::each_header(head, true, |n, v| ex.request_header(n, v));
+        ex
+    }
+
+    /// [`Exchange::of_head`] from the headers [`http::parse_request_then`] hands over (the head
+    /// is not parsed again).
+    pub fn of_headers(
+        ts: Timestamp,
+        encrypted: bool,
+        req: &http::Request,
+        headers: http::Headers<'_>,
+        sni: Option<&str>,
+    ) -> Exchange {
+        let mut ex = Exchange::of_request_line(ts, encrypted, req, sni);
+        for (n, v) in headers.iter() {
+            ex.request_header(n, v);
+        }
+        ex
+    }
+
+    fn of_request_line(
+        ts: Timestamp,
+        encrypted: bool,
+        req: &http::Request,
+        sni: Option<&str>,
+    ) -> Exchange {
         let authority = req.host.as_deref().or(sni).unwrap_or_default();
-        let mut ex = Exchange::request(
+        Exchange::request(
             ts,
             HttpVersion::Http1,
             encrypted,
             &req.method,
             authority,
             &req.path,
-        );
-        http::each_header(head, true, |n, v| ex.request_header(n, v));
-        ex
+        )
     }
 
     /// Take an HTTP/1.x response head: its status, and the headers of `head` (the bytes
     /// [`http::parse_response`] read).
     pub fn respond(&mut self, status: u16, head: &[u8]) {
-        self.status = Some(status);
         // Borrowed from the head: the Date header may come after the cookies it dates.
         let mut headers: Vec<(&[u8], &[u8])> = Vec::new();
         http::each_header(head, false, |n, v| headers.push((n, v)));
+        self.respond_with(status, headers.iter().copied());
+    }
+
+    /// [`Exchange::respond`] with the headers in order (walked twice: the Date header may
+    /// come after the cookies it dates).
+    pub fn respond_with<'h>(
+        &mut self,
+        status: u16,
+        headers: impl Iterator<Item = (&'h [u8], &'h [u8])> + Clone,
+    ) {
+        self.status = Some(status);
         // Only a Set-Cookie lifetime needs the Date: parsing it for every response is waste.
         let sets_cookie = headers
-            .iter()
+            .clone()
             .any(|(n, _)| n.eq_ignore_ascii_case(b"set-cookie"));
         let date = if sets_cookie {
-            http::date_of(headers.iter().copied())
+            http::date_of(headers.clone())
         } else {
             None
         };
-        for &(n, v) in &headers {
+        for (n, v) in headers {
             self.response_header(n, v, date);
         }
     }
@@ -317,6 +352,16 @@ impl Exchanges {
         }
         let mut ex = self.pending.pop_front()?;
         ex.respond(status, head);
+        Some(ex)
+    }
+
+    /// [`Exchanges::respond`] with the headers [`http::parse_response_then`] hands over.
+    pub fn respond_with(&mut self, status: u16, headers: http::Headers<'_>) -> Option<Exchange> {
+        if (100..200).contains(&status) {
+            return None;
+        }
+        let mut ex = self.pending.pop_front()?;
+        ex.respond_with(status, headers.iter());
         Some(ex)
     }
 

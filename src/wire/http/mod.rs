@@ -115,16 +115,25 @@ pub fn looks_like_response(stream: &[u8]) -> bool {
 /// Parse a request head at the start of `buf` (empty lines before it are skipped and counted
 /// in `head_len`). TLS and other non-HTTP bytes answer `NotThis`.
 pub fn parse_request(buf: &[u8]) -> Parsed<Request> {
+    parse_request_then(buf, |_, _| ()).map(|(req, ())| req)
+}
+
+/// [`parse_request`], and `then` called once with the request and its headers while httparse's
+/// header slots still hold them: a caller that reads more headers does not parse the head again.
+pub fn parse_request_then<T>(
+    buf: &[u8],
+    mut then: impl FnMut(&Request, Headers<'_>) -> T,
+) -> Parsed<(Request, T)> {
     if super::tls::looks_like_tls(buf) {
         return Parsed::NotThis;
     }
     // Uninitialised header slots: httparse fills what it uses, so the array is not zeroed
     // for every head.
     let mut first = [const { MaybeUninit::uninit() }; HEADERS_FIRST_TRY];
-    let outcome = match request_head(buf, &mut first) {
+    let outcome = match request_head(buf, &mut first, &mut then) {
         Err(httparse::Error::TooManyHeaders) => {
             let mut more = vec![MaybeUninit::uninit(); MAX_HEADERS];
-            request_head(buf, &mut more)
+            request_head(buf, &mut more, &mut then)
         }
         other => other,
     };
@@ -138,15 +147,24 @@ pub fn parse_request(buf: &[u8]) -> Parsed<Request> {
 
 /// Parse a response head at the start of `buf`; anything not starting `HTTP/` is `NotThis`.
 pub fn parse_response(buf: &[u8]) -> Parsed<Response> {
+    parse_response_then(buf, |_, _| ()).map(|(resp, ())| resp)
+}
+
+/// [`parse_response`], and `then` called once with the response and its headers (as
+/// [`parse_request_then`]).
+pub fn parse_response_then<T>(
+    buf: &[u8],
+    mut then: impl FnMut(&Response, Headers<'_>) -> T,
+) -> Parsed<(Response, T)> {
     let start = buf.get(..5).unwrap_or(buf);
     if !b"HTTP/".starts_with(start) {
         return Parsed::NotThis;
     }
     let mut first = [const { MaybeUninit::uninit() }; HEADERS_FIRST_TRY];
-    let outcome = match response_head(buf, &mut first) {
+    let outcome = match response_head(buf, &mut first, &mut then) {
         Err(httparse::Error::TooManyHeaders) => {
             let mut more = vec![MaybeUninit::uninit(); MAX_HEADERS];
-            response_head(buf, &mut more)
+            response_head(buf, &mut more, &mut then)
         }
         other => other,
     };
@@ -154,6 +172,17 @@ pub fn parse_response(buf: &[u8]) -> Parsed<Response> {
         Ok(parsed) => parsed,
         Err(httparse::Error::TooManyHeaders) => Parsed::Malformed(Weird::HttpTooManyHeaders),
         Err(_) => Parsed::Malformed(Weird::HttpBadResponse),
+    }
+}
+
+/// The headers of a parsed head, in order, borrowed from it.
+#[derive(Clone, Copy)]
+pub struct Headers<'h>(&'h [httparse::Header<'h>]);
+
+impl<'h> Headers<'h> {
+    /// Name and value of each header.
+    pub fn iter(self) -> impl Iterator<Item = (&'h [u8], &'h [u8])> + Clone {
+        self.0.iter().map(|h| (h.name.as_bytes(), h.value))
     }
 }
 
@@ -223,10 +252,11 @@ fn unfinished_head<T>(buf: &[u8]) -> Parsed<T> {
 /// Header slots for httparse (filled by the parse, not before).
 type Slots<'b> = [MaybeUninit<httparse::Header<'b>>];
 
-fn request_head<'b>(
+fn request_head<'b, T>(
     buf: &'b [u8],
     headers: &mut Slots<'b>,
-) -> Result<Parsed<Request>, httparse::Error> {
+    then: &mut impl FnMut(&Request, Headers<'_>) -> T,
+) -> Result<Parsed<(Request, T)>, httparse::Error> {
     let head = buf.get(..MAX_HEAD_BYTES).unwrap_or(buf);
     let mut req = httparse::Request::new(&mut []);
     let httparse::Status::Complete(head_len) = req.parse_with_uninit_headers(head, headers)? else {
@@ -241,7 +271,7 @@ fn request_head<'b>(
         Ok(Framing::OtherEncoding) => return Ok(Parsed::Malformed(Weird::HttpBadTransferEncoding)),
         Err(weird) => return Ok(Parsed::Malformed(weird)),
     };
-    Ok(Parsed::Done(Request {
+    let request = Request {
         method: req.method.unwrap_or_default().to_owned(),
         host: fields.host.map(lossy),
         path: req.path.unwrap_or_default().to_owned(),
@@ -249,13 +279,16 @@ fn request_head<'b>(
         has_cookie: fields.cookie,
         head_len,
         body,
-    }))
+    };
+    let more = then(&request, Headers(req.headers));
+    Ok(Parsed::Done((request, more)))
 }
 
-fn response_head<'b>(
+fn response_head<'b, T>(
     buf: &'b [u8],
     headers: &mut Slots<'b>,
-) -> Result<Parsed<Response>, httparse::Error> {
+    then: &mut impl FnMut(&Response, Headers<'_>) -> T,
+) -> Result<Parsed<(Response, T)>, httparse::Error> {
     let head = buf.get(..MAX_HEAD_BYTES).unwrap_or(buf);
     let mut res = httparse::Response::new(&mut []);
     let parsed = httparse::ParserConfig::default()
@@ -281,12 +314,14 @@ fn response_head<'b>(
         Ok(Framing::OtherEncoding | Framing::Unspecified) => Body::UntilClose,
         Err(weird) => return Ok(Parsed::Malformed(weird)),
     };
-    Ok(Parsed::Done(Response {
+    let response = Response {
         status,
         set_cookie_names,
         head_len,
         body,
-    }))
+    };
+    let more = then(&response, Headers(res.headers));
+    Ok(Parsed::Done((response, more)))
 }
 
 /// The body delimitation the headers announce (RFC 9112 §6.3).

@@ -199,6 +199,44 @@ fn header_count_is_capped() {
     );
 }
 
+/// The headers handed to `then` are the ones a second walk of the head finds, in order, and
+/// `then` runs once, also when the first header slots were too few.
+#[test]
+fn headers_of_the_one_parse_are_the_head_s() {
+    let walked = |head: &[u8], request: bool| {
+        let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        each_header(head, request, |n, v| out.push((n.to_vec(), v.to_vec())));
+        out
+    };
+    let owned = |h: Headers<'_>| -> Vec<(Vec<u8>, Vec<u8>)> {
+        h.iter().map(|(n, v)| (n.to_vec(), v.to_vec())).collect()
+    };
+    let many = with_headers("GET / HTTP/1.1\r\n", HEADERS_FIRST_TRY + 10);
+    for head in [BROWSER_GET, &many[..]] {
+        let mut calls = 0;
+        let Parsed::Done((req, seen)) = parse_request_then(head, |_, h| {
+            calls += 1;
+            owned(h)
+        }) else {
+            panic!("request did not parse");
+        };
+        assert_eq!(calls, 1);
+        assert_eq!(seen, walked(&head[..req.head_len], true));
+        assert!(seen.len() >= 5);
+    }
+    let response = with_headers("HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\n", HEADERS_FIRST_TRY);
+    let mut calls = 0;
+    let Parsed::Done((resp, seen)) = parse_response_then(&response, |_, h| {
+        calls += 1;
+        owned(h)
+    }) else {
+        panic!("response did not parse");
+    };
+    assert_eq!(calls, 1);
+    assert_eq!(seen, walked(&response[..resp.head_len], false));
+    assert_eq!(seen.len(), HEADERS_FIRST_TRY + 2);
+}
+
 #[test]
 fn set_cookie_names_only() {
     let head = b"HTTP/1.1 200 OK\r\n\
