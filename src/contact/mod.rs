@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
+use hashbrown::hash_map::EntryRef;
 use serde::Serialize;
 
 use crate::attribute::{Attribution, Attributor, Blocked, Facts, ech, is_lan_addr, is_local_name};
@@ -118,10 +119,11 @@ pub struct Contact {
 /// name), so a query or an answer of a known contact allocates nothing.
 fn lowered(name: &str) -> Cow<'_, str> {
     let name = name.trim_end_matches('.');
-    if name
+    // A fold without an early exit: the compiler checks many bytes at a time.
+    let needs_lowering = name
         .bytes()
-        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
-    {
+        .fold(false, |any, b| any | !b.is_ascii() | b.is_ascii_uppercase());
+    if !needs_lowering {
         Cow::Borrowed(name)
     } else {
         Cow::Owned(name.to_lowercase())
@@ -189,7 +191,7 @@ fn new_contact(device: DeviceId, client_ip: IpAddr, name: &str, ts: Timestamp) -
     Contact {
         device,
         client_ip,
-        client_ips: BTreeSet::new(),
+        client_ips: BTreeSet::from([client_ip]),
         name: name.to_owned(),
         scope: scope_of(name),
         via: BTreeSet::new(),
@@ -238,8 +240,10 @@ pub enum Touched<'a> {
     Flow(FlowKey),
 }
 
-/// A device's contacts by name.
-type ByName = HashMap<String, Box<Contact>, foldhash::fast::RandomState>;
+/// A device's contacts by name. hashbrown's: `entry_ref` finds a contact by `&str` and inserts a
+/// new one with the same hash, where std's map hashes the name once to look and again to insert
+/// or to get the entry (every observation of a contact looks its name up).
+type ByName = hashbrown::HashMap<String, Box<Contact>, foldhash::fast::RandomState>;
 
 /// Aggregates observations into contacts.
 #[derive(Debug, Default)]
@@ -480,22 +484,27 @@ impl Contacts {
         ts: Timestamp,
     ) -> Option<&mut Contact> {
         let names = self.by_device.entry(device).or_default();
-        if !names.contains_key(name) {
-            if self.count >= MAX_CONTACTS {
-                self.dropped += 1;
-                return None;
+        let c = match names.entry_ref(name) {
+            EntryRef::Occupied(e) => e.into_mut(),
+            EntryRef::Vacant(e) => {
+                if self.count >= MAX_CONTACTS {
+                    self.dropped += 1;
+                    return None;
+                }
+                self.count += 1;
+                e.insert(Box::new(new_contact(device, client_ip, name, ts)))
             }
-            self.count += 1;
-            let c = new_contact(device, client_ip, name, ts);
-            names.insert(c.name.clone(), Box::new(c));
-        }
-        let c = names.get_mut(name)?;
+        };
+        // `client_ips` always holds `client_ip`, the address most observations come from: only
+        // another address needs the set searched.
         if ts < c.first_seen {
             c.first_seen = ts;
             c.client_ip = client_ip;
+            c.client_ips.insert(client_ip);
+        } else if client_ip != c.client_ip {
+            c.client_ips.insert(client_ip);
         }
         c.last_seen = c.last_seen.max(ts);
-        c.client_ips.insert(client_ip);
         Some(c)
     }
 

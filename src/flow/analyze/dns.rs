@@ -96,7 +96,7 @@ pub(super) fn dns_message(
 /// A/AAAA addresses of its answer section (a truncated response is retried over TCP, so it is
 /// left out: its empty answer would look like NODATA).
 pub(super) fn dns_answers(msg: &dns::Message, seg: &Segment<'_>, sink: &mut impl Sink) {
-    let addresses: Vec<IpAddr> = msg
+    let mut addresses: Vec<IpAddr> = msg
         .answers
         .iter()
         .filter_map(|rr| match rr.data {
@@ -106,7 +106,15 @@ pub(super) fn dns_answers(msg: &dns::Message, seg: &Segment<'_>, sink: &mut impl
         })
         .collect();
     let answers = u16::try_from(msg.answers.len()).unwrap_or(u16::MAX);
-    for q in &msg.questions {
+    // Nearly every response has one question: the addresses move into its answer, and are
+    // copied only for the questions before the last.
+    let last = msg.questions.len().saturating_sub(1);
+    for (i, q) in msg.questions.iter().enumerate() {
+        let addresses = if i == last {
+            std::mem::take(&mut addresses)
+        } else {
+            addresses.clone()
+        };
         let name = msg.name(q.name);
         sink.observe(Observation::DnsAnswer {
             ts: seg.ts,
@@ -118,7 +126,71 @@ pub(super) fn dns_answers(msg: &dns::Message, seg: &Segment<'_>, sink: &mut impl
             rcode: msg.rcode,
             recursion_available: msg.recursion_available,
             answers,
-            addresses: addresses.clone(),
+            addresses,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    use super::*;
+    use crate::observation::DeviceId;
+    use crate::time::Timestamp;
+    use crate::wire::link::TcpFlags;
+
+    /// Every question of a response gets the whole answer's addresses, the last one included
+    /// (it takes them without a copy).
+    #[test]
+    fn each_question_answered_with_all_addresses() {
+        let resolver = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 168, 1, 1)), 53);
+        let client = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 168, 1, 10)), 40_000);
+        let seg = Segment {
+            ts: Timestamp(1),
+            src: resolver,
+            dst: client,
+            src_device: DeviceId::Ip(resolver.ip()),
+            dst_device: DeviceId::Ip(client.ip()),
+            payload: &[],
+            flags: TcpFlags::default(),
+            seq: 0,
+        };
+        let mut msg = dns::Message {
+            response: true,
+            ..dns::Message::default()
+        };
+        for name in ["A.example.", "b.example"] {
+            let name = msg.add_name(name);
+            msg.questions.push(dns::Question { name, qtype: 1 });
+        }
+        let v4 = |d| Ipv4Addr::new(192, 0, 2, d);
+        for d in [1, 2] {
+            msg.answers.push(dns::Record {
+                name: msg.questions[0].name,
+                rtype: 1,
+                ttl: 60,
+                data: dns::RecordData::A(v4(d)),
+            });
+        }
+        let mut out = Vec::new();
+        dns_answers(&msg, &seg, &mut |o| out.push(o));
+        let answered: Vec<(String, Vec<IpAddr>)> = out
+            .into_iter()
+            .filter_map(|o| match o {
+                Observation::DnsAnswer {
+                    name, addresses, ..
+                } => Some((name, addresses)),
+                _ => None,
+            })
+            .collect();
+        let both = vec![IpAddr::V4(v4(1)), IpAddr::V4(v4(2))];
+        assert_eq!(
+            answered,
+            vec![
+                ("a.example".to_owned(), both.clone()),
+                ("b.example".to_owned(), both)
+            ]
+        );
     }
 }
